@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Runs every compiled test file (dist/test/**/*.test.js) with node's test runner.
+// Node 20's `--test` takes no globs, so the files are listed here. Extra arguments
+// narrow the run: `npm test -- storage` runs files whose path contains "storage".
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
+
+const root = 'dist/test'
+const filters = process.argv.slice(2)
+const files = []
+function walk(dir) {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name)
+    if (statSync(p).isDirectory()) walk(p)
+    else if (name.endsWith('.test.js')) files.push(p)
+  }
+}
+walk(root)
+const selected = filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files
+if (selected.length === 0) {
+  console.error(`no test files matched ${filters.join(' ')}`)
+  process.exit(1)
+}
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...selected], { stdio: 'inherit' })
+process.exit(r.status ?? 1)

@@ -1,0 +1,126 @@
+/**
+ * A broker process: listeners, connections, the handler registry and the metadata it serves.
+ * `start()` binds the listeners (port 0 picks a free port; the advertised address then uses
+ * the real one); `close()` stops accepting, closes connections and resolves when all is shut.
+ */
+import { createServer, type Server, type Socket } from 'node:net'
+import { hostname } from 'node:os'
+import { randomUuid } from '../protocol/primitives/uuid.js'
+import { MemoryMetadata } from '../metadata/memory.js'
+import type { BrokerInfo } from '../metadata/types.js'
+import { createLogger, parseLevel, type Logger } from '../util/logger.js'
+import { loadBrokerConfig, parseListeners, type BrokerConfig, type Listener } from './config.js'
+import { Connection } from './connection.js'
+import type { BrokerContext } from './handler.js'
+import { defaultHandlers } from './handlers/index.js'
+
+export interface BrokerOptions {
+  config?: BrokerConfig
+  logger?: Logger
+}
+
+export interface BoundListener extends Listener {
+  /** The address clients are told to use. */
+  advertisedHost: string
+  advertisedPort: number
+}
+
+export class Broker {
+  readonly config: BrokerConfig
+  readonly logger: Logger
+  readonly nodeId: number
+  readonly metadata: MemoryMetadata
+  readonly context: BrokerContext
+  private readonly servers: Server[] = []
+  private readonly connections = new Set<Connection>()
+  private bound: BoundListener[] = []
+  private closing: Promise<void> | undefined
+
+  constructor(opts: BrokerOptions = {}) {
+    this.config = opts.config ?? loadBrokerConfig()
+    this.logger = opts.logger ?? createLogger({ level: parseLevel(process.env.SAMSA_LOG_LEVEL ?? (this.config.get('log.level') as string), 'warn') })
+    this.nodeId = this.config.get('broker.id') as number
+    const clusterId = (this.config.get('cluster.id') as string) || randomUuid()
+    this.metadata = new MemoryMetadata(clusterId, () => this.self())
+    this.context = {
+      nodeId: this.nodeId,
+      config: this.config,
+      metadata: this.metadata,
+      handlers: defaultHandlers(),
+      logger: this.logger,
+    }
+  }
+
+  /** The listeners as bound (real ports), after start(). */
+  get listeners(): readonly BoundListener[] {
+    return this.bound
+  }
+
+  private self(): BrokerInfo {
+    const l = this.bound[0]
+    const rack = this.config.get('broker.rack') as string
+    return { nodeId: this.nodeId, host: l?.advertisedHost ?? 'localhost', port: l?.advertisedPort ?? 0, rack: rack || null }
+  }
+
+  async start(): Promise<void> {
+    const listeners = parseListeners('listeners', this.config.get('listeners') as string[])
+    const advertised = parseListeners('advertised.listeners', this.config.get('advertised.listeners') as string[])
+    for (const l of listeners) {
+      const server = createServer((socket) => this.accept(socket))
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen({ port: l.port, host: l.host || undefined }, () => {
+          server.off('error', reject)
+          resolve()
+        })
+      })
+      server.on('error', (err) => this.logger.error('listener error', { listener: l.name, error: err.message }))
+      this.servers.push(server)
+      const addr = server.address()
+      const port = typeof addr === 'object' && addr ? addr.port : l.port
+      const adv = advertised.find((a) => a.name === l.name)
+      const advertisedHost = adv?.host || (l.host && l.host !== '0.0.0.0' && l.host !== '::' ? l.host : hostname())
+      const advertisedPort = adv && adv.port !== 0 ? adv.port : port
+      this.bound.push({ ...l, port, advertisedHost, advertisedPort })
+      if (!adv && (l.host === '' || l.host === '0.0.0.0' || l.host === '::')) {
+        this.logger.warn('listener binds all interfaces without advertised.listeners; clients are told the host name', {
+          listener: l.name,
+          advertised: `${advertisedHost}:${advertisedPort}`,
+        })
+      }
+    }
+    this.logger.info('broker started', {
+      nodeId: this.nodeId,
+      clusterId: this.metadata.clusterId,
+      listeners: this.bound.map((b) => `${b.name}://${b.host}:${b.port}`),
+      advertised: this.bound.map((b) => `${b.advertisedHost}:${b.advertisedPort}`),
+    })
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy()
+      return
+    }
+    const conn = new Connection(
+      socket,
+      this.context,
+      {
+        maxRequestSize: this.config.get('socket.request.max.bytes') as number,
+        maxInFlight: this.config.get('queued.max.requests') as number,
+      },
+      (c) => this.connections.delete(c),
+    )
+    this.connections.add(conn)
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const stopped = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
+      for (const c of this.connections) c.close()
+      await Promise.all(stopped)
+      this.logger.info('broker stopped', { nodeId: this.nodeId })
+    })()
+    return this.closing
+  }
+}

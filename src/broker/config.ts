@@ -1,0 +1,152 @@
+/**
+ * Broker configuration with Kafka's property names and defaults. Sources, lowest first:
+ * defaults, server.properties, environment (`SAMSA_LOG_DIRS` -> `log.dirs`, i.e. upper case
+ * with `_` for `.`; as Kafka's container images do with KAFKA_), `--override key=value`.
+ * Unknown keys warn; an invalid value stops start-up with a message that names the key.
+ */
+import { readFileSync } from 'node:fs'
+import { parseProperties } from './properties.js'
+
+type Kind = 'int' | 'long' | 'bool' | 'string' | 'list' | 'double'
+
+interface Def {
+  kind: Kind
+  default: string
+  doc: string
+  /** Extra validation; returns an error message or undefined. */
+  check?: (v: ConfigValue) => string | undefined
+}
+
+export type ConfigValue = number | boolean | string | string[]
+
+const atLeast = (min: number) => (v: ConfigValue) => ((v as number) < min ? `must be >= ${min}` : undefined)
+
+/** Every broker property Samsa reads. docs/configuration.md lists the same table. */
+export const BROKER_CONFIG: Record<string, Def> = {
+  'broker.id': { kind: 'int', default: '0', doc: 'This broker\'s id.', check: atLeast(-1) },
+  'node.id': { kind: 'int', default: '-1', doc: 'Alias of broker.id (KRaft name); used when set.', check: atLeast(-1) },
+  listeners: { kind: 'list', default: 'PLAINTEXT://localhost:9092', doc: 'Where to listen: NAME://host:port, comma separated. Port 0 picks a free port.' },
+  'advertised.listeners': { kind: 'list', default: '', doc: 'Addresses given to clients in Metadata; defaults to listeners.' },
+  'log.dirs': { kind: 'list', default: './data', doc: 'Directories holding partition logs (log.dir is an alias).' },
+  'log.dir': { kind: 'string', default: '', doc: 'Single log directory, used when log.dirs is not set.' },
+  'cluster.id': { kind: 'string', default: '', doc: 'Cluster id; generated on first start and kept in meta.properties when empty.' },
+  'broker.rack': { kind: 'string', default: '', doc: 'Rack of this broker, reported in Metadata.' },
+  'num.partitions': { kind: 'int', default: '1', doc: 'Partitions of auto-created topics.', check: atLeast(1) },
+  'default.replication.factor': { kind: 'int', default: '1', doc: 'Replication factor of auto-created topics.', check: atLeast(1) },
+  'auto.create.topics.enable': { kind: 'bool', default: 'true', doc: 'Create a topic when a client asks for metadata of or produces to an unknown one.' },
+  'delete.topic.enable': { kind: 'bool', default: 'true', doc: 'Whether DeleteTopics is allowed.' },
+  'log.retention.hours': { kind: 'int', default: '168', doc: 'Retention time in hours (lowest priority of the three).' },
+  'log.retention.minutes': { kind: 'int', default: '-1', doc: 'Retention time in minutes; overrides hours when set.' },
+  'log.retention.ms': { kind: 'long', default: '-2', doc: 'Retention time in ms; overrides minutes/hours when set. -1 keeps forever.' },
+  'log.retention.bytes': { kind: 'long', default: '-1', doc: 'Maximum partition size before old segments are deleted; -1 unlimited.' },
+  'log.retention.check.interval.ms': { kind: 'long', default: '300000', doc: 'How often retention runs.', check: atLeast(1) },
+  'log.segment.bytes': { kind: 'int', default: '1073741824', doc: 'Segment size before rolling.', check: atLeast(14) },
+  'log.roll.hours': { kind: 'int', default: '168', doc: 'Segment age before rolling.' },
+  'log.roll.ms': { kind: 'long', default: '-1', doc: 'Segment age before rolling, ms; overrides hours when set.' },
+  'log.index.interval.bytes': { kind: 'int', default: '4096', doc: 'Bytes between offset index entries.', check: atLeast(0) },
+  'log.index.size.max.bytes': { kind: 'int', default: '10485760', doc: 'Maximum size of an index file.', check: atLeast(4) },
+  'log.flush.interval.messages': { kind: 'long', default: '9223372036854775807', doc: 'fsync after this many messages.', check: atLeast(1) },
+  'log.flush.interval.ms': { kind: 'long', default: '-1', doc: 'fsync at least this often; -1 leaves it to the OS.' },
+  'log.message.timestamp.type': { kind: 'string', default: 'CreateTime', doc: 'CreateTime or LogAppendTime.', check: (v) => (v === 'CreateTime' || v === 'LogAppendTime' ? undefined : 'must be CreateTime or LogAppendTime') },
+  'message.max.bytes': { kind: 'int', default: '1048588', doc: 'Largest record batch accepted.', check: atLeast(0) },
+  'socket.request.max.bytes': { kind: 'int', default: '104857600', doc: 'Largest request frame; larger ones close the connection.', check: atLeast(1) },
+  'queued.max.requests': { kind: 'int', default: '500', doc: 'Requests in flight per connection before reading pauses.', check: atLeast(1) },
+  'offsets.topic.num.partitions': { kind: 'int', default: '50', doc: 'Partitions of __consumer_offsets.', check: atLeast(1) },
+  'offsets.topic.replication.factor': { kind: 'int', default: '3', doc: 'Replication factor of __consumer_offsets (capped at the live brokers).', check: atLeast(1) },
+  'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', doc: 'Delay of the first rebalance of an empty group.', check: atLeast(0) },
+  'log.level': { kind: 'string', default: 'warn', doc: 'Samsa log level: debug, info, warn, error.' },
+}
+
+export type BrokerConfig = Map<string, ConfigValue>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+function parseValue(key: string, def: Def, raw: string): ConfigValue {
+  const s = raw.trim()
+  let v: ConfigValue
+  switch (def.kind) {
+    case 'int':
+    case 'long': {
+      if (!/^-?\d+$/.test(s)) throw new ConfigError(`invalid value ${JSON.stringify(raw)} for ${key}: expected an integer`)
+      v = Number(s)
+      if (def.kind === 'int' && (v > 2147483647 || v < -2147483648)) throw new ConfigError(`invalid value ${raw} for ${key}: out of int range`)
+      if (!Number.isSafeInteger(v)) v = v > 0 ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER
+      break
+    }
+    case 'double':
+      v = Number(s)
+      if (s === '' || Number.isNaN(v)) throw new ConfigError(`invalid value ${JSON.stringify(raw)} for ${key}: expected a number`)
+      break
+    case 'bool':
+      if (!/^(true|false)$/i.test(s)) throw new ConfigError(`invalid value ${JSON.stringify(raw)} for ${key}: expected true or false`)
+      v = s.toLowerCase() === 'true'
+      break
+    case 'list':
+      v = s === '' ? [] : s.split(',').map((x) => x.trim()).filter((x) => x !== '')
+      break
+    default:
+      v = s
+  }
+  const err = def.check?.(v)
+  if (err) throw new ConfigError(`invalid value ${JSON.stringify(raw)} for ${key}: ${err}`)
+  return v
+}
+
+export interface LoadConfigOptions {
+  file?: string
+  overrides?: Record<string, string>
+  env?: NodeJS.ProcessEnv
+  warn?: (msg: string) => void
+}
+
+export function loadBrokerConfig(opts: LoadConfigOptions = {}): BrokerConfig {
+  const raw = new Map<string, string>()
+  if (opts.file) {
+    let text: string
+    try {
+      text = readFileSync(opts.file, 'utf8')
+    } catch (e) {
+      throw new ConfigError(`cannot read ${opts.file}: ${(e as Error).message}`)
+    }
+    for (const [k, v] of parseProperties(text)) raw.set(k, v)
+  }
+  const env = opts.env ?? {}
+  for (const key of Object.keys(BROKER_CONFIG)) {
+    const name = 'SAMSA_' + key.toUpperCase().replace(/\./g, '_')
+    if (env[name] !== undefined) raw.set(key, env[name]!)
+  }
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) raw.set(k, v)
+
+  const cfg: BrokerConfig = new Map()
+  for (const [k, def] of Object.entries(BROKER_CONFIG)) cfg.set(k, parseValue(k, def, def.default))
+  for (const [k, v] of raw) {
+    const def = BROKER_CONFIG[k]
+    if (!def) {
+      opts.warn?.(`unknown property ${k} ignored`)
+      continue
+    }
+    cfg.set(k, parseValue(k, def, v))
+  }
+  if (!raw.has('log.dirs') && raw.has('log.dir') && cfg.get('log.dir') !== '') cfg.set('log.dirs', [cfg.get('log.dir') as string])
+  if ((cfg.get('node.id') as number) >= 0 && !raw.has('broker.id')) cfg.set('broker.id', cfg.get('node.id')!)
+  return cfg
+}
+
+export interface Listener {
+  name: string
+  host: string
+  port: number
+}
+
+/** Parses `NAME://host:port` entries; an empty host means all interfaces, like Kafka. */
+export function parseListeners(key: string, entries: string[]): Listener[] {
+  return entries.map((e) => {
+    const m = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(e)
+    if (!m) throw new ConfigError(`invalid value ${JSON.stringify(e)} for ${key}: expected NAME://host:port`)
+    const port = Number(m[3])
+    if (port > 65535) throw new ConfigError(`invalid port ${port} in ${key}`)
+    return { name: m[1]!.toUpperCase(), host: m[2]!.replace(/^\[|\]$/g, ''), port }
+  })
+}

@@ -1,0 +1,218 @@
+/**
+ * One client connection: frames in, responses out in request order (Kafka's rule), with
+ * pipelining. Reading pauses while too many requests are in flight or while the socket's
+ * write buffer is full, so a client that never reads cannot grow our memory.
+ *
+ * Anything malformed — an oversize or negative frame size, a header or body that does not
+ * decode, an unknown API key or an unsupported version — closes this connection with one log
+ * line; other connections are untouched.
+ */
+import type { Socket } from 'node:net'
+import { ApiKey } from '../protocol/generated/api-keys.js'
+import { ApiVersionsResponse } from '../protocol/generated/api-versions.js'
+import { ErrorCode } from '../protocol/errors.js'
+import { decodeRequestHeader, responseHeaderVersion, type DecodedRequestHeader } from '../protocol/header.js'
+import { Reader } from '../protocol/primitives/reader.js'
+import { Writer } from '../protocol/primitives/writer.js'
+import { FrameReader } from './frame-reader.js'
+import { NO_RESPONSE, type BrokerContext, type Handler, type RequestContext } from './handler.js'
+import { apiVersionsBody } from './handlers/18-api-versions.js'
+
+interface Slot {
+  chunks: Buffer[] | undefined
+  done: boolean
+}
+
+export interface ConnectionOptions {
+  maxRequestSize: number
+  maxInFlight: number
+}
+
+export class Connection {
+  private readonly frames: FrameReader
+  private readonly queue: Slot[] = []
+  private closed = false
+  private paused = false
+  readonly remote: string
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly broker: BrokerContext,
+    private readonly opts: ConnectionOptions,
+    private readonly onClose: (c: Connection) => void,
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`
+    this.frames = new FrameReader(opts.maxRequestSize)
+    socket.setNoDelay(true)
+    socket.on('data', (chunk) => this.onData(chunk))
+    socket.on('drain', () => this.maybeResume())
+    socket.on('error', (err) => this.broker.logger.debug('connection error', { client: this.remote, error: err.message }))
+    socket.on('close', () => {
+      this.closed = true
+      this.onClose(this)
+    })
+  }
+
+  close(): void {
+    if (!this.closed) this.socket.destroy()
+    this.closed = true
+  }
+
+  private reject(reason: string, fields: Record<string, unknown> = {}): void {
+    this.broker.logger.warn(`closing connection: ${reason}`, { client: this.remote, ...fields })
+    this.close()
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return
+    this.frames.push(chunk)
+    for (;;) {
+      if (this.closed) return
+      const r = this.frames.next()
+      if (r === undefined) break
+      if ('tooLarge' in r) {
+        this.reject(`request size ${r.tooLarge} is outside 0..socket.request.max.bytes (${this.opts.maxRequestSize})`)
+        return
+      }
+      this.onFrame(r.frame)
+      if (this.queue.length >= this.opts.maxInFlight) {
+        // Frames already buffered wait; they are parsed again when the queue drains.
+        this.pause()
+        return
+      }
+    }
+  }
+
+  private pause(): void {
+    if (!this.paused) {
+      this.paused = true
+      this.socket.pause()
+    }
+  }
+
+  private maybeResume(): void {
+    if (!this.paused || this.closed) return
+    if (this.queue.length >= this.opts.maxInFlight || this.socket.writableNeedDrain) return
+    this.paused = false
+    this.socket.resume()
+    // Frames that arrived before the pause are still buffered.
+    this.onData(Buffer.alloc(0))
+  }
+
+  private onFrame(frame: Buffer): void {
+    let header: DecodedRequestHeader
+    try {
+      header = decodeRequestHeader(frame)
+    } catch (e) {
+      this.reject('malformed request header', { error: (e as Error).message })
+      return
+    }
+    const handler = this.broker.handlers.get(header.apiKey)
+    if (!handler) {
+      this.reject(`unknown or unsupported API key ${header.apiKey}`, { correlationId: header.correlationId })
+      return
+    }
+    if (header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
+      if (header.apiKey === ApiKey.ApiVersions) {
+        // KIP-511: answer in v0 so any client can read it, then let it retry lower.
+        const slot = this.enqueue()
+        this.complete(slot, header, ApiVersionsResponse, apiVersionsBody(this.broker.handlers, ErrorCode.UNSUPPORTED_VERSION), 0)
+        return
+      }
+      this.reject(`unsupported version ${header.apiVersion} of API key ${header.apiKey} (supported ${handler.minVersion}-${handler.maxVersion})`)
+      return
+    }
+    let request: unknown
+    try {
+      const r = new Reader(frame, header.bodyOffset)
+      request = handler.request.read(r, header.apiVersion)
+      r.finish(`${handler.request.name} v${header.apiVersion}`)
+    } catch (e) {
+      this.reject('malformed request body', { apiKey: header.apiKey, apiVersion: header.apiVersion, error: (e as Error).message })
+      return
+    }
+    const slot = this.enqueue()
+    const ctx: RequestContext = {
+      apiKey: header.apiKey,
+      apiVersion: header.apiVersion,
+      correlationId: header.correlationId,
+      clientId: header.clientId,
+      clientAddress: this.remote,
+      broker: this.broker,
+    }
+    let result: unknown
+    try {
+      result = handler.handle(request, ctx)
+    } catch (e) {
+      this.handlerFailed(handler, header, e)
+      return
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (resp) => this.complete(slot, header, handler.response, resp, header.apiVersion),
+        (e) => this.handlerFailed(handler, header, e),
+      )
+    } else {
+      this.complete(slot, header, handler.response, result, header.apiVersion)
+    }
+  }
+
+  private handlerFailed(handler: Handler, header: DecodedRequestHeader, e: unknown): void {
+    // A handler bug must not take the broker down; the client sees a closed connection and retries.
+    this.broker.logger.error('request handler failed', {
+      api: handler.request.name,
+      apiVersion: header.apiVersion,
+      client: this.remote,
+      error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+    })
+    this.close()
+  }
+
+  private enqueue(): Slot {
+    const slot: Slot = { chunks: undefined, done: false }
+    this.queue.push(slot)
+    return slot
+  }
+
+  private complete(
+    slot: Slot,
+    header: DecodedRequestHeader,
+    codec: Handler['response'],
+    body: unknown,
+    version: number,
+  ): void {
+    if (this.closed) return
+    if (body !== NO_RESPONSE) {
+      const w = new Writer(512)
+      w.writeInt32(0) // size, patched below
+      w.writeInt32(header.correlationId)
+      if (responseHeaderVersion(header.apiKey, version) >= 1) w.writeUnsignedVarint(0)
+      try {
+        codec.write(w, body, version)
+      } catch (e) {
+        this.broker.logger.error('cannot encode response', { api: codec.name, apiVersion: version, error: (e as Error).message })
+        this.close()
+        return
+      }
+      w.patchInt32(0, w.length - 4)
+      slot.chunks = w.toChunks()
+    }
+    slot.done = true
+    this.flush()
+  }
+
+  private flush(): void {
+    let wrote = false
+    while (this.queue.length > 0 && this.queue[0]!.done) {
+      const slot = this.queue.shift()!
+      if (slot.chunks) {
+        if (!wrote) this.socket.cork()
+        wrote = true
+        for (const c of slot.chunks) this.socket.write(c)
+      }
+    }
+    if (wrote) this.socket.uncork()
+    if (this.socket.writableNeedDrain) this.pause()
+    else this.maybeResume()
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Splits a byte stream into Kafka frames (int32 size + body). Chunks are kept as a list and
+ * joined once per frame, so a large frame arriving in many pieces is copied once, not once per
+ * piece.
+ */
+export type FrameResult = { frame: Buffer } | { tooLarge: number } | undefined
+
+export class FrameReader {
+  private chunks: Buffer[] = []
+  private total = 0
+
+  constructor(private readonly maxSize: number) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk)
+    this.total += chunk.length
+  }
+
+  get buffered(): number {
+    return this.total
+  }
+
+  /** The next complete frame body, `tooLarge` for an invalid size, or undefined for "need more". */
+  next(): FrameResult {
+    if (this.total < 4) return undefined
+    const size = this.peekSize()
+    if (size < 0 || size > this.maxSize) return { tooLarge: size }
+    if (this.total < 4 + size) return undefined
+    const first = this.chunks[0]!
+    let frame: Buffer
+    if (first.length >= 4 + size) {
+      frame = first.subarray(4, 4 + size)
+      if (first.length === 4 + size) this.chunks.shift()
+      else this.chunks[0] = first.subarray(4 + size)
+    } else {
+      const all = Buffer.concat(this.chunks, this.total)
+      frame = all.subarray(4, 4 + size)
+      this.chunks = all.length > 4 + size ? [all.subarray(4 + size)] : []
+    }
+    this.total -= 4 + size
+    return { frame }
+  }
+
+  private peekSize(): number {
+    const first = this.chunks[0]!
+    if (first.length >= 4) return first.readInt32BE(0)
+    const head = Buffer.concat(this.chunks, this.total).subarray(0, 4)
+    return head.readInt32BE(0)
+  }
+}

@@ -1,0 +1,58 @@
+/** What a request handler is, and what it gets to see. */
+import type { MessageCodec } from '../protocol/generated/api-keys.js'
+import type { MetadataView } from '../metadata/types.js'
+import type { Logger } from '../util/logger.js'
+import type { BrokerConfig } from './config.js'
+
+export interface BrokerContext {
+  readonly nodeId: number
+  readonly config: BrokerConfig
+  readonly metadata: MetadataView
+  readonly handlers: HandlerRegistry
+  readonly logger: Logger
+}
+
+export interface RequestContext {
+  readonly apiKey: number
+  readonly apiVersion: number
+  readonly correlationId: number
+  readonly clientId: string | null
+  /** host:port of the client, for logs. */
+  readonly clientAddress: string
+  readonly broker: BrokerContext
+}
+
+/** Returned by a handler when the protocol sends no response (Produce with acks=0). */
+export const NO_RESPONSE = Symbol('no response')
+
+export interface Handler<Req = any, Resp = any> {
+  readonly apiKey: number
+  readonly minVersion: number
+  readonly maxVersion: number
+  readonly request: MessageCodec<Req>
+  readonly response: MessageCodec<Resp>
+  handle(request: Req, ctx: RequestContext): Resp | typeof NO_RESPONSE | Promise<Resp | typeof NO_RESPONSE>
+}
+
+export class HandlerRegistry {
+  private readonly byKey = new Map<number, Handler>()
+
+  register(h: Handler): this {
+    if (h.minVersion < h.request.minVersion || h.maxVersion > h.request.maxVersion) {
+      throw new Error(`handler for ${h.request.name} claims versions the codec lacks`)
+    }
+    this.byKey.set(h.apiKey, h)
+    return this
+  }
+
+  get(apiKey: number): Handler | undefined {
+    return this.byKey.get(apiKey)
+  }
+
+  /** The advertised ranges: exactly what is registered, sorted by key. */
+  versions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
+    return [...this.byKey.values()]
+      .sort((a, b) => a.apiKey - b.apiKey)
+      .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Metadata (key 3), versions 0-12.
+ *
+ * Behaviour:
+ * - Brokers: every live broker with its advertised address; controller id is always one of
+ *   them (kafkajs and librdkafka admin clients rely on it).
+ * - Topics: null (v1+) or empty (v0) means all topics; unknown names give
+ *   UNKNOWN_TOPIC_OR_PARTITION, unknown ids (v10+) UNKNOWN_TOPIC_ID. Invalid names give
+ *   INVALID_TOPIC_EXCEPTION.
+ * - v8+: authorized operations are not computed (no ACLs yet): the "not requested" sentinel
+ *   INT32_MIN is returned, as Kafka does when the client did not ask.
+ *
+ * Gaps: no auto-creation yet (the single-broker store adds it); no ACLs.
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import {
+  MetadataRequest,
+  MetadataResponse,
+  type MetadataResponseTopic,
+} from '../../protocol/generated/metadata.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
+import type { TopicInfo } from '../../metadata/types.js'
+import type { Handler } from '../handler.js'
+import { validateTopicName } from '../topic-name.js'
+
+const NOT_REQUESTED = -2147483648
+
+function describeTopic(t: TopicInfo): MetadataResponseTopic {
+  return {
+    errorCode: ErrorCode.NONE,
+    name: t.name,
+    topicId: t.topicId,
+    isInternal: t.internal,
+    partitions: t.partitions.map((p) => ({
+      errorCode: ErrorCode.NONE,
+      partitionIndex: p.partition,
+      leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: p.replicas,
+      isrNodes: p.isr,
+      offlineReplicas: p.offlineReplicas,
+    })),
+    topicAuthorizedOperations: NOT_REQUESTED,
+  }
+}
+
+function missing(name: string | null, topicId: string, errorCode: number): MetadataResponseTopic {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED }
+}
+
+export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
+  apiKey: ApiKey.Metadata,
+  minVersion: 0,
+  maxVersion: 12,
+  request: MetadataRequest,
+  response: MetadataResponse,
+  handle(req, ctx) {
+    const md = ctx.broker.metadata
+    const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0)
+    let topics: MetadataResponseTopic[]
+    if (all) {
+      topics = [...md.topics()].map(describeTopic)
+    } else {
+      topics = req.topics!.map((rt) => {
+        if (rt.name === null || rt.name === undefined) {
+          const byId = rt.topicId && rt.topicId !== ZERO_UUID ? md.topicById(rt.topicId) : undefined
+          return byId ? describeTopic(byId) : missing(null, rt.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID)
+        }
+        if (validateTopicName(rt.name) !== undefined) return missing(rt.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION)
+        const t = md.topic(rt.name)
+        return t ? describeTopic(t) : missing(rt.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+      })
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: md.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      clusterId: md.clusterId,
+      controllerId: md.controllerId(),
+      topics,
+      clusterAuthorizedOperations: NOT_REQUESTED,
+    }
+  },
+}

@@ -1,0 +1,20 @@
+/**
+ * Kafka's topic name rules: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
+ * Names differing only by '.' vs '_' collide in metric names; callers warn about that.
+ */
+const LEGAL = /^[a-zA-Z0-9._-]+$/
+export const MAX_TOPIC_NAME_LENGTH = 249
+
+/** Returns why the name is invalid, or undefined when it is fine. */
+export function validateTopicName(name: string): string | undefined {
+  if (name.length === 0) return 'topic name is empty'
+  if (name === '.' || name === '..') return `topic name cannot be "${name}"`
+  if (name.length > MAX_TOPIC_NAME_LENGTH) return `topic name is longer than ${MAX_TOPIC_NAME_LENGTH} characters`
+  if (!LEGAL.test(name)) return `topic name "${name}" has characters other than ASCII alphanumerics, '.', '_' and '-'`
+  return undefined
+}
+
+/** Two names that collide once '.' and '_' are treated alike. */
+export function collisionKey(name: string): string {
+  return name.replace(/\./g, '_')
+}

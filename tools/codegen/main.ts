@@ -1,0 +1,173 @@
+/**
+ * Code generator entry: reads ../shared/kafka-protocol and writes src/protocol/generated.
+ *   node dist/tools/codegen/main.js [--check] [--specs DIR] [--out DIR]
+ * --check writes nothing and exits 1 when the committed files differ from what would be generated.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { buildMessage, readSpec, type Message } from './model.js'
+import { emitModule, HEADER } from './emit.js'
+
+function kebab(s: string): string {
+  return s
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase()
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name)
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback
+}
+
+const root = resolve(dirname(new URL(import.meta.url).pathname), '../../..')
+const specs = resolve(arg('--specs', join(root, '../shared/kafka-protocol')))
+const outDir = resolve(arg('--out', join(root, 'src/protocol/generated')))
+const check = process.argv.includes('--check')
+
+const files = new Map<string, string>() // path relative to outDir -> content
+
+function addModule(rel: string, msgs: Message[]): void {
+  const depth = rel.split('/').length - 1
+  const up = '../'.repeat(depth + 1)
+  files.set(rel, emitModule(msgs).replaceAll("'../primitives/", `'${up}primitives/`))
+}
+
+// API messages, headers and "data" messages.
+const msgDir = join(specs, 'messages')
+const apis = new Map<number, { base: string; request?: Message; response?: Message }>()
+const groups = new Map<string, Message[]>()
+for (const f of readdirSync(msgDir).filter((x) => x.endsWith('.json')).sort()) {
+  const m = buildMessage(readSpec(join(msgDir, f)))
+  let rel: string
+  if (m.type === 'request' || m.type === 'response') {
+    const base = m.name.replace(/(Request|Response)$/, '')
+    rel = `${kebab(base)}.ts`
+    const e = apis.get(m.apiKey!) ?? { base }
+    e[m.type] = m
+    apis.set(m.apiKey!, e)
+  } else if (m.type === 'header') {
+    rel = 'headers.ts'
+  } else {
+    rel = `data/${kebab(m.name)}.ts`
+  }
+  groups.set(rel, [...(groups.get(rel) ?? []), m])
+}
+
+// Coordinator records (__consumer_offsets, __transaction_state): key and value share a file.
+const recDir = join(specs, 'coordinator-records')
+for (const sub of readdirSync(recDir).sort()) {
+  for (const f of readdirSync(join(recDir, sub)).filter((x) => x.endsWith('.json')).sort()) {
+    const m = buildMessage(readSpec(join(recDir, sub, f)))
+    const rel = `coordinator/${sub}/${kebab(m.name.replace(/(Key|Value)$/, ''))}.ts`
+    groups.set(rel, [...(groups.get(rel) ?? []), m])
+  }
+}
+
+for (const [rel, msgs] of groups) {
+  // Requests before responses, keys before values: stable and readable.
+  msgs.sort((a, b) => order(a) - order(b))
+  addModule(rel, msgs)
+}
+function order(m: Message): number {
+  return /Request$|Key$/.test(m.name) ? 0 : 1
+}
+
+// The API registry: key -> name, request and response codecs.
+{
+  const keys = [...apis.keys()].sort((a, b) => a - b)
+  const imports: string[] = []
+  const rows: string[] = []
+  const names: string[] = []
+  for (const k of keys) {
+    const e = apis.get(k)!
+    if (!e.request || !e.response) throw new Error(`API ${k} lacks a request or response spec`)
+    const file = kebab(e.base)
+    imports.push(`import { ${e.request.name}, ${e.response.name} } from './${file}.js'`)
+    const listeners = JSON.stringify((e.request.spec as unknown as { listeners?: string[] }).listeners ?? [])
+    rows.push(
+      `  { apiKey: ${k}, name: '${e.base}', request: ${e.request.name}, response: ${e.response.name}, listeners: ${listeners} },`,
+    )
+    names.push(`  ${e.base}: ${k},`)
+  }
+  files.set(
+    'api-keys.ts',
+    `${HEADER}
+/* eslint-disable */
+import type { Reader } from '../primitives/reader.js'
+import type { Writer } from '../primitives/writer.js'
+${imports.join('\n')}
+
+export const ApiKey = {
+${names.join('\n')}
+} as const
+export type ApiName = keyof typeof ApiKey
+
+export interface MessageCodec<T = any> {
+  readonly name: string
+  readonly minVersion: number
+  readonly maxVersion: number
+  readonly flexibleMin: number
+  write(w: Writer, value: T, version: number): void
+  encode(value: T, version: number): Buffer
+  read(r: Reader, version: number): T
+  decode(buf: Buffer, version: number): T
+}
+
+export interface ApiSpec {
+  readonly apiKey: number
+  readonly name: ApiName
+  readonly request: MessageCodec
+  readonly response: MessageCodec
+  /** Which Kafka listeners serve it: "broker", "controller", "zkBroker". */
+  readonly listeners: readonly string[]
+}
+
+export const APIS: readonly ApiSpec[] = [
+${rows.join('\n')}
+]
+
+const byKey = new Map<number, ApiSpec>(APIS.map((a) => [a.apiKey, a]))
+export function apiByKey(key: number): ApiSpec | undefined {
+  return byKey.get(key)
+}
+`,
+  )
+}
+
+const generated = [...files.keys()].sort()
+if (check) {
+  const stale: string[] = []
+  for (const rel of generated) {
+    const p = join(outDir, rel)
+    if (!existsSync(p) || readFileSync(p, 'utf8') !== files.get(rel)) stale.push(rel)
+  }
+  for (const rel of listTs(outDir)) if (!files.has(rel)) stale.push(`${rel} (not generated any more)`)
+  if (stale.length) {
+    console.error(`generated code is out of date; run \`npm run generate\` and commit. Differs:\n  ${stale.join('\n  ')}`)
+    process.exit(1)
+  }
+  console.log(`generated code is up to date (${generated.length} files)`)
+} else {
+  if (existsSync(outDir)) rmSync(outDir, { recursive: true })
+  for (const rel of generated) {
+    const p = join(outDir, rel)
+    mkdirSync(dirname(p), { recursive: true })
+    writeFileSync(p, files.get(rel)!)
+  }
+  console.log(`wrote ${generated.length} files to ${relative(process.cwd(), outDir) || '.'}`)
+}
+
+function listTs(dir: string): string[] {
+  if (!existsSync(dir)) return []
+  const out: string[] = []
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name)
+      if (e.isDirectory()) walk(p)
+      else if (e.name.endsWith('.ts')) out.push(relative(dir, p))
+    }
+  }
+  walk(dir)
+  return out
+}
