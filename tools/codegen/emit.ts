@@ -352,7 +352,9 @@ class Emitter {
         const x = `v.${f.prop}`
         return `(${x} === undefined || !(${this.differsFromDefault(f, x)}))`
       })
-    this.out.push(`export function isDefault${s.tsName}(v: ${s.tsName}): boolean {\n  return ${checks.length ? checks.join(' &&\n    ') : 'true'}\n}\n`)
+    // Unknown tagged fields make a struct non-default, or they would be dropped on re-encode.
+    checks.push('(v._unknownTaggedFields === undefined || v._unknownTaggedFields.length === 0)')
+    this.out.push(`export function isDefault${s.tsName}(v: ${s.tsName}): boolean {\n  return ${checks.join(' &&\n    ')}\n}\n`)
   }
 
   emitMessageObject(m: Message): void {

@@ -159,7 +159,7 @@ export function buildMessage(spec: RawSpec): Message {
       versions,
       nullable: intersect(parseRange(f.nullableVersions), versions),
       tagged,
-      tag: f.tag,
+      tag: f.tag === undefined ? undefined : Number(f.tag),
       flexibleAllowed: intersect(ownFlex, flexible),
       default: f.default,
       about: f.about,

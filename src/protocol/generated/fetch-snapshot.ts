@@ -504,5 +504,6 @@ export const FetchSnapshotResponse = {
 
 export function isDefaultFetchSnapshotResponseLeaderIdAndEpoch(v: FetchSnapshotResponseLeaderIdAndEpoch): boolean {
   return (v.leaderId === undefined || !(v.leaderId !== 0)) &&
-    (v.leaderEpoch === undefined || !(v.leaderEpoch !== 0))
+    (v.leaderEpoch === undefined || !(v.leaderEpoch !== 0)) &&
+    (v._unknownTaggedFields === undefined || v._unknownTaggedFields.length === 0)
 }

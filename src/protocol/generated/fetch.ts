@@ -723,20 +723,24 @@ export const FetchResponse = {
 
 export function isDefaultFetchRequestReplicaState(v: FetchRequestReplicaState): boolean {
   return (v.replicaId === undefined || !(v.replicaId !== -1)) &&
-    (v.replicaEpoch === undefined || !(v.replicaEpoch !== -1n))
+    (v.replicaEpoch === undefined || !(v.replicaEpoch !== -1n)) &&
+    (v._unknownTaggedFields === undefined || v._unknownTaggedFields.length === 0)
 }
 
 export function isDefaultFetchResponseEpochEndOffset(v: FetchResponseEpochEndOffset): boolean {
   return (v.epoch === undefined || !(v.epoch !== -1)) &&
-    (v.endOffset === undefined || !(v.endOffset !== -1n))
+    (v.endOffset === undefined || !(v.endOffset !== -1n)) &&
+    (v._unknownTaggedFields === undefined || v._unknownTaggedFields.length === 0)
 }
 
 export function isDefaultFetchResponseLeaderIdAndEpoch(v: FetchResponseLeaderIdAndEpoch): boolean {
   return (v.leaderId === undefined || !(v.leaderId !== -1)) &&
-    (v.leaderEpoch === undefined || !(v.leaderEpoch !== -1))
+    (v.leaderEpoch === undefined || !(v.leaderEpoch !== -1)) &&
+    (v._unknownTaggedFields === undefined || v._unknownTaggedFields.length === 0)
 }
 
 export function isDefaultFetchResponseSnapshotId(v: FetchResponseSnapshotId): boolean {
   return (v.endOffset === undefined || !(v.endOffset !== -1n)) &&
-    (v.epoch === undefined || !(v.epoch !== -1))
+    (v.epoch === undefined || !(v.epoch !== -1)) &&
+    (v._unknownTaggedFields === undefined || v._unknownTaggedFields.length === 0)
 }

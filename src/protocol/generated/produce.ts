@@ -461,5 +461,6 @@ export const ProduceResponse = {
 
 export function isDefaultProduceResponseLeaderIdAndEpoch(v: ProduceResponseLeaderIdAndEpoch): boolean {
   return (v.leaderId === undefined || !(v.leaderId !== -1)) &&
-    (v.leaderEpoch === undefined || !(v.leaderEpoch !== -1))
+    (v.leaderEpoch === undefined || !(v.leaderEpoch !== -1)) &&
+    (v._unknownTaggedFields === undefined || v._unknownTaggedFields.length === 0)
 }

@@ -288,5 +288,6 @@ export function isDefaultUpdateRaftVoterResponseCurrentLeader(v: UpdateRaftVoter
   return (v.leaderId === undefined || !(v.leaderId !== -1)) &&
     (v.leaderEpoch === undefined || !(v.leaderEpoch !== -1)) &&
     (v.host === undefined || !(v.host !== "")) &&
-    (v.port === undefined || !(v.port !== 0))
+    (v.port === undefined || !(v.port !== 0)) &&
+    (v._unknownTaggedFields === undefined || v._unknownTaggedFields.length === 0)
 }

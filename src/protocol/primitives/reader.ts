@@ -49,7 +49,7 @@ export class Reader {
 
   private take(n: number): number {
     const p = this.pos
-    if (n > this.end - p) {
+    if (n < 0 || n > this.end - p) {
       this.fail(`need ${n} bytes, have ${this.end - p}`)
       return -1
     }
@@ -122,7 +122,7 @@ export class Reader {
       if (p < 0) return 0n
       const b = this.buf[p]!
       value |= BigInt(b & 0x7f) << shift
-      if ((b & 0x80) === 0) return (value >> 1n) ^ -(value & 1n)
+      if ((b & 0x80) === 0) return BigInt.asIntN(64, (value >> 1n) ^ -(value & 1n))
       shift += 7n
     }
     this.fail('varlong longer than 10 bytes')

@@ -235,5 +235,6 @@ export const ConsumerGroupMemberMetadataValue = {
 
 export function isDefaultConsumerGroupMemberMetadataValueClassicMemberMetadata(v: ConsumerGroupMemberMetadataValueClassicMemberMetadata): boolean {
   return (v.sessionTimeoutMs === undefined || !(v.sessionTimeoutMs !== 0)) &&
-    (v.supportedProtocols === undefined || !((v.supportedProtocols === null || v.supportedProtocols.length > 0)))
+    (v.supportedProtocols === undefined || !((v.supportedProtocols === null || v.supportedProtocols.length > 0))) &&
+    (v._unknownTaggedFields === undefined || v._unknownTaggedFields.length === 0)
 }
