@@ -66,7 +66,8 @@ export class Broker {
     const listeners = parseListeners('listeners', this.config.get('listeners') as string[])
     const advertised = parseListeners('advertised.listeners', this.config.get('advertised.listeners') as string[])
     for (const l of listeners) {
-      const server = createServer((socket) => this.accept(socket))
+      // allowHalfOpen: a client may send its requests and end its side; it still gets every answer.
+      const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket))
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen({ port: l.port, host: l.host || undefined }, () => {

@@ -142,11 +142,15 @@ export interface Listener {
 
 /** Parses `NAME://host:port` entries; an empty host means all interfaces, like Kafka. */
 export function parseListeners(key: string, entries: string[]): Listener[] {
+  const seen = new Set<string>()
   return entries.map((e) => {
     const m = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(e)
     if (!m) throw new ConfigError(`invalid value ${JSON.stringify(e)} for ${key}: expected NAME://host:port`)
     const port = Number(m[3])
     if (port > 65535) throw new ConfigError(`invalid port ${port} in ${key}`)
-    return { name: m[1]!.toUpperCase(), host: m[2]!.replace(/^\[|\]$/g, ''), port }
+    const name = m[1]!.toUpperCase()
+    if (seen.has(name)) throw new ConfigError(`invalid value for ${key}: listener name ${name} appears twice; each listener needs its own name`)
+    seen.add(name)
+    return { name, host: m[2]!.replace(/^\[|\]$/g, ''), port }
   })
 }

@@ -33,6 +33,7 @@ export class Connection {
   private readonly queue: Slot[] = []
   private closed = false
   private paused = false
+  private inputEnded = false
   readonly remote: string
 
   constructor(
@@ -46,6 +47,10 @@ export class Connection {
     socket.setNoDelay(true)
     socket.on('data', (chunk) => this.onData(chunk))
     socket.on('drain', () => this.maybeResume())
+    socket.on('end', () => {
+      this.inputEnded = true
+      this.maybeFinish()
+    })
     socket.on('error', (err) => this.broker.logger.debug('connection error', { client: this.remote, error: err.message }))
     socket.on('close', () => {
       this.closed = true
@@ -75,12 +80,19 @@ export class Connection {
         return
       }
       this.onFrame(r.frame)
-      if (this.queue.length >= this.opts.maxInFlight) {
-        // Frames already buffered wait; they are parsed again when the queue drains.
-        this.pause()
-        return
-      }
+      if (this.queue.length >= this.opts.maxInFlight) this.pause()
+      // Frames already buffered wait while paused (too many in flight, or the client is not
+      // reading its responses); maybeResume parses them when there is room again.
+      if (this.paused) return
     }
+    this.maybeFinish()
+  }
+
+  /**
+   * The client half-closed its side (allowHalfOpen): answer everything it sent, then end ours.
+   */
+  private maybeFinish(): void {
+    if (this.inputEnded && !this.closed && !this.paused && this.queue.length === 0) this.socket.end()
   }
 
   private pause(): void {
@@ -214,5 +226,6 @@ export class Connection {
     if (wrote) this.socket.uncork()
     if (this.socket.writableNeedDrain) this.pause()
     else this.maybeResume()
+    this.maybeFinish()
   }
 }

@@ -6,7 +6,7 @@
  *   them (kafkajs and librdkafka admin clients rely on it).
  * - Topics: null (v1+) or empty (v0) means all topics; unknown names give
  *   UNKNOWN_TOPIC_OR_PARTITION, unknown ids (v10+) UNKNOWN_TOPIC_ID. Invalid names give
- *   INVALID_TOPIC_EXCEPTION.
+ *   INVALID_TOPIC_EXCEPTION. A lookup by id (null name) below v12 gets INVALID_REQUEST.
  * - v8+: authorized operations are not computed (no ACLs yet): the "not requested" sentinel
  *   INT32_MIN is returned, as Kafka does when the client did not ask.
  *
@@ -64,6 +64,9 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
     } else {
       topics = req.topics!.map((rt) => {
         if (rt.name === null || rt.name === undefined) {
+          // Lookups by id answer with a null name, which only v12+ can carry; Kafka rejects
+          // id lookups below v12 the same way.
+          if (ctx.apiVersion < 12) return missing('', rt.topicId ?? ZERO_UUID, ErrorCode.INVALID_REQUEST)
           const byId = rt.topicId && rt.topicId !== ZERO_UUID ? md.topicById(rt.topicId) : undefined
           return byId ? describeTopic(byId) : missing(null, rt.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID)
         }

@@ -1,0 +1,107 @@
+/** `samsa server start` as a user runs it: configuration errors, warnings and precedence. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { TestContext } from 'node:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCli, startBrokerProcess } from '../helpers/broker-process.js'
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'samsa-cli-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Runs `samsa server start ...` expecting it to fail at start-up. */
+async function startFails(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const dir = tempDir(t)
+  const r = await runCli(['server', 'start', ...args, '--override', `log.dirs=${dir}`], { env })
+  assert.notEqual(r.code, 0, `exit code ${r.code}; stderr: ${r.stderr}`)
+  assert.equal(r.signal, null)
+  assert.doesNotMatch(r.stdout, /listening/, 'it never started')
+  return r
+}
+
+test('an invalid --override value exits non-zero, naming the key', async (t) => {
+  const r = await startFails(t, ['--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', 'num.partitions=abc'])
+  assert.match(r.stderr, /num\.partitions/)
+  assert.match(r.stderr, /abc/)
+})
+
+test('an invalid value in the properties file exits non-zero, naming the key', async (t) => {
+  const file = join(tempDir(t), 'server.properties')
+  writeFileSync(file, 'listeners=PLAINTEXT://127.0.0.1:0\nauto.create.topics.enable=perhaps\n')
+  const r = await startFails(t, [file])
+  assert.match(r.stderr, /auto\.create\.topics\.enable/)
+})
+
+test('an invalid SAMSA_* environment value exits non-zero, naming the key', async (t) => {
+  const r = await startFails(t, ['--override', 'listeners=PLAINTEXT://127.0.0.1:0'], { SAMSA_QUEUED_MAX_REQUESTS: '0' })
+  assert.match(r.stderr, /queued\.max\.requests/)
+})
+
+test('a malformed listener exits non-zero, naming the key', async (t) => {
+  const r = await startFails(t, ['--override', 'listeners=127.0.0.1:9092'])
+  assert.match(r.stderr, /listeners/)
+})
+
+test('a missing properties file exits non-zero, naming the file', async (t) => {
+  const missing = join(tempDir(t), 'nope.properties')
+  const r = await startFails(t, [missing, '--override', 'listeners=PLAINTEXT://127.0.0.1:0'])
+  assert.ok(r.stderr.includes(missing), r.stderr)
+})
+
+test('--override without key=value exits non-zero', async (t) => {
+  for (const args of [['--override', 'num.partitions'], ['--override']]) {
+    const r = await startFails(t, ['--override', 'listeners=PLAINTEXT://127.0.0.1:0', ...args])
+    assert.match(r.stderr, /--override/)
+  }
+})
+
+test('an unknown option or a second file exits non-zero', async (t) => {
+  await startFails(t, ['--overide', 'num.partitions=1'])
+  await startFails(t, ['a.properties', 'b.properties'])
+})
+
+test('a port already in use exits non-zero', async (t) => {
+  const blocker = createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  t.after(() => blocker.close())
+  const port = (blocker.address() as { port: number }).port
+  const r = await startFails(t, ['--override', `listeners=PLAINTEXT://127.0.0.1:${port}`])
+  assert.match(r.stderr, /cannot start|EADDRINUSE/)
+})
+
+test('an unknown property warns (naming it) and the broker still starts', async (t) => {
+  const b = await startBrokerProcess({ overrides: { 'zookeeper.connect': 'localhost:2181' } })
+  t.after(() => b.stop())
+  await b.waitForStderr(/unknown property zookeeper\.connect/)
+  assert.match(b.stderr(), /zookeeper\.connect/)
+  assert.ok(b.port > 0)
+})
+
+test('broker.id precedence: file < SAMSA_BROKER_ID < --override, visible in the start-up line', async (t) => {
+  const file = join(tempDir(t), 'server.properties')
+  writeFileSync(file, 'broker.id=5\n')
+  const cases: Array<[NodeJS.ProcessEnv, Record<string, string>, number]> = [
+    [{}, {}, 5],
+    [{ SAMSA_BROKER_ID: '6' }, {}, 6],
+    [{ SAMSA_BROKER_ID: '6' }, { 'broker.id': '7' }, 7],
+  ]
+  for (const [env, overrides, want] of cases) {
+    const b = await startBrokerProcess({ args: [file], env, overrides })
+    try {
+      assert.equal(b.nodeId, want, b.stdout())
+    } finally {
+      await b.stop()
+    }
+  }
+})
+
+test('samsa --help prints usage and exits 0', async () => {
+  const r = await runCli(['--help'])
+  assert.equal(r.code, 0)
+  assert.match(r.stdout, /server start/)
+})

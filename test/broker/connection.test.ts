@@ -1,0 +1,387 @@
+/**
+ * Connection-level behaviour of the embedded broker, over raw sockets: pipelining and
+ * response order, KIP-511, closing a connection on bad input without disturbing others, and
+ * backpressure (DESIGN.md §4).
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ApiKey } from '../../src/protocol/generated/api-keys.js'
+import { ApiVersionsResponse, type ApiVersionsRequest } from '../../src/protocol/generated/api-versions.js'
+import { RequestHeader } from '../../src/protocol/generated/headers.js'
+import { MetadataRequest, type MetadataResponse } from '../../src/protocol/generated/metadata.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { Writer } from '../../src/protocol/primitives/writer.js'
+import { apiVersionsHandler } from '../../src/broker/handlers/18-api-versions.js'
+import { metadataHandler } from '../../src/broker/handlers/03-metadata.js'
+import type { Handler } from '../../src/broker/handler.js'
+import { decodeResponse, encodeRequest, encodeRequestPayload, frame, type RawClient } from '../helpers/raw-client.js'
+import { deferred, embeddedBroker, until, type TestBroker } from './helpers.js'
+
+function apiVersionsBody(version: number): ApiVersionsRequest {
+  return version >= 3 ? { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1.0' } : {}
+}
+
+/** A frame whose header says (apiKey, apiVersion) with a hand-made header version and body. */
+function rawFrame(apiKey: number, apiVersion: number, correlationId: number, headerVersion: number, body: Buffer): Buffer {
+  const w = new Writer()
+  RequestHeader.write(w, { requestApiKey: apiKey, requestApiVersion: apiVersion, correlationId, clientId: 'raw' }, headerVersion)
+  w.writeRaw(body)
+  return frame(w.toBuffer())
+}
+
+async function assertServes(c: RawClient): Promise<void> {
+  const r = await c.request<ApiVersionsResponse>(ApiKey.ApiVersions, 2, {})
+  assert.equal(r.errorCode, ErrorCode.NONE)
+}
+
+test('50 pipelined ApiVersions/Metadata requests in one write are answered in request order', async (t) => {
+  const tb = await embeddedBroker(t)
+  tb.b.broker.metadata.createTopic('pipelined', 2)
+  const c = await tb.client()
+  const sent: Array<{ apiKey: number; version: number; correlationId: number }> = []
+  const frames: Buffer[] = []
+  for (let i = 0; i < 50; i++) {
+    // Correlation ids are deliberately not sequential: the broker must echo, not count.
+    const correlationId = (i * 7919 + 13) % 100_003
+    if (i % 2 === 0) {
+      const version = (i / 2) % 5
+      sent.push({ apiKey: ApiKey.ApiVersions, version, correlationId })
+      frames.push(encodeRequest(ApiKey.ApiVersions, version, correlationId, apiVersionsBody(version)))
+    } else {
+      const version = i % 13
+      sent.push({ apiKey: ApiKey.Metadata, version, correlationId })
+      frames.push(encodeRequest(ApiKey.Metadata, version, correlationId, { topics: version === 0 ? [] : null }))
+    }
+  }
+  await c.write(Buffer.concat(frames))
+  for (const s of sent) {
+    const resp = decodeResponse(await c.nextFrame(), s.apiKey, s.version)
+    assert.equal(resp.correlationId, s.correlationId, `response for ${s.apiKey} v${s.version}`)
+    if (s.apiKey === ApiKey.ApiVersions) {
+      assert.equal(resp.body.errorCode, ErrorCode.NONE)
+    } else {
+      const md = resp.body as MetadataResponse
+      assert.deepEqual(md.topics.map((x) => x.name), ['pipelined'])
+    }
+  }
+  assert.equal(c.pending, 0, 'no extra responses')
+  assert.ok(c.isOpen)
+})
+
+test('requests split across many small writes are reassembled', async (t) => {
+  const tb = await embeddedBroker(t)
+  const c = await tb.client()
+  const bytes = Buffer.concat([
+    encodeRequest(ApiKey.ApiVersions, 3, 101, apiVersionsBody(3)),
+    encodeRequest(ApiKey.Metadata, 12, 102, { topics: null }),
+    encodeRequest(ApiKey.Metadata, 1, 103, { topics: [] }),
+  ])
+  for (let at = 0; at < bytes.length; at += 3) {
+    await c.write(bytes.subarray(at, at + 3))
+    await new Promise((r) => setImmediate(r))
+  }
+  assert.equal(decodeResponse(await c.nextFrame(), ApiKey.ApiVersions, 3).correlationId, 101)
+  assert.equal(decodeResponse(await c.nextFrame(), ApiKey.Metadata, 12).correlationId, 102)
+  assert.equal(decodeResponse(await c.nextFrame(), ApiKey.Metadata, 1).correlationId, 103)
+})
+
+test('ApiVersions v0-4 list exactly the registered handlers, including Metadata 0-12 and ApiVersions 0-4', async (t) => {
+  const tb = await embeddedBroker(t)
+  const c = await tb.client()
+  const registered = tb.b.broker.context.handlers.versions()
+  for (let v = 0; v <= 4; v++) {
+    const r = await c.request<ApiVersionsResponse>(ApiKey.ApiVersions, v, apiVersionsBody(v))
+    assert.equal(r.errorCode, ErrorCode.NONE, `v${v}`)
+    assert.deepEqual(
+      r.apiKeys.map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion })),
+      registered,
+      `v${v}`,
+    )
+    assert.deepEqual(r.apiKeys.find((k) => k.apiKey === ApiKey.Metadata), { apiKey: 3, minVersion: 0, maxVersion: 12 })
+    assert.deepEqual(r.apiKeys.find((k) => k.apiKey === ApiKey.ApiVersions), { apiKey: 18, minVersion: 0, maxVersion: 4 })
+    if (v >= 1) assert.equal(r.throttleTimeMs, 0)
+  }
+})
+
+test('KIP-511: ApiVersions newer than supported gets a v0 UNSUPPORTED_VERSION answer with the ranges, same correlation id', async (t) => {
+  const tb = await embeddedBroker(t)
+  const c = await tb.client()
+  const registered = tb.b.broker.context.handlers.versions()
+  for (const [i, version] of [5, 99, 32767].entries()) {
+    const correlationId = 0x7eadbe00 + i
+    // A future client's request: flexible header (v2) and a v3-shaped body the broker cannot know.
+    const body = Buffer.from([0x06, ...Buffer.from('java!'), 0x04, ...Buffer.from('9.9'), 0x00])
+    await c.write(rawFrame(ApiKey.ApiVersions, version, correlationId, 2, body))
+    // Response header v0 and body v0, whatever the request version was.
+    const resp = decodeResponse<ApiVersionsResponse>(await c.nextFrame(), ApiKey.ApiVersions, 0)
+    assert.equal(resp.correlationId, correlationId, `v${version}`)
+    assert.equal(resp.body.errorCode, ErrorCode.UNSUPPORTED_VERSION)
+    assert.equal(resp.body.errorCode, 35)
+    assert.deepEqual(
+      resp.body.apiKeys.map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion })),
+      registered,
+    )
+    assert.ok(resp.body.apiKeys.some((k) => k.apiKey === ApiKey.ApiVersions && k.maxVersion === 4))
+  }
+  // The client then retries with a version from the list, on the same connection.
+  assert.ok(c.isOpen)
+  await assertServes(c)
+})
+
+test('ApiVersions v3+ with an invalid client software name or version answers INVALID_REQUEST', async (t) => {
+  const tb = await embeddedBroker(t)
+  const c = await tb.client()
+  const bad: Array<[string, string]> = [
+    ['', '1.0'],
+    ['bad name', '1.0'],
+    ['-leading', '1.0'],
+    ['trailing-', '1.0'],
+    ['emoji\u{1F600}', '1.0'],
+    ['kafkajs', ''],
+    ['kafkajs', '1.0 beta'],
+    ['kafkajs', '1.0!'],
+  ]
+  for (const version of [3, 4]) {
+    for (const [name, ver] of bad) {
+      const r = await c.request<ApiVersionsResponse>(ApiKey.ApiVersions, version, { clientSoftwareName: name, clientSoftwareVersion: ver })
+      assert.equal(r.errorCode, ErrorCode.INVALID_REQUEST, `v${version} ${JSON.stringify(name)} ${JSON.stringify(ver)}`)
+      assert.equal(r.errorCode, 42)
+    }
+    for (const [name, ver] of [['apache-kafka-java', '3.7.0'], ['librdkafka', '2.0.2'], ['a', '1'], ['kafka.python', '2.0.2-dev']]) {
+      const r = await c.request<ApiVersionsResponse>(ApiKey.ApiVersions, version, { clientSoftwareName: name, clientSoftwareVersion: ver })
+      assert.equal(r.errorCode, ErrorCode.NONE, `v${version} ${name} ${ver}`)
+    }
+  }
+  assert.ok(c.isOpen, 'INVALID_REQUEST is an answer, not a disconnect')
+})
+
+interface BadInput {
+  name: string
+  config?: Record<string, string>
+  bytes: () => Buffer
+}
+
+const metadataV1 = () => encodeRequestPayload(ApiKey.Metadata, 1, 9, { topics: [{ name: 'abc' }, { name: 'def' }] })
+const metadataV12 = () => encodeRequestPayload(ApiKey.Metadata, 12, 9, { topics: [{ name: 'abc' }], allowAutoTopicCreation: false })
+
+const BAD_INPUTS: BadInput[] = [
+  // "GET " read as a size is 1195725856, far above socket.request.max.bytes.
+  { name: 'garbage bytes (an HTTP request)', bytes: () => Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n') },
+  { name: 'garbage frame shorter than a request header', bytes: () => frame(Buffer.from([1, 2, 3])) },
+  { name: 'garbage frame of 0xff bytes', bytes: () => frame(Buffer.alloc(32, 0xff)) },
+  {
+    name: 'header whose client id runs past the frame',
+    bytes: () => {
+      const b = Buffer.alloc(10)
+      b.writeInt16BE(ApiKey.ApiVersions, 0)
+      b.writeInt16BE(0, 2)
+      b.writeInt32BE(7, 4)
+      b.writeInt16BE(500, 8) // client id length 500, no bytes follow
+      return frame(b)
+    },
+  },
+  { name: 'unknown API key 9999', bytes: () => rawFrame(9999, 0, 5, 1, Buffer.alloc(0)) },
+  { name: 'negative API key', bytes: () => rawFrame(-2, 0, 5, 1, Buffer.alloc(8)) },
+  { name: 'unsupported Metadata version 99', bytes: () => rawFrame(ApiKey.Metadata, 99, 6, 2, MetadataRequest.encode({ topics: null }, 12)) },
+  { name: 'unsupported Metadata version -1', bytes: () => rawFrame(ApiKey.Metadata, -1, 6, 1, MetadataRequest.encode({ topics: [] }, 0)) },
+  { name: 'truncated Metadata v1 body', bytes: () => frame(metadataV1().subarray(0, metadataV1().length - 2)) },
+  { name: 'truncated Metadata v12 (flexible) body', bytes: () => frame(metadataV12().subarray(0, metadataV12().length - 3)) },
+  {
+    name: 'Metadata v1 with an absurd topic count',
+    bytes: () => {
+      const p = encodeRequestPayload(ApiKey.Metadata, 1, 9, { topics: [] })
+      p.writeInt32BE(0x7fffffff, p.length - 4)
+      return frame(p)
+    },
+  },
+  {
+    name: 'frame size above socket.request.max.bytes',
+    config: { 'socket.request.max.bytes': '1024' },
+    // Only the size and a little of the body: the broker must not wait for the rest.
+    bytes: () => {
+      const b = Buffer.alloc(104)
+      b.writeInt32BE(1025, 0)
+      return b
+    },
+  },
+  {
+    name: 'frame size far above socket.request.max.bytes',
+    bytes: () => {
+      const b = Buffer.alloc(8)
+      b.writeInt32BE(0x7fffffff, 0)
+      return b
+    },
+  },
+  {
+    name: 'zero frame size',
+    bytes: () => Buffer.alloc(4),
+  },
+  {
+    name: 'negative frame size',
+    bytes: () => {
+      const b = Buffer.alloc(16)
+      b.writeInt32BE(-1, 0)
+      return b
+    },
+  },
+  {
+    name: 'negative frame size (INT32_MIN)',
+    bytes: () => {
+      const b = Buffer.alloc(4)
+      b.writeInt32BE(-2147483648, 0)
+      return b
+    },
+  },
+]
+
+for (const bad of BAD_INPUTS) {
+  test(`bad input closes only that connection, logged once with the client address: ${bad.name}`, async (t) => {
+    const tb = await embeddedBroker(t, bad.config)
+    const victim = await tb.client()
+    const bystander = await tb.client()
+    // Both connections are known to the broker before the bad input arrives.
+    await assertServes(victim)
+    await assertServes(bystander)
+
+    await victim.write(bad.bytes())
+    await victim.waitClosed()
+    assert.equal(victim.pending, 0, 'no response to bad input')
+
+    await assertServes(bystander)
+    const fresh = await tb.client()
+    await assertServes(fresh)
+
+    const about = tb.logs().filter((l) => l.client === victim.localAddress)
+    assert.equal(about.length, 1, `one log line for ${victim.localAddress}: ${JSON.stringify(tb.logs())}`)
+    assert.match(about[0]!.msg, /closing connection/)
+    assert.ok(about[0]!.level === 'warn' || about[0]!.level === 'error')
+    assert.equal(tb.logs().filter((l) => l.client === bystander.localAddress).length, 0)
+  })
+}
+
+test('a frame of exactly socket.request.max.bytes is served; one byte more closes the connection', async (t) => {
+  const payload = encodeRequestPayload(ApiKey.Metadata, 1, 42, { topics: [{ name: 'boundary' }] })
+  const exact = await embeddedBroker(t, { 'socket.request.max.bytes': String(payload.length) })
+  const c = await exact.client()
+  await c.write(frame(payload))
+  assert.equal(decodeResponse(await c.nextFrame(), ApiKey.Metadata, 1).correlationId, 42)
+
+  const smaller = await embeddedBroker(t, { 'socket.request.max.bytes': String(payload.length - 1) })
+  const d = await smaller.client()
+  await d.write(frame(payload))
+  await d.waitClosed()
+  assert.equal(d.pending, 0)
+})
+
+test('a good request pipelined before bad input is still answered, then the connection closes', async (t) => {
+  const tb = await embeddedBroker(t)
+  const c = await tb.client()
+  await c.write(Buffer.concat([encodeRequest(ApiKey.ApiVersions, 1, 77, {}), rawFrame(9999, 0, 78, 1, Buffer.alloc(0))]))
+  await c.waitClosed()
+  assert.equal(c.pending, 1)
+  assert.equal(decodeResponse(await c.nextFrame(), ApiKey.ApiVersions, 1).correlationId, 77)
+})
+
+test('every bad input at once, on many connections, leaves the broker serving', async (t) => {
+  const tb = await embeddedBroker(t, { 'socket.request.max.bytes': '1024' })
+  const victims = await Promise.all(BAD_INPUTS.map(() => tb.client()))
+  await Promise.all(victims.map((v, i) => v.write(BAD_INPUTS[i]!.bytes())))
+  await Promise.all(victims.map((v) => v.waitClosed()))
+  const c = await tb.client()
+  await assertServes(c)
+  const md = await c.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: null })
+  assert.equal(md.brokers.length, 1)
+})
+
+/** Replaces a handler on a running broker with one that defers its answer until released. */
+function deferringHandler(tb: TestBroker, base: Handler): { calls: Array<() => void>; outstanding: () => number } {
+  const calls: Array<() => void> = []
+  let outstanding = 0
+  tb.b.broker.context.handlers.register({
+    ...base,
+    handle(req, ctx) {
+      outstanding++
+      const d = deferred<void>()
+      calls.push(() => {
+        outstanding--
+        d.resolve()
+      })
+      return d.promise.then(() => base.handle(req, ctx))
+    },
+  })
+  return { calls, outstanding: () => outstanding }
+}
+
+test('queued.max.requests bounds in-flight requests per connection; responses keep request order when handlers finish out of order', async (t) => {
+  const tb = await embeddedBroker(t, { 'queued.max.requests': '4' })
+  const slow = deferringHandler(tb, apiVersionsHandler)
+  const c = await tb.client()
+  const other = await tb.client()
+  const n = 20
+  await c.write(Buffer.concat(Array.from({ length: n }, (_, i) => encodeRequest(ApiKey.ApiVersions, 2, 500 + i, {}))))
+  await until(() => slow.calls.length === 4, 'the first 4 requests to reach the handler')
+
+  // Give the broker every chance to read more: a full round trip on another connection,
+  // plus a few turns of the event loop. It must not start a fifth request on `c`.
+  await other.request(ApiKey.Metadata, 1, { topics: [] })
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
+  assert.equal(slow.calls.length, 4, 'reading paused at queued.max.requests')
+  assert.equal(c.pending, 0)
+
+  // Release in reverse order, batch by batch; the broker resumes when the queue drains.
+  let released = 0
+  let maxOutstanding = 0
+  while (released < n) {
+    await until(() => slow.calls.length > released, 'the next batch to reach the handler')
+    await new Promise((r) => setImmediate(r))
+    maxOutstanding = Math.max(maxOutstanding, slow.outstanding())
+    const batch = slow.calls.slice(released)
+    for (const release of batch.reverse()) release()
+    released += batch.length
+  }
+  assert.ok(maxOutstanding <= 4, `at most 4 in flight, saw ${maxOutstanding}`)
+  for (let i = 0; i < n; i++) {
+    const resp = decodeResponse(await c.nextFrame(), ApiKey.ApiVersions, 2)
+    assert.equal(resp.correlationId, 500 + i)
+  }
+  assert.equal(slow.calls.length, n)
+})
+
+test('a client that writes many requests without reading does not make the broker buffer their responses', async (t) => {
+  const tb = await embeddedBroker(t)
+  // ~156 KB per Metadata v1 response: 6000 partitions x 26 bytes.
+  tb.b.broker.metadata.createTopic('wide', 6000)
+  let handled = 0
+  tb.b.broker.context.handlers.register({
+    ...metadataHandler,
+    handle(req, ctx) {
+      handled++
+      return metadataHandler.handle(req, ctx)
+    },
+  })
+  const c = await tb.client()
+  const other = await tb.client()
+  const n = 300 // ~47 MB of responses for ~8 KB of requests
+  c.socket.pause() // never read until the end
+  await c.write(Buffer.concat(Array.from({ length: n }, (_, i) => encodeRequest(ApiKey.Metadata, 1, i, { topics: null }))))
+  await until(() => handled > 0, 'the first request to be handled')
+  // Let the broker run: a few round trips on another connection (ApiVersions: not counted).
+  for (let i = 0; i < 5; i++) await assertServes(other)
+  const responseSize = 6000 * 26
+  t.diagnostic(`handled ${handled} of ${n} before the client read`)
+  // Whatever the kernel buffers hold (a few MB on loopback), the broker must stop reading
+  // once its own write buffer is full instead of encoding all 300 responses (~47 MB).
+  assert.ok(
+    handled * responseSize < (n / 2) * responseSize,
+    `broker handled ${handled} of ${n} requests (${Math.round((handled * responseSize) / 1e6)} MB of responses) while the client read nothing`,
+  )
+
+  // Once the client reads, everything arrives, in order.
+  c.socket.resume()
+  for (let i = 0; i < n; i++) {
+    const resp = decodeResponse<MetadataResponse>(await c.nextFrame(10_000), ApiKey.Metadata, 1)
+    assert.equal(resp.correlationId, i)
+    assert.equal(resp.body.topics[0]!.partitions.length, 6000)
+  }
+  assert.equal(handled, n)
+})
