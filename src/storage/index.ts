@@ -1,0 +1,12 @@
+/** Public surface of the storage engine, for the broker. */
+export { LogManager, type LogManagerOptions, type TopicPartition, type LoadStats } from './log-manager.js'
+export { LogDir } from './log-dir.js'
+export { PartitionLog, type PartitionLogOptions } from './log/partition-log.js'
+export type { AppendResult, ReadOptions, FileRange, LogReadResult, OffsetQuery, OffsetAndTimestamp, RecordLocator, LogEvent, LogListener } from './log/types.js'
+export { validateRecordBatches, type ValidateOptions, type ValidatedRecords } from './log/validator.js'
+export type { EpochEntry } from './log/leader-epoch-cache.js'
+export { DEFAULT_LOG_CONFIG, resolveLogConfig, logConfigFromProperties, logConfigToProperties, LOG_CONFIG_PROPERTY_NAMES, type LogConfig, type TimestampType } from './config.js'
+export { StorageError, isStorageError, type StorageErrorCode } from './errors.js'
+export { systemClock, ManualClock, type Clock } from './clock.js'
+export { consoleLogger, silentLogger, type StorageLogger } from './logger.js'
+export { FileCache } from './io/file-cache.js'

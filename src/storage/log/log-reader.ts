@@ -1,0 +1,53 @@
+/**
+ * The read path of a partition log: turns (from offset, byte budget, offset bound) into byte
+ * ranges of segment files, without reading the data itself.
+ */
+import type { Segment } from './segment.js'
+import type { Segments } from './segments.js'
+import type { FileRange } from './types.js'
+
+export interface RangeQuery {
+  segments: Segments
+  fromOffset: number
+  /** Exclusive: no batch holding an offset >= this is included. At most the log end offset. */
+  upperOffset: number
+  logEndOffset: number
+  /** Where the log end offset lies; bytes past it belong to an append still in flight. */
+  end: { segment: Segment; position: number }
+  maxBytes: number
+  minOneBatch: boolean
+}
+
+/**
+ * Starts at the batch holding `fromOffset` and continues into following segments while the
+ * budget lasts. A range may end inside a batch only at the byte limit (the last range), never
+ * between segments, so the ranges concatenate into a valid stream of batches.
+ */
+export async function readRanges(q: RangeQuery): Promise<FileRange[]> {
+  const ranges: FileRange[] = []
+  let remaining = Math.max(0, q.maxBytes)
+  let minOne = q.minOneBatch
+  let from = q.fromOffset
+  const segs = q.segments.range(q.fromOffset, q.upperOffset)
+  for (let i = 0; i < segs.length && from < q.upperOffset; i++) {
+    const seg = segs[i]!
+    const next = segs[i + 1]
+    // Bytes of this segment below the log end offset, then below the upper offset.
+    const size = seg === q.end.segment ? q.end.position : seg.size
+    const wholeSegment = next !== undefined || q.upperOffset >= q.logEndOffset
+    const maxPosition = wholeSegment ? size : Math.min(size, (await seg.translateOffset(q.upperOffset))?.position ?? size)
+    const r = await seg.read({ startOffset: from, maxBytes: remaining, maxPosition, minOneBatch: minOne })
+    if (!r) {
+      // Nothing at or after `from` in this segment: continue with the next one.
+      from = next?.baseOffset ?? q.upperOffset
+      continue
+    }
+    if (r.length === 0) break
+    ranges.push({ file: seg.log, position: r.position, length: r.length, firstOffset: r.first.baseOffset })
+    remaining -= r.length
+    minOne = false
+    if (r.position + r.length < size || !next || remaining <= 0) break
+    from = next.baseOffset
+  }
+  return ranges
+}

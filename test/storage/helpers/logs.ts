@@ -1,0 +1,39 @@
+import { ManualClock } from '../../../src/storage/clock.js'
+import type { LogConfig } from '../../../src/storage/config.js'
+import { FileCache } from '../../../src/storage/io/file-cache.js'
+import { silentLogger, type StorageLogger } from '../../../src/storage/logger.js'
+import { PartitionLog, type PartitionLogOptions } from '../../../src/storage/log/partition-log.js'
+import { buildBatch, type BatchSpec } from './batches.js'
+import { withTempDir } from './tmp.js'
+
+export interface LogEnv {
+  dir: string
+  clock: ManualClock
+  files: FileCache
+  logger: StorageLogger
+  open(options?: Partial<PartitionLogOptions>): Promise<PartitionLog>
+}
+
+/** Runs `fn` with a partition directory, a manual clock and a descriptor pool closed afterwards. */
+export async function withLogEnv(fn: (env: LogEnv) => Promise<void>, defaults: { config?: Partial<LogConfig>; logger?: StorageLogger } = {}): Promise<void> {
+  await withTempDir(async (root) => {
+    const clock = new ManualClock(1_700_000_000_000)
+    const files = new FileCache({ maxOpenFiles: 64 })
+    const logger = defaults.logger ?? silentLogger
+    const dir = `${root}/topic-0`
+    const open = (options: Partial<PartitionLogOptions> = {}) =>
+      PartitionLog.open({ dir, topic: 'topic', partition: 0, clock, files, logger, ...options, config: { fileDeleteDelayMs: 0, ...defaults.config, ...options.config } })
+    try {
+      await fn({ dir, clock, files, logger, open })
+    } finally {
+      await files.closeAll()
+    }
+  })
+}
+
+/** Appends one batch per spec as leader (epoch 0); returns the results. */
+export async function appendAll(log: PartitionLog, specs: BatchSpec[], leaderEpoch = 0) {
+  const out = []
+  for (const spec of specs) out.push(await log.appendAsLeader(buildBatch(spec), { leaderEpoch }))
+  return out
+}
