@@ -2,42 +2,18 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { computeBatchCrc } from '../../src/protocol/records/batch-header.js'
-
-function varint(n: number): number[] {
-  let v = n >= 0 ? n * 2 : -n * 2 - 1
-  const out: number[] = []
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80)
-    v = Math.floor(v / 0x80)
-  }
-  out.push(v)
-  return out
-}
+import { createBatch, encodeBatchSync } from '../../src/protocol/records/batch.js'
 
 /** A valid uncompressed v2 batch of `records` records whose encoded size is about `recordBytes` each. */
 export function buildBatch(records: number, recordBytes: number, timestamp = Date.now()): Buffer {
-  const valueSize = recordBytes - 12
-  const parts: Buffer[] = []
-  for (let i = 0; i < records; i++) {
-    const body = Buffer.concat([Buffer.from([0, ...varint(0), ...varint(i), ...varint(-1), ...varint(valueSize)]), Buffer.alloc(valueSize, i & 0xff), Buffer.from(varint(0))])
-    parts.push(Buffer.from(varint(body.length)), body)
-  }
-  const body = Buffer.concat(parts)
-  const buf = Buffer.alloc(61 + body.length)
-  buf.writeInt32BE(buf.length - 12, 8)
-  buf.writeInt32BE(-1, 12)
-  buf.writeInt8(2, 16)
-  buf.writeInt32BE(records - 1, 23)
-  buf.writeBigInt64BE(BigInt(timestamp), 27)
-  buf.writeBigInt64BE(BigInt(timestamp), 35)
-  buf.writeBigInt64BE(-1n, 43)
-  buf.writeInt16BE(-1, 51)
-  buf.writeInt32BE(-1, 53)
-  buf.writeInt32BE(records, 57)
-  body.copy(buf, 61)
-  buf.writeUInt32BE(computeBatchCrc(buf, 0), 17)
-  return buf
+  // A record with a null key, no headers and small deltas adds about 12 bytes of framing.
+  const value = Buffer.alloc(recordBytes - 12, 0x61)
+  return encodeBatchSync(
+    createBatch({
+      baseTimestamp: BigInt(timestamp),
+      records: Array.from({ length: records }, (_, i) => ({ timestampDelta: 0, offsetDelta: i, key: null, value, headers: [] })),
+    }),
+  )
 }
 
 export async function benchDir(name: string): Promise<string> {
