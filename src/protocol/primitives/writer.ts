@@ -178,6 +178,11 @@ export class Writer {
    * from the default, `unknown` those kept from decoding. Tags go out in ascending order.
    */
   writeTaggedFields(known: Array<[number, (w: Writer) => void]> | undefined, unknown: readonly TaggedField[] | undefined): void {
+    // Every flexible struct ends here, nearly always with nothing to write: skip the allocations.
+    if (known === undefined && (unknown === undefined || unknown.length === 0)) {
+      this.writeUnsignedVarint(0)
+      return
+    }
     const fields: Array<{ tag: number; data: Buffer }> = []
     if (known) {
       for (const [tag, enc] of known) {
