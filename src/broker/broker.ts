@@ -1,18 +1,23 @@
 /**
- * A broker process: listeners, connections, the handler registry and the metadata it serves.
- * `start()` binds the listeners (port 0 picks a free port; the advertised address then uses
- * the real one); `close()` stops accepting, closes connections and resolves when all is shut.
+ * A broker process: metadata store, partition logs, listeners, connections and the handler
+ * registry. `start()` opens the store and the logs (recovering them if needed), then binds the
+ * listeners (port 0 picks a free port; the advertised address then uses the real one).
+ * `close()` stops accepting, ends long polls, closes connections, then flushes every log and
+ * leaves the clean-shutdown marker.
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import { hostname } from 'node:os'
-import { randomUuid } from '../protocol/primitives/uuid.js'
-import { MemoryMetadata } from '../metadata/memory.js'
-import type { BrokerInfo } from '../metadata/types.js'
+import { LocalMetadataStore } from '../metadata/local.js'
+import type { MetadataStore } from '../metadata/store.js'
+import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
 import { createLogger, parseLevel, type Logger } from '../util/logger.js'
 import { loadBrokerConfig, parseListeners, type BrokerConfig, type Listener } from './config.js'
 import { Connection } from './connection.js'
+import { FetchSessionCache } from './fetch-session.js'
 import type { BrokerContext } from './handler.js'
 import { defaultHandlers } from './handlers/index.js'
+import { ReplicaManager } from './replica-manager.js'
+import { createTopic } from './topic-admin.js'
 
 export interface BrokerOptions {
   config?: BrokerConfig
@@ -29,8 +34,8 @@ export class Broker {
   readonly config: BrokerConfig
   readonly logger: Logger
   readonly nodeId: number
-  readonly metadata: MemoryMetadata
-  readonly context: BrokerContext
+  private ctx: BrokerContext | undefined
+  private readonly shutdown = new AbortController()
   private readonly servers: Server[] = []
   private readonly connections = new Set<Connection>()
   private bound: BoundListener[] = []
@@ -40,15 +45,29 @@ export class Broker {
     this.config = opts.config ?? loadBrokerConfig()
     this.logger = opts.logger ?? createLogger({ level: parseLevel(process.env.SAMSA_LOG_LEVEL ?? (this.config.get('log.level') as string), 'warn') })
     this.nodeId = this.config.get('broker.id') as number
-    const clusterId = (this.config.get('cluster.id') as string) || randomUuid()
-    this.metadata = new MemoryMetadata(clusterId, () => this.self())
-    this.context = {
-      nodeId: this.nodeId,
-      config: this.config,
-      metadata: this.metadata,
-      handlers: defaultHandlers(),
-      logger: this.logger,
-    }
+  }
+
+  /** What handlers see; available once start() has opened the store and the logs. */
+  get context(): BrokerContext {
+    if (!this.ctx) throw new Error('broker not started')
+    return this.ctx
+  }
+
+  get metadata(): MetadataStore {
+    return this.context.metadata
+  }
+
+  get replicas(): ReplicaManager {
+    return this.context.replicas
+  }
+
+  /**
+   * Creates a topic as CreateTopics does (for embedding and tests); partitions default to
+   * num.partitions. Throws KafkaError (TOPIC_ALREADY_EXISTS, INVALID_CONFIG, ...).
+   */
+  async createTopic(name: string, partitions?: number, configs: Record<string, string> = {}): Promise<TopicInfo> {
+    const created = await createTopic(this.context, { name, ...(partitions !== undefined ? { partitions } : {}), configs })
+    return created.topic!
   }
 
   /** The listeners as bound (real ports), after start(). */
@@ -63,6 +82,35 @@ export class Broker {
   }
 
   async start(): Promise<void> {
+    const logDirs = this.config.get('log.dirs') as string[]
+    if (logDirs.length === 0) throw new Error('log.dirs is empty: set log.dirs (or log.dir) to where the broker keeps its data')
+    const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id') as string, self: () => this.self() })
+    let replicas: ReplicaManager
+    try {
+      replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId })
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+    this.ctx = {
+      nodeId: this.nodeId,
+      config: this.config,
+      metadata: store,
+      replicas,
+      fetchSessions: new FetchSessionCache(),
+      handlers: defaultHandlers(),
+      logger: this.logger,
+      shutdown: this.shutdown.signal,
+    }
+    try {
+      await this.listen()
+    } catch (err) {
+      await this.close()
+      throw err
+    }
+  }
+
+  private async listen(): Promise<void> {
     const listeners = parseListeners('listeners', this.config.get('listeners') as string[])
     const advertised = parseListeners('advertised.listeners', this.config.get('advertised.listeners') as string[])
     for (const l of listeners) {
@@ -92,7 +140,10 @@ export class Broker {
     }
     this.logger.info('broker started', {
       nodeId: this.nodeId,
-      clusterId: this.metadata.clusterId,
+      clusterId: this.context.metadata.clusterId,
+      logDirs: this.config.get('log.dirs'),
+      partitions: this.context.replicas.logs.allLogs().length,
+      recovered: this.context.replicas.logs.loadStats.recoveredSegments,
       listeners: this.bound.map((b) => `${b.name}://${b.host}:${b.port}`),
       advertised: this.bound.map((b) => `${b.advertisedHost}:${b.advertisedPort}`),
     })
@@ -117,9 +168,14 @@ export class Broker {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.shutdown.abort()
       const stopped = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
       for (const c of this.connections) c.close()
       await Promise.all(stopped)
+      if (this.ctx) {
+        await this.ctx.replicas.close()
+        await this.ctx.metadata.close()
+      }
       this.logger.info('broker stopped', { nodeId: this.nodeId })
     })()
     return this.closing

@@ -54,10 +54,28 @@ export const BROKER_CONFIG: Record<string, Def> = {
   'offsets.topic.num.partitions': { kind: 'int', default: '50', doc: 'Partitions of __consumer_offsets.', check: atLeast(1) },
   'offsets.topic.replication.factor': { kind: 'int', default: '3', doc: 'Replication factor of __consumer_offsets (capped at the live brokers).', check: atLeast(1) },
   'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', doc: 'Delay of the first rebalance of an empty group.', check: atLeast(0) },
+  'log.cleanup.policy': { kind: 'list', default: 'delete', doc: 'Default cleanup.policy of topics: delete and/or compact.', check: (v) => ((v as string[]).every((p) => p === 'delete' || p === 'compact') ? undefined : 'must be delete, compact or both') },
+  'log.cleaner.delete.retention.ms': { kind: 'long', default: '86400000', doc: 'Default delete.retention.ms: how long tombstones stay in compacted topics.', check: atLeast(0) },
+  'log.cleaner.min.compaction.lag.ms': { kind: 'long', default: '0', doc: 'Default min.compaction.lag.ms.', check: atLeast(0) },
+  'log.cleaner.max.compaction.lag.ms': { kind: 'long', default: '9223372036854775807', doc: 'Default max.compaction.lag.ms.', check: atLeast(1) },
+  'log.cleaner.min.cleanable.ratio': { kind: 'double', default: '0.5', doc: 'Default min.cleanable.dirty.ratio.', check: (v) => ((v as number) < 0 || (v as number) > 1 ? 'must be between 0 and 1' : undefined) },
+  'log.segment.delete.delay.ms': { kind: 'long', default: '60000', doc: 'Default file.delete.delay.ms: how long deleted segments linger before removal.', check: atLeast(0) },
+  'log.roll.jitter.hours': { kind: 'int', default: '0', doc: 'Default segment.jitter.ms, in hours.', check: atLeast(0) },
+  'log.roll.jitter.ms': { kind: 'long', default: '-1', doc: 'Default segment.jitter.ms; overrides hours when set.' },
+  'log.preallocate': { kind: 'bool', default: 'false', doc: 'Default preallocate (accepted, segments are not preallocated).' },
+  'log.message.timestamp.before.max.ms': { kind: 'long', default: '9223372036854775807', doc: 'Default message.timestamp.before.max.ms: how far in the past a CreateTime timestamp may be.', check: atLeast(0) },
+  'log.message.timestamp.after.max.ms': { kind: 'long', default: '9223372036854775807', doc: 'Default message.timestamp.after.max.ms: how far in the future a CreateTime timestamp may be.', check: atLeast(0) },
+  'compression.type': { kind: 'string', default: 'producer', doc: 'Default compression.type of topics; only producer (store batches as sent) is supported.', check: (v) => (v === 'producer' ? undefined : 'only producer is supported: batches are stored as the producer compressed them') },
+  'min.insync.replicas': { kind: 'int', default: '1', doc: 'Default min.insync.replicas of topics.', check: atLeast(1) },
+  'unclean.leader.election.enable': { kind: 'bool', default: 'false', doc: 'Default unclean.leader.election.enable of topics.' },
   'log.level': { kind: 'string', default: 'warn', doc: 'Samsa log level: debug, info, warn, error.' },
 }
 
-export type BrokerConfig = Map<string, ConfigValue>
+/** Parsed broker config: every known key with its value; `explicit` holds the raw strings that were set. */
+export class BrokerConfig extends Map<string, ConfigValue> {
+  /** Keys set by the file, the environment or an override (not defaults), with their raw text. */
+  readonly explicit = new Map<string, string>()
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -119,7 +137,7 @@ export function loadBrokerConfig(opts: LoadConfigOptions = {}): BrokerConfig {
   }
   for (const [k, v] of Object.entries(opts.overrides ?? {})) raw.set(k, v)
 
-  const cfg: BrokerConfig = new Map()
+  const cfg = new BrokerConfig()
   for (const [k, def] of Object.entries(BROKER_CONFIG)) cfg.set(k, parseValue(k, def, def.default))
   for (const [k, v] of raw) {
     const def = BROKER_CONFIG[k]
@@ -128,6 +146,7 @@ export function loadBrokerConfig(opts: LoadConfigOptions = {}): BrokerConfig {
       continue
     }
     cfg.set(k, parseValue(k, def, v))
+    cfg.explicit.set(k, v.trim())
   }
   if (!raw.has('log.dirs') && raw.has('log.dir') && cfg.get('log.dir') !== '') cfg.set('log.dirs', [cfg.get('log.dir') as string])
   if ((cfg.get('node.id') as number) >= 0 && !raw.has('broker.id')) cfg.set('broker.id', cfg.get('node.id')!)

@@ -34,6 +34,8 @@ export class Connection {
   private closed = false
   private paused = false
   private inputEnded = false
+  private readonly aborter = new AbortController()
+  private readonly signal: AbortSignal
   readonly remote: string
 
   constructor(
@@ -44,6 +46,7 @@ export class Connection {
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`
     this.frames = new FrameReader(opts.maxRequestSize)
+    this.signal = AbortSignal.any([this.aborter.signal, broker.shutdown])
     socket.setNoDelay(true)
     socket.on('data', (chunk) => this.onData(chunk))
     socket.on('drain', () => this.maybeResume())
@@ -54,6 +57,7 @@ export class Connection {
     socket.on('error', (err) => this.broker.logger.debug('connection error', { client: this.remote, error: err.message }))
     socket.on('close', () => {
       this.closed = true
+      this.aborter.abort()
       this.onClose(this)
     })
   }
@@ -61,6 +65,7 @@ export class Connection {
   close(): void {
     if (!this.closed) this.socket.destroy()
     this.closed = true
+    this.aborter.abort()
   }
 
   private reject(reason: string, fields: Record<string, unknown> = {}): void {
@@ -151,6 +156,7 @@ export class Connection {
       clientId: header.clientId,
       clientAddress: this.remote,
       broker: this.broker,
+      signal: this.signal,
     }
     let result: unknown
     try {

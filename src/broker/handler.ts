@@ -1,15 +1,21 @@
 /** What a request handler is, and what it gets to see. */
 import type { MessageCodec } from '../protocol/generated/api-keys.js'
-import type { MetadataView } from '../metadata/types.js'
+import type { MetadataStore } from '../metadata/store.js'
 import type { Logger } from '../util/logger.js'
 import type { BrokerConfig } from './config.js'
+import type { FetchSessionCache } from './fetch-session.js'
+import type { ReplicaManager } from './replica-manager.js'
 
 export interface BrokerContext {
   readonly nodeId: number
   readonly config: BrokerConfig
-  readonly metadata: MetadataView
+  readonly metadata: MetadataStore
+  readonly replicas: ReplicaManager
+  readonly fetchSessions: FetchSessionCache
   readonly handlers: HandlerRegistry
   readonly logger: Logger
+  /** Aborted when the broker shuts down: long polls return at once. */
+  readonly shutdown: AbortSignal
 }
 
 export interface RequestContext {
@@ -20,6 +26,8 @@ export interface RequestContext {
   /** host:port of the client, for logs. */
   readonly clientAddress: string
   readonly broker: BrokerContext
+  /** Aborted when the connection closes or the broker shuts down. */
+  readonly signal: AbortSignal
 }
 
 /** Returned by a handler when the protocol sends no response (Produce with acks=0). */

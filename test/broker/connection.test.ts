@@ -36,7 +36,7 @@ async function assertServes(c: RawClient): Promise<void> {
 
 test('50 pipelined ApiVersions/Metadata requests in one write are answered in request order', async (t) => {
   const tb = await embeddedBroker(t)
-  tb.b.broker.metadata.createTopic('pipelined', 2)
+  await tb.b.broker.createTopic('pipelined', 2)
   const c = await tb.client()
   const sent: Array<{ apiKey: number; version: number; correlationId: number }> = []
   const frames: Buffer[] = []
@@ -350,7 +350,7 @@ test('queued.max.requests bounds in-flight requests per connection; responses ke
 test('a client that writes many requests without reading does not make the broker buffer their responses', async (t) => {
   const tb = await embeddedBroker(t)
   // ~156 KB per Metadata v1 response: 6000 partitions x 26 bytes.
-  tb.b.broker.metadata.createTopic('wide', 6000)
+  await tb.b.broker.createTopic('wide', 6000)
   let handled = 0
   tb.b.broker.context.handlers.register({
     ...metadataHandler,

@@ -23,8 +23,8 @@ interface Setup {
 async function setup(t: TestContext, config: Record<string, string> = {}): Promise<Setup> {
   // Auto-creation would turn "unknown topic" into "created": keep these tests about lookups.
   const tb = await embeddedBroker(t, { 'auto.create.topics.enable': 'false', ...config })
-  const alpha = tb.b.broker.metadata.createTopic('alpha', 3)
-  const beta = tb.b.broker.metadata.createTopic('beta', 1)
+  const alpha = await tb.b.broker.createTopic('alpha', 3)
+  const beta = await tb.b.broker.createTopic('beta', 1)
   const c = await tb.client()
   return { tb, c, alpha, beta }
 }

@@ -1,0 +1,193 @@
+/**
+ * Topic-level configs: Kafka's names, types, defaults and the broker properties they inherit
+ * from (synonyms). A topic's effective value comes from, in order: the topic's own override,
+ * a dynamic config of this broker, the cluster-wide dynamic default, the static broker config
+ * (server.properties / env / --override), then the built-in default. DescribeConfigs reports
+ * that source; storage receives the result as a LogConfig.
+ */
+import { KafkaError } from '../protocol/errors.js'
+import { resolveLogConfig, type LogConfig } from '../storage/index.js'
+import type { BrokerConfig } from './config.js'
+
+export const LONG_MAX = '9223372036854775807'
+
+type Kind = 'long' | 'int' | 'double' | 'bool' | 'string' | 'list'
+
+interface Synonym {
+  /** Broker property name. */
+  name: string
+  /** Converts the broker value to the topic unit (hours to ms); identity when absent. */
+  scale?: number
+  /** A broker value that means "not set, look further" (e.g. log.retention.ms=-2 in our table). */
+  unset?: string
+}
+
+export interface TopicConfigDef {
+  name: string
+  kind: Kind
+  /** Built-in default, used when no broker synonym is set. */
+  default: string
+  synonyms: Synonym[]
+  doc: string
+  /** Returns why a value is invalid, or undefined. */
+  check?: (value: string) => string | undefined
+}
+
+const isLong = (min: number) => (v: string) => (/^-?\d+$/.test(v.trim()) && Number(v) >= min ? undefined : `must be an integer >= ${min}`)
+const isInt = (min: number) => (v: string) => (/^-?\d+$/.test(v.trim()) && Number(v) >= min && Number(v) <= 2147483647 ? undefined : `must be an int >= ${min}`)
+const isBool = (v: string) => (/^(true|false)$/i.test(v.trim()) ? undefined : 'must be true or false')
+const isRatio = (v: string) => (v.trim() !== '' && Number(v) >= 0 && Number(v) <= 1 ? undefined : 'must be a number between 0 and 1')
+const oneOf = (...allowed: string[]) => (v: string) => (allowed.includes(v.trim()) ? undefined : `must be one of ${allowed.join(', ')}`)
+
+function def(name: string, kind: Kind, dflt: string, synonyms: Array<string | Synonym>, doc: string, check?: (v: string) => string | undefined): TopicConfigDef {
+  return { name, kind, default: dflt, synonyms: synonyms.map((s) => (typeof s === 'string' ? { name: s } : s)), doc, ...(check ? { check } : {}) }
+}
+
+const HOUR = 3_600_000
+
+/** Every topic config Samsa accepts, by Kafka name. */
+export const TOPIC_CONFIG: ReadonlyMap<string, TopicConfigDef> = new Map(
+  [
+    def('cleanup.policy', 'list', 'delete', ['log.cleanup.policy'], 'delete and/or compact.', (v) =>
+      v.split(',').every((p) => p.trim() === 'delete' || p.trim() === 'compact') ? undefined : 'must be delete, compact or both (comma separated)',
+    ),
+    def('compression.type', 'string', 'producer', ['compression.type'], 'Only producer: batches are stored as the producer compressed them.', (v) =>
+      v.trim() === 'producer' ? undefined : 'only producer is supported: Samsa stores batches as the producer compressed them (set compression on the producer instead)',
+    ),
+    def('delete.retention.ms', 'long', '86400000', ['log.cleaner.delete.retention.ms'], 'How long tombstones stay in compacted topics.', isLong(0)),
+    def('file.delete.delay.ms', 'long', '60000', ['log.segment.delete.delay.ms'], 'Delay before a deleted segment file is removed.', isLong(0)),
+    def('flush.messages', 'long', LONG_MAX, ['log.flush.interval.messages'], 'fsync after this many messages.', isLong(1)),
+    def('flush.ms', 'long', LONG_MAX, [{ name: 'log.flush.interval.ms', unset: '-1' }], 'fsync at least this often.', isLong(0)),
+    def('index.interval.bytes', 'int', '4096', ['log.index.interval.bytes'], 'Bytes between offset index entries.', isInt(0)),
+    def('max.compaction.lag.ms', 'long', LONG_MAX, ['log.cleaner.max.compaction.lag.ms'], 'Longest a record stays uncompacted.', isLong(1)),
+    def('max.message.bytes', 'int', '1048588', ['message.max.bytes'], 'Largest record batch accepted.', isInt(0)),
+    def('message.timestamp.after.max.ms', 'long', LONG_MAX, ['log.message.timestamp.after.max.ms'], 'How far in the future a CreateTime timestamp may be.', isLong(0)),
+    def('message.timestamp.before.max.ms', 'long', LONG_MAX, ['log.message.timestamp.before.max.ms'], 'How far in the past a CreateTime timestamp may be.', isLong(0)),
+    def('message.timestamp.type', 'string', 'CreateTime', ['log.message.timestamp.type'], 'CreateTime or LogAppendTime.', oneOf('CreateTime', 'LogAppendTime')),
+    def('min.cleanable.dirty.ratio', 'double', '0.5', ['log.cleaner.min.cleanable.ratio'], 'Dirty ratio before compaction runs.', isRatio),
+    def('min.compaction.lag.ms', 'long', '0', ['log.cleaner.min.compaction.lag.ms'], 'Youngest a record may be when compacted.', isLong(0)),
+    def('min.insync.replicas', 'int', '1', ['min.insync.replicas'], 'Replicas that must acknowledge acks=all writes.', isInt(1)),
+    def('preallocate', 'bool', 'false', ['log.preallocate'], 'Accepted; segments are not preallocated.', isBool),
+    def('retention.bytes', 'long', '-1', ['log.retention.bytes'], 'Largest partition size before old segments go; -1 unlimited.', isLong(-1)),
+    def(
+      'retention.ms',
+      'long',
+      String(168 * HOUR),
+      [{ name: 'log.retention.ms', unset: '-2' }, { name: 'log.retention.minutes', scale: 60_000, unset: '-1' }, { name: 'log.retention.hours', scale: HOUR }],
+      'Age after which segments are deleted; -1 forever.',
+      isLong(-1),
+    ),
+    def('segment.bytes', 'int', '1073741824', ['log.segment.bytes'], 'Segment size before rolling.', isInt(14)),
+    def('segment.index.bytes', 'int', '10485760', ['log.index.size.max.bytes'], 'Largest index file.', isInt(4)),
+    def('segment.jitter.ms', 'long', '0', [{ name: 'log.roll.jitter.ms', unset: '-1' }, { name: 'log.roll.jitter.hours', scale: HOUR }], 'Random jitter subtracted from segment.ms (accepted, not applied).', isLong(0)),
+    def('segment.ms', 'long', String(168 * HOUR), [{ name: 'log.roll.ms', unset: '-1' }, { name: 'log.roll.hours', scale: HOUR }], 'Segment age before rolling.', isLong(1)),
+    def('unclean.leader.election.enable', 'bool', 'false', ['unclean.leader.election.enable'], 'Allow an out-of-sync replica to become leader.', isBool),
+  ].map((d) => [d.name, d]),
+)
+
+export type ConfigSource = 'TOPIC_CONFIG' | 'DYNAMIC_BROKER_CONFIG' | 'DYNAMIC_DEFAULT_BROKER_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG'
+
+export interface ConfigLayer {
+  source: ConfigSource
+  values: Readonly<Record<string, string>>
+}
+
+export interface EffectiveValue {
+  value: string
+  source: ConfigSource
+  /** Every place a value was found, highest precedence first (for DescribeConfigs synonyms). */
+  synonyms: Array<{ name: string; value: string; source: ConfigSource }>
+}
+
+/**
+ * The broker layers beneath topic overrides: this broker's dynamic configs, the cluster-wide
+ * dynamic defaults, then the static config's explicitly set keys.
+ */
+export function brokerLayers(config: BrokerConfig, dynamicBroker: Readonly<Record<string, string>>, dynamicDefault: Readonly<Record<string, string>>): ConfigLayer[] {
+  return [
+    { source: 'DYNAMIC_BROKER_CONFIG', values: dynamicBroker },
+    { source: 'DYNAMIC_DEFAULT_BROKER_CONFIG', values: dynamicDefault },
+    { source: 'STATIC_BROKER_CONFIG', values: Object.fromEntries(config.explicit) },
+  ]
+}
+
+function fromSynonym(s: Synonym, raw: string): string | undefined {
+  const v = raw.trim()
+  if (s.unset !== undefined && v === s.unset) return undefined
+  if (s.scale === undefined) return v
+  const n = Number(v)
+  return n < 0 ? '-1' : String(n * s.scale)
+}
+
+/** The effective value of topic config `name` for a topic with `overrides`. */
+export function effectiveTopicConfig(def: TopicConfigDef, overrides: Readonly<Record<string, string>>, layers: readonly ConfigLayer[]): EffectiveValue {
+  const synonyms: EffectiveValue['synonyms'] = []
+  if (overrides[def.name] !== undefined) synonyms.push({ name: def.name, value: overrides[def.name]!, source: 'TOPIC_CONFIG' })
+  // Synonym names outrank layers, as in Kafka: a static log.retention.ms beats a dynamic
+  // log.retention.hours because the broker resolves ms, minutes, hours over its merged config.
+  for (const s of def.synonyms) {
+    for (const layer of layers) {
+      const raw = layer.values[s.name]
+      if (raw !== undefined && fromSynonym(s, raw) !== undefined) synonyms.push({ name: s.name, value: raw.trim(), source: layer.source })
+    }
+  }
+  const first = synonyms[0]
+  if (!first) return { value: def.default, source: 'DEFAULT_CONFIG', synonyms: [] }
+  if (first.source === 'TOPIC_CONFIG') return { value: first.value, source: first.source, synonyms }
+  const syn = def.synonyms.find((s) => s.name === first.name)!
+  return { value: fromSynonym(syn, first.value)!, source: first.source, synonyms }
+}
+
+/** All effective topic configs for a topic with `overrides`. */
+export function effectiveTopicConfigs(overrides: Readonly<Record<string, string>>, layers: readonly ConfigLayer[]): Map<string, EffectiveValue> {
+  const out = new Map<string, EffectiveValue>()
+  for (const d of TOPIC_CONFIG.values()) out.set(d.name, effectiveTopicConfig(d, overrides, layers))
+  return out
+}
+
+/**
+ * Checks topic overrides (CreateTopics, AlterConfigs); throws INVALID_CONFIG naming the key.
+ * Returns the values trimmed.
+ */
+export function validateTopicConfigs(configs: Readonly<Record<string, string | null>>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(configs)) {
+    const d = TOPIC_CONFIG.get(name)
+    if (!d) throw new KafkaError('INVALID_CONFIG', `Unknown topic config name: ${name}`)
+    if (value === null) throw new KafkaError('INVALID_CONFIG', `Null value not supported for topic config ${name}`)
+    const why = d.check?.(value)
+    if (why) throw new KafkaError('INVALID_CONFIG', `Invalid value ${value} for configuration ${name}: ${why}`)
+    out[name] = value.trim()
+  }
+  // Storage enforces its own cross-field ranges; run them now so a bad combination is refused up front.
+  try {
+    logConfigOf(effectiveTopicConfigs(out, []))
+  } catch (err) {
+    throw new KafkaError('INVALID_CONFIG', (err as Error).message)
+  }
+  return out
+}
+
+function toNumber(v: string): number {
+  // Long.MAX_VALUE is Kafka's "never"; JS numbers above 2^53 only appear as that sentinel.
+  const n = Number(v)
+  return Number.isSafeInteger(n) ? n : Number.POSITIVE_INFINITY
+}
+
+/** What storage needs from the effective configs. */
+export function logConfigOf(effective: ReadonlyMap<string, EffectiveValue>): LogConfig {
+  const get = (name: string): string => effective.get(name)!.value
+  return resolveLogConfig({
+    segmentBytes: toNumber(get('segment.bytes')),
+    segmentMs: toNumber(get('segment.ms')),
+    segmentIndexBytes: toNumber(get('segment.index.bytes')),
+    indexIntervalBytes: toNumber(get('index.interval.bytes')),
+    retentionMs: toNumber(get('retention.ms')),
+    retentionBytes: toNumber(get('retention.bytes')),
+    flushMessages: toNumber(get('flush.messages')),
+    flushMs: toNumber(get('flush.ms')),
+    messageTimestampType: get('message.timestamp.type') as LogConfig['messageTimestampType'],
+    maxMessageBytes: toNumber(get('max.message.bytes')),
+    fileDeleteDelayMs: toNumber(get('file.delete.delay.ms')),
+  })
+}

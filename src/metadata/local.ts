@@ -1,0 +1,270 @@
+/**
+ * Single-node metadata store: topics (names, ids, partition assignments, config overrides),
+ * dynamic broker configs and the cluster id, kept in memory and written as one JSON file
+ * (`samsa-metadata.json` in the first log dir) by write-rename-fsync after every change, so a
+ * change is durable when its promise resolves and a crash leaves either the old or the new file.
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { KafkaError } from '../protocol/errors.js'
+import { randomUuid } from '../protocol/primitives/uuid.js'
+import { writeFileAtomic } from '../storage/io/files.js'
+import { collisionKey } from '../broker/topic-name.js'
+import type { MetadataChange, MetadataStore, NewTopic } from './store.js'
+import type { BrokerInfo, PartitionInfo, TopicInfo } from './types.js'
+
+export const METADATA_FILE = 'samsa-metadata.json'
+const FORMAT_VERSION = 1
+
+interface StoredTopic {
+  name: string
+  topicId: string
+  /** Replica list per partition; the leader is the first replica. */
+  replicas: number[][]
+  configs: Record<string, string>
+}
+
+interface StoredState {
+  version: number
+  clusterId: string
+  topics: StoredTopic[]
+  /** '' holds the cluster-wide default, otherwise the node id. */
+  brokerConfigs: Record<string, Record<string, string>>
+}
+
+export interface LocalStoreOptions {
+  /** Directory holding the metadata file (the first log dir). */
+  dir: string
+  /** cluster.id from the config; empty means: keep the stored one, or generate one. */
+  clusterId?: string
+  /** This broker, as clients should reach it (read on every call: ports are known only after listen). */
+  self: () => BrokerInfo
+}
+
+export class LocalMetadataStore implements MetadataStore {
+  readonly clusterId: string
+  /** False when no metadata file existed (a fresh dir, or one written before the store). */
+  readonly existed: boolean
+  private readonly path: string
+  private readonly self: () => BrokerInfo
+  private readonly byName = new Map<string, TopicInfo>()
+  private readonly byId = new Map<string, TopicInfo>()
+  private readonly byCollisionKey = new Map<string, string>()
+  private brokerOverrides: Record<string, Record<string, string>> = {}
+  private readonly listeners = new Set<(c: MetadataChange) => void>()
+  /** Serialises mutations so the file is written in the order changes were made. */
+  private chain: Promise<unknown> = Promise.resolve()
+
+  private constructor(path: string, clusterId: string, existed: boolean, self: () => BrokerInfo) {
+    this.path = path
+    this.clusterId = clusterId
+    this.existed = existed
+    this.self = self
+  }
+
+  static async open(options: LocalStoreOptions): Promise<LocalMetadataStore> {
+    const path = join(options.dir, METADATA_FILE)
+    let state: StoredState | undefined
+    try {
+      state = parseState(await readFile(path, 'utf8'), path)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+    if (state && options.clusterId && state.clusterId !== options.clusterId) {
+      throw new Error(`${path} belongs to cluster ${state.clusterId}, but cluster.id is ${options.clusterId}; point log.dirs elsewhere or fix cluster.id`)
+    }
+    const store = new LocalMetadataStore(path, state?.clusterId ?? (options.clusterId || randomUuid()), state !== undefined, options.self)
+    if (state) {
+      for (const t of state.topics) store.index(store.toInfo(t))
+      store.brokerOverrides = state.brokerConfigs
+    } else {
+      await store.persist()
+    }
+    return store
+  }
+
+  // ---- view ------------------------------------------------------------------------------
+
+  controllerId(): number {
+    return this.self().nodeId
+  }
+  brokers(): BrokerInfo[] {
+    return [this.self()]
+  }
+  topics(): Iterable<TopicInfo> {
+    return this.byName.values()
+  }
+  topic(name: string): TopicInfo | undefined {
+    return this.byName.get(name)
+  }
+  topicById(id: string): TopicInfo | undefined {
+    return this.byId.get(id)
+  }
+  brokerConfigs(nodeId: number | null): Readonly<Record<string, string>> {
+    return this.brokerOverrides[nodeId === null ? '' : String(nodeId)] ?? {}
+  }
+
+  // ---- changes ---------------------------------------------------------------------------
+
+  createTopic(spec: NewTopic): Promise<TopicInfo> {
+    return this.mutate(() => {
+      if (this.byName.has(spec.name)) throw new KafkaError('TOPIC_ALREADY_EXISTS', `Topic '${spec.name}' already exists.`)
+      const clash = this.byCollisionKey.get(collisionKey(spec.name))
+      if (clash !== undefined) {
+        throw new KafkaError('INVALID_TOPIC_EXCEPTION', `Topic '${spec.name}' collides with existing topic '${clash}' ('.' and '_' are treated alike).`)
+      }
+      if (spec.topicId !== undefined && this.byId.has(spec.topicId)) throw new KafkaError('TOPIC_ALREADY_EXISTS', `Topic id ${spec.topicId} is taken.`)
+      const node = this.self().nodeId
+      const replicas = spec.assignments ?? Array.from({ length: spec.partitions }, () => [node])
+      const t = this.toInfo({ name: spec.name, topicId: spec.topicId ?? this.newTopicId(), replicas, configs: { ...spec.configs } })
+      this.index(t)
+      return { result: t, change: { type: 'topicCreated', topic: t } }
+    })
+  }
+
+  deleteTopic(name: string): Promise<TopicInfo> {
+    return this.mutate(() => {
+      const t = this.byName.get(name)
+      if (!t) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Topic '${name}' does not exist.`)
+      this.byName.delete(name)
+      this.byId.delete(t.topicId)
+      this.byCollisionKey.delete(collisionKey(name))
+      return { result: t, change: { type: 'topicDeleted', topic: t } }
+    })
+  }
+
+  createPartitions(name: string, total: number, assignments?: number[][]): Promise<TopicInfo> {
+    return this.mutate(() => {
+      const t = this.byName.get(name)
+      if (!t) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Topic '${name}' does not exist.`)
+      const from = t.partitions.length
+      if (total <= from) {
+        throw new KafkaError('INVALID_PARTITIONS', `Topic '${name}' has ${from} partitions; the new count must be larger, got ${total}.`)
+      }
+      const node = this.self().nodeId
+      const added = assignments ?? Array.from({ length: total - from }, () => [node])
+      const updated = this.toInfo({ ...this.stored(t), replicas: [...t.partitions.map((p) => p.replicas), ...added] })
+      this.index(updated)
+      return { result: updated, change: { type: 'partitionsCreated', topic: updated, from } }
+    })
+  }
+
+  setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicInfo> {
+    return this.mutate(() => {
+      const t = this.byName.get(name)
+      if (!t) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Topic '${name}' does not exist.`)
+      const updated: TopicInfo = { ...t, configs: { ...configs } }
+      this.index(updated)
+      return { result: updated, change: { type: 'topicConfigChanged', topic: updated } }
+    })
+  }
+
+  setBrokerConfigs(nodeId: number | null, configs: Record<string, string>): Promise<void> {
+    return this.mutate(() => {
+      const key = nodeId === null ? '' : String(nodeId)
+      if (Object.keys(configs).length === 0) delete this.brokerOverrides[key]
+      else this.brokerOverrides[key] = { ...configs }
+      return { result: undefined, change: { type: 'brokerConfigChanged', nodeId } }
+    })
+  }
+
+  subscribe(listener: (change: MetadataChange) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  async close(): Promise<void> {
+    await this.chain.catch(() => undefined)
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  /**
+   * Applies `fn` to the in-memory state, writes the file, then notifies listeners. A failed
+   * write (full disk) restores the state from before `fn`, so memory never runs ahead of disk.
+   */
+  private mutate<T>(fn: () => { result: T; change: MetadataChange }): Promise<T> {
+    const run = async (): Promise<T> => {
+      const before = this.snapshot()
+      const outcome = fn()
+      try {
+        await this.persist()
+      } catch (err) {
+        this.restore(before)
+        throw new KafkaError('KAFKA_STORAGE_ERROR', `cannot write ${this.path}: ${(err as Error).message}`)
+      }
+      for (const l of this.listeners) l(outcome.change)
+      return outcome.result
+    }
+    const p = this.chain.then(run, run)
+    this.chain = p.catch(() => undefined)
+    return p
+  }
+
+  private persist(): Promise<void> {
+    const state: StoredState = {
+      version: FORMAT_VERSION,
+      clusterId: this.clusterId,
+      topics: [...this.byName.values()].map((t) => this.stored(t)),
+      brokerConfigs: this.brokerOverrides,
+    }
+    return writeFileAtomic(this.path, JSON.stringify(state, null, 1) + '\n', { fsync: true })
+  }
+
+  private snapshot(): { topics: TopicInfo[]; broker: Record<string, Record<string, string>> } {
+    return { topics: [...this.byName.values()], broker: structuredClone(this.brokerOverrides) }
+  }
+
+  private restore(s: { topics: TopicInfo[]; broker: Record<string, Record<string, string>> }): void {
+    this.byName.clear()
+    this.byId.clear()
+    this.byCollisionKey.clear()
+    for (const t of s.topics) this.index(t)
+    this.brokerOverrides = s.broker
+  }
+
+  private index(t: TopicInfo): void {
+    const old = this.byName.get(t.name)
+    if (old) this.byId.delete(old.topicId)
+    this.byName.set(t.name, t)
+    this.byId.set(t.topicId, t)
+    this.byCollisionKey.set(collisionKey(t.name), t.name)
+  }
+
+  private newTopicId(): string {
+    for (;;) {
+      const id = randomUuid()
+      if (!this.byId.has(id)) return id
+    }
+  }
+
+  private stored(t: TopicInfo): StoredTopic {
+    return { name: t.name, topicId: t.topicId, replicas: t.partitions.map((p) => p.replicas), configs: t.configs }
+  }
+
+  private toInfo(s: StoredTopic): TopicInfo {
+    const partitions: PartitionInfo[] = s.replicas.map((replicas, partition) => ({
+      partition,
+      leader: replicas[0] ?? -1,
+      leaderEpoch: 0,
+      replicas,
+      isr: replicas,
+      offlineReplicas: [],
+    }))
+    return { name: s.name, topicId: s.topicId, internal: s.name.startsWith('__'), partitions, configs: s.configs }
+  }
+}
+
+function parseState(text: string, path: string): StoredState {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON (${(err as Error).message}); restore it from a backup or remove it to rebuild topics from the logs`)
+  }
+  const s = raw as Partial<StoredState>
+  if (s.version !== FORMAT_VERSION || typeof s.clusterId !== 'string' || !Array.isArray(s.topics)) {
+    throw new Error(`${path} has an unknown format (version ${String(s.version)}); this Samsa reads version ${FORMAT_VERSION}`)
+  }
+  return { version: s.version, clusterId: s.clusterId, topics: s.topics, brokerConfigs: s.brokerConfigs ?? {} }
+}
