@@ -18,6 +18,14 @@ import { FrameReader } from './frame-reader.js'
 import { NO_RESPONSE, type BrokerContext, type Handler, type RequestContext } from './handler.js'
 import { apiVersionsBody } from './handlers/18-api-versions.js'
 
+/**
+ * Handlers running at once per connection. Beyond this, frames wait unparsed: a client that
+ * pipelines hundreds of requests and never reads cannot make us compute (and hold) hundreds of
+ * responses. Kafka itself runs one request per connection at a time; a few dozen keeps
+ * pipelining producers fast.
+ */
+const MAX_RUNNING = 32
+
 interface Slot {
   chunks: Buffer[] | undefined
   done: boolean
@@ -34,6 +42,8 @@ export class Connection {
   private closed = false
   private paused = false
   private inputEnded = false
+  /** Handlers started and not yet finished. */
+  private running = 0
   private readonly aborter = new AbortController()
   private readonly signal: AbortSignal
   readonly remote: string
@@ -85,7 +95,7 @@ export class Connection {
         return
       }
       this.onFrame(r.frame)
-      if (this.queue.length >= this.opts.maxInFlight) this.pause()
+      if (this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING) this.pause()
       // Frames already buffered wait while paused (too many in flight, or the client is not
       // reading its responses); maybeResume parses them when there is room again.
       if (this.paused) return
@@ -109,7 +119,7 @@ export class Connection {
 
   private maybeResume(): void {
     if (!this.paused || this.closed) return
-    if (this.queue.length >= this.opts.maxInFlight || this.socket.writableNeedDrain) return
+    if (this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING || this.socket.writableNeedDrain) return
     this.paused = false
     this.socket.resume()
     // Frames that arrived before the pause are still buffered.
@@ -166,9 +176,16 @@ export class Connection {
       return
     }
     if (result instanceof Promise) {
+      this.running++
       result.then(
-        (resp) => this.complete(slot, header, handler.response, resp, header.apiVersion),
-        (e) => this.handlerFailed(handler, header, e),
+        (resp) => {
+          this.running--
+          this.complete(slot, header, handler.response, resp, header.apiVersion)
+        },
+        (e) => {
+          this.running--
+          this.handlerFailed(handler, header, e)
+        },
       )
     } else {
       this.complete(slot, header, handler.response, result, header.apiVersion)

@@ -4,7 +4,7 @@
  * (`samsa-metadata.json` in the first log dir) by write-rename-fsync after every change, so a
  * change is durable when its promise resolves and a crash leaves either the old or the new file.
  */
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { KafkaError } from '../protocol/errors.js'
 import { randomUuid } from '../protocol/primitives/uuid.js'
@@ -63,6 +63,7 @@ export class LocalMetadataStore implements MetadataStore {
   }
 
   static async open(options: LocalStoreOptions): Promise<LocalMetadataStore> {
+    await mkdir(options.dir, { recursive: true })
     const path = join(options.dir, METADATA_FILE)
     let state: StoredState | undefined
     try {

@@ -12,10 +12,11 @@ import { MetadataRequest, type MetadataResponse } from '../../src/protocol/gener
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { Writer } from '../../src/protocol/primitives/writer.js'
 import { apiVersionsHandler } from '../../src/broker/handlers/18-api-versions.js'
-import { metadataHandler } from '../../src/broker/handlers/03-metadata.js'
+import { fetchHandler } from '../../src/broker/handlers/01-fetch.js'
+import type { FetchResponse } from '../../src/protocol/generated/fetch.js'
 import type { Handler } from '../../src/broker/handler.js'
 import { decodeResponse, encodeRequest, encodeRequestPayload, frame, type RawClient } from '../helpers/raw-client.js'
-import { deferred, embeddedBroker, until, type TestBroker } from './helpers.js'
+import { deferred, embeddedBroker, produceValues, until, type TestBroker } from './helpers.js'
 
 function apiVersionsBody(version: number): ApiVersionsRequest {
   return version >= 3 ? { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1.0' } : {}
@@ -349,28 +350,34 @@ test('queued.max.requests bounds in-flight requests per connection; responses ke
 
 test('a client that writes many requests without reading does not make the broker buffer their responses', async (t) => {
   const tb = await embeddedBroker(t)
-  // ~156 KB per Metadata v1 response: 6000 partitions x 26 bytes.
-  await tb.b.broker.createTopic('wide', 6000)
+  await tb.b.broker.createTopic('wide', 1)
+  const producer = await tb.client()
+  // ~160 KB per Fetch response: one batch of 160 records of 1000 bytes.
+  await produceValues(producer, 'wide', 0, Array.from({ length: 160 }, () => Buffer.alloc(1000, 7)))
   let handled = 0
   tb.b.broker.context.handlers.register({
-    ...metadataHandler,
+    ...fetchHandler,
     handle(req, ctx) {
       handled++
-      return metadataHandler.handle(req, ctx)
+      return fetchHandler.handle(req, ctx)
     },
   })
   const c = await tb.client()
   const other = await tb.client()
-  const n = 300 // ~47 MB of responses for ~8 KB of requests
+  const n = 300 // ~48 MB of responses for ~30 KB of requests
+  const fetch = {
+    replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0,
+    topics: [{ topic: 'wide', partitions: [{ partition: 0, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }],
+  }
   c.socket.pause() // never read until the end
-  await c.write(Buffer.concat(Array.from({ length: n }, (_, i) => encodeRequest(ApiKey.Metadata, 1, i, { topics: null }))))
+  await c.write(Buffer.concat(Array.from({ length: n }, (_, i) => encodeRequest(ApiKey.Fetch, 4, i, fetch))))
   await until(() => handled > 0, 'the first request to be handled')
   // Let the broker run: a few round trips on another connection (ApiVersions: not counted).
   for (let i = 0; i < 5; i++) await assertServes(other)
-  const responseSize = 6000 * 26
+  const responseSize = 160 * 1000
   t.diagnostic(`handled ${handled} of ${n} before the client read`)
   // Whatever the kernel buffers hold (a few MB on loopback), the broker must stop reading
-  // once its own write buffer is full instead of encoding all 300 responses (~47 MB).
+  // once its own write buffer is full instead of computing all 300 responses (~48 MB).
   assert.ok(
     handled * responseSize < (n / 2) * responseSize,
     `broker handled ${handled} of ${n} requests (${Math.round((handled * responseSize) / 1e6)} MB of responses) while the client read nothing`,
@@ -379,9 +386,9 @@ test('a client that writes many requests without reading does not make the broke
   // Once the client reads, everything arrives, in order.
   c.socket.resume()
   for (let i = 0; i < n; i++) {
-    const resp = decodeResponse<MetadataResponse>(await c.nextFrame(10_000), ApiKey.Metadata, 1)
+    const resp = decodeResponse<FetchResponse>(await c.nextFrame(10_000), ApiKey.Fetch, 4)
     assert.equal(resp.correlationId, i)
-    assert.equal(resp.body.topics[0]!.partitions.length, 6000)
+    assert.ok(resp.body.responses[0]!.partitions[0]!.records!.length > responseSize)
   }
   assert.equal(handled, n)
 })

@@ -10,7 +10,12 @@
  * - v8+: authorized operations are not computed (no ACLs yet): the "not requested" sentinel
  *   INT32_MIN is returned, as Kafka does when the client did not ask.
  *
- * Gaps: no auto-creation yet (the single-broker store adds it); no ACLs.
+ * - Auto-creation: an unknown, valid, non-internal name is created with `num.partitions` and
+ *   `default.replication.factor` when `auto.create.topics.enable` is on and the request allows
+ *   it (v4+ flag; always below v4), and described at once (creation here is synchronous, so
+ *   clients need not retry on LEADER_NOT_AVAILABLE).
+ *
+ * Gaps: no ACLs.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -21,7 +26,9 @@ import {
 import { ErrorCode } from '../../protocol/errors.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import type { TopicInfo } from '../../metadata/types.js'
-import type { Handler } from '../handler.js'
+import { KafkaError } from '../../protocol/errors.js'
+import type { Handler, RequestContext } from '../handler.js'
+import { createTopic } from '../topic-admin.js'
 import { validateTopicName } from '../topic-name.js'
 
 const NOT_REQUESTED = -2147483648
@@ -49,20 +56,34 @@ function missing(name: string | null, topicId: string, errorCode: number): Metad
   return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED }
 }
 
+/** Creates `name` if the broker and request allow; undefined when it stays unknown. */
+async function autoCreate(ctx: RequestContext, name: string, allowed: boolean): Promise<TopicInfo | undefined> {
+  if (!allowed || !(ctx.broker.config.get('auto.create.topics.enable') as boolean) || name.startsWith('__')) return undefined
+  try {
+    return (await createTopic(ctx.broker, { name })).topic
+  } catch (err) {
+    // Two clients asking at once: the second finds the first one's topic.
+    if (err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS) return ctx.broker.metadata.topic(name)
+    ctx.broker.logger.warn('auto-creating a topic failed', { topic: name, error: (err as Error).message })
+    return undefined
+  }
+}
+
 export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
   apiKey: ApiKey.Metadata,
   minVersion: 0,
   maxVersion: 12,
   request: MetadataRequest,
   response: MetadataResponse,
-  handle(req, ctx) {
+  async handle(req, ctx) {
     const md = ctx.broker.metadata
     const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0)
     let topics: MetadataResponseTopic[]
     if (all) {
       topics = [...md.topics()].map(describeTopic)
     } else {
-      topics = req.topics!.map((rt) => {
+      const allowCreate = req.allowAutoTopicCreation ?? true
+      topics = await Promise.all(req.topics!.map(async (rt) => {
         if (rt.name === null || rt.name === undefined) {
           // Lookups by id answer with a null name, which only v12+ can carry; Kafka rejects
           // id lookups below v12 the same way.
@@ -71,9 +92,9 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
           return byId ? describeTopic(byId) : missing(null, rt.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID)
         }
         if (validateTopicName(rt.name) !== undefined) return missing(rt.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION)
-        const t = md.topic(rt.name)
+        const t = md.topic(rt.name) ?? (await autoCreate(ctx, rt.name, allowCreate))
         return t ? describeTopic(t) : missing(rt.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-      })
+      }))
     }
     return {
       throttleTimeMs: 0,

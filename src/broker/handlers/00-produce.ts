@@ -1,0 +1,120 @@
+/**
+ * Produce (key 0), versions 3-11.
+ *
+ * Behaviour:
+ * - Each partition's records must be exactly one v2 record batch (Kafka's rule since v3):
+ *   framing, magic, CRC32C, record count vs offset span and `max.message.bytes` are checked
+ *   from the batch header; records are never decompressed or decoded, so batches compressed
+ *   with gzip, snappy, lz4 or zstd are stored and served exactly as sent.
+ * - Errors are per partition: UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, INVALID_RECORD,
+ *   MESSAGE_TOO_LARGE, UNSUPPORTED_FOR_MESSAGE_FORMAT, INVALID_TIMESTAMP (CreateTime outside
+ *   `message.timestamp.before/after.max.ms`), UNSUPPORTED_COMPRESSION_TYPE (zstd below v7),
+ *   INVALID_TOPIC_EXCEPTION (writes to internal `__` topics); INVALID_REQUIRED_ACKS for acks
+ *   other than -1, 0, 1. A bad partition never affects the others in the request.
+ * - acks=0 gets no response (the data is still written); acks=1 and acks=-1 answer once the
+ *   leader has appended. With one broker, -1 means just that: the leader is the whole ISR.
+ * - `message.timestamp.type=LogAppendTime` stamps the broker time and returns it.
+ *
+ * Gaps: v0-2 (message format v0/v1) are not served, as in Kafka 4. Idempotent and
+ * transactional batches are stored without producer-state checks until the transactions
+ * issue; timestamp bounds are checked on the batch's first and max timestamps, not per record.
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import {
+  ProduceRequest,
+  ProduceResponse,
+  type ProduceResponsePartitionProduceResponse,
+  type ProduceResponseTopicProduceResponse,
+} from '../../protocol/generated/produce.js'
+import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, ATTRIBUTES_OFFSET } from '../../protocol/records/batch-header.js'
+import { validateRecordBatches } from '../../storage/index.js'
+import { NO_RESPONSE, type Handler, type RequestContext } from '../handler.js'
+import { errorCodeOf } from '../replica-manager.js'
+import { effectiveTopicConfig, TOPIC_CONFIG } from '../topic-config.js'
+
+const FIRST_TIMESTAMP_OFFSET = 27
+const ZSTD = 4
+
+function partitionError(index: number, errorCode: number, errorMessage: string | null = null): ProduceResponsePartitionProduceResponse {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage }
+}
+
+async function producePartition(ctx: RequestContext, topicName: string, index: number, records: Buffer | null): Promise<ProduceResponsePartitionProduceResponse> {
+  const broker = ctx.broker
+  try {
+    const topic = broker.metadata.topic(topicName)
+    if (topic?.internal) throw new KafkaError('INVALID_TOPIC_EXCEPTION', `Cannot append to internal topic ${topicName}`)
+    const { log, info } = await broker.replicas.partition(topicName, index)
+    if (records === null || records.length === 0) throw new KafkaError('INVALID_RECORD', 'Produce request carries no record batch')
+    const cfg = log.config
+    const { batches } = validateRecordBatches(records, { verifyCrc: true, maxBatchBytes: cfg.maxMessageBytes, fromClient: true })
+    if (batches.length !== 1) {
+      throw new KafkaError('INVALID_RECORD', `Produce requests with version 3+ must hold exactly one record batch per partition, got ${batches.length}`)
+    }
+    const attributes = records.readInt16BE(ATTRIBUTES_OFFSET)
+    const codec = attributes & ATTR_COMPRESSION_MASK
+    if (codec > ZSTD) throw new KafkaError('CORRUPT_MESSAGE', `Unknown compression codec ${codec}`)
+    if (codec === ZSTD && ctx.apiVersion < 7) throw new KafkaError('UNSUPPORTED_COMPRESSION_TYPE', 'zstd needs Produce v7 or later')
+    if (cfg.messageTimestampType === 'CreateTime' && (attributes & ATTR_TIMESTAMP_TYPE) === 0) {
+      checkTimestamps(ctx, topic!.configs, Number(records.readBigInt64BE(FIRST_TIMESTAMP_OFFSET)), batches[0]!.maxTimestamp)
+    }
+    const result = await broker.replicas.appendAsLeader(log, info, records)
+    return {
+      index,
+      errorCode: ErrorCode.NONE,
+      baseOffset: BigInt(result.firstOffset),
+      logAppendTimeMs: BigInt(result.logAppendTime),
+      logStartOffset: BigInt(result.logStartOffset),
+      recordErrors: [],
+      errorMessage: null,
+    }
+  } catch (err) {
+    const code = errorCodeOf(err)
+    if (code === ErrorCode.UNKNOWN_SERVER_ERROR || code === ErrorCode.KAFKA_STORAGE_ERROR) {
+      broker.logger.error('produce failed', { topic: topicName, partition: index, client: ctx.clientAddress, error: (err as Error).message })
+    }
+    return partitionError(index, code, (err as Error).message)
+  }
+}
+
+/** INVALID_TIMESTAMP when a CreateTime timestamp is further from now than the topic allows. */
+function checkTimestamps(ctx: RequestContext, overrides: Record<string, string>, first: number, max: number): void {
+  const layers = ctx.broker.replicas.layers()
+  const before = Number(effectiveTopicConfig(TOPIC_CONFIG.get('message.timestamp.before.max.ms')!, overrides, layers).value)
+  const after = Number(effectiveTopicConfig(TOPIC_CONFIG.get('message.timestamp.after.max.ms')!, overrides, layers).value)
+  const now = Date.now()
+  if (Number.isSafeInteger(before) && first >= 0 && now - first > before) {
+    throw new KafkaError('INVALID_TIMESTAMP', `Timestamp ${first} is more than message.timestamp.before.max.ms=${before} in the past`)
+  }
+  if (Number.isSafeInteger(after) && max - now > after) {
+    throw new KafkaError('INVALID_TIMESTAMP', `Timestamp ${max} is more than message.timestamp.after.max.ms=${after} in the future`)
+  }
+}
+
+export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
+  apiKey: ApiKey.Produce,
+  minVersion: 3,
+  maxVersion: 11,
+  request: ProduceRequest,
+  response: ProduceResponse,
+  async handle(req, ctx) {
+    const acks = req.acks
+    let responses: ProduceResponseTopicProduceResponse[]
+    if (acks !== -1 && acks !== 0 && acks !== 1) {
+      responses = req.topicData.map((t) => ({
+        name: t.name,
+        partitionResponses: t.partitionData.map((p) => partitionError(p.index, ErrorCode.INVALID_REQUIRED_ACKS)),
+      }))
+    } else {
+      responses = await Promise.all(
+        req.topicData.map(async (t) => ({
+          name: t.name,
+          partitionResponses: await Promise.all(t.partitionData.map((p) => producePartition(ctx, t.name, p.index, p.records))),
+        })),
+      )
+    }
+    if (acks === 0) return NO_RESPONSE
+    return { responses, throttleTimeMs: 0 }
+  },
+}

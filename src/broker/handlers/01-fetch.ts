@@ -1,0 +1,275 @@
+/**
+ * Fetch (key 1), versions 4-17, for consumers.
+ *
+ * Behaviour:
+ * - Long poll: when fewer than `min_bytes` are available the request waits up to
+ *   `max_wait_ms`, woken by appends (high watermark moves) to any partition it reads; an error
+ *   on any partition answers at once.
+ * - Limits: `partition_max_bytes` per partition and `max_bytes` (v3+) for the response; the
+ *   first batch found is returned whole even if larger (KIP-74), later partitions stop at
+ *   the budget. A range may end inside a batch; clients drop the partial batch, as with Kafka.
+ * - Consumers read up to the high watermark; `isolation_level` is accepted and, without
+ *   transactions, read_committed sees the same (last stable offset = high watermark,
+ *   aborted transactions empty).
+ * - Errors per partition: OFFSET_OUT_OF_RANGE (outside [log start, log end]),
+ *   UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13+ addresses topics by id),
+ *   FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (KIP-320, v9+), KAFKA_STORAGE_ERROR.
+ * - Fetch sessions (KIP-227, v7+): epoch 0 opens a session and answers its id; later requests
+ *   send only changes, and responses leave out partitions with nothing new; epoch -1 closes.
+ *   Session errors are FETCH_SESSION_ID_NOT_FOUND and INVALID_FETCH_SESSION_EPOCH.
+ *
+ * Gaps: v0-3 (message format down-conversion) are not served, as in Kafka 4. Fetches from
+ * replicas (replica id >= 0) are answered as consumer fetches until replication lands; no
+ * preferred read replica (KIP-392), rack ids are ignored.
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import {
+  FetchRequest,
+  FetchResponse,
+  type FetchRequestFetchPartition,
+  type FetchResponseFetchableTopicResponse,
+  type FetchResponsePartitionData,
+} from '../../protocol/generated/fetch.js'
+import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
+import type { FileRange, PartitionLog } from '../../storage/index.js'
+import { FINAL_EPOCH, INITIAL_EPOCH, partitionKey, type FetchSession, type SessionPartition } from '../fetch-session.js'
+import type { Handler, RequestContext } from '../handler.js'
+import { LogWatch } from '../purgatory.js'
+import { checkLeaderEpoch, errorCodeOf } from '../replica-manager.js'
+
+const READ_COMMITTED = 1
+const EMPTY = Buffer.alloc(0)
+
+/** One partition this fetch reads, resolved against metadata and storage. */
+interface Target extends SessionPartition {
+  currentLeaderEpoch: number
+  log?: PartitionLog
+  /** Set when the partition cannot be read at all. */
+  error?: number
+}
+
+interface PartitionRead {
+  target: Target
+  errorCode: number
+  ranges: FileRange[]
+  bytes: number
+  highWatermark: number
+  logStartOffset: number
+}
+
+/** Decodes the request's partitions (by name below v13, by topic id from v13). */
+function requested(ctx: RequestContext, req: FetchRequest): Target[] {
+  const byId = ctx.apiVersion >= 13
+  const out: Target[] = []
+  for (const t of req.topics) {
+    const info = byId ? ctx.broker.metadata.topicById(t.topicId ?? ZERO_UUID) : ctx.broker.metadata.topic(t.topic ?? '')
+    const name = byId ? (info?.name ?? '') : (t.topic ?? '')
+    const topicId = byId ? (t.topicId ?? ZERO_UUID) : (info?.topicId ?? ZERO_UUID)
+    for (const p of t.partitions) out.push(target(name, topicId, p, byId && !info ? ErrorCode.UNKNOWN_TOPIC_ID : undefined))
+  }
+  return out
+}
+
+function target(topic: string, topicId: string, p: FetchRequestFetchPartition, error?: number): Target {
+  return {
+    topic,
+    topicId,
+    partition: p.partition,
+    fetchOffset: Number(p.fetchOffset),
+    maxBytes: p.partitionMaxBytes,
+    currentLeaderEpoch: p.currentLeaderEpoch ?? -1,
+    sentHighWatermark: -1,
+    sentLogStartOffset: -1,
+    sentLastStableOffset: -1,
+    ...(error !== undefined ? { error } : {}),
+  }
+}
+
+function keyOf(ctx: RequestContext, t: { topic: string; topicId: string; partition: number }): string {
+  return partitionKey(ctx.apiVersion >= 13 ? t.topicId : t.topic, t.partition)
+}
+
+interface Plan {
+  targets: Target[]
+  session?: FetchSession
+  /** Incremental responses leave out unchanged partitions. */
+  incremental: boolean
+  /** Response-level error (sessions). */
+  error?: number
+}
+
+/** KIP-227: works out which partitions this request reads and under which session. */
+function plan(ctx: RequestContext, req: FetchRequest): Plan {
+  const sessions = ctx.broker.fetchSessions
+  const sessionId = ctx.apiVersion >= 7 ? (req.sessionId ?? 0) : 0
+  const epoch = ctx.apiVersion >= 7 ? (req.sessionEpoch ?? FINAL_EPOCH) : FINAL_EPOCH
+  if (epoch === FINAL_EPOCH || epoch === INITIAL_EPOCH) {
+    if (sessionId !== 0) sessions.remove(sessionId)
+    const targets = requested(ctx, req)
+    if (epoch === FINAL_EPOCH) return { targets, incremental: false }
+    const session = sessions.create()
+    if (!session) return { targets, incremental: false }
+    for (const t of targets) session.partitions.set(keyOf(ctx, t), t)
+    return { targets, session, incremental: false }
+  }
+  let session: FetchSession
+  try {
+    session = sessions.resume(sessionId, epoch)
+  } catch (err) {
+    return { targets: [], incremental: true, error: errorCodeOf(err) }
+  }
+  for (const f of req.forgottenTopicsData ?? []) {
+    for (const p of f.partitions) {
+      session.partitions.delete(ctx.apiVersion >= 13 ? partitionKey(f.topicId ?? ZERO_UUID, p) : partitionKey(f.topic ?? '', p))
+    }
+  }
+  for (const t of requested(ctx, req)) {
+    const key = keyOf(ctx, t)
+    const prev = session.partitions.get(key) as Target | undefined
+    if (prev) {
+      prev.fetchOffset = t.fetchOffset
+      prev.maxBytes = t.maxBytes
+      prev.currentLeaderEpoch = t.currentLeaderEpoch
+      if (t.error !== undefined) prev.error = t.error
+      else delete prev.error
+    } else {
+      session.partitions.set(key, t)
+    }
+  }
+  return { targets: [...session.partitions.values()] as Target[], session, incremental: true }
+}
+
+/** Finds the log of each target (errors stay on the target). */
+async function resolve(ctx: RequestContext, targets: Target[]): Promise<void> {
+  await Promise.all(
+    targets.map(async (t) => {
+      delete t.log
+      if (t.error === ErrorCode.UNKNOWN_TOPIC_ID) return
+      try {
+        const { log, info } = await ctx.broker.replicas.partition(t.topic, t.partition)
+        checkLeaderEpoch(info, t.currentLeaderEpoch)
+        t.log = log
+        delete t.error
+      } catch (err) {
+        t.error = errorCodeOf(err)
+      }
+    }),
+  )
+}
+
+/** Finds what each partition can return now (byte ranges, not bytes), within the budgets. */
+async function readAll(targets: Target[], maxBytes: number): Promise<{ reads: PartitionRead[]; bytes: number; errors: boolean }> {
+  let budget = maxBytes
+  let bytes = 0
+  let errors = false
+  const reads: PartitionRead[] = []
+  // Sequential on purpose: each partition's budget depends on what the earlier ones took.
+  for (const target of targets) {
+    const log = target.log
+    if (!log || target.error !== undefined) {
+      errors = true
+      reads.push({ target, errorCode: target.error ?? ErrorCode.UNKNOWN_SERVER_ERROR, ranges: [], bytes: 0, highWatermark: -1, logStartOffset: -1 })
+      continue
+    }
+    try {
+      const limit = Math.min(target.maxBytes, budget)
+      const r =
+        limit > 0 || bytes === 0
+          ? await log.read({ fromOffset: target.fetchOffset, maxBytes: Math.max(limit, 0), maxOffset: log.highWatermark, minOneBatch: bytes === 0 })
+          : { ranges: [], bytes: 0, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset }
+      if (r.bytes === 0 && (target.fetchOffset < r.logStartOffset || target.fetchOffset > r.logEndOffset)) {
+        throw new KafkaError('OFFSET_OUT_OF_RANGE')
+      }
+      budget -= r.bytes
+      bytes += r.bytes
+      reads.push({ target, errorCode: ErrorCode.NONE, ranges: r.ranges, bytes: r.bytes, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset })
+    } catch (err) {
+      errors = true
+      reads.push({ target, errorCode: errorCodeOf(err), ranges: [], bytes: 0, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset })
+    }
+  }
+  return { reads, bytes, errors }
+}
+
+async function recordsOf(read: PartitionRead): Promise<Buffer> {
+  const log = read.target.log
+  if (!log || read.ranges.length === 0) return EMPTY
+  const parts = await Promise.all(read.ranges.map((r) => log.readRange(r)))
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+}
+
+export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
+  apiKey: ApiKey.Fetch,
+  minVersion: 4,
+  maxVersion: 17,
+  request: FetchRequest,
+  response: FetchResponse,
+  async handle(req, ctx) {
+    const p = plan(ctx, req)
+    if (p.error !== undefined) return { throttleTimeMs: 0, errorCode: p.error, sessionId: 0, responses: [], nodeEndpoints: [] }
+    const readCommitted = (req.isolationLevel ?? 0) === READ_COMMITTED
+    const maxBytes = ctx.apiVersion >= 3 ? (req.maxBytes ?? 0x7fffffff) : 0x7fffffff
+    await resolve(ctx, p.targets)
+    const watch = new LogWatch(p.targets.flatMap((t) => (t.log ? [t.log] : [])))
+    let result: Awaited<ReturnType<typeof readAll>>
+    try {
+      const deadline = Date.now() + Math.max(0, req.maxWaitMs)
+      result = await readAll(p.targets, maxBytes)
+      while (!result.errors && result.bytes < req.minBytes && p.targets.length > 0) {
+        const left = deadline - Date.now()
+        if (left <= 0 || !(await watch.wait(left, ctx.signal))) break
+        result = await readAll(p.targets, maxBytes)
+      }
+    } finally {
+      watch.close()
+    }
+
+    const topics: FetchResponseFetchableTopicResponse[] = []
+    const byTopic = new Map<string, FetchResponseFetchableTopicResponse>()
+    const returnedData: string[] = []
+    for (const read of result.reads) {
+      const t = read.target
+      const changed =
+        read.bytes > 0 ||
+        read.errorCode !== ErrorCode.NONE ||
+        read.highWatermark !== t.sentHighWatermark ||
+        read.logStartOffset !== t.sentLogStartOffset ||
+        read.highWatermark !== t.sentLastStableOffset
+      if (p.incremental && !changed) continue
+      t.sentHighWatermark = read.highWatermark
+      t.sentLastStableOffset = read.highWatermark
+      t.sentLogStartOffset = read.logStartOffset
+      if (read.bytes > 0) returnedData.push(keyOf(ctx, t))
+      const partition: FetchResponsePartitionData = {
+        partitionIndex: t.partition,
+        errorCode: read.errorCode,
+        highWatermark: BigInt(read.highWatermark),
+        lastStableOffset: BigInt(read.highWatermark),
+        logStartOffset: BigInt(read.logStartOffset),
+        abortedTransactions: readCommitted && read.errorCode === ErrorCode.NONE ? [] : null,
+        preferredReadReplica: -1,
+        records: await recordsOf(read),
+      }
+      const topicKey = ctx.apiVersion >= 13 ? t.topicId : t.topic
+      let topic = byTopic.get(topicKey)
+      if (!topic) {
+        topic = ctx.apiVersion >= 13 ? { topic: '', topicId: t.topicId, partitions: [] } : { topic: t.topic, topicId: ZERO_UUID, partitions: [] }
+        byTopic.set(topicKey, topic)
+        topics.push(topic)
+      }
+      topic.partitions.push(partition)
+    }
+    // Fairness across requests: partitions that just returned data go to the back of the session.
+    if (p.session) {
+      for (const key of returnedData) {
+        const sp = p.session.partitions.get(key)
+        if (sp) {
+          p.session.partitions.delete(key)
+          p.session.partitions.set(key, sp)
+        }
+      }
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: p.session?.id ?? 0, responses: topics, nodeEndpoints: [] }
+  },
+}
