@@ -193,3 +193,27 @@ test('an empty topic list means all topics in v0 and no topics in v1', async (t)
   assert.equal(v0.topics.length, 2)
   assert.equal(v1.topics.length, 0)
 })
+
+test('auto-creation: unknown valid names are created with num.partitions when broker and request allow it', async (t) => {
+  const tb = await embeddedBroker(t, { 'num.partitions': '3' })
+  const c = await tb.client()
+  const ask = (version: number, name: string, allow: boolean): Promise<MetadataResponse> =>
+    c.request<MetadataResponse>(ApiKey.Metadata, version, { ...request(version, [{ name, topicId: ZERO_UUID }]), allowAutoTopicCreation: allow })
+  const created = (await ask(12, 'auto', true)).topics[0]!
+  assert.equal(created.errorCode, ErrorCode.NONE)
+  assert.equal(created.partitions.length, 3)
+  assert.notEqual(created.topicId, ZERO_UUID)
+  assert.equal(tb.b.broker.metadata.topic('auto')?.topicId, created.topicId)
+  // Below v4 there is no flag: creation is always allowed.
+  assert.equal((await ask(1, 'old-client', false)).topics[0]!.errorCode, ErrorCode.NONE)
+  assert.equal((await ask(12, 'not-allowed', false)).topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  assert.equal((await ask(12, '__internal', true)).topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  assert.equal((await ask(12, 'bad name!', true)).topics[0]!.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION)
+  assert.equal(tb.b.broker.metadata.topic('not-allowed'), undefined)
+})
+
+test('auto-creation is off with auto.create.topics.enable=false', async (t) => {
+  const { c } = await setup(t)
+  const resp = await c.request<MetadataResponse>(ApiKey.Metadata, 12, { ...request(12, [{ name: 'never', topicId: ZERO_UUID }]), allowAutoTopicCreation: true })
+  assert.equal(resp.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+})

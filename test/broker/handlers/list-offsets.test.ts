@@ -1,0 +1,67 @@
+/** ListOffsets (key 2) against the embedded broker: earliest, latest, by timestamp, max timestamp. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
+import type { ListOffsetsResponse, ListOffsetsResponseListOffsetsPartitionResponse } from '../../../src/protocol/generated/list-offsets.js'
+import { ErrorCode } from '../../../src/protocol/errors.js'
+import { createBatch, encodeBatchSync } from '../../../src/protocol/records/batch.js'
+import type { ProduceResponse } from '../../../src/protocol/generated/produce.js'
+import type { RawClient } from '../../helpers/raw-client.js'
+import { embeddedBroker } from '../helpers.js'
+
+async function list(c: RawClient, version: number, topic: string, partition: number, timestamp: bigint, opts: { leaderEpoch?: number; replicaId?: number } = {}): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
+  const resp = await c.request<ListOffsetsResponse>(ApiKey.ListOffsets, version, {
+    replicaId: opts.replicaId ?? -1,
+    isolationLevel: 0,
+    topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: opts.leaderEpoch ?? -1, timestamp }] }],
+    timeoutMs: 1000,
+  })
+  return resp.topics[0]!.partitions[0]!
+}
+
+/** One batch whose records have the given timestamps. */
+async function produceAt(c: RawClient, topic: string, timestamps: number[]): Promise<void> {
+  const base = timestamps[0]!
+  const records = timestamps.map((ts, i) => ({ timestampDelta: ts - base, offsetDelta: i, key: null, value: Buffer.from(String(ts)), headers: [] }))
+  const batch = encodeBatchSync(createBatch({ baseTimestamp: BigInt(base), records }))
+  const resp = await c.request<ProduceResponse>(ApiKey.Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] })
+  assert.equal(resp.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NONE)
+}
+
+test('earliest, latest, by timestamp (exact within a batch) and max timestamp', async (t) => {
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('lo', 1)
+  const c = await tb.client()
+  const empty = await list(c, 7, 'lo', 0, -1n)
+  assert.equal(empty.offset, 0n)
+  await produceAt(c, 'lo', [1000, 2000, 3000]) // offsets 0-2
+  await produceAt(c, 'lo', [4000, 9000, 5000]) // offsets 3-5; the max timestamp is at offset 4
+
+  assert.equal((await list(c, 7, 'lo', 0, -2n)).offset, 0n)
+  assert.equal((await list(c, 7, 'lo', 0, -1n)).offset, 6n)
+  for (const [ts, offset] of [[0, 0n], [1000, 0n], [1500, 1n], [2000, 1n], [3500, 3n], [4500, 4n], [9000, 4n]] as const) {
+    const r = await list(c, 7, 'lo', 0, BigInt(ts))
+    assert.equal(r.offset, offset, `timestamp ${ts}`)
+    assert.ok(r.timestamp! >= BigInt(ts), `timestamp ${ts} answered ${r.timestamp}`)
+  }
+  const none = await list(c, 7, 'lo', 0, 10_000n)
+  assert.deepEqual([none.offset, none.timestamp], [-1n, -1n])
+  const max = await list(c, 7, 'lo', 0, -3n)
+  assert.deepEqual([max.offset, max.timestamp], [4n, 9000n])
+  assert.equal((await list(c, 8, 'lo', 0, -4n)).offset, 0n)
+  assert.equal((await list(c, 9, 'lo', 0, -5n)).offset, -1n)
+  // v1 carries no leader epoch; v4+ does.
+  assert.equal((await list(c, 1, 'lo', 0, -1n)).offset, 6n)
+  assert.equal((await list(c, 4, 'lo', 0, -1n)).leaderEpoch, 0)
+})
+
+test('errors: unknown topic or partition, leader epochs, max timestamp before v7', async (t) => {
+  const tb = await embeddedBroker(t, { 'auto.create.topics.enable': 'false' })
+  await tb.b.broker.createTopic('le', 1)
+  const c = await tb.client()
+  assert.equal((await list(c, 7, 'nope', 0, -1n)).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  assert.equal((await list(c, 7, 'le', 4, -1n)).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  assert.equal((await list(c, 7, 'le', 0, -1n, { leaderEpoch: 3 })).errorCode, ErrorCode.UNKNOWN_LEADER_EPOCH)
+  assert.equal((await list(c, 7, 'le', 0, -1n, { leaderEpoch: 0 })).errorCode, ErrorCode.NONE)
+  assert.equal((await list(c, 6, 'le', 0, -3n)).errorCode, ErrorCode.UNSUPPORTED_VERSION)
+})
