@@ -84,7 +84,7 @@ export class Broker {
   async start(): Promise<void> {
     const logDirs = this.config.get('log.dirs') as string[]
     if (logDirs.length === 0) throw new Error('log.dirs is empty: set log.dirs (or log.dir) to where the broker keeps its data')
-    const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id') as string, self: () => this.self() })
+    const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id') as string, self: () => this.self(), logger: this.logger })
     let replicas: ReplicaManager
     try {
       replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId })

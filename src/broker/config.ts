@@ -112,6 +112,13 @@ function parseValue(key: string, def: Def, raw: string): ConfigValue {
   return v
 }
 
+/** Parses one value of a known property as start-up would (for dynamic updates); throws ConfigError. */
+export function parseBrokerConfigValue(key: string, raw: string): ConfigValue {
+  const def = BROKER_CONFIG[key]
+  if (!def) throw new ConfigError(`unknown broker property ${key}`)
+  return parseValue(key, def, raw)
+}
+
 export interface LoadConfigOptions {
   file?: string
   overrides?: Record<string, string>

@@ -64,7 +64,7 @@ export class FetchSessionCache {
     return this.sessions.size
   }
 
-  /** A new session, or undefined when the cache is full of sessions still in use. */
+  /** A new session, evicting the least recently used one when full; undefined only when sessions are disabled (maxSessions 0). */
   create(): FetchSession | undefined {
     const now = this.now()
     this.expire(now)
@@ -111,7 +111,11 @@ export class FetchSessionCache {
   }
 }
 
-/** Epochs wrap from INT32_MAX to 1 (0 and -1 are the initial and final markers). */
+/**
+ * Epochs wrap from INT32_MAX to 1 (0 and -1 are the initial and final markers); after the
+ * final epoch comes the final epoch again, as Kafka's FetchMetadata.nextEpoch says.
+ */
 export function nextEpoch(epoch: number): number {
+  if (epoch < 0) return FINAL_EPOCH
   return epoch >= 0x7fffffff ? 1 : epoch + 1
 }

@@ -37,6 +37,13 @@ export interface Handler<Req = any, Resp = any> {
   readonly apiKey: number
   readonly minVersion: number
   readonly maxVersion: number
+  /**
+   * What ApiVersions reports as the minimum when it differs from what is served. Produce
+   * advertises 0 while serving 3+, as Kafka 4 does (KAFKA-18659): librdkafka before 2.10 only
+   * compresses with gzip/snappy when the broker lists Produce v0-2. Requests below minVersion
+   * are still refused.
+   */
+  readonly advertisedMinVersion?: number
   readonly request: MessageCodec<Req>
   readonly response: MessageCodec<Resp>
   handle(request: Req, ctx: RequestContext): Resp | typeof NO_RESPONSE | Promise<Resp | typeof NO_RESPONSE>
@@ -57,10 +64,10 @@ export class HandlerRegistry {
     return this.byKey.get(apiKey)
   }
 
-  /** The advertised ranges: exactly what is registered, sorted by key. */
-  versions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
+  /** The advertised ranges, sorted by key: what is registered (with advertisedMinVersion applied). */
+  versions(): Array<{ apiKey: number; minVersion: number; maxVersion: number; servedMinVersion: number }> {
     return [...this.byKey.values()]
       .sort((a, b) => a.apiKey - b.apiKey)
-      .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+      .map((h) => ({ apiKey: h.apiKey, minVersion: h.advertisedMinVersion ?? h.minVersion, maxVersion: h.maxVersion, servedMinVersion: h.minVersion }))
   }
 }

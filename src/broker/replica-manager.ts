@@ -11,7 +11,7 @@ import type { MetadataChange, MetadataStore } from '../metadata/store.js'
 import type { PartitionInfo, TopicInfo } from '../metadata/types.js'
 import type { Logger } from '../util/logger.js'
 import type { BrokerConfig } from './config.js'
-import { brokerLayers, effectiveTopicConfigs, logConfigOf, type ConfigLayer } from './topic-config.js'
+import { brokerLayers, effectiveTopicConfigs, logConfigOf, type ConfigLayer, type EffectiveValue } from './topic-config.js'
 
 export interface ReplicaManagerOptions {
   config: BrokerConfig
@@ -29,6 +29,8 @@ export class ReplicaManager {
   private readonly logger: Logger
   private readonly nodeId: number
   private readonly pending = new Set<Promise<unknown>>()
+  /** Effective topic configs by topic name; any metadata change clears it. */
+  private readonly effectiveCache = new Map<string, Map<string, EffectiveValue>>()
   private readonly unsubscribe: () => void
 
   private constructor(opts: ReplicaManagerOptions, logs: LogManager) {
@@ -37,7 +39,10 @@ export class ReplicaManager {
     this.logger = opts.logger
     this.nodeId = opts.nodeId
     this.logs = logs
-    this.unsubscribe = this.store.subscribe((c) => this.track(this.apply(c)))
+    this.unsubscribe = this.store.subscribe((c) => {
+      this.effectiveCache.clear()
+      this.track(this.apply(c))
+    })
   }
 
   static async open(opts: ReplicaManagerOptions): Promise<ReplicaManager> {
@@ -62,7 +67,17 @@ export class ReplicaManager {
 
   /** The effective storage config of a topic, from its overrides and the broker's layers. */
   logConfig(topic: TopicInfo): LogConfig {
-    return logConfigOf(effectiveTopicConfigs(topic.configs, this.layers()))
+    return logConfigOf(this.effectiveConfigs(topic))
+  }
+
+  /** Every topic config's effective value for `topic` (cached: Produce reads it per request). */
+  effectiveConfigs(topic: TopicInfo): ReadonlyMap<string, EffectiveValue> {
+    let e = this.effectiveCache.get(topic.name)
+    if (!e) {
+      e = effectiveTopicConfigs(topic.configs, this.layers())
+      this.effectiveCache.set(topic.name, e)
+    }
+    return e
   }
 
   layers(): ConfigLayer[] {
@@ -127,6 +142,10 @@ export class ReplicaManager {
       case 'partitionsCreated':
         return this.ensureLogs(change.topic, change.from)
       case 'topicDeleted':
+        // A creation applied just before may still be opening this topic's logs, which
+        // allLogs() does not list yet; let the changes in flight (not this one: apply runs
+        // before track adds it) finish first, or those logs would outlive their topic.
+        await Promise.allSettled([...this.pending])
         for (const log of this.logs.allLogs()) {
           if (log.topic === change.topic.name) await this.logs.deleteLog({ topic: log.topic, partition: log.partition })
         }

@@ -7,7 +7,7 @@ import { KafkaError } from '../protocol/errors.js'
 import type { TopicInfo } from '../metadata/types.js'
 import type { BrokerContext } from './handler.js'
 import { validateTopicConfigs } from './topic-config.js'
-import { validateTopicName } from './topic-name.js'
+import { collisionKey, isReservedTopicName, validateTopicName } from './topic-name.js'
 
 export interface CreateTopicRequest {
   name: string
@@ -34,23 +34,23 @@ export interface CreatedTopic {
 export function checkNewTopic(broker: BrokerContext, req: CreateTopicRequest): { partitions: number; replicationFactor: number; configs: Record<string, string>; assignments?: number[][] } {
   const why = validateTopicName(req.name)
   if (why) throw new KafkaError('INVALID_TOPIC_EXCEPTION', why)
-  if (req.name.startsWith('__') && !req.allowInternal) {
-    throw new KafkaError('INVALID_REQUEST', `Topic names starting with '__' are reserved for internal topics: ${req.name}`)
+  if (isReservedTopicName(req.name) && !req.allowInternal) {
+    throw new KafkaError('INVALID_REQUEST', `Creation of internal topic ${req.name} is prohibited: the broker creates it when needed.`)
   }
   const live = broker.metadata.brokers().map((b) => b.nodeId)
   let partitions = req.partitions === undefined || req.partitions === -1 ? (broker.config.get('num.partitions') as number) : req.partitions
   let replicationFactor = req.replicationFactor === undefined || req.replicationFactor === -1 ? (broker.config.get('default.replication.factor') as number) : req.replicationFactor
   const assignments = req.assignments && req.assignments.length > 0 ? req.assignments : undefined
   if (assignments) {
-    if (req.partitions !== undefined && req.partitions !== -1) throw new KafkaError('INVALID_REQUEST', 'Both numPartitions and replica assignments were given; send one of them.')
+    if (req.replicationFactor !== undefined && req.replicationFactor !== -1) {
+      throw new KafkaError('INVALID_REQUEST', 'A manual partition assignment was specified, but replication factor was not set to -1.')
+    }
+    if (req.partitions !== undefined && req.partitions !== -1) {
+      throw new KafkaError('INVALID_REQUEST', 'A manual partition assignment was specified, but numPartitions was not set to -1.')
+    }
     partitions = assignments.length
     replicationFactor = assignments[0]!.length
-    for (const [i, replicas] of assignments.entries()) {
-      if (replicas.length !== replicationFactor) throw new KafkaError('INVALID_REPLICA_ASSIGNMENT', `Partition ${i} has ${replicas.length} replicas; all partitions need ${replicationFactor}.`)
-      if (new Set(replicas).size !== replicas.length) throw new KafkaError('INVALID_REPLICA_ASSIGNMENT', `Partition ${i} lists a broker twice.`)
-      const unknown = replicas.find((r) => !live.includes(r))
-      if (unknown !== undefined) throw new KafkaError('INVALID_REPLICA_ASSIGNMENT', `Partition ${i} is assigned to broker ${unknown}, which is not a live broker.`)
-    }
+    for (const [i, replicas] of assignments.entries()) checkReplicaAssignment(live, replicas, i, i === 0 ? undefined : replicationFactor)
   }
   if (!Number.isInteger(partitions) || partitions < 1) throw new KafkaError('INVALID_PARTITIONS', `Number of partitions must be larger than 0, got ${partitions}.`)
   if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
@@ -63,11 +63,38 @@ export function checkNewTopic(broker: BrokerContext, req: CreateTopicRequest): {
   return { partitions, replicationFactor, configs, ...(assignments ? { assignments } : {}) }
 }
 
+/**
+ * Checks one partition's manual replica list (CreateTopics assignments, CreatePartitions):
+ * not empty, only registered brokers, none twice, and `replicationFactor` long when given.
+ * Throws INVALID_REPLICA_ASSIGNMENT with Kafka's wording.
+ */
+export function checkReplicaAssignment(live: readonly number[], replicas: readonly number[], partition: number, replicationFactor?: number): void {
+  if (replicas.length === 0) throw new KafkaError('INVALID_REPLICA_ASSIGNMENT', `The manual partition assignment for partition ${partition} includes an empty replica list.`)
+  const seen = new Set<number>()
+  for (const r of replicas) {
+    if (!live.includes(r)) throw new KafkaError('INVALID_REPLICA_ASSIGNMENT', `The manual partition assignment includes broker ${r}, but no such broker is registered.`)
+    if (seen.has(r)) throw new KafkaError('INVALID_REPLICA_ASSIGNMENT', `The manual partition assignment includes the broker ${r} more than once.`)
+    seen.add(r)
+  }
+  if (replicationFactor !== undefined && replicas.length !== replicationFactor) {
+    throw new KafkaError(
+      'INVALID_REPLICA_ASSIGNMENT',
+      `The manual partition assignment includes a partition with ${replicas.length} replica(s), but this is not consistent with previous partitions, which have ${replicationFactor} replica(s).`,
+    )
+  }
+}
+
 /** Creates a topic (metadata and logs) after checkNewTopic; with validateOnly, only checks. */
 export async function createTopic(broker: BrokerContext, req: CreateTopicRequest): Promise<CreatedTopic> {
-  const checked = checkNewTopic(broker, req)
+  // Kafka reports an existing topic before looking at the rest of the request.
   if (broker.metadata.topic(req.name)) throw new KafkaError('TOPIC_ALREADY_EXISTS', `Topic '${req.name}' already exists.`)
-  if (req.validateOnly) return { topic: undefined, ...checked }
+  const checked = checkNewTopic(broker, req)
+  if (req.validateOnly) {
+    // The store checks name collisions when it creates; a dry run must find them here.
+    const clash = [...broker.metadata.topics()].find((t) => collisionKey(t.name) === collisionKey(req.name))
+    if (clash) throw new KafkaError('INVALID_TOPIC_EXCEPTION', `Topic '${req.name}' collides with existing topic '${clash.name}' ('.' and '_' are treated alike).`)
+    return { topic: undefined, ...checked }
+  }
   const topic = await broker.metadata.createTopic({ name: req.name, ...checked })
   await broker.replicas.ensureLogs(topic)
   broker.logger.info('topic created', { topic: topic.name, partitions: checked.partitions, topicId: topic.topicId })

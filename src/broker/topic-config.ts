@@ -20,6 +20,11 @@ interface Synonym {
   scale?: number
   /** A broker value that means "not set, look further" (e.g. log.retention.ms=-2 in our table). */
   unset?: string
+  /**
+   * A built-in default that only marks "not set", while the same value set explicitly means
+   * something (log.retention.minutes=-1 set by hand keeps data forever, as in Kafka).
+   */
+  unsetDefault?: string
 }
 
 export interface TopicConfigDef {
@@ -73,7 +78,7 @@ export const TOPIC_CONFIG: ReadonlyMap<string, TopicConfigDef> = new Map(
       'retention.ms',
       'long',
       String(168 * HOUR),
-      [{ name: 'log.retention.ms', unset: '-2' }, { name: 'log.retention.minutes', scale: 60_000, unset: '-1' }, { name: 'log.retention.hours', scale: HOUR }],
+      [{ name: 'log.retention.ms', unset: '-2' }, { name: 'log.retention.minutes', scale: 60_000, unsetDefault: '-1' }, { name: 'log.retention.hours', scale: HOUR }],
       'Age after which segments are deleted; -1 forever.',
       isLong(-1),
     ),

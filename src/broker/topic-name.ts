@@ -18,3 +18,18 @@ export function validateTopicName(name: string): string | undefined {
 export function collisionKey(name: string): string {
   return name.replace(/\./g, '_')
 }
+
+/** Kafka's internal topics: written only by the broker's coordinators, never by producers. */
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state'])
+
+export function isInternalTopic(name: string): boolean {
+  return INTERNAL_TOPICS.has(name)
+}
+
+/**
+ * Names clients may not create: the internal topics (the coordinators create them with the
+ * partition count their hashing depends on) and KRaft's metadata log name.
+ */
+export function isReservedTopicName(name: string): boolean {
+  return INTERNAL_TOPICS.has(name) || name === '__cluster_metadata'
+}

@@ -8,10 +8,13 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { KafkaError } from '../protocol/errors.js'
 import { randomUuid } from '../protocol/primitives/uuid.js'
+import { readMetaProperties } from '../storage/checkpoint/meta-properties.js'
 import { writeFileAtomic } from '../storage/io/files.js'
-import { collisionKey } from '../broker/topic-name.js'
+import { META_PROPERTIES_FILE } from '../storage/log/file-names.js'
+import { collisionKey, isInternalTopic } from '../broker/topic-name.js'
 import type { MetadataChange, MetadataStore, NewTopic } from './store.js'
 import type { BrokerInfo, PartitionInfo, TopicInfo } from './types.js'
+import type { Logger } from '../util/logger.js'
 
 export const METADATA_FILE = 'samsa-metadata.json'
 const FORMAT_VERSION = 1
@@ -39,6 +42,7 @@ export interface LocalStoreOptions {
   clusterId?: string
   /** This broker, as clients should reach it (read on every call: ports are known only after listen). */
   self: () => BrokerInfo
+  logger?: Pick<Logger, 'error'>
 }
 
 export class LocalMetadataStore implements MetadataStore {
@@ -47,6 +51,7 @@ export class LocalMetadataStore implements MetadataStore {
   readonly existed: boolean
   private readonly path: string
   private readonly self: () => BrokerInfo
+  private logger: Pick<Logger, 'error'> | undefined
   private readonly byName = new Map<string, TopicInfo>()
   private readonly byId = new Map<string, TopicInfo>()
   private readonly byCollisionKey = new Map<string, string>()
@@ -74,7 +79,12 @@ export class LocalMetadataStore implements MetadataStore {
     if (state && options.clusterId && state.clusterId !== options.clusterId) {
       throw new Error(`${path} belongs to cluster ${state.clusterId}, but cluster.id is ${options.clusterId}; point log.dirs elsewhere or fix cluster.id`)
     }
-    const store = new LocalMetadataStore(path, state?.clusterId ?? (options.clusterId || randomUuid()), state !== undefined, options.self)
+    // Without a metadata file (a lost file, or data from before the store) the log dir's
+    // meta.properties may already name the cluster; a new random id would make the log dir
+    // refuse to open, and the logs could never be adopted.
+    const fromLogDir = state || options.clusterId ? undefined : (await readMetaProperties(join(options.dir, META_PROPERTIES_FILE)))?.['cluster.id']
+    const store = new LocalMetadataStore(path, state?.clusterId ?? (options.clusterId || fromLogDir || randomUuid()), state !== undefined, options.self)
+    store.logger = options.logger
     if (state) {
       for (const t of state.topics) store.index(store.toInfo(t))
       store.brokerOverrides = state.brokerConfigs
@@ -194,7 +204,14 @@ export class LocalMetadataStore implements MetadataStore {
         this.restore(before)
         throw new KafkaError('KAFKA_STORAGE_ERROR', `cannot write ${this.path}: ${(err as Error).message}`)
       }
-      for (const l of this.listeners) l(outcome.change)
+      // The change is durable: a listener's failure must neither undo it nor starve the others.
+      for (const l of this.listeners) {
+        try {
+          l(outcome.change)
+        } catch (err) {
+          this.logger?.error('metadata change listener failed', { change: outcome.change.type, error: (err as Error).message })
+        }
+      }
       return outcome.result
     }
     const p = this.chain.then(run, run)
@@ -252,7 +269,7 @@ export class LocalMetadataStore implements MetadataStore {
       isr: replicas,
       offlineReplicas: [],
     }))
-    return { name: s.name, topicId: s.topicId, internal: s.name.startsWith('__'), partitions, configs: s.configs }
+    return { name: s.name, topicId: s.topicId, internal: isInternalTopic(s.name), partitions, configs: s.configs }
   }
 }
 
@@ -263,7 +280,8 @@ function parseState(text: string, path: string): StoredState {
   } catch (err) {
     throw new Error(`${path} is not valid JSON (${(err as Error).message}); restore it from a backup or remove it to rebuild topics from the logs`)
   }
-  const s = raw as Partial<StoredState>
+  // JSON.parse('null') is null: reading .version from it would throw a bare TypeError.
+  const s = (raw ?? {}) as Partial<StoredState>
   if (s.version !== FORMAT_VERSION || typeof s.clusterId !== 'string' || !Array.isArray(s.topics)) {
     throw new Error(`${path} has an unknown format (version ${String(s.version)}); this Samsa reads version ${FORMAT_VERSION}`)
   }

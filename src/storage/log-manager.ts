@@ -158,6 +158,11 @@ export class LogManager {
     return this.logs.get(partitionDirName(tp.topic, tp.partition))?.log
   }
 
+  /** The log dir (as given in log.dirs) holding a partition's log; undefined when there is none. */
+  logDirOf(tp: TopicPartition): string | undefined {
+    return this.logs.get(partitionDirName(tp.topic, tp.partition))?.dir.path
+  }
+
   /** Every open log. */
   allLogs(): PartitionLog[] {
     return [...this.logs.values()].map((m) => m.log)

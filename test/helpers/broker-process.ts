@@ -31,7 +31,7 @@ export interface BrokerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   /**
    * Sends `signal` (default SIGTERM) and waits for exit; SIGKILLs after timeoutMs. Removes
-   * the temp dir. Safe to call more than once.
+   * the temp dir (not a log dir given in the options). Safe to call more than once.
    */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
@@ -44,10 +44,15 @@ export interface StartBrokerProcessOptions {
   env?: NodeJS.ProcessEnv
   /** How long to wait for the "listening" line. */
   startTimeoutMs?: number
+  /**
+   * Use this log dir instead of a fresh temp dir (to restart a broker on the same data). The
+   * caller owns it: stop() leaves it in place.
+   */
+  logDir?: string
 }
 
 export async function startBrokerProcess(opts: StartBrokerProcessOptions = {}): Promise<BrokerProcess> {
-  const logDir = mkdtempSync(join(tmpdir(), 'samsa-proc-'))
+  const logDir = opts.logDir ?? mkdtempSync(join(tmpdir(), 'samsa-proc-'))
   const overrides: Record<string, string> = {
     listeners: 'PLAINTEXT://127.0.0.1:0',
     'log.dirs': logDir,
@@ -66,7 +71,9 @@ export async function startBrokerProcess(opts: StartBrokerProcessOptions = {}): 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.once('exit', (code, signal) => resolve({ code, signal }))
   })
-  const cleanup = () => rmSync(logDir, { recursive: true, force: true })
+  const cleanup = () => {
+    if (opts.logDir === undefined) rmSync(logDir, { recursive: true, force: true })
+  }
 
   const timeoutMs = opts.startTimeoutMs ?? 10_000
   let match: RegExpExecArray | null

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import type { TestContext } from 'node:test'
 
 /**
@@ -22,4 +22,42 @@ export function hasCommand(cmd: string, args: string[] = ['--version']): boolean
 export function hasPythonModule(mod: string): boolean {
   const r = spawnSync('/usr/bin/python3', ['-c', `import ${mod}`], { stdio: 'ignore' })
   return r.status === 0
+}
+
+export interface ToolResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs a program to completion with `input` on stdin; never rejects on a non-zero exit (tests
+ * assert on the code). Rejects when it outlives timeoutMs (after killing it) or cannot start.
+ */
+export function runTool(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    proc.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
+    proc.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+    const timeoutMs = opts.timeoutMs ?? 30_000
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL')
+      reject(new Error(`${cmd} ${args.join(' ')} still running after ${timeoutMs} ms\nstdout: ${stdout.slice(-4000)}\nstderr: ${stderr.slice(-4000)}`))
+    }, timeoutMs)
+    proc.once('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    proc.once('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+    proc.stdin.on('error', () => {
+      // EPIPE when the program exits without reading all input; its exit code tells the story.
+    })
+    proc.stdin.end(opts.input ?? '')
+  })
 }

@@ -12,7 +12,7 @@ export function compatibilityMarkdown(): string {
   const served = handlers.versions()
   const rows = APIS.filter((a) => a.listeners.includes('broker') || a.listeners.includes('zkBroker')).map((a) => {
     const s = served.find((x) => x.apiKey === a.apiKey)
-    const ours = s ? `${s.minVersion}-${s.maxVersion}` : 'not yet'
+    const ours = !s ? 'not yet' : s.servedMinVersion !== s.minVersion ? `${s.servedMinVersion}-${s.maxVersion} (lists ${s.minVersion}-${s.maxVersion}¹)` : `${s.minVersion}-${s.maxVersion}`
     return `| ${a.apiKey} | ${a.name} | ${ours} | ${a.request.minVersion}-${a.request.maxVersion} |`
   })
   return `# Compatibility
@@ -28,6 +28,10 @@ specs Samsa is built from (Kafka 4.0) define. APIs only a KRaft controller serve
 ${rows.join('\n')}
 
 Served now: ${served.length} APIs.
+
+¹ ApiVersions lists a lower minimum than is served, as Kafka 4 does for Produce: librdkafka
+before 2.10 only compresses with gzip or snappy when the broker lists Produce v0-2. A request
+below the served minimum is refused (the connection closes).
 
 ## Clients tested against Samsa in CI
 

@@ -15,7 +15,8 @@
  *   leader has appended. With one broker, -1 means just that: the leader is the whole ISR.
  * - `message.timestamp.type=LogAppendTime` stamps the broker time and returns it.
  *
- * Gaps: v0-2 (message format v0/v1) are not served, as in Kafka 4. Idempotent and
+ * Gaps: v0-2 (message format v0/v1) are not served, as in Kafka 4; like Kafka 4, ApiVersions
+ * still lists them (librdkafka < 2.10 will not compress with gzip or snappy otherwise). Idempotent and
  * transactional batches are stored without producer-state checks until the transactions
  * issue; timestamp bounds are checked on the batch's first and max timestamps, not per record.
  */
@@ -31,7 +32,7 @@ import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, ATTRIBUTES_OFFSET } from '.
 import { validateRecordBatches } from '../../storage/index.js'
 import { NO_RESPONSE, type Handler, type RequestContext } from '../handler.js'
 import { errorCodeOf } from '../replica-manager.js'
-import { effectiveTopicConfig, TOPIC_CONFIG } from '../topic-config.js'
+import type { EffectiveValue } from '../topic-config.js'
 
 const FIRST_TIMESTAMP_OFFSET = 27
 const ZSTD = 4
@@ -57,7 +58,7 @@ async function producePartition(ctx: RequestContext, topicName: string, index: n
     if (codec > ZSTD) throw new KafkaError('CORRUPT_MESSAGE', `Unknown compression codec ${codec}`)
     if (codec === ZSTD && ctx.apiVersion < 7) throw new KafkaError('UNSUPPORTED_COMPRESSION_TYPE', 'zstd needs Produce v7 or later')
     if (cfg.messageTimestampType === 'CreateTime' && (attributes & ATTR_TIMESTAMP_TYPE) === 0) {
-      checkTimestamps(ctx, topic!.configs, Number(records.readBigInt64BE(FIRST_TIMESTAMP_OFFSET)), batches[0]!.maxTimestamp)
+      checkTimestamps(broker.replicas.effectiveConfigs(topic!), Number(records.readBigInt64BE(FIRST_TIMESTAMP_OFFSET)), batches[0]!.maxTimestamp)
     }
     const result = await broker.replicas.appendAsLeader(log, info, records)
     return {
@@ -79,10 +80,9 @@ async function producePartition(ctx: RequestContext, topicName: string, index: n
 }
 
 /** INVALID_TIMESTAMP when a CreateTime timestamp is further from now than the topic allows. */
-function checkTimestamps(ctx: RequestContext, overrides: Record<string, string>, first: number, max: number): void {
-  const layers = ctx.broker.replicas.layers()
-  const before = Number(effectiveTopicConfig(TOPIC_CONFIG.get('message.timestamp.before.max.ms')!, overrides, layers).value)
-  const after = Number(effectiveTopicConfig(TOPIC_CONFIG.get('message.timestamp.after.max.ms')!, overrides, layers).value)
+function checkTimestamps(effective: ReadonlyMap<string, EffectiveValue>, first: number, max: number): void {
+  const before = Number(effective.get('message.timestamp.before.max.ms')!.value)
+  const after = Number(effective.get('message.timestamp.after.max.ms')!.value)
   const now = Date.now()
   if (Number.isSafeInteger(before) && first >= 0 && now - first > before) {
     throw new KafkaError('INVALID_TIMESTAMP', `Timestamp ${first} is more than message.timestamp.before.max.ms=${before} in the past`)
@@ -96,6 +96,7 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
   apiKey: ApiKey.Produce,
   minVersion: 3,
   maxVersion: 11,
+  advertisedMinVersion: 0,
   request: ProduceRequest,
   response: ProduceResponse,
   async handle(req, ctx) {

@@ -10,7 +10,7 @@
  * - v8+: authorized operations are not computed (no ACLs yet): the "not requested" sentinel
  *   INT32_MIN is returned, as Kafka does when the client did not ask.
  *
- * - Auto-creation: an unknown, valid, non-internal name is created with `num.partitions` and
+ * - Auto-creation: an unknown, valid name (not an internal topic's) is created with `num.partitions` and
  *   `default.replication.factor` when `auto.create.topics.enable` is on and the request allows
  *   it (v4+ flag; always below v4), and described at once (creation here is synchronous, so
  *   clients need not retry on LEADER_NOT_AVAILABLE).
@@ -29,7 +29,7 @@ import type { TopicInfo } from '../../metadata/types.js'
 import { KafkaError } from '../../protocol/errors.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { createTopic } from '../topic-admin.js'
-import { validateTopicName } from '../topic-name.js'
+import { isReservedTopicName, validateTopicName } from '../topic-name.js'
 
 const NOT_REQUESTED = -2147483648
 
@@ -58,7 +58,7 @@ function missing(name: string | null, topicId: string, errorCode: number): Metad
 
 /** Creates `name` if the broker and request allow; undefined when it stays unknown. */
 async function autoCreate(ctx: RequestContext, name: string, allowed: boolean): Promise<TopicInfo | undefined> {
-  if (!allowed || !(ctx.broker.config.get('auto.create.topics.enable') as boolean) || name.startsWith('__')) return undefined
+  if (!allowed || !(ctx.broker.config.get('auto.create.topics.enable') as boolean) || isReservedTopicName(name)) return undefined
   try {
     return (await createTopic(ctx.broker, { name })).topic
   } catch (err) {

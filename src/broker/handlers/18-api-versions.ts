@@ -20,7 +20,7 @@ const SOFTWARE_PATTERN = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/
 export function apiVersionsBody(registry: HandlerRegistry, errorCode: number): ApiVersionsResponse {
   return {
     errorCode,
-    apiKeys: registry.versions(),
+    apiKeys: registry.versions().map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion })),
     throttleTimeMs: 0,
     supportedFeatures: [],
     finalizedFeaturesEpoch: -1n,

@@ -5,6 +5,15 @@ import { fetchHandler } from './01-fetch.js'
 import { listOffsetsHandler } from './02-list-offsets.js'
 import { metadataHandler } from './03-metadata.js'
 import { apiVersionsHandler } from './18-api-versions.js'
+import { createTopicsHandler } from './19-create-topics.js'
+import { deleteTopicsHandler } from './20-delete-topics.js'
+import { deleteRecordsHandler } from './21-delete-records.js'
+import { describeConfigsHandler } from './32-describe-configs.js'
+import { alterConfigsHandler } from './33-alter-configs.js'
+import { describeLogDirsHandler } from './35-describe-log-dirs.js'
+import { createPartitionsHandler } from './37-create-partitions.js'
+import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js'
+import { describeClusterHandler } from './60-describe-cluster.js'
 
 export function defaultHandlers(): HandlerRegistry {
   return new HandlerRegistry()
@@ -13,4 +22,13 @@ export function defaultHandlers(): HandlerRegistry {
     .register(listOffsetsHandler)
     .register(metadataHandler)
     .register(apiVersionsHandler)
+    .register(createTopicsHandler)
+    .register(deleteTopicsHandler)
+    .register(deleteRecordsHandler)
+    .register(describeConfigsHandler)
+    .register(alterConfigsHandler)
+    .register(describeLogDirsHandler)
+    .register(createPartitionsHandler)
+    .register(incrementalAlterConfigsHandler)
+    .register(describeClusterHandler)
 }

@@ -207,7 +207,8 @@ test('auto-creation: unknown valid names are created with num.partitions when br
   // Below v4 there is no flag: creation is always allowed.
   assert.equal((await ask(1, 'old-client', false)).topics[0]!.errorCode, ErrorCode.NONE)
   assert.equal((await ask(12, 'not-allowed', false)).topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-  assert.equal((await ask(12, '__internal', true)).topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  assert.equal((await ask(12, '__consumer_offsets', true)).topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  assert.equal((await ask(12, '__ordinary', true)).topics[0]!.errorCode, ErrorCode.NONE)
   assert.equal((await ask(12, 'bad name!', true)).topics[0]!.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION)
   assert.equal(tb.b.broker.metadata.topic('not-allowed'), undefined)
 })

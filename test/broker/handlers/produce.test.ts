@@ -104,10 +104,10 @@ test('each partition is validated on its own: a bad one does not fail the others
 
 test('internal topics refuse client writes; zstd needs v7', async (t) => {
   const tb = await embeddedBroker(t)
-  await tb.b.broker.metadata.createTopic({ name: '__internal', partitions: 1, replicationFactor: 1, configs: {} })
+  await tb.b.broker.metadata.createTopic({ name: '__consumer_offsets', partitions: 1, replicationFactor: 1, configs: {} })
   await tb.b.broker.createTopic('z', 1)
   const c = await tb.client()
-  const [internal] = await produce(c, 9, [{ topic: '__internal', partition: 0, records: batch(['x']) }])
+  const [internal] = await produce(c, 9, [{ topic: '__consumer_offsets', partition: 0, records: batch(['x']) }])
   assert.equal(internal!.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION)
   const zstd = await encodeBatch(createBatch({ baseTimestamp: BigInt(Date.now()), compression: CompressionCodec.Zstd, records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.from('z'), headers: [] }] }))
   const [old] = await produce(c, 6, [{ topic: 'z', partition: 0, records: zstd }])

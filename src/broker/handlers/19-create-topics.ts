@@ -1,0 +1,124 @@
+/**
+ * CreateTopics (key 19), versions 0-7.
+ *
+ * Behaviour:
+ * - One result per topic, in request order. A name given twice gets INVALID_REQUEST
+ *   ("Duplicate topic name.") once, and neither entry is created (Kafka's controller rule).
+ * - Checks as Kafka's controller, in its order: an existing topic (TOPIC_ALREADY_EXISTS) before
+ *   anything else, then name (INVALID_TOPIC_EXCEPTION, also for '.'/'_' collisions),
+ *   assignments, partitions and replication factor, then configs (INVALID_CONFIG; a null value
+ *   is refused). numPartitions / replicationFactor -1 take num.partitions /
+ *   default.replication.factor, at every version (kafkajs sends -1 on v3).
+ * - Manual assignments need numPartitions and replicationFactor -1 (INVALID_REQUEST), indexes
+ *   0..n-1 once each, and replica lists of registered brokers (INVALID_REPLICA_ASSIGNMENT).
+ * - validateOnly (v1+) runs every check and creates nothing.
+ * - v5+: a created (or validated) topic reports numPartitions, replicationFactor and every
+ *   topic config with its effective value and source; v7 its topic id (ZERO_UUID after
+ *   validateOnly, where Kafka sends an id it then forgets).
+ * - Logs exist when the answer is sent.
+ *
+ * Deliberate differences: the internal topics (__consumer_offsets, __transaction_state,
+ * __share_group_state) are refused with INVALID_REQUEST as well as __cluster_metadata, which
+ * is all Kafka refuses: their coordinators create them with the partition count their
+ * hashing needs. Other `__` names are ordinary topics, as in Kafka. No create
+ * topic policy, no controller mutation quota (throttle time is 0), no ACLs.
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import {
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  type CreateTopicsRequestCreatableTopic,
+  type CreateTopicsResponseCreatableTopicResult,
+} from '../../protocol/generated/create-topics.js'
+import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
+import { describeTopicConfigs } from '../config-describe.js'
+import type { Handler, RequestContext } from '../handler.js'
+import { createTopic } from '../topic-admin.js'
+
+function failed(name: string, err: unknown, ctx: RequestContext): CreateTopicsResponseCreatableTopicResult {
+  if (!(err instanceof KafkaError)) ctx.broker.logger.error('creating a topic failed', { topic: name, error: (err as Error).message })
+  const e = err instanceof KafkaError ? err : new KafkaError('UNKNOWN_SERVER_ERROR', (err as Error).message)
+  return { name, topicId: ZERO_UUID, errorCode: e.code, errorMessage: e.message, numPartitions: -1, replicationFactor: -1, configs: null }
+}
+
+/** The request's assignments as replica lists by partition index, which must run 0..n-1. */
+function assignmentsOf(t: CreateTopicsRequestCreatableTopic): number[][] | undefined {
+  if (t.assignments.length === 0) return undefined
+  const byIndex = new Map<number, number[]>()
+  for (const a of t.assignments) {
+    if (byIndex.has(a.partitionIndex)) throw new KafkaError('INVALID_REPLICA_ASSIGNMENT', `Found multiple manual partition assignments for partition ${a.partitionIndex}`)
+    byIndex.set(a.partitionIndex, a.brokerIds)
+  }
+  const out: number[][] = []
+  for (let i = 0; i < byIndex.size; i++) {
+    const replicas = byIndex.get(i)
+    if (!replicas) throw new KafkaError('INVALID_REPLICA_ASSIGNMENT', 'partitions should be a consecutive 0-based integer sequence')
+    out.push(replicas)
+  }
+  return out
+}
+
+/** Later entries win when a key repeats; a null value is refused as Kafka's controller does. */
+function configsOf(t: CreateTopicsRequestCreatableTopic): Record<string, string> {
+  const nulls = t.configs.filter((c) => c.value === null).map((c) => c.name)
+  if (nulls.length > 0) throw new KafkaError('INVALID_CONFIG', `Null value not supported for topic configs: ${nulls.join(',')}`)
+  return Object.fromEntries(t.configs.map((c) => [c.name, c.value!]))
+}
+
+async function createOne(t: CreateTopicsRequestCreatableTopic, validateOnly: boolean, ctx: RequestContext): Promise<CreateTopicsResponseCreatableTopicResult> {
+  try {
+    const assignments = assignmentsOf(t)
+    const created = await createTopic(ctx.broker, {
+      name: t.name,
+      partitions: t.numPartitions,
+      replicationFactor: t.replicationFactor,
+      configs: configsOf(t),
+      ...(assignments ? { assignments } : {}),
+      validateOnly,
+    })
+    const configs = describeTopicConfigs(created.configs, ctx.broker.replicas.layers()).map((c) => ({
+      name: c.name,
+      value: c.isSensitive ? null : c.value,
+      readOnly: c.readOnly,
+      configSource: c.source,
+      isSensitive: c.isSensitive,
+    }))
+    return {
+      name: t.name,
+      topicId: created.topic?.topicId ?? ZERO_UUID,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      topicConfigErrorCode: ErrorCode.NONE,
+      numPartitions: created.partitions,
+      replicationFactor: created.replicationFactor,
+      configs,
+    }
+  } catch (err) {
+    return failed(t.name, err, ctx)
+  }
+}
+
+export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsResponse> = {
+  apiKey: ApiKey.CreateTopics,
+  minVersion: 0,
+  maxVersion: 7,
+  request: CreateTopicsRequest,
+  response: CreateTopicsResponse,
+  async handle(req, ctx) {
+    const counts = new Map<string, number>()
+    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1)
+    const validateOnly = req.validateOnly ?? false
+    const topics: CreateTopicsResponseCreatableTopicResult[] = []
+    const answered = new Set<string>()
+    // One at a time: creations are serialised by the store anyway, and a failure part-way
+    // then leaves the earlier topics created, as Kafka's per-topic results promise.
+    for (const t of req.topics) {
+      if (answered.has(t.name)) continue
+      answered.add(t.name)
+      if (counts.get(t.name)! > 1) topics.push(failed(t.name, new KafkaError('INVALID_REQUEST', 'Duplicate topic name.'), ctx))
+      else topics.push(await createOne(t, validateOnly, ctx))
+    }
+    return { throttleTimeMs: 0, topics }
+  },
+}

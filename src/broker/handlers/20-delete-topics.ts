@@ -1,0 +1,123 @@
+/**
+ * DeleteTopics (key 20), versions 0-6.
+ *
+ * Behaviour:
+ * - By name (v0-5 topicNames, v6 topics with a name) or by topic id (v6, null name).
+ * - delete.topic.enable=false refuses the whole request: every topic gets
+ *   TOPIC_DELETION_DISABLED, or INVALID_REQUEST below v3 (which predates that code), as Kafka.
+ * - Unknown name: UNKNOWN_TOPIC_OR_PARTITION; unknown id: UNKNOWN_TOPIC_ID. A name or an id
+ *   given twice: INVALID_REQUEST ("Duplicate topic name." / "Duplicate topic id."), as is an
+ *   entry with both or neither, and a name whose topic's id was also given.
+ * - Internal (`__`) topics are deleted like any other: Kafka's broker does not refuse them
+ *   (only its command-line tool does), and coordinators recreate theirs when needed.
+ * - The answer is sent once the metadata change is durable and this broker's logs of the
+ *   topic are gone, so a CreateTopics of the same name right after succeeds.
+ *
+ * Gaps: no ACLs, no controller mutation quota; results keep request order (Kafka shuffles
+ * them to hide which topics exist from unauthorised clients, which needs ACLs to matter).
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import {
+  DeleteTopicsRequest,
+  DeleteTopicsResponse,
+  type DeleteTopicsResponseDeletableTopicResult,
+} from '../../protocol/generated/delete-topics.js'
+import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
+import type { TopicInfo } from '../../metadata/types.js'
+import type { Handler, RequestContext } from '../handler.js'
+
+interface Entry {
+  name: string | null
+  topicId: string
+}
+
+type Result = DeleteTopicsResponseDeletableTopicResult
+
+function result(e: Entry, err?: KafkaError): Result {
+  return { name: e.name, topicId: e.topicId, errorCode: err?.code ?? ErrorCode.NONE, errorMessage: err?.message ?? null }
+}
+
+/** Resolves each entry to a topic, or to the error Kafka answers for it. */
+function resolve(entries: Entry[], ctx: RequestContext): Array<{ entry: Entry; topic?: TopicInfo; error?: KafkaError }> {
+  const md = ctx.broker.metadata
+  const count = (key: (e: Entry) => string | null) => {
+    const m = new Map<string, number>()
+    for (const e of entries) {
+      const k = key(e)
+      if (k !== null) m.set(k, (m.get(k) ?? 0) + 1)
+    }
+    return m
+  }
+  const names = count((e) => (e.name !== null && e.topicId === ZERO_UUID ? e.name : null))
+  const ids = count((e) => (e.name === null && e.topicId !== ZERO_UUID ? e.topicId : null))
+  // A name and an id of the same topic: neither is deleted.
+  const idsOfNames = new Set([...names.keys()].map((n) => md.topic(n)?.topicId).filter((id) => id !== undefined))
+  const out: Array<{ entry: Entry; topic?: TopicInfo; error?: KafkaError }> = []
+  const answered = new Set<string>()
+  for (const entry of entries) {
+    const { name, topicId } = entry
+    if (name === null && topicId === ZERO_UUID) {
+      out.push({ entry, error: new KafkaError('INVALID_REQUEST', 'Neither topic name nor id were specified.') })
+    } else if (name !== null && topicId !== ZERO_UUID) {
+      out.push({ entry, error: new KafkaError('INVALID_REQUEST', 'You may not specify both topic name and topic id.') })
+    } else if (name !== null) {
+      if (answered.has(`n:${name}`)) continue
+      answered.add(`n:${name}`)
+      const t = md.topic(name)
+      if (names.get(name)! > 1) out.push({ entry, error: new KafkaError('INVALID_REQUEST', 'Duplicate topic name.') })
+      else if (!t) out.push({ entry, error: new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Topic '${name}' does not exist.`) })
+      else if (ids.has(t.topicId)) out.push({ entry: { name, topicId: t.topicId }, error: new KafkaError('INVALID_REQUEST', 'The provided topic name maps to an ID that was already supplied.') })
+      else out.push({ entry: { name, topicId: t.topicId }, topic: t })
+    } else {
+      if (answered.has(`i:${topicId}`)) continue
+      answered.add(`i:${topicId}`)
+      const t = md.topicById(topicId)
+      if (ids.get(topicId)! > 1) out.push({ entry, error: new KafkaError('INVALID_REQUEST', 'Duplicate topic id.') })
+      else if (!t) out.push({ entry, error: new KafkaError('UNKNOWN_TOPIC_ID', `No topic has id ${topicId}.`) })
+      else if (idsOfNames.has(topicId)) out.push({ entry: { name: t.name, topicId }, error: new KafkaError('INVALID_REQUEST', 'The provided topic name maps to an ID that was already supplied.') })
+      else out.push({ entry: { name: t.name, topicId }, topic: t })
+    }
+  }
+  return out
+}
+
+export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsResponse> = {
+  apiKey: ApiKey.DeleteTopics,
+  minVersion: 0,
+  maxVersion: 6,
+  request: DeleteTopicsRequest,
+  response: DeleteTopicsResponse,
+  async handle(req, ctx) {
+    const entries: Entry[] =
+      ctx.apiVersion >= 6 ? (req.topics ?? []).map((t) => ({ name: t.name, topicId: t.topicId })) : (req.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }))
+    // Below v6 the response has no id and a non-null name.
+    const shape = (r: Result): Result => (ctx.apiVersion >= 6 ? r : { ...r, name: r.name ?? '', topicId: ZERO_UUID })
+
+    if (!(ctx.broker.config.get('delete.topic.enable') as boolean)) {
+      const err = ctx.apiVersion < 3 ? new KafkaError('INVALID_REQUEST', 'Topic deletion is disabled.') : new KafkaError('TOPIC_DELETION_DISABLED', 'Topic deletion is disabled (delete.topic.enable=false).')
+      return { throttleTimeMs: 0, responses: entries.map((e) => shape(result(e, err))) }
+    }
+
+    const responses: Result[] = []
+    let deleted = false
+    for (const r of resolve(entries, ctx)) {
+      if (r.error || !r.topic) {
+        responses.push(shape(result(r.entry, r.error)))
+        continue
+      }
+      try {
+        await ctx.broker.metadata.deleteTopic(r.topic.name)
+        deleted = true
+        ctx.broker.logger.info('topic deleted', { topic: r.topic.name, topicId: r.topic.topicId })
+        responses.push(shape(result(r.entry)))
+      } catch (err) {
+        if (!(err instanceof KafkaError)) ctx.broker.logger.error('deleting a topic failed', { topic: r.topic.name, error: (err as Error).message })
+        responses.push(shape(result(r.entry, err instanceof KafkaError ? err : new KafkaError('UNKNOWN_SERVER_ERROR', (err as Error).message))))
+      }
+    }
+    // ReplicaManager removes the logs on the change event; answer once they are gone.
+    if (deleted) await ctx.broker.replicas.settled()
+    return { throttleTimeMs: 0, responses }
+  },
+}

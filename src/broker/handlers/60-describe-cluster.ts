@@ -1,0 +1,60 @@
+/**
+ * DescribeCluster (key 60), versions 0-1.
+ *
+ * Behaviour:
+ * - Lists the live brokers with their advertised addresses and racks, the cluster id, and the
+ *   controller id (always one of the listed brokers, -1 otherwise, as Kafka).
+ * - v1 endpointType: 1 (brokers) is answered; 2 (controllers) sent to a broker gets
+ *   MISMATCHED_ENDPOINT_TYPE, any other value UNSUPPORTED_ENDPOINT_TYPE, as Kafka's brokers do
+ *   (clients then ask a controller endpoint, which Samsa does not separate from its brokers).
+ * - clusterAuthorizedOperations: INT32_MIN when not requested; when requested, every cluster
+ *   operation (Samsa has no ACLs, so everything is allowed, as Kafka without an authorizer).
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import { DescribeClusterRequest, DescribeClusterResponse } from '../../protocol/generated/describe-cluster.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import type { Handler } from '../handler.js'
+
+const NOT_REQUESTED = -2147483648
+const BROKERS = 1
+const CONTROLLERS = 2
+/** Bits of the ACL operations Kafka supports on CLUSTER: CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE. */
+const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0)
+
+export const describeClusterHandler: Handler<DescribeClusterRequest, DescribeClusterResponse> = {
+  apiKey: ApiKey.DescribeCluster,
+  minVersion: 0,
+  maxVersion: 1,
+  request: DescribeClusterRequest,
+  response: DescribeClusterResponse,
+  handle(req, ctx) {
+    const md = ctx.broker.metadata
+    const endpointType = req.endpointType ?? BROKERS
+    const refuse = (errorCode: number, errorMessage: string): DescribeClusterResponse => ({
+      throttleTimeMs: 0,
+      errorCode: ctx.apiVersion === 0 ? ErrorCode.INVALID_REQUEST : errorCode,
+      errorMessage,
+      endpointType: BROKERS,
+      clusterId: '',
+      controllerId: -1,
+      brokers: [],
+      clusterAuthorizedOperations: NOT_REQUESTED,
+    })
+    if (endpointType === CONTROLLERS) {
+      return refuse(ErrorCode.MISMATCHED_ENDPOINT_TYPE, 'The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER')
+    }
+    if (endpointType !== BROKERS) return refuse(ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, `Unsupported endpoint type ${endpointType}`)
+    const brokers = md.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack }))
+    const controllerId = md.controllerId()
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      endpointType: BROKERS,
+      clusterId: md.clusterId,
+      controllerId: brokers.some((b) => b.brokerId === controllerId) ? controllerId : -1,
+      brokers,
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : NOT_REQUESTED,
+    }
+  },
+}
