@@ -120,3 +120,22 @@ export async function replaceBrokerConfigs(broker: BrokerContext, nodeId: number
   await md.setBrokerConfigs(nodeId, valid)
   broker.logger.info('broker configs changed', { nodeId: nodeId ?? 'default', configs: valid })
 }
+
+/**
+ * The request loop both AlterConfigs APIs share: each resource altered on its own (a failure
+ * answers for that resource only), duplicates refused, answers in request order.
+ */
+export async function alterEach<R extends ResourceRef>(broker: BrokerContext, resources: readonly R[], alter: (r: R) => Promise<void>): Promise<ResourceResult[]> {
+  const dupes = duplicateResources(resources)
+  const responses: ResourceResult[] = []
+  for (const [i, r] of resources.entries()) {
+    try {
+      if (dupes.has(i)) throw new KafkaError('INVALID_REQUEST', 'Each resource must appear at most once.')
+      await alter(r)
+      responses.push(resourceResult(broker, r))
+    } catch (err) {
+      responses.push(resourceResult(broker, r, err))
+    }
+  }
+  return responses
+}

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runTool, type ToolResult } from './tools.js'
 
 /** dist/src/cli/samsa.js, relative to this file compiled to dist/test/helpers/. */
 export const SAMSA_CLI = fileURLToPath(new URL('../../src/cli/samsa.js', import.meta.url))
@@ -143,31 +144,6 @@ export async function startBrokerProcess(opts: StartBrokerProcessOptions = {}): 
 }
 
 /** Runs the CLI to completion (for start-up failures), with a time limit. */
-export function runCli(
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [SAMSA_CLI, ...args], {
-      env: { ...process.env, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    proc.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
-    proc.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
-    const timeoutMs = opts.timeoutMs ?? 10_000
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL')
-      reject(new Error(`samsa ${args.join(' ')} still running after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`))
-    }, timeoutMs)
-    proc.once('error', (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-    proc.once('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ToolResult> {
+  return runTool(process.execPath, [SAMSA_CLI, ...args], { timeoutMs: opts.timeoutMs ?? 10_000, ...(opts.env ? { env: opts.env } : {}) })
 }

@@ -25,10 +25,9 @@ import {
   brokerResourceNode,
   checkDistinctNames,
   checkNoNulls,
-  duplicateResources,
+  alterEach,
   replaceBrokerConfigs,
   replaceTopicConfigs,
-  resourceResult,
 } from '../config-admin.js'
 import type { Handler, RequestContext } from '../handler.js'
 
@@ -54,17 +53,7 @@ export const alterConfigsHandler: Handler<AlterConfigsRequest, AlterConfigsRespo
   request: AlterConfigsRequest,
   response: AlterConfigsResponse,
   async handle(req, ctx) {
-    const dupes = duplicateResources(req.resources)
-    const responses = []
-    for (const [i, r] of req.resources.entries()) {
-      try {
-        if (dupes.has(i)) throw new KafkaError('INVALID_REQUEST', 'Each resource must appear at most once.')
-        await alter(r, req.validateOnly, ctx)
-        responses.push(resourceResult(ctx.broker, r))
-      } catch (err) {
-        responses.push(resourceResult(ctx.broker, r, err))
-      }
-    }
+    const responses = await alterEach(ctx.broker, req.resources, (r) => alter(r, req.validateOnly, ctx))
     return { throttleTimeMs: 0, responses }
   },
 }

@@ -30,10 +30,9 @@ import {
   brokerResourceNode,
   checkDistinctNames,
   checkNoNulls,
-  duplicateResources,
+  alterEach,
   replaceBrokerConfigs,
   replaceTopicConfigs,
-  resourceResult,
   topicOverrides,
 } from '../config-admin.js'
 import type { Handler, RequestContext } from '../handler.js'
@@ -119,17 +118,7 @@ export const incrementalAlterConfigsHandler: Handler<IncrementalAlterConfigsRequ
   request: IncrementalAlterConfigsRequest,
   response: IncrementalAlterConfigsResponse,
   async handle(req, ctx) {
-    const dupes = duplicateResources(req.resources)
-    const responses = []
-    for (const [i, r] of req.resources.entries()) {
-      try {
-        if (dupes.has(i)) throw new KafkaError('INVALID_REQUEST', 'Each resource must appear at most once.')
-        await alter(r, req.validateOnly, ctx)
-        responses.push(resourceResult(ctx.broker, r))
-      } catch (err) {
-        responses.push(resourceResult(ctx.broker, r, err))
-      }
-    }
+    const responses = await alterEach(ctx.broker, req.resources, (r) => alter(r, req.validateOnly, ctx))
     return { throttleTimeMs: 0, responses }
   },
 }
