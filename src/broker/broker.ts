@@ -13,6 +13,7 @@ import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
 import { createLogger, parseLevel, type Logger } from '../util/logger.js'
 import { loadBrokerConfig, parseListeners, type BrokerConfig, type Listener } from './config.js'
 import { Connection } from './connection.js'
+import { GroupCoordinator } from '../coordinator/group/coordinator.js'
 import { FetchSessionCache } from './fetch-session.js'
 import type { BrokerContext } from './handler.js'
 import { defaultHandlers } from './handlers/index.js'
@@ -98,6 +99,7 @@ export class Broker {
       metadata: store,
       replicas,
       fetchSessions: new FetchSessionCache(),
+      groups: new GroupCoordinator({ config: this.config, logger: this.logger, persist: async () => {} }),
       handlers: defaultHandlers(),
       logger: this.logger,
       shutdown: this.shutdown.signal,
@@ -173,6 +175,7 @@ export class Broker {
       for (const c of this.connections) c.close()
       await Promise.all(stopped)
       if (this.ctx) {
+        this.ctx.groups.close()
         await this.ctx.replicas.close()
         await this.ctx.metadata.close()
       }

@@ -5,6 +5,7 @@ import type { Logger } from '../util/logger.js'
 import type { BrokerConfig } from './config.js'
 import type { FetchSessionCache } from './fetch-session.js'
 import type { ReplicaManager } from './replica-manager.js'
+import type { GroupCoordinator } from '../coordinator/group/coordinator.js'
 
 export interface BrokerContext {
   readonly nodeId: number
@@ -12,6 +13,7 @@ export interface BrokerContext {
   readonly metadata: MetadataStore
   readonly replicas: ReplicaManager
   readonly fetchSessions: FetchSessionCache
+  readonly groups: GroupCoordinator
   readonly handlers: HandlerRegistry
   readonly logger: Logger
   /** Aborted when the broker shuts down: long polls return at once. */

@@ -4,7 +4,14 @@ import { produceHandler } from './00-produce.js'
 import { fetchHandler } from './01-fetch.js'
 import { listOffsetsHandler } from './02-list-offsets.js'
 import { metadataHandler } from './03-metadata.js'
+import { joinGroupHandler } from './11-join-group.js'
+import { heartbeatHandler } from './12-heartbeat.js'
+import { leaveGroupHandler } from './13-leave-group.js'
+import { syncGroupHandler } from './14-sync-group.js'
+import { describeGroupsHandler } from './15-describe-groups.js'
+import { listGroupsHandler } from './16-list-groups.js'
 import { apiVersionsHandler } from './18-api-versions.js'
+import { deleteGroupsHandler } from './42-delete-groups.js'
 import { createTopicsHandler } from './19-create-topics.js'
 import { deleteTopicsHandler } from './20-delete-topics.js'
 import { deleteRecordsHandler } from './21-delete-records.js'
@@ -21,7 +28,14 @@ export function defaultHandlers(): HandlerRegistry {
     .register(fetchHandler)
     .register(listOffsetsHandler)
     .register(metadataHandler)
+    .register(joinGroupHandler)
+    .register(heartbeatHandler)
+    .register(leaveGroupHandler)
+    .register(syncGroupHandler)
+    .register(describeGroupsHandler)
+    .register(listGroupsHandler)
     .register(apiVersionsHandler)
+    .register(deleteGroupsHandler)
     .register(createTopicsHandler)
     .register(deleteTopicsHandler)
     .register(deleteRecordsHandler)

@@ -1,0 +1,21 @@
+/**
+ * Heartbeat (key 12), versions 0-4.
+ *
+ * Behaviour: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin;
+ * ILLEGAL_GENERATION for a stale generation, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID (v3+).
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import { HeartbeatRequest, HeartbeatResponse } from '../../protocol/generated/heartbeat.js'
+import type { Handler } from '../handler.js'
+
+export const heartbeatHandler: Handler<HeartbeatRequest, HeartbeatResponse> = {
+  apiKey: ApiKey.Heartbeat,
+  minVersion: 0,
+  maxVersion: 4,
+  request: HeartbeatRequest,
+  response: HeartbeatResponse,
+  async handle(req, ctx) {
+    const groups = await ctx.broker.groups.ready(req.groupId)
+    return { throttleTimeMs: 0, errorCode: groups.membership.heartbeat(req.groupId, req.memberId, req.groupInstanceId ?? null, req.generationId) }
+  },
+}

@@ -1,0 +1,33 @@
+/**
+ * LeaveGroup (key 13), versions 0-5.
+ *
+ * Behaviour: v0-2 remove one member by id; v3+ a batch, by member id or (static members)
+ * group instance id, with per-member errors (UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID). The
+ * group rebalances without the members that left.
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import { LeaveGroupRequest, LeaveGroupResponse } from '../../protocol/generated/leave-group.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import type { Handler } from '../handler.js'
+
+export const leaveGroupHandler: Handler<LeaveGroupRequest, LeaveGroupResponse> = {
+  apiKey: ApiKey.LeaveGroup,
+  minVersion: 0,
+  maxVersion: 5,
+  request: LeaveGroupRequest,
+  response: LeaveGroupResponse,
+  async handle(req, ctx) {
+    const groups = await ctx.broker.groups.ready(req.groupId)
+    const batch = ctx.apiVersion >= 3
+    const leaving = batch ? (req.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })) : [{ memberId: req.memberId ?? '', groupInstanceId: null }]
+    const r = groups.membership.leave(req.groupId, leaving)
+    if (!batch) return { throttleTimeMs: 0, errorCode: r.errorCode, members: [] }
+    // v3+: the top-level code is for request-wide failures only; each member has its own.
+    const wide = r.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE ? r.errorCode : ErrorCode.NONE
+    return {
+      throttleTimeMs: 0,
+      errorCode: wide,
+      members: leaving.map((m, i) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: r.members[i]! })),
+    }
+  },
+}

@@ -1,0 +1,33 @@
+/**
+ * DeleteGroups (key 42), versions 0-2.
+ *
+ * Behaviour: an Empty group is deleted with its committed offsets (tombstones in
+ * `__consumer_offsets`); a group with members gets NON_EMPTY_GROUP, an unknown one
+ * GROUP_ID_NOT_FOUND, an empty name INVALID_GROUP_ID.
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/generated/delete-groups.js'
+import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import type { Handler } from '../handler.js'
+
+export const deleteGroupsHandler: Handler<DeleteGroupsRequest, DeleteGroupsResponse> = {
+  apiKey: ApiKey.DeleteGroups,
+  minVersion: 0,
+  maxVersion: 2,
+  request: DeleteGroupsRequest,
+  response: DeleteGroupsResponse,
+  async handle(req, ctx) {
+    const groups = await ctx.broker.groups.ready(null)
+    const results = []
+    for (const groupId of req.groupsNames) {
+      let errorCode: number
+      try {
+        errorCode = groupId === '' ? ErrorCode.INVALID_GROUP_ID : await groups.deleteGroup(groupId)
+      } catch (err) {
+        errorCode = err instanceof KafkaError ? err.code : ErrorCode.COORDINATOR_NOT_AVAILABLE
+      }
+      results.push({ groupId, errorCode })
+    }
+    return { throttleTimeMs: 0, results }
+  },
+}
