@@ -99,11 +99,12 @@ export class Broker {
       metadata: store,
       replicas,
       fetchSessions: new FetchSessionCache(),
-      groups: new GroupCoordinator({ config: this.config, logger: this.logger, persist: async () => {} }),
+      groups: new GroupCoordinator({ broker: { nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger } }),
       handlers: defaultHandlers(),
       logger: this.logger,
       shutdown: this.shutdown.signal,
     }
+    this.ctx.groups.start()
     try {
       await this.listen()
     } catch (err) {
@@ -175,7 +176,7 @@ export class Broker {
       for (const c of this.connections) c.close()
       await Promise.all(stopped)
       if (this.ctx) {
-        this.ctx.groups.close()
+        await this.ctx.groups.close()
         await this.ctx.replicas.close()
         await this.ctx.metadata.close()
       }

@@ -23,6 +23,9 @@ export interface CreateTopicRequest {
   allowInternal?: boolean
 }
 
+/** What topic creation uses of the broker (coordinators create internal topics before handlers run). */
+export type TopicAdminContext = Pick<BrokerContext, 'metadata' | 'config' | 'replicas' | 'logger'>
+
 export interface CreatedTopic {
   topic: TopicInfo | undefined
   partitions: number
@@ -31,7 +34,7 @@ export interface CreatedTopic {
 }
 
 /** Checks a creation request and returns the resolved counts and configs. */
-export function checkNewTopic(broker: BrokerContext, req: CreateTopicRequest): { partitions: number; replicationFactor: number; configs: Record<string, string>; assignments?: number[][] } {
+export function checkNewTopic(broker: TopicAdminContext, req: CreateTopicRequest): { partitions: number; replicationFactor: number; configs: Record<string, string>; assignments?: number[][] } {
   const why = validateTopicName(req.name)
   if (why) throw new KafkaError('INVALID_TOPIC_EXCEPTION', why)
   if (isReservedTopicName(req.name) && !req.allowInternal) {
@@ -85,7 +88,7 @@ export function checkReplicaAssignment(live: readonly number[], replicas: readon
 }
 
 /** Creates a topic (metadata and logs) after checkNewTopic; with validateOnly, only checks. */
-export async function createTopic(broker: BrokerContext, req: CreateTopicRequest): Promise<CreatedTopic> {
+export async function createTopic(broker: TopicAdminContext, req: CreateTopicRequest): Promise<CreatedTopic> {
   // Kafka reports an existing topic before looking at the rest of the request.
   if (broker.metadata.topic(req.name)) throw new KafkaError('TOPIC_ALREADY_EXISTS', `Topic '${req.name}' already exists.`)
   const checked = checkNewTopic(broker, req)

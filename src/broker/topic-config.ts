@@ -182,13 +182,16 @@ function toNumber(v: string): number {
 /** What storage needs from the effective configs. */
 export function logConfigOf(effective: ReadonlyMap<string, EffectiveValue>): LogConfig {
   const get = (name: string): string => effective.get(name)!.value
+  // Kafka deletes segments by age or size only under cleanup.policy=delete; a compact-only
+  // topic (e.g. __consumer_offsets) keeps its data until compaction supersedes it.
+  const deletes = get('cleanup.policy').split(',').some((p) => p.trim() === 'delete')
   return resolveLogConfig({
     segmentBytes: toNumber(get('segment.bytes')),
     segmentMs: toNumber(get('segment.ms')),
     segmentIndexBytes: toNumber(get('segment.index.bytes')),
     indexIntervalBytes: toNumber(get('index.interval.bytes')),
-    retentionMs: toNumber(get('retention.ms')),
-    retentionBytes: toNumber(get('retention.bytes')),
+    retentionMs: deletes ? toNumber(get('retention.ms')) : -1,
+    retentionBytes: deletes ? toNumber(get('retention.bytes')) : -1,
     flushMessages: toNumber(get('flush.messages')),
     flushMs: toNumber(get('flush.ms')),
     messageTimestampType: get('message.timestamp.type') as LogConfig['messageTimestampType'],

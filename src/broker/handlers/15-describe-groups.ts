@@ -27,7 +27,7 @@ export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroup
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((id) => {
-        const d = groups.membership.describe(id)
+        const d = groups.describe(id)
         return {
           errorCode: ErrorCode.NONE,
           groupId: id,

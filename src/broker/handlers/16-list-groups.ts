@@ -1,7 +1,8 @@
 /**
  * ListGroups (key 16), versions 0-5.
  *
- * Behaviour: every group this broker coordinates, with its protocol type, state (v4+, filtered
+ * Behaviour: every group this broker coordinates (including "simple" groups known only by
+ * their committed offsets), with its protocol type, state (v4+, filtered
  * by statesFilter, case-insensitive as in Kafka) and type "classic" (v5+, typesFilter).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
@@ -19,10 +20,10 @@ export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> =
     const groups = await ctx.broker.groups.ready(null)
     const states = new Set((req.statesFilter ?? []).map((s) => s.toLowerCase()))
     const types = new Set((req.typesFilter ?? []).map((s) => s.toLowerCase()))
-    const listed = groups.membership
+    const listed = groups
       .list()
       .filter((g) => (states.size === 0 || states.has(g.state.toLowerCase())) && (types.size === 0 || types.has('classic')))
-      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state, groupType: 'classic' }))
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: 'classic' }))
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups: listed }
   },
 }

@@ -4,6 +4,9 @@ import { produceHandler } from './00-produce.js'
 import { fetchHandler } from './01-fetch.js'
 import { listOffsetsHandler } from './02-list-offsets.js'
 import { metadataHandler } from './03-metadata.js'
+import { offsetCommitHandler } from './08-offset-commit.js'
+import { offsetFetchHandler } from './09-offset-fetch.js'
+import { findCoordinatorHandler } from './10-find-coordinator.js'
 import { joinGroupHandler } from './11-join-group.js'
 import { heartbeatHandler } from './12-heartbeat.js'
 import { leaveGroupHandler } from './13-leave-group.js'
@@ -20,6 +23,7 @@ import { alterConfigsHandler } from './33-alter-configs.js'
 import { describeLogDirsHandler } from './35-describe-log-dirs.js'
 import { createPartitionsHandler } from './37-create-partitions.js'
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js'
+import { offsetDeleteHandler } from './47-offset-delete.js'
 import { describeClusterHandler } from './60-describe-cluster.js'
 
 export function defaultHandlers(): HandlerRegistry {
@@ -28,6 +32,9 @@ export function defaultHandlers(): HandlerRegistry {
     .register(fetchHandler)
     .register(listOffsetsHandler)
     .register(metadataHandler)
+    .register(offsetCommitHandler)
+    .register(offsetFetchHandler)
+    .register(findCoordinatorHandler)
     .register(joinGroupHandler)
     .register(heartbeatHandler)
     .register(leaveGroupHandler)
@@ -44,5 +51,6 @@ export function defaultHandlers(): HandlerRegistry {
     .register(describeLogDirsHandler)
     .register(createPartitionsHandler)
     .register(incrementalAlterConfigsHandler)
+    .register(offsetDeleteHandler)
     .register(describeClusterHandler)
 }

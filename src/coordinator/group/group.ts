@@ -111,7 +111,8 @@ export class ClassicGroup {
     this.members.delete(memberId)
     if (m.groupInstanceId !== null && this.staticMembers.get(m.groupInstanceId) === memberId) this.staticMembers.delete(m.groupInstanceId)
     if (this.leaderId === memberId) this.leaderId = this.members.keys().next().value ?? null
-    if (this.members.size === 0) this.protocolType = null
+    // The protocol type outlives the members (Kafka keeps it): offsets of an empty "consumer"
+    // group expire from when it emptied, and DescribeGroups still shows it.
     return m
   }
 

@@ -603,6 +603,15 @@ export class GroupMembership implements MembershipView {
     return g !== undefined && !g.is('Dead')
   }
 
+  emptySince(groupId: string): number | undefined {
+    const g = this.groups.get(groupId)
+    return g && g.is('Empty') && g.protocolType !== null ? g.stateTimestamp : undefined
+  }
+
+  protocolType(groupId: string): string | null {
+    return this.groups.get(groupId)?.protocolType ?? null
+  }
+
   /** Whether a member of the group subscribes to `topic` (consumer protocol groups only). */
   isSubscribedTo(groupId: string, topic: string): boolean {
     const g = this.groups.get(groupId)

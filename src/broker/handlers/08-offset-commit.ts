@@ -1,0 +1,78 @@
+/**
+ * OffsetCommit (key 8), versions 2-9.
+ *
+ * Behaviour:
+ * - Partitions of unknown topics, or beyond a topic's partition count, get
+ *   UNKNOWN_TOPIC_OR_PARTITION and are not written (Kafka's KafkaApis filters them before the
+ *   coordinator); the others are checked against the group, then written to
+ *   `__consumer_offsets` as one batch and answered once written.
+ * - Group checks (one error for every partition): a member's commit needs its member id and the
+ *   current generation (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID,
+ *   REBALANCE_IN_PROGRESS while the group completes a rebalance). A commit with generation -1 is
+ *   a simple consumer's (manual assignment, admin tools): accepted when the group has no
+ *   members, creating a "simple group" if there is none. A generation >= 0 for a group that
+ *   does not exist is ILLEGAL_GENERATION, or GROUP_ID_NOT_FOUND from v9, as in Kafka 4.
+ * - Metadata longer than `offset.metadata.max.bytes` (UTF-16 units, as Java's String.length):
+ *   OFFSET_METADATA_TOO_LARGE for that partition only. Null metadata is stored as "".
+ * - v2-4 retentionTimeMs other than -1 gives the offset its own expire timestamp (stored as an
+ *   OffsetCommitValue v1, as Kafka does); otherwise `offsets.retention.minutes` applies.
+ * - Write errors map as Kafka's coordinator maps them: COORDINATOR_NOT_AVAILABLE,
+ *   NOT_COORDINATOR, UNKNOWN_SERVER_ERROR.
+ *
+ * Gaps: v0-1 are not served (removed in Kafka 4, KIP-896). No ACLs (never
+ * GROUP/TOPIC_AUTHORIZATION_FAILED). KIP-848 member epochs (v9 with the consumer protocol) are
+ * not checked: only classic groups exist.
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import { OffsetCommitRequest, OffsetCommitResponse, type OffsetCommitResponseTopic } from '../../protocol/generated/offset-commit.js'
+import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import type { OffsetCommitInput } from '../../coordinator/group/offset-manager.js'
+import type { Handler } from '../handler.js'
+
+export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitResponse> = {
+  apiKey: ApiKey.OffsetCommit,
+  minVersion: 2,
+  maxVersion: 9,
+  request: OffsetCommitRequest,
+  response: OffsetCommitResponse,
+  async handle(req, ctx) {
+    const md = ctx.broker.metadata
+    const codes = new Map<string, number>()
+    const at = (topic: string, partition: number) => `${partition}:${topic}`
+    const offsets: OffsetCommitInput['offsets'] = []
+    for (const t of req.topics) {
+      const topic = md.topic(t.name)
+      for (const p of t.partitions) {
+        if (!topic?.partitions[p.partitionIndex]) {
+          codes.set(at(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+          continue
+        }
+        offsets.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata })
+      }
+    }
+    if (offsets.length > 0) {
+      try {
+        const groups = await ctx.broker.groups.ready(req.groupId)
+        const results = await groups.offsets.commit({
+          groupId: req.groupId,
+          memberId: req.memberId ?? '',
+          generationId: req.generationIdOrMemberEpoch ?? -1,
+          groupInstanceId: req.groupInstanceId ?? null,
+          retentionTimeMs: Number(req.retentionTimeMs ?? -1n),
+          apiVersion: ctx.apiVersion,
+          offsets,
+        })
+        for (const r of results) codes.set(at(r.topic, r.partition), r.errorCode)
+      } catch (err) {
+        const code = err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR
+        if (!(err instanceof KafkaError)) ctx.broker.logger.error('offset commit failed', { group: req.groupId, client: ctx.clientAddress, error: (err as Error).message })
+        for (const o of offsets) codes.set(at(o.topic, o.partition), code)
+      }
+    }
+    const topics: OffsetCommitResponseTopic[] = req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes.get(at(t.name, p.partitionIndex)) ?? ErrorCode.UNKNOWN_SERVER_ERROR })),
+    }))
+    return { throttleTimeMs: 0, topics }
+  },
+}

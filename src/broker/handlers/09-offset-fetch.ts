@@ -1,0 +1,81 @@
+/**
+ * OffsetFetch (key 9), versions 1-9.
+ *
+ * Behaviour:
+ * - v1-7 ask for one group, v8+ for any number (each answered with its own error code).
+ * - Null topics (v2+) return every partition with a committed offset; listed partitions without
+ *   one get offset -1, leader epoch -1 and metadata "". Unknown topics are not an error (Kafka
+ *   answers them the same way); neither is an unknown group.
+ * - Group errors (a member rejected by the group on v9, coordinator loading): the group's error
+ *   code on v2+ (no topics), and on v1, which has no group-level field, on every partition asked.
+ * - requireStable (v7+) waits for the group's commits in flight. Without transactions there are
+ *   no pending transactional offsets, so UNSTABLE_OFFSET_COMMIT never occurs.
+ *
+ * Gaps: v0 (offsets in ZooKeeper) is not served, as in Kafka 4. No ACLs. KIP-848 member epochs
+ * are not checked (classic groups only).
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import {
+  OffsetFetchRequest,
+  OffsetFetchResponse,
+  type OffsetFetchResponseGroup,
+  type OffsetFetchResponseTopic,
+} from '../../protocol/generated/offset-fetch.js'
+import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import type { Handler, RequestContext } from '../handler.js'
+
+interface GroupAsk {
+  groupId: string
+  memberId: string | null
+  memberEpoch: number
+  topics: Array<{ name: string; partitionIndexes: number[] }> | null
+}
+
+async function fetchGroup(ctx: RequestContext, ask: GroupAsk, requireStable: boolean): Promise<OffsetFetchResponseGroup> {
+  try {
+    const groups = await ctx.broker.groups.ready(ask.groupId)
+    const topics = await groups.offsets.fetch(ask.groupId, ask.topics?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null, {
+      memberId: ask.memberId,
+      memberEpoch: ask.memberEpoch,
+      requireStable,
+    })
+    return {
+      groupId: ask.groupId,
+      errorCode: ErrorCode.NONE,
+      topics: topics.map((t) => ({
+        name: t.topic,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode })),
+      })),
+    }
+  } catch (err) {
+    if (!(err instanceof KafkaError)) ctx.broker.logger.error('offset fetch failed', { group: ask.groupId, client: ctx.clientAddress, error: (err as Error).message })
+    return { groupId: ask.groupId, errorCode: err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR, topics: [] }
+  }
+}
+
+export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse> = {
+  apiKey: ApiKey.OffsetFetch,
+  minVersion: 1,
+  maxVersion: 9,
+  request: OffsetFetchRequest,
+  response: OffsetFetchResponse,
+  async handle(req, ctx) {
+    const requireStable = req.requireStable ?? false
+    if (ctx.apiVersion >= 8) {
+      const groups = await Promise.all(
+        (req.groups ?? []).map((g) => fetchGroup(ctx, { groupId: g.groupId, memberId: g.memberId ?? null, memberEpoch: g.memberEpoch ?? -1, topics: g.topics }, requireStable)),
+      )
+      return { throttleTimeMs: 0, groups }
+    }
+    const asked = req.topics ?? null
+    const g = await fetchGroup(ctx, { groupId: req.groupId ?? '', memberId: null, memberEpoch: -1, topics: asked }, requireStable)
+    let topics: OffsetFetchResponseTopic[] = g.topics
+    if (g.errorCode !== ErrorCode.NONE && ctx.apiVersion < 2) {
+      topics = (asked ?? []).map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: g.errorCode })),
+      }))
+    }
+    return { throttleTimeMs: 0, topics, errorCode: g.errorCode }
+  },
+}

@@ -1,0 +1,74 @@
+/**
+ * FindCoordinator (key 10), versions 0-6.
+ *
+ * Behaviour:
+ * - v0-3 ask for one key (v0: always a group), v4+ for a batch of keys of one type (KIP-699),
+ *   each answered on its own.
+ * - Groups (key type 0): the coordinator is the leader of `__consumer_offsets` partition
+ *   abs(javaHashCode(group)) % partitions, with its advertised host and port. The topic is
+ *   created first if needed, so the first lookup already gets an answer (Kafka answers
+ *   COORDINATOR_NOT_AVAILABLE while it creates the topic, and the client retries). Any group id,
+ *   "" included, has a coordinator.
+ * - Transactions (key type 1): COORDINATOR_NOT_AVAILABLE until the transaction coordinator
+ *   exists; clients retry until their timeout.
+ * - Share groups (key type 2): INVALID_REQUEST below v6 (as Kafka), COORDINATOR_NOT_AVAILABLE
+ *   on v6 (share groups are not supported, as a Kafka 4 broker without them enabled answers).
+ *   Other key types: INVALID_REQUEST.
+ * - An error answers node -1, host "", port -1, as Kafka's Node.noNode. On v1-3 a success carries
+ *   the error message "NONE", as Kafka's does.
+ *
+ * Gaps: no ACLs (never GROUP/TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import { FindCoordinatorRequest, FindCoordinatorResponse, type FindCoordinatorResponseCoordinator } from '../../protocol/generated/find-coordinator.js'
+import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import type { Handler, RequestContext } from '../handler.js'
+
+const GROUP = 0
+const TRANSACTION = 1
+const SHARE = 2
+
+async function lookup(ctx: RequestContext, keyType: number, key: string): Promise<FindCoordinatorResponseCoordinator> {
+  const none = (errorCode: number, errorMessage: string): FindCoordinatorResponseCoordinator => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage })
+  switch (keyType) {
+    case GROUP:
+      break
+    case TRANSACTION:
+      return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'This broker has no transaction coordinator yet: transactions are not supported.')
+    case SHARE:
+      if (ctx.apiVersion < 6) return none(ErrorCode.INVALID_REQUEST, 'Share group coordinators need FindCoordinator v6 or later.')
+      return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Share groups are not supported.')
+    default:
+      return none(ErrorCode.INVALID_REQUEST, `Unknown coordinator key type ${keyType}.`)
+  }
+  const log = ctx.broker.groups.log
+  try {
+    const topic = await log.ensureTopic()
+    const leader = topic.partitions[log.partitionFor(key)]?.leader
+    const node = ctx.broker.metadata.brokers().find((b) => b.nodeId === leader)
+    if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The coordinator's partition has no live leader.`)
+    return { key, nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null }
+  } catch (err) {
+    const code = err instanceof KafkaError ? err.code : ErrorCode.COORDINATOR_NOT_AVAILABLE
+    return none(code, (err as Error).message)
+  }
+}
+
+export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = {
+  apiKey: ApiKey.FindCoordinator,
+  minVersion: 0,
+  maxVersion: 6,
+  request: FindCoordinatorRequest,
+  response: FindCoordinatorResponse,
+  async handle(req, ctx) {
+    const keyType = ctx.apiVersion >= 1 ? (req.keyType ?? GROUP) : GROUP
+    if (ctx.apiVersion >= 4) {
+      const coordinators = await Promise.all((req.coordinatorKeys ?? []).map((k) => lookup(ctx, keyType, k)))
+      return { throttleTimeMs: 0, coordinators }
+    }
+    const c = await lookup(ctx, keyType, req.key ?? '')
+    // Kafka fills v1-3's message from Errors.message(), which is "NONE" on success.
+    const errorMessage = c.errorCode === ErrorCode.NONE ? 'NONE' : c.errorMessage
+    return { throttleTimeMs: 0, errorCode: c.errorCode, errorMessage, nodeId: c.nodeId, host: c.host, port: c.port }
+  },
+}

@@ -1,0 +1,439 @@
+/**
+ * `__consumer_offsets`: where the group coordinator keeps committed offsets and group
+ * metadata. Created on first use (a broker nobody uses for groups never has it), appended one
+ * uncompressed batch per write, replayed at start-up, and compacted by a simple snapshotting
+ * cleaner (the general log cleaner does not exist yet).
+ *
+ * Ordering: appends to one partition run one at a time, in call order, from the partition
+ * lookup through the write (and fsync, when the flush policy asks for one). So the order in
+ * which append() promises resolve is the order of the records in the log, and callers that
+ * update memory when their append resolves keep memory and log in agreement.
+ *
+ * Compaction ("snapshot"): when most records of a partition are superseded, the live records
+ * (the latest value of each key, and tombstones younger than delete.retention.ms) are appended
+ * again after a segment roll, fsynced, and everything before them is deleted with
+ * deleteRecordsBefore. Every record of the snapshot repeats a value that was already the latest
+ * one, so a crash anywhere in between replays to the same state; the old records are dropped
+ * only once the snapshot is durable. Unlike Kafka's cleaner, the live records move to new
+ * offsets.
+ */
+import type { BrokerContext } from '../../broker/handler.js'
+import { errorCodeOf } from '../../broker/replica-manager.js'
+import { createTopic } from '../../broker/topic-admin.js'
+import type { TopicInfo } from '../../metadata/types.js'
+import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import type { OffsetCommitKey } from '../../protocol/generated/coordinator/group/offset-commit.js'
+import { createBatch, decodeBatch, encodeBatchSync, type RecordBatch } from '../../protocol/records/batch.js'
+import { ControlRecordType, decodeControlKey } from '../../protocol/records/control.js'
+import { batchSlices } from '../../protocol/records/record-set.js'
+import type { PartitionLog } from '../../storage/index.js'
+import { Mutex } from '../../storage/mutex.js'
+import type { Logger } from '../../util/logger.js'
+import type { GroupRecordHandler } from './coordinator.js'
+import { groupPartition } from './group-hash.js'
+import { decodeGroupRecord, type GroupLogEntry, type StoredOffset } from './group-records.js'
+
+export const GROUP_METADATA_TOPIC = '__consumer_offsets'
+
+/** Replays an offset commit (value) or its deletion (null); recordOffset orders commits. */
+export type OffsetRecordHandler = (key: OffsetCommitKey, value: StoredOffset | null, recordOffset: number) => void
+
+/** What GroupLog uses of the broker: a BrokerContext will do, or these parts before one exists. */
+export type GroupLogBroker = Pick<BrokerContext, 'nodeId' | 'config' | 'metadata' | 'replicas' | 'logger'>
+
+export interface GroupLogOptions {
+  broker: GroupLogBroker
+  /** How often partitions are considered for compaction; Kafka's log.cleaner.backoff.ms. 0: no timer. */
+  compactionIntervalMs?: number
+  /** A partition is compacted only when at least this many of its records are superseded. */
+  minCompactableRecords?: number
+  /** For tests: the time used for batch timestamps and tombstone ages. */
+  now?: () => number
+}
+
+export interface LoadStats {
+  partitions: number
+  records: number
+  /** Records not applied: unknown record types, undecodable records, aborted or unfinished transactions. */
+  skipped: number
+}
+
+export interface CompactionResult {
+  partition: number
+  /** Records before compaction (log start to log end). */
+  before: number
+  /** Records written again. */
+  kept: number
+  /** The new log start offset. */
+  logStartOffset: number
+}
+
+/** Where a v2 batch keeps lastOffsetDelta. */
+const LAST_OFFSET_DELTA_OFFSET = 23
+/** Read size while scanning a partition; one batch larger than this is still read whole. */
+const SCAN_BYTES = 1 << 20
+/** Records per batch when a snapshot is written. */
+const SNAPSHOT_BATCH_RECORDS = 500
+
+interface ScannedRecord {
+  key: Buffer
+  value: Buffer | null
+  offset: number
+  timestamp: number
+}
+
+export class GroupLog {
+  private readonly broker: GroupLogBroker
+  private readonly logger: Logger
+  private readonly now: () => number
+  private readonly compactionIntervalMs: number
+  private readonly minCompactableRecords: number
+  private readonly queues = new Map<number, Mutex>()
+  /** Live record count per partition at the last load or compaction (a lower bound since). */
+  private readonly liveCounts = new Map<number, number>()
+  private creating: Promise<TopicInfo> | undefined
+  private timer: NodeJS.Timeout | undefined
+  private compacting: Promise<unknown> | undefined
+  private closed = false
+
+  constructor(opts: GroupLogOptions) {
+    this.broker = opts.broker
+    this.logger = opts.broker.logger.child({ component: 'group-log' })
+    this.now = opts.now ?? Date.now
+    this.compactionIntervalMs = opts.compactionIntervalMs ?? 15_000
+    this.minCompactableRecords = opts.minCompactableRecords ?? 1000
+  }
+
+  /** Partitions of `__consumer_offsets`: the existing topic's count, else offsets.topic.num.partitions. */
+  get numPartitions(): number {
+    return this.broker.metadata.topic(GROUP_METADATA_TOPIC)?.partitions.length ?? (this.broker.config.get('offsets.topic.num.partitions') as number)
+  }
+
+  partitionFor(groupId: string): number {
+    return groupPartition(groupId, this.numPartitions)
+  }
+
+  exists(): boolean {
+    return this.broker.metadata.topic(GROUP_METADATA_TOPIC) !== undefined
+  }
+
+  /**
+   * Creates `__consumer_offsets` unless it exists, with Kafka's settings (compacted, 100 MiB
+   * segments). Errors are COORDINATOR_NOT_AVAILABLE, as Kafka answers while it cannot create it.
+   */
+  async ensureTopic(): Promise<TopicInfo> {
+    const existing = this.broker.metadata.topic(GROUP_METADATA_TOPIC)
+    if (existing) return existing
+    this.creating ??= this.create().finally(() => (this.creating = undefined))
+    return this.creating
+  }
+
+  private async create(): Promise<TopicInfo> {
+    const cfg = this.broker.config
+    const live = this.broker.metadata.brokers().length
+    try {
+      const created = await createTopic(this.broker, {
+        name: GROUP_METADATA_TOPIC,
+        partitions: cfg.get('offsets.topic.num.partitions') as number,
+        replicationFactor: Math.max(1, Math.min(cfg.get('offsets.topic.replication.factor') as number, live)),
+        configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(cfg.get('offsets.topic.segment.bytes')), 'compression.type': 'producer' },
+        allowInternal: true,
+      })
+      return created.topic!
+    } catch (err) {
+      const raced = this.broker.metadata.topic(GROUP_METADATA_TOPIC)
+      if (raced) return raced
+      this.logger.warn('cannot create __consumer_offsets', { error: (err as Error).message })
+      throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `cannot create ${GROUP_METADATA_TOPIC}: ${(err as Error).message}`)
+    }
+  }
+
+  /**
+   * Writes `entries` as one batch to the group's partition (creating the topic on first use).
+   * Resolves once written, and fsynced if the topic's flush policy says so. Throws KafkaError
+   * mapped as Kafka's coordinators map write errors (COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
+   * UNKNOWN_SERVER_ERROR).
+   */
+  async append(groupId: string, entries: readonly GroupLogEntry[]): Promise<{ firstOffset: number; lastOffset: number }> {
+    if (this.closed) throw new KafkaError('NOT_COORDINATOR', 'the group coordinator is shutting down')
+    if (entries.length === 0) return { firstOffset: -1, lastOffset: -1 }
+    await this.ensureTopic()
+    const partition = this.partitionFor(groupId)
+    return this.queue(partition).run(async () => {
+      try {
+        const { log, info } = await this.broker.replicas.partition(GROUP_METADATA_TOPIC, partition)
+        const batch = encodeEntries(entries, this.now())
+        const r = await this.broker.replicas.appendAsLeader(log, info, batch)
+        return { firstOffset: r.firstOffset, lastOffset: r.lastOffset }
+      } catch (err) {
+        throw coordinatorError(err)
+      }
+    })
+  }
+
+  private queue(partition: number): Mutex {
+    let q = this.queues.get(partition)
+    if (!q) {
+      q = new Mutex()
+      this.queues.set(partition, q)
+    }
+    return q
+  }
+
+  // ---- start-up load ---------------------------------------------------------------------
+
+  /**
+   * Replays every partition of `__consumer_offsets` (if it exists) from log start to log end,
+   * calling the handlers in log order. Control batches are skipped; transactional offset
+   * commits are applied at their COMMIT marker and dropped at ABORT. Records of unknown types
+   * or that do not decode are skipped with a warning.
+   */
+  async load(onOffset: OffsetRecordHandler, onGroup: GroupRecordHandler): Promise<LoadStats> {
+    const stats: LoadStats = { partitions: 0, records: 0, skipped: 0 }
+    const topic = this.broker.metadata.topic(GROUP_METADATA_TOPIC)
+    if (!topic) return stats
+    const unknownTypes = new Map<number, number>()
+    for (const p of topic.partitions) {
+      if (p.leader !== this.broker.nodeId) continue
+      const { log } = await this.broker.replicas.partition(GROUP_METADATA_TOPIC, p.partition)
+      const live = new Set<string>()
+      const { pending, aborted } = await this.scan(log, log.logStartOffset, log.logEndOffset, false, (r) => {
+        stats.records++
+        let decoded
+        try {
+          decoded = decodeGroupRecord(r.key, r.value)
+        } catch (err) {
+          stats.skipped++
+          this.logger.warn('skipping an undecodable __consumer_offsets record', { partition: p.partition, offset: r.offset, error: (err as Error).message })
+          return
+        }
+        const k = r.key.toString('latin1')
+        if (r.value === null) live.delete(k)
+        else live.add(k)
+        if (decoded.type === 'offset') onOffset(decoded.key, decoded.value, r.offset)
+        else if (decoded.type === 'group') onGroup(decoded.groupId, decoded.value)
+        else {
+          stats.skipped++
+          unknownTypes.set(decoded.recordType, (unknownTypes.get(decoded.recordType) ?? 0) + 1)
+        }
+      })
+      stats.skipped += aborted
+      if (pending > 0) {
+        stats.skipped += pending
+        this.logger.warn('transactional offset commits without a commit or abort marker were not applied', { partition: p.partition, records: pending })
+      }
+      this.liveCounts.set(p.partition, live.size)
+      stats.partitions++
+    }
+    for (const [type, count] of unknownTypes) {
+      this.logger.warn('skipped __consumer_offsets records of a type this broker does not know (e.g. KIP-848 or share groups)', { recordType: type, records: count })
+    }
+    this.logger.info('loaded __consumer_offsets', { ...stats })
+    return stats
+  }
+
+  /**
+   * Visits the records of [from, to) in log order. Transactional records are held back until
+   * their marker (visited at a commit, counted as skipped at an abort); `pending` counts those
+   * still waiting at `to`. A batch that does not decode throws when `strict`, else is skipped
+   * with a warning.
+   */
+  private async scan(log: PartitionLog, from: number, to: number, strict: boolean, visit: (r: ScannedRecord) => void): Promise<{ next: number; pending: number; aborted: number }> {
+    const open = new Map<bigint, ScannedRecord[]>()
+    let aborted = 0
+    let pos = from
+    while (pos < to) {
+      const buf = await log.readRecords({ fromOffset: pos, maxBytes: SCAN_BYTES, maxOffset: to, minOneBatch: true })
+      let advanced = false
+      for (const slice of batchSlices(buf)) {
+        const base = Number(slice.bytes.readBigInt64BE(0))
+        if (slice.magic !== 2) {
+          this.logger.warn('skipping a pre-0.11 message in __consumer_offsets', { partition: log.partition, offset: base })
+          pos = Math.max(pos, base + 1)
+          advanced = true
+          continue
+        }
+        const lastOffset = base + slice.bytes.readInt32BE(LAST_OFFSET_DELTA_OFFSET)
+        if (lastOffset < pos) continue
+        let batch: RecordBatch
+        try {
+          batch = await decodeBatch(slice.bytes, { verifyCrc: false })
+        } catch (err) {
+          // Compaction must not drop what it cannot read; loading goes on without it.
+          if (strict) throw err
+          this.logger.warn('skipping an undecodable __consumer_offsets batch', { partition: log.partition, offset: base, error: (err as Error).message })
+          pos = lastOffset + 1
+          advanced = true
+          continue
+        }
+        this.visitBatch(batch, pos, open, visit, () => aborted++)
+        pos = lastOffset + 1
+        advanced = true
+      }
+      if (!advanced) break
+    }
+    let pending = 0
+    for (const list of open.values()) pending += list.length
+    return { next: pos, pending, aborted }
+  }
+
+  private visitBatch(batch: RecordBatch, from: number, open: Map<bigint, ScannedRecord[]>, visit: (r: ScannedRecord) => void, onAborted: () => void): void {
+    const base = Number(batch.baseOffset)
+    if (batch.isControl) {
+      const marker = batch.records[0]
+      if (!marker) return
+      const type = decodeControlKey(marker.key).type
+      const held = open.get(batch.producerId) ?? []
+      open.delete(batch.producerId)
+      if (type === ControlRecordType.Commit) for (const r of held) visit(r)
+      else if (type === ControlRecordType.Abort) for (let i = 0; i < held.length; i++) onAborted()
+      return
+    }
+    for (const rec of batch.records) {
+      const offset = base + rec.offsetDelta
+      if (offset < from || rec.key === null) continue
+      // Copies: decoded records are views into the whole read chunk, which whatever keeps a
+      // record (compaction's map, a group's assignment bytes) would otherwise keep alive.
+      const r: ScannedRecord = { key: Buffer.from(rec.key), value: rec.value && Buffer.from(rec.value), offset, timestamp: Number(batch.baseTimestamp) + rec.timestampDelta }
+      if (batch.isTransactional) {
+        const list = open.get(batch.producerId) ?? []
+        list.push(r)
+        open.set(batch.producerId, list)
+      } else {
+        visit(r)
+      }
+    }
+  }
+
+  // ---- compaction ------------------------------------------------------------------------
+
+  /** Starts the compaction timer (call after load). */
+  start(): void {
+    if (this.compactionIntervalMs <= 0 || this.timer || this.closed) return
+    this.timer = setInterval(() => {
+      if (this.compacting) return
+      this.compacting = this.compactAll().finally(() => (this.compacting = undefined))
+    }, this.compactionIntervalMs)
+    this.timer.unref()
+  }
+
+  /** Considers every partition this broker leads; compacts those with enough superseded records. */
+  async compactAll(): Promise<CompactionResult[]> {
+    const topic = this.broker.metadata.topic(GROUP_METADATA_TOPIC)
+    if (!topic) return []
+    const done: CompactionResult[] = []
+    for (const p of topic.partitions) {
+      if (this.closed) break
+      if (p.leader !== this.broker.nodeId) continue
+      try {
+        const r = await this.compact(p.partition)
+        if (r) done.push(r)
+      } catch (err) {
+        this.logger.warn('compacting __consumer_offsets failed', { partition: p.partition, error: (err as Error).message })
+      }
+    }
+    return done
+  }
+
+  /**
+   * Compacts one partition when at least min.cleanable.dirty.ratio of its records (and
+   * minCompactableRecords) are superseded, or always with `force`. Returns undefined when
+   * nothing was done.
+   */
+  async compact(partition: number, opts: { force?: boolean } = {}): Promise<CompactionResult | undefined> {
+    const topic = this.broker.metadata.topic(GROUP_METADATA_TOPIC)
+    if (!topic || this.closed) return undefined
+    const { log } = await this.broker.replicas.partition(GROUP_METADATA_TOPIC, partition)
+    const effective = this.broker.replicas.effectiveConfigs(topic)
+    const before = log.logEndOffset - log.logStartOffset
+    if (!opts.force) {
+      const live = this.liveCounts.get(partition) ?? 0
+      const dirty = before - live
+      const ratio = Number(effective.get('min.cleanable.dirty.ratio')?.value ?? '0.5')
+      if (before === 0 || dirty < this.minCompactableRecords || dirty / before < ratio) return undefined
+    }
+    // Most of the scan runs beside appends; only the tail written meanwhile is read under the
+    // partition's queue, which then keeps appends out until the snapshot is in place.
+    const latest = new Map<string, ScannedRecord>()
+    const keep = (r: ScannedRecord) => void latest.set(r.key.toString('latin1'), r)
+    const start = log.logStartOffset
+    const first = await this.scan(log, start, log.logEndOffset, true, keep)
+    return this.queue(partition).run(async () => {
+      if (this.closed || log.logStartOffset !== start) return undefined
+      const tail = await this.scan(log, first.next, log.logEndOffset, true, keep)
+      if (first.pending > 0 || tail.pending > 0) {
+        // Can happen only with a log written by Kafka with an open transaction: such records
+        // cannot be rewritten outside their transaction.
+        this.logger.info('not compacting a __consumer_offsets partition with an open transaction', { partition })
+        return undefined
+      }
+      const deleteRetentionMs = Number(effective.get('delete.retention.ms')?.value ?? '86400000')
+      const horizon = this.now() - deleteRetentionMs
+      const snapshot = [...latest.values()].filter((r) => r.value !== null || r.timestamp >= horizon).sort((a, b) => a.offset - b.offset)
+      const total = log.logEndOffset - log.logStartOffset
+      this.liveCounts.set(partition, snapshot.filter((r) => r.value !== null).length)
+      if (snapshot.length >= total) return undefined
+      try {
+        const { info } = await this.broker.replicas.partition(GROUP_METADATA_TOPIC, partition)
+        await log.roll()
+        const snapshotStart = log.logEndOffset
+        for (let i = 0; i < snapshot.length; i += SNAPSHOT_BATCH_RECORDS) {
+          await this.broker.replicas.appendAsLeader(log, info, encodeSnapshotBatch(snapshot.slice(i, i + SNAPSHOT_BATCH_RECORDS)))
+        }
+        // The old records go only once their replacement is on disk.
+        await log.flush()
+        const logStartOffset = await log.deleteRecordsBefore(snapshotStart)
+        this.logger.info('compacted __consumer_offsets partition', { partition, before: total, kept: snapshot.length })
+        return { partition, before: total, kept: snapshot.length, logStartOffset }
+      } catch (err) {
+        throw coordinatorError(err)
+      }
+    })
+  }
+
+  /** Stops compaction and waits for writes in flight. */
+  async close(): Promise<void> {
+    this.closed = true
+    clearInterval(this.timer)
+    this.timer = undefined
+    await this.compacting
+    await Promise.all([...this.queues.values()].map((q) => q.run(async () => {})))
+  }
+}
+
+function encodeEntries(entries: readonly GroupLogEntry[], now: number): Buffer {
+  const records = entries.map((e, i) => ({ timestampDelta: 0, offsetDelta: i, key: e.key, value: e.value, headers: [] }))
+  return encodeBatchSync(createBatch({ baseTimestamp: BigInt(now), records }))
+}
+
+/** A batch of copied records that keep their original timestamps (tombstone ages depend on them). */
+function encodeSnapshotBatch(records: readonly ScannedRecord[]): Buffer {
+  const base = Math.min(...records.map((r) => r.timestamp))
+  return encodeBatchSync(
+    createBatch({
+      baseTimestamp: BigInt(base),
+      records: records.map((r, i) => ({ timestampDelta: r.timestamp - base, offsetDelta: i, key: r.key, value: r.value, headers: [] })),
+    }),
+  )
+}
+
+/** Maps a write error to what Kafka's coordinators answer (CoordinatorOperationExceptionHelper). */
+export function coordinatorError(err: unknown): KafkaError {
+  const code = errorCodeOf(err)
+  const message = (err as Error)?.message
+  switch (code) {
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return new KafkaError('COORDINATOR_NOT_AVAILABLE', message)
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return new KafkaError('NOT_COORDINATOR', message)
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return new KafkaError('UNKNOWN_SERVER_ERROR', message)
+    default:
+      return err instanceof KafkaError ? err : new KafkaError(code, message)
+  }
+}
