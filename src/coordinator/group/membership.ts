@@ -510,6 +510,9 @@ export class GroupMembership implements MembershipView {
     group.protocolType = value.protocolType === '' && group.isEmpty ? null : value.protocolType
     group.leaderId = value.leader
     group.transition(group.isEmpty ? 'Empty' : 'Stable')
+    // Offsets of an empty group age from when it emptied, not from this restart.
+    const since = Number(value.currentStateTimestamp ?? -1n)
+    if (since > 0) group.stateTimestamp = since
     this.groups.set(groupId, group)
     // Members must heartbeat within their session timeout after a restart, as after a failover.
     for (const m of group.members.values()) this.touch(group, m)
