@@ -5,7 +5,9 @@
  * (so a test can SIGKILL it) that reports what it sees as JSON lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs'
 import { fileURLToPath } from 'node:url'
 import { ErrorCode, errorByCode } from '../../src/protocol/errors.js'
 import { ApiKey, apiByKey } from '../../src/protocol/generated/api-keys.js'
@@ -21,6 +23,7 @@ import type { OffsetFetchResponse } from '../../src/protocol/generated/offset-fe
 import type { SyncGroupRequestAssignment, SyncGroupResponse } from '../../src/protocol/generated/sync-group.js'
 import { Reader } from '../../src/protocol/primitives/reader.js'
 import { Writer } from '../../src/protocol/primitives/writer.js'
+import { startBrokerProcess, type BrokerProcess } from './broker-process.js'
 import { decodeResponse, encodeRequest, RawClient } from './raw-client.js'
 
 // ---- cleanup --------------------------------------------------------------------------------------
@@ -534,4 +537,27 @@ export async function fetchCommittedRaw(c: RawClient, served: ServedVersions, gr
   const resp = await c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, version, { groupId, topics: [{ name: topic, partitionIndexes: partitions }], requireStable: false })
   const t = resp.topics?.find((x) => x.name === topic)
   return { errorCode: resp.errorCode ?? 0, partitions: new Map((t?.partitions ?? []).map((p) => [p.partitionIndex, { offset: p.committedOffset, metadata: p.metadata, errorCode: p.errorCode }])) }
+}
+
+/**
+ * A broker process with the group APIs checked, a topic of `partitions` partitions and a
+ * kafkajs admin and producer; everything is torn down (clients first) when the test ends.
+ */
+export async function groupTopicBroker(t: TestContext, topic: string, partitions: number): Promise<{ b: BrokerProcess; admin: Admin; producer: Producer; defer: (fn: () => unknown) => void }> {
+  const defer = deferrer(t)
+  const b = await startBrokerProcess({ overrides: { 'group.initial.rebalance.delay.ms': '100' } })
+  defer(async () => {
+    assert.equal(b.proc.exitCode, null, 'broker still running at the end')
+    await b.stop()
+  })
+  t.diagnostic(`group APIs advertised: ${(await requireGroupApis(b.port, b.host)).join(', ')}`)
+  const kafka = new Kafka({ clientId: 'samsa-setup', brokers: [b.bootstrap], logLevel: logLevel.NOTHING })
+  const admin = kafka.admin()
+  await admin.connect()
+  defer(() => admin.disconnect())
+  assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true }), true)
+  const producer = kafka.producer({ allowAutoTopicCreation: false })
+  await producer.connect()
+  defer(() => producer.disconnect())
+  return { b, admin, producer, defer }
 }

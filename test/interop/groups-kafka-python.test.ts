@@ -4,32 +4,13 @@
  * consumers in one group split the partitions. kafka-python speaks old group API versions
  * (JoinGroup v2, OffsetCommit v2, OffsetFetch v1-v3...), which the broker must still serve.
  */
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs'
-import { startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js'
-import { deferrer, requireGroupApis } from '../helpers/groups.js'
+import type { Admin } from 'kafkajs'
+import { groupTopicBroker } from '../helpers/groups.js'
 import { runPythonJson } from '../helpers/python.js'
 import { hasPythonModule, requireTool } from '../helpers/tools.js'
 
-async function setup(t: TestContext, topic: string, partitions: number): Promise<{ b: BrokerProcess; admin: Admin; producer: Producer }> {
-  const defer = deferrer(t)
-  const b = await startBrokerProcess({ overrides: { 'group.initial.rebalance.delay.ms': '100' } })
-  defer(async () => {
-    assert.equal(b.proc.exitCode, null, 'broker still running at the end')
-    await b.stop()
-  })
-  t.diagnostic(`group APIs advertised: ${(await requireGroupApis(b.port, b.host)).join(', ')}`)
-  const kafka = new Kafka({ clientId: 'samsa-setup', brokers: [b.bootstrap], logLevel: logLevel.NOTHING })
-  const admin = kafka.admin()
-  await admin.connect()
-  defer(() => admin.disconnect())
-  assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true }), true)
-  const producer = kafka.producer({ allowAutoTopicCreation: false })
-  await producer.connect()
-  defer(() => producer.disconnect())
-  return { b, admin, producer }
-}
 
 // One run of a kafka-python group consumer: what the broker has committed for the group before
 // it starts (committed() of unassigned partitions asks the coordinator), then `take` records
@@ -85,7 +66,7 @@ test('kafka-python: a group consumer commits, closes and a restart with the same
   if (!requireTool(t, 'python3-kafka', () => hasPythonModule('kafka'))) return
   const topic = 'kp-resume'
   const group = 'kp-resume-group'
-  const { b, admin, producer } = await setup(t, topic, 3)
+  const { b, admin, producer } = await groupTopicBroker(t, topic, 3)
   for (let p = 0; p < 3; p++) {
     await producer.send({ topic, acks: -1, messages: Array.from({ length: 40 }, (_, i) => ({ partition: p, key: `k${i}`, value: `r-${p}-${i}` })) })
   }
@@ -181,7 +162,7 @@ test('kafka-python: two consumers in one group split the partitions and read eve
   if (!requireTool(t, 'python3-kafka', () => hasPythonModule('kafka'))) return
   const topic = 'kp-pair'
   const group = 'kp-pair-group'
-  const { b, admin } = await setup(t, topic, 4)
+  const { b, admin } = await groupTopicBroker(t, topic, 4)
   const out = await runPythonJson<{ split: number[][]; held: number[][]; got: Array<Array<{ p: number; o: number; v: string }>>; errors: string[] }>(PAIR, b.bootstrap, {
     topic,
     partitions: 4,

@@ -4,35 +4,16 @@
  * balance a topic and resume from their commits; a static member (group.instance.id) restarts
  * within its session timeout and gets its partitions back without the others rebalancing.
  */
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs'
-import { startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js'
-import { deferrer, describeGroup, requireGroupApis, servedVersions } from '../helpers/groups.js'
+import type { Producer } from 'kafkajs'
+import { describeGroup, groupTopicBroker, servedVersions } from '../helpers/groups.js'
 import { PYTHON, runPythonJson } from '../helpers/python.js'
 import { RawClient } from '../helpers/raw-client.js'
 import { hasCommand, hasPythonModule, requireTool, runTool } from '../helpers/tools.js'
 import { waitFor } from '../helpers/wire.js'
 
-async function setup(t: TestContext, topic: string, partitions: number): Promise<{ b: BrokerProcess; admin: Admin; producer: Producer; defer: (fn: () => unknown) => void }> {
-  const defer = deferrer(t)
-  const b = await startBrokerProcess({ overrides: { 'group.initial.rebalance.delay.ms': '100' } })
-  defer(async () => {
-    assert.equal(b.proc.exitCode, null, 'broker still running at the end')
-    await b.stop()
-  })
-  t.diagnostic(`group APIs advertised: ${(await requireGroupApis(b.port, b.host)).join(', ')}`)
-  const kafka = new Kafka({ clientId: 'samsa-setup', brokers: [b.bootstrap], logLevel: logLevel.NOTHING })
-  const admin = kafka.admin()
-  await admin.connect()
-  defer(() => admin.disconnect())
-  assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true }), true)
-  const producer = kafka.producer({ allowAutoTopicCreation: false })
-  await producer.connect()
-  defer(() => producer.disconnect())
-  return { b, admin, producer, defer }
-}
 
 /** `perPartition` records "<tag>-<p>-<i>" into every partition. */
 async function produceEach(producer: Producer, topic: string, partitions: number, perPartition: number, tag: string): Promise<void> {
@@ -99,7 +80,7 @@ const OFFSET_INVALID = -1001
 test('confluent-kafka: a group consumer commits, closes and a restart with the same group id resumes after the last commit; no record is read twice', async (t) => {
   if (!requireTool(t, 'python3-confluent-kafka', () => hasPythonModule('confluent_kafka'))) return
   const topic = 'ck-resume'
-  const { b, admin, producer } = await setup(t, topic, 3)
+  const { b, admin, producer } = await groupTopicBroker(t, topic, 3)
   await produceEach(producer, topic, 3, 50, 'r')
   const spec = { topic, partitions: 3, group: 'ck-resume-group', client: 'samsa-ck' }
 
@@ -195,7 +176,7 @@ test('kcat -G: two balanced consumers split a topic and read each record once; t
   if (!requireTool(t, 'kcat', () => hasCommand('kcat', ['-V']))) return
   const topic = 'kcat-balanced'
   const group = 'kcat-balanced-group'
-  const { b, admin, producer, defer } = await setup(t, topic, 3)
+  const { b, admin, producer, defer } = await groupTopicBroker(t, topic, 3)
   const k1 = new KcatMember(b.bootstrap, group, topic)
   const k2 = new KcatMember(b.bootstrap, group, topic)
   defer(() => Promise.all([k1.stop(), k2.stop()]))
@@ -335,7 +316,7 @@ test('static membership: a librdkafka consumer with group.instance.id restarts w
   if (!requireTool(t, 'python3-confluent-kafka', () => hasPythonModule('confluent_kafka'))) return
   const topic = 'static-topic'
   const group = 'static-group'
-  const { b, defer } = await setup(t, topic, 6)
+  const { b, defer } = await groupTopicBroker(t, topic, 6)
   const served = await servedVersions(b.port, b.host)
   const raw = await RawClient.connect(b.port, b.host)
   defer(() => raw.close())

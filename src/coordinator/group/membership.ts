@@ -10,11 +10,10 @@
 import { randomUUID } from 'node:crypto'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { GroupMetadataValue } from '../../protocol/generated/coordinator/group/group-metadata.js'
-import { ConsumerProtocolSubscription } from '../../protocol/generated/data/consumer-protocol-subscription.js'
-import { Reader } from '../../protocol/primitives/reader.js'
 import type { Logger } from '../../util/logger.js'
 import type { MembershipView } from './coordinator.js'
 import { ClassicGroup, Member, type GroupState, type JoinResult, type Protocol } from './group.js'
+import { decodeSubscriptionTopics, fromMetadataValue, toMetadataValue } from './group-metadata.js'
 
 export interface MembershipOptions {
   minSessionTimeoutMs: number
@@ -205,7 +204,7 @@ export class GroupMembership implements MembershipView {
     group.replaceStatic(oldId, member)
     if (group.is('Stable') && unchanged) {
       this.touch(group, member)
-      this.opts.persist(group.groupId, this.metadataValue(group)).then(
+      this.opts.persist(group.groupId, toMetadataValue(group)).then(
         () => {
           const isLeader = group.isLeader(member.memberId)
           const skip = isLeader && waiter.version >= 9
@@ -367,7 +366,7 @@ export class GroupMembership implements MembershipView {
   private completeSync(group: ClassicGroup, assignments: SyncRequest['assignments']): void {
     const generation = group.generationId
     const byMember = new Map(assignments.map((a) => [a.memberId, a.assignment]))
-    const value = this.metadataValue(group, byMember)
+    const value = toMetadataValue(group, byMember)
     this.opts.persist(group.groupId, value).then(
       () => {
         if (!group.is('CompletingRebalance') || group.generationId !== generation) return
@@ -466,28 +465,8 @@ export class GroupMembership implements MembershipView {
 
   // ---- persistence -----------------------------------------------------------------------
 
-  metadataValue(group: ClassicGroup, assignments?: Map<string, Buffer>): GroupMetadataValue {
-    return {
-      protocolType: group.protocolType ?? '',
-      generation: group.generationId,
-      protocol: group.protocolName,
-      leader: group.isEmpty ? null : group.leaderId,
-      currentStateTimestamp: BigInt(group.stateTimestamp),
-      members: [...group.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeout: m.rebalanceTimeoutMs,
-        sessionTimeout: m.sessionTimeoutMs,
-        subscription: m.metadataFor(group.protocolName ?? ''),
-        assignment: assignments?.get(m.memberId) ?? m.assignment,
-      })),
-    }
-  }
-
   private persistQuietly(group: ClassicGroup): void {
-    this.opts.persist(group.groupId, this.metadataValue(group)).catch((err: Error) => this.opts.logger.warn('persisting group metadata failed', { group: group.groupId, error: err.message }))
+    this.opts.persist(group.groupId, toMetadataValue(group)).catch((err: Error) => this.opts.logger.warn('persisting group metadata failed', { group: group.groupId, error: err.message }))
   }
 
   /** Restores a group from its last GroupMetadata record (start-up); null removes it. */
@@ -498,21 +477,7 @@ export class GroupMembership implements MembershipView {
       this.groups.delete(groupId)
       return
     }
-    const group = new ClassicGroup(groupId)
-    group.generationId = value.generation
-    group.protocolName = value.protocol
-    for (const m of value.members) {
-      const protocols = value.protocol === null ? [] : [{ name: value.protocol, metadata: m.subscription }]
-      const member = new Member(m.memberId, m.groupInstanceId ?? null, m.clientId, m.clientHost, m.rebalanceTimeout ?? m.sessionTimeout, m.sessionTimeout, value.protocolType, protocols)
-      member.assignment = m.assignment
-      group.add(member)
-    }
-    group.protocolType = value.protocolType === '' && group.isEmpty ? null : value.protocolType
-    group.leaderId = value.leader
-    group.transition(group.isEmpty ? 'Empty' : 'Stable')
-    // Offsets of an empty group age from when it emptied, not from this restart.
-    const since = Number(value.currentStateTimestamp ?? -1n)
-    if (since > 0) group.stateTimestamp = since
+    const group = fromMetadataValue(groupId, value)
     this.groups.set(groupId, group)
     // Members must heartbeat within their session timeout after a restart, as after a failover.
     for (const m of group.members.values()) this.touch(group, m)
@@ -620,17 +585,5 @@ export class GroupMembership implements MembershipView {
     const g = this.groups.get(groupId)
     if (!g || g.isEmpty || g.protocolType !== 'consumer') return false
     return g.subscribedTopics(decodeSubscriptionTopics).has(topic)
-  }
-}
-
-/** Topics in a consumer protocol subscription (int16 version, then the versioned struct). */
-function decodeSubscriptionTopics(metadata: Buffer): string[] {
-  if (metadata.length < 2) return []
-  try {
-    const version = metadata.readInt16BE(0)
-    const r = new Reader(metadata, 2)
-    return ConsumerProtocolSubscription.read(r, Math.min(version, ConsumerProtocolSubscription.maxVersion)).topics
-  } catch {
-    return []
   }
 }
