@@ -44,9 +44,8 @@ function partitionError(index: number, errorCode: number, errorMessage: string |
 async function producePartition(ctx: RequestContext, topicName: string, index: number, records: Buffer | null): Promise<ProduceResponsePartitionProduceResponse> {
   const broker = ctx.broker
   try {
-    const topic = broker.metadata.topic(topicName)
-    if (topic?.internal) throw new KafkaError('INVALID_TOPIC_EXCEPTION', `Cannot append to internal topic ${topicName}`)
-    const { log, info } = await broker.replicas.partition(topicName, index)
+    const { log, info, topic } = await broker.replicas.partition(topicName, index)
+    if (topic.internal) throw new KafkaError('INVALID_TOPIC_EXCEPTION', `Cannot append to internal topic ${topicName}`)
     if (records === null || records.length === 0) throw new KafkaError('INVALID_RECORD', 'Produce request carries no record batch')
     const cfg = log.config
     const { batches } = validateRecordBatches(records, { verifyCrc: true, maxBatchBytes: cfg.maxMessageBytes, fromClient: true })
@@ -58,7 +57,7 @@ async function producePartition(ctx: RequestContext, topicName: string, index: n
     if (codec > ZSTD) throw new KafkaError('CORRUPT_MESSAGE', `Unknown compression codec ${codec}`)
     if (codec === ZSTD && ctx.apiVersion < 7) throw new KafkaError('UNSUPPORTED_COMPRESSION_TYPE', 'zstd needs Produce v7 or later')
     if (cfg.messageTimestampType === 'CreateTime' && (attributes & ATTR_TIMESTAMP_TYPE) === 0) {
-      checkTimestamps(broker.replicas.effectiveConfigs(topic!), Number(records.readBigInt64BE(FIRST_TIMESTAMP_OFFSET)), batches[0]!.maxTimestamp)
+      checkTimestamps(broker.replicas.effectiveConfigs(topic), Number(records.readBigInt64BE(FIRST_TIMESTAMP_OFFSET)), batches[0]!.maxTimestamp)
     }
     const result = await broker.replicas.appendAsLeader(log, info, records)
     return {
