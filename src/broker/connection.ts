@@ -14,7 +14,7 @@ import { ErrorCode } from '../protocol/errors.js'
 import { decodeRequestHeader, responseHeaderVersion, type DecodedRequestHeader } from '../protocol/header.js'
 import { Reader } from '../protocol/primitives/reader.js'
 import { Writer } from '../protocol/primitives/writer.js'
-import { FrameReader } from './frame-reader.js'
+import { FrameReader } from '../protocol/frame-reader.js'
 import { NO_RESPONSE, type BrokerContext, type Handler, type RequestContext } from './handler.js'
 import { apiVersionsBody } from './handlers/18-api-versions.js'
 

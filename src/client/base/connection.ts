@@ -1,0 +1,331 @@
+/**
+ * One TCP connection to one broker: negotiates versions with ApiVersions on connect, then
+ * pipelines requests and matches responses by correlation id.
+ *
+ * Version choice: each request goes at min(what the broker advertises, what our codec knows,
+ * what the caller can build), and fails with UNSUPPORTED_VERSION when the ranges do not meet.
+ * Callers that fill version-dependent fields ask `version(apiKey)` first.
+ *
+ * Failure: a socket error, an unexpected close or a request timeout rejects every pending
+ * request with a ConnectionError / RequestTimeoutError naming the broker, and the connection
+ * is dead for good (the cluster opens a new one). Kafka's clients also drop the connection on a
+ * timeout: a late response could otherwise be matched to nothing while the broker still holds
+ * the request's effects.
+ */
+import { connect, type Socket } from 'node:net'
+import { ApiKey, apiByKey, type ApiSpec } from '../../protocol/generated/api-keys.js'
+import { ApiVersionsRequest, ApiVersionsResponse } from '../../protocol/generated/api-versions.js'
+import { RequestHeader } from '../../protocol/generated/headers.js'
+import { requestHeaderVersion, responseHeaderVersion } from '../../protocol/header.js'
+import { FrameReader } from '../../protocol/frame-reader.js'
+import { Reader } from '../../protocol/primitives/reader.js'
+import { Writer } from '../../protocol/primitives/writer.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import { ClientError, ConnectionError, KafkaError, RequestTimeoutError, abortReason, type BrokerAddress } from './errors.js'
+
+export interface ConnectionOptions {
+  host: string
+  port: number
+  /** -1 (or null) for a bootstrap address whose id is not known yet. */
+  nodeId: number | null
+  clientId: string
+  /** socket.connection.setup.timeout.ms (Kafka default 10 s). */
+  connectTimeoutMs: number
+  /** request.timeout.ms (Kafka default 30 s); a request may ask for more. */
+  requestTimeoutMs: number
+  /** Largest response frame accepted; a broker sending more is treated as broken. */
+  maxResponseSize?: number
+  /** max.in.flight.requests.per.connection (default 5); further requests wait their turn. */
+  maxInFlight?: number
+  /** Sent in ApiVersions v3+ (KIP-511). */
+  softwareName?: string
+  softwareVersion?: string
+}
+
+export interface RequestOptions {
+  /** Exact version; default: the highest both sides support. */
+  version?: number
+  /** Overrides requestTimeoutMs (Fetch adds its max wait to it). */
+  timeoutMs?: number
+  /** Produce with acks=0: the broker sends nothing back. Resolves once written. */
+  noResponse?: boolean
+  signal?: AbortSignal
+}
+
+interface Pending {
+  api: ApiSpec
+  version: number
+  resolve(body: unknown): void
+  reject(e: Error): void
+  timer: NodeJS.Timeout | undefined
+}
+
+interface Queued {
+  chunks: Buffer[]
+  correlationId: number
+  pending: Pending | undefined
+}
+
+const DEFAULT_MAX_RESPONSE = 1024 * 1024 * 1024
+
+export class BrokerConnection {
+  private readonly socket: Socket
+  private readonly frames: FrameReader
+  private readonly pending = new Map<number, Pending>()
+  private readonly waiting: Queued[] = []
+  private nextCorrelationId = 1
+  private failure: Error | undefined
+  private versions = new Map<number, { min: number; max: number }>()
+  private readonly closeListeners: Array<(e: Error) => void> = []
+  readonly address: BrokerAddress
+  private readonly maxInFlight: number
+  /** Requests written and awaiting responses (`pending` also holds queued ones). */
+  private writtenInFlight = 0
+
+  private constructor(
+    socket: Socket,
+    private readonly opts: ConnectionOptions,
+  ) {
+    this.socket = socket
+    this.address = { nodeId: opts.nodeId, host: opts.host, port: opts.port }
+    this.maxInFlight = opts.maxInFlight ?? 5
+    this.frames = new FrameReader(opts.maxResponseSize ?? DEFAULT_MAX_RESPONSE)
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    socket.on('error', (e) => this.fail(new ConnectionError(this.address, e.message, { cause: e })))
+    socket.on('close', () => this.fail(new ConnectionError(this.address, 'connection closed by the broker')))
+  }
+
+  /** Connects and negotiates API versions. */
+  static async open(opts: ConnectionOptions, signal?: AbortSignal): Promise<BrokerConnection> {
+    const address = { nodeId: opts.nodeId, host: opts.host, port: opts.port }
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host: opts.host, port: opts.port })
+      const done = (e?: Error) => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        s.off('error', onError)
+        if (e) {
+          s.destroy()
+          reject(e)
+        } else resolve(s)
+      }
+      const onError = (e: Error) => done(new ConnectionError(address, `cannot connect: ${e.message}`, { cause: e }))
+      const onAbort = () => done(abortReason(signal!))
+      const timer = setTimeout(() => done(new ConnectionError(address, `no connection within ${opts.connectTimeoutMs} ms`)), opts.connectTimeoutMs)
+      s.once('error', onError)
+      s.once('connect', () => done())
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+    const conn = new BrokerConnection(socket, opts)
+    try {
+      await conn.negotiate()
+    } catch (e) {
+      conn.close()
+      throw e
+    }
+    return conn
+  }
+
+  /**
+   * ApiVersions at v3 first (flexible, KIP-511 client name). A broker that does not know v3
+   * answers UNSUPPORTED_VERSION in the v0 layout with its own range; we retry at its maximum.
+   */
+  private async negotiate(): Promise<void> {
+    const ours = Math.min(ApiVersionsRequest.maxVersion, 3)
+    const body = { clientSoftwareName: this.opts.softwareName ?? 'samsa', clientSoftwareVersion: this.opts.softwareVersion ?? '0' }
+    let resp = (await this.send(ApiKey.ApiVersions, body, { version: ours })) as ApiVersionsResponse
+    if (resp.errorCode === ErrorCode.UNSUPPORTED_VERSION) {
+      const theirs = resp.apiKeys.find((k) => k.apiKey === ApiKey.ApiVersions)?.maxVersion ?? 0
+      resp = (await this.send(ApiKey.ApiVersions, body, { version: Math.min(theirs, ours) })) as ApiVersionsResponse
+    }
+    if (resp.errorCode !== 0) throw new KafkaError(resp.errorCode, `${this.describe()}: ApiVersions failed`)
+    for (const k of resp.apiKeys) this.versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion })
+  }
+
+  describe(): string {
+    const a = this.address
+    return a.nodeId === null || a.nodeId < 0 ? `bootstrap server ${a.host}:${a.port}` : `broker ${a.nodeId} (${a.host}:${a.port})`
+  }
+
+  get isOpen(): boolean {
+    return this.failure === undefined
+  }
+
+  /** Requests sent and not answered yet. */
+  get inFlight(): number {
+    return this.pending.size
+  }
+
+  /** The broker's advertised range for an API, if it has one. */
+  brokerVersions(apiKey: number): { min: number; max: number } | undefined {
+    return this.versions.get(apiKey)
+  }
+
+  /**
+   * The version to use: the highest in the overlap of the broker's range, our codec's and
+   * [minOurs, maxOurs]. Throws UNSUPPORTED_VERSION when they do not overlap.
+   */
+  version(apiKey: number, maxOurs = Infinity, minOurs = 0): number {
+    const api = apiByKey(apiKey)
+    const theirs = this.versions.get(apiKey)
+    if (!api || !theirs) throw new ClientError('UNSUPPORTED_VERSION', `${this.describe()} does not support ${api?.name ?? `API ${apiKey}`}`)
+    const max = Math.min(theirs.max, api.request.maxVersion, maxOurs)
+    const min = Math.max(theirs.min, api.request.minVersion, minOurs)
+    if (max < min) {
+      throw new ClientError(
+        'UNSUPPORTED_VERSION',
+        `${this.describe()} supports ${api.name} v${theirs.min}-${theirs.max}; this client needs v${Math.max(minOurs, api.request.minVersion)}-${Math.min(maxOurs, api.request.maxVersion)}`,
+      )
+    }
+    return max
+  }
+
+  /** Sends a request and resolves with the decoded response body. */
+  request<T = any>(apiKey: number, body: unknown, options: RequestOptions = {}): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure)
+    const version = options.version ?? this.version(apiKey)
+    return this.send(apiKey, body, { ...options, version }) as Promise<T>
+  }
+
+  private send(apiKey: number, body: unknown, options: RequestOptions & { version: number }): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure)
+    const api = apiByKey(apiKey)!
+    const { version } = options
+    const correlationId = this.nextCorrelationId
+    this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff
+    const w = new Writer(256)
+    w.writeInt32(0)
+    RequestHeader.write(w, { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId: this.opts.clientId }, requestHeaderVersion(apiKey, version))
+    api.request.write(w, body, version)
+    w.patchInt32(0, w.length - 4)
+    const chunks = w.toChunks()
+    if (options.noResponse) {
+      // acks=0: fire and forget, as Kafka's clients do; a broken socket fails later requests.
+      this.enqueue({ chunks, correlationId, pending: undefined })
+      return Promise.resolve(undefined)
+    }
+    return new Promise((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? this.opts.requestTimeoutMs
+      const p: Pending = { api, version, resolve, reject, timer: undefined }
+      p.timer = setTimeout(() => {
+        this.pending.delete(correlationId)
+        reject(new RequestTimeoutError(this.address, api.name, timeoutMs))
+        this.fail(new ConnectionError(this.address, `closed after a ${api.name} request timed out`))
+      }, timeoutMs)
+      const signal = options.signal
+      if (signal) {
+        if (signal.aborted) {
+          clearTimeout(p.timer)
+          reject(abortReason(signal))
+          return
+        }
+        // An aborted request's response is still read and dropped; the connection stays usable.
+        const onAbort = () => {
+          if (!this.pending.has(correlationId)) return
+          this.pending.set(correlationId, { ...p, resolve: () => {}, reject: () => {} })
+          clearTimeout(p.timer)
+          reject(abortReason(signal))
+        }
+        signal.addEventListener('abort', onAbort, { once: true })
+        const settle = <A>(f: (a: A) => void) => (a: A) => {
+          signal.removeEventListener('abort', onAbort)
+          f(a)
+        }
+        p.resolve = settle(resolve)
+        p.reject = settle(reject)
+      }
+      this.enqueue({ chunks, correlationId, pending: p })
+    })
+  }
+
+  private enqueue(q: Queued): void {
+    if (q.pending) this.pending.set(q.correlationId, q.pending)
+    if (this.waiting.length > 0 || this.writtenInFlight >= this.maxInFlight) {
+      this.waiting.push(q)
+      return
+    }
+    this.write(q)
+  }
+
+  private write(q: Queued): void {
+    if (q.pending) this.writtenInFlight++
+    const s = this.socket
+    if (q.chunks.length === 1) s.write(q.chunks[0]!)
+    else {
+      s.cork()
+      for (const c of q.chunks) s.write(c)
+      s.uncork()
+    }
+  }
+
+  private drainWaiting(): void {
+    while (this.waiting.length > 0 && this.writtenInFlight < this.maxInFlight) this.write(this.waiting.shift()!)
+  }
+
+  private onData(chunk: Buffer): void {
+    this.frames.push(chunk)
+    for (;;) {
+      const r = this.frames.next()
+      if (r === undefined) break
+      if ('tooLarge' in r) {
+        this.fail(new ConnectionError(this.address, `response frame of ${r.tooLarge} bytes is out of bounds`))
+        return
+      }
+      this.onFrame(r.frame)
+      if (this.failure) return
+    }
+    this.drainWaiting()
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (frame.length < 4) {
+      this.fail(new ConnectionError(this.address, `response frame of ${frame.length} bytes has no header`))
+      return
+    }
+    const correlationId = frame.readInt32BE(0)
+    const p = this.pending.get(correlationId)
+    if (!p) {
+      this.fail(new ConnectionError(this.address, `response with unknown correlation id ${correlationId}`))
+      return
+    }
+    this.pending.delete(correlationId)
+    this.writtenInFlight--
+    clearTimeout(p.timer)
+    let body: unknown
+    try {
+      const r = new Reader(frame, 4)
+      if (responseHeaderVersion(p.api.apiKey, p.version) >= 1) r.readTaggedFields(() => false)
+      body = p.api.response.read(r, p.version)
+      r.finish(`${p.api.response.name} v${p.version}`)
+    } catch (e) {
+      p.reject(new ConnectionError(this.address, (e as Error).message, { cause: e }))
+      this.fail(new ConnectionError(this.address, 'closed after an undecodable response'))
+      return
+    }
+    p.resolve(body)
+  }
+
+  /** Called when the connection fails or closes: fails everything pending, once. */
+  onClose(listener: (e: Error) => void): void {
+    if (this.failure) listener(this.failure)
+    else this.closeListeners.push(listener)
+  }
+
+  private fail(e: Error): void {
+    if (this.failure) return
+    this.failure = e
+    this.socket.destroy()
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer)
+      p.reject(e)
+    }
+    this.pending.clear()
+    this.waiting.length = 0
+    for (const l of this.closeListeners.splice(0)) l(e)
+  }
+
+  close(): void {
+    this.fail(new ConnectionError(this.address, 'connection closed by the client'))
+  }
+}
