@@ -1,0 +1,182 @@
+/**
+ * The record accumulator: per-partition queues of batches waiting to be sent, and the
+ * buffer.memory budget they draw on.
+ *
+ * A batch is "ready" (the sender may take it) when it is full, has waited lingerMs, or when
+ * something is waiting on it: a flush, close, or a send blocked on memory. That is the Java
+ * client's rule; it lets linger trade latency for batch size without ever holding data past
+ * a flush.
+ */
+import { ClientError } from '../base/errors.js'
+import { tpKey } from '../base/types.js'
+import { BATCH_HEADER_SIZE } from '../../protocol/records/batch-header.js'
+import { ProducerBatch, type WireHeader } from './producer-batch.js'
+
+export interface PartitionQueue {
+  topic: string
+  partition: number
+  batches: ProducerBatch[]
+}
+
+export interface AppendResult {
+  batch: ProducerBatch
+  offsetDelta: number
+  /** A new batch was opened for this record (the sticky partitioner moves on). */
+  newBatch: boolean
+}
+
+interface MemoryWaiter {
+  need: number
+  resolve(): void
+  reject(e: Error): void
+  timer: NodeJS.Timeout
+}
+
+export interface AccumulatorOptions {
+  batchSize: number
+  bufferMemory: number
+  lingerMs: number
+}
+
+export class RecordAccumulator {
+  readonly queues = new Map<string, PartitionQueue>()
+  /** Batches created and not yet completed or failed, in the queues or in flight. */
+  readonly incomplete = new Set<ProducerBatch>()
+  private used = 0
+  private readonly waiters: MemoryWaiter[] = []
+  /** Called when a batch becomes ready before its linger is up (full, or memory wanted). */
+  onReady: () => void = () => {}
+  /** Flushes or a close in progress: everything is ready. */
+  flushing = 0
+
+  constructor(private readonly opts: AccumulatorOptions) {}
+
+  get bytesInUse(): number {
+    return this.used
+  }
+
+  get memoryWanted(): boolean {
+    return this.waiters.length > 0
+  }
+
+  queue(topic: string, partition: number): PartitionQueue {
+    const k = tpKey(topic, partition)
+    let q = this.queues.get(k)
+    if (!q) {
+      q = { topic, partition, batches: [] }
+      this.queues.set(k, q)
+    }
+    return q
+  }
+
+  /**
+   * Appends without waiting; undefined when a new batch is needed and the memory budget is
+   * spent (the caller then waits with `reserve`), null when a new batch is needed and
+   * `abortOnNewBatch` asks to be told first. `recordSize` bounds the record's size.
+   */
+  tryAppend(
+    q: PartitionQueue,
+    recordSize: number,
+    ts: number,
+    key: Buffer | null,
+    value: string | Buffer | null,
+    headers: WireHeader[] | null,
+    nowMs: number,
+    abortOnNewBatch = false,
+  ): AppendResult | undefined | null {
+    const last = q.batches[q.batches.length - 1]
+    if (last && !last.closed) {
+      const d = last.tryAppend(ts, key, value, headers)
+      if (d >= 0) {
+        if (last.isFull(16)) {
+          last.closed = true
+          this.onReady()
+        }
+        return { batch: last, offsetDelta: d, newBatch: false }
+      }
+      last.closed = true
+      this.onReady()
+    }
+    // KIP-480: the sticky partitioner moves on *before* a keyless record opens a batch, so
+    // that record starts the next partition's batch instead of this one's.
+    if (abortOnNewBatch) return null
+    const capacity = Math.max(this.opts.batchSize, BATCH_HEADER_SIZE + recordSize)
+    if (this.used + capacity > this.opts.bufferMemory && this.used > 0) return undefined
+    const batch = new ProducerBatch(q.topic, q.partition, capacity, nowMs)
+    this.used += capacity
+    this.incomplete.add(batch)
+    q.batches.push(batch)
+    const offsetDelta = batch.tryAppend(ts, key, value, headers)
+    return { batch, offsetDelta, newBatch: true }
+  }
+
+  /** Waits until `need` bytes could be allocated, or fails after `timeoutMs` (max.block.ms). */
+  reserve(need: number, timeoutMs: number): Promise<void> {
+    if (this.used + need <= this.opts.bufferMemory || this.used === 0) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const w: MemoryWaiter = {
+        need,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.splice(this.waiters.indexOf(w), 1)
+          reject(
+            new ClientError(
+              'BUFFER_EXHAUSTED',
+              `could not get ${need} bytes of bufferMemory (${this.opts.bufferMemory} in use by unsent records) within maxBlockMs ${timeoutMs}`,
+              true,
+            ),
+          )
+        }, timeoutMs),
+      }
+      this.waiters.push(w)
+      // Blocked senders make every batch ready, so memory comes back as fast as the brokers allow.
+      this.onReady()
+    })
+  }
+
+  /** A batch finished (either way): its memory goes back to the pool. */
+  release(batch: ProducerBatch): void {
+    if (!this.incomplete.delete(batch)) return
+    this.used -= batch.allocated
+    while (this.waiters.length > 0 && (this.used + this.waiters[0]!.need <= this.opts.bufferMemory || this.used === 0)) {
+      const w = this.waiters.shift()!
+      clearTimeout(w.timer)
+      w.resolve()
+    }
+  }
+
+  /** Whether the head batch of `q` may be sent now. */
+  isReady(q: PartitionQueue, nowMs: number): boolean {
+    const b = q.batches[0]
+    if (!b || b.retryAtMs > nowMs) return false
+    return b.closed || q.batches.length > 1 || nowMs - b.createdMs >= this.opts.lingerMs || this.flushing > 0 || this.waiters.length > 0
+  }
+
+  /** When the head batch of `q` becomes ready by itself (linger or backoff), for the sender's timer. */
+  readyAt(q: PartitionQueue): number {
+    const b = q.batches[0]
+    if (!b) return Infinity
+    return Math.max(b.retryAtMs, b.closed ? 0 : b.createdMs + this.opts.lingerMs)
+  }
+
+  /** Puts a batch that failed retriably back at the head of its queue. */
+  requeue(batch: ProducerBatch): void {
+    this.queue(batch.topic, batch.partition).batches.unshift(batch)
+  }
+
+  /** Fails every queued batch (close without flush, or a fatal error). */
+  abortAll(e: Error): void {
+    for (const q of this.queues.values()) {
+      for (const b of q.batches) {
+        b.fail(e)
+        this.release(b)
+      }
+      q.batches.length = 0
+    }
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer)
+      w.reject(e)
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Producer options with Kafka's producer defaults. The Kafka property each maps to is named in
+ * its comment; behaviour follows that property's documentation unless noted.
+ */
+import { CompressionCodec } from '../../protocol/records/batch-header.js'
+import { ClientError } from '../base/errors.js'
+import { intOption, resolveBaseOptions, type BaseOptions, type ResolvedBaseOptions } from '../base/options.js'
+import type { Partitioner } from './partitioner.js'
+
+export type Acks = 0 | 1 | -1 | 'all'
+export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+export interface ProducerOptions extends BaseOptions {
+  /** acks (default 'all' = -1): 0 fire-and-forget, 1 leader only, 'all' every in-sync replica. */
+  acks?: Acks
+  /** batch.size (default 16384): bytes per partition batch before it is sent without waiting for linger. */
+  batchSize?: number
+  /** linger.ms (default 5, Kafka 4's default): how long a partly filled batch waits for more records. */
+  lingerMs?: number
+  /** buffer.memory (default 33554432): bytes of unsent batches; beyond it `send` waits. */
+  bufferMemory?: number
+  /** max.block.ms (default 60000): how long `send` waits for metadata or buffer space before failing. */
+  maxBlockMs?: number
+  /** max.request.size (default 1048576): largest Produce request, and so the largest record. */
+  maxRequestSize?: number
+  /** compression.type (default 'none'). */
+  compression?: CompressionType
+  /** retries (default 2147483647): retries of a failed batch, bounded by deliveryTimeoutMs. */
+  retries?: number
+  /** delivery.timeout.ms (default 120000): upper bound from `send` to success or failure. */
+  deliveryTimeoutMs?: number
+  /**
+   * partitioner.class: a function picking the partition of records sent without one. Return a
+   * partition number, or undefined to use the default (murmur2 of the key, sticky for keyless).
+   */
+  partitioner?: Partitioner
+  /**
+   * enable.idempotence: not yet supported (the transactions issue adds it); setting it true is
+   * refused rather than silently ignored.
+   */
+  enableIdempotence?: boolean
+}
+
+export interface ResolvedProducerOptions extends ResolvedBaseOptions {
+  acks: 0 | 1 | -1
+  batchSize: number
+  lingerMs: number
+  bufferMemory: number
+  maxBlockMs: number
+  maxRequestSize: number
+  compression: CompressionCodec
+  retries: number
+  deliveryTimeoutMs: number
+  partitioner: Partitioner | undefined
+}
+
+const CODECS: Record<CompressionType, CompressionCodec> = {
+  none: CompressionCodec.None,
+  gzip: CompressionCodec.Gzip,
+  snappy: CompressionCodec.Snappy,
+  lz4: CompressionCodec.Lz4,
+  zstd: CompressionCodec.Zstd,
+}
+
+export function resolveProducerOptions(o: ProducerOptions): ResolvedProducerOptions {
+  const base = resolveBaseOptions(o)
+  const acks = o.acks === undefined || o.acks === 'all' ? -1 : o.acks
+  if (acks !== 0 && acks !== 1 && acks !== -1) throw new ClientError('INVALID_OPTION', `option acks must be 0, 1, -1 or 'all', got ${JSON.stringify(o.acks)}`)
+  const compression = CODECS[o.compression ?? 'none']
+  if (compression === undefined) {
+    throw new ClientError('INVALID_OPTION', `option compression must be one of ${Object.keys(CODECS).join(', ')}, got ${JSON.stringify(o.compression)}`)
+  }
+  if (o.enableIdempotence) {
+    throw new ClientError('INVALID_OPTION', 'enableIdempotence is not supported yet; leave it unset (acks and retries still apply)')
+  }
+  if (o.partitioner !== undefined && typeof o.partitioner !== 'function') {
+    throw new ClientError('INVALID_OPTION', 'option partitioner must be a function ({ topic, key, value, partitionCount }) => number | undefined')
+  }
+  const lingerMs = intOption('lingerMs', o.lingerMs, 5)
+  const deliveryTimeoutMs = intOption('deliveryTimeoutMs', o.deliveryTimeoutMs, 120_000, 1)
+  const r: ResolvedProducerOptions = {
+    ...base,
+    acks,
+    batchSize: intOption('batchSize', o.batchSize, 16_384),
+    lingerMs,
+    bufferMemory: intOption('bufferMemory', o.bufferMemory, 33_554_432, 1),
+    maxBlockMs: intOption('maxBlockMs', o.maxBlockMs, 60_000),
+    maxRequestSize: intOption('maxRequestSize', o.maxRequestSize, 1_048_576, 1),
+    compression,
+    retries: intOption('retries', o.retries, 2_147_483_647),
+    deliveryTimeoutMs,
+    partitioner: o.partitioner,
+  }
+  // Kafka refuses a delivery timeout that cannot cover one linger plus one request.
+  if (deliveryTimeoutMs < lingerMs + base.requestTimeoutMs) {
+    throw new ClientError(
+      'INVALID_OPTION',
+      `deliveryTimeoutMs (${deliveryTimeoutMs}) must be at least lingerMs + requestTimeoutMs (${lingerMs + base.requestTimeoutMs})`,
+    )
+  }
+  return r
+}

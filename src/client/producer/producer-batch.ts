@@ -1,0 +1,189 @@
+/**
+ * One partition's batch being filled: records are written straight into the batch's buffer as
+ * they are sent (like the Java client's MemoryRecordsBuilder), so closing a batch only fills in
+ * the 61-byte header and the CRC, or compresses the record section once.
+ *
+ * Every record's delivery hangs off one promise per batch: `send` gets `done.then(...)` with
+ * its own offset delta, so a batch of a thousand records costs one resolve, not a thousand.
+ */
+import { BATCH_HEADER_SIZE, CRC_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, computeBatchCrc, type CompressionCodec } from '../../protocol/records/batch-header.js'
+import { compress } from '../../protocol/records/compression/index.js'
+import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../../protocol/records/varint.js'
+
+/** A header ready to write: UTF-8 key, value as given. */
+export type WireHeader = [string, string | Buffer | null]
+
+export interface BatchResult {
+  baseOffset: bigint
+  /** LogAppendTime set by the broker, or -1 for CreateTime topics. */
+  logAppendTime: number
+}
+
+function sizeOfValue(v: string | Buffer | null): number {
+  if (v === null) return 1
+  const n = typeof v === 'string' ? Buffer.byteLength(v) : v.length
+  return sizeOfVarint(n) + n
+}
+
+function writeValue(buf: Buffer, pos: number, v: string | Buffer | null): number {
+  if (v === null) return writeVarint(buf, pos, -1)
+  if (typeof v === 'string') {
+    const n = Buffer.byteLength(v)
+    pos = writeVarint(buf, pos, n)
+    return pos + buf.write(v, pos, n, 'utf8')
+  }
+  pos = writeVarint(buf, pos, v.length)
+  return pos + v.copy(buf, pos)
+}
+
+/** Bytes of a record's body (without its length prefix) in a batch with the given deltas. */
+function recordBodySize(timestampDelta: number, offsetDelta: number, key: Buffer | null, value: string | Buffer | null, headers: WireHeader[] | null): number {
+  let body = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta) + sizeOfValue(key) + sizeOfValue(value)
+  if (headers === null) body += 1
+  else {
+    body += sizeOfVarint(headers.length)
+    for (const [k, v] of headers) body += sizeOfValue(k) + sizeOfValue(v)
+  }
+  return body
+}
+
+/** Bytes a record takes in a batch with the given deltas, length prefix included. */
+export function recordSizeInBatch(timestampDelta: number, offsetDelta: number, key: Buffer | null, value: string | Buffer | null, headers: WireHeader[] | null): number {
+  const body = recordBodySize(timestampDelta, offsetDelta, key, value, headers)
+  return sizeOfVarint(body) + body
+}
+
+/** Upper bound of a record's size whatever its deltas (for the too-large check before a batch exists). */
+export function maxRecordSize(key: Buffer | null, value: string | Buffer | null, headers: WireHeader[] | null): number {
+  return recordSizeInBatch(2 ** 40, 2 ** 30, key, value, headers)
+}
+
+export class ProducerBatch {
+  /** Capacity allocated; counts against bufferMemory until the batch completes. */
+  readonly allocated: number
+  private buf: Buffer
+  private pos = BATCH_HEADER_SIZE
+  count = 0
+  private baseTimestamp = 0
+  private maxTimestamp = 0
+  readonly createdMs: number
+  /** Sends tried so far. */
+  attempts = 0
+  /** Not to be sent again before this time (retry backoff). */
+  retryAtMs = 0
+  /** No more appends: full, or drained for sending. */
+  closed = false
+  private wire: Buffer | undefined
+  readonly done: Promise<BatchResult>
+  private resolveDone!: (r: BatchResult) => void
+  private rejectDone!: (e: Error) => void
+  settled = false
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    capacity: number,
+    nowMs: number,
+  ) {
+    this.allocated = capacity
+    this.buf = Buffer.allocUnsafe(capacity)
+    this.createdMs = nowMs
+    this.done = new Promise<BatchResult>((resolve, reject) => {
+      this.resolveDone = resolve
+      this.rejectDone = reject
+    })
+    // The batch's own promise is only a source for each record's; callers see their own.
+    this.done.catch(() => {})
+  }
+
+  /** Bytes the batch would send uncompressed. */
+  get sizeInBytes(): number {
+    return this.pos
+  }
+
+  /**
+   * Appends a record if it fits; returns its offset delta or -1 when the batch is full (the
+   * first record always fits: the batch was sized for it).
+   */
+  tryAppend(timestamp: number, key: Buffer | null, value: string | Buffer | null, headers: WireHeader[] | null): number {
+    if (this.closed) return -1
+    if (this.count === 0) this.baseTimestamp = this.maxTimestamp = timestamp
+    const delta = this.count
+    const tsDelta = timestamp - this.baseTimestamp
+    const body = recordBodySize(tsDelta, delta, key, value, headers)
+    const size = sizeOfVarint(body) + body
+    if (this.pos + size > this.buf.length) {
+      if (this.count > 0) return -1
+      throw new Error(`batch sized ${this.buf.length} cannot hold a record of ${size} bytes`)
+    }
+    const buf = this.buf
+    let pos = writeVarint(buf, this.pos, body)
+    buf[pos++] = 0
+    pos = writeVarlong(buf, pos, tsDelta)
+    pos = writeVarint(buf, pos, delta)
+    pos = writeValue(buf, pos, key)
+    pos = writeValue(buf, pos, value)
+    if (headers === null) buf[pos++] = 0
+    else {
+      pos = writeVarint(buf, pos, headers.length)
+      for (const [k, v] of headers) {
+        pos = writeValue(buf, pos, k)
+        pos = writeValue(buf, pos, v)
+      }
+    }
+    if (pos !== this.pos + size) throw new Error(`record sizing mismatch: wrote ${pos - this.pos} of ${size} bytes`)
+    this.pos = pos
+    if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp
+    this.count++
+    return delta
+  }
+
+  /** Whether no further record of `size` bytes fits. */
+  isFull(nextRecordSize = 1): boolean {
+    return this.closed || this.pos + nextRecordSize > this.buf.length
+  }
+
+  /**
+   * The batch as sent: header filled, records compressed if asked. Built once; a retry resends
+   * the same bytes.
+   */
+  async wireBytes(codec: CompressionCodec): Promise<Buffer> {
+    if (this.wire) return this.wire
+    this.closed = true
+    let out: Buffer
+    if (codec === 0) {
+      out = this.buf.subarray(0, this.pos)
+    } else {
+      const compressed = await compress(codec, this.buf.subarray(BATCH_HEADER_SIZE, this.pos))
+      out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + compressed.length)
+      compressed.copy(out, BATCH_HEADER_SIZE)
+    }
+    out.writeBigInt64BE(0n, 0)
+    out.writeInt32BE(out.length - LOG_OVERHEAD, 8)
+    out.writeInt32BE(-1, 12) // partition leader epoch: set by the broker
+    out.writeInt8(2, MAGIC_OFFSET)
+    out.writeInt16BE(codec & 0x07, 21)
+    out.writeInt32BE(this.count - 1, 23)
+    out.writeBigInt64BE(BigInt(this.baseTimestamp), 27)
+    out.writeBigInt64BE(BigInt(this.maxTimestamp), 35)
+    out.writeBigInt64BE(-1n, 43) // producer id: set once idempotence lands
+    out.writeInt16BE(-1, 51)
+    out.writeInt32BE(-1, 53)
+    out.writeInt32BE(this.count, 57)
+    out.writeUInt32BE(computeBatchCrc(out, 0), CRC_OFFSET)
+    this.wire = out
+    return out
+  }
+
+  complete(r: BatchResult): void {
+    if (this.settled) return
+    this.settled = true
+    this.resolveDone(r)
+  }
+
+  fail(e: Error): void {
+    if (this.settled) return
+    this.settled = true
+    this.rejectDone(e)
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The producer.
+ *
+ * ```ts
+ * const producer = new Producer({ bootstrapServers: ['localhost:9092'], lingerMs: 5 })
+ * const { partition, offset } = await producer.send({ topic: 't', key: 'k', value: 'v', headers: { h: '1' } })
+ * await producer.sendBatch(records)   // one promise for many records
+ * await producer.flush()              // everything sent so far is acknowledged (or failed)
+ * await producer.close()              // flush, then disconnect
+ * ```
+ *
+ * `send` returns once the record is in a batch's buffer only in the sense that its promise
+ * settles later: call `send` many times without awaiting each (throughput), or await each
+ * (one request per record unless lingerMs gathers them). Every record's promise settles with
+ * its offset or a typed error (KafkaError, ConnectionError, ClientError DELIVERY_TIMEOUT /
+ * BUFFER_EXHAUSTED / RECORD_TOO_LARGE). Ignoring a rejected promise is an unhandled rejection,
+ * as with any promise: keep them, or use sendBatch + one await.
+ *
+ * Records sent without awaiting are appended synchronously in call order, so records to one
+ * partition keep their order (retries aside, see sender.ts).
+ */
+import { Cluster, type TopicInfo } from '../base/cluster.js'
+import { ClientError } from '../base/errors.js'
+import type { Headers } from '../base/types.js'
+import { RecordAccumulator, type AppendResult, type PartitionQueue } from './accumulator.js'
+import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js'
+import { choosePartition, defaultPartitioner, type DefaultPartitioner } from './partitioner.js'
+import { maxRecordSize, type WireHeader } from './producer-batch.js'
+import { Sender } from './sender.js'
+import type { ProducerRecord, RecordMetadata } from './types.js'
+
+function toKey(k: string | Buffer | null | undefined): Buffer | null {
+  if (k === undefined || k === null) return null
+  if (typeof k === 'string') return Buffer.from(k, 'utf8')
+  if (Buffer.isBuffer(k)) return k
+  throw new ClientError('INVALID_OPTION', `record key must be a string, Buffer or null, got ${typeof k}`)
+}
+
+function checkValue(v: unknown): string | Buffer | null {
+  if (v === undefined || v === null) return null
+  if (typeof v === 'string' || Buffer.isBuffer(v)) return v
+  throw new ClientError('INVALID_OPTION', `record value must be a string, Buffer or null, got ${typeof v}`)
+}
+
+function toHeaders(h: Headers | undefined): WireHeader[] | null {
+  if (h === undefined) return null
+  const entries = Array.isArray(h) ? h : Object.entries(h)
+  if (entries.length === 0) return null
+  return entries.map(([k, v]) => [k, v === undefined ? null : v])
+}
+
+export class Producer {
+  readonly options: ResolvedProducerOptions
+  private readonly cluster: Cluster
+  private readonly acc: RecordAccumulator
+  private readonly sender: Sender
+  private readonly partitioner: DefaultPartitioner
+  private closing: Promise<void> | undefined
+
+  constructor(options: ProducerOptions) {
+    this.options = resolveProducerOptions(options)
+    this.cluster = new Cluster(this.options)
+    this.acc = new RecordAccumulator(this.options)
+    this.sender = new Sender(this.cluster, this.acc, this.options)
+    this.partitioner = defaultPartitioner()
+  }
+
+  /** Sends one record; resolves when the broker acknowledges it (per acks). */
+  send(record: ProducerRecord): Promise<RecordMetadata> {
+    try {
+      if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
+      const topic = this.cluster.topics.get(record.topic)
+      // Fast path: known, fresh metadata appends synchronously, keeping call order.
+      if (topic && !this.cluster.isStale) {
+        const r = this.appendKnown(topic, record)
+        if (r) return r
+      }
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return this.sendSlow(record)
+  }
+
+  /** Sends many records; resolves with their metadata in order, or rejects with the first failure. */
+  sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    return Promise.all(records.map((r) => this.send(r)))
+  }
+
+  private async sendSlow(record: ProducerRecord): Promise<RecordMetadata> {
+    const deadline = Date.now() + this.options.maxBlockMs
+    if (this.cluster.topics.has(record.topic) && this.cluster.isStale) {
+      // Stale but usable: refresh in the background, as the Java client does.
+      this.cluster.refresh({ allowAutoCreate: true }).catch(() => {})
+    }
+    for (;;) {
+      if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
+      const topic = this.cluster.topics.get(record.topic) ?? (await this.cluster.topic(record.topic, { deadline, allowAutoCreate: true }))
+      const r = this.appendKnown(topic, record)
+      if (r) return r
+      // The buffer is full: wait for memory, then try again (another sender may win it).
+      const need = Math.max(this.options.batchSize, maxRecordSize(toKey(record.key), checkValue(record.value), toHeaders(record.headers)) + 61)
+      await this.acc.reserve(Math.min(need, this.options.bufferMemory), Math.max(0, deadline - Date.now()))
+    }
+  }
+
+  /** Appends to a topic whose metadata we have; undefined when buffer memory is short. */
+  private appendKnown(topic: TopicInfo, record: ProducerRecord): Promise<RecordMetadata> | undefined {
+    const key = toKey(record.key)
+    const value = checkValue(record.value)
+    const headers = toHeaders(record.headers)
+    const size = maxRecordSize(key, value, headers)
+    if (size + 61 > this.options.maxRequestSize || size + 61 > this.options.bufferMemory) {
+      throw new ClientError(
+        'RECORD_TOO_LARGE',
+        `a record of ${size} bytes is larger than maxRequestSize (${this.options.maxRequestSize}) or bufferMemory (${this.options.bufferMemory})`,
+      )
+    }
+    const count = topic.partitions.length
+    let partition = record.partition
+    let sticky = false
+    let available: number[] | undefined
+    if (partition === undefined) {
+      available = this.available(topic)
+      const args = { topic: topic.name, key, value: null as Buffer | null, partitionCount: count, availablePartitions: available }
+      if (this.options.partitioner) args.value = typeof value === 'string' ? Buffer.from(value) : value
+      partition = choosePartition(args, this.partitioner, this.options.partitioner)
+      sticky = key === null && partition === this.partitioner.sticky.peek(topic.name)
+    } else if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+      throw new ClientError('INVALID_OPTION', `partition ${partition} is not in topic ${topic.name}, which has partitions 0-${count - 1}`)
+    }
+    const ts = record.timestamp ?? Date.now()
+    const now = Date.now()
+    let q: PartitionQueue = this.acc.queue(topic.name, partition)
+    let r: AppendResult | undefined | null = this.acc.tryAppend(q, size, ts, key, value, headers, now, sticky)
+    if (r === null) {
+      partition = this.partitioner.onNewBatch(topic.name, count, partition, available)
+      q = this.acc.queue(topic.name, partition)
+      r = this.acc.tryAppend(q, size, ts, key, value, headers, now)
+    }
+    if (!r) return undefined
+    if (r.newBatch) this.sender.wake()
+    const { offsetDelta } = r
+    const topicName = topic.name
+    return r.batch.done.then((res) => ({
+      topic: topicName,
+      partition: partition!,
+      offset: res.baseOffset < 0n ? -1n : res.baseOffset + BigInt(offsetDelta),
+      timestamp: res.logAppendTime >= 0 ? res.logAppendTime : ts,
+    }))
+  }
+
+  private availableCache = new WeakMap<TopicInfo, number[]>()
+
+  private available(topic: TopicInfo): number[] {
+    let a = this.availableCache.get(topic)
+    if (!a) {
+      a = topic.partitions.filter((p) => p && p.leader >= 0).map((p) => p.partition)
+      this.availableCache.set(topic, a)
+    }
+    return a
+  }
+
+  /** Waits until every record sent before this call is acknowledged or has failed. */
+  async flush(): Promise<void> {
+    const pending = [...this.acc.incomplete].map((b) => b.done)
+    if (pending.length === 0) return
+    this.acc.flushing++
+    this.sender.wake()
+    try {
+      await Promise.allSettled(pending)
+    } finally {
+      this.acc.flushing--
+    }
+  }
+
+  /**
+   * Sends what is buffered (waiting up to `timeoutMs`, default: no limit beyond
+   * deliveryTimeoutMs), then closes connections. Records still unsent at the timeout fail
+   * with CLIENT_CLOSED. Later sends fail with CLIENT_CLOSED.
+   */
+  close(opts: { timeoutMs?: number } = {}): Promise<void> {
+    if (!this.closing) this.closing = this.doClose(opts.timeoutMs)
+    return this.closing
+  }
+
+  private async doClose(timeoutMs: number | undefined): Promise<void> {
+    const flushed = this.flush()
+    if (timeoutMs !== undefined) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([flushed, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))])
+      clearTimeout(timer)
+    } else {
+      await flushed
+    }
+    const e = new ClientError('CLIENT_CLOSED', 'the producer closed before these records were sent')
+    this.acc.abortAll(e)
+    for (const b of this.acc.incomplete) {
+      b.fail(e)
+      this.acc.release(b)
+    }
+    this.sender.stop()
+    this.cluster.close()
+  }
+}

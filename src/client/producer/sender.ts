@@ -1,0 +1,250 @@
+/**
+ * The sender: takes ready batches from the accumulator, groups them by partition leader into
+ * Produce requests (one batch per partition per request, at most max.request.size), and
+ * completes, retries or fails them from the responses.
+ *
+ * Ordering: up to max.in.flight.requests.per.connection requests per broker are outstanding at
+ * once, so — as in Kafka without idempotence — a retried batch may land after a later one.
+ * Idempotence (a later issue) hooks in at `buildRequest` (producer id, epoch, sequence per
+ * batch) and at `onPartitionError` (OUT_OF_ORDER_SEQUENCE, DUPLICATE_SEQUENCE).
+ *
+ * Retries: retriable errors and dropped connections put the batch back at the head of its
+ * queue after a backoff, refreshing metadata first when the error says the leader moved, until
+ * `retries` or deliveryTimeoutMs runs out.
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import type { ProduceResponse } from '../../protocol/generated/produce.js'
+import { CompressionCodec } from '../../protocol/records/batch-header.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import { isStaleMetadata, type Cluster } from '../base/cluster.js'
+import { ClientError, errorFor, isRetriable } from '../base/errors.js'
+import { backoffMs } from '../base/options.js'
+import type { RecordAccumulator } from './accumulator.js'
+import type { ResolvedProducerOptions } from './options.js'
+import type { ProducerBatch } from './producer-batch.js'
+
+export class Sender {
+  private scheduled = false
+  private timer: NodeJS.Timeout | undefined
+  private timerAt = Infinity
+  private readonly inFlight = new Map<number, number>()
+  /** Per broker: resolves once the last request handed to it is queued on the connection. */
+  private readonly writeOrder = new Map<number, Promise<void>>()
+  private metadataWanted = false
+  private refreshing = false
+  private stopped = false
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly acc: RecordAccumulator,
+    private readonly opts: ResolvedProducerOptions,
+  ) {
+    acc.onReady = () => this.wake()
+  }
+
+  /** Runs a drain soon (after the current synchronous sends, so they share requests). */
+  wake(): void {
+    if (this.scheduled || this.stopped) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      this.drain()
+    })
+  }
+
+  stop(): void {
+    this.stopped = true
+    clearTimeout(this.timer)
+  }
+
+  private schedule(at: number): void {
+    if (at === Infinity || at >= this.timerAt) return
+    clearTimeout(this.timer)
+    this.timerAt = at
+    this.timer = setTimeout(() => {
+      this.timerAt = Infinity
+      this.drain()
+    }, Math.max(0, at - Date.now()))
+  }
+
+  private drain(): void {
+    if (this.stopped) return
+    const now = Date.now()
+    const perNode = new Map<number, ProducerBatch[]>()
+    let nextAt = Infinity
+    for (const q of this.acc.queues.values()) {
+      const head = q.batches[0]
+      if (!head) continue
+      this.expire(q.batches, now)
+      if (q.batches.length === 0) continue
+      if (!this.acc.isReady(q, now)) {
+        nextAt = Math.min(nextAt, this.acc.readyAt(q))
+        continue
+      }
+      const leader = this.cluster.leaderOf(q.topic, q.partition)
+      if (leader < 0) {
+        this.metadataWanted = true
+        nextAt = Math.min(nextAt, now + this.opts.retryBackoffMs)
+        continue
+      }
+      let list = perNode.get(leader)
+      if (!list) perNode.set(leader, (list = []))
+      list.push(q.batches[0]!)
+    }
+    for (const [node, candidates] of perNode) {
+      if ((this.inFlight.get(node) ?? 0) >= this.opts.maxInFlightRequestsPerConnection) continue
+      const batches: ProducerBatch[] = []
+      let bytes = 0
+      for (const b of candidates) {
+        // The first batch always goes, even alone over the limit (the broker judges it).
+        if (batches.length > 0 && bytes + b.sizeInBytes > this.opts.maxRequestSize) {
+          nextAt = now
+          continue
+        }
+        bytes += b.sizeInBytes
+        b.closed = true
+        this.acc.queue(b.topic, b.partition).batches.shift()
+        batches.push(b)
+      }
+      this.inFlight.set(node, (this.inFlight.get(node) ?? 0) + 1)
+      this.send(node, batches)
+    }
+    if (this.metadataWanted) this.refreshMetadata()
+    this.schedule(nextAt)
+  }
+
+  private expire(batches: ProducerBatch[], now: number): void {
+    while (batches.length > 0 && now - batches[0]!.createdMs >= this.opts.deliveryTimeoutMs) {
+      const b = batches.shift()!
+      this.finish(b, this.timeoutError(b, 'waiting to be sent'))
+    }
+  }
+
+  private timeoutError(b: ProducerBatch, where: string): ClientError {
+    return new ClientError(
+      'DELIVERY_TIMEOUT',
+      `${b.count} record(s) for ${b.topic}-${b.partition} expired after deliveryTimeoutMs ${this.opts.deliveryTimeoutMs} while ${where}`,
+      true,
+    )
+  }
+
+  private refreshMetadata(): void {
+    if (this.refreshing) return
+    this.refreshing = true
+    this.metadataWanted = false
+    this.cluster
+      .refresh({ allowAutoCreate: true })
+      .catch((e: unknown) => this.opts.logger.debug('metadata refresh failed', { error: (e as Error).message }))
+      .finally(() => {
+        this.refreshing = false
+        this.wake()
+      })
+  }
+
+  /**
+   * Compression starts at once (in parallel for gzip and zstd, which run on libuv's pool), but
+   * requests go on the wire in drain order: batches of one partition must not overtake each
+   * other just because one compressed faster.
+   */
+  private send(node: number, batches: ProducerBatch[]): void {
+    const body = this.buildRequest(batches)
+    body.catch(() => {})
+    const prev = this.writeOrder.get(node) ?? Promise.resolve()
+    let written!: () => void
+    const mine = new Promise<void>((r) => (written = r))
+    this.writeOrder.set(node, mine)
+    void mine.then(() => {
+      if (this.writeOrder.get(node) === mine) this.writeOrder.delete(node)
+    })
+    void this.sendInOrder(node, batches, body, prev, written)
+  }
+
+  private async sendInOrder(node: number, batches: ProducerBatch[], bodyP: Promise<unknown>, prev: Promise<void>, written: () => void): Promise<void> {
+    try {
+      await prev
+      const conn = await this.cluster.connection(node)
+      const minVersion = this.opts.compression === CompressionCodec.Zstd ? 7 : 3
+      const version = conn.version(ApiKey.Produce, 11, minVersion)
+      const body = await bodyP
+      for (const b of batches) b.attempts++
+      if (this.opts.acks === 0) {
+        await conn.request(ApiKey.Produce, body, { version, noResponse: true })
+        written()
+        for (const b of batches) this.finish(b, undefined, { baseOffset: -1n, logAppendTime: -1 })
+        return
+      }
+      // request() puts the bytes in the connection's queue synchronously.
+      const pending = conn.request<ProduceResponse>(ApiKey.Produce, body, { version })
+      written()
+      this.onResponse(batches, await pending)
+    } catch (e) {
+      for (const b of batches) this.onBatchError(b, e as Error)
+    } finally {
+      written()
+      this.inFlight.set(node, (this.inFlight.get(node) ?? 1) - 1)
+      this.wake()
+    }
+  }
+
+  private async buildRequest(batches: ProducerBatch[]): Promise<unknown> {
+    const byTopic = new Map<string, Array<{ index: number; records: Buffer }>>()
+    for (const b of batches) {
+      const records = await b.wireBytes(this.opts.compression)
+      let list = byTopic.get(b.topic)
+      if (!list) byTopic.set(b.topic, (list = []))
+      list.push({ index: b.partition, records })
+    }
+    return {
+      transactionalId: null,
+      acks: this.opts.acks,
+      timeoutMs: this.opts.requestTimeoutMs,
+      topicData: [...byTopic].map(([name, partitionData]) => ({ name, topicId: undefined, partitionData })),
+    }
+  }
+
+  private onResponse(batches: ProducerBatch[], resp: ProduceResponse): void {
+    const results = new Map<string, (typeof resp.responses)[number]['partitionResponses'][number]>()
+    for (const t of resp.responses) for (const p of t.partitionResponses) results.set(`${t.name}:${p.index}`, p)
+    for (const b of batches) {
+      const r = results.get(`${b.topic}:${b.partition}`)
+      if (!r) {
+        this.onBatchError(b, new ClientError('ILLEGAL_STATE', `the broker's Produce response left out ${b.topic}-${b.partition}`, true))
+        continue
+      }
+      if (r.errorCode === 0) {
+        const lat = r.logAppendTimeMs ?? -1n
+        this.finish(b, undefined, { baseOffset: r.baseOffset, logAppendTime: Number(lat) })
+        continue
+      }
+      const detail = r.errorMessage ?? r.recordErrors?.[0]?.batchIndexErrorMessage ?? undefined
+      const e = errorFor(r.errorCode, `producing to ${b.topic}-${b.partition}${detail ? ` (${detail})` : ''}`)!
+      this.onBatchError(b, e)
+    }
+  }
+
+  private onBatchError(b: ProducerBatch, e: Error): void {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'number' && isStaleMetadata(code)) this.metadataWanted = true
+    if ((e as { code?: unknown }).code === 'CONNECTION_ERROR' || (e as { code?: unknown }).code === 'REQUEST_TIMED_OUT') this.metadataWanted = true
+    const now = Date.now()
+    // A broker that refuses the produce version (or the codec) will not change its mind.
+    const fatal = code === 'UNSUPPORTED_VERSION' || code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE
+    if (!fatal && isRetriable(e) && b.attempts <= this.opts.retries) {
+      if (now - b.createdMs >= this.opts.deliveryTimeoutMs) {
+        this.finish(b, this.timeoutError(b, `retrying after: ${e.message}`))
+        return
+      }
+      b.retryAtMs = now + backoffMs(this.opts, b.attempts - 1)
+      this.opts.logger.debug('retrying produce', { topic: b.topic, partition: b.partition, attempt: b.attempts, error: e.message })
+      this.acc.requeue(b)
+      return
+    }
+    this.finish(b, e)
+  }
+
+  private finish(b: ProducerBatch, e: Error | undefined, r?: { baseOffset: bigint; logAppendTime: number }): void {
+    if (e) b.fail(e)
+    else b.complete(r!)
+    this.acc.release(b)
+  }
+}

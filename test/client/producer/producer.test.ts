@@ -1,0 +1,185 @@
+/**
+ * The producer against a real Samsa broker and against librdkafka's mock cluster (an
+ * independent broker implementation), read back by librdkafka's consumer.
+ */
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { startBroker } from '../../../src/index.js'
+import { Producer, partitionForKey, type CompressionType, type RecordMetadata } from '../../../src/client/producer/index.js'
+import { ClientError, KafkaError } from '../../../src/client/base/errors.js'
+import { ErrorCode } from '../../../src/protocol/errors.js'
+import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
+import { checkRoundTrip, runPythonJson, sampleRecords, type PyConsumed, type PyRecord } from '../../helpers/python.js'
+import { hasPythonModule, requireTool } from '../../helpers/tools.js'
+import { mockClusterFor } from '../../helpers/mock-cluster.js'
+
+const READ_BACK = `
+import json, sys, time
+from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
+spec = json.load(sys.stdin)
+tohex = lambda b: None if b is None else b.hex()
+c = Consumer({'bootstrap.servers': sys.argv[1], 'group.id': 'unused', 'enable.auto.commit': False, 'fetch.wait.max.ms': 100})
+c.assign([TopicPartition(spec['topic'], p, OFFSET_BEGINNING) for p in range(spec['partitions'])])
+out = []
+errors = []
+deadline = time.time() + 30
+while len(out) < spec['count'] and time.time() < deadline:
+    for m in c.consume(num_messages=1000, timeout=0.3):
+        if m.error():
+            errors.append(str(m.error()))
+            continue
+        ts_type, ts = m.timestamp()
+        out.append({'partition': m.partition(), 'offset': m.offset(), 'timestamp': ts, 'timestamp_type': ts_type - 1,
+                    'key': tohex(m.key()), 'value': tohex(m.value()), 'headers': [[k, tohex(v)] for k, v in (m.headers() or [])]})
+c.close()
+print(json.dumps({'consumed': out, 'errors': errors}))
+`
+
+async function readBack(bootstrap: string, topic: string, partitions: number, count: number): Promise<PyConsumed[]> {
+  const r = await runPythonJson<{ consumed: PyConsumed[]; errors: string[] }>(READ_BACK, bootstrap, { topic, partitions, count })
+  assert.deepEqual(r.errors, [])
+  return r.consumed
+}
+
+const unhex = (h: string | null) => (h === null ? null : Buffer.from(h, 'hex'))
+
+/** Sends the sample records with explicit partitions; returns their delivery reports in order. */
+async function sendAll(p: Producer, topic: string, records: PyRecord[]): Promise<RecordMetadata[]> {
+  return Promise.all(
+    records.map((r) =>
+      p.send({ topic, partition: r.partition, key: unhex(r.key), value: unhex(r.value), timestamp: r.timestamp, headers: r.headers.map(([k, v]) => [k, unhex(v)] as [string, Buffer | null]) }),
+    ),
+  )
+}
+
+const CODECS: CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
+
+async function roundTrips(t: TestContext, bootstrap: string, createTopic: (name: string, n: number) => Promise<void>) {
+  for (const compression of CODECS) {
+    const topic = `rt-${compression}`
+    await createTopic(topic, 2)
+    const p = new Producer({ bootstrapServers: bootstrap, compression, lingerMs: 5, acks: 'all' })
+    t.after(() => p.close())
+    const records = sampleRecords(60, 2, Date.now() - 3_600_000)
+    const delivered = await sendAll(p, topic, records)
+    for (const d of delivered) assert.equal(d.topic, topic)
+    const consumed = await readBack(bootstrap, topic, 2, records.length)
+    checkRoundTrip(records, delivered.map((d) => ({ partition: d.partition, offset: Number(d.offset) })), consumed)
+    await p.close()
+  }
+}
+
+test('producer → Samsa: every codec round-trips keys, values, null values, duplicate and null headers, timestamps', async (t) => {
+  if (!requireTool(t, 'python3-confluent-kafka', () => hasPythonModule('confluent_kafka'))) return
+  const b = await startBroker()
+  t.after(() => b.close())
+  await roundTrips(t, b.bootstrap, (n, c) => b.broker.createTopic(n, c).then(() => {}))
+})
+
+test('producer → librdkafka mock cluster: every codec round-trips across 3 brokers', async (t) => {
+  const mock = await mockClusterFor(t, { brokers: 3 })
+  if (!mock) return
+  await roundTrips(t, mock.bootstrap, (n, c) => mock.createTopic(n, c))
+})
+
+test('producer: keyed records land where the Java client puts them; keyless records stick to a partition per batch', async (t) => {
+  const b = await startBroker()
+  t.after(() => b.close())
+  await b.broker.createTopic('keys', 6)
+  const p = new Producer({ bootstrapServers: b.bootstrap, lingerMs: 0, batchSize: 1000 })
+  t.after(() => p.close())
+  for (const key of ['a', 'user-42', 'héllo', '']) {
+    const m = await p.send({ topic: 'keys', key, value: 'v' })
+    assert.equal(m.partition, partitionForKey(Buffer.from(key), 6), `key ${JSON.stringify(key)}`)
+  }
+  // Keyless: all records of one synchronous burst share the sticky partition until a batch fills.
+  const burst = await Promise.all(Array.from({ length: 5 }, () => p.send({ topic: 'keys', value: 'x' })))
+  assert.equal(new Set(burst.map((m) => m.partition)).size, 1)
+  const many = await Promise.all(Array.from({ length: 600 }, () => p.send({ topic: 'keys', value: Buffer.alloc(100) })))
+  assert.ok(new Set(many.map((m) => m.partition)).size > 1, 'new batches move the sticky partition')
+  // A custom partitioner decides, and may defer to the default with undefined.
+  const custom = new Producer({ bootstrapServers: b.bootstrap, partitioner: ({ key }) => (key?.toString() === 'five' ? 5 : undefined) })
+  t.after(() => custom.close())
+  assert.equal((await custom.send({ topic: 'keys', key: 'five', value: 'v' })).partition, 5)
+  assert.equal((await custom.send({ topic: 'keys', key: 'a', value: 'v' })).partition, partitionForKey(Buffer.from('a'), 6))
+})
+
+test('producer: acks 0, 1 and all; offsets count up per partition; flush waits for everything', async (t) => {
+  const b = await startBroker()
+  t.after(() => b.close())
+  await b.broker.createTopic('acks', 1)
+  for (const acks of [1, 'all'] as const) {
+    const p = new Producer({ bootstrapServers: b.bootstrap, acks })
+    const ms = await Promise.all(Array.from({ length: 10 }, (_, i) => p.send({ topic: 'acks', value: `v${i}` })))
+    const base = ms[0]!.offset
+    ms.forEach((m, i) => assert.equal(m.offset, base + BigInt(i)))
+    await p.close()
+  }
+  const p0 = new Producer({ bootstrapServers: b.bootstrap, acks: 0 })
+  const pending = Array.from({ length: 10 }, () => p0.send({ topic: 'acks', value: 'zero' }))
+  await p0.flush()
+  for (const m of await Promise.all(pending)) assert.equal(m.offset, -1n)
+  await p0.close()
+  const fresh = new Producer({ bootstrapServers: b.bootstrap })
+  t.after(() => fresh.close())
+  // acks=0 records were written: the next offset is 30.
+  assert.equal((await fresh.send({ topic: 'acks', value: 'last' })).offset, 30n)
+})
+
+test('producer: retriable errors are retried and a moved leader is followed (mock cluster)', async (t) => {
+  const mock = await mockClusterFor(t, { brokers: 3, topics: { moving: 1 } })
+  if (!mock) return
+  await mock.setPartitionLeader('moving', 0, 1)
+  const p = new Producer({ bootstrapServers: mock.bootstrap, retryBackoffMs: 20 })
+  t.after(() => p.close())
+  assert.equal((await p.send({ topic: 'moving', value: 'a' })).offset, 0n)
+  await mock.pushRequestErrors(ApiKey.Produce, [ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.REQUEST_TIMED_OUT])
+  await mock.setPartitionLeader('moving', 0, 2)
+  assert.equal((await p.send({ topic: 'moving', value: 'b' })).offset, 1n)
+  // A leader that goes away for a while: records wait and are delivered once it is back.
+  await mock.brokerDown(2)
+  const late = p.send({ topic: 'moving', value: 'c' })
+  await new Promise((r) => setTimeout(r, 300))
+  await mock.brokerUp(2)
+  assert.equal((await late).offset, 2n)
+  const consumed = await readBack(mock.bootstrap, 'moving', 1, 3)
+  assert.deepEqual(consumed.map((c) => Buffer.from(c.value!, 'hex').toString()), ['a', 'b', 'c'])
+})
+
+test('producer: errors are typed — non-retriable broker errors, delivery timeout, full buffer, bad records, closed producer', async (t) => {
+  const b = await startBroker({ config: { 'auto.create.topics.enable': 'false' } })
+  t.after(() => b.close())
+  await b.broker.createTopic('small', 1, { 'max.message.bytes': '200' })
+  const p = new Producer({ bootstrapServers: b.bootstrap, maxBlockMs: 300 })
+  t.after(() => p.close())
+  await assert.rejects(p.send({ topic: 'small', value: Buffer.alloc(500) }), (e: unknown) => {
+    assert.ok(e instanceof KafkaError)
+    assert.equal(e.errorName, 'MESSAGE_TOO_LARGE')
+    assert.equal(e.retriable, false)
+    assert.match(e.message, /small-0/)
+    return true
+  })
+  await assert.rejects(p.send({ topic: 'nope', value: 'x' }), (e: unknown) => e instanceof KafkaError && e.errorName === 'UNKNOWN_TOPIC_OR_PARTITION' && /nope/.test(e.message))
+  await assert.rejects(p.send({ topic: 'small', partition: 3, value: 'x' }), (e: unknown) => e instanceof ClientError && /partitions 0-0/.test(e.message))
+  await assert.rejects(p.send({ topic: 'small', value: Buffer.alloc(2 << 20) }), (e: unknown) => e instanceof ClientError && e.code === 'RECORD_TOO_LARGE')
+  await assert.rejects(p.send({ topic: 'small', value: 42 as unknown as string }), (e: unknown) => e instanceof ClientError && /value must be/.test(e.message))
+  await p.close()
+  await assert.rejects(p.send({ topic: 'small', value: 'x' }), (e: unknown) => e instanceof ClientError && e.code === 'CLIENT_CLOSED')
+})
+
+test('producer: a down leader expires records after deliveryTimeoutMs, and a full buffer fails sends after maxBlockMs (mock cluster)', async (t) => {
+  const mock = await mockClusterFor(t, { brokers: 1, topics: { stuck: 1 } })
+  if (!mock) return
+  const p = new Producer({ bootstrapServers: mock.bootstrap, deliveryTimeoutMs: 700, requestTimeoutMs: 400, lingerMs: 0, bufferMemory: 50_000, batchSize: 16_384, maxBlockMs: 200, retryBackoffMs: 50 })
+  t.after(() => p.close({ timeoutMs: 0 }))
+  await p.send({ topic: 'stuck', value: 'warm-up' })
+  await mock.brokerDown(1)
+  const started = Date.now()
+  const first = p.send({ topic: 'stuck', value: Buffer.alloc(20_000) })
+  const second = p.send({ topic: 'stuck', partition: 0, value: Buffer.alloc(20_000) })
+  await assert.rejects(p.send({ topic: 'stuck', partition: 0, value: Buffer.alloc(20_000) }), (e: unknown) => e instanceof ClientError && e.code === 'BUFFER_EXHAUSTED')
+  for (const r of [first, second]) {
+    await assert.rejects(r, (e: unknown) => e instanceof ClientError && e.code === 'DELIVERY_TIMEOUT' && /stuck-0/.test(e.message))
+  }
+  assert.ok(Date.now() - started < 5000)
+})
