@@ -59,12 +59,17 @@ export class RecordAccumulator {
     return this.waiters.length > 0
   }
 
+  /** Per topic, queues indexed by partition: the send path looks them up without building keys. */
+  private readonly byTopic = new Map<string, PartitionQueue[]>()
+
   queue(topic: string, partition: number): PartitionQueue {
-    const k = tpKey(topic, partition)
-    let q = this.queues.get(k)
+    let list = this.byTopic.get(topic)
+    if (!list) this.byTopic.set(topic, (list = []))
+    let q = list[partition]
     if (!q) {
       q = { topic, partition, batches: [] }
-      this.queues.set(k, q)
+      list[partition] = q
+      this.queues.set(tpKey(topic, partition), q)
     }
     return q
   }

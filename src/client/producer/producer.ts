@@ -70,8 +70,9 @@ export class Producer {
     try {
       if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
       const topic = this.cluster.topics.get(record.topic)
-      // Fast path: known, fresh metadata appends synchronously, keeping call order.
-      if (topic && !this.cluster.isStale) {
+      // Fast path: known metadata appends synchronously, keeping call order. (Staleness is the
+      // sender's concern: it refreshes in the background.) Sends blocked on memory go first.
+      if (topic && !this.acc.memoryWanted) {
         const r = this.appendKnown(topic, record)
         if (r) return r
       }
@@ -88,10 +89,6 @@ export class Producer {
 
   private async sendSlow(record: ProducerRecord): Promise<RecordMetadata> {
     const deadline = Date.now() + this.options.maxBlockMs
-    if (this.cluster.topics.has(record.topic) && this.cluster.isStale) {
-      // Stale but usable: refresh in the background, as the Java client does.
-      this.cluster.refresh({ allowAutoCreate: true }).catch(() => {})
-    }
     for (;;) {
       if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
       const topic = this.cluster.topics.get(record.topic) ?? (await this.cluster.topic(record.topic, { deadline, allowAutoCreate: true }))
@@ -128,8 +125,8 @@ export class Producer {
     } else if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
       throw new ClientError('INVALID_OPTION', `partition ${partition} is not in topic ${topic.name}, which has partitions 0-${count - 1}`)
     }
-    const ts = record.timestamp ?? Date.now()
     const now = Date.now()
+    const ts = record.timestamp ?? now
     let q: PartitionQueue = this.acc.queue(topic.name, partition)
     let r: AppendResult | undefined | null = this.acc.tryAppend(q, size, ts, key, value, headers, now, sticky)
     if (r === null) {

@@ -109,7 +109,8 @@ export class Sender {
       this.inFlight.set(node, (this.inFlight.get(node) ?? 0) + 1)
       this.send(node, batches)
     }
-    if (this.metadataWanted) this.refreshMetadata()
+    // metadata.max.age.ms: refreshed in the background, batches keep flowing meanwhile.
+    if (this.metadataWanted || this.cluster.isStale) this.refreshMetadata()
     this.schedule(nextAt)
   }
 
