@@ -9,6 +9,11 @@ import type { Logger } from './util/logger.js'
 export { Broker } from './broker/broker.js'
 export { loadBrokerConfig, BROKER_CONFIG, ConfigError } from './broker/config.js'
 export { KafkaError, ErrorCode, errorByCode, errorByName } from './protocol/errors.js'
+export * from './client/producer/index.js'
+export * from './client/admin/index.js'
+export { ClientError, ConnectionError, RequestTimeoutError, isRetriable } from './client/base/errors.js'
+export type { BaseOptions } from './client/base/options.js'
+export type { TopicPartition, Headers, HeaderValue } from './client/base/types.js'
 
 export interface StartBrokerOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
