@@ -175,9 +175,13 @@ export class ProducerBatch {
     return out
   }
 
+  /** Set once the batch succeeded. */
+  result: BatchResult | undefined
+
   complete(r: BatchResult): void {
     if (this.settled) return
     this.settled = true
+    this.result = r
     this.resolveDone(r)
   }
 

@@ -124,6 +124,14 @@ test('producer: acks 0, 1 and all; offsets count up per partition; flush waits f
   t.after(() => fresh.close())
   // acks=0 records were written: the next offset is 30.
   assert.equal((await fresh.send({ topic: 'acks', value: 'last' })).offset, 30n)
+  // sendBatch: metadata per record, in order, including a topic not seen yet (slow path).
+  await b.broker.createTopic('acks2', 1)
+  const batch = await fresh.sendBatch([
+    { topic: 'acks', value: 'b0' },
+    { topic: 'acks2', value: 'c0' },
+    { topic: 'acks', value: 'b1' },
+  ])
+  assert.deepEqual(batch.map((m) => [m.topic, m.offset]), [['acks', 31n], ['acks2', 0n], ['acks', 32n]])
 })
 
 test('producer: retriable errors are retried and a moved leader is followed (mock cluster)', async (t) => {
