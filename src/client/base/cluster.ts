@@ -80,6 +80,9 @@ export class Cluster {
   private readonly coordinators = new Map<string, Promise<BrokerInfo>>()
   private refreshing: Promise<void> | undefined
   private refreshAgain = false
+  private refreshAutoCreate = false
+  /** Error codes of topics in the last Metadata response that could not be described. */
+  private readonly topicErrors = new Map<string, number>()
   /** Topics whose metadata is kept fresh (the producer's and consumer's topics). */
   private readonly tracked = new Set<string>()
   private closed = false
@@ -185,6 +188,7 @@ export class Cluster {
    */
   refresh(opts: { all?: boolean; allowAutoCreate?: boolean } = {}): Promise<void> {
     if (opts.all) return this.fetchMetadata(null, opts.allowAutoCreate ?? false).then(() => {})
+    if (opts.allowAutoCreate) this.refreshAutoCreate = true
     if (this.refreshing) {
       this.refreshAgain = true
       return this.refreshing
@@ -193,7 +197,9 @@ export class Cluster {
       try {
         do {
           this.refreshAgain = false
-          await this.fetchMetadata([...this.tracked], opts.allowAutoCreate ?? false)
+          const autoCreate = this.refreshAutoCreate
+          this.refreshAutoCreate = false
+          await this.fetchMetadata([...this.tracked], autoCreate)
         } while (this.refreshAgain)
       } finally {
         this.refreshing = undefined
@@ -229,6 +235,8 @@ export class Cluster {
     if (requested === null) this.topics.clear()
     for (const t of resp.topics) {
       if (t.name === null) continue
+      if (t.errorCode !== 0) this.topicErrors.set(t.name, t.errorCode)
+      else this.topicErrors.delete(t.name)
       if (t.errorCode !== 0) {
         // Keep what we knew through a transient LEADER_NOT_AVAILABLE; forget deleted topics.
         if (t.errorCode !== ErrorCode.LEADER_NOT_AVAILABLE) this.topics.delete(t.name)
@@ -267,11 +275,13 @@ export class Cluster {
       if (known && known.partitions.length > 0 && !this.isStale) return known
       let lastError: Error
       try {
-        const resp = await this.fetchMetadata([...this.tracked], o.allowAutoCreate ?? false)
-        const t = resp.topics.find((x) => x.name === name)
+        // Shared with every other lookup in flight: a burst of sends to a new topic makes one
+        // Metadata request, not one each.
+        await this.refresh({ allowAutoCreate: o.allowAutoCreate ?? false })
         const got = this.topics.get(name)
         if (got && got.partitions.length > 0) return got
-        lastError = errorFor(t?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name}`) ?? new KafkaError('UNKNOWN_TOPIC_OR_PARTITION')
+        const code = this.topicErrors.get(name) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        lastError = errorFor(code, `topic ${name}`) ?? new KafkaError('UNKNOWN_TOPIC_OR_PARTITION')
         if (!isRetriable(lastError)) throw lastError
       } catch (e) {
         if (!isRetriable(e)) throw e
