@@ -124,7 +124,8 @@ export class RecordAccumulator {
         resolve,
         reject,
         timer: setTimeout(() => {
-          this.waiters.splice(this.waiters.indexOf(w), 1)
+          const i = this.waiters.indexOf(w)
+          if (i >= 0) this.waiters.splice(i, 1)
           reject(
             new ClientError(
               'BUFFER_EXHAUSTED',
@@ -144,10 +145,14 @@ export class RecordAccumulator {
   release(batch: ProducerBatch): void {
     if (!this.incomplete.delete(batch)) return
     this.used -= batch.allocated
-    while (this.waiters.length > 0 && (this.used + this.waiters[0]!.need <= this.opts.bufferMemory || this.used === 0)) {
-      const w = this.waiters.shift()!
-      clearTimeout(w.timer)
-      w.resolve()
+    // Wake every waiter, in order, to try again: most records fit in the batch the first of
+    // them opens, so waiting for a whole batch's worth of memory each would stall them all.
+    // Those that still do not fit come back and wait again.
+    if (this.waiters.length > 0 && (this.used + this.waiters[0]!.need <= this.opts.bufferMemory || this.used === 0)) {
+      for (const w of this.waiters.splice(0)) {
+        clearTimeout(w.timer)
+        w.resolve()
+      }
     }
   }
 

@@ -106,27 +106,33 @@ export class Producer {
    * per record.
    */
   async sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
-    const slots: Slot[] = []
-    const tail: Array<Promise<RecordMetadata>> = []
-    for (const record of records) {
-      if (tail.length === 0 && !this.closing && !this.acc.memoryWanted) {
-        const topic = this.cluster.topics.get(record.topic)
-        const slot = topic ? this.appendRecord(topic, record) : undefined
-        if (slot) {
-          slots.push(slot)
-          continue
-        }
+    const slots: Slot[] = new Array(records.length)
+    const deadline = Date.now() + this.options.maxBlockMs
+    for (let i = 0; i < records.length; ) {
+      if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
+      const record = records[i]!
+      // Sends already waiting for memory go first.
+      if (this.acc.memoryWanted) await this.acc.reserve(this.memoryNeed(record), Math.max(0, deadline - Date.now()))
+      const topic = this.cluster.topics.get(record.topic) ?? (await this.cluster.topic(record.topic, { deadline, allowAutoCreate: true }))
+      const slot = this.appendRecord(topic, record)
+      if (slot) {
+        slots[i++] = slot
+        continue
       }
-      // From the first record that must wait on, keep call order through send().
-      tail.push(this.send(record))
+      await this.acc.reserve(this.memoryNeed(record), Math.max(0, deadline - Date.now()))
     }
     const batches = new Set<ProducerBatch>()
     for (const s of slots) batches.add(s.batch)
     await Promise.all([...batches].map((b) => b.done))
     const out: RecordMetadata[] = new Array(slots.length)
     for (let i = 0; i < slots.length; i++) out[i] = metadataOf(slots[i]!, slots[i]!.batch.result!)
-    if (tail.length > 0) out.push(...(await Promise.all(tail)))
     return out
+  }
+
+  /** Memory a record may need: a new batch of its partition. */
+  private memoryNeed(record: ProducerRecord): number {
+    const size = maxRecordSize(toKey(record.key), checkValue(record.value), toHeaders(record.headers))
+    return Math.min(Math.max(this.options.batchSize, size + 61), this.options.bufferMemory)
   }
 
   private async sendSlow(record: ProducerRecord): Promise<RecordMetadata> {
@@ -137,8 +143,7 @@ export class Producer {
       const r = this.appendKnown(topic, record)
       if (r) return r
       // The buffer is full: wait for memory, then try again (another sender may win it).
-      const need = Math.max(this.options.batchSize, maxRecordSize(toKey(record.key), checkValue(record.value), toHeaders(record.headers)) + 61)
-      await this.acc.reserve(Math.min(need, this.options.bufferMemory), Math.max(0, deadline - Date.now()))
+      await this.acc.reserve(this.memoryNeed(record), Math.max(0, deadline - Date.now()))
     }
   }
 
