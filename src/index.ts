@@ -11,6 +11,23 @@ export { loadBrokerConfig, BROKER_CONFIG, ConfigError } from './broker/config.js
 export { KafkaError, ErrorCode, errorByCode, errorByName } from './protocol/errors.js'
 export * from './client/producer/index.js'
 export * from './client/admin/index.js'
+export {
+  Consumer,
+  assignorByName,
+  ASSIGNOR_NAMES,
+  type ConsumerOptions,
+  type AutoOffsetReset,
+  type ConsumerRecord,
+  type ConsumerRecordHeader,
+  type ConsumerBatch,
+  type CommitOffset,
+  type OffsetAndMetadata,
+  type RebalanceListener,
+  type PollOptions,
+  type IterateOptions,
+  type ConsumerGroupMetadata,
+  type Assignor,
+} from './client/consumer/index.js'
 export { ClientError, ConnectionError, RequestTimeoutError, isRetriable } from './client/base/errors.js'
 export type { BaseOptions } from './client/base/options.js'
 export type { TopicPartition, Headers, HeaderValue } from './client/base/types.js'
