@@ -442,7 +442,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     let timer: NodeJS.Timeout | undefined
     try {
       // Past the deadline the connections close anyway, failing whatever is still in flight.
-      await Promise.race([goodbye(), new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))])
+      const done = goodbye().catch((e: Error) => this.logger.warn('closing the consumer', { error: e.message }))
+      const late = new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))
+      await Promise.race([done, late])
     } finally {
       clearTimeout(timer)
       this.resolver.close()
