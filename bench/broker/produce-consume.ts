@@ -29,6 +29,7 @@ import { join } from 'node:path'
 import { startBrokerProcess, type BrokerProcess } from '../../test/helpers/broker-process.js'
 import { RawClient } from '../../test/helpers/raw-client.js'
 import { LATEST, listOffset, topicMetadata } from '../../test/helpers/wire.js'
+import { fmt, progress } from '../progress.js'
 
 const KCAT = process.env['KCAT'] ?? 'kcat'
 const PARTITIONS = Number(process.env['SAMSA_BENCH_PARTITIONS'] ?? 6)
@@ -55,24 +56,6 @@ interface Row {
   reference?: number
 }
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-
-/** One line of progress: rewritten in place on a terminal, every few seconds otherwise. */
-function progress(): { update(text: string): void; done(): void } {
-  let lastPrint = 0
-  return {
-    update(text) {
-      if (process.stderr.isTTY) process.stderr.write(`\r${text}\x1b[K`)
-      else if (Date.now() - lastPrint >= 3000) {
-        process.stderr.write(`${text}\n`)
-        lastPrint = Date.now()
-      }
-    },
-    done() {
-      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
-    },
-  }
-}
 
 /** `records` lines of `size` bytes each (plus the newline kcat splits on). */
 async function writeRecordFile(path: string, records: number, size: number): Promise<void> {

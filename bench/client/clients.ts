@@ -79,6 +79,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { fmt, progress } from '../progress.js'
 
 const MiB = 1024 * 1024
 const PARTITIONS = Number(process.env['SAMSA_BENCH_PARTITIONS'] ?? 6)
@@ -327,24 +328,6 @@ async function worker(argv: string[]): Promise<void> {
 // Parent side: broker, topics, workers, table.
 // ---------------------------------------------------------------------------------------------
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-
-/** One line of progress: rewritten in place on a terminal, every few seconds otherwise. */
-function progress(): { update(text: string): void; done(): void } {
-  let lastPrint = 0
-  return {
-    update(text) {
-      if (process.stderr.isTTY) process.stderr.write(`\r${text}\x1b[K`)
-      else if (Date.now() - lastPrint >= 3000) {
-        process.stderr.write(`${text}\n`)
-        lastPrint = Date.now()
-      }
-    },
-    done() {
-      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
-    },
-  }
-}
 
 function runWorker(a: WorkerArgs, label: string): Promise<WorkerResult> {
   const bar = progress()

@@ -7,17 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ClientError, KafkaError } from '../../../src/client/base/errors.js'
 import type { ConsumerRecord } from '../../../src/client/consumer/index.js'
-import { consumerFor, produce, spread, testBroker, until } from './helpers.js'
-
-async function take(it: AsyncIterator<ConsumerRecord>, n: number): Promise<ConsumerRecord[]> {
-  const out: ConsumerRecord[] = []
-  while (out.length < n) {
-    const r = await it.next()
-    if (r.done) break
-    out.push(r.value)
-  }
-  return out
-}
+import { consumerFor, produce, spread, testBroker, until, take } from './helpers.js'
 
 test('consumer: keys, values, null values, headers (repeated, null), timestamps and offsets round-trip through a group', async (t) => {
   const b = await testBroker(t)

@@ -133,3 +133,14 @@ export class Runner {
     if (close) await this.consumer.close()
   }
 }
+
+/** The next `n` records from an iterator (fewer if it ends). */
+export async function take(it: AsyncIterator<ConsumerRecord>, n: number): Promise<ConsumerRecord[]> {
+  const out: ConsumerRecord[] = []
+  while (out.length < n) {
+    const r = await it.next()
+    if (r.done) break
+    out.push(r.value)
+  }
+  return out
+}

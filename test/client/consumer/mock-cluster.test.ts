@@ -9,17 +9,7 @@ import assert from 'node:assert/strict'
 import type { ConsumerRecord } from '../../../src/client/consumer/index.js'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
-import { consumerFor, mockFor, produce, Runner, sortTps, spread, until } from './helpers.js'
-
-async function take(it: AsyncIterator<ConsumerRecord>, n: number): Promise<ConsumerRecord[]> {
-  const out: ConsumerRecord[] = []
-  while (out.length < n) {
-    const r = await it.next()
-    if (r.done) break
-    out.push(r.value)
-  }
-  return out
-}
+import { consumerFor, mockFor, produce, Runner, sortTps, spread, until, take } from './helpers.js'
 
 test('mock cluster: group round trip across 3 brokers; commit, close, and the next member resumes without gaps or duplicates', async (t) => {
   const mc = await mockFor(t, { brokers: 3, topics: { mrt: 4 } })
