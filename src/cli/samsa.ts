@@ -1,94 +1,84 @@
 #!/usr/bin/env node
 /**
- * The `samsa` command. Tools are subcommands; today: `samsa server start [server.properties]
- * [--override key=value ...]`, as Kafka's kafka-server-start.sh.
+ * The `samsa` command: Kafka's command-line tools as subcommands of one binary, with Kafka's
+ * flag names (`samsa topics --bootstrap-server localhost:9092 --list` for kafka-topics.sh).
+ * `samsa <tool> --help` lists each tool's flags.
+ *
+ * Every tool's action resolves when its work is done (the broker's when it has shut down);
+ * then the process exits with 0, or prints one line and exits 1 (failure) or 2 (usage), as
+ * common.ts describes.
  */
-import { Broker } from '../broker/broker.js'
-import { ConfigError, loadBrokerConfig } from '../broker/config.js'
-import { createLogger, parseLevel } from '../util/logger.js'
+import { Command, CommanderError } from 'commander'
+import { describeError, EXIT_USAGE, exitCodeOf } from './common.js'
+import { serverCommand } from './server.js'
 
-const USAGE = `usage: samsa <tool> [options]
-
-tools:
-  server start [server.properties] [--override key=value ...]
-      Start a broker (defaults: PLAINTEXT://localhost:9092, data in ./data).
-      Properties use Kafka's names; environment variables SAMSA_<KEY> (dots as
-      underscores, e.g. SAMSA_LOG_DIRS) override the file, --override wins over both.
-`
-
-function fail(msg: string): never {
-  process.stderr.write(`samsa: ${msg}\n`)
-  process.exit(2)
+function program(): Command {
+  const p = new Command('samsa')
+    .description("Samsa's tools, with the flags of Kafka's kafka-*.sh scripts")
+    .showSuggestionAfterError(true)
+    .enablePositionalOptions()
+    .addHelpText('after', `\nStart a broker: samsa server start [server.properties] [--override key=value ...]\nEach tool's flags: samsa <tool> --help`)
+  p.addCommand(serverCommand())
+  configure(p)
+  return p
 }
 
-async function serverStart(args: string[]): Promise<void> {
-  let file: string | undefined
-  const overrides: Record<string, string> = {}
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!
-    if (a === '--override') {
-      const kv = args[++i]
-      if (!kv || !kv.includes('=')) fail(`--override needs key=value, got ${kv ?? 'nothing'}`)
-      const at = kv.indexOf('=')
-      overrides[kv.slice(0, at)] = kv.slice(at + 1)
-    } else if (a === '--help' || a === '-h') {
-      process.stdout.write(USAGE)
-      return
-    } else if (a.startsWith('-')) {
-      fail(`unknown option ${a} for 'server start' (see samsa --help)`)
-    } else if (file === undefined) {
-      file = a
-    } else {
-      fail(`unexpected argument ${a}: give one server.properties file`)
+/** One error line per failure, naming the tool; usage errors exit 2. */
+function configure(cmd: Command): void {
+  cmd.exitOverride()
+  cmd.configureOutput({
+    outputError: (str, write) => write(`${fullName(cmd)}: ${str.replace(/^error: /, '').trim()} (see ${fullName(cmd)} --help)\n`),
+  })
+  for (const sub of cmd.commands) configure(sub)
+}
+
+/** "samsa server start": the command's name with its parents'. */
+function fullName(cmd: Command): string {
+  const names: string[] = []
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name())
+  return names.join(' ')
+}
+
+async function flushed(): Promise<void> {
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()))
+}
+
+async function main(argv: string[]): Promise<number> {
+  const p = program()
+  // Name the tool in errors thrown from actions: the deepest command the arguments reach.
+  let tool = 'samsa'
+  p.hook('preAction', (_root, action) => {
+    tool = fullName(action)
+  })
+  try {
+    await p.parseAsync(argv, { from: 'user' })
+    return 0
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version are "errors" to commander; the text is already printed.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0
+      if (e.code === 'commander.executeSubCommandAsync') return 1
+      return EXIT_USAGE
     }
+    process.stderr.write(`${tool}: ${describeError(e)}\n`)
+    if (process.env.SAMSA_LOG_LEVEL === 'debug' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`)
+    return exitCodeOf(e)
   }
-  const boot = createLogger({ level: 'info' })
-  let config
-  try {
-    config = loadBrokerConfig({ ...(file ? { file } : {}), overrides, env: process.env, warn: (m) => boot.warn(m) })
-  } catch (e) {
-    if (e instanceof ConfigError) fail(`${e.message}; fix the property and start again`)
-    throw e
-  }
-  const level = parseLevel(process.env.SAMSA_LOG_LEVEL ?? (config.get('log.level') as string), 'warn')
-  const logger = createLogger({ level })
-  const broker = new Broker({ config, logger })
-  try {
-    await broker.start()
-  } catch (e) {
-    fail(`cannot start: ${(e as Error).message}`)
-  }
-  const l = broker.listeners
-  // One line on stdout so a person (or a test) sees where the broker is.
-  process.stdout.write(`samsa broker ${broker.nodeId} listening on ${l.map((x) => `${x.name}://${x.host || '0.0.0.0'}:${x.port}`).join(', ')} (advertised ${l.map((x) => `${x.advertisedHost}:${x.advertisedPort}`).join(', ')})\n`)
-  const stop = (signal: string) => {
-    logger.info('shutting down', { signal })
-    broker.close().then(
-      () => process.exit(0),
-      (e) => {
-        logger.error('shutdown failed', { error: (e as Error).message })
-        process.exit(1)
-      },
-    )
-  }
-  process.once('SIGTERM', () => stop('SIGTERM'))
-  process.once('SIGINT', () => stop('SIGINT'))
 }
 
-async function main(argv: string[]): Promise<void> {
-  const [tool, sub, ...rest] = argv
-  if (!tool || tool === '--help' || tool === '-h' || tool === 'help') {
-    process.stdout.write(USAGE)
-    return
-  }
-  if (tool === 'server') {
-    if (sub === 'start') return serverStart(rest)
-    fail(`unknown server command ${sub ?? '(none)'}: use 'samsa server start [server.properties]'`)
-  }
-  fail(`unknown tool ${tool} (see samsa --help)`)
-}
-
-main(process.argv.slice(2)).catch((e) => {
-  process.stderr.write(`samsa: ${(e as Error).stack ?? e}\n`)
-  process.exit(1)
+// A reader that goes away (`samsa topics --list | head -1`) is not a failure of the tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0)
+  throw e
 })
+
+main(process.argv.slice(2)).then(
+  async (code) => {
+    await flushed()
+    process.exit(code)
+  },
+  (e) => {
+    process.stderr.write(`samsa: ${(e as Error).stack ?? e}\n`)
+    process.exit(1)
+  },
+)

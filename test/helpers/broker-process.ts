@@ -143,7 +143,7 @@ export async function startBrokerProcess(opts: StartBrokerProcessOptions = {}): 
   }
 }
 
-/** Runs the CLI to completion (for start-up failures), with a time limit. */
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ToolResult> {
-  return runTool(process.execPath, [SAMSA_CLI, ...args], { timeoutMs: opts.timeoutMs ?? 10_000, ...(opts.env ? { env: opts.env } : {}) })
+/** Runs the CLI to completion with `input` on stdin, within a time limit; never rejects on a non-zero exit. */
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string | Buffer } = {}): Promise<ToolResult> {
+  return runTool(process.execPath, [SAMSA_CLI, ...args], { timeoutMs: opts.timeoutMs ?? 10_000, ...opts })
 }

@@ -1,8 +1,11 @@
-/** `samsa server start` as a user runs it: configuration errors, warnings and precedence. */
+/**
+ * `samsa server start` and `samsa server stop` as a user runs them: configuration errors,
+ * warnings and precedence; stopping by pid file, stale pid files.
+ */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -104,4 +107,46 @@ test('samsa --help prints usage and exits 0', async () => {
   const r = await runCli(['--help'])
   assert.equal(r.code, 0)
   assert.match(r.stdout, /server start/)
+})
+
+test('server stop stops every broker started with the same pid dir, and only those', async (t) => {
+  const pids = tempDir(t)
+  const other = tempDir(t)
+  const a = await startBrokerProcess({ env: { SAMSA_PID_DIR: pids } })
+  const b = await startBrokerProcess({ env: { SAMSA_PID_DIR: pids } })
+  const c = await startBrokerProcess({ env: { SAMSA_PID_DIR: other } })
+  t.after(() => Promise.all([a.stop(), b.stop(), c.stop()]))
+  assert.deepEqual(readdirSync(pids).sort(), [`broker-${a.proc.pid}.json`, `broker-${b.proc.pid}.json`].sort())
+
+  const r = await runCli(['server', 'stop'], { env: { SAMSA_PID_DIR: pids }, timeoutMs: 30_000 })
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, new RegExp(`Stopped broker \\d+ \\(pid ${a.proc.pid}, PLAINTEXT://127\\.0\\.0\\.1:${a.port}\\)`))
+  assert.match(r.stdout, new RegExp(`pid ${b.proc.pid}`))
+  // Both shut down cleanly (exit 0 after SIGTERM), removing their pid files.
+  assert.deepEqual(await a.exited, { code: 0, signal: null })
+  assert.deepEqual(await b.exited, { code: 0, signal: null })
+  assert.deepEqual(readdirSync(pids), [])
+  assert.equal(c.proc.exitCode, null, 'the broker of another pid dir keeps running')
+  assert.equal(readdirSync(other).length, 1)
+
+  const again = await runCli(['server', 'stop'], { env: { SAMSA_PID_DIR: pids } })
+  assert.equal(again.code, 1)
+  assert.match(again.stderr, /^samsa server stop: no samsa server to stop/)
+})
+
+test('server stop skips and removes stale pid files: a killed broker, a pid now running something else', async (t) => {
+  const pids = tempDir(t)
+  const a = await startBrokerProcess({ env: { SAMSA_PID_DIR: pids } })
+  await a.stop('SIGKILL')
+  const stale = join(pids, `broker-${a.proc.pid}.json`)
+  assert.ok(existsSync(stale), 'SIGKILL leaves the pid file behind')
+  // A live process that is not a samsa broker (this test runner) must never be signalled.
+  const foreign = join(pids, `broker-${process.pid}.json`)
+  writeFileSync(foreign, JSON.stringify({ pid: process.pid, nodeId: 9, listeners: [], logDirs: [], startedAt: '' }))
+  writeFileSync(join(pids, 'broker-1.json'), 'not json')
+
+  const r = await runCli(['server', 'stop'], { env: { SAMSA_PID_DIR: pids } })
+  assert.equal(r.code, 1)
+  assert.match(r.stderr, /no samsa server to stop/)
+  assert.deepEqual(readdirSync(pids), [])
 })

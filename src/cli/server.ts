@@ -1,0 +1,175 @@
+/**
+ * `samsa server start [server.properties] [--override key=value ...]` runs a broker in the
+ * foreground, as kafka-server-start.sh; `samsa server stop` stops the brokers this install
+ * started, as kafka-server-stop.sh, but by pid file rather than by matching process names
+ * (which would stop any Kafka-looking process on the machine).
+ *
+ * Pid files: one per running broker, `broker-<pid>.json` in SAMSA_PID_DIR, by default a folder
+ * of the OS temp dir named after this install's path, so two checkouts do not stop each
+ * other's brokers. A file whose process is gone (SIGKILL, a crash) or now runs something else
+ * is stale: `stop` removes it and moves on.
+ */
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Command } from 'commander'
+import { Broker } from '../broker/broker.js'
+import { ConfigError, loadBrokerConfig } from '../broker/config.js'
+import { createLogger, parseLevel } from '../util/logger.js'
+import { CliError, collect, intArg, print, splitKeyValue, usage } from './common.js'
+
+/** This file's compiled path: what a broker started from this install runs. */
+const CLI_ENTRY = fileURLToPath(new URL('./samsa.js', import.meta.url))
+
+export function pidDir(): string {
+  if (process.env.SAMSA_PID_DIR) return process.env.SAMSA_PID_DIR
+  const install = createHash('sha256').update(CLI_ENTRY).digest('hex').slice(0, 12)
+  return join(tmpdir(), `samsa-pids-${install}`)
+}
+
+interface PidFile {
+  pid: number
+  nodeId: number
+  listeners: string[]
+  logDirs: string[]
+  startedAt: string
+}
+
+export function serverCommand(): Command {
+  const server = new Command('server').description('start or stop a broker (kafka-server-start.sh / kafka-server-stop.sh)')
+  server
+    .command('start')
+    .description('run a broker in the foreground until SIGTERM or SIGINT')
+    .argument('[server.properties]', 'broker properties file with Kafka property names')
+    .option('--override <key=value>', 'set a broker property, winning over the file and SAMSA_* variables (repeatable)', collect)
+    .addHelpText(
+      'after',
+      '\nDefaults: PLAINTEXT://localhost:9092, data in ./data. Environment variables SAMSA_<KEY>\n(dots as underscores, e.g. SAMSA_LOG_DIRS) override the file; --override wins over both.',
+    )
+    .action((file: string | undefined, opts: { override?: string[] }) => start(file, opts.override ?? []))
+  server
+    .command('stop')
+    .description('stop the brokers started from this install (by pid file)')
+    .option('--timeout-ms <ms>', 'how long to wait for each broker to exit', intArg(1), 30_000)
+    .action((opts: { timeoutMs: number }) => stop(opts.timeoutMs))
+  return server
+}
+
+async function start(file: string | undefined, overrideFlags: string[]): Promise<void> {
+  const overrides: Record<string, string> = {}
+  for (const kv of overrideFlags) {
+    const [k, v] = splitKeyValue(kv, '--override')
+    overrides[k] = v
+  }
+  const boot = createLogger({ level: 'info' })
+  let config
+  try {
+    config = loadBrokerConfig({ ...(file ? { file } : {}), overrides, env: process.env, warn: (m) => boot.warn(m) })
+  } catch (e) {
+    if (e instanceof ConfigError) throw usage(`${e.message}; fix the property and start again`)
+    throw e
+  }
+  const level = parseLevel(process.env.SAMSA_LOG_LEVEL ?? (config.get('log.level') as string), 'warn')
+  const logger = createLogger({ level })
+  const broker = new Broker({ config, logger })
+  try {
+    await broker.start()
+  } catch (e) {
+    throw new CliError(`cannot start: ${(e as Error).message}`)
+  }
+  const l = broker.listeners
+  const pidFile = writePidFile({
+    pid: process.pid,
+    nodeId: broker.nodeId,
+    listeners: l.map((x) => `${x.name}://${x.host || '0.0.0.0'}:${x.port}`),
+    logDirs: config.get('log.dirs') as string[],
+    startedAt: new Date().toISOString(),
+  })
+  // One line on stdout so a person (or a test) sees where the broker is.
+  await print(`samsa broker ${broker.nodeId} listening on ${l.map((x) => `${x.name}://${x.host || '0.0.0.0'}:${x.port}`).join(', ')} (advertised ${l.map((x) => `${x.advertisedHost}:${x.advertisedPort}`).join(', ')})\n`)
+  // The action resolves only once the broker has stopped, so the CLI exits after it.
+  await new Promise<void>((resolve, reject) => {
+    const shutdown = (signal: string) => {
+      logger.info('shutting down', { signal })
+      broker.close().then(
+        () => {
+          rmSync(pidFile, { force: true })
+          resolve()
+        },
+        (e) => {
+          rmSync(pidFile, { force: true })
+          reject(new CliError(`shutdown failed: ${(e as Error).message}`))
+        },
+      )
+    }
+    process.once('SIGTERM', () => shutdown('SIGTERM'))
+    process.once('SIGINT', () => shutdown('SIGINT'))
+  })
+}
+
+function writePidFile(info: PidFile): string {
+  const dir = pidDir()
+  mkdirSync(dir, { recursive: true })
+  const path = join(dir, `broker-${info.pid}.json`)
+  writeFileSync(path, JSON.stringify(info) + '\n')
+  return path
+}
+
+/** Alive and still running this install's CLI (a recycled pid is not ours to signal). */
+function isOurs(pid: number): boolean {
+  if (!alive(pid)) return false
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(CLI_ENTRY)
+  } catch {
+    return true // no /proc (macOS): trust the live pid
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+async function stop(timeoutMs: number): Promise<void> {
+  const dir = pidDir()
+  let names: string[] = []
+  try {
+    names = readdirSync(dir).filter((n) => /^broker-\d+\.json$/.test(n))
+  } catch {
+    // no folder: nothing was ever started from this install
+  }
+  const running: PidFile[] = []
+  for (const name of names) {
+    const path = join(dir, name)
+    let info: PidFile
+    try {
+      info = JSON.parse(readFileSync(path, 'utf8')) as PidFile
+    } catch {
+      rmSync(path, { force: true })
+      continue
+    }
+    if (isOurs(info.pid)) running.push(info)
+    else rmSync(path, { force: true })
+  }
+  if (running.length === 0) throw new CliError(`no samsa server to stop (no running broker has a pid file in ${dir})`)
+  for (const b of running) process.kill(b.pid, 'SIGTERM')
+  const failed: number[] = []
+  for (const b of running) {
+    const deadline = Date.now() + timeoutMs
+    while (alive(b.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    if (alive(b.pid)) failed.push(b.pid)
+    else {
+      rmSync(join(dir, `broker-${b.pid}.json`), { force: true })
+      await print(`Stopped broker ${b.nodeId} (pid ${b.pid}, ${b.listeners.join(', ')})\n`)
+    }
+  }
+  if (failed.length > 0) {
+    throw new CliError(`broker pid ${failed.join(', ')} still running after ${timeoutMs} ms; it may be flushing a large log, wait or kill -9 it`)
+  }
+}
