@@ -10,7 +10,9 @@
  */
 import { Command, CommanderError } from 'commander'
 import { describeError, EXIT_USAGE, exitCodeOf } from './common.js'
+import { configsCommand } from './configs.js'
 import { serverCommand } from './server.js'
+import { topicsCommand } from './topics.js'
 
 function program(): Command {
   const p = new Command('samsa')
@@ -19,6 +21,8 @@ function program(): Command {
     .enablePositionalOptions()
     .addHelpText('after', `\nStart a broker: samsa server start [server.properties] [--override key=value ...]\nEach tool's flags: samsa <tool> --help`)
   p.addCommand(serverCommand())
+  p.addCommand(topicsCommand())
+  p.addCommand(configsCommand())
   configure(p)
   return p
 }
