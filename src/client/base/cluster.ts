@@ -14,7 +14,7 @@ import type { MetadataResponse } from '../../protocol/generated/metadata.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { BrokerConnection, type RequestOptions } from './connection.js'
-import { ClientError, ConnectionError, KafkaError, abortReason, errorFor, isRetriable } from './errors.js'
+import { ClientError, bootstrapAddress, ConnectionError, KafkaError, abortReason, errorFor, isRetriable } from './errors.js'
 import { backoffMs, type ResolvedBaseOptions } from './options.js'
 
 export interface BrokerInfo {
@@ -156,7 +156,7 @@ export class Cluster {
       }
     }
     throw new ConnectionError(
-      { nodeId: null, host: this.opts.bootstrapServers.map((a) => `${a.host}:${a.port}`).join(','), port: 0 },
+      bootstrapAddress(this.opts.bootstrapServers),
       `no broker reachable (${failures.join('; ')}); check bootstrapServers and that the brokers are running`,
     )
   }

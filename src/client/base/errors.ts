@@ -44,7 +44,17 @@ export interface BrokerAddress {
 }
 
 export function describeBroker(b: BrokerAddress): string {
-  return b.nodeId === null || b.nodeId < 0 ? `bootstrap server ${b.host}:${b.port}` : `broker ${b.nodeId} (${b.host}:${b.port})`
+  if (b.nodeId !== null && b.nodeId >= 0) return `broker ${b.nodeId} (${b.host}:${b.port})`
+  return b.port === 0 ? `bootstrap servers ${b.host}` : `bootstrap server ${b.host}:${b.port}`
+}
+
+/**
+ * The address to name when none of the bootstrap servers answered: the server itself when
+ * there is one, else the whole list (port 0 marks a list, which describeBroker prints as is).
+ */
+export function bootstrapAddress(servers: Array<{ host: string; port: number }>): BrokerAddress {
+  if (servers.length === 1) return { nodeId: null, host: servers[0]!.host, port: servers[0]!.port }
+  return { nodeId: null, host: servers.map((a) => `${a.host}:${a.port}`).join(','), port: 0 }
 }
 
 export class ConnectionError extends Error {
