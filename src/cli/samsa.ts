@@ -10,6 +10,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { describeError, EXIT_USAGE, exitCodeOf } from './common.js'
+import { consumerPerfTestCommand } from './consumer-perf-test.js'
 import { producerPerfTestCommand } from './producer-perf-test.js'
 import { serverCommand } from './server.js'
 
@@ -21,6 +22,7 @@ function program(): Command {
     .addHelpText('after', `\nStart a broker: samsa server start [server.properties] [--override key=value ...]\nEach tool's flags: samsa <tool> --help`)
   p.addCommand(serverCommand())
   p.addCommand(producerPerfTestCommand())
+  p.addCommand(consumerPerfTestCommand())
   configure(p)
   return p
 }
