@@ -11,6 +11,8 @@
 import { Command, CommanderError } from 'commander'
 import { describeError, EXIT_USAGE, exitCodeOf } from './common.js'
 import { configsCommand } from './configs.js'
+import { consumerPerfTestCommand } from './consumer-perf-test.js'
+import { producerPerfTestCommand } from './producer-perf-test.js'
 import { serverCommand } from './server.js'
 import { topicsCommand } from './topics.js'
 
@@ -23,6 +25,8 @@ function program(): Command {
   p.addCommand(serverCommand())
   p.addCommand(topicsCommand())
   p.addCommand(configsCommand())
+  p.addCommand(producerPerfTestCommand())
+  p.addCommand(consumerPerfTestCommand())
   configure(p)
   return p
 }
