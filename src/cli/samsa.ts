@@ -10,6 +10,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { describeError, EXIT_USAGE, exitCodeOf } from './common.js'
+import { getOffsetsCommand } from './get-offsets.js'
 import { serverCommand } from './server.js'
 
 function program(): Command {
@@ -19,6 +20,7 @@ function program(): Command {
     .enablePositionalOptions()
     .addHelpText('after', `\nStart a broker: samsa server start [server.properties] [--override key=value ...]\nEach tool's flags: samsa <tool> --help`)
   p.addCommand(serverCommand())
+  p.addCommand(getOffsetsCommand())
   configure(p)
   return p
 }
