@@ -13,6 +13,9 @@ import { describeError, EXIT_USAGE, exitCodeOf } from './common.js'
 import { configsCommand } from './configs.js'
 import { consumerPerfTestCommand } from './consumer-perf-test.js'
 import { producerPerfTestCommand } from './producer-perf-test.js'
+import { consumerGroupsCommand } from './consumer-groups.js'
+import { deleteRecordsCommand } from './delete-records.js'
+import { getOffsetsCommand } from './get-offsets.js'
 import { serverCommand } from './server.js'
 import { topicsCommand } from './topics.js'
 
@@ -27,6 +30,9 @@ function program(): Command {
   p.addCommand(configsCommand())
   p.addCommand(producerPerfTestCommand())
   p.addCommand(consumerPerfTestCommand())
+  p.addCommand(consumerGroupsCommand())
+  p.addCommand(getOffsetsCommand())
+  p.addCommand(deleteRecordsCommand())
   configure(p)
   return p
 }
