@@ -41,7 +41,7 @@ function program(): Command {
 function configure(cmd: Command): void {
   cmd.exitOverride()
   cmd.configureOutput({
-    outputError: (str, write) => write(`${fullName(cmd)}: ${str.replace(/^error: /, '').trim()} (see ${fullName(cmd)} --help)\n`),
+    outputError: (str, write) => write(`${fullName(cmd)}: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see ${fullName(cmd)} --help)\n`),
   })
   for (const sub of cmd.commands) configure(sub)
 }
