@@ -25,7 +25,7 @@ import { Command } from 'commander'
 import { validateTopicName } from '../broker/topic-name.js'
 import type { Admin } from '../client/admin/admin.js'
 import type { ConfigEntry, ConfigOp, ConfigResourceType, ConfigSource } from '../client/admin/types.js'
-import { adminOptions } from './client-properties.js'
+import { commandConfigOptions } from './command-config.js'
 import { CliError, bootstrapOption, collect, print, readPropertiesFile, splitTopLevelCommas, usage, withAdmin } from './common.js'
 import { hinted, type Hints } from './error-hints.js'
 import { rejectZookeeper, zookeeperOption } from './zookeeper.js'
@@ -95,8 +95,6 @@ async function run(f: ConfigsFlags): Promise<void> {
   const { entity, action } = check(f)
   const adds = action === 'alter' ? configsToAdd(f) : new Map<string, string>()
   const deletes = (f.deleteConfig ?? []).flatMap((d) => d.split(',')).map((k) => k.trim()).filter((k) => k !== '')
-  const props = f.commandConfig ? readPropertiesFile(f.commandConfig, '--command-config') : new Map<string, string>()
-  props.delete('bootstrap.servers') // --bootstrap-server wins, as in Kafka's tools
   await withAdmin(
     f.bootstrapServer!,
     async (admin) => {
@@ -107,7 +105,7 @@ async function run(f: ConfigsFlags): Promise<void> {
         throw hinted(e, HINTS)
       }
     },
-    adminOptions(props),
+    commandConfigOptions(f.commandConfig),
   )
 }
 

@@ -22,8 +22,8 @@ import { AdminError } from '../client/admin/common.js'
 import type { Admin } from '../client/admin/admin.js'
 import type { ConfigEntry, NewTopic, PartitionDescription, TopicDescription } from '../client/admin/types.js'
 import { KafkaError } from '../client/base/errors.js'
-import { adminOptions } from './client-properties.js'
-import { CliError, bootstrapOption, collect, intArg, print, readPropertiesFile, usage, withAdmin } from './common.js'
+import { commandConfigOptions } from './command-config.js'
+import { CliError, bootstrapOption, collect, intArg, print, usage, withAdmin } from './common.js'
 import { hinted, type Hints } from './error-hints.js'
 import { TopicFilter } from './topic-filter.js'
 import { rejectZookeeper, zookeeperOption } from './zookeeper.js'
@@ -89,8 +89,6 @@ export function topicsCommand(): Command {
 
 async function run(f: TopicsFlags): Promise<void> {
   const action = check(f)
-  const props = f.commandConfig ? readPropertiesFile(f.commandConfig, '--command-config') : new Map<string, string>()
-  props.delete('bootstrap.servers') // --bootstrap-server wins, as in Kafka's tools
   await withAdmin(
     f.bootstrapServer!,
     async (admin) => {
@@ -104,7 +102,7 @@ async function run(f: TopicsFlags): Promise<void> {
         throw hinted(e, HINTS)
       }
     },
-    adminOptions(props),
+    commandConfigOptions(f.commandConfig),
   )
 }
 
