@@ -11,6 +11,7 @@
 import { Command, CommanderError } from 'commander'
 import { describeError, EXIT_USAGE, exitCodeOf } from './common.js'
 import { serverCommand } from './server.js'
+import { dumpLogCommand } from './dump-log.js'
 
 function program(): Command {
   const p = new Command('samsa')
@@ -19,6 +20,7 @@ function program(): Command {
     .enablePositionalOptions()
     .addHelpText('after', `\nStart a broker: samsa server start [server.properties] [--override key=value ...]\nEach tool's flags: samsa <tool> --help`)
   p.addCommand(serverCommand())
+  p.addCommand(dumpLogCommand())
   configure(p)
   return p
 }
