@@ -10,12 +10,14 @@
 import { after, before, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { crc32, crc32c } from '@node-rs/crc32'
-import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Admin, Consumer, Producer, startBroker } from '../../src/index.js'
 import { createBatch, encodeBatch, TimestampType } from '../../src/protocol/records/batch.js'
 import { createEndTxnBatch } from '../../src/protocol/records/control.js'
+import { OffsetCommitKey } from '../../src/protocol/generated/coordinator/group/offset-commit.js'
+import { TransactionLogKey, TransactionLogValue } from '../../src/protocol/generated/coordinator/transaction/transaction-log.js'
 import { runCli } from '../helpers/broker-process.js'
 
 const SEG = '00000000000000000000'
@@ -564,6 +566,66 @@ test('batches the broker does not write: producer ids, wrapping sequences, LogAp
     `| offset: 4 CreateTime: ${T0 + 99} keySize: 2 valueSize: -1 sequence: -1 headerKeys: [] key: k4`,
     '',
   ])
+})
+
+/** `version` (int16) then the struct: how coordinator records prefix keys and values. */
+function prefixed(version: number, body: Buffer): Buffer {
+  const v = Buffer.alloc(2)
+  v.writeInt16BE(version)
+  return Buffer.concat([v, body])
+}
+
+test('coordinator decoders on hand-built records: __transaction_state, tombstones, unknown types, undecodable values', async (t) => {
+  const dir = tempDir(t)
+  const txnPath = join(dir, `${SEG}.log`)
+  const key = prefixed(0, TransactionLogKey.encode({ transactionalId: 'tx-1' }, 0))
+  const value = prefixed(
+    0,
+    TransactionLogValue.encode(
+      {
+        producerId: 4000n,
+        producerEpoch: 2,
+        transactionTimeoutMs: 60000,
+        transactionStatus: 1,
+        transactionPartitions: [{ topic: 'orders', partitionIds: [0, 2] }],
+        transactionLastUpdateTimestampMs: BigInt(T0 + 5),
+        transactionStartTimestampMs: BigInt(T0),
+      },
+      0,
+    ),
+  )
+  const rec = (offsetDelta: number, k: Buffer | null, v: Buffer | null) => ({ timestampDelta: 0, offsetDelta, key: k, value: v, headers: [] })
+  writeFileSync(txnPath, await encodeBatch(createBatch({ records: [rec(0, key, value), rec(1, key, null)], baseTimestamp: BigInt(T0) })))
+  const r = await dump('--files', txnPath, '--transaction-log-decoder')
+  assert.equal(r.code, 0, r.stderr)
+  assert.deepEqual(
+    recordLines(r.stdout).map((l) => l.slice(l.indexOf(' key: '))),
+    [
+      ' key: {"type":"0","data":{"transactionalId":"tx-1"}} payload: {"version":"0","data":{"producerId":4000,"producerEpoch":2,"transactionTimeoutMs":60000,"transactionStatus":1,"transactionPartitions":[{"topic":"orders","partitionIds":[0,2]}],"transactionLastUpdateTimestampMs":' +
+        (T0 + 5) +
+        ',"transactionStartTimestampMs":' +
+        T0 +
+        '}}',
+      ' key: {"type":"0","data":{"transactionalId":"tx-1"}} payload: <DELETE>',
+    ],
+  )
+
+  const groupDir = join(dir, 'offsets')
+  mkdirSync(groupDir)
+  const groupPath = join(groupDir, `${SEG}.log`)
+  const commitKey = prefixed(1, OffsetCommitKey.encode({ group: 'g', topic: 't', partition: 3 }, 1))
+  const records = [
+    rec(0, prefixed(99, Buffer.from('whatever')), Buffer.from('x')),
+    rec(1, commitKey, prefixed(3, Buffer.from([0, 0]))),
+    rec(2, commitKey, null),
+  ]
+  writeFileSync(groupPath, await encodeBatch(createBatch({ records, baseTimestamp: BigInt(T0) })))
+  const g = await dump('--files', groupPath, '--offsets-decoder')
+  assert.equal(g.code, 0, g.stderr)
+  const lines = recordLines(g.stdout).map((l) => l.slice(l.indexOf(' key: ')))
+  assert.equal(lines[0], ' key: Unknown record type 99 at offset 0, skipping.')
+  assert.match(lines[1]!, /^ key: Error at offset 1, skipping\. Could not read record with version 3 from value's buffer due to: /)
+  assert.equal(lines[2], ' key: {"type":"1","data":{"group":"g","topic":"t","partition":3}} payload: <DELETE>')
 })
 
 /** A magic-1 message as Kafka 0.10 wrote it (uncompressed). */
