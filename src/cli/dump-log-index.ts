@@ -3,6 +3,8 @@
  *
  * - `.index`: each entry `offset: O position: P`; the batch at P must end at O, else the entry
  *   is listed under "Mismatches in :<file>" (log offset -1 when no batch can be read there).
+ *   Samsa's addition: entries whose offset or position is not above the previous entry's are
+ *   listed under "Found out of order index entries in :<file>".
  * - `.timeindex`: each entry `timestamp: T offset: O`; a batch must end at O ("indexed offsets
  *   not found in the log" otherwise), its newest record must have timestamp T ("timestamp
  *   mismatch"), and timestamps must increase ("out of order timestamp").
@@ -21,7 +23,6 @@ import { OffsetIndex } from '../storage/index/offset-index.js'
 import { TimeIndex } from '../storage/index/time-index.js'
 import { batchRecords, BatchFrames, type DumpFile } from './dump-log-segment.js'
 import type { DumpReport } from './dump-log-report.js'
-import { RecordsError } from '../protocol/records/errors.js'
 
 const HEADER_CHUNK = 4096
 const NO_TIMESTAMP = -1
@@ -83,13 +84,18 @@ export async function dumpOffsetIndex(
     else report.out.line(`${file.path} passed sanity check.`)
     return
   }
+  let previous: { offset: number; position: number } | undefined
   for (let i = 0; i < index.entries; i++) {
     const offset = index.offsetAt(i)
     const position = index.positionAt(i)
     if (offset === index.baseOffset && i > 0) return
     const logOffset = await lastOffsetAt(log, position, opts.maxMessageSize)
     if (logOffset !== offset) report.indexMismatch(file.absolute, offset, logOffset)
+    // Lookups binary-search the entries: one out of order misleads them even if it matches the log.
+    if (previous && (offset <= previous.offset || position <= previous.position)) report.outOfOrderEntry(file.absolute, { offset, position }, previous)
+    previous = { offset, position }
     if (!opts.verifyOnly) report.out.line(`offset: ${offset} position: ${position}`)
+    report.progress(file.path, i + 1, index.entries, 'entries')
     await report.out.maybeFlush()
   }
 }
@@ -150,6 +156,7 @@ export async function dumpTimeIndex(
     }
     if (!opts.verifyOnly) report.out.line(`timestamp: ${timestamp} offset: ${offset}`)
     prevTimestamp = timestamp
+    report.progress(file.path, i + 1, timeIndex.entries, 'entries')
     await report.out.maybeFlush()
   }
 }
@@ -165,8 +172,7 @@ async function maxRecordTimestamp(log: SegmentLog, position: number, size: numbe
     for (const r of batch.records) if (r.timestamp > max) max = r.timestamp
     return max
   } catch (e) {
-    if (!(e instanceof RecordsError)) throw e
-    await report.fail(`Cannot read the records of the batch at position ${position} of ${log.path}: ${e.message}`)
+    await report.fail(`Cannot read the records of the batch at position ${position} of ${log.path}: ${(e as Error).message}`)
     return undefined
   }
 }

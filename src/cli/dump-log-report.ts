@@ -5,6 +5,10 @@
  * printed on stderr at the end, grouped by file; they do not change the exit code. Failures
  * that stop a file from being read (Kafka's tool throws there) are printed at once and make
  * the exit code 1.
+ *
+ * Progress: when stderr is a terminal and stdout is not (`samsa dump-log ... > dump.txt`), a
+ * one-line progress indicator on stderr shows how far into each file the dump is. With both on
+ * the terminal the dump itself shows progress, and a progress line would garble it.
  */
 import { print } from './common.js'
 
@@ -38,6 +42,30 @@ export class Output {
   }
 }
 
+const PROGRESS_EVERY_MS = 250
+
+class Progress {
+  private last = 0
+  private shown = false
+  private readonly enabled = process.stderr.isTTY === true && process.stdout.isTTY !== true
+
+  update(file: string, done: number, total: number, unit: string): void {
+    if (!this.enabled) return
+    const now = Date.now()
+    if (now - this.last < PROGRESS_EVERY_MS) return
+    this.last = now
+    const pct = total > 0 ? Math.floor((done * 100) / total) : 100
+    process.stderr.write(`\r${file}: ${pct}% (${done} of ${total} ${unit})\x1b[K`)
+    this.shown = true
+  }
+
+  clear(): void {
+    if (!this.shown) return
+    process.stderr.write('\r\x1b[K')
+    this.shown = false
+  }
+}
+
 type Pairs = Array<[bigint | number, bigint | number]>
 
 function listIn<K>(map: Map<K, Pairs>, key: K): Pairs {
@@ -48,13 +76,27 @@ function listIn<K>(map: Map<K, Pairs>, key: K): Pairs {
 
 export class DumpReport {
   private readonly indexMismatches = new Map<string, Map<number, number>>()
+  private readonly outOfOrderEntries = new Map<string, Array<[string, string]>>()
   private readonly timestampMismatches = new Map<string, Pairs>()
   private readonly outOfOrderTimestamps = new Map<string, Pairs>()
   private readonly offsetsNotFound = new Map<string, Pairs>()
   private readonly nonConsecutive = new Map<string, Map<bigint, bigint>>()
   private failures = 0
+  private readonly progressLine = new Progress()
 
   constructor(readonly out: Output) {}
+
+  /** How far the dump of `file` is (throttled; shown on a terminal only). */
+  progress(file: string, done: number, total: number, unit = 'bytes'): void {
+    this.progressLine.update(file, done, total, unit)
+  }
+
+  /** A line on stderr that is not a failure (Kafka's "Ignoring unknown file"). */
+  async note(message: string): Promise<void> {
+    await this.out.flush()
+    this.progressLine.clear()
+    process.stderr.write(message + '\n')
+  }
 
   get failed(): boolean {
     return this.failures > 0
@@ -67,8 +109,7 @@ export class DumpReport {
   /** A problem that stops (part of) a file from being read: printed now, after what stdout holds. */
   async fail(message: string): Promise<void> {
     this.failures++
-    await this.out.flush()
-    process.stderr.write(message + '\n')
+    await this.note(message)
   }
 
   /** The batch at an offset index entry's position does not end at the entry's offset (-1: no batch there). */
@@ -76,6 +117,13 @@ export class DumpReport {
     let m = this.indexMismatches.get(file)
     if (!m) this.indexMismatches.set(file, (m = new Map()))
     m.set(indexOffset, logOffset)
+  }
+
+  /** Samsa's addition: an offset index entry not after the one before it (Kafka's dump does not check). */
+  outOfOrderEntry(file: string, entry: { offset: number; position: number }, previous: { offset: number; position: number }): void {
+    let list = this.outOfOrderEntries.get(file)
+    if (!list) this.outOfOrderEntries.set(file, (list = []))
+    list.push([`${entry.offset} position: ${entry.position}`, `${previous.offset} position: ${previous.position}`])
   }
 
   timestampMismatch(file: string, indexTimestamp: number, logTimestamp: bigint): void {
@@ -100,12 +148,17 @@ export class DumpReport {
   /** The collected findings, in Kafka's words and order. */
   async printFindings(): Promise<void> {
     await this.out.flush()
+    this.progressLine.clear()
     const lines: string[] = []
     for (const [file, byOffset] of this.indexMismatches) {
       lines.push(`Mismatches in :${file}`)
       for (const [indexOffset, logOffset] of [...byOffset].sort((a, b) => b[0] - a[0])) {
         lines.push(`  Index offset: ${indexOffset}, log offset: ${logOffset}`)
       }
+    }
+    for (const [file, list] of this.outOfOrderEntries) {
+      lines.push(`Found out of order index entries in :${file}`)
+      for (const [entry, prev] of list) lines.push(`  Index offset: ${entry}, previous index offset: ${prev}`)
     }
     for (const [file, list] of this.timestampMismatches) {
       lines.push(`Found timestamp mismatch in :${file}`)

@@ -30,7 +30,6 @@ import {
 import { decodeBatch, recordTimestamp, type RecordBatch } from '../protocol/records/batch.js'
 import { codecName } from '../protocol/records/compression/index.js'
 import { ControlRecordType, decodeControlKey, decodeEndTxnMarker } from '../protocol/records/control.js'
-import { RecordsError } from '../protocol/records/errors.js'
 import { decodeLegacyMessages } from '../protocol/records/legacy.js'
 import type { BatchSlice } from '../protocol/records/record-set.js'
 import { readAt } from '../storage/io/files.js'
@@ -304,8 +303,9 @@ export async function dumpLog(fh: FileHandle, file: DumpFile, opts: LogDumpOptio
       try {
         batch = await batchRecords(slice)
       } catch (e) {
-        if (!(e instanceof RecordsError)) throw e
-        await report.fail(`Cannot read the records of the batch at position ${slice.position} of ${file.path}: ${e.message}`)
+        // Decoders throw RecordsError; anything else from bad bytes (a codec library's own
+        // error) is reported the same way rather than ending the dump.
+        await report.fail(`Cannot read the records of the batch at position ${slice.position} of ${file.path}: ${(e as Error).message}`)
       }
       for (const r of batch?.records ?? []) {
         if (r.offset !== lastOffset + 1n) report.gap(file.absolute, lastOffset, r.offset)
@@ -314,6 +314,7 @@ export async function dumpLog(fh: FileHandle, file: DumpFile, opts: LogDumpOptio
       }
     }
     validBytes += slice.size
+    report.progress(file.path, validBytes, end)
     await out.maybeFlush()
   }
   if (frames.corrupt !== undefined) await report.fail(frames.corrupt)
@@ -327,8 +328,7 @@ async function printRecord(batch: DecodedBatch, r: DumpRecord, opts: LogDumpOpti
     try {
       line = recordMetadata(batch, r)
     } catch (e) {
-      if (!(e instanceof RecordsError)) throw e
-      await report.fail(`Cannot read the control record at offset ${r.offset}: ${e.message}`)
+      await report.fail(`Cannot read the control record at offset ${r.offset}: ${(e as Error).message}`)
       return
     }
   }

@@ -147,9 +147,7 @@ async function dumpFile(path: string, logOpts: LogDumpOptions, indexOpts: IndexD
   const suffix = dot >= 0 ? name.slice(dot) : ''
   const known = [LOG_SUFFIX, KRAFT_SNAPSHOT_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, PRODUCER_SNAPSHOT_SUFFIX]
   if (!known.includes(suffix)) {
-    await report.out.flush()
-    process.stderr.write(`Ignoring unknown file ${path}\n`)
-    return
+    return report.note(`Ignoring unknown file ${path}`)
   }
   if (suffix === PRODUCER_SNAPSHOT_SUFFIX) {
     return report.fail(`${path}: producer state snapshots (.snapshot) are not supported: Samsa does not write them`)

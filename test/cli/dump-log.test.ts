@@ -330,7 +330,15 @@ test('a corrupted offset index entry is reported as a mismatch (exit 0, as Kafka
   assert.match(r.stdout, new RegExp(`^offset: ${second.offset} position: ${first.position}$`, 'm'))
   assert.equal(
     r.stderr,
-    `Mismatches in :${resolve(indexPath)}\n  Index offset: ${lastOffset}, log offset: -1\n  Index offset: ${second.offset}, log offset: ${first.offset}\n`,
+    [
+      `Mismatches in :${resolve(indexPath)}`,
+      `  Index offset: ${lastOffset}, log offset: -1`,
+      `  Index offset: ${second.offset}, log offset: ${first.offset}`,
+      // Samsa's addition: two entries at one position cannot both be right.
+      `Found out of order index entries in :${resolve(indexPath)}`,
+      `  Index offset: ${second.offset} position: ${first.position}, previous index offset: ${first.offset} position: ${first.position}`,
+      '',
+    ].join('\n'),
   )
 
   const verify = await dump('--files', indexPath, '--verify-index-only')
@@ -393,6 +401,14 @@ test('--index-sanity-check passes sound indexes and names what is wrong with bro
   const r2 = await dump('--files', swapped, '--index-sanity-check')
   assert.equal(r2.code, 1)
   assert.match(r2.stderr, new RegExp(`^Corrupt index found, index file ${escape(resolve(swapped))}: entry 1: `, 'm'))
+  // A plain dump finds no mismatch (each entry still matches its batch) but names the disorder.
+  const plain = await dump('--files', swapped)
+  assert.equal(plain.code, 0, plain.stderr)
+  const [first, second] = indexEntries(plain.stdout)
+  assert.equal(
+    plain.stderr,
+    `Found out of order index entries in :${resolve(swapped)}\n  Index offset: ${second!.offset} position: ${second!.position}, previous index offset: ${first!.offset} position: ${first!.position}\n`,
+  )
 
   const ti = join(dir2, `${SEG}.timeindex`)
   const tbuf = readFileSync(ti)
@@ -484,6 +500,38 @@ test('a length field too small to frame a batch stops that file with Kafka\'s me
   assert.equal(batchLines(r.stdout).length, 2)
   assert.match(r.stdout, new RegExp(`^Found ${bytes.length - good[2]!.position} invalid bytes at the end of ${SEG}\\.log$`, 'm'))
   assert.match(r.stdout, new RegExp(`^Dumping ${escape(seg(PLAIN, '.index'))}$`, 'm'), 'the next file is still dumped')
+})
+
+/** A small deterministic PRNG (mulberry32), so a failing mutation can be reproduced. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let x = Math.imul(a ^ (a >>> 15), 1 | a)
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+test('randomly damaged segments and indexes never crash the tool: every file is dumped, problems are lines', async (t) => {
+  const random = prng(20240607)
+  const files: string[] = []
+  const sources = [PLAIN, CODECS]
+  for (let n = 0; n < 24; n++) {
+    const dir = copyPartition(t, sources[n % sources.length]!)
+    const suffix = ['.log', '.log', '.index', '.timeindex'][n % 4]!
+    const path = join(dir, `${SEG}${suffix}`)
+    const bytes = readFileSync(path)
+    for (let k = 0; k < 1 + Math.floor(random() * 4); k++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256)
+    const cut = random() < 0.3 ? Math.floor(random() * bytes.length) : bytes.length
+    writeFileSync(path, bytes.subarray(0, cut))
+    files.push(path)
+  }
+  const r = await dump('--files', files.join(','), '--print-data-log')
+  assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`)
+  assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('Dumping ')).length, files.length, r.stderr)
+  assert.doesNotMatch(r.stderr, /TypeError|RangeError|ERR_|\n\s+at /, 'no internal error escapes')
+  if (r.code === 1) assert.match(r.stderr, /problem\(s\) reported above/)
 })
 
 // ---- decoders -----------------------------------------------------------------------------------
