@@ -298,19 +298,12 @@ export async function dumpLog(fh: FileHandle, file: DumpFile, opts: LogDumpOptio
   let lastOffset = BigInt(file.baseOffset) - 1n
   for (let slice = await frames.next(); slice; slice = await frames.next()) {
     out.line(batchLine(slice, validBytes))
-    if (opts.deepIteration) {
-      let batch: DecodedBatch | undefined
-      try {
-        batch = await batchRecords(slice)
-      } catch (e) {
-        // Decoders throw RecordsError; anything else from bad bytes (a codec library's own
-        // error) is reported the same way rather than ending the dump.
-        await report.fail(`Cannot read the records of the batch at position ${slice.position} of ${file.path}: ${(e as Error).message}`)
-      }
-      for (const r of batch?.records ?? []) {
+    const batch = opts.deepIteration ? await recordsOrReport(slice, file.path, report) : undefined
+    if (batch) {
+      for (const r of batch.records) {
         if (r.offset !== lastOffset + 1n) report.gap(file.absolute, lastOffset, r.offset)
         lastOffset = r.offset
-        await printRecord(batch!, r, opts, report)
+        await printRecord(batch, r, opts, report)
       }
     }
     validBytes += slice.size
@@ -320,6 +313,18 @@ export async function dumpLog(fh: FileHandle, file: DumpFile, opts: LogDumpOptio
   if (frames.corrupt !== undefined) await report.fail(frames.corrupt)
   const trailing = end - validBytes
   if (trailing > 0 && opts.maxBytes === undefined) out.line(`Found ${trailing} invalid bytes at the end of ${basename(file.path)}`)
+}
+
+/** The batch's records, or undefined after reporting why they cannot be read. */
+async function recordsOrReport(slice: BatchSlice, path: string, report: DumpReport): Promise<DecodedBatch | undefined> {
+  try {
+    return await batchRecords(slice)
+  } catch (e) {
+    // Decoders throw RecordsError; anything else from bad bytes (a codec library's own error)
+    // is reported the same way rather than ending the dump.
+    await report.fail(`Cannot read the records of the batch at position ${slice.position} of ${path}: ${(e as Error).message}`)
+    return undefined
+  }
 }
 
 async function printRecord(batch: DecodedBatch, r: DumpRecord, opts: LogDumpOptions, report: DumpReport): Promise<void> {
