@@ -8,7 +8,8 @@
  *
  * The coordinator records are read with the generated codecs (src/protocol/generated); the
  * JSON is the decoded struct in schema order, int64 as plain numbers, bytes as base64, as
- * Jackson prints Kafka's JsonNode trees. Consumer-protocol subscriptions and assignments inside
+ * Jackson prints Kafka's JsonNode trees; tagged fields left out when they hold their default,
+ * as Kafka's converters do. Consumer-protocol subscriptions and assignments inside
  * GroupMetadataValue members are shown decoded, as Kafka does, when they parse.
  */
 import { Reader } from '../protocol/primitives/reader.js'
@@ -22,6 +23,7 @@ import {
 import {
   ConsumerGroupMemberMetadataKey,
   ConsumerGroupMemberMetadataValue,
+  isDefaultConsumerGroupMemberMetadataValueClassicMemberMetadata,
 } from '../protocol/generated/coordinator/group/consumer-group-member-metadata.js'
 import {
   ConsumerGroupTargetAssignmentMetadataKey,
@@ -240,6 +242,18 @@ function consumerProtocolJson(codec: Codec<unknown>, bytes: Buffer): Buffer | Ra
   }
 }
 
+/**
+ * Kafka's converters write a tagged field only when it differs from its default; the one
+ * tagged field the generated group records know is a KIP-848 member's classic metadata.
+ */
+function prepareMemberMetadataValue(value: unknown): unknown {
+  const v = value as ConsumerGroupMemberMetadataValue
+  const classic = v.classicMemberMetadata
+  if (classic === undefined || (classic !== null && !isDefaultConsumerGroupMemberMetadataValueClassicMemberMetadata(classic))) return v
+  const { classicMemberMetadata: _, ...rest } = v
+  return rest
+}
+
 /** `__consumer_offsets` record types, by the key's version prefix (Kafka's CoordinatorRecordType). */
 const GROUP_RECORD_TYPES = new Map<number, RecordType>([
   [0, { key: OffsetCommitKey, value: OffsetCommitValue }],
@@ -247,7 +261,7 @@ const GROUP_RECORD_TYPES = new Map<number, RecordType>([
   [2, { key: GroupMetadataKey, value: GroupMetadataValue, prepareValue: prepareGroupMetadataValue }],
   [3, { key: ConsumerGroupMetadataKey, value: ConsumerGroupMetadataValue }],
   [4, { key: ConsumerGroupPartitionMetadataKey, value: ConsumerGroupPartitionMetadataValue }],
-  [5, { key: ConsumerGroupMemberMetadataKey, value: ConsumerGroupMemberMetadataValue }],
+  [5, { key: ConsumerGroupMemberMetadataKey, value: ConsumerGroupMemberMetadataValue, prepareValue: prepareMemberMetadataValue }],
   [6, { key: ConsumerGroupTargetAssignmentMetadataKey, value: ConsumerGroupTargetAssignmentMetadataValue }],
   [7, { key: ConsumerGroupTargetAssignmentMemberKey, value: ConsumerGroupTargetAssignmentMemberValue }],
   [8, { key: ConsumerGroupCurrentMemberAssignmentKey, value: ConsumerGroupCurrentMemberAssignmentValue }],

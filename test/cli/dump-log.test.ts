@@ -17,6 +17,7 @@ import { Admin, Consumer, Producer, startBroker } from '../../src/index.js'
 import { createBatch, encodeBatch, TimestampType } from '../../src/protocol/records/batch.js'
 import { createEndTxnBatch } from '../../src/protocol/records/control.js'
 import { OffsetCommitKey } from '../../src/protocol/generated/coordinator/group/offset-commit.js'
+import { ConsumerGroupMemberMetadataKey, ConsumerGroupMemberMetadataValue } from '../../src/protocol/generated/coordinator/group/consumer-group-member-metadata.js'
 import { TransactionLogKey, TransactionLogValue } from '../../src/protocol/generated/coordinator/transaction/transaction-log.js'
 import { runCli } from '../helpers/broker-process.js'
 
@@ -675,10 +676,21 @@ test('coordinator decoders on hand-built records: __transaction_state, tombstone
   mkdirSync(groupDir)
   const groupPath = join(groupDir, `${SEG}.log`)
   const commitKey = prefixed(1, OffsetCommitKey.encode({ group: 'g', topic: 't', partition: 3 }, 1))
+  const member = {
+    instanceId: null,
+    rackId: null,
+    clientId: 'c',
+    clientHost: '/h',
+    subscribedTopicNames: ['t'],
+    subscribedTopicRegex: null,
+    rebalanceTimeoutMs: 5000,
+    serverAssignor: 'uniform',
+  }
   const records = [
     rec(0, prefixed(99, Buffer.from('whatever')), Buffer.from('x')),
     rec(1, commitKey, prefixed(3, Buffer.from([0, 0]))),
     rec(2, commitKey, null),
+    rec(3, prefixed(5, ConsumerGroupMemberMetadataKey.encode({ groupId: 'g', memberId: 'm' }, 5)), prefixed(0, ConsumerGroupMemberMetadataValue.encode(member, 0))),
   ]
   writeFileSync(groupPath, await encodeBatch(createBatch({ records, baseTimestamp: BigInt(T0) })))
   const g = await dump('--files', groupPath, '--offsets-decoder')
@@ -687,6 +699,11 @@ test('coordinator decoders on hand-built records: __transaction_state, tombstone
   assert.equal(lines[0], ' key: Unknown record type 99 at offset 0, skipping.')
   assert.match(lines[1]!, /^ key: Error at offset 1, skipping\. Could not read record with version 3 from value's buffer due to: /)
   assert.equal(lines[2], ' key: {"type":"1","data":{"group":"g","topic":"t","partition":3}} payload: <DELETE>')
+  // A tagged field at its default (no classic metadata) is left out, as Kafka's converters do.
+  assert.equal(
+    lines[3],
+    ' key: {"type":"5","data":{"groupId":"g","memberId":"m"}} payload: {"version":"0","data":{"instanceId":null,"rackId":null,"clientId":"c","clientHost":"/h","subscribedTopicNames":["t"],"subscribedTopicRegex":null,"rebalanceTimeoutMs":5000,"serverAssignor":"uniform"}}',
+  )
 })
 
 /** A magic-1 message as Kafka 0.10 wrote it (uncompressed). */
