@@ -18,6 +18,7 @@ import { deleteRecordsCommand } from './delete-records.js'
 import { getOffsetsCommand } from './get-offsets.js'
 import { serverCommand } from './server.js'
 import { topicsCommand } from './topics.js'
+import { dumpLogCommand } from './dump-log.js'
 
 function program(): Command {
   const p = new Command('samsa')
@@ -33,6 +34,7 @@ function program(): Command {
   p.addCommand(consumerGroupsCommand())
   p.addCommand(getOffsetsCommand())
   p.addCommand(deleteRecordsCommand())
+  p.addCommand(dumpLogCommand())
   configure(p)
   return p
 }
