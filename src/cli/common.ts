@@ -151,13 +151,6 @@ export function print(text: string): Promise<void> {
   })
 }
 
-/** Aligned columns as Kafka's tools print them: each column as wide as its widest cell plus a space. */
-export function table(header: string[], rows: Array<Array<string | number | bigint | null>>): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => (c === null ? '-' : String(c))))]
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 1))).join(' ').trimEnd() + '\n').join('')
-}
-
 // ---- clients -------------------------------------------------------------------------------------
 
 /** How long a tool waits for the first answer from the bootstrap servers before giving up. */

@@ -5,7 +5,6 @@
  * against kafka-consumer-groups.sh cut these columns by position or by whitespace, so Samsa
  * keeps the same minimum widths. Trailing spaces, invisible in a terminal, are dropped.
  *
- * (common.ts `table()` sizes columns only by their content; Kafka's group tables do not.)
  */
 
 export type Cell = string | number | bigint | null
