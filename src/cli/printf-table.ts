@@ -4,7 +4,6 @@
  * when a cell is longer), one space between columns, the last column unpadded. Scripts written
  * against kafka-consumer-groups.sh cut these columns by position or by whitespace, so Samsa
  * keeps the same minimum widths. Trailing spaces, invisible in a terminal, are dropped.
- *
  */
 
 export type Cell = string | number | bigint | null
