@@ -148,7 +148,8 @@ export function buildMessage(spec: RawSpec): Message {
     return { kind: 'struct', struct: s }
   }
   const buildField = (f: RawField, parent: Range | null): Field => {
-    const versions = intersect(parseRange(f.versions), parent)
+    // A tagged field may leave out "versions": it then exists exactly in its taggedVersions (as Kafka's generator reads it).
+    const versions = intersect(parseRange(f.versions ?? f.taggedVersions), parent)
     const tagged = intersect(parseRange(f.taggedVersions), versions)
     if (tagged && f.tag === undefined) throw new Error(`${spec.name}.${f.name}: tagged without tag`)
     const ownFlex = f.flexibleVersions !== undefined ? parseRange(f.flexibleVersions) : flexible

@@ -57,6 +57,10 @@ export const TransactionLogKey = {
 export interface TransactionLogValue {
   /** Producer id in use by the transactional id (versions 0-1) */
   producerId: bigint
+  /** Producer id used by the last committed transaction (versions 1, tag 0) */
+  previousProducerId?: bigint
+  /** Latest producer ID sent to the producer for the given transactional ID (versions 1, tag 1) */
+  nextProducerId?: bigint
   /** Epoch associated with the producer id (versions 0-1) */
   producerEpoch: number
   /** Transaction timeout in milliseconds (versions 0-1) */
@@ -69,6 +73,8 @@ export interface TransactionLogValue {
   transactionLastUpdateTimestampMs: bigint
   /** Time the transaction was started (versions 0-1) */
   transactionStartTimestampMs: bigint
+  /** The transaction version used by the client (versions 1, tag 2) */
+  clientTransactionVersion?: number
   /** Tagged fields this codec does not know, kept so they are re-emitted. */
   _unknownTaggedFields?: TaggedField[]
 }
@@ -85,12 +91,15 @@ export interface TransactionLogValuePartitionsSchema {
 export function defaultTransactionLogValue(): TransactionLogValue {
   return {
     producerId: 0n,
+    previousProducerId: -1n,
+    nextProducerId: -1n,
     producerEpoch: 0,
     transactionTimeoutMs: 0,
     transactionStatus: 0,
     transactionPartitions: [],
     transactionLastUpdateTimestampMs: 0n,
     transactionStartTimestampMs: 0n,
+    clientTransactionVersion: 0,
   }
 }
 
@@ -111,7 +120,11 @@ export function writeTransactionLogValue(w: Writer, v: TransactionLogValue, vers
   { const f_transactionLastUpdateTimestampMs = (v.transactionLastUpdateTimestampMs ?? 0n); w.writeInt64(f_transactionLastUpdateTimestampMs) }
   { const f_transactionStartTimestampMs = (v.transactionStartTimestampMs ?? 0n); w.writeInt64(f_transactionStartTimestampMs) }
   if (flex) {
-    w.writeTaggedFields(undefined, v._unknownTaggedFields)
+    let tagged: Array<[number, (w: Writer) => void]> | undefined
+    { const x_previousProducerId = v.previousProducerId; if (version >= 1 && x_previousProducerId !== undefined && x_previousProducerId !== -1n) (tagged ??= []).push([0, (w) => { w.writeInt64(x_previousProducerId) }]) }
+    { const x_nextProducerId = v.nextProducerId; if (version >= 1 && x_nextProducerId !== undefined && x_nextProducerId !== -1n) (tagged ??= []).push([1, (w) => { w.writeInt64(x_nextProducerId) }]) }
+    { const x_clientTransactionVersion = v.clientTransactionVersion; if (version >= 1 && x_clientTransactionVersion !== undefined && x_clientTransactionVersion !== 0) (tagged ??= []).push([2, (w) => { w.writeInt16(x_clientTransactionVersion) }]) }
+    w.writeTaggedFields(tagged, v._unknownTaggedFields)
   }
 }
 
@@ -126,7 +139,17 @@ export function readTransactionLogValue(r: Reader, version: number): Transaction
   v.transactionLastUpdateTimestampMs = r.readInt64()
   v.transactionStartTimestampMs = r.readInt64()
   if (flex) {
-    const unknown = r.readTaggedFields(() => false)
+    if (version >= 1) v.previousProducerId = -1n
+    if (version >= 1) v.nextProducerId = -1n
+    if (version >= 1) v.clientTransactionVersion = 0
+    const unknown = r.readTaggedFields((tag) => {
+      switch (tag) {
+      case 0: if (version >= 1) { v.previousProducerId = r.readInt64(); return true } return false
+      case 1: if (version >= 1) { v.nextProducerId = r.readInt64(); return true } return false
+      case 2: if (version >= 1) { v.clientTransactionVersion = r.readInt16(); return true } return false
+        default: return false
+      }
+    })
     if (unknown) v._unknownTaggedFields = unknown
   }
   return v
