@@ -225,6 +225,8 @@ export class Producer {
 
   /** Waits until every record sent before this call is acknowledged or has failed. */
   async flush(): Promise<void> {
+    // Sends still waiting for metadata or memory count too: wait until they are in batches.
+    if (this.slowSends > 0) await this.slowTail
     const pending = [...this.acc.incomplete].map((b) => b.done)
     if (pending.length === 0) return
     this.acc.flushing++

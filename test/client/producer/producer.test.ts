@@ -207,3 +207,15 @@ test('producer: records sent while the topic is still being looked up keep their
   const ms = await Promise.all(sent)
   assert.deepEqual(ms.map((m) => m.offset), ms.map((_, i) => BigInt(i)))
 })
+
+test('producer: flush covers sends still waiting for the topic metadata', async (t) => {
+  const b = await startBroker()
+  t.after(() => b.close())
+  const p = new Producer({ bootstrapServers: b.bootstrap, lingerMs: 60_000 })
+  t.after(() => p.close())
+  let acked = false
+  const sent = p.send({ topic: 'new-topic', value: 'v' }).then((m) => ((acked = true), m))
+  await p.flush()
+  assert.ok(acked, 'the record was acknowledged when flush resolved, not after lingerMs')
+  assert.equal((await sent).offset, 0n)
+})
