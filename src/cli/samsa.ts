@@ -11,6 +11,8 @@
 import { Command, CommanderError } from 'commander'
 import { describeError, EXIT_USAGE, exitCodeOf } from './common.js'
 import { serverCommand } from './server.js'
+import { consoleProducerCommand } from './console-producer.js'
+import { consoleConsumerCommand } from './console-consumer.js'
 
 function program(): Command {
   const p = new Command('samsa')
@@ -19,6 +21,8 @@ function program(): Command {
     .enablePositionalOptions()
     .addHelpText('after', `\nStart a broker: samsa server start [server.properties] [--override key=value ...]\nEach tool's flags: samsa <tool> --help`)
   p.addCommand(serverCommand())
+  p.addCommand(consoleProducerCommand())
+  p.addCommand(consoleConsumerCommand())
   configure(p)
   return p
 }
