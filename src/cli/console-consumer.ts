@@ -15,12 +15,14 @@
  * without a record. Then it commits (in a group with auto-commit on: only what was printed; the
  * rest of the last poll is rewound first, as Kafka does), leaves the group, prints
  * `Processed a total of N messages` on stderr and exits 0. A failure (a broker error, a record
- * the formatter cannot print without --skip-message-on-error) prints one line and exits 1.
+ * the formatter cannot print without --skip-message-on-error, a commit the broker refused)
+ * prints one line and exits 1; a commit refused because the group is rebalancing only warns.
  *
  * Output is written once per poll (up to max.poll.records records) and the next poll waits
  * while stdout is backed up, so a slow reader slows the consumer instead of filling memory.
  */
 import { Command } from 'commander'
+import { ClientError, KafkaError } from '../client/base/errors.js'
 import { Consumer } from '../client/consumer/consumer.js'
 import type { ConsumerRecord, TopicPartition } from '../client/consumer/types.js'
 import { consumerOptions } from './client-properties.js'
@@ -274,7 +276,16 @@ async function consume(o: ConsumerFlags, cmd: Command): Promise<void> {
   await consumer.close({ timeoutMs: 10_000 }).catch(() => {})
   process.stderr.write(`Processed a total of ${count} messages\n`)
   if (failure !== null) throw failure
-  if (commitError !== null) throw new CliError(`could not commit the offsets of group ${consumer.options.groupId}: ${describeError(commitError)}; the next consumer of the group will read those records again`)
+  if (commitError === null) return
+  const why = `the offsets of group ${consumer.options.groupId} were not committed (${describeError(commitError)}); the partitions' next reader in the group will read those records again`
+  // A group in the middle of a rebalance has moved on: normal, as in Kafka a warning only.
+  if (rebalancing(commitError)) process.stderr.write(`warning: ${why}\n`)
+  else throw new CliError(why)
+}
+
+function rebalancing(e: unknown): boolean {
+  if (e instanceof ClientError) return e.code === 'ILLEGAL_STATE'
+  return e instanceof KafkaError && ['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID'].includes(e.errorName)
 }
 
 /** The commit close() would make, done here so that a failure is reported rather than only logged. */
