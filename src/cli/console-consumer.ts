@@ -65,7 +65,7 @@ export function consoleConsumerCommand(): Command {
     .option('--offset <offset>', "with --partition: a non-negative offset, 'earliest' or 'latest' (default: latest)")
     .option('--from-beginning', 'without a committed offset, start at the earliest record rather than the latest')
     .option('--group <group>', 'the consumer group (default: a new console-consumer-NNNNN group, nothing committed)')
-    .option('--max-messages <n>', 'exit after this many records (default: run until stopped)', intArg(1))
+    .option('--max-messages <n>', 'exit after this many records (default: run until stopped)', intArg(0))
     .option('--timeout-ms <ms>', 'exit when no record arrived for this long', intArg(0))
     .option('--skip-message-on-error', 'skip a record the formatter cannot print instead of stopping')
     .option('--isolation-level <level>', 'read_committed (skip aborted and open transactions) or read_uncommitted', 'read_uncommitted')
