@@ -11,14 +11,16 @@
 import { Command, CommanderError } from 'commander'
 import { describeError, EXIT_USAGE, exitCodeOf } from './common.js'
 import { configsCommand } from './configs.js'
-import { consumerPerfTestCommand } from './consumer-perf-test.js'
-import { producerPerfTestCommand } from './producer-perf-test.js'
+import { consoleConsumerCommand } from './console-consumer.js'
+import { consoleProducerCommand } from './console-producer.js'
 import { consumerGroupsCommand } from './consumer-groups.js'
+import { consumerPerfTestCommand } from './consumer-perf-test.js'
 import { deleteRecordsCommand } from './delete-records.js'
+import { dumpLogCommand } from './dump-log.js'
 import { getOffsetsCommand } from './get-offsets.js'
+import { producerPerfTestCommand } from './producer-perf-test.js'
 import { serverCommand } from './server.js'
 import { topicsCommand } from './topics.js'
-import { dumpLogCommand } from './dump-log.js'
 
 function program(): Command {
   const p = new Command('samsa')
@@ -29,11 +31,13 @@ function program(): Command {
   p.addCommand(serverCommand())
   p.addCommand(topicsCommand())
   p.addCommand(configsCommand())
-  p.addCommand(producerPerfTestCommand())
-  p.addCommand(consumerPerfTestCommand())
+  p.addCommand(consoleProducerCommand())
+  p.addCommand(consoleConsumerCommand())
   p.addCommand(consumerGroupsCommand())
   p.addCommand(getOffsetsCommand())
   p.addCommand(deleteRecordsCommand())
+  p.addCommand(producerPerfTestCommand())
+  p.addCommand(consumerPerfTestCommand())
   p.addCommand(dumpLogCommand())
   configure(p)
   return p

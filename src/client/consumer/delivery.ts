@@ -26,6 +26,9 @@ export interface DeliveryHooks {
   isClosing(): boolean
 }
 
+/** Node's largest timeout (longer ones fire at once). */
+const MAX_TIMER_MS = 2_147_483_647
+
 export class Delivery {
   /** Something needs the slow path (rebalance, error, auto-commit, abort, close). */
   attention = true
@@ -65,17 +68,21 @@ export class Delivery {
     for (const f of w) f()
   }
 
-  /** Resolves on the next notify, at the deadline, or on abort. */
+  /**
+   * Resolves on the next notify, at the deadline, or on abort. The timer is set (and keeps the
+   * process alive) even without a deadline: the consumer's own retry timers do not, so between
+   * two connection attempts an application awaiting records would otherwise see Node exit
+   * under it. Waking after the longest timer Node allows is harmless: the caller waits again.
+   */
   waitForEvent(deadline: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined
       const done = () => {
         clearTimeout(timer)
         signal?.removeEventListener('abort', done)
         resolve()
       }
       this.waiters.push(done)
-      if (deadline !== Infinity) timer = setTimeout(done, Math.max(0, deadline - Date.now()))
+      const timer = setTimeout(done, deadline === Infinity ? MAX_TIMER_MS : Math.min(MAX_TIMER_MS, Math.max(0, deadline - Date.now())))
       signal?.addEventListener('abort', done, { once: true })
     })
   }

@@ -74,6 +74,9 @@ export class Producer {
   private readonly sender: Sender
   private readonly partitioner: DefaultPartitioner
   private closing: Promise<void> | undefined
+  /** Sends on the slow path not yet appended, and the last of them (see sendSlow). */
+  private slowSends = 0
+  private slowTail: Promise<void> = Promise.resolve()
 
   constructor(options: ProducerOptions) {
     this.options = resolveProducerOptions(options)
@@ -90,7 +93,7 @@ export class Producer {
       const topic = this.cluster.topics.get(record.topic)
       // Fast path: known metadata appends synchronously, keeping call order. (Staleness is the
       // sender's concern: it refreshes in the background.) Sends blocked on memory go first.
-      if (topic && !this.acc.memoryWanted) {
+      if (topic && !this.acc.memoryWanted && this.slowSends === 0) {
         const r = this.appendKnown(topic, record)
         if (r) return r
       }
@@ -135,13 +138,29 @@ export class Producer {
     return Math.min(Math.max(this.options.batchSize, size + 61), this.options.bufferMemory)
   }
 
-  private async sendSlow(record: ProducerRecord): Promise<RecordMetadata> {
+  /**
+   * Sends that wait (for metadata or memory) append one after another in call order, and while
+   * any waits, later sends queue behind them instead of taking the fast path: otherwise a send
+   * made once the metadata is cached would overtake earlier ones still waking up from a lookup
+   * retry, and one partition's records would land out of order.
+   */
+  private sendSlow(record: ProducerRecord): Promise<RecordMetadata> {
     const deadline = Date.now() + this.options.maxBlockMs
+    this.slowSends++
+    const appended = this.slowTail.then(() => this.appendSlow(record, deadline))
+    this.slowTail = appended.then(
+      () => void this.slowSends--,
+      () => void this.slowSends--,
+    )
+    return appended.then((a) => a.done)
+  }
+
+  private async appendSlow(record: ProducerRecord, deadline: number): Promise<{ done: Promise<RecordMetadata> }> {
     for (;;) {
       if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
       const topic = this.cluster.topics.get(record.topic) ?? (await this.cluster.topic(record.topic, { deadline, allowAutoCreate: true }))
-      const r = this.appendKnown(topic, record)
-      if (r) return r
+      const done = this.appendKnown(topic, record)
+      if (done) return { done }
       // The buffer is full: wait for memory, then try again (another sender may win it).
       await this.acc.reserve(this.memoryNeed(record), Math.max(0, deadline - Date.now()))
     }
@@ -206,6 +225,8 @@ export class Producer {
 
   /** Waits until every record sent before this call is acknowledged or has failed. */
   async flush(): Promise<void> {
+    // Sends still waiting for metadata or memory count too: wait until they are in batches.
+    if (this.slowSends > 0) await this.slowTail
     const pending = [...this.acc.incomplete].map((b) => b.done)
     if (pending.length === 0) return
     this.acc.flushing++

@@ -4,6 +4,8 @@
  * read_committed on plain data.
  */
 import { test } from 'node:test'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import assert from 'node:assert/strict'
 import { ClientError, KafkaError } from '../../../src/client/base/errors.js'
 import type { ConsumerRecord } from '../../../src/client/consumer/index.js'
@@ -225,4 +227,32 @@ test('consumer: manual assignment with a groupId commits as a simple group (gene
   assert.deepEqual(rest.map((r) => Number(r.offset)), [4, 5, 6, 7, 8, 9])
   await c.commit()
   assert.equal((await c.committed([tp]))[0]!.offset, 10n)
+})
+
+test('consumer: a poll waiting for records keeps the process alive while the broker is unreachable', async () => {
+  // With only the consumer's own retry timers pending (no socket open between attempts), Node
+  // must not exit under an application awaiting poll(): it would end with code 0, silently.
+  const dir = fileURLToPath(new URL('../../../src/client/consumer/consumer.js', import.meta.url))
+  const script = `
+    import { Consumer } from ${JSON.stringify(dir)}
+    const c = new Consumer({ bootstrapServers: '127.0.0.1:1', retryBackoffMs: 50 })
+    c.assign([{ topic: 't', partition: 0 }])
+    c.seek({ topic: 't', partition: 0 }, 5)
+    process.stdout.write('polling\\n')
+    await c.poll()
+    process.stdout.write('poll returned\\n')
+  `
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  try {
+    await until(() => out.includes('polling'), 'the child to start polling')
+    // Several connection attempts and backoffs later, it must still be waiting.
+    const early = await Promise.race([exited.then((code) => `exited with ${code}`), new Promise<string>((r) => setTimeout(() => r('still waiting'), 1500))])
+    assert.equal(early, 'still waiting', `stdout: ${out}`)
+  } finally {
+    child.kill('SIGKILL')
+    await exited
+  }
 })

@@ -191,3 +191,31 @@ test('producer: a down leader expires records after deliveryTimeoutMs, and a ful
   }
   assert.ok(Date.now() - started < 5000)
 })
+
+test('producer: records sent while the topic is still being looked up keep their order (auto-created topic)', async (t) => {
+  const b = await startBroker()
+  t.after(() => b.close())
+  const p = new Producer({ bootstrapServers: b.bootstrap, lingerMs: 0 })
+  t.after(() => p.close())
+  // The first sends wait for the topic's metadata (created on first use, possibly after a
+  // retry); sends made meanwhile, once the metadata is cached, must not overtake them.
+  const sent: Array<Promise<RecordMetadata>> = []
+  for (let i = 0; i < 300; i++) {
+    sent.push(p.send({ topic: 'created-on-use', value: `v${i}` }))
+    if (i % 3 === 0) await new Promise((r) => setTimeout(r, 1))
+  }
+  const ms = await Promise.all(sent)
+  assert.deepEqual(ms.map((m) => m.offset), ms.map((_, i) => BigInt(i)))
+})
+
+test('producer: flush covers sends still waiting for the topic metadata', async (t) => {
+  const b = await startBroker()
+  t.after(() => b.close())
+  const p = new Producer({ bootstrapServers: b.bootstrap, lingerMs: 60_000 })
+  t.after(() => p.close())
+  let acked = false
+  const sent = p.send({ topic: 'new-topic', value: 'v' }).then((m) => ((acked = true), m))
+  await p.flush()
+  assert.ok(acked, 'the record was acknowledged when flush resolved, not after lingerMs')
+  assert.equal((await sent).offset, 0n)
+})
