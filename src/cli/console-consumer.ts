@@ -28,7 +28,7 @@ import type { ConsumerRecord, TopicPartition } from '../client/consumer/types.js
 import { consumerOptions } from './client-properties.js'
 import { CliError, collect, describeError, intArg, keyValues, openAdmin, readPropertiesFile, toolLogger, usage } from './common.js'
 import { createFormatter, JsonFormatter, OutputChunk, type MessageFormatter } from './message-format.js'
-import { ProgressLine } from './progress-line.js'
+import { Progress } from './progress.js'
 
 interface ConsumerFlags {
   bootstrapServer: string
@@ -215,8 +215,9 @@ async function consume(o: ConsumerFlags, cmd: Command): Promise<void> {
 
   const max = o.maxMessages ?? -1
   const chunk = new OutputChunk()
-  const progress = new ProgressLine()
-  const showProgress = !process.stdout.isTTY && progress.active
+  // On a terminal the records themselves show progress; a count is for output going elsewhere.
+  const progress = new Progress({ unit: 'messages', label: 'consumed' })
+  const showProgress = !process.stdout.isTTY
   let failure: unknown = null
   try {
     if (start.kind === 'assign') {
@@ -262,7 +263,7 @@ async function consume(o: ConsumerFlags, cmd: Command): Promise<void> {
         for (const { tp, offset } of firstOffsets(records.slice(i < take ? i + 1 : take)).values()) consumer.seek(tp, offset)
         if (chunk.length > 0 && !process.stdout.write(chunk.take())) await drained(ac.signal)
       }
-      if (showProgress) progress.update(() => `${count} messages`)
+      if (showProgress) progress.update(count)
     }
   } catch (e) {
     failure = e

@@ -27,7 +27,7 @@ import type { RecordMetadata } from '../client/producer/types.js'
 import { producerOptions } from './client-properties.js'
 import { CliError, collect, describeError, intArg, keyValues, openAdmin, readPropertiesFile, toolLogger, usage } from './common.js'
 import { LineParser, LineSplitter, lineReaderConfig } from './line-reader.js'
-import { ProgressLine } from './progress-line.js'
+import { Progress } from './progress.js'
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 const LINE_READERS = new Set(['org.apache.kafka.tools.LineMessageReader', 'kafka.tools.LineMessageReader', 'kafka.tools.ConsoleProducer$LineMessageReader', 'LineMessageReader'])
@@ -230,8 +230,9 @@ async function produce(o: ProducerFlags, cmd: Command): Promise<void> {
 
   const input = process.stdin
   const prompt = input.isTTY === true && process.stdout.isTTY === true
-  const progress = new ProgressLine()
-  const showProgress = !input.isTTY && progress.active
+  // Typed lines need no progress; piped input does.
+  const progress = new Progress({ unit: 'records', label: 'delivered' })
+  const showProgress = !input.isTTY
   const decoder = new StringDecoder('utf8')
   const splitter = new LineSplitter()
   let lineNumber = 0
@@ -278,7 +279,7 @@ async function produce(o: ProducerFlags, cmd: Command): Promise<void> {
       const room = deliveries.room()
       if (room) await Promise.race([room, stopped])
       if (stopReason) break
-      if (showProgress) progress.update(() => `${deliveries.read} records read, ${deliveries.delivered} delivered`)
+      if (showProgress) progress.update(deliveries.delivered)
       if (prompt) process.stdout.write('>')
     }
     // At EOF the last line may lack its newline; Kafka sends it. After a stop it is dropped.

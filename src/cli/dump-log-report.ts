@@ -11,6 +11,7 @@
  * the terminal the dump itself shows progress, and a progress line would garble it.
  */
 import { print } from './common.js'
+import { Progress } from './progress.js'
 
 const FLUSH_AT = 64 * 1024
 
@@ -44,25 +45,24 @@ export class Output {
 
 const PROGRESS_EVERY_MS = 250
 
-class Progress {
-  private last = 0
-  private shown = false
-  private readonly enabled = process.stderr.isTTY === true && process.stdout.isTTY !== true
+/** One progress bar per file, shown only when the dump goes to a file or a pipe (see above). */
+class FileProgress {
+  private readonly enabled = process.stdout.isTTY !== true
+  private file: string | null = null
+  private bar: Progress | null = null
 
   update(file: string, done: number, total: number, unit: string): void {
     if (!this.enabled) return
-    const now = Date.now()
-    if (now - this.last < PROGRESS_EVERY_MS) return
-    this.last = now
-    const pct = total > 0 ? Math.floor((done * 100) / total) : 100
-    process.stderr.write(`\r${file}: ${pct}% (${done} of ${total} ${unit})\x1b[K`)
-    this.shown = true
+    if (file !== this.file) {
+      this.bar?.done()
+      this.file = file
+      this.bar = new Progress({ total, unit, label: file, intervalMs: PROGRESS_EVERY_MS })
+    }
+    this.bar!.update(done)
   }
 
   clear(): void {
-    if (!this.shown) return
-    process.stderr.write('\r\x1b[K')
-    this.shown = false
+    this.bar?.clear()
   }
 }
 
@@ -82,7 +82,7 @@ export class DumpReport {
   private readonly offsetsNotFound = new Map<string, Pairs>()
   private readonly nonConsecutive = new Map<string, Map<bigint, bigint>>()
   private failures = 0
-  private readonly progressLine = new Progress()
+  private readonly progressLine = new FileProgress()
 
   constructor(readonly out: Output) {}
 
