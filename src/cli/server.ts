@@ -20,7 +20,7 @@ import { ConfigError, loadBrokerConfig } from '../broker/config.js'
 import { createLogger, parseLevel } from '../util/logger.js'
 import { CliError, collect, intArg, print, splitKeyValue, usage } from './common.js'
 
-/** This file's compiled path: what a broker started from this install runs. */
+/** This file's compiled path: it names the install. */
 const CLI_ENTRY = fileURLToPath(new URL('./samsa.js', import.meta.url))
 
 export function pidDir(): string {
@@ -35,6 +35,7 @@ interface PidFile {
   listeners: string[]
   logDirs: string[]
   startedAt: string
+  startTicks: string | null
 }
 
 export function serverCommand(): Command {
@@ -86,6 +87,7 @@ async function start(file: string | undefined, overrideFlags: string[]): Promise
     listeners: l.map((x) => `${x.name}://${x.host || '0.0.0.0'}:${x.port}`),
     logDirs: config.get('log.dirs') as string[],
     startedAt: new Date().toISOString(),
+    startTicks: startTicks('self'),
   })
   // One line on stdout so a person (or a test) sees where the broker is.
   await print(`samsa broker ${broker.nodeId} listening on ${l.map((x) => `${x.name}://${x.host || '0.0.0.0'}:${x.port}`).join(', ')} (advertised ${l.map((x) => `${x.advertisedHost}:${x.advertisedPort}`).join(', ')})\n`)
@@ -117,14 +119,26 @@ function writePidFile(info: PidFile): string {
   return path
 }
 
-/** Alive and still running this install's CLI (a recycled pid is not ours to signal). */
-function isOurs(pid: number): boolean {
-  if (!alive(pid)) return false
+/**
+ * When the process started, in clock ticks since boot (field 22 of /proc/<pid>/stat): with
+ * the pid it names one process for good, so a pid the OS has since handed to another program
+ * is never signalled. null where there is no /proc (macOS).
+ */
+function startTicks(pid: number | 'self'): string | null {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(CLI_ENTRY)
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) is in parentheses and may hold spaces; count from after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null
   } catch {
-    return true // no /proc (macOS): trust the live pid
+    return null
   }
+}
+
+/** Alive, and the very process that wrote the pid file. */
+function isOurs(info: PidFile): boolean {
+  if (!alive(info.pid)) return false
+  const ticks = startTicks(info.pid)
+  return ticks === null || info.startTicks === null || ticks === info.startTicks
 }
 
 function alive(pid: number): boolean {
@@ -154,7 +168,7 @@ async function stop(timeoutMs: number): Promise<void> {
       rmSync(path, { force: true })
       continue
     }
-    if (isOurs(info.pid)) running.push(info)
+    if (isOurs(info)) running.push(info)
     else rmSync(path, { force: true })
   }
   if (running.length === 0) throw new CliError(`no samsa server to stop (no running broker has a pid file in ${dir})`)

@@ -8,8 +8,9 @@ import type { TestContext } from 'node:test'
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { runCli, startBrokerProcess } from '../helpers/broker-process.js'
+import { dirname, join, relative } from 'node:path'
+import { spawn } from 'node:child_process'
+import { SAMSA_CLI, runCli, startBrokerProcess } from '../helpers/broker-process.js'
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'samsa-cli-'))
@@ -142,11 +143,30 @@ test('server stop skips and removes stale pid files: a killed broker, a pid now 
   assert.ok(existsSync(stale), 'SIGKILL leaves the pid file behind')
   // A live process that is not a samsa broker (this test runner) must never be signalled.
   const foreign = join(pids, `broker-${process.pid}.json`)
-  writeFileSync(foreign, JSON.stringify({ pid: process.pid, nodeId: 9, listeners: [], logDirs: [], startedAt: '' }))
+  writeFileSync(foreign, JSON.stringify({ pid: process.pid, nodeId: 9, listeners: [], logDirs: [], startedAt: '', startTicks: '1' }))
   writeFileSync(join(pids, 'broker-1.json'), 'not json')
 
   const r = await runCli(['server', 'stop'], { env: { SAMSA_PID_DIR: pids } })
   assert.equal(r.code, 1)
   assert.match(r.stderr, /no samsa server to stop/)
   assert.deepEqual(readdirSync(pids), [])
+})
+
+test('server stop stops a broker started as npm start does (a relative path to the CLI)', async (t) => {
+  const pids = tempDir(t)
+  const logs = tempDir(t)
+  // npm start runs `node dist/src/cli/samsa.js server start` from the package root.
+  const root = join(dirname(SAMSA_CLI), '..', '..', '..')
+  const proc = spawn(process.execPath, [relative(root, SAMSA_CLI), 'server', 'start', '--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', `log.dirs=${logs}`], {
+    cwd: root,
+    env: { ...process.env, SAMSA_PID_DIR: pids },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
+  t.after(() => proc.kill('SIGKILL'))
+  await new Promise<void>((resolve) => proc.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve()))
+  const r = await runCli(['server', 'stop'], { env: { SAMSA_PID_DIR: pids }, timeoutMs: 30_000 })
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, new RegExp(`pid ${proc.pid}`))
+  assert.equal(await exited, 0)
 })
