@@ -43,7 +43,13 @@ export function usage(message: string): CliError {
 export function describeError(e: unknown): string {
   if (e instanceof CliError) return e.message
   if (e instanceof ConnectionError) {
-    return `${e.message.replace(/; check bootstrapServers.*$/, '')}; check --bootstrap-server and that a broker is running there (samsa server start)`
+    const fix = 'check --bootstrap-server and that a broker is running there (samsa server start)'
+    // The client lists each address it tried; here the address once and the OS's reason will do.
+    const tried = /^no broker reachable \((.*)\); check bootstrapServers/.exec(e.reason)
+    if (!tried) return `${e.message}; ${fix}`
+    const why = tried[1]!.replace(/bootstrap server (\S+): cannot connect: (connect )?/g, '$1: ')
+    const one = e.broker.port !== 0
+    return `cannot reach ${one ? 'the bootstrap server' : 'any bootstrap server'} (${why}); ${fix}`
   }
   if (e instanceof RequestTimeoutError) return `${e.message}; the broker is overloaded or unreachable, try again`
   if (e instanceof AdminError) return e.failures.map((f) => f.error.message).join('; ')
