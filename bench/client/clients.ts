@@ -27,7 +27,9 @@
  * client run is a child process of its own (this file again, with `--worker client mode
  * ...`), so no two clients and no client and the broker share an event loop; each worker also
  * starts with a cold JIT. A worker reports progress lines and one JSON result line; the parent
- * checks the broker's log end offsets after each produce run.
+ * checks the broker's log end offsets after each produce run. Before each run the parent runs
+ * `sync`: otherwise the kernel writes back the previous run's log (over a gigabyte after
+ * Samsa's 1 KiB produce) during the next client's run, which then pays for it in CPU.
  *
  * Topics: each (client, size) produce run writes a fresh topic of SAMSA_BENCH_PARTITIONS
  * partitions. The consumers of one size all read the same topic, the one Samsa's producer
@@ -101,7 +103,7 @@
  *   SAMSA_BENCH_CLIENT_TIMEOUT_S     a worker running longer is killed and the run fails (300)
  *   SAMSA_BENCH_DIR                  where the broker's log goes (the OS temp dir)
  */
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -416,7 +418,17 @@ async function worker(argv: string[]): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 
-function runWorker(a: WorkerArgs, label: string): Promise<WorkerResult> {
+/**
+ * Writes dirty pages back before a run (`sync`), so that the kernel's writeback of the
+ * previous run's log (over a gigabyte for the 1 KiB case) does not take CPU and disk from the
+ * next client's run. Skipped where there is no `sync`.
+ */
+function syncDisks(): Promise<void> {
+  return new Promise((resolve) => execFile('sync', { timeout: 60_000 }, () => resolve()))
+}
+
+async function runWorker(a: WorkerArgs, label: string): Promise<WorkerResult> {
+  await syncDisks()
   const bar = progress()
   const started = performance.now()
   return new Promise((resolve, reject) => {
