@@ -19,7 +19,7 @@
  *
  * Run lengths: every run lasts about 3 s or more at this machine's rates (DEFAULT_RECORDS), so
  * that connecting, a group join and a cold JIT are a small part of each figure; the whole
- * bench takes about two minutes. The counts differ between clients (kafkajs produces slowly,
+ * bench takes about 70 s here. The counts differ between clients (kafkajs produces slowly,
  * @platformatic/kafka consumes slowly): all figures are rates, so they need not match.
  *
  * Processes: the broker runs as its own process (`samsa server start`, log in a temp dir,
