@@ -88,10 +88,10 @@
  * Environment:
  *   SAMSA_BENCH_<CLIENT>_<MODE>_<SIZE>  records for one run, e.g. SAMSA_BENCH_KAFKAJS_CONSUME_1K;
  *                                    CLIENT SAMSA|PLATFORMATIC|KAFKAJS, MODE PRODUCE|CONSUME, SIZE 100|1K.
- *                                    Defaults (produce / consume), 100 B: samsa 6,000,000 / 6,000,000,
+ *                                    Defaults (produce / consume), 100 B: samsa 7,000,000 / 7,000,000,
  *                                    platformatic 1,000,000 / 1,000,000, kafkajs 500,000 / 1,500,000;
- *                                    1 KiB: samsa 1,200,000 / 1,200,000, platformatic 300,000 / 300,000,
- *                                    kafkajs 100,000 / 600,000. Consumers read at most what Samsa's
+ *                                    1 KiB: samsa 1,200,000 / 1,200,000, platformatic 500,000 / 400,000,
+ *                                    kafkajs 150,000 / 600,000. Consumers read at most what Samsa's
  *                                    producer wrote.
  *   SAMSA_BENCH_CLIENT_SCALE         multiplies every default count (1; 0.2 for a quick look)
  *   SAMSA_BENCH_PARTITIONS           partitions per topic (6)
@@ -484,8 +484,8 @@ interface Case {
  * reads, so its count bounds the consumers'.
  */
 const DEFAULT_RECORDS: Record<Case['tag'], Record<Mode, Record<ClientName, number>>> = {
-  '100': { produce: { samsa: 6_000_000, platformatic: 1_000_000, kafkajs: 500_000 }, consume: { samsa: 6_000_000, platformatic: 1_000_000, kafkajs: 1_500_000 } },
-  '1K': { produce: { samsa: 1_200_000, platformatic: 300_000, kafkajs: 100_000 }, consume: { samsa: 1_200_000, platformatic: 300_000, kafkajs: 600_000 } },
+  '100': { produce: { samsa: 7_000_000, platformatic: 1_000_000, kafkajs: 500_000 }, consume: { samsa: 7_000_000, platformatic: 1_000_000, kafkajs: 1_500_000 } },
+  '1K': { produce: { samsa: 1_200_000, platformatic: 500_000, kafkajs: 150_000 }, consume: { samsa: 1_200_000, platformatic: 400_000, kafkajs: 600_000 } },
 }
 
 function cases(): Case[] {
