@@ -5,17 +5,31 @@
  *
  *   - produce (acks=1): records/s from the first send until every record is acknowledged;
  *   - consume: records/s from creating the consumer (connect, metadata, group join where the
- *     library needs a group) until the Nth record has been handed to the application;
+ *     library needs a group) until the Nth record has been handed to the application, and the
+ *     rate after the first record (leaving connecting and the group join out);
+ *   - CPU over the same interval, in % of one core: the client process (every thread), the
+ *     broker process (/proc/<pid>/stat) and everything else on the machine (/proc/stat minus
+ *     the two). The first two say who is the bottleneck (a broker near 100% is the limit for
+ *     every client alike); the third says how much other work competed for the CPUs (the
+ *     machine is shared: a run with "other CPU" well above 0% is skewed);
  *
  * and prints the ratio Samsa / other client beside the target (Samsa at least 5x kafkajs and
- * 2x @platformatic/kafka). MB = 2^20 bytes of record values.
+ * 2x @platformatic/kafka), and the load average at the start and the end. MB = 2^20 bytes of
+ * record values.
+ *
+ * Run lengths: every run lasts about 3 s or more at this machine's rates (DEFAULT_RECORDS), so
+ * that connecting, a group join and a cold JIT are a small part of each figure; the whole
+ * bench takes about 70 s here. The counts differ between clients (kafkajs produces slowly,
+ * @platformatic/kafka consumes slowly): all figures are rates, so they need not match.
  *
  * Processes: the broker runs as its own process (`samsa server start`, log in a temp dir,
  * group.initial.rebalance.delay.ms=0 so a lone group member is not held 3 s), and every
  * client run is a child process of its own (this file again, with `--worker client mode
  * ...`), so no two clients and no client and the broker share an event loop; each worker also
  * starts with a cold JIT. A worker reports progress lines and one JSON result line; the parent
- * checks the broker's log end offsets after each produce run.
+ * checks the broker's log end offsets after each produce run. Before each run the parent runs
+ * `sync`: otherwise the kernel writes back the previous run's log (over a gigabyte after
+ * Samsa's 1 KiB produce) during the next client's run, which then pays for it in CPU.
  *
  * Topics: each (client, size) produce run writes a fresh topic of SAMSA_BENCH_PARTITIONS
  * partitions. The consumers of one size all read the same topic, the one Samsa's producer
@@ -46,24 +60,40 @@
  *              autocommit: false })`, counting the stream's 'data' events; defaults otherwise
  *              (maxBytes 10 MiB, highWaterMark 1024).
  *
- * Offsets are committed by none of the consumers (Samsa's has no group; the others have
- * autocommit off, as @platformatic/kafka's own benchmarks do), so every one only fetches. The
- * Samsa consumer is loaded at run time (src/client/consumer/index.js); if it does not load, its
- * rows say "skipped" and why. SEND_BATCH 1,000 was the best or close to it for kafkajs and
- * @platformatic/kafka at both sizes in trials of 100 to 5,000 records a call (Samsa's client
- * hardly minds). kafkajs produces slowly, so it runs with fewer records
- * (SAMSA_BENCH_KAFKAJS_RECORDS_*): all figures are rates, so the counts need not match.
- * Everything shares this machine (on 2 cores, the broker and one client at a time), so
- * compare the clients, not the absolute figures with other set-ups; figures vary by 20-30%
- * from run to run here.
+ * Equal work for the consumers: each one hands the application every record decoded (offset,
+ * timestamp, key, value and headers; kafkajs's eachBatch and @platformatic/kafka's stream
+ * decode every record before handing it over, as Samsa's `batches()` does), and the worker
+ * reads every value's length. Samsa's consumer also verifies each batch's CRC32C (check.crcs,
+ * on by default as in Kafka); kafkajs and @platformatic/kafka do not verify CRCs at all, so
+ * Samsa's figures include work the others skip. Offsets are committed by none of the consumers
+ * (Samsa's has no group; the others have autocommit off, as @platformatic/kafka's own
+ * benchmarks do), so every one only fetches. The Samsa consumer is loaded at run time
+ * (src/client/consumer/index.js); if it does not load, its rows say "skipped" and why.
+ * SEND_BATCH 1,000 was the best or close to it for kafkajs and @platformatic/kafka at both
+ * sizes in trials of 100 to 5,000 records a call (Samsa's client hardly minds). Everything
+ * shares this machine (on 2 cores, the broker and one client at a time), so compare the
+ * clients within one run, not the absolute figures with other set-ups; figures vary by 20-30%
+ * from run to run here, more when other work runs (see "other CPU").
  *
  *   npm run build && node dist/bench/client/clients.js
  *
+ * One client run alone (to profile it, say with `node --cpu-prof`), against a broker already
+ * running and, for consume, a topic already written:
+ *
+ *   SAMSA_BENCH_BROKER_PID=<broker pid> node dist/bench/client/clients.js --worker \
+ *     <samsa|platformatic|kafkajs> <produce|consume> <host:port> <topic> <size> <records> <partitions>
+ *
+ * prints the JSON result line (ms, records, bytes, CPU ms); progress goes to stderr.
+ *
  * Environment:
- *   SAMSA_BENCH_CLIENT_RECORDS_100   records of 100 B for samsa and platformatic (1,000,000)
- *   SAMSA_BENCH_CLIENT_RECORDS_1K    records of 1 KiB for samsa and platformatic (200,000)
- *   SAMSA_BENCH_KAFKAJS_RECORDS_100  records of 100 B for kafkajs (500,000)
- *   SAMSA_BENCH_KAFKAJS_RECORDS_1K   records of 1 KiB for kafkajs (100,000)
+ *   SAMSA_BENCH_<CLIENT>_<MODE>_<SIZE>  records for one run, e.g. SAMSA_BENCH_KAFKAJS_CONSUME_1K;
+ *                                    CLIENT SAMSA|PLATFORMATIC|KAFKAJS, MODE PRODUCE|CONSUME, SIZE 100|1K.
+ *                                    Defaults (produce / consume), 100 B: samsa 7,000,000 / 7,000,000,
+ *                                    platformatic 1,000,000 / 1,000,000, kafkajs 500,000 / 1,500,000;
+ *                                    1 KiB: samsa 1,200,000 / 1,200,000, platformatic 500,000 / 400,000,
+ *                                    kafkajs 150,000 / 600,000. Consumers read at most what Samsa's
+ *                                    producer wrote.
+ *   SAMSA_BENCH_CLIENT_SCALE         multiplies every default count (1; 0.2 for a quick look)
  *   SAMSA_BENCH_PARTITIONS           partitions per topic (6)
  *   SAMSA_BENCH_CLIENT_SEND_BATCH    records per sendBatch / send call (1,000)
  *   SAMSA_BENCH_CLIENT_IN_FLIGHT     send calls outstanding (5, like max.in.flight.requests.per.connection)
@@ -73,10 +103,11 @@
  *   SAMSA_BENCH_CLIENT_TIMEOUT_S     a worker running longer is killed and the run fails (300)
  *   SAMSA_BENCH_DIR                  where the broker's log goes (the OS temp dir)
  */
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fmt, progress } from '../progress.js'
@@ -103,6 +134,12 @@ interface WorkerResult {
   ms: number
   /** consume: ms from start to the first record. */
   firstMs?: number
+  /** CPU ms the worker process used (every thread) over `ms`. */
+  clientCpuMs?: number
+  /** CPU ms the broker process used over `ms`; absent where /proc is not readable. */
+  brokerCpuMs?: number
+  /** CPU ms every process on the machine used over `ms` (from /proc/stat); absent where not readable. */
+  machineCpuMs?: number
   /** Set when the client could not run (the Samsa consumer before it exists). */
   skipped?: string
 }
@@ -124,6 +161,47 @@ function makeValues(size: number, count = 256): Buffer[] {
     b.write(String(i).padStart(10, '0'), 0, 'latin1')
     return b
   })
+}
+
+/** The broker's pid, passed to workers so they can read its CPU time over exactly their measured interval. */
+const BROKER_PID = process.env['SAMSA_BENCH_BROKER_PID']
+
+/** Clock ticks (USER_HZ, 100 on Linux) to ms. */
+const TICK_MS = 10
+
+/**
+ * CPU ms used so far by this process, by the broker (/proc/<pid>/stat: utime + stime) and by
+ * the whole machine (/proc/stat: every state but idle and iowait). The last shows how much
+ * else ran meanwhile: the machine is shared.
+ */
+function cpuNow(): { client: number; broker: number | undefined; machine: number | undefined } {
+  const u = process.cpuUsage()
+  let broker: number | undefined
+  let machine: number | undefined
+  try {
+    if (BROKER_PID) {
+      const stat = readFileSync(`/proc/${BROKER_PID}/stat`, 'utf8')
+      // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      broker = (Number(f[11]) + Number(f[12])) * TICK_MS
+    }
+    const all = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number)
+    machine = (all.reduce((x, y) => x + y, 0) - all[3]! - all[4]!) * TICK_MS
+  } catch {
+    // Not Linux: the CPU columns say '-'.
+  }
+  return { client: (u.user + u.system) / 1000, broker, machine }
+}
+
+function cpuSince(from: ReturnType<typeof cpuNow>): Pick<WorkerResult, 'clientCpuMs' | 'brokerCpuMs' | 'machineCpuMs'> {
+  const to = cpuNow()
+  const diff = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? a - b : undefined)
+  const out: Pick<WorkerResult, 'clientCpuMs' | 'brokerCpuMs' | 'machineCpuMs'> = { clientCpuMs: to.client - from.client }
+  const broker = diff(to.broker, from.broker)
+  const machine = diff(to.machine, from.machine)
+  if (broker !== undefined) out.brokerCpuMs = broker
+  if (machine !== undefined) out.machineCpuMs = machine
+  return out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,41 +253,51 @@ async function produceWorker(a: WorkerArgs): Promise<WorkerResult> {
   const values = makeValues(a.size)
   const { topic } = a
   let started = 0
+  let cpu = cpuNow()
+  const start = () => {
+    cpu = cpuNow()
+    started = performance.now()
+  }
   switch (a.client) {
     case 'samsa': {
       const { Producer } = await import('../../src/client/producer/index.js')
       const producer = new Producer({ bootstrapServers: [a.bootstrap], clientId: 'bench-samsa', acks: 1, batchSize: SAMSA_BATCH_SIZE })
-      started = performance.now()
+      start()
       await produceLoop(a.records, SEND_BATCH, values, (chunk) => producer.sendBatch(chunk.map((value) => ({ topic, value }))))
       const ms = performance.now() - started
+      const used = cpuSince(cpu)
       await producer.close()
-      return { records: a.records, bytes: a.records * a.size, ms }
+      return { records: a.records, bytes: a.records * a.size, ms, ...used }
     }
     case 'kafkajs': {
       const { Kafka, logLevel, Partitioners } = await import('kafkajs')
       const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers: [a.bootstrap], logLevel: logLevel.ERROR })
       const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
-      started = performance.now()
+      start()
       await producer.connect()
       await produceLoop(a.records, SEND_BATCH, values, (chunk) => producer.sendBatch({ topicMessages: [{ topic, messages: chunk.map((value) => ({ value })) }], acks: 1 }))
       const ms = performance.now() - started
+      const used = cpuSince(cpu)
       await producer.disconnect()
-      return { records: a.records, bytes: a.records * a.size, ms }
+      return { records: a.records, bytes: a.records * a.size, ms, ...used }
     }
     case 'platformatic': {
       const { Producer, ProduceAcks } = await import('@platformatic/kafka')
       const producer = new Producer({ clientId: 'bench-platformatic', bootstrapBrokers: [a.bootstrap], acks: ProduceAcks.LEADER, autocreateTopics: false })
-      started = performance.now()
+      start()
       await produceLoop(a.records, SEND_BATCH, values, (chunk) => producer.send({ messages: chunk.map((value) => ({ topic, value })), acks: ProduceAcks.LEADER }))
       const ms = performance.now() - started
+      const used = cpuSince(cpu)
       await producer.close()
-      return { records: a.records, bytes: a.records * a.size, ms }
+      return { records: a.records, bytes: a.records * a.size, ms, ...used }
     }
   }
 }
 
 /** Counts records as they arrive; `done` resolves at the Nth. */
 function counter(target: number, started: number) {
+  const cpu = cpuNow()
+  let used: ReturnType<typeof cpuSince> | undefined
   let records = 0
   let bytes = 0
   let firstAt = 0
@@ -229,13 +317,14 @@ function counter(target: number, started: number) {
       bytes += valueBytes
       if (records >= target) {
         doneAt = performance.now()
+        used = cpuSince(cpu)
         clearInterval(timer)
         resolve()
       }
     },
     result(): WorkerResult {
       clearInterval(timer)
-      return { records, bytes, ms: doneAt - started, firstMs: firstAt - started }
+      return { records, bytes, ms: doneAt - started, firstMs: firstAt - started, ...used }
     },
   }
 }
@@ -329,7 +418,17 @@ async function worker(argv: string[]): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 
-function runWorker(a: WorkerArgs, label: string): Promise<WorkerResult> {
+/**
+ * Writes dirty pages back before a run (`sync`), so that the kernel's writeback of the
+ * previous run's log (over a gigabyte for the 1 KiB case) does not take CPU and disk from the
+ * next client's run. Skipped where there is no `sync`.
+ */
+function syncDisks(): Promise<void> {
+  return new Promise((resolve) => execFile('sync', { timeout: 60_000 }, () => resolve()))
+}
+
+async function runWorker(a: WorkerArgs, label: string): Promise<WorkerResult> {
+  await syncDisks()
   const bar = progress()
   const started = performance.now()
   return new Promise((resolve, reject) => {
@@ -371,17 +470,37 @@ function runWorker(a: WorkerArgs, label: string): Promise<WorkerResult> {
 
 interface Case {
   label: string
+  /** In the environment variables' names. */
+  tag: '100' | '1K'
   size: number
-  records: Record<ClientName, number>
+  /** Records each client produces, and reads back (at most what Samsa's producer wrote, the topic every consumer reads). */
+  records: Record<Mode, Record<ClientName, number>>
+}
+
+/**
+ * Default record counts: about 3 s or more per run at the rates this machine gives, so that
+ * connecting, group joins and a cold JIT stay a small part of each figure, and the whole
+ * bench stays within about three minutes. Samsa's producer writes the topic every consumer
+ * reads, so its count bounds the consumers'.
+ */
+const DEFAULT_RECORDS: Record<Case['tag'], Record<Mode, Record<ClientName, number>>> = {
+  '100': { produce: { samsa: 7_000_000, platformatic: 1_000_000, kafkajs: 500_000 }, consume: { samsa: 7_000_000, platformatic: 1_000_000, kafkajs: 1_500_000 } },
+  '1K': { produce: { samsa: 1_200_000, platformatic: 500_000, kafkajs: 150_000 }, consume: { samsa: 1_200_000, platformatic: 400_000, kafkajs: 600_000 } },
 }
 
 function cases(): Case[] {
-  const n = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
-  const n100 = n('SAMSA_BENCH_CLIENT_RECORDS_100', 1_000_000)
-  const n1k = n('SAMSA_BENCH_CLIENT_RECORDS_1K', 200_000)
+  const scale = Number(process.env['SAMSA_BENCH_CLIENT_SCALE'] ?? 1)
+  const count = (tag: Case['tag'], mode: Mode, client: ClientName) => {
+    const v = process.env[`SAMSA_BENCH_${client.toUpperCase()}_${mode.toUpperCase()}_${tag}`]
+    return Math.max(1, Math.round(v !== undefined ? Number(v) : DEFAULT_RECORDS[tag][mode][client] * scale))
+  }
+  const records = (tag: Case['tag']) => {
+    const per = (mode: Mode) => Object.fromEntries(CLIENTS.map((c) => [c, count(tag, mode, c)])) as Record<ClientName, number>
+    return { produce: per('produce'), consume: per('consume') }
+  }
   return [
-    { label: '100 B', size: 100, records: { samsa: n100, platformatic: n100, kafkajs: n('SAMSA_BENCH_KAFKAJS_RECORDS_100', 500_000) } },
-    { label: '1 KiB', size: 1024, records: { samsa: n1k, platformatic: n1k, kafkajs: n('SAMSA_BENCH_KAFKAJS_RECORDS_1K', 100_000) } },
+    { label: '100 B', tag: '100', size: 100, records: records('100') },
+    { label: '1 KiB', tag: '1K', size: 1024, records: records('1K') },
   ]
 }
 
@@ -393,21 +512,30 @@ interface Row {
 
 const rate = (r: WorkerResult) => r.records / (r.ms / 1000)
 
+/** CPU time over wall time, in % of one core ('-' when not measured). */
+const cpuPct = (cpuMs: number | undefined, ms: number) => (cpuMs === undefined ? '-' : `${Math.round((100 * cpuMs) / ms)}%`)
+
 function printTable(title: string, rows: Row[], firstRecord = false): void {
-  const head = ['client', 'size', 'records', 'seconds', ...(firstRecord ? ['1st record s'] : []), 'records/s', 'MB/s', 'samsa / x', 'target']
+  const head = ['client', 'size', 'records', 'seconds', ...(firstRecord ? ['1st record s', 'after 1st rec/s'] : []), 'records/s', 'MB/s', 'client CPU', 'broker CPU', 'other CPU', 'samsa / x', 'target']
   const body = rows.map((r) => {
-    if (r.result.skipped) return [LABEL[r.client], r.size, '-', '-', ...(firstRecord ? ['-'] : []), '-', '-', '-', `skipped: ${r.result.skipped}`]
+    if (r.result.skipped) return [LABEL[r.client], r.size, '-', '-', ...(firstRecord ? ['-', '-'] : []), '-', '-', '-', '-', '-', '-', `skipped: ${r.result.skipped}`]
+    const { clientCpuMs, brokerCpuMs, machineCpuMs } = r.result
+    const other = machineCpuMs !== undefined && clientCpuMs !== undefined && brokerCpuMs !== undefined ? Math.max(0, machineCpuMs - clientCpuMs - brokerCpuMs) : undefined
     const samsa = rows.find((s) => s.client === 'samsa' && s.size === r.size && !s.result.skipped)
     const ratio = samsa ? rate(samsa.result) / rate(r.result) : undefined
     const target = TARGET[r.client]
+    const first = r.result.firstMs ?? 0
     return [
       LABEL[r.client],
       r.size,
       fmt(r.result.records),
       (r.result.ms / 1000).toFixed(2),
-      ...(firstRecord ? [((r.result.firstMs ?? 0) / 1000).toFixed(2)] : []),
+      ...(firstRecord ? [(first / 1000).toFixed(2), fmt(r.result.records / ((r.result.ms - first) / 1000))] : []),
       fmt(rate(r.result)),
       (r.result.bytes / MiB / (r.result.ms / 1000)).toFixed(1),
+      cpuPct(clientCpuMs, r.result.ms),
+      cpuPct(brokerCpuMs, r.result.ms),
+      cpuPct(other, r.result.ms),
       r.client === 'samsa' || ratio === undefined ? '-' : ratio.toFixed(2),
       target === undefined ? '' : ratio === undefined ? `>= ${target}` : `>= ${target} ${ratio >= target ? 'met' : 'missed'}`,
     ]
@@ -418,6 +546,8 @@ function printTable(title: string, rows: Row[], firstRecord = false): void {
   console.log(line(head))
   for (const row of body) console.log(line(row))
 }
+
+const loadLine = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`
 
 async function main(): Promise<void> {
   // Loaded here, not at the top: workers need none of it.
@@ -435,10 +565,13 @@ async function main(): Promise<void> {
       overrides: { 'num.partitions': String(PARTITIONS), 'group.initial.rebalance.delay.ms': '0' },
       env: { SAMSA_LOG_LEVEL: 'warn' },
     })
+    // Workers read the broker's CPU time from /proc over their own measured interval.
+    process.env['SAMSA_BENCH_BROKER_PID'] = String(broker.proc.pid)
     const c = await RawClient.connect(broker.port, broker.host)
     const cpu = cpus()[0]?.model ?? 'unknown CPU'
     console.log(`samsa broker pid ${broker.proc.pid} at ${broker.bootstrap}, ${PARTITIONS} partitions per topic; node ${process.version}, ${availableParallelism()} CPUs (${cpu})`)
     console.log(`producers: acks=1, sends of ${fmt(SEND_BATCH)} records, at most ${IN_FLIGHT} outstanding; samsa batchSize ${SAMSA_BATCH_SIZE}; one process per client run`)
+    console.log(`at start: ${loadLine()} (${availableParallelism()} CPUs; other work on the machine skews the figures)`)
 
     const newTopic = async (name: string) => {
       const r = await createTopic(c, name, PARTITIONS)
@@ -463,7 +596,7 @@ async function main(): Promise<void> {
       const readTopic = `bench-samsa-${k.size}`
       for (const client of new Set<ClientName>(['samsa', ...clients])) {
         const topic = `bench-${client}-${k.size}`
-        const records = k.records[client]
+        const records = k.records.produce[client]
         await newTopic(topic)
         const label = `produce ${k.label} ${LABEL[client]}`
         const result = await runWorker({ ...base, client, mode: 'produce', topic, size: k.size, records }, label)
@@ -472,9 +605,9 @@ async function main(): Promise<void> {
         if (clients.includes(client)) produced.push({ client, size: k.label, result })
         console.log(`${label}: ${fmt(rate(result))} records/s`)
       }
-      const available = k.records.samsa
+      const available = k.records.produce.samsa
       for (const client of clients) {
-        const records = Math.min(k.records[client], available)
+        const records = Math.min(k.records.consume[client], available)
         const label = `consume ${k.label} ${LABEL[client]}`
         const result = await runWorker({ ...base, client, mode: 'consume', topic: readTopic, size: k.size, records }, label)
         consumed.push({ client, size: k.label, result })
@@ -491,13 +624,18 @@ async function main(): Promise<void> {
     c.close()
 
     console.log('')
+    console.log(`at end: ${loadLine()}`)
+    console.log('')
     printTable('Produce (acks=1), records/s from the first send to the last acknowledgement', produced)
     console.log('')
     printTable(`Consume (every consumer reads bench-samsa-<size> from the beginning), records/s from creating the consumer to the Nth record`, consumed, true)
     console.log('')
     console.log('MB = 2^20 bytes of record values. "samsa / x": Samsa\'s records/s over that client\'s for the same size and direction;')
-    console.log('kafkajs runs fewer records (it produces slowly), which rates allow. Consume times include connecting and, for kafkajs and')
-    console.log('@platformatic/kafka, joining a group ("1st record s"). Broker and client share this machine, one client at a time.')
+    console.log('record counts differ between clients (each run lasts a few seconds), which rates allow. Consume times include connecting')
+    console.log('and, for kafkajs and @platformatic/kafka, joining a group ("1st record s"; "after 1st rec/s" leaves that out). CPU columns:')
+    console.log('CPU time over the measured interval in % of one core (client: every thread of the worker; broker: /proc/<pid>/stat;')
+    console.log('other: the rest of the machine, from /proc/stat: when it is high, other work took CPU from the run).')
+    console.log('Broker and client share this machine, one client at a time. Samsa\'s consumer checks CRCs (check.crcs); the others do not.')
   } finally {
     await broker?.stop()
     await rm(dir, { recursive: true, force: true })

@@ -54,3 +54,31 @@ test('producer → consumer, every codec, against the librdkafka mock cluster', 
   if (!mc) return
   await roundTrip(t, mc.bootstrap, (n, c) => mc.createTopic(n, c))
 })
+
+test('producer → consumer: batch buffers reused many times over carry every record intact', async (t) => {
+  // Small batches and a bufferMemory of eight of them: each buffer is written, sent,
+  // acknowledged and reused dozens of times while other batches are in flight.
+  const b = await testBroker(t)
+  const cases = [
+    { compression: 'none', batchSize: 2048, count: 3000, size: 50 },
+    { compression: 'zstd', batchSize: 2048, count: 3000, size: 50 },
+  ] as const
+  for (const { compression, batchSize, count, size } of cases) {
+    const topic = `reuse-${compression}-${batchSize}`
+    await b.broker.createTopic(topic, 3)
+    const p = new Producer({ bootstrapServers: b.bootstrap, compression, batchSize, bufferMemory: 8 * batchSize, lingerMs: 0 })
+    closeAtEnd(t, () => p.close())
+    const values = Array.from({ length: count }, (_, i) => Buffer.concat([Buffer.from(`${compression}-${i}-`), Buffer.alloc(size + (i % 200), i % 251)]))
+    const meta = await Promise.all(values.map((value) => p.send({ topic, value })))
+    const c = consumerFor(t, b.bootstrap, { autoOffsetReset: 'earliest' })
+    c.assign([0, 1, 2].map((partition) => ({ topic, partition })))
+    const got = new Map<string, Buffer | null>()
+    for (const end = Date.now() + 30_000; got.size < values.length && Date.now() < end; ) {
+      for (const r of await c.poll({ timeoutMs: 500 })) got.set(`${r.partition}/${r.offset}`, r.value)
+    }
+    assert.equal(got.size, values.length, `${compression}: every record read back`)
+    values.forEach((v, i) => assert.deepEqual(got.get(`${meta[i]!.partition}/${meta[i]!.offset}`), v, `${compression}: record ${i}`))
+    await c.close()
+    await p.close()
+  }
+})

@@ -17,11 +17,11 @@ import { ApiKey, apiByKey, type ApiSpec } from '../../protocol/generated/api-key
 import { ApiVersionsRequest, ApiVersionsResponse } from '../../protocol/generated/api-versions.js'
 import { RequestHeader } from '../../protocol/generated/headers.js'
 import { requestHeaderVersion, responseHeaderVersion } from '../../protocol/header.js'
-import { FrameReader } from '../../protocol/frame-reader.js'
 import { Reader } from '../../protocol/primitives/reader.js'
 import { Writer } from '../../protocol/primitives/writer.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { ClientError, ConnectionError, KafkaError, RequestTimeoutError, abortReason, type BrokerAddress } from './errors.js'
+import { FrameReceiver } from './frame-receiver.js'
 
 export interface ConnectionOptions {
   host: string
@@ -70,7 +70,6 @@ const DEFAULT_MAX_RESPONSE = 1024 * 1024 * 1024
 
 export class BrokerConnection {
   private readonly socket: Socket
-  private readonly frames: FrameReader
   private readonly pending = new Map<number, Pending>()
   private readonly waiting: Queued[] = []
   private nextCorrelationId = 1
@@ -84,23 +83,34 @@ export class BrokerConnection {
 
   private constructor(
     socket: Socket,
+    frames: FrameReceiver,
     private readonly opts: ConnectionOptions,
   ) {
     this.socket = socket
     this.address = { nodeId: opts.nodeId, host: opts.host, port: opts.port }
     this.maxInFlight = opts.maxInFlight ?? 5
-    this.frames = new FrameReader(opts.maxResponseSize ?? DEFAULT_MAX_RESPONSE)
     socket.setNoDelay(true)
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
     socket.on('error', (e) => this.fail(new ConnectionError(this.address, e.message, { cause: e })))
     socket.on('close', () => this.fail(new ConnectionError(this.address, 'connection closed by the broker')))
+    frames.attach({
+      onFrame: (frame) => {
+        this.onFrame(frame)
+        // Requests held back by maxInFlight go out as responses free their slots.
+        if (!this.failure) this.drainWaiting()
+      },
+      onBadSize: (size) => this.fail(new ConnectionError(this.address, `response frame of ${size} bytes is out of bounds`)),
+      stopped: () => this.failure !== undefined,
+    })
+    if (socket.destroyed) this.fail(new ConnectionError(this.address, 'connection closed by the broker'))
   }
 
   /** Connects and negotiates API versions. */
   static async open(opts: ConnectionOptions, signal?: AbortSignal): Promise<BrokerConnection> {
     const address = { nodeId: opts.nodeId, host: opts.host, port: opts.port }
+    const frames = new FrameReceiver(opts.maxResponseSize ?? DEFAULT_MAX_RESPONSE)
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: opts.host, port: opts.port })
+      // Reads go where the frame receiver says: large responses straight into their own buffer.
+      const s = connect({ host: opts.host, port: opts.port, onread: { buffer: () => frames.nextBuffer(), callback: (n: number) => frames.onRead(n) } })
       const done = (e?: Error) => {
         clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
@@ -117,7 +127,7 @@ export class BrokerConnection {
       s.once('connect', () => done())
       signal?.addEventListener('abort', onAbort, { once: true })
     })
-    const conn = new BrokerConnection(socket, opts)
+    const conn = new BrokerConnection(socket, frames, opts)
     try {
       await conn.negotiate()
     } catch (e) {
@@ -261,21 +271,6 @@ export class BrokerConnection {
 
   private drainWaiting(): void {
     while (this.waiting.length > 0 && this.writtenInFlight < this.maxInFlight) this.write(this.waiting.shift()!)
-  }
-
-  private onData(chunk: Buffer): void {
-    this.frames.push(chunk)
-    for (;;) {
-      const r = this.frames.next()
-      if (r === undefined) break
-      if ('tooLarge' in r) {
-        this.fail(new ConnectionError(this.address, `response frame of ${r.tooLarge} bytes is out of bounds`))
-        return
-      }
-      this.onFrame(r.frame)
-      if (this.failure) return
-    }
-    this.drainWaiting()
   }
 
   private onFrame(frame: Buffer): void {

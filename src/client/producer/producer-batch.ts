@@ -58,6 +58,8 @@ export function maxRecordSize(key: Buffer | null, value: string | Buffer | null,
   return recordSizeInBatch(2 ** 40, 2 ** 30, key, value, headers)
 }
 
+const EMPTY = Buffer.alloc(0)
+
 export class ProducerBatch {
   /** Capacity allocated; counts against bufferMemory until the batch completes. */
   readonly allocated: number
@@ -84,9 +86,11 @@ export class ProducerBatch {
     readonly partition: number,
     capacity: number,
     nowMs: number,
+    /** A buffer of `capacity` bytes to write into (a pooled one), else one is allocated. */
+    buffer?: Buffer,
   ) {
     this.allocated = capacity
-    this.buf = Buffer.allocUnsafe(capacity)
+    this.buf = buffer !== undefined && buffer.length === capacity ? buffer : Buffer.allocUnsafe(capacity)
     this.createdMs = nowMs
     this.done = new Promise<BatchResult>((resolve, reject) => {
       this.resolveDone = resolve
@@ -189,5 +193,19 @@ export class ProducerBatch {
     if (this.settled) return
     this.settled = true
     this.rejectDone(e)
+  }
+
+  /**
+   * Gives up the batch's buffer for reuse once it has settled (undefined before that, or once
+   * given up). The batch keeps no view of it, so nothing it hands out later can see the next
+   * batch's bytes.
+   */
+  releaseBuffer(): Buffer | undefined {
+    if (!this.settled || this.buf.length === 0) return undefined
+    const buf = this.buf
+    this.buf = EMPTY
+    this.wire = undefined
+    this.closed = true
+    return buf
   }
 }

@@ -81,7 +81,9 @@ export class Producer {
   constructor(options: ProducerOptions) {
     this.options = resolveProducerOptions(options)
     this.cluster = new Cluster(this.options)
-    this.acc = new RecordAccumulator(this.options)
+    const { batchSize, bufferMemory, lingerMs, acks } = this.options
+    // Under acks=0 a batch completes while its bytes may still wait in the socket: no reuse.
+    this.acc = new RecordAccumulator({ batchSize, bufferMemory, lingerMs, reuseBuffers: acks !== 0 })
     this.sender = new Sender(this.cluster, this.acc, this.options)
     this.partitioner = defaultPartitioner()
   }
@@ -265,5 +267,6 @@ export class Producer {
     }
     this.sender.stop()
     this.cluster.close()
+    this.acc.dropFreeBuffers()
   }
 }

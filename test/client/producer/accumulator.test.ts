@@ -4,6 +4,7 @@ import { RecordAccumulator } from '../../../src/client/producer/accumulator.js'
 import { decodeBatch } from '../../../src/protocol/records/batch.js'
 import { CompressionCodec } from '../../../src/protocol/records/batch-header.js'
 import { ClientError } from '../../../src/client/base/errors.js'
+import type { ProducerBatch } from '../../../src/client/producer/producer-batch.js'
 
 const value = Buffer.alloc(100, 7)
 
@@ -102,4 +103,63 @@ test('accumulator: a record larger than batchSize gets a batch of its own size',
   assert.equal(r.newBatch, true)
   assert.ok(r.batch.allocated >= 5061)
   assert.equal(acc.tryAppend(q, 200, 1, null, value, null, 0)!.newBatch, true)
+})
+
+/** Completes a batch as a broker acknowledgement would, and gives it back to the accumulator. */
+function acknowledge(acc: RecordAccumulator, b: ProducerBatch): void {
+  b.complete({ baseOffset: 0n, logAppendTime: -1 })
+  acc.release(b)
+}
+
+/** The memory a batch writes into. */
+const memoryOf = (b: ProducerBatch) => (b as unknown as { buf: Buffer }).buf
+/** Small buffers share Node's allocation pool: the same memory is the same ArrayBuffer at the same offset. */
+const sameMemory = (x: Buffer, y: Buffer) => x.buffer === y.buffer && x.byteOffset === y.byteOffset
+
+test('accumulator: an acknowledged batch lends its buffer to the next batch, which writes its own records over it', async () => {
+  const acc = new RecordAccumulator({ batchSize: 1024, bufferMemory: 1 << 20, lingerMs: 0, reuseBuffers: true })
+  const q = acc.queue('t', 0)
+  const first = acc.tryAppend(q, 200, 1, null, Buffer.from('first'), null, 0)!.batch
+  const firstMemory = memoryOf(first)
+  await first.wireBytes(CompressionCodec.None)
+  q.batches.shift()
+  acknowledge(acc, first)
+  assert.equal(memoryOf(first).length, 0, 'the settled batch keeps no view of the reused memory')
+
+  const second = acc.tryAppend(q, 200, 2, null, Buffer.from('second'), null, 0)!.batch
+  assert.ok(sameMemory(memoryOf(second), firstMemory), 'same memory')
+  const decoded = await decodeBatch(await second.wireBytes(CompressionCodec.None))
+  assert.deepEqual(
+    decoded.records.map((r) => r.value!.toString()),
+    ['second'],
+  )
+  // A batch that has not settled keeps its buffer.
+  assert.equal(second.releaseBuffer(), undefined)
+})
+
+test('accumulator: no buffer reuse under acks=0, for batches of another size, or beyond bufferMemory', () => {
+  const noReuse = new RecordAccumulator({ batchSize: 1024, bufferMemory: 1 << 20, lingerMs: 0 })
+  const q0 = noReuse.queue('t', 0)
+  const a = noReuse.tryAppend(q0, 200, 1, null, value, null, 0)!.batch
+  const aMemory = memoryOf(a)
+  q0.batches.shift()
+  acknowledge(noReuse, a)
+  assert.ok(!sameMemory(memoryOf(noReuse.tryAppend(q0, 200, 1, null, value, null, 0)!.batch), aMemory))
+
+  // bufferMemory 2,500 with batches of 1,000: two pooled buffers at most, a third is dropped.
+  const acc = new RecordAccumulator({ batchSize: 1000, bufferMemory: 2500, lingerMs: 0, reuseBuffers: true })
+  const batches = [0, 1].map((p) => acc.tryAppend(acc.queue('t', p), 200, 1, null, value, null, 0)!.batch)
+  for (const b of batches) {
+    acc.queue('t', b.partition).batches.shift()
+    acknowledge(acc, b)
+  }
+  const pool = () => (acc as unknown as { freeBuffers: Buffer[] }).freeBuffers
+  assert.equal(pool().length, 2)
+  // A record larger than batchSize gets a fresh buffer of its size; pooled ones make room for it.
+  const big = acc.tryAppend(acc.queue('t', 2), 1500, 1, null, Buffer.alloc(1400, 1), null, 0)!.batch
+  assert.ok(big.allocated > 1000)
+  assert.ok(acc.bytesInUse + pool().length * 1000 <= 2500, `${acc.bytesInUse} in use, ${pool().length} pooled`)
+  acc.queue('t', 2).batches.shift()
+  acknowledge(acc, big)
+  assert.ok(pool().every((b) => b.length === 1000), 'only batchSize buffers are pooled')
 })
