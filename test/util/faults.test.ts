@@ -1,0 +1,34 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { FaultHooks, errnoError } from '../../src/util/faults.js'
+
+test('an armed point fails the next check only, then disarms', () => {
+  const f = new FaultHooks()
+  f.check('segment.write')
+  f.failNext('segment.write')
+  assert.ok(f.isArmed('segment.write'))
+  assert.throws(() => f.check('segment.write'), (e: NodeJS.ErrnoException) => e.code === 'EIO')
+  assert.ok(!f.isArmed('segment.write'))
+  f.check('segment.write')
+})
+
+test('times, when and custom errors', () => {
+  const f = new FaultHooks()
+  f.failNext('log.create', { times: 2, when: (d) => d.includes('t-1'), error: () => errnoError('ENOSPC', 'no space left on device') })
+  f.check('log.create', '/data/t-0')
+  assert.throws(() => f.check('log.create', '/data/t-1'), /ENOSPC/)
+  assert.throws(() => f.check('log.create', '/data/t-1'), /ENOSPC/)
+  f.check('log.create', '/data/t-1')
+  f.failNext('x', { times: Infinity })
+  for (let i = 0; i < 5; i++) assert.throws(() => f.check('x'))
+  f.clear('x')
+  f.check('x')
+})
+
+test('record lists the points an operation passes', () => {
+  const f = new FaultHooks()
+  f.record = true
+  f.check('a')
+  f.check('b')
+  assert.deepEqual(f.seen, ['a', 'b'])
+})
