@@ -9,8 +9,10 @@
  *   created first if needed, so the first lookup already gets an answer (Kafka answers
  *   COORDINATOR_NOT_AVAILABLE while it creates the topic, and the client retries). Any group id,
  *   "" included, has a coordinator.
- * - Transactions (key type 1): COORDINATOR_NOT_AVAILABLE until the transaction coordinator
- *   exists; clients retry until their timeout.
+ * - Transactions (key type 1): INVALID_REQUEST until the transaction coordinator exists, as a
+ *   broker that does not know the key type answers. The error must not be retriable:
+ *   COORDINATOR_NOT_AVAILABLE made kafkajs retry for its whole budget (~15 s) and
+ *   @platformatic/kafka's beginTransaction() hang for minutes; this way they fail at once.
  * - Share groups (key type 2): INVALID_REQUEST below v6 (as Kafka), COORDINATOR_NOT_AVAILABLE
  *   on v6 (share groups are not supported, as a Kafka 4 broker without them enabled answers).
  *   Other key types: INVALID_REQUEST.
@@ -34,7 +36,7 @@ async function lookup(ctx: RequestContext, keyType: number, key: string): Promis
     case GROUP:
       break
     case TRANSACTION:
-      return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'This broker has no transaction coordinator yet: transactions are not supported.')
+      return none(ErrorCode.INVALID_REQUEST, 'This broker has no transaction coordinator: transactions are not supported yet.')
     case SHARE:
       if (ctx.apiVersion < 6) return none(ErrorCode.INVALID_REQUEST, 'Share group coordinators need FindCoordinator v6 or later.')
       return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Share groups are not supported.')
