@@ -7,8 +7,10 @@
  * - Topics: null (v1+) or empty (v0) means all topics; unknown names give
  *   UNKNOWN_TOPIC_OR_PARTITION, unknown ids (v10+) UNKNOWN_TOPIC_ID. Invalid names give
  *   INVALID_TOPIC_EXCEPTION. A lookup by id (null name) below v12 gets INVALID_REQUEST.
- * - v8+: authorized operations are not computed (no ACLs yet): the "not requested" sentinel
- *   INT32_MIN is returned, as Kafka does when the client did not ask.
+ * - v8+: authorized operations, when asked for (IncludeTopicAuthorizedOperations, and
+ *   IncludeClusterAuthorizedOperations in v8-10), are every operation the resource supports, as
+ *   Kafka answers without an authorizer; INT32_MIN ("not requested") otherwise. Topics that do
+ *   not exist carry INT32_MIN, as in Kafka.
  *
  * - Auto-creation: an unknown, valid name (not an internal topic's) is created with `num.partitions` and
  *   `default.replication.factor` when `auto.create.topics.enable` is on and the request allows
@@ -27,13 +29,12 @@ import { ErrorCode } from '../../protocol/errors.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import type { TopicInfo } from '../../metadata/types.js'
 import { KafkaError } from '../../protocol/errors.js'
+import { authorizedOperations, NOT_REQUESTED } from '../authorized-operations.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { createTopic } from '../topic-admin.js'
 import { isReservedTopicName, validateTopicName } from '../topic-name.js'
 
-const NOT_REQUESTED = -2147483648
-
-function describeTopic(t: TopicInfo): MetadataResponseTopic {
+function describeTopic(t: TopicInfo, withOperations: boolean | undefined): MetadataResponseTopic {
   return {
     errorCode: ErrorCode.NONE,
     name: t.name,
@@ -48,7 +49,7 @@ function describeTopic(t: TopicInfo): MetadataResponseTopic {
       isrNodes: p.isr,
       offlineReplicas: p.offlineReplicas,
     })),
-    topicAuthorizedOperations: NOT_REQUESTED,
+    topicAuthorizedOperations: authorizedOperations('topic', withOperations),
   }
 }
 
@@ -80,7 +81,7 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
     const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0)
     let topics: MetadataResponseTopic[]
     if (all) {
-      topics = [...md.topics()].map(describeTopic)
+      topics = [...md.topics()].map((t) => describeTopic(t, req.includeTopicAuthorizedOperations))
     } else {
       const allowCreate = req.allowAutoTopicCreation ?? true
       topics = await Promise.all(req.topics!.map(async (rt) => {
@@ -89,11 +90,11 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
           // id lookups below v12 the same way.
           if (ctx.apiVersion < 12) return missing('', rt.topicId ?? ZERO_UUID, ErrorCode.INVALID_REQUEST)
           const byId = rt.topicId && rt.topicId !== ZERO_UUID ? md.topicById(rt.topicId) : undefined
-          return byId ? describeTopic(byId) : missing(null, rt.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID)
+          return byId ? describeTopic(byId, req.includeTopicAuthorizedOperations) : missing(null, rt.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID)
         }
         if (validateTopicName(rt.name) !== undefined) return missing(rt.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION)
         const t = md.topic(rt.name) ?? (await autoCreate(ctx, rt.name, allowCreate))
-        return t ? describeTopic(t) : missing(rt.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        return t ? describeTopic(t, req.includeTopicAuthorizedOperations) : missing(rt.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
       }))
     }
     return {
@@ -102,7 +103,7 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
       clusterId: md.clusterId,
       controllerId: md.controllerId(),
       topics,
-      clusterAuthorizedOperations: NOT_REQUESTED,
+      clusterAuthorizedOperations: authorizedOperations('cluster', req.includeClusterAuthorizedOperations),
     }
   },
 }

@@ -10,11 +10,8 @@
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { DescribeGroupsRequest, DescribeGroupsResponse } from '../../protocol/generated/describe-groups.js'
 import { ErrorCode } from '../../protocol/errors.js'
+import { authorizedOperations } from '../authorized-operations.js'
 import type { Handler } from '../handler.js'
-
-const NOT_REQUESTED = -2147483648
-/** READ, DELETE, DESCRIBE (AclOperation codes 3, 6, 8) as a bit set. */
-const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
 
 export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = {
   apiKey: ApiKey.DescribeGroups,
@@ -35,7 +32,7 @@ export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroup
           protocolType: d.protocolType,
           protocolData: d.protocolName,
           members: d.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, memberMetadata: m.metadata, memberAssignment: m.assignment })),
-          authorizedOperations: req.includeAuthorizedOperations ? GROUP_OPERATIONS : NOT_REQUESTED,
+          authorizedOperations: authorizedOperations('group', req.includeAuthorizedOperations),
         }
       }),
     }

@@ -13,13 +13,11 @@
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { DescribeClusterRequest, DescribeClusterResponse } from '../../protocol/generated/describe-cluster.js'
 import { ErrorCode } from '../../protocol/errors.js'
+import { authorizedOperations, NOT_REQUESTED } from '../authorized-operations.js'
 import type { Handler } from '../handler.js'
 
-const NOT_REQUESTED = -2147483648
 const BROKERS = 1
 const CONTROLLERS = 2
-/** Bits of the ACL operations Kafka supports on CLUSTER: CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE. */
-const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0)
 
 export const describeClusterHandler: Handler<DescribeClusterRequest, DescribeClusterResponse> = {
   apiKey: ApiKey.DescribeCluster,
@@ -54,7 +52,7 @@ export const describeClusterHandler: Handler<DescribeClusterRequest, DescribeClu
       clusterId: md.clusterId,
       controllerId: brokers.some((b) => b.brokerId === controllerId) ? controllerId : -1,
       brokers,
-      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : NOT_REQUESTED,
+      clusterAuthorizedOperations: authorizedOperations('cluster', req.includeClusterAuthorizedOperations),
     }
   },
 }

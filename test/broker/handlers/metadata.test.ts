@@ -218,3 +218,22 @@ test('auto-creation is off with auto.create.topics.enable=false', async (t) => {
   const resp = await c.request<MetadataResponse>(ApiKey.Metadata, 12, { ...request(12, [{ name: 'never', topicId: ZERO_UUID }]), allowAutoTopicCreation: true })
   assert.equal(resp.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
 })
+
+// Without an authorizer Kafka answers every operation the resource type supports (AclOperation
+// codes: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
+// DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12); librdkafka checks these bits.
+const opsOf = (bits: number) => Array.from({ length: 31 }, (_, i) => i).filter((i) => (bits & (1 << i)) !== 0)
+
+for (const version of [8, 10, 11, 12]) {
+  test(`Metadata v${version}: authorized operations when asked for, as Kafka without an authorizer`, async (t) => {
+    const s = await setup(t)
+    const ask = { allowAutoTopicCreation: false, includeClusterAuthorizedOperations: true, includeTopicAuthorizedOperations: true }
+    const r = await s.c.request<MetadataResponse>(ApiKey.Metadata, version, { topics: [{ name: 'alpha', topicId: ZERO_UUID }, { name: 'nope', topicId: ZERO_UUID }], ...ask })
+    const topics = byName(r.topics)
+    assert.deepEqual(opsOf(topics.get('alpha')!.topicAuthorizedOperations!), [3, 4, 5, 6, 7, 8, 10, 11])
+    assert.equal(topics.get('nope')!.topicAuthorizedOperations, INT32_MIN, 'a missing topic has none, as in Kafka')
+    if (version <= 10) assert.deepEqual(opsOf(r.clusterAuthorizedOperations!), [5, 7, 8, 9, 10, 11, 12])
+    const all = await s.c.request<MetadataResponse>(ApiKey.Metadata, version, { topics: null, ...ask })
+    for (const tp of all.topics) assert.deepEqual(opsOf(tp.topicAuthorizedOperations!), [3, 4, 5, 6, 7, 8, 10, 11], `all topics: ${tp.name}`)
+  })
+}
