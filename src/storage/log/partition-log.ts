@@ -35,7 +35,7 @@ import { loadLog, type LoadedLog } from './loader.js'
 import { offsetForTimestamp, offsetOfMaxTimestamp } from './offset-lookup.js'
 import { planRetention, retentionCandidates, type RetentionReason } from './retention.js'
 import { SegmentDeleter } from './segment-deleter.js'
-import { RollbackError, Segment, readRange, type InactiveMark, type SegmentContext } from './segment.js'
+import { RollbackError, Segment, readRange, type InactiveMark, type SegmentContext, type SegmentState } from './segment.js'
 import type { Segments } from './segments.js'
 import type { AppendResult, FileRange, LogEvent, LogListener, LogReadResult, OffsetAndTimestamp, OffsetQuery, ReadOptions, RecordLocator } from './types.js'
 import { readRanges } from './log-reader.js'
@@ -207,6 +207,11 @@ export class PartitionLog {
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): number[] {
     return this.segments.all().map((s) => s.baseOffset)
+  }
+
+  /** Each segment's size, index entries and tail state, oldest first (tests compare these). */
+  async segmentStates(): Promise<SegmentState[]> {
+    return Promise.all(this.segments.all().map((s) => s.describe()))
   }
 
   updateConfig(overrides: Partial<LogConfig>): void {

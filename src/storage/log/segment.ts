@@ -60,6 +60,18 @@ export interface SegmentMark {
   readonly unflushed: boolean
 }
 
+export interface SegmentState {
+  baseOffset: number
+  size: number
+  active: boolean
+  offsetIndex: ReadonlyArray<readonly [offset: number, position: number]>
+  timeIndex: ReadonlyArray<readonly [timestamp: number, offset: number]>
+  maxTimestamp: TimestampOffset
+  bytesSinceLastIndexEntry: number
+  /** Base offsets of the batches the active segment remembers for tail reads. */
+  recentBatches: number[]
+}
+
 /** What a segment gave up when it stopped being active; `reactivate` takes it back. */
 export interface InactiveMark {
   readonly timeEntries: number
@@ -223,11 +235,26 @@ export class Segment implements IndexHolder {
    * the bytes land first) so the rollback has something to cut.
    */
   private async write(fh: FileHandle, records: Buffer, start: number): Promise<void> {
-    if (this.ctx.faults.isArmed('segment.write')) {
-      await writeAt(fh, records.subarray(0, records.length >>> 1), start)
-      this.ctx.faults.check('segment.write', this.log.path)
-    }
+    if (this.ctx.faults.isArmed('segment.write')) await writeAt(fh, records.subarray(0, records.length >>> 1), start)
+    this.ctx.faults.check('segment.write', this.log.path)
     await writeAt(fh, records, start)
+  }
+
+  /** Everything an append changes, as plain data (tests compare states; diagnostics). */
+  async describe(): Promise<SegmentState> {
+    await this.ensureIndexes()
+    const o = this.offsetIndex
+    const t = this.timeIndex
+    return {
+      baseOffset: this.baseOffset,
+      size: this.bytes,
+      active: this.isActive,
+      offsetIndex: Array.from({ length: o.entries }, (_, n) => [o.offsetAt(n), o.positionAt(n)] as const),
+      timeIndex: Array.from({ length: t.entries }, (_, n) => [t.timestampAt(n), t.offsetAt(n)] as const),
+      maxTimestamp: await this.maxTimestampAndOffset(),
+      bytesSinceLastIndexEntry: this.bytesSinceLastIndexEntry,
+      recentBatches: this.recent.map((b) => b.baseOffset),
+    }
   }
 
   /** The append state now. */
@@ -266,6 +293,8 @@ export class Segment implements IndexHolder {
 
   /** Cuts the file to `length` bytes and makes that durable (the repair of a failed rollback retries this). */
   async cutFile(length: number): Promise<void> {
+    // A segment deleted since (its roll was undone) has no file left to hold the bytes.
+    if (this.isDeleted) return
     await this.ctx.files.use(this.log, async (fh) => {
       this.ctx.faults.check('segment.truncate', this.log.path)
       await fh.truncate(length)
