@@ -29,7 +29,11 @@
  * Gaps: v0-2 (message format v0/v1) are not served, as in Kafka 4; like Kafka 4, ApiVersions
  * still lists them (librdkafka < 2.10 will not compress with gzip or snappy otherwise). Idempotent and
  * transactional batches are stored without producer-state checks until the transactions
- * issue; timestamp bounds are checked on the batch's first and max timestamps, not per record.
+ * issue; timestamp bounds are checked on the batch's first and max timestamps, not per record;
+ * records are decoded only on the paths above (Kafka decodes every batch), so a wrong max
+ * timestamp above the first one, or a record count the records contradict in a batch that is
+ * not otherwise decoded, is stored as sent; decompression there is bounded only by
+ * max.message.bytes of compressed input.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
