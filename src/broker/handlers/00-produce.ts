@@ -7,10 +7,11 @@
  *   from the batch header. Records are decoded only where Kafka's LogValidator needs them
  *   (storage/log/validator.ts `checkProducerBatch`): under CreateTime a max timestamp the
  *   records can contradict (-1 as sarama < 1.45.1 sends, below the first timestamp) is
- *   recomputed from them and the header and CRC rewritten, a producer's LogAppendTime flag is
- *   cleared, and a compressed batch with offset deltas other than 0..n-1 is renumbered; on a
- *   `cleanup.policy=compact` topic every record must have a key. Other batches are stored and
- *   served exactly as sent, compressed or not.
+ *   recomputed from them and the header and CRC rewritten; on a `cleanup.policy=compact`
+ *   topic every record must have a key; a compressed batch decoded for either reason whose
+ *   offset deltas are not 0..n-1 is rebuilt with them renumbered (as Kafka does). A producer's
+ *   LogAppendTime flag on a CreateTime topic is cleared (header only). Other batches are
+ *   stored and served exactly as sent, compressed or not.
  * - Errors are per partition: UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, INVALID_RECORD
  *   (with a record error per keyless record on a compacted topic, "Compacted topic cannot
  *   accept message without key ..." as Kafka words it), MESSAGE_TOO_LARGE,

@@ -57,7 +57,6 @@ export interface SegmentMark {
   /** The tail list and its length: appends push to it and trimming replaces it, so both restore it. */
   readonly recent: BatchInfo[]
   readonly recentLength: number
-  readonly unflushed: boolean
 }
 
 export interface SegmentState {
@@ -268,7 +267,6 @@ export class Segment implements IndexHolder {
       rollingBasedTimestamp: this.rollingBasedTimestamp,
       recent: this.recent,
       recentLength: this.recent.length,
-      unflushed: this.unflushed,
     }
   }
 
@@ -287,6 +285,7 @@ export class Segment implements IndexHolder {
     this.rollingBasedTimestamp = mark.rollingBasedTimestamp
     mark.recent.length = mark.recentLength
     this.recent = mark.recent
+    // If the cut below fails, the file differs from anything fsynced: the next flush must sync it.
     this.unflushed = true
     await this.cutFile(mark.bytes)
   }
