@@ -35,7 +35,8 @@ import { loadLog, type LoadedLog } from './loader.js'
 import { offsetForTimestamp, offsetOfMaxTimestamp } from './offset-lookup.js'
 import { planRetention, retentionCandidates, type RetentionReason } from './retention.js'
 import { SegmentDeleter } from './segment-deleter.js'
-import { RollbackError, Segment, readRange, type InactiveMark, type SegmentContext, type SegmentState } from './segment.js'
+import { Segment, readRange, type InactiveMark, type SegmentContext, type SegmentState } from './segment.js'
+import { Repairs, type Undo } from './append-undo.js'
 import type { Segments } from './segments.js'
 import type { AppendResult, FileRange, LogEvent, LogListener, LogReadResult, OffsetAndTimestamp, OffsetQuery, ReadOptions, RecordLocator } from './types.js'
 import { readRanges } from './log-reader.js'
@@ -64,14 +65,6 @@ export interface PartitionLogOptions {
   faults?: FaultHooks
 }
 
-/** A step of an append, undone when a later step fails. */
-type Undo = () => void | Promise<void>
-
-/** Disk work a failed undo left behind; retried before every write until it succeeds. */
-interface Repair {
-  what: string
-  run: () => Promise<void>
-}
 
 export class PartitionLog {
   readonly dir: string
@@ -101,7 +94,7 @@ export class PartitionLog {
   private closed = false
   /** The descriptor pool was made for this log alone and closes with it. */
   private ownsFiles = false
-  private readonly repairs: Repair[] = []
+  private readonly repairs: Repairs
   /** What the loader did when this log was opened. */
   readonly recovery: LoadedLog['recovery']
 
@@ -125,6 +118,7 @@ export class PartitionLog {
     this.flushedAt = ctx.clock.now()
     this.id = loaded.topicId
     this.recovery = loaded.recovery
+    this.repairs = new Repairs(`${this.topic}-${this.partition}`, ctx.logger)
   }
 
   /** Opens (creating if needed) the partition directory, recovering it if the shutdown was unclean. */
@@ -307,7 +301,7 @@ export class PartitionLog {
           try {
             await active.rollbackTo(mark)
           } catch (e) {
-            this.addRepair(`cut ${active.log.path} back to ${mark.bytes} bytes`, () => active.cutFile(mark.bytes))
+            this.repairs.addCut(active, mark.bytes)
             throw e
           }
         })
@@ -315,7 +309,7 @@ export class PartitionLog {
         // and no reader has seen bytes that may not be durable.
         if (fsync) await this.flushUpTo(end)
       } catch (err) {
-        throw await this.undoAppend(undo, err)
+        throw await this.repairs.undo(undo, err)
       }
       this.setEnd(end, this.segments.last!)
       if (fsync) this.recoveredTo = Math.max(this.recoveredTo, end)
@@ -355,60 +349,10 @@ export class PartitionLog {
     await this.epochs.flush()
   }
 
-  /**
-   * Undoes the steps of a failed append, newest first, and returns the error to throw. An undo
-   * that fails on disk becomes a repair: the log refuses writes until it succeeds.
-   */
-  private async undoAppend(undo: Undo[], err: unknown): Promise<unknown> {
-    let cause = err
-    if (err instanceof RollbackError) {
-      // The segment restored its memory but could not cut its file.
-      const { segment, length } = err
-      this.addRepair(`cut ${segment.log.path} back to ${length} bytes`, () => segment.cutFile(length))
-      cause = err.cause
-    }
-    for (const step of undo.reverse()) {
-      try {
-        await step()
-      } catch {
-        // The step registered its repair; the others still run.
-      }
-    }
-    if (this.repairs.length === 0) return storageErrorOf(cause, `append to ${this.name}`, 'nothing was stored')
-    const pending = this.repairs.map((r) => r.what).join('; ')
-    this.logger.warn(`${this.name}: a failed append could not be undone on disk (${pending}); refusing writes until that succeeds`)
-    return new StorageError(
-      'KAFKA_STORAGE_ERROR',
-      `append to ${this.name} failed: ${(cause as Error).message}; undoing it on disk failed too (${pending}), so ${this.name} refuses writes until that succeeds (retried before each write); reads are unaffected — check the disk`,
-      { cause },
-    )
-  }
-
-  private addRepair(what: string, run: () => Promise<void>): void {
-    this.repairs.push({ what, run })
-  }
-
   /** Runs the repairs a failed undo left; throws KAFKA_STORAGE_ERROR while one still fails. */
   private async ensureWritable(): Promise<void> {
     this.ensureOpen()
-    await this.runRepairs()
-  }
-
-  private async runRepairs(): Promise<void> {
-    while (this.repairs.length > 0) {
-      const r = this.repairs[0]!
-      try {
-        await r.run()
-      } catch (err) {
-        throw new StorageError(
-          'KAFKA_STORAGE_ERROR',
-          `${this.name} refuses writes: a failed append could not be undone on disk and retrying (${r.what}) failed: ${(err as Error).message}; reads still work — check the disk`,
-          { cause: err },
-        )
-      }
-      this.repairs.shift()
-      this.logger.info(`${this.name}: repaired after a failed append (${r.what}); writes resume`)
-    }
+    await this.repairs.run()
   }
 
   private emptyAppend(): AppendResult {
@@ -499,7 +443,7 @@ export class PartitionLog {
     try {
       await seg.deleteFiles()
     } catch (err) {
-      this.addRepair(`delete the files of the undone segment ${seg.log.path}`, () => seg.deleteFiles())
+      this.repairs.add(`delete the files of the undone segment ${seg.log.path}`, () => seg.deleteFiles())
       throw err
     }
   }
@@ -739,7 +683,7 @@ export class PartitionLog {
       if (this.closed) return
       this.closed = true
       await this.settle()
-      await this.runRepairs().catch((err: Error) => this.logger.warn(`${this.name}: closing with a failed append not undone on disk, which a restart may find: ${err.message}`))
+      await this.repairs.run().catch((err: Error) => this.logger.warn(`${this.name}: closing with a failed append not undone on disk, which a restart may find: ${err.message}`))
       const flush = options.flush ?? true
       for (const seg of this.segments.all()) await seg.close({ flush })
       if (flush) this.recoveredTo = this.endOffset

@@ -22,6 +22,7 @@ import type { CachedFile, FileCache } from '../io/file-cache.js'
 import { readAt, writeAt } from '../io/files.js'
 import type { StorageLogger } from '../logger.js'
 import type { FaultHooks } from '../../util/faults.js'
+import { RollbackError } from './append-undo.js'
 import { BatchScanner, type BatchInfo } from './batch-scanner.js'
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentPath } from './file-names.js'
 
@@ -747,22 +748,4 @@ function findFirst(list: readonly BatchInfo[], pred: (b: BatchInfo) => boolean):
     else lo = mid + 1
   }
   return list[lo]
-}
-
-/**
- * A failed append whose rollback failed too: the segment's in-memory state is restored, but
- * its file still holds bytes past `length` that a restart would find. The partition log
- * refuses writes until `segment.cutFile(length)` succeeds.
- */
-export class RollbackError extends Error {
-  readonly segment: Segment
-  readonly length: number
-  readonly rollbackError: unknown
-  constructor(args: { segment: Segment; length: number; cause: unknown; rollbackError: unknown }) {
-    super(`${(args.cause as Error)?.message ?? String(args.cause)}; cutting ${args.segment.log.path} back to ${args.length} bytes then failed: ${(args.rollbackError as Error)?.message ?? String(args.rollbackError)}`, { cause: args.cause })
-    this.name = 'RollbackError'
-    this.segment = args.segment
-    this.length = args.length
-    this.rollbackError = args.rollbackError
-  }
 }
