@@ -11,6 +11,7 @@ import { LocalMetadataStore } from '../metadata/local.js'
 import type { MetadataStore } from '../metadata/store.js'
 import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
 import { createLogger, parseLevel, type Logger } from '../util/logger.js'
+import { FaultHooks } from '../util/faults.js'
 import { loadBrokerConfig, parseListeners, type BrokerConfig, type Listener } from './config.js'
 import { Connection } from './connection.js'
 import { GroupCoordinator } from '../coordinator/group/coordinator.js'
@@ -35,6 +36,8 @@ export class Broker {
   readonly config: BrokerConfig
   readonly logger: Logger
   readonly nodeId: number
+  /** Fault hooks of this broker's storage: tests arm a point to make the next write, fsync, ... fail. */
+  readonly faults = new FaultHooks()
   private ctx: BrokerContext | undefined
   private readonly shutdown = new AbortController()
   private readonly servers: Server[] = []
@@ -88,7 +91,7 @@ export class Broker {
     const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id') as string, self: () => this.self(), logger: this.logger })
     let replicas: ReplicaManager
     try {
-      replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId })
+      replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId, faults: this.faults })
     } catch (err) {
       await store.close()
       throw err

@@ -6,6 +6,8 @@
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js'
 import { LogManager, isStorageError, type AppendResult, type LogConfig, type PartitionLog } from '../storage/index.js'
+import { isIoError } from '../storage/errors.js'
+import type { FaultHooks } from '../util/faults.js'
 import { mapConcurrent } from '../storage/io/files.js'
 import type { MetadataChange, MetadataStore } from '../metadata/store.js'
 import type { PartitionInfo, TopicInfo } from '../metadata/types.js'
@@ -20,6 +22,8 @@ export interface ReplicaManagerOptions {
   nodeId: number
   /** Run storage timers (retention, flush, checkpoints); default true. */
   schedule?: boolean
+  /** The broker's fault hooks, threaded into storage (tests arm them). */
+  faults?: FaultHooks
 }
 
 export class ReplicaManager {
@@ -58,6 +62,7 @@ export class ReplicaManager {
       },
       logger: opts.logger,
       schedule: opts.schedule ?? true,
+      ...(opts.faults ? { faults: opts.faults } : {}),
       retentionCheckIntervalMs: config.get('log.retention.check.interval.ms') as number,
     })
     const self = new ReplicaManager(opts, logs)
@@ -210,6 +215,8 @@ export function errorCodeOf(err: unknown): number {
     if (err.code === 'LOG_CLOSED') return ErrorCode.NOT_LEADER_OR_FOLLOWER
     return ErrorCode.KAFKA_STORAGE_ERROR
   }
+  // An OS error from a file operation (ENOSPC, EIO, EROFS ...) is Kafka's KafkaStorageException.
+  if (isIoError(err)) return ErrorCode.KAFKA_STORAGE_ERROR
   return ErrorCode.UNKNOWN_SERVER_ERROR
 }
 

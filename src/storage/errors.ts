@@ -20,12 +20,21 @@ export type StorageErrorCode =
   /** meta.properties belongs to another cluster or node. */
   | 'INCONSISTENT_LOG_DIR'
 
+/** One rejected record of a batch (ProduceResponse `recordErrors`): its index in the batch and why. */
+export interface RecordError {
+  batchIndex: number
+  message: string
+}
+
 export class StorageError extends Error {
   readonly code: StorageErrorCode
-  constructor(code: StorageErrorCode, message: string) {
-    super(message)
+  /** For INVALID_RECORD: the records that caused it, as Kafka lists them in the produce response. */
+  readonly recordErrors: readonly RecordError[]
+  constructor(code: StorageErrorCode, message: string, options: { cause?: unknown; recordErrors?: readonly RecordError[] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'StorageError'
     this.code = code
+    this.recordErrors = options.recordErrors ?? []
   }
 }
 
@@ -35,4 +44,23 @@ export function isStorageError(err: unknown, code?: StorageErrorCode): err is St
 
 export function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
+}
+
+/**
+ * An error the operating system raised for a file operation (ENOSPC, EIO, EROFS, EDQUOT, ...).
+ * These are Kafka's KafkaStorageException: the disk, not the request, is at fault.
+ */
+export function isIoError(err: unknown): err is NodeJS.ErrnoException {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)
+}
+
+/**
+ * Turns an OS error from `what` into KAFKA_STORAGE_ERROR with a message that says what to do;
+ * other errors pass through unchanged.
+ */
+export function storageErrorOf(err: unknown, what: string, outcome?: string): unknown {
+  if (err instanceof StorageError || !isIoError(err)) return err
+  const hint = err.code === 'ENOSPC' || err.code === 'EDQUOT' ? 'free disk space in the log dir and retry' : 'check the disk holding the log dir and retry'
+  return new StorageError('KAFKA_STORAGE_ERROR', `${what} failed: ${err.message}${outcome ? `; ${outcome}` : ''}; ${hint}`, { cause: err })
 }

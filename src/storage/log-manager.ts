@@ -14,6 +14,7 @@ import { LogDir } from './log-dir.js'
 import { partitionDirName } from './log/file-names.js'
 import { PartitionLog } from './log/partition-log.js'
 import { consoleLogger, type StorageLogger } from './logger.js'
+import { FaultHooks } from '../util/faults.js'
 
 export interface LogManagerOptions {
   /** log.dirs */
@@ -43,6 +44,8 @@ export interface LogManagerOptions {
   checkpointIntervalMs?: number
   /** replica.high.watermark.checkpoint.interval.ms (default 5000). */
   highWatermarkCheckpointIntervalMs?: number
+  /** Fault hooks shared by every log (tests arm them; see PartitionLogOptions.faults); default: none armed. */
+  faults?: FaultHooks
 }
 
 export interface TopicPartition {
@@ -69,6 +72,7 @@ export class LogManager {
   /** True when every log dir had been shut down cleanly. */
   readonly hadCleanShutdown: boolean
   readonly loadStats: LoadStats
+  readonly faults: FaultHooks
   private readonly dirs: LogDir[]
   private readonly logs = new Map<string, ManagedLog>()
   private readonly creating = new Map<string, Promise<PartitionLog>>()
@@ -87,6 +91,7 @@ export class LogManager {
     this.indexCache = indexCache
     this.clock = options.clock ?? systemClock
     this.logger = options.logger ?? consoleLogger
+    this.faults = options.faults ?? new FaultHooks()
     this.hadCleanShutdown = dirs.every((d) => d.hadCleanShutdown)
     this.loadStats = stats
   }
@@ -142,8 +147,8 @@ export class LogManager {
     })
   }
 
-  private shared(): { files: FileCache; indexCache: IndexCache; clock: Clock; logger: StorageLogger } {
-    return { files: this.files, indexCache: this.indexCache, clock: this.clock, logger: this.logger }
+  private shared(): { files: FileCache; indexCache: IndexCache; clock: Clock; logger: StorageLogger; faults: FaultHooks } {
+    return { files: this.files, indexCache: this.indexCache, clock: this.clock, logger: this.logger, faults: this.faults }
   }
 
   private configFor(topic: string, extra?: Partial<LogConfig>): LogConfig {

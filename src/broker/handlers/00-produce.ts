@@ -4,13 +4,25 @@
  * Behaviour:
  * - Each partition's records must be exactly one v2 record batch (Kafka's rule since v3):
  *   framing, magic, CRC32C, record count vs offset span and `max.message.bytes` are checked
- *   from the batch header; records are never decompressed or decoded, so batches compressed
- *   with gzip, snappy, lz4 or zstd are stored and served exactly as sent.
- * - Errors are per partition: UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, INVALID_RECORD,
- *   MESSAGE_TOO_LARGE, UNSUPPORTED_FOR_MESSAGE_FORMAT, INVALID_TIMESTAMP (CreateTime outside
+ *   from the batch header. Records are decoded only where Kafka's LogValidator needs them
+ *   (storage/log/validator.ts `checkProducerBatch`): under CreateTime a max timestamp the
+ *   records can contradict (-1 as sarama < 1.45.1 sends, below the first timestamp) is
+ *   recomputed from them and the header and CRC rewritten; on a `cleanup.policy=compact`
+ *   topic every record must have a key; a compressed batch decoded for either reason whose
+ *   offset deltas are not 0..n-1 is rebuilt with them renumbered (as Kafka does). A producer's
+ *   LogAppendTime flag on a CreateTime topic is cleared (header only). Other batches are
+ *   stored and served exactly as sent, compressed or not.
+ * - Errors are per partition: UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, INVALID_RECORD
+ *   (with a record error per keyless record on a compacted topic, "Compacted topic cannot
+ *   accept message without key ..." as Kafka words it), MESSAGE_TOO_LARGE,
+ *   UNSUPPORTED_FOR_MESSAGE_FORMAT, INVALID_TIMESTAMP (CreateTime outside
  *   `message.timestamp.before/after.max.ms`), UNSUPPORTED_COMPRESSION_TYPE (zstd below v7),
- *   INVALID_TOPIC_EXCEPTION (writes to internal `__` topics); INVALID_REQUIRED_ACKS for acks
- *   other than -1, 0, 1. A bad partition never affects the others in the request.
+ *   INVALID_TOPIC_EXCEPTION (writes to internal `__` topics), KAFKA_STORAGE_ERROR (the disk
+ *   failed the write: full, read-only, I/O error); INVALID_REQUIRED_ACKS for acks other than
+ *   -1, 0, 1. A bad partition never affects the others in the request.
+ * - A failed append leaves no trace (the log undoes every step), so a client retrying after
+ *   KAFKA_STORAGE_ERROR gets dense offsets; reads keep working while writes fail, and writes
+ *   resume once the disk has room again.
  * - acks=0 gets no response (the data is still written); acks=1 and acks=-1 answer once the
  *   leader has appended. With one broker, -1 means just that: the leader is the whole ISR.
  * - `message.timestamp.type=LogAppendTime` stamps the broker time and returns it.
@@ -18,7 +30,11 @@
  * Gaps: v0-2 (message format v0/v1) are not served, as in Kafka 4; like Kafka 4, ApiVersions
  * still lists them (librdkafka < 2.10 will not compress with gzip or snappy otherwise). Idempotent and
  * transactional batches are stored without producer-state checks until the transactions
- * issue; timestamp bounds are checked on the batch's first and max timestamps, not per record.
+ * issue; timestamp bounds are checked on the batch's first and max timestamps, not per record;
+ * records are decoded only on the paths above (Kafka decodes every batch), so a wrong max
+ * timestamp above the first one, or a record count the records contradict in a batch that is
+ * not otherwise decoded, is stored as sent; decompression there is bounded only by
+ * max.message.bytes of compressed input.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -29,7 +45,7 @@ import {
 } from '../../protocol/generated/produce.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, ATTRIBUTES_OFFSET } from '../../protocol/records/batch-header.js'
-import { validateRecordBatches } from '../../storage/index.js'
+import { checkProducerBatch, isStorageError, validateRecordBatches } from '../../storage/index.js'
 import { NO_RESPONSE, type Handler, type RequestContext } from '../handler.js'
 import { errorCodeOf } from '../replica-manager.js'
 import type { EffectiveValue } from '../topic-config.js'
@@ -52,14 +68,20 @@ async function producePartition(ctx: RequestContext, topicName: string, index: n
     if (batches.length !== 1) {
       throw new KafkaError('INVALID_RECORD', `Produce requests with version 3+ must hold exactly one record batch per partition, got ${batches.length}`)
     }
-    const attributes = records.readInt16BE(ATTRIBUTES_OFFSET)
-    const codec = attributes & ATTR_COMPRESSION_MASK
+    const codec = records.readInt16BE(ATTRIBUTES_OFFSET) & ATTR_COMPRESSION_MASK
     if (codec > ZSTD) throw new KafkaError('CORRUPT_MESSAGE', `Unknown compression codec ${codec}`)
     if (codec === ZSTD && ctx.apiVersion < 7) throw new KafkaError('UNSUPPORTED_COMPRESSION_TYPE', 'zstd needs Produce v7 or later')
-    if (cfg.messageTimestampType === 'CreateTime' && (attributes & ATTR_TIMESTAMP_TYPE) === 0) {
-      checkTimestamps(broker.replicas.effectiveConfigs(topic), Number(records.readBigInt64BE(FIRST_TIMESTAMP_OFFSET)), batches[0]!.maxTimestamp)
+    const effective = broker.replicas.effectiveConfigs(topic)
+    const compacted = effective.get('cleanup.policy')!.value.split(',').some((p) => p.trim() === 'compact')
+    const checked = await checkProducerBatch(records, batches[0]!, { partition: `${topicName}-${index}`, timestampType: cfg.messageTimestampType, compacted })
+    if (checked.corrections.length > 0) {
+      broker.logger.debug('corrected a produced batch', { topic: topicName, partition: index, client: ctx.clientAddress, corrections: checked.corrections })
     }
-    const result = await broker.replicas.appendAsLeader(log, info, records)
+    const stored = checked.records
+    if (cfg.messageTimestampType === 'CreateTime' && (stored.readInt16BE(ATTRIBUTES_OFFSET) & ATTR_TIMESTAMP_TYPE) === 0) {
+      checkTimestamps(effective, Number(stored.readBigInt64BE(FIRST_TIMESTAMP_OFFSET)), checked.batch.maxTimestamp)
+    }
+    const result = await broker.replicas.appendAsLeader(log, info, stored)
     return {
       index,
       errorCode: ErrorCode.NONE,
@@ -74,7 +96,9 @@ async function producePartition(ctx: RequestContext, topicName: string, index: n
     if (code === ErrorCode.UNKNOWN_SERVER_ERROR || code === ErrorCode.KAFKA_STORAGE_ERROR) {
       broker.logger.error('produce failed', { topic: topicName, partition: index, client: ctx.clientAddress, error: (err as Error).message })
     }
-    return partitionError(index, code, (err as Error).message)
+    const response = partitionError(index, code, (err as Error).message)
+    if (isStorageError(err)) response.recordErrors = err.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }))
+    return response
   }
 }
 

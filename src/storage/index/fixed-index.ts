@@ -186,8 +186,8 @@ export abstract class FixedIndex {
     this.count++
   }
 
-  /** Keeps the first `n` entries. */
-  protected truncateToEntries(n: number): void {
+  /** Keeps the first `n` entries (a failed append gives back the entries it added). */
+  truncateToEntries(n: number): void {
     if (n >= this.count) return
     this.count = n
     if (this.validPrefix > n) this.validPrefix = n

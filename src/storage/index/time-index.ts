@@ -40,11 +40,11 @@ export class TimeIndex extends FixedIndex {
    */
   maybeAppend(timestamp: number, offset: number, options: { skipFullCheck?: boolean } = {}): void {
     if (!options.skipFullCheck && this.isFull()) throw new Error(`time index ${this.path} is full`)
-    if (this.count > 0) {
-      const last = this.lastEntry()
-      if (timestamp <= last.timestamp) return
-      if (offset < last.offset) throw new Error(`time index: offset ${offset} is before the last entry's ${last.offset} in ${this.path}`)
-    }
+    // Against an empty index this compares with -1 (Kafka's NO_TIMESTAMP): a batch without a
+    // timestamp never gets an entry.
+    const last = this.lastEntry()
+    if (timestamp <= last.timestamp) return
+    if (this.count > 0 && offset < last.offset) throw new Error(`time index: offset ${offset} is before the last entry's ${last.offset} in ${this.path}`)
     if (!this.canAppendOffset(offset)) throw new Error(`time index: ${offset} does not fit base offset ${this.baseOffset}`)
     const at = this.reserve()
     writeInt64(this.buf, timestamp, at)

@@ -120,6 +120,14 @@ export class LeaderEpochCache {
     return { epoch: floor ? floor.epoch : epoch, endOffset: higher.startOffset }
   }
 
+  /** Puts back a list taken with entries() (a failed append undoing its epoch); flush writes it. */
+  restore(entries: readonly EpochEntry[]): void {
+    const same = entries.length === this.list.length && entries.every((e, i) => e.epoch === this.list[i]!.epoch && e.startOffset === this.list[i]!.startOffset)
+    if (same) return
+    this.list = entries.map((e) => ({ ...e }))
+    this.changed = true
+  }
+
   clear(): void {
     if (this.list.length > 0) this.changed = true
     this.list = []

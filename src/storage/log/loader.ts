@@ -5,7 +5,7 @@
  * indexes are rebuilt. After a clean shutdown only the tail of the active segment is read
  * (to learn the log end offset), so opening thousands of partitions stays cheap.
  */
-import { mkdir, readdir, stat, unlink } from 'node:fs/promises'
+import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isNotFound } from '../errors.js'
 import { readPartitionMetadata } from '../checkpoint/partition-metadata.js'
@@ -42,18 +42,35 @@ export interface LoadedLog {
   topicId: string | undefined
   /** What recovery did, for logging and tests. */
   recovery: { scannedSegments: number; truncatedBytes: number; deletedSegments: number }
+  /** The directory did not exist: this load created it. */
+  created: boolean
 }
 
 export async function loadLog(options: LoadLogOptions): Promise<LoadedLog> {
   const { dir, ctx } = options
   let names: string[]
+  let created = false
   try {
     names = await readdir(dir)
   } catch (err) {
     if (!isNotFound(err)) throw err
     await mkdir(dir, { recursive: true })
+    created = true
     names = []
   }
+  try {
+    // Tests arm this to fail the creation of a partition (a full disk during CreateTopics).
+    if (created) ctx.faults.check('log.create', dir)
+    return { ...(await loadFiles(options, names)), created }
+  } catch (err) {
+    // A partition whose creation failed leaves no directory for the next start-up to adopt.
+    if (created) await rm(dir, { recursive: true, force: true }).catch(() => {})
+    throw err
+  }
+}
+
+async function loadFiles(options: LoadLogOptions, names: string[]): Promise<Omit<LoadedLog, 'created'>> {
+  const { dir, ctx } = options
   const logBases: number[] = []
   const indexBases = new Set<string>()
   for (const name of names) {

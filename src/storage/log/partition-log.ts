@@ -6,7 +6,15 @@
  * Mutations (append, roll, truncation, retention, DeleteRecords) run one at a time under a
  * lock. Reads take no lock: they work on a snapshot of the segment list, and a segment's
  * size grows only after its bytes are written, so a reader never sees a half-written batch.
- * fsyncs run outside the lock so appends continue while a flush is in progress.
+ * Background fsyncs (flush.ms, after a roll) run outside the lock so appends continue while a
+ * flush is in progress; the fsync flush.messages asks for is part of the append, as in Kafka.
+ *
+ * An append is atomic: every step (roll, leader epoch checkpoint, write, index updates, the
+ * fsync flush.messages asks for) registers how to undo itself, and when a step fails the
+ * steps done so far are undone in reverse, so the log, its indexes, its offsets and its files
+ * are as before and the client's error is the whole story. If an undo itself fails on disk
+ * (the file cannot be cut back), the log refuses writes with KAFKA_STORAGE_ERROR and retries
+ * the undo before each later write: serving bytes a client was told failed would be worse.
  */
 import { rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -14,7 +22,8 @@ import { randomBytes } from 'node:crypto'
 import { readPartitionMetadata, writePartitionMetadata } from '../checkpoint/partition-metadata.js'
 import { systemClock, type Clock } from '../clock.js'
 import { resolveLogConfig, type LogConfig } from '../config.js'
-import { StorageError } from '../errors.js'
+import { StorageError, storageErrorOf } from '../errors.js'
+import { FaultHooks } from '../../util/faults.js'
 import { IndexCache } from '../index/index-cache.js'
 import { FileCache } from '../io/file-cache.js'
 import { consoleLogger, type StorageLogger } from '../logger.js'
@@ -26,7 +35,8 @@ import { loadLog, type LoadedLog } from './loader.js'
 import { offsetForTimestamp, offsetOfMaxTimestamp } from './offset-lookup.js'
 import { planRetention, retentionCandidates, type RetentionReason } from './retention.js'
 import { SegmentDeleter } from './segment-deleter.js'
-import { Segment, readRange, type SegmentContext } from './segment.js'
+import { Segment, readRange, type InactiveMark, type SegmentContext, type SegmentState } from './segment.js'
+import { Repairs, type Undo } from './append-undo.js'
 import type { Segments } from './segments.js'
 import type { AppendResult, FileRange, LogEvent, LogListener, LogReadResult, OffsetAndTimestamp, OffsetQuery, ReadOptions, RecordLocator } from './types.js'
 import { readRanges } from './log-reader.js'
@@ -51,7 +61,10 @@ export interface PartitionLogOptions {
   highWatermark?: number
   /** True when the log dir was shut down cleanly: no recovery scan. */
   hadCleanShutdown?: boolean
+  /** Fault hooks tests arm (see SegmentContext.faults, plus `segment.roll`, `epochs.write`, `log.create`); default: none armed. */
+  faults?: FaultHooks
 }
+
 
 export class PartitionLog {
   readonly dir: string
@@ -81,6 +94,7 @@ export class PartitionLog {
   private closed = false
   /** The descriptor pool was made for this log alone and closes with it. */
   private ownsFiles = false
+  private readonly repairs: Repairs
   /** What the loader did when this log was opened. */
   readonly recovery: LoadedLog['recovery']
 
@@ -104,6 +118,7 @@ export class PartitionLog {
     this.flushedAt = ctx.clock.now()
     this.id = loaded.topicId
     this.recovery = loaded.recovery
+    this.repairs = new Repairs(`${this.topic}-${this.partition}`, ctx.logger)
   }
 
   /** Opens (creating if needed) the partition directory, recovering it if the shutdown was unclean. */
@@ -115,15 +130,22 @@ export class PartitionLog {
       clock: options.clock ?? systemClock,
       logger: options.logger ?? consoleLogger,
       config: () => holder.log?.cfg ?? cfg,
+      faults: options.faults ?? new FaultHooks(),
       ...(options.indexCache ? { indexCache: options.indexCache } : {}),
     }
-    const loaded = await loadLog({
-      dir: options.dir,
-      ctx,
-      recoveryPoint: options.recoveryPoint ?? 0,
-      ...(options.logStartOffset !== undefined ? { logStartOffset: options.logStartOffset } : {}),
-      hadCleanShutdown: options.hadCleanShutdown ?? false,
-    })
+    const what = `opening ${options.topic}-${options.partition} in ${options.dir}`
+    let loaded: LoadedLog
+    try {
+      loaded = await loadLog({
+        dir: options.dir,
+        ctx,
+        recoveryPoint: options.recoveryPoint ?? 0,
+        ...(options.logStartOffset !== undefined ? { logStartOffset: options.logStartOffset } : {}),
+        hadCleanShutdown: options.hadCleanShutdown ?? false,
+      })
+    } catch (err) {
+      throw storageErrorOf(err, what)
+    }
     const log = new PartitionLog(options, ctx, loaded, cfg)
     holder.log = log
     log.ownsFiles = options.files === undefined
@@ -132,7 +154,8 @@ export class PartitionLog {
         await log.assignTopicId(options.topicId)
       } catch (err) {
         await log.close({ flush: false })
-        throw err
+        if (loaded.created) await rm(options.dir, { recursive: true, force: true }).catch(() => {})
+        throw storageErrorOf(err, what)
       }
     }
     return log
@@ -178,6 +201,11 @@ export class PartitionLog {
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): number[] {
     return this.segments.all().map((s) => s.baseOffset)
+  }
+
+  /** Each segment's size, index entries and tail state, oldest first (tests compare these). */
+  async segmentStates(): Promise<SegmentState[]> {
+    return Promise.all(this.segments.all().map((s) => s.describe()))
   }
 
   updateConfig(overrides: Partial<LogConfig>): void {
@@ -237,8 +265,8 @@ export class PartitionLog {
   }
 
   private async appendWith(records: Buffer, prepare: () => { batches: BatchInfo[]; logAppendTime: number }): Promise<AppendResult> {
-    const result = await this.lock.run(async () => {
-      this.ensureOpen()
+    return this.lock.run(async () => {
+      await this.ensureWritable()
       if (records.length > this.cfg.segmentBytes) {
         throw new StorageError('RECORD_LIST_TOO_LARGE', `${records.length} bytes exceed segment.bytes ${this.cfg.segmentBytes}`)
       }
@@ -247,7 +275,7 @@ export class PartitionLog {
       const first = batches[0]!
       const last = batches.at(-1)!
       let maxTimestamp = -1
-      let offsetOfMaxTimestamp = first.baseOffset
+      let offsetOfMaxTimestamp = -1
       let recordCount = 0
       for (const b of batches) {
         if (b.maxTimestamp > maxTimestamp) {
@@ -256,13 +284,38 @@ export class PartitionLog {
         }
         recordCount += b.recordCount
       }
-      await this.maybeRoll({ messagesSize: records.length, maxTimestamp, firstOffset: first.baseOffset, lastOffset: last.lastOffset })
-      const active = this.segments.last!
-      await active.append({ records, batches, lastOffset: last.lastOffset, maxTimestamp })
-      this.setEnd(last.lastOffset + 1, active)
-      let epochsChanged = false
-      for (const b of batches) epochsChanged = this.epochs.assign(b.partitionLeaderEpoch, b.baseOffset) || epochsChanged
-      if (epochsChanged) await this.epochs.flush()
+      const end = last.lastOffset + 1
+      const fsync = end - this.recoveredTo >= this.cfg.flushMessages
+      const undo: Undo[] = []
+      let rolledAt: number | undefined
+      try {
+        const rolled = await this.maybeRoll({ messagesSize: records.length, maxTimestamp, firstOffset: first.baseOffset, lastOffset: last.lastOffset })
+        if (rolled) {
+          undo.push(rolled.undo)
+          rolledAt = rolled.baseOffset
+        }
+        await this.assignEpochs(batches, undo)
+        const active = this.segments.last!
+        const mark = await active.append({ records, batches, lastOffset: last.lastOffset, maxTimestamp })
+        undo.push(async () => {
+          try {
+            await active.rollbackTo(mark)
+          } catch (e) {
+            this.repairs.addCut(active, mark.bytes)
+            throw e
+          }
+        })
+        // Inside the lock and before the end offset moves: a failed fsync can still be undone,
+        // and no reader has seen bytes that may not be durable.
+        if (fsync) await this.flushUpTo(end)
+      } catch (err) {
+        throw await this.repairs.undo(undo, err)
+      }
+      this.setEnd(end, this.segments.last!)
+      if (fsync) this.recoveredTo = Math.max(this.recoveredTo, end)
+      // Flushing the finished segments lets the recovery point pass them, so a crash rescans
+      // only the new segment (Kafka does the same). It runs in the background.
+      if (rolledAt !== undefined) this.inBackground(this.flushUpTo(rolledAt))
       this.emit({ type: 'append', firstOffset: first.baseOffset, lastOffset: last.lastOffset, logEndOffset: this.endOffset })
       return {
         firstOffset: first.baseOffset,
@@ -277,8 +330,29 @@ export class PartitionLog {
         bytes: records.length,
       }
     })
-    if (this.unflushedMessages >= this.cfg.flushMessages) await this.flushUpTo(result.lastOffset + 1)
-    return result
+  }
+
+  /** Records new leader epochs (before the data, as Kafka does); undone with the append. */
+  private async assignEpochs(batches: readonly BatchInfo[], undo: Undo[]): Promise<void> {
+    const latest = this.epochs.latestEpoch ?? -1
+    if (!batches.some((b) => b.partitionLeaderEpoch > latest)) return
+    const before = this.epochs.entries()
+    for (const b of batches) this.epochs.assign(b.partitionLeaderEpoch, b.baseOffset)
+    // If rewriting the file fails here, an entry for an epoch starting at the log end offset
+    // may stay on disk: harmless, the loader drops epochs starting at or past the log end, and
+    // the next append in that epoch makes it true.
+    undo.push(() => {
+      this.epochs.restore(before)
+      this.inBackground(this.epochs.flush())
+    })
+    this.ctx.faults.check('epochs.write', this.epochs.path)
+    await this.epochs.flush()
+  }
+
+  /** Runs the repairs a failed undo left; throws KAFKA_STORAGE_ERROR while one still fails. */
+  private async ensureWritable(): Promise<void> {
+    this.ensureOpen()
+    await this.repairs.run()
   }
 
   private emptyAppend(): AppendResult {
@@ -296,7 +370,7 @@ export class PartitionLog {
     }
   }
 
-  private async maybeRoll(args: { messagesSize: number; maxTimestamp: number; firstOffset: number; lastOffset: number }): Promise<void> {
+  private async maybeRoll(args: { messagesSize: number; maxTimestamp: number; firstOffset: number; lastOffset: number }): Promise<Rolled | undefined> {
     const active = this.segments.last!
     const roll = await active.shouldRoll({
       now: this.clock.now(),
@@ -306,31 +380,72 @@ export class PartitionLog {
       segmentBytes: this.cfg.segmentBytes,
       segmentMs: this.cfg.segmentMs,
     })
-    if (roll) await this.rollLocked(Math.max(args.firstOffset, this.endOffset))
+    return roll ? this.rollLocked(Math.max(args.firstOffset, this.endOffset)) : undefined
   }
 
   /** Starts a new active segment at the log end offset. */
   async roll(): Promise<void> {
     await this.lock.run(async () => {
-      this.ensureOpen()
-      await this.rollLocked(this.endOffset)
+      await this.ensureWritable()
+      await this.rollAndFlushLocked()
     })
   }
 
-  private async rollLocked(baseOffset: number): Promise<void> {
+  private async rollAndFlushLocked(): Promise<void> {
+    try {
+      const rolled = await this.rollLocked(this.endOffset)
+      if (rolled) this.inBackground(this.flushUpTo(rolled.baseOffset))
+    } catch (err) {
+      throw storageErrorOf(err, `rolling ${this.name}`)
+    }
+  }
+
+  /**
+   * Starts a new active segment at `baseOffset`; undefined if the active segment is already an
+   * empty one there. Either completes or leaves no trace; the undo it returns takes it back.
+   */
+  private async rollLocked(baseOffset: number): Promise<Rolled | undefined> {
     const prev = this.segments.last!
     if (prev.baseOffset === baseOffset) {
-      if (prev.size === 0) return // already a fresh segment at this offset
+      if (prev.size === 0) return undefined // already a fresh segment at this offset
       throw new StorageError('KAFKA_STORAGE_ERROR', `cannot roll ${this.name}: segment ${baseOffset} exists`)
     }
-    const seg = await Segment.create(this.ctx, { dir: this.dir, baseOffset })
-    await prev.onBecomeInactive()
-    seg.activate()
-    this.segments.add(seg)
-    this.setEnd(this.endOffset, seg)
-    // Flushing the finished segments lets the recovery point pass them, so a crash rescans
-    // only the new segment (Kafka does the same). It runs in the background.
-    this.inBackground(this.flushUpTo(baseOffset))
+    let seg: Segment | undefined
+    let inactive: InactiveMark
+    try {
+      seg = await Segment.create(this.ctx, { dir: this.dir, baseOffset })
+      this.ctx.faults.check('segment.roll', seg.log.path)
+      inactive = await prev.onBecomeInactive()
+    } catch (err) {
+      // Segment.create removes what it made; if that failed, this tries again or leaves a repair.
+      await this.removeSegmentFiles(seg ?? Segment.fromDisk(this.ctx, { dir: this.dir, baseOffset, size: 0 })).catch(() => {})
+      throw err
+    }
+    const created = seg
+    created.activate()
+    this.segments.add(created)
+    this.setEnd(this.endOffset, created)
+    const undo = async (): Promise<void> => {
+      this.segments.remove(created)
+      prev.reactivate(inactive)
+      this.setEnd(this.endOffset, prev)
+      await this.removeSegmentFiles(created)
+    }
+    return { baseOffset, undo }
+  }
+
+  /**
+   * Deletes the files of a segment taken back from a failed roll. Left on disk, the empty
+   * segment would, after a restart, become the active one in the middle of the data appended
+   * to its predecessor since, so failing to delete it is a repair.
+   */
+  private async removeSegmentFiles(seg: Segment): Promise<void> {
+    try {
+      await seg.deleteFiles()
+    } catch (err) {
+      this.repairs.add(`delete the files of the undone segment ${seg.log.path}`, () => seg.deleteFiles())
+      throw err
+    }
   }
 
   // ---- reads -----------------------------------------------------------------------------
@@ -405,7 +520,7 @@ export class PartitionLog {
    */
   async truncateTo(offset: number): Promise<boolean> {
     return this.lock.run(async () => {
-      this.ensureOpen()
+      await this.ensureWritable()
       if (offset < 0) throw new StorageError('OFFSET_OUT_OF_RANGE', `cannot truncate ${this.name} to ${offset}`)
       if (offset >= this.endOffset) return false
       if (offset <= this.startOffset) {
@@ -426,7 +541,7 @@ export class PartitionLog {
   /** Empties the log and restarts it at `offset` (a follower far behind the leader's log start). */
   async truncateFullyAndStartAt(offset: number): Promise<void> {
     await this.lock.run(async () => {
-      this.ensureOpen()
+      await this.ensureWritable()
       await this.truncateFullyLocked(offset)
     })
   }
@@ -457,7 +572,7 @@ export class PartitionLog {
    */
   async deleteRecordsBefore(offset: number): Promise<number> {
     return this.lock.run(async () => {
-      this.ensureOpen()
+      await this.ensureWritable()
       if (offset > this.hw) {
         throw new StorageError('OFFSET_OUT_OF_RANGE', `cannot move the log start offset of ${this.name} to ${offset}, past the high watermark ${this.hw}`)
       }
@@ -471,7 +586,7 @@ export class PartitionLog {
   /** Applies retention (retention.ms, retention.bytes, log start offset); returns segments deleted. */
   async deleteOldSegments(): Promise<{ deleted: number; reasons: RetentionReason[] }> {
     return this.lock.run(async () => {
-      this.ensureOpen()
+      await this.ensureWritable()
       return this.retentionLocked({ logStartOffsetOnly: false })
     })
   }
@@ -486,7 +601,7 @@ export class PartitionLog {
       highWatermark: this.hw,
     })
     if (plan.count === 0) return { deleted: 0, reasons: [] }
-    if (plan.count === segs.length) await this.rollLocked(this.endOffset)
+    if (plan.count === segs.length) await this.rollAndFlushLocked()
     await this.deleteSegments(segs.slice(0, plan.count))
     this.setLogStartOffset(Math.max(this.startOffset, this.segments.first!.baseOffset))
     this.logger.info(`${this.name}: deleted ${plan.count} segment(s) (${plan.reasons.join(', ')})`)
@@ -568,6 +683,7 @@ export class PartitionLog {
       if (this.closed) return
       this.closed = true
       await this.settle()
+      await this.repairs.run().catch((err: Error) => this.logger.warn(`${this.name}: closing with a failed append not undone on disk, which a restart may find: ${err.message}`))
       const flush = options.flush ?? true
       for (const seg of this.segments.all()) await seg.close({ flush })
       if (flush) this.recoveredTo = this.endOffset
@@ -619,6 +735,12 @@ export class PartitionLog {
     this.background.add(tracked)
     void tracked.finally(() => this.background.delete(tracked))
   }
+}
+
+/** A roll done by an append: where the new segment starts and how to take it back. */
+interface Rolled {
+  baseOffset: number
+  undo: () => Promise<void>
 }
 
 function clamp(v: number, lo: number, hi: number): number {

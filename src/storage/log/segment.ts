@@ -5,8 +5,14 @@
  * A segment does not lock: the partition log serialises appends, truncation and roll, while
  * reads run concurrently with them. Everything a reader uses (size, index entries, the tail
  * list) changes only after the bytes it describes are in the file.
+ *
+ * An append either completes or leaves the segment as it found it: `append` returns a mark
+ * of the state before it, and a failure in any step (the write, an index update) puts the
+ * in-memory state back and cuts the file to its old length, so neither a reader nor recovery
+ * after a restart finds a trace of it. The partition log uses the same mark to undo an append
+ * whose later steps (fsync, leader epochs) failed.
  */
-import { open, rename, stat, unlink } from 'node:fs/promises'
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import type { Clock } from '../clock.js'
 import { StorageError, isNotFound } from '../errors.js'
 import type { IndexCache, IndexHolder } from '../index/index-cache.js'
@@ -15,6 +21,8 @@ import { TimeIndex, type TimestampOffset } from '../index/time-index.js'
 import type { CachedFile, FileCache } from '../io/file-cache.js'
 import { readAt, writeAt } from '../io/files.js'
 import type { StorageLogger } from '../logger.js'
+import type { FaultHooks } from '../../util/faults.js'
+import { RollbackError } from './append-undo.js'
 import { BatchScanner, type BatchInfo } from './batch-scanner.js'
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentPath } from './file-names.js'
 
@@ -24,13 +32,50 @@ export interface SegmentConfig {
   segmentIndexBytes: number
 }
 
-/** Shared services: the descriptor pool, the index memory budget, time and logging. */
+/** Shared services: the descriptor pool, the index memory budget, time, logging and fault hooks. */
 export interface SegmentContext {
   files: FileCache
   indexCache?: IndexCache
   clock: Clock
   logger: StorageLogger
   config(): SegmentConfig
+  /**
+   * Checked before each step of an append that can fail (tests arm them): `segment.write`,
+   * `index.offset.append`, `index.time.append`, `segment.fsync`, and `segment.truncate` (the
+   * rollback of a failed append). Details are file paths.
+   */
+  faults: FaultHooks
+}
+
+/** A segment's append state at one moment; `rollbackTo` returns to it. */
+export interface SegmentMark {
+  readonly bytes: number
+  readonly offsetEntries: number
+  readonly timeEntries: number
+  readonly maxTs: TimestampOffset | undefined
+  readonly bytesSinceLastIndexEntry: number
+  readonly rollingBasedTimestamp: number | undefined
+  /** The tail list and its length: appends push to it and trimming replaces it, so both restore it. */
+  readonly recent: BatchInfo[]
+  readonly recentLength: number
+}
+
+export interface SegmentState {
+  baseOffset: number
+  size: number
+  active: boolean
+  offsetIndex: ReadonlyArray<readonly [offset: number, position: number]>
+  timeIndex: ReadonlyArray<readonly [timestamp: number, offset: number]>
+  maxTimestamp: TimestampOffset
+  bytesSinceLastIndexEntry: number
+  /** Base offsets of the batches the active segment remembers for tail reads. */
+  recentBatches: number[]
+}
+
+/** What a segment gave up when it stopped being active; `reactivate` takes it back. */
+export interface InactiveMark {
+  readonly timeEntries: number
+  readonly recent: BatchInfo[]
 }
 
 /** A `.log` file as the descriptor pool knows it; also the opaque handle in a read range. */
@@ -105,9 +150,15 @@ export class Segment implements IndexHolder {
   /** Creates empty files for a new segment (replacing leftovers of an earlier attempt). */
   static async create(ctx: SegmentContext, options: { dir: string; baseOffset: number }): Promise<Segment> {
     const seg = new Segment(ctx, options.dir, options.baseOffset, 0)
-    for (const path of [seg.log.path, seg.offsetIndex.path, seg.timeIndex.path]) {
-      const fh = await open(path, 'w')
-      await fh.close()
+    try {
+      for (const path of [seg.log.path, seg.offsetIndex.path, seg.timeIndex.path]) {
+        const fh = await open(path, 'w')
+        await fh.close()
+      }
+    } catch (err) {
+      // A half-created segment must not be found by the next start-up.
+      await seg.deleteFiles().catch(() => {})
+      throw err
     }
     seg.offsetIndex.initEmpty()
     seg.timeIndex.initEmpty()
@@ -155,21 +206,111 @@ export class Segment implements IndexHolder {
   /**
    * Writes `records` (whole batches, offsets already assigned) at the end of the file and
    * indexes them. `batches` describes each batch with positions relative to `records`.
+   * Returns the state before, for `rollbackTo`. On failure the segment is rolled back before
+   * the error is rethrown; if even that fails, the error is a RollbackError.
    */
-  async append(input: { records: Buffer; batches: readonly BatchInfo[]; lastOffset: number; maxTimestamp: number }): Promise<void> {
+  async append(input: { records: Buffer; batches: readonly BatchInfo[]; lastOffset: number; maxTimestamp: number }): Promise<SegmentMark> {
     if (!this.offsetIndex.canAppendOffset(input.lastOffset)) {
       throw new StorageError('KAFKA_STORAGE_ERROR', `offset ${input.lastOffset} does not fit segment ${this.baseOffset}`)
     }
     await this.ensureIndexes()
+    const mark = this.mark()
     const start = this.bytes
-    await this.ctx.files.use(this.log, (fh) => writeAt(fh, input.records, start))
-    if (start === 0) this.rollingBasedTimestamp = input.maxTimestamp
-    for (const b of input.batches) this.indexBatch({ ...b, position: start + b.position })
+    try {
+      await this.ctx.files.use(this.log, (fh) => this.write(fh, input.records, start))
+      if (start === 0) this.rollingBasedTimestamp = input.maxTimestamp
+      for (const b of input.batches) this.indexBatch({ ...b, position: start + b.position }, this.ctx.faults)
+      if (this.recent.length > 2 * RECENT_BATCHES) this.recent = this.recent.slice(-RECENT_BATCHES)
+    } catch (err) {
+      await this.rollbackOrFail(mark, err)
+      throw err
+    }
     this.bytes = start + input.records.length
     this.unflushed = true
+    return mark
   }
 
-  private indexBatch(b: BatchInfo): void {
+  /**
+   * A full disk usually fails a write part-way; an armed `segment.write` does the same (half
+   * the bytes land first) so the rollback has something to cut.
+   */
+  private async write(fh: FileHandle, records: Buffer, start: number): Promise<void> {
+    if (this.ctx.faults.isArmed('segment.write')) await writeAt(fh, records.subarray(0, records.length >>> 1), start)
+    this.ctx.faults.check('segment.write', this.log.path)
+    await writeAt(fh, records, start)
+  }
+
+  /** Everything an append changes, as plain data (tests compare states; diagnostics). */
+  async describe(): Promise<SegmentState> {
+    await this.ensureIndexes()
+    const o = this.offsetIndex
+    const t = this.timeIndex
+    return {
+      baseOffset: this.baseOffset,
+      size: this.bytes,
+      active: this.isActive,
+      offsetIndex: Array.from({ length: o.entries }, (_, n) => [o.offsetAt(n), o.positionAt(n)] as const),
+      timeIndex: Array.from({ length: t.entries }, (_, n) => [t.timestampAt(n), t.offsetAt(n)] as const),
+      maxTimestamp: await this.maxTimestampAndOffset(),
+      bytesSinceLastIndexEntry: this.bytesSinceLastIndexEntry,
+      recentBatches: this.recent.map((b) => b.baseOffset),
+    }
+  }
+
+  /** The append state now. */
+  mark(): SegmentMark {
+    return {
+      bytes: this.bytes,
+      offsetEntries: this.offsetIndex.entries,
+      timeEntries: this.timeIndex.entries,
+      maxTs: this.maxTs ? { ...this.maxTs } : undefined,
+      bytesSinceLastIndexEntry: this.bytesSinceLastIndexEntry,
+      rollingBasedTimestamp: this.rollingBasedTimestamp,
+      recent: this.recent,
+      recentLength: this.recent.length,
+    }
+  }
+
+  /**
+   * Undoes the appends since `mark`: the in-memory state first (so reads are right at once),
+   * then the file is cut back to its old length and fsynced, so the undone bytes cannot come
+   * back after a crash either (an fsync may have made them durable already). Throws if the
+   * file cannot be cut; the in-memory state is restored regardless.
+   */
+  async rollbackTo(mark: SegmentMark): Promise<void> {
+    this.bytes = mark.bytes
+    this.offsetIndex.truncateToEntries(mark.offsetEntries)
+    this.timeIndex.truncateToEntries(mark.timeEntries)
+    this.maxTs = mark.maxTs ? { ...mark.maxTs } : undefined
+    this.bytesSinceLastIndexEntry = mark.bytesSinceLastIndexEntry
+    this.rollingBasedTimestamp = mark.rollingBasedTimestamp
+    mark.recent.length = mark.recentLength
+    this.recent = mark.recent
+    // If the cut below fails, the file differs from anything fsynced: the next flush must sync it.
+    this.unflushed = true
+    await this.cutFile(mark.bytes)
+  }
+
+  /** Cuts the file to `length` bytes and makes that durable (the repair of a failed rollback retries this). */
+  async cutFile(length: number): Promise<void> {
+    // A segment deleted since (its roll was undone) has no file left to hold the bytes.
+    if (this.isDeleted) return
+    await this.ctx.files.use(this.log, async (fh) => {
+      this.ctx.faults.check('segment.truncate', this.log.path)
+      await fh.truncate(length)
+      await fh.sync()
+    })
+  }
+
+  private async rollbackOrFail(mark: SegmentMark, cause: unknown): Promise<void> {
+    try {
+      await this.rollbackTo(mark)
+    } catch (err) {
+      throw new RollbackError({ segment: this, length: mark.bytes, cause, rollbackError: err })
+    }
+  }
+
+  private indexBatch(b: BatchInfo, faults?: FaultHooks): void {
     const maxTs = this.maxTs ?? (this.maxTs = { ...NO_TIMESTAMP })
     if (b.maxTimestamp > maxTs.timestamp) {
       maxTs.timestamp = b.maxTimestamp
@@ -177,7 +318,9 @@ export class Segment implements IndexHolder {
     }
     // A full index only gets sparser: the next append rolls the segment (shouldRoll).
     if (this.bytesSinceLastIndexEntry > this.ctx.config().indexIntervalBytes && !this.offsetIndex.isFull() && !this.timeIndex.isFull()) {
+      faults?.check('index.offset.append', this.offsetIndex.path)
       this.offsetIndex.append(b.lastOffset, b.position)
+      faults?.check('index.time.append', this.timeIndex.path)
       this.timeIndex.maybeAppend(maxTs.timestamp, maxTs.offset)
       this.bytesSinceLastIndexEntry = 0
     }
@@ -188,7 +331,6 @@ export class Segment implements IndexHolder {
   private remember(b: BatchInfo): void {
     const { position, size, baseOffset, lastOffset, maxTimestamp, partitionLeaderEpoch, recordCount } = b
     this.recent.push({ position, size, baseOffset, lastOffset, maxTimestamp, partitionLeaderEpoch, recordCount })
-    if (this.recent.length > 2 * RECENT_BATCHES) this.recent.splice(0, this.recent.length - RECENT_BATCHES)
   }
 
   // ---- reads -----------------------------------------------------------------------------
@@ -397,6 +539,7 @@ export class Segment implements IndexHolder {
       }
       if (valid === 0) this.rollingBasedTimestamp = b.maxTimestamp
       this.indexBatch(b)
+      if (this.recent.length > 2 * RECENT_BATCHES) this.recent = this.recent.slice(-RECENT_BATCHES)
       options.onBatch?.(b)
       valid = b.position + b.size
       prevLast = b.lastOffset
@@ -484,13 +627,31 @@ export class Segment implements IndexHolder {
 
   // ---- lifecycle -------------------------------------------------------------------------
 
-  /** After a roll: records the final max timestamp in the time index and writes the indexes. */
-  async onBecomeInactive(): Promise<void> {
+  /**
+   * After a roll: records the final max timestamp in the time index and writes the indexes.
+   * Returns what `reactivate` needs to undo it (the append that caused the roll may fail);
+   * if writing the indexes fails, the segment is active again when the error is thrown.
+   */
+  async onBecomeInactive(): Promise<InactiveMark> {
+    const mark: InactiveMark = { timeEntries: this.timeIndex.entries, recent: this.recent }
     this.appendFinalTimeIndexEntry()
     this.isActive = false
     this.recent = []
-    await this.persistIndexes({ fsync: false })
+    try {
+      await this.persistIndexes({ fsync: false })
+    } catch (err) {
+      this.reactivate(mark)
+      throw err
+    }
     this.ctx.indexCache?.touch(this)
+    return mark
+  }
+
+  /** Undoes onBecomeInactive: the roll it belonged to was taken back. */
+  reactivate(mark: InactiveMark): void {
+    this.timeIndex.truncateToEntries(mark.timeEntries)
+    this.recent = mark.recent
+    this.activate()
   }
 
   /** fsyncs the log and writes and fsyncs the indexes, if anything changed. */
@@ -499,7 +660,10 @@ export class Segment implements IndexHolder {
     if (this.unflushed) {
       this.unflushed = false
       try {
-        await this.ctx.files.use(this.log, (fh) => fh.sync())
+        await this.ctx.files.use(this.log, (fh) => {
+          this.ctx.faults.check('segment.fsync', this.log.path)
+          return fh.sync()
+        })
       } catch (err) {
         this.unflushed = true
         if (this.isDeleted && isNotFound(err)) return

@@ -1,21 +1,38 @@
 /**
- * Checks a produce request's records the way a broker must before storing them, looking only
- * at batch headers and the CRC: framing, magic v2, CRC32C, size limits and (for producer
- * batches) a record count that matches the offset range. Records are not decoded.
+ * Checks a produce request's records the way a broker must before storing them. The common
+ * path looks only at batch headers and the CRC: framing, magic v2, CRC32C, size limits and
+ * (for producer batches) a record count that matches the offset range.
+ *
+ * checkProducerBatch then applies what Kafka's LogValidator recomputes from the records, but
+ * decodes them only when the header says it must: a CreateTime max timestamp the records can
+ * contradict (-1, below the first timestamp, or differing from it in a one-record batch), or
+ * a compacted topic (every record needs a key). Everything else is stored as sent.
  */
 import {
+  ATTR_COMPRESSION_MASK,
   ATTR_CONTROL,
+  ATTR_TIMESTAMP_TYPE,
   ATTRIBUTES_OFFSET,
   BATCH_HEADER_SIZE,
+  CRC_OFFSET,
   LOG_OVERHEAD,
   MAGIC_OFFSET,
+  computeBatchCrc,
   isBatchCrcValid,
   setBaseOffset,
   setLogAppendTime,
   setPartitionLeaderEpoch,
 } from '../../protocol/records/batch-header.js'
-import { StorageError } from '../errors.js'
+import { decodeBatch, encodeBatch, type RecordBatch } from '../../protocol/records/batch.js'
+import { RecordsError, RecordsErrorCode } from '../../protocol/records/errors.js'
+import type { TimestampType } from '../config.js'
+import { StorageError, type RecordError } from '../errors.js'
+import { readInt64, writeInt64 } from '../io/files.js'
 import { MIN_BATCH_LENGTH, batchInfoAt, type BatchInfo } from './batch-scanner.js'
+
+const BASE_TIMESTAMP_OFFSET = 27
+const MAX_TIMESTAMP_OFFSET = 35
+const RECORD_COUNT_OFFSET = 57
 
 export interface ValidateOptions {
   /** Verify each batch's CRC32C (default true). */
@@ -108,4 +125,112 @@ export function assignOffsets(records: Buffer, batches: BatchInfo[], options: { 
     b.partitionLeaderEpoch = options.leaderEpoch
     next += delta + 1
   }
+}
+
+export interface ProducerBatchOptions {
+  /** `<topic>-<partition>`, for error messages. */
+  partition: string
+  /** The topic's message.timestamp.type. */
+  timestampType: TimestampType
+  /** cleanup.policy includes compact: Kafka refuses records without a key. */
+  compacted: boolean
+}
+
+export interface CheckedBatch {
+  /** What to store: `records` itself (header fixed in place if needed) or a rebuilt batch. */
+  records: Buffer
+  /** The batch as stored (max timestamp corrected). */
+  batch: BatchInfo
+  /** What was corrected, for a debug log; empty when the batch was stored as sent. */
+  corrections: string[]
+}
+
+/**
+ * The part of Kafka's LogValidator that needs the records, for the single batch of a
+ * producer's partition data (already checked by validateRecordBatches, CRC included):
+ * - under CreateTime, a LogAppendTime flag from the producer is cleared (Kafka stores the
+ *   topic's timestamp type), and a max timestamp that can contradict the records is
+ *   recomputed from them (some producers, e.g. sarama before 1.45.1, send -1);
+ * - records whose offset deltas are not 0..n-1 are renumbered in a compressed batch (Kafka
+ *   rebuilds those; it leaves uncompressed ones as sent, and so does this);
+ * - on a compacted topic, a record without a key fails the batch with INVALID_RECORD and a
+ *   record error per such record.
+ * Records are decoded (decompressed if needed) only for those cases; the header and CRC are
+ * rewritten only when something changed.
+ */
+export async function checkProducerBatch(records: Buffer, batch: BatchInfo, options: ProducerBatchOptions): Promise<CheckedBatch> {
+  const pos = batch.position
+  const corrections: string[] = []
+  const createTime = options.timestampType === 'CreateTime'
+  const attributes = records.readInt16BE(pos + ATTRIBUTES_OFFSET)
+  const flaggedLogAppendTime = createTime && (attributes & ATTR_TIMESTAMP_TYPE) !== 0
+  const baseTimestamp = readInt64(records, pos + BASE_TIMESTAMP_OFFSET)
+  const maxTimestamp = readInt64(records, pos + MAX_TIMESTAMP_OFFSET)
+  const count = records.readInt32BE(pos + RECORD_COUNT_OFFSET)
+  const doubtfulMax = createTime && (maxTimestamp < 0 || maxTimestamp < baseTimestamp || (count === 1 && maxTimestamp !== baseTimestamp))
+  if (!doubtfulMax && !options.compacted) {
+    if (flaggedLogAppendTime) {
+      clearLogAppendTime(records, pos, corrections)
+      records.writeUInt32BE(computeBatchCrc(records, pos), pos + CRC_OFFSET)
+    }
+    return { records, batch, corrections }
+  }
+
+  const decoded = await decodeRecords(records.subarray(pos, pos + batch.size), options.partition)
+  if (options.compacted) checkKeys(decoded, options.partition)
+  let out = records
+  let at = pos
+  if ((attributes & ATTR_COMPRESSION_MASK) !== 0 && decoded.records.some((r, i) => r.offsetDelta !== i)) {
+    out = await rebuild(decoded)
+    at = 0
+    corrections.push('offset deltas renumbered 0..n-1')
+  }
+  if (flaggedLogAppendTime) clearLogAppendTime(out, at, corrections)
+  if (doubtfulMax) {
+    // Kafka's rule: the largest record timestamp, or -1 when no record has one.
+    let max = -1
+    for (const r of decoded.records) max = Math.max(max, baseTimestamp + r.timestampDelta)
+    const stored = readInt64(out, at + MAX_TIMESTAMP_OFFSET)
+    if (max !== stored) {
+      writeInt64(out, max, at + MAX_TIMESTAMP_OFFSET)
+      corrections.push(`maxTimestamp ${stored} -> ${max} (from the records)`)
+    }
+  }
+  if (corrections.length === 0) return { records, batch, corrections }
+  out.writeUInt32BE(computeBatchCrc(out, at), at + CRC_OFFSET)
+  return { records: out, batch: batchInfoAt(out, at, at), corrections }
+}
+
+/** Kafka stores a batch with the topic's timestamp type whatever the producer flagged. */
+function clearLogAppendTime(buf: Buffer, pos: number, corrections: string[]): void {
+  buf.writeInt16BE(buf.readInt16BE(pos + ATTRIBUTES_OFFSET) & ~ATTR_TIMESTAMP_TYPE, pos + ATTRIBUTES_OFFSET)
+  corrections.push('timestamp type LogAppendTime -> CreateTime (the topic uses CreateTime)')
+}
+
+async function decodeRecords(batch: Buffer, partition: string): Promise<RecordBatch> {
+  try {
+    return await decodeBatch(batch, { verifyCrc: false })
+  } catch (err) {
+    if (!(err instanceof RecordsError)) throw err
+    // A declared count the records do not match is Kafka's InvalidRecordException; records
+    // that cannot be read at all are corrupt.
+    const code = err.code === RecordsErrorCode.InvalidRecordCount || err.code === RecordsErrorCode.InvalidLastOffsetDelta ? 'INVALID_RECORD' : 'CORRUPT_MESSAGE'
+    throw new StorageError(code, `the records of the batch for ${partition} do not match its header: ${err.message}`, { cause: err })
+  }
+}
+
+function checkKeys(batch: RecordBatch, partition: string): void {
+  const errors: RecordError[] = []
+  batch.records.forEach((r, i) => {
+    if (r.key === null) errors.push({ batchIndex: i, message: `Compacted topic cannot accept message without key in topic partition ${partition}` })
+  })
+  if (errors.length === 0) return
+  const shown = errors.slice(0, 3).map((e) => `record ${e.batchIndex}: ${e.message}`).join('; ')
+  throw new StorageError('INVALID_RECORD', `${errors.length} record(s) of the batch rejected (a compacted topic needs a key on every record); first: ${shown}`, { recordErrors: errors })
+}
+
+/** Re-encodes a batch with offset deltas 0..n-1, keeping its codec, producer fields and record timestamps. */
+async function rebuild(b: RecordBatch): Promise<Buffer> {
+  const records = b.records.map((r, i) => ({ ...r, offsetDelta: i }))
+  return encodeBatch({ ...b, records, lastOffsetDelta: records.length - 1 })
 }

@@ -5,7 +5,8 @@ import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../../../src/protocol/generated/produce.js'
 import type { FetchResponse } from '../../../src/protocol/generated/fetch.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
-import { CompressionCodec } from '../../../src/protocol/records/batch-header.js'
+import { CompressionCodec, computeBatchCrc, isBatchCrcValid } from '../../../src/protocol/records/batch-header.js'
+import { errnoError } from '../../../src/util/faults.js'
 import { createBatch, encodeBatch, encodeBatchSync, TimestampType } from '../../../src/protocol/records/batch.js'
 import { decodeBatches } from '../../../src/protocol/records/record-set.js'
 import { encodeRequest, type RawClient } from '../../helpers/raw-client.js'
@@ -174,5 +175,70 @@ test('a produced batch survives a restart and offsets continue', async (t) => {
   const [r] = await produce(c, 9, [{ topic: 'r', partition: 0, records: batch(['c']) }])
   assert.equal(r!.baseOffset, 2n)
   const values = (await decodeBatches(await fetchAll(c, 'r', 0))).flatMap((x) => x.records.map((rec) => rec.value!.toString()))
+  assert.deepEqual(values, ['a', 'b', 'c'])
+})
+
+/** `batch()` with its header's max timestamp rewritten to -1 and the CRC fixed, as sarama < 1.45.1 sends. */
+function withoutMaxTimestamp(buf: Buffer): Buffer {
+  buf.writeBigInt64BE(-1n, 35)
+  buf.writeUInt32BE(computeBatchCrc(buf, 0), 17)
+  return buf
+}
+
+test('a batch whose header says max timestamp -1 is stored with the max of its records, CRC valid', async (t) => {
+  const tb = await embeddedBroker(t, { 'log.index.interval.bytes': '100' })
+  await tb.b.broker.createTopic('nomax', 1)
+  const c = await tb.client()
+  const base = BigInt(Date.now() - 1000)
+  for (const compression of [CompressionCodec.None, CompressionCodec.Lz4]) {
+    for (let i = 0; i < 5; i++) {
+      const [r] = await produce(c, 9, [{ topic: 'nomax', partition: 0, records: withoutMaxTimestamp(batch(['x'.repeat(80), 'y', 'z'], { baseTimestamp: base, compression })) }])
+      assert.equal(r!.errorCode, ErrorCode.NONE, r!.errorMessage ?? '')
+    }
+  }
+  const stored = await fetchAll(c, 'nomax', 0)
+  const batches = await decodeBatches(stored)
+  assert.equal(batches.length, 10)
+  for (const b of batches) assert.equal(b.maxTimestamp, base + 2n, 'the last record is 2 ms after the first')
+  let pos = 0
+  while (pos < stored.length) {
+    assert.equal(isBatchCrcValid(stored, pos), true)
+    pos += 12 + stored.readInt32BE(pos + 8)
+  }
+})
+
+test('on a compacted topic a keyless record fails its batch with INVALID_RECORD and a record error; keyed records go through', async (t) => {
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('compacted', 1, { 'cleanup.policy': 'compact' })
+  const c = await tb.client()
+  const records = [Buffer.from('k0'), null, Buffer.from('k2')].map((key, i) => ({ timestampDelta: 0, offsetDelta: i, key, value: Buffer.from(`v${i}`), headers: [] }))
+  const keyless = await encodeBatch(createBatch({ baseTimestamp: BigInt(Date.now()), records }), { compression: CompressionCodec.Gzip })
+  const [r] = await produce(c, 9, [{ topic: 'compacted', partition: 0, records: keyless }])
+  assert.equal(r!.errorCode, ErrorCode.INVALID_RECORD)
+  assert.deepEqual(r!.recordErrors, [{ batchIndex: 1, batchIndexErrorMessage: 'Compacted topic cannot accept message without key in topic partition compacted-0' }])
+  assert.match(r!.errorMessage!, /compacted topic needs a key/)
+  const [ok] = await produce(c, 9, [{ topic: 'compacted', partition: 0, records: batch(['a', 'b']) }])
+  assert.equal(ok!.errorCode, ErrorCode.NONE)
+  assert.equal(ok!.baseOffset, 0n, 'the refused batch took no offsets')
+  // A delete-policy topic takes keyless records as before.
+  await tb.b.broker.createTopic('plain', 1)
+  const [plain] = await produce(c, 9, [{ topic: 'plain', partition: 0, records: keyless }])
+  assert.equal(plain!.errorCode, ErrorCode.NONE)
+})
+
+test('a disk error while appending answers KAFKA_STORAGE_ERROR, stores nothing, and the next produce continues the offsets', async (t) => {
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('disk', 1)
+  const c = await tb.client()
+  const [first] = await produce(c, 9, [{ topic: 'disk', partition: 0, records: batch(['a', 'b']) }])
+  assert.equal(first!.errorCode, ErrorCode.NONE)
+  tb.b.broker.faults.failNext('segment.write', { error: errnoError('ENOSPC', 'no space left on device (injected)') })
+  const [failed] = await produce(c, 9, [{ topic: 'disk', partition: 0, records: batch(['lost']) }])
+  assert.equal(failed!.errorCode, ErrorCode.KAFKA_STORAGE_ERROR)
+  assert.match(failed!.errorMessage!, /ENOSPC.*nothing was stored; free disk space/)
+  const [next] = await produce(c, 9, [{ topic: 'disk', partition: 0, records: batch(['c']) }])
+  assert.equal(next!.errorCode, ErrorCode.NONE)
+  assert.equal(next!.baseOffset, 2n)
+  const values = (await decodeBatches(await fetchAll(c, 'disk', 0))).flatMap((b) => b.records.map((r) => r.value!.toString()))
   assert.deepEqual(values, ['a', 'b', 'c'])
 })
