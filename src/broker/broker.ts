@@ -10,6 +10,7 @@ import { hostname } from 'node:os'
 import { LocalMetadataStore } from '../metadata/local.js'
 import type { MetadataStore } from '../metadata/store.js'
 import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
+import { FaultHooks } from '../util/faults.js'
 import { createLogger, parseLevel, type Logger } from '../util/logger.js'
 import { loadBrokerConfig, parseListeners, type BrokerConfig, type Listener } from './config.js'
 import { Connection } from './connection.js'
@@ -35,6 +36,8 @@ export class Broker {
   readonly config: BrokerConfig
   readonly logger: Logger
   readonly nodeId: number
+  /** Test hooks: arm a point (`log.create`, `metadata.write`) to fail the next such step as the OS would. */
+  readonly faults = new FaultHooks()
   private ctx: BrokerContext | undefined
   private readonly shutdown = new AbortController()
   private readonly servers: Server[] = []
@@ -85,10 +88,10 @@ export class Broker {
   async start(): Promise<void> {
     const logDirs = this.config.get('log.dirs') as string[]
     if (logDirs.length === 0) throw new Error('log.dirs is empty: set log.dirs (or log.dir) to where the broker keeps its data')
-    const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id') as string, self: () => this.self(), logger: this.logger })
+    const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id') as string, self: () => this.self(), logger: this.logger, faults: this.faults })
     let replicas: ReplicaManager
     try {
-      replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId })
+      replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId, faults: this.faults })
     } catch (err) {
       await store.close()
       throw err

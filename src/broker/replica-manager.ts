@@ -9,6 +9,7 @@ import { LogManager, isStorageError, type AppendResult, type LogConfig, type Par
 import { mapConcurrent } from '../storage/io/files.js'
 import type { MetadataChange, MetadataStore } from '../metadata/store.js'
 import type { PartitionInfo, TopicInfo } from '../metadata/types.js'
+import type { FaultHooks } from '../util/faults.js'
 import type { Logger } from '../util/logger.js'
 import type { BrokerConfig } from './config.js'
 import { brokerLayers, effectiveTopicConfigs, logConfigOf, type ConfigLayer, type EffectiveValue } from './topic-config.js'
@@ -20,6 +21,8 @@ export interface ReplicaManagerOptions {
   nodeId: number
   /** Run storage timers (retention, flush, checkpoints); default true. */
   schedule?: boolean
+  /** Test hooks, passed to the log manager (`log.create`). */
+  faults?: FaultHooks
 }
 
 export class ReplicaManager {
@@ -57,6 +60,7 @@ export class ReplicaManager {
         return t ? logConfigOf(effectiveTopicConfigs(t.configs, layersOf(config, store, opts.nodeId))) : undefined
       },
       logger: opts.logger,
+      ...(opts.faults ? { faults: opts.faults } : {}),
       schedule: opts.schedule ?? true,
       retentionCheckIntervalMs: config.get('log.retention.check.interval.ms') as number,
     })
