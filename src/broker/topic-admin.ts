@@ -78,7 +78,7 @@ export function checkCreatePartitionsBatch(broker: Pick<BrokerContext, 'metadata
   if (total > MAX_PARTITIONS_PER_REQUEST) {
     throw new KafkaError(
       'POLICY_VIOLATION',
-      `Unable to perform excessively large batch operation. The request adds ${total} partitions; at most ${MAX_PARTITIONS_PER_REQUEST} may be added in one request: add them in several steps.`,
+      `Unable to perform excessively large batch operation. The request adds ${total} partitions; at most ${MAX_PARTITIONS_PER_REQUEST} may be added in one request: add them in several requests.`,
     )
   }
 }
@@ -86,7 +86,7 @@ export function checkCreatePartitionsBatch(broker: Pick<BrokerContext, 'metadata
 function tooManyPartitions(total: number): KafkaError {
   return new KafkaError(
     'POLICY_VIOLATION',
-    `Excessively large number of partitions per request. The request asks for ${total} partitions; at most ${MAX_PARTITIONS_PER_REQUEST} may be created in one request: create them in several requests.`,
+    `Excessively large number of partitions per request. The request asks for ${total} partitions; at most ${MAX_PARTITIONS_PER_REQUEST} may be created in one request: split it, or create a topic smaller and add partitions in later requests.`,
   )
 }
 
