@@ -132,7 +132,7 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
       }
       return { throttleTimeMs: 0, topics }
     }
-    // One at a time: creations are serialised by the store anyway, and a failure part-way
+    // One at a time: the store commits one change at a time anyway, and a failure part-way
     // then leaves the earlier topics created, as Kafka's per-topic results promise.
     for (const t of req.topics) {
       if (answered.has(t.name)) continue
