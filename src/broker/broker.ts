@@ -10,8 +10,8 @@ import { hostname } from 'node:os'
 import { LocalMetadataStore } from '../metadata/local.js'
 import type { MetadataStore } from '../metadata/store.js'
 import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
-import { createLogger, parseLevel, type Logger } from '../util/logger.js'
 import { FaultHooks } from '../util/faults.js'
+import { createLogger, parseLevel, type Logger } from '../util/logger.js'
 import { loadBrokerConfig, parseListeners, type BrokerConfig, type Listener } from './config.js'
 import { Connection } from './connection.js'
 import { GroupCoordinator } from '../coordinator/group/coordinator.js'
@@ -88,7 +88,7 @@ export class Broker {
   async start(): Promise<void> {
     const logDirs = this.config.get('log.dirs') as string[]
     if (logDirs.length === 0) throw new Error('log.dirs is empty: set log.dirs (or log.dir) to where the broker keeps its data')
-    const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id') as string, self: () => this.self(), logger: this.logger })
+    const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id') as string, self: () => this.self(), logger: this.logger, faults: this.faults })
     let replicas: ReplicaManager
     try {
       replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId, faults: this.faults })

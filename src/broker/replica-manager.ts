@@ -26,6 +26,13 @@ export interface ReplicaManagerOptions {
   faults?: FaultHooks
 }
 
+/**
+ * Samsa's bound on the partition replicas one broker hosts (Kafka has no such setting; KIP-578
+ * proposed one). Each costs a directory, open files on use and start-up recovery time; the bound
+ * keeps a client from filling a disk with directories or the heap with logs.
+ */
+export const MAX_PARTITIONS_PER_BROKER = 100_000
+
 export class ReplicaManager {
   readonly logs: LogManager
   private readonly store: MetadataStore
@@ -33,6 +40,12 @@ export class ReplicaManager {
   private readonly logger: Logger
   private readonly nodeId: number
   private readonly pending = new Set<Promise<unknown>>()
+  /** The tail of each topic name's queue of changes (see topicChange). */
+  private readonly topicQueues = new Map<string, Promise<unknown>>()
+  /** Partitions whose logs createLogs calls in flight are still opening (counted as hosted). */
+  private opening = 0
+  /** The bound checkCapacity applies: MAX_PARTITIONS_PER_BROKER (tests lower it rather than make 100,000 logs). */
+  hostedPartitionLimit = MAX_PARTITIONS_PER_BROKER
   /** Effective topic configs by topic name; any metadata change clears it. */
   private readonly effectiveCache = new Map<string, Map<string, EffectiveValue>>()
   private readonly unsubscribe: () => void
@@ -104,12 +117,102 @@ export class ReplicaManager {
     return { log, info, topic: t }
   }
 
-  /** Creates the logs of every partition of `topic` (CreateTopics waits for this). */
-  async ensureLogs(topic: TopicInfo, from = 0): Promise<void> {
+  /**
+   * Runs `fn` after every earlier change to topic `name` has finished, and before any later one
+   * starts. Topic administration (create, delete, add partitions) holds a name's queue from its
+   * checks to its last file operation, and the logs a metadata change implies are made or removed
+   * in the same queue, so a create after a delete of the same name waits until the old logs are
+   * gone instead of finding them (and their topic id) in its way. Never await settled() in `fn`:
+   * changes queued behind it are part of what settled() waits for.
+   */
+  topicChange<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.topicQueues.get(name) ?? Promise.resolve()
+    const run = prev.then(fn, fn)
+    const tail = run.catch(() => undefined)
+    this.topicQueues.set(name, tail)
+    void tail.then(() => {
+      if (this.topicQueues.get(name) === tail) this.topicQueues.delete(name)
+    })
+    return run
+  }
+
+  /**
+   * Creates the logs of `topic`'s partitions from `from` on that this broker hosts, before the
+   * topic (or its new partitions) is committed to metadata. All or nothing: when one fails (a
+   * full disk), the ones created are removed and the error is thrown. POLICY_VIOLATION, before
+   * anything is created, when the broker would host more than MAX_PARTITIONS_PER_BROKER.
+   * Call inside topicChange(topic.name).
+   */
+  async createLogs(topic: TopicInfo, from = 0): Promise<void> {
+    const mine = topic.partitions.slice(from).filter((p) => p.replicas.includes(this.nodeId))
+    this.checkCapacity(mine.map((p) => p.replicas))
+    // Not from the cache: the topic is not in metadata yet, and may never be.
+    const config = logConfigOf(effectiveTopicConfigs(topic.configs, this.layers()))
+    const created: PartitionInfo[] = []
+    let failure: unknown
+    this.opening += mine.length
+    // Creating a log is a few small file operations; overlapping them makes wide topics quick.
+    await mapConcurrent(mine, 32, async (p) => {
+      try {
+        if (failure !== undefined) return
+        const tp = { topic: topic.name, partition: p.partition }
+        if (this.logs.getLog(tp)) {
+          // Only a deletion that failed half way leaves one (a delete holds the name until its logs are gone).
+          throw new KafkaError('KAFKA_STORAGE_ERROR', `A log of an earlier topic named ${topic.name} (partition ${p.partition}) is still open; restart the broker to remove it.`)
+        }
+        await this.logs.getOrCreateLog({ ...tp, topicId: topic.topicId, config })
+        created.push(p)
+      } catch (err) {
+        failure ??= err
+      } finally {
+        this.opening--
+      }
+    })
+    if (failure === undefined) return
+    for (const p of created) {
+      await this.logs.deleteLog({ topic: topic.name, partition: p.partition }).catch((err: Error) => {
+        this.logger.error('removing a log after a failed creation failed', { topic: topic.name, partition: p.partition, error: err.message })
+      })
+    }
+    throw failure
+  }
+
+  /**
+   * POLICY_VIOLATION when this broker would host more than MAX_PARTITIONS_PER_BROKER partitions
+   * with new ones of these replica lists (those naming this broker). Partitions being created
+   * count already, so racing creations cannot pass the bound together.
+   */
+  checkCapacity(replicaLists: ReadonlyArray<readonly number[]>): void {
+    const more = replicaLists.filter((r) => r.includes(this.nodeId)).length
+    const hosted = this.logs.allLogs().length + this.opening
+    if (more > 0 && hosted + more > this.hostedPartitionLimit) {
+      throw new KafkaError(
+        'POLICY_VIOLATION',
+        `This broker hosts ${hosted} partitions; ${more} more would pass Samsa's limit of ${this.hostedPartitionLimit} per broker. Delete topics you no longer need, or add brokers.`,
+      )
+    }
+  }
+
+  /**
+   * Deletes this broker's logs of `topic` (partitions from `from` on) that carry its topic id,
+   * never those of a newer topic of the same name.
+   */
+  async deleteLogs(topic: Pick<TopicInfo, 'name' | 'topicId'>, from = 0): Promise<void> {
+    for (const log of this.logs.allLogs()) {
+      if (log.topic !== topic.name || log.partition < from) continue
+      if (log.topicId !== undefined && log.topicId !== topic.topicId) continue
+      await this.logs.deleteLog({ topic: log.topic, partition: log.partition })
+    }
+  }
+
+  /** Creates missing logs of a topic metadata has, while it still has it (metadata changes from elsewhere). */
+  private async ensureLogs(topic: TopicInfo, from = 0): Promise<void> {
     const config = this.logConfig(topic)
     const mine = topic.partitions.slice(from).filter((p) => p.replicas.includes(this.nodeId))
-    // Creating a log is a few small file operations; overlapping them makes wide topics quick.
-    await mapConcurrent(mine, 32, (p) => this.logs.getOrCreateLog({ topic: topic.name, partition: p.partition, topicId: topic.topicId, config }))
+    await mapConcurrent(mine, 32, async (p) => {
+      if (this.store.topic(topic.name)?.topicId !== topic.topicId) return
+      await this.logs.getOrCreateLog({ topic: topic.name, partition: p.partition, topicId: topic.topicId, config })
+    })
   }
 
   /**
@@ -140,27 +243,26 @@ export class ReplicaManager {
     this.pending.add(done)
   }
 
-  private async apply(change: MetadataChange): Promise<void> {
+  /**
+   * Brings the logs in line with one metadata change. Log work for a topic runs in that name's
+   * queue (topicChange), behind the administration that made the change: a topic created by
+   * topic-admin already has its logs, and a deleted one has lost them, so for those this finds
+   * nothing left to do; it acts for changes made directly on the store.
+   */
+  private apply(change: MetadataChange): Promise<void> {
     switch (change.type) {
       case 'topicCreated':
-        return this.ensureLogs(change.topic)
+        return this.topicChange(change.topic.name, () => this.ensureLogs(change.topic))
       case 'partitionsCreated':
-        return this.ensureLogs(change.topic, change.from)
+        return this.topicChange(change.topic.name, () => this.ensureLogs(change.topic, change.from))
       case 'topicDeleted':
-        // A creation applied just before may still be opening this topic's logs, which
-        // allLogs() does not list yet; let the changes in flight (not this one: apply runs
-        // before track adds it) finish first, or those logs would outlive their topic.
-        await Promise.allSettled([...this.pending])
-        for (const log of this.logs.allLogs()) {
-          if (log.topic === change.topic.name) await this.logs.deleteLog({ topic: log.topic, partition: log.partition })
-        }
-        return
+        return this.topicChange(change.topic.name, () => this.deleteLogs(change.topic))
       case 'topicConfigChanged':
         this.logs.setTopicConfig(change.topic.name, this.logConfig(change.topic))
-        return
+        return Promise.resolve()
       case 'brokerConfigChanged':
         for (const t of this.store.topics()) this.logs.setTopicConfig(t.name, this.logConfig(t))
-        return
+        return Promise.resolve()
     }
   }
 

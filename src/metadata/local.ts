@@ -9,11 +9,12 @@ import { join } from 'node:path'
 import { KafkaError } from '../protocol/errors.js'
 import { randomUuid } from '../protocol/primitives/uuid.js'
 import { readMetaProperties } from '../storage/checkpoint/meta-properties.js'
-import { writeFileAtomic } from '../storage/io/files.js'
+import { removeIfExists, writeFileAtomic } from '../storage/io/files.js'
 import { META_PROPERTIES_FILE } from '../storage/log/file-names.js'
 import { collisionKey, isInternalTopic } from '../broker/topic-name.js'
 import type { MetadataChange, MetadataStore, NewTopic } from './store.js'
 import type { BrokerInfo, PartitionInfo, TopicInfo } from './types.js'
+import type { FaultHooks } from '../util/faults.js'
 import type { Logger } from '../util/logger.js'
 
 export const METADATA_FILE = 'samsa-metadata.json'
@@ -43,6 +44,8 @@ export interface LocalStoreOptions {
   /** This broker, as clients should reach it (read on every call: ports are known only after listen). */
   self: () => BrokerInfo
   logger?: Pick<Logger, 'error'>
+  /** Test hooks: `metadata.write` (detail: the file path) fails the next write of the file. */
+  faults?: FaultHooks
 }
 
 export class LocalMetadataStore implements MetadataStore {
@@ -52,6 +55,7 @@ export class LocalMetadataStore implements MetadataStore {
   private readonly path: string
   private readonly self: () => BrokerInfo
   private logger: Pick<Logger, 'error'> | undefined
+  private faults: FaultHooks | undefined
   private readonly byName = new Map<string, TopicInfo>()
   private readonly byId = new Map<string, TopicInfo>()
   private readonly byCollisionKey = new Map<string, string>()
@@ -85,6 +89,7 @@ export class LocalMetadataStore implements MetadataStore {
     const fromLogDir = state || options.clusterId ? undefined : (await readMetaProperties(join(options.dir, META_PROPERTIES_FILE)))?.['cluster.id']
     const store = new LocalMetadataStore(path, state?.clusterId ?? (options.clusterId || fromLogDir || randomUuid()), state !== undefined, options.self)
     store.logger = options.logger
+    store.faults = options.faults
     if (state) {
       for (const t of state.topics) store.index(store.toInfo(t))
       store.brokerOverrides = state.brokerConfigs
@@ -202,7 +207,7 @@ export class LocalMetadataStore implements MetadataStore {
         await this.persist()
       } catch (err) {
         this.restore(before)
-        throw new KafkaError('KAFKA_STORAGE_ERROR', `cannot write ${this.path}: ${(err as Error).message}`)
+        throw new KafkaError('KAFKA_STORAGE_ERROR', `cannot write ${this.path}: ${(err as Error).message}; nothing was changed: free space on that disk (or fix it) and retry`)
       }
       // The change is durable: a listener's failure must neither undo it nor starve the others.
       for (const l of this.listeners) {
@@ -219,14 +224,22 @@ export class LocalMetadataStore implements MetadataStore {
     return p
   }
 
-  private persist(): Promise<void> {
+  private async persist(): Promise<void> {
     const state: StoredState = {
       version: FORMAT_VERSION,
       clusterId: this.clusterId,
       topics: [...this.byName.values()].map((t) => this.stored(t)),
       brokerConfigs: this.brokerOverrides,
     }
-    return writeFileAtomic(this.path, JSON.stringify(state, null, 1) + '\n', { fsync: true })
+    try {
+      this.faults?.check('metadata.write', this.path)
+      await writeFileAtomic(this.path, JSON.stringify(state, null, 1) + '\n', { fsync: true })
+    } catch (err) {
+      // The old file is intact (the new one is renamed over it only once complete); the partial
+      // temp file would only take space on a disk that is likely full.
+      await removeIfExists(`${this.path}.tmp`).catch(() => undefined)
+      throw err
+    }
   }
 
   private snapshot(): { topics: TopicInfo[]; broker: Record<string, Record<string, string>> } {

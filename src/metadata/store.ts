@@ -12,7 +12,7 @@ export interface NewTopic {
   replicationFactor: number
   /** Topic-level overrides (already validated by the caller). */
   configs: Record<string, string>
-  /** Explicit replica lists per partition (CreateTopics assignments); default: this broker. */
+  /** Replica lists per partition (manual, or as placed by topic-admin for the logs it made); default: this broker. */
   assignments?: number[][]
   /** Keep this id (used when adopting logs found on disk); default: a new random id. */
   topicId?: string

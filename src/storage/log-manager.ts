@@ -4,6 +4,7 @@
  * checkpoint writers periodically, and on close flushes everything and leaves the
  * clean-shutdown marker. Logs share one bounded pool of open files and one index memory budget.
  */
+import { access, rm } from 'node:fs/promises'
 import { systemClock, type Clock } from './clock.js'
 import { resolveLogConfig, type LogConfig } from './config.js'
 import { StorageError } from './errors.js'
@@ -192,15 +193,25 @@ export class LogManager {
     const create = (async () => {
       if (options.config) this.topicOverrides.set(options.topic, { ...this.topicOverrides.get(options.topic), ...options.config })
       const dir = this.leastLoadedDir()
-      const log = await PartitionLog.open({
-        dir: dir.partitionDir(options.topic, options.partition),
-        topic: options.topic,
-        partition: options.partition,
-        config: this.configFor(options.topic),
-        ...optional('topicId', options.topicId),
-        ...this.shared(),
-        hadCleanShutdown: true, // a new directory has nothing to recover
-      })
+      const path = dir.partitionDir(options.topic, options.partition)
+      const existed = await access(path).then(() => true, () => false)
+      let log: PartitionLog
+      try {
+        log = await PartitionLog.open({
+          dir: path,
+          topic: options.topic,
+          partition: options.partition,
+          config: this.configFor(options.topic),
+          ...optional('topicId', options.topicId),
+          ...this.shared(),
+          hadCleanShutdown: true, // a new directory has nothing to recover
+        })
+      } catch (err) {
+        // A full disk can fail the segment files after the directory was made: leave no half-made
+        // partition dir behind (the next start would load it as a log of no topic).
+        if (!existed) await rm(path, { recursive: true, force: true }).catch(() => undefined)
+        throw err
+      }
       this.logs.set(key, { log, dir })
       return log
     })()

@@ -15,7 +15,10 @@
  * - Auto-creation: an unknown, valid name (not an internal topic's) is created with `num.partitions` and
  *   `default.replication.factor` when `auto.create.topics.enable` is on and the request allows
  *   it (v4+ flag; always below v4), and described at once (creation here is synchronous, so
- *   clients need not retry on LEADER_NOT_AVAILABLE).
+ *   clients need not retry on LEADER_NOT_AVAILABLE). It is CreateTopics' creation
+ *   (topic-admin.ts): serialised with the creates and deletes of the same name (one that loses
+ *   a race to a delete answers UNKNOWN_TOPIC_OR_PARTITION), all or nothing, bounded by the
+ *   broker's partition limit; a refused creation answers UNKNOWN_TOPIC_OR_PARTITION and logs why.
  *
  * Gaps: no ACLs.
  */

@@ -12,6 +12,16 @@
  * - Manual assignments need numPartitions and replicationFactor -1 (INVALID_REQUEST), indexes
  *   0..n-1 once each, and replica lists of registered brokers (INVALID_REPLICA_ASSIGNMENT).
  * - validateOnly (v1+) runs every check and creates nothing.
+ * - Bounds, checked before anything else (Kafka's controller): more than 10,000 partitions in
+ *   the whole request (numPartitions, num.partitions for -1, or the number of assignments)
+ *   answers every topic POLICY_VIOLATION "Excessively large number of partitions per request."
+ *   and creates nothing. A topic that would take the broker past Samsa's bound on hosted
+ *   partitions (MAX_PARTITIONS_PER_BROKER, 100,000) gets POLICY_VIOLATION.
+ * - Atomic per topic: its logs are made first and it is committed to metadata last; when either
+ *   fails (a full disk: KAFKA_STORAGE_ERROR with the OS's reason) nothing of it remains, on disk
+ *   or in samsa-metadata.json. Racing creates, deletes and auto-creates of one name are
+ *   serialised, so they answer TOPIC_ALREADY_EXISTS / UNKNOWN_TOPIC_OR_PARTITION, not each
+ *   other's half-made state.
  * - v5+: a created (or validated) topic reports numPartitions, replicationFactor and every
  *   topic config with its effective value and source; v7 its topic id (ZERO_UUID after
  *   validateOnly, where Kafka sends an id it then forgets).
@@ -34,7 +44,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import { describeTopicConfigs } from '../config-describe.js'
 import type { Handler, RequestContext } from '../handler.js'
-import { createTopic } from '../topic-admin.js'
+import { checkCreateTopicsBatch, createTopic } from '../topic-admin.js'
 
 function failed(name: string, err: unknown, ctx: RequestContext): CreateTopicsResponseCreatableTopicResult {
   if (!(err instanceof KafkaError)) ctx.broker.logger.error('creating a topic failed', { topic: name, error: (err as Error).message })
@@ -111,7 +121,18 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
     const validateOnly = req.validateOnly ?? false
     const topics: CreateTopicsResponseCreatableTopicResult[] = []
     const answered = new Set<string>()
-    // One at a time: creations are serialised by the store anyway, and a failure part-way
+    try {
+      // Duplicates are refused on their own, as Kafka does before its controller counts.
+      checkCreateTopicsBatch(ctx.broker, req.topics.filter((t) => counts.get(t.name) === 1))
+    } catch (err) {
+      for (const t of req.topics) {
+        if (answered.has(t.name)) continue
+        answered.add(t.name)
+        topics.push(failed(t.name, err, ctx))
+      }
+      return { throttleTimeMs: 0, topics }
+    }
+    // One at a time: the store commits one change at a time anyway, and a failure part-way
     // then leaves the earlier topics created, as Kafka's per-topic results promise.
     for (const t of req.topics) {
       if (answered.has(t.name)) continue

@@ -8,10 +8,15 @@
  * - Unknown name: UNKNOWN_TOPIC_OR_PARTITION; unknown id: UNKNOWN_TOPIC_ID. A name or an id
  *   given twice: INVALID_REQUEST ("Duplicate topic name." / "Duplicate topic id."), as is an
  *   entry with both or neither, and a name whose topic's id was also given.
- * - Internal (`__`) topics are deleted like any other: Kafka's broker does not refuse them
- *   (only its command-line tool does), and coordinators recreate theirs when needed.
+ * - Internal topics (__consumer_offsets, __transaction_state, __share_group_state) answer
+ *   INVALID_REQUEST and are kept, with the wording of Kafka's kafka-topics.sh, which refuses them
+ *   the same way. (Kafka's broker deletes them for a client with DELETE on the topic; Samsa has
+ *   no ACLs, so any client could, and the committed offsets would be gone after a restart.)
  * - The answer is sent once the metadata change is durable and this broker's logs of the
- *   topic are gone, so a CreateTopics of the same name right after succeeds.
+ *   topic are gone, so a CreateTopics of the same name right after succeeds. Deletions are
+ *   serialised with the creates, auto-creates and partition additions of the same name; a topic
+ *   deleted or re-created between reading the request and deleting it answers
+ *   UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID when named by id) and the new one is kept.
  *
  * Gaps: no ACLs, no controller mutation quota; results keep request order (Kafka shuffles
  * them to hide which topics exist from unauthorised clients, which needs ACLs to matter).
@@ -26,6 +31,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import type { TopicInfo } from '../../metadata/types.js'
 import type { Handler, RequestContext } from '../handler.js'
+import { deleteTopic } from '../topic-admin.js'
 
 interface Entry {
   name: string | null
@@ -38,8 +44,16 @@ function result(e: Entry, err?: KafkaError): Result {
   return { name: e.name, topicId: e.topicId, errorCode: err?.code ?? ErrorCode.NONE, errorMessage: err?.message ?? null }
 }
 
+interface Resolved {
+  entry: Entry
+  topic?: TopicInfo
+  error?: KafkaError
+  /** Named by id (v6, null name). */
+  byId?: boolean
+}
+
 /** Resolves each entry to a topic, or to the error Kafka answers for it. */
-function resolve(entries: Entry[], ctx: RequestContext): Array<{ entry: Entry; topic?: TopicInfo; error?: KafkaError }> {
+function resolve(entries: Entry[], ctx: RequestContext): Resolved[] {
   const md = ctx.broker.metadata
   const count = (key: (e: Entry) => string | null) => {
     const m = new Map<string, number>()
@@ -53,7 +67,7 @@ function resolve(entries: Entry[], ctx: RequestContext): Array<{ entry: Entry; t
   const ids = count((e) => (e.name === null && e.topicId !== ZERO_UUID ? e.topicId : null))
   // A name and an id of the same topic: neither is deleted.
   const idsOfNames = new Set([...names.keys()].map((n) => md.topic(n)?.topicId).filter((id) => id !== undefined))
-  const out: Array<{ entry: Entry; topic?: TopicInfo; error?: KafkaError }> = []
+  const out: Resolved[] = []
   const answered = new Set<string>()
   for (const entry of entries) {
     const { name, topicId } = entry
@@ -76,7 +90,7 @@ function resolve(entries: Entry[], ctx: RequestContext): Array<{ entry: Entry; t
       if (ids.get(topicId)! > 1) out.push({ entry, error: new KafkaError('INVALID_REQUEST', 'Duplicate topic id.') })
       else if (!t) out.push({ entry, error: new KafkaError('UNKNOWN_TOPIC_ID', `No topic has id ${topicId}.`) })
       else if (idsOfNames.has(topicId)) out.push({ entry: { name: t.name, topicId }, error: new KafkaError('INVALID_REQUEST', 'The provided topic name maps to an ID that was already supplied.') })
-      else out.push({ entry: { name: t.name, topicId }, topic: t })
+      else out.push({ entry: { name: t.name, topicId }, topic: t, byId: true })
     }
   }
   return out
@@ -100,24 +114,19 @@ export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsRespo
     }
 
     const responses: Result[] = []
-    let deleted = false
     for (const r of resolve(entries, ctx)) {
       if (r.error || !r.topic) {
         responses.push(shape(result(r.entry, r.error)))
         continue
       }
       try {
-        await ctx.broker.metadata.deleteTopic(r.topic.name)
-        deleted = true
-        ctx.broker.logger.info('topic deleted', { topic: r.topic.name, topicId: r.topic.topicId })
+        await deleteTopic(ctx.broker, { name: r.topic.name, topicId: r.topic.topicId, byId: r.byId ?? false })
         responses.push(shape(result(r.entry)))
       } catch (err) {
         if (!(err instanceof KafkaError)) ctx.broker.logger.error('deleting a topic failed', { topic: r.topic.name, error: (err as Error).message })
         responses.push(shape(result(r.entry, err instanceof KafkaError ? err : new KafkaError('UNKNOWN_SERVER_ERROR', (err as Error).message))))
       }
     }
-    // ReplicaManager removes the logs on the change event; answer once they are gone.
-    if (deleted) await ctx.broker.replicas.settled()
     return { throttleTimeMs: 0, responses }
   },
 }

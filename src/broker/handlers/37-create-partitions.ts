@@ -9,47 +9,29 @@
  *   each as long as the topic's replication factor, of registered brokers, none twice
  *   (INVALID_REPLICA_ASSIGNMENT).
  * - validateOnly checks everything and changes nothing.
- * - The new partitions' logs exist when the answer is sent.
+ * - The new partitions' logs exist when the answer is sent; they are made before the metadata
+ *   change, and a failure of either (a full disk: KAFKA_STORAGE_ERROR) leaves the topic as it was.
+ *   Serialised with the other changes to the same topic name (topic-admin.ts).
+ * - Bounds, before anything else: more than 10,000 new partitions in the whole request answers
+ *   every topic POLICY_VIOLATION ("Unable to perform excessively large batch operation.", the
+ *   message of Kafka's controller bound on one operation's records); past Samsa's bound on
+ *   partitions per broker, POLICY_VIOLATION for that topic.
+ * - Internal topics (__consumer_offsets, __transaction_state) keep their partition count:
+ *   INVALID_REQUEST. Their coordinators map groups and transactions to partitions by the count,
+ *   so growing them would strand committed offsets. Kafka's broker allows it (its tool refuses
+ *   it for the offsets topic, and ACLs keep clients away); Samsa has no ACLs.
  *
- * Gaps: no ACLs, no controller mutation quota (throttle time 0). Internal topics may grow,
- * as in Kafka, though a coordinator topic's partition count decides coordinator placement.
+ * Gaps: no ACLs, no controller mutation quota (throttle time 0).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
   CreatePartitionsRequest,
   CreatePartitionsResponse,
-  type CreatePartitionsRequestCreatePartitionsTopic,
   type CreatePartitionsResponseCreatePartitionsTopicResult,
 } from '../../protocol/generated/create-partitions.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
-import type { Handler, RequestContext } from '../handler.js'
-import { checkReplicaAssignment } from '../topic-admin.js'
-
-async function grow(t: CreatePartitionsRequestCreatePartitionsTopic, validateOnly: boolean, ctx: RequestContext): Promise<void> {
-  const { metadata, replicas } = ctx.broker
-  const topic = metadata.topic(t.name)
-  if (!topic) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Topic '${t.name}' does not exist.`)
-  const current = topic.partitions.length
-  if (t.count === current) throw new KafkaError('INVALID_PARTITIONS', `Topic already has ${current} partition(s).`)
-  if (t.count < current) throw new KafkaError('INVALID_PARTITIONS', `The topic ${t.name} currently has ${current} partition(s); ${t.count} would not be an increase.`)
-  const additional = t.count - current
-  let assignments: number[][] | undefined
-  if (t.assignments !== null) {
-    if (t.assignments.length !== additional) {
-      throw new KafkaError('INVALID_REPLICA_ASSIGNMENT', `Attempted to add ${additional} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`)
-    }
-    const live = metadata.brokers().map((b) => b.nodeId)
-    const rf = topic.partitions[0]?.replicas.length ?? 1
-    assignments = t.assignments.map((a, i) => {
-      checkReplicaAssignment(live, a.brokerIds, current + i, rf)
-      return a.brokerIds
-    })
-  }
-  if (validateOnly) return
-  const grown = await metadata.createPartitions(t.name, t.count, assignments)
-  await replicas.ensureLogs(grown, current)
-  ctx.broker.logger.info('partitions created', { topic: t.name, from: current, to: t.count })
-}
+import type { Handler } from '../handler.js'
+import { checkCreatePartitionsBatch, createPartitions } from '../topic-admin.js'
 
 export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePartitionsResponse> = {
   apiKey: ApiKey.CreatePartitions,
@@ -62,12 +44,19 @@ export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePar
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1)
     const results: CreatePartitionsResponseCreatePartitionsTopicResult[] = []
     const answered = new Set<string>()
+    let refused: unknown
+    try {
+      checkCreatePartitionsBatch(ctx.broker, req.topics.filter((t) => counts.get(t.name) === 1))
+    } catch (err) {
+      refused = err
+    }
     for (const t of req.topics) {
       if (answered.has(t.name)) continue
       answered.add(t.name)
       try {
+        if (refused !== undefined) throw refused
         if (counts.get(t.name)! > 1) throw new KafkaError('INVALID_REQUEST', 'Duplicate topic name.')
-        await grow(t, req.validateOnly, ctx)
+        await createPartitions(ctx.broker, { name: t.name, count: t.count, assignments: t.assignments === null ? null : t.assignments.map((a) => a.brokerIds), validateOnly: req.validateOnly })
         results.push({ name: t.name, errorCode: ErrorCode.NONE, errorMessage: null })
       } catch (err) {
         if (!(err instanceof KafkaError)) ctx.broker.logger.error('creating partitions failed', { topic: t.name, error: (err as Error).message })

@@ -1,7 +1,7 @@
 /** CreatePartitions (key 37) against the embedded broker, over a raw socket, across the version range. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
@@ -12,6 +12,8 @@ import type {
 } from '../../../src/protocol/generated/create-partitions.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import { startBroker } from '../../../src/index.js'
+import { createTopic } from '../../../src/broker/topic-admin.js'
+import { errnoError } from '../../../src/util/faults.js'
 import { createLogger } from '../../../src/util/logger.js'
 import { embeddedBroker } from '../helpers.js'
 import { RawClient } from '../../helpers/raw-client.js'
@@ -124,4 +126,76 @@ test('CreatePartitions: the new partitions survive a broker restart', async () =
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+function partitionDirs(dir: string, topic: string): string[] {
+  return readdirSync(dir).filter((n) => n.startsWith(`${topic}-`)).sort()
+}
+
+test('CreatePartitions: more than 10,000 new partitions in one request is POLICY_VIOLATION for every topic, before any work', async (t) => {
+  const tb = await embeddedBroker(t)
+  const c = await tb.client()
+  const dir = (tb.b.broker.config.get('log.dirs') as string[])[0]!
+  await tb.b.broker.createTopic('one', 1)
+  await tb.b.broker.createTopic('two', 1)
+  for (const topics of [[{ name: 'one', count: 2147483647 }], [{ name: 'one', count: 5001 }, { name: 'two', count: 5002 }]]) {
+    const res = await grow(c, 3, topics)
+    for (const x of topics) {
+      assert.equal(res.get(x.name)!.errorCode, ErrorCode.POLICY_VIOLATION, res.get(x.name)!.errorMessage ?? '')
+      assert.match(res.get(x.name)!.errorMessage!, /^Unable to perform excessively large batch operation\./)
+    }
+  }
+  assert.equal((await grow(c, 3, [{ name: 'one', count: 10_002 }], true)).get('one')!.errorCode, ErrorCode.POLICY_VIOLATION, 'validateOnly too')
+  assert.equal(tb.b.broker.metadata.topic('one')!.partitions.length, 1)
+  assert.deepEqual(partitionDirs(dir, 'one'), ['one-0'])
+  // Within the bounds the broker grows topics as before; past the broker's bound, POLICY_VIOLATION.
+  assert.equal((await grow(c, 3, [{ name: 'one', count: 3 }])).get('one')!.errorCode, ErrorCode.NONE)
+  tb.b.broker.replicas.hostedPartitionLimit = 5
+  const full = (await grow(c, 3, [{ name: 'two', count: 3 }])).get('two')!
+  assert.equal(full.errorCode, ErrorCode.POLICY_VIOLATION)
+  assert.match(full.errorMessage!, /hosts 4 partitions; 2 more would pass Samsa's limit of 5 per broker/)
+  assert.deepEqual(partitionDirs(dir, 'two'), ['two-0'])
+})
+
+test('CreatePartitions: internal topics keep their partition count (INVALID_REQUEST)', async (t) => {
+  const tb = await embeddedBroker(t)
+  const c = await tb.client()
+  await createTopic(tb.b.broker.context, { name: '__consumer_offsets', partitions: 2, allowInternal: true })
+  const r = (await grow(c, 3, [{ name: '__consumer_offsets', count: 3 }])).get('__consumer_offsets')!
+  assert.equal(r.errorCode, ErrorCode.INVALID_REQUEST)
+  assert.match(r.errorMessage!, /internal topic __consumer_offsets cannot be changed/)
+  assert.equal(tb.b.broker.metadata.topic('__consumer_offsets')!.partitions.length, 2)
+})
+
+test('CreatePartitions with a full disk: KAFKA_STORAGE_ERROR, the topic keeps its partitions and no new dir remains, also after a restart', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'samsa-partitions-full-'))
+  const logger = createLogger({ level: 'silent' })
+  const open: Array<{ close(): unknown }> = []
+  t.after(async () => {
+    for (const x of open.reverse()) await x.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const b = await startBroker({ logDirs: [dir], logger })
+  open.push(b)
+  await b.broker.createTopic('t', 1)
+  const c = await RawClient.connect(b.port, b.host)
+  open.push(c)
+  b.broker.faults.failNext('log.create', { error: errnoError('ENOSPC', 'no space left on device'), when: (d) => d.endsWith('t-3'), times: Infinity })
+  const r = (await grow(c, 3, [{ name: 't', count: 5 }])).get('t')!
+  assert.equal(r.errorCode, ErrorCode.KAFKA_STORAGE_ERROR)
+  assert.match(r.errorMessage!, /ENOSPC/)
+  assert.equal(b.broker.metadata.topic('t')!.partitions.length, 1)
+  assert.deepEqual(partitionDirs(dir, 't'), ['t-0'])
+  b.broker.faults.clear('log.create')
+  b.broker.faults.failNext('metadata.write', { error: errnoError('ENOSPC', 'no space left on device') })
+  assert.equal((await grow(c, 3, [{ name: 't', count: 5 }])).get('t')!.errorCode, ErrorCode.KAFKA_STORAGE_ERROR)
+  assert.deepEqual(partitionDirs(dir, 't'), ['t-0'])
+  // Space is back.
+  assert.equal((await grow(c, 3, [{ name: 't', count: 2 }])).get('t')!.errorCode, ErrorCode.NONE)
+  c.close()
+  await b.close()
+  const again = await startBroker({ logDirs: [dir], logger })
+  open.push(again)
+  assert.equal(again.broker.metadata.topic('t')!.partitions.length, 2)
+  assert.deepEqual(partitionDirs(dir, 't'), ['t-0', 't-1'])
 })

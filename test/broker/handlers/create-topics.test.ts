@@ -1,7 +1,7 @@
 /** CreateTopics (key 19) against the embedded broker, over a raw socket, across the version range. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
@@ -10,10 +10,12 @@ import type {
   CreateTopicsResponse,
   CreateTopicsResponseCreatableTopicResult,
 } from '../../../src/protocol/generated/create-topics.js'
+import type { MetadataResponse } from '../../../src/protocol/generated/metadata.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import { ZERO_UUID } from '../../../src/protocol/primitives/uuid.js'
 import { startBroker } from '../../../src/index.js'
 import { createLogger } from '../../../src/util/logger.js'
+import { errnoError } from '../../../src/util/faults.js'
 import { embeddedBroker } from '../helpers.js'
 import { RawClient } from '../../helpers/raw-client.js'
 
@@ -238,4 +240,100 @@ test('CreateTopics: topics and their configs survive a broker restart', async ()
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+/** The partition dirs (names with a partition suffix) in a log dir. */
+function partitionDirs(dir: string): string[] {
+  return readdirSync(dir).filter((n) => /-\d+$/.test(n)).sort()
+}
+
+test('CreateTopics: more than 10,000 partitions in one request is POLICY_VIOLATION for every topic, refused before any work; the broker keeps serving', async (t) => {
+  const tb = await embeddedBroker(t)
+  const c = await tb.client()
+  const dir = (tb.b.broker.config.get('log.dirs') as string[])[0]!
+  const assign = (n: number) => Array.from({ length: n }, (_, partitionIndex) => ({ partitionIndex, brokerIds: [0] }))
+  // One topic of 2^31-1 partitions used to abort the broker with a JavaScript out-of-memory error.
+  for (const specs of [
+    [{ name: 'huge', numPartitions: 2147483647 }, { name: 'small', numPartitions: 1 }],
+    [{ name: 'huge-2', numPartitions: 104857601 }],
+    [{ name: 'half', numPartitions: 5000 }, { name: 'other-half', numPartitions: 5001 }],
+    [{ name: 'assigned', assignments: assign(10_001) }],
+  ] satisfies Spec[][]) {
+    const res = await create(c, 7, specs)
+    for (const s of specs) {
+      const r = res.get(s.name)!
+      assert.equal(r.errorCode, ErrorCode.POLICY_VIOLATION, `${s.name}: ${r.errorMessage}`)
+      assert.match(r.errorMessage!, /^Excessively large number of partitions per request\. .*at most 10000/)
+    }
+  }
+  // validateOnly is bounded the same way.
+  assert.equal((await create(c, 7, [{ name: 'dry', numPartitions: 10_001 }], true)).get('dry')!.errorCode, ErrorCode.POLICY_VIOLATION)
+  // Exactly at the bound is fine for validateOnly (no logs made).
+  assert.equal((await create(c, 7, [{ name: 'dry', numPartitions: 10_000 }], true)).get('dry')!.errorCode, ErrorCode.NONE)
+  assert.deepEqual([...tb.b.broker.metadata.topics()].map((x) => x.name), [])
+  assert.deepEqual(partitionDirs(dir), [], 'no partition dirs were made')
+  // Broker.createTopic and auto-creation go through the same check.
+  await assert.rejects(tb.b.broker.createTopic('embedded', 2147483647), (e: Error & { errorName?: string }) => e.errorName === 'POLICY_VIOLATION')
+  const after = await create(c, 7, [{ name: 'after', numPartitions: 2 }])
+  assert.equal(after.get('after')!.errorCode, ErrorCode.NONE)
+  assert.deepEqual(partitionDirs(dir), ['after-0', 'after-1'])
+})
+
+test('CreateTopics: a topic that would take the broker past its bound on hosted partitions is POLICY_VIOLATION and leaves nothing', async (t) => {
+  const tb = await embeddedBroker(t)
+  const c = await tb.client()
+  const dir = (tb.b.broker.config.get('log.dirs') as string[])[0]!
+  tb.b.broker.replicas.hostedPartitionLimit = 10
+  assert.equal((await create(c, 7, [{ name: 'eight', numPartitions: 8 }])).get('eight')!.errorCode, ErrorCode.NONE)
+  const res = await create(c, 7, [{ name: 'three', numPartitions: 3 }, { name: 'two', numPartitions: 2 }])
+  assert.equal(res.get('three')!.errorCode, ErrorCode.POLICY_VIOLATION)
+  assert.match(res.get('three')!.errorMessage!, /hosts 8 partitions; 3 more would pass Samsa's limit of 10 per broker/)
+  assert.equal(res.get('two')!.errorCode, ErrorCode.NONE)
+  assert.equal((await create(c, 7, [{ name: 'one', numPartitions: 1 }], true)).get('one')!.errorCode, ErrorCode.POLICY_VIOLATION, 'validateOnly too')
+  assert.equal(tb.b.broker.metadata.topic('three'), undefined)
+  assert.deepEqual(partitionDirs(dir).filter((d) => d.startsWith('three')), [])
+})
+
+test('CreateTopics with a full disk: ENOSPC creating a partition dir answers KAFKA_STORAGE_ERROR and leaves no topic, no dirs, also after a restart', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'samsa-full-'))
+  const logger = createLogger({ level: 'silent' })
+  const open: Array<{ close(): unknown }> = []
+  t.after(async () => {
+    for (const x of open.reverse()) await x.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const b = await startBroker({ logDirs: [dir], logger })
+  open.push(b)
+  const c = await RawClient.connect(b.port, b.host)
+  open.push(c)
+  // The third of four partitions fails; the others, made alongside it, must go again.
+  b.broker.faults.failNext('log.create', { error: errnoError('ENOSPC', 'no space left on device'), when: (d) => d.endsWith('full-2'), times: Infinity })
+  const r = (await create(c, 7, [{ name: 'full', numPartitions: 4 }])).get('full')!
+  assert.equal(r.errorCode, ErrorCode.KAFKA_STORAGE_ERROR)
+  assert.match(r.errorMessage!, /Cannot create the logs of topic 'full': ENOSPC.*free space in log\.dirs/)
+  assert.equal(r.topicId, ZERO_UUID)
+  const md = await c.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: [{ name: 'full', topicId: ZERO_UUID }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+  assert.equal(md.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  assert.deepEqual(partitionDirs(dir), [])
+  assert.equal(b.broker.replicas.logs.allLogs().length, 0)
+  b.broker.faults.clear('log.create')
+  // A full disk when writing samsa-metadata.json: the logs were made, and go again.
+  b.broker.faults.failNext('metadata.write', { error: errnoError('ENOSPC', 'no space left on device') })
+  const meta = (await create(c, 7, [{ name: 'full', numPartitions: 4 }])).get('full')!
+  assert.equal(meta.errorCode, ErrorCode.KAFKA_STORAGE_ERROR)
+  assert.match(meta.errorMessage!, /samsa-metadata\.json: ENOSPC/)
+  assert.deepEqual(partitionDirs(dir), [])
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), [], 'no half-written metadata file left')
+  c.close()
+  await b.close()
+
+  const again = await startBroker({ logDirs: [dir], logger })
+  open.push(again)
+  assert.equal(again.broker.metadata.topic('full'), undefined)
+  assert.deepEqual(partitionDirs(dir), [])
+  // Space is back: the same request succeeds.
+  const c2 = await RawClient.connect(again.port, again.host)
+  open.push(c2)
+  assert.equal((await create(c2, 7, [{ name: 'full', numPartitions: 4 }])).get('full')!.errorCode, ErrorCode.NONE)
+  assert.deepEqual(partitionDirs(dir), ['full-0', 'full-1', 'full-2', 'full-3'])
 })

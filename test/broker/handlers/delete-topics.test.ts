@@ -7,12 +7,14 @@ import { join } from 'node:path'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
 import type { DeleteTopicsResponse, DeleteTopicsResponseDeletableTopicResult } from '../../../src/protocol/generated/delete-topics.js'
 import type { CreateTopicsResponse } from '../../../src/protocol/generated/create-topics.js'
+import type { OffsetCommitResponse } from '../../../src/protocol/generated/offset-commit.js'
+import type { OffsetFetchResponse } from '../../../src/protocol/generated/offset-fetch.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import { randomUuid, ZERO_UUID } from '../../../src/protocol/primitives/uuid.js'
 import { startBroker } from '../../../src/index.js'
-import { createTopic } from '../../../src/broker/topic-admin.js'
+import { errnoError } from '../../../src/util/faults.js'
 import { createLogger } from '../../../src/util/logger.js'
-import { embeddedBroker } from '../helpers.js'
+import { embeddedBroker, produceValues } from '../helpers.js'
 import { RawClient } from '../../helpers/raw-client.js'
 
 type Result = DeleteTopicsResponseDeletableTopicResult
@@ -101,13 +103,57 @@ for (const [version, code] of [[1, ErrorCode.INVALID_REQUEST], [3, ErrorCode.TOP
   })
 }
 
-test('DeleteTopics: internal topics are deleted as Kafka deletes them', async (t) => {
+test('DeleteTopics: internal topics are refused (INVALID_REQUEST), by name and by id, and committed offsets survive a restart', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'samsa-delete-internal-'))
+  const logger = createLogger({ level: 'silent' })
+  const open: Array<{ close(): Promise<void> | void }> = []
+  t.after(async () => {
+    for (const x of open.reverse()) await x.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const b = await startBroker({ logDirs: [dir], logger })
+  open.push(b)
+  await b.broker.createTopic('t', 1)
+  const c = await RawClient.connect(b.port, b.host)
+  open.push(c)
+  const committed = await c.request<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, {
+    groupId: 'g',
+    generationIdOrMemberEpoch: -1,
+    memberId: '',
+    groupInstanceId: null,
+    retentionTimeMs: -1n,
+    topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 42n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: '' }] }],
+  })
+  assert.equal(committed.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE)
+  const offsets = b.broker.metadata.topic('__consumer_offsets')!
+  for (const res of [await deleteByName(c, 5, ['__consumer_offsets']), await deleteV6(c, [{ name: null, topicId: offsets.topicId }])]) {
+    assert.equal(res[0]!.errorCode, ErrorCode.INVALID_REQUEST)
+    assert.match(res[0]!.errorMessage!, /__consumer_offsets is an internal topic and cannot be deleted/)
+  }
+  assert.ok(b.broker.metadata.topic('__consumer_offsets'))
+  c.close()
+  await b.close()
+
+  const again = await startBroker({ logDirs: [dir], logger })
+  open.push(again)
+  const c2 = await RawClient.connect(again.port, again.host)
+  open.push(c2)
+  const r = await c2.request<OffsetFetchResponse>(ApiKey.OffsetFetch, 8, { groups: [{ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0] }] }], requireStable: false })
+  assert.equal(r.groups![0]!.topics[0]!.partitions[0]!.committedOffset, 42n)
+})
+
+test('DeleteTopics with a full disk: a failed metadata write answers KAFKA_STORAGE_ERROR and the topic keeps its data', async (t) => {
   const tb = await embeddedBroker(t)
   const c = await tb.client()
-  await createTopic(tb.b.broker.context, { name: '__consumer_offsets', partitions: 2, allowInternal: true })
-  const res = await deleteByName(c, 4, ['__consumer_offsets'])
-  assert.equal(res[0]!.errorCode, ErrorCode.NONE)
-  assert.equal(tb.b.broker.metadata.topic('__consumer_offsets'), undefined)
+  await tb.b.broker.createTopic('kept', 1)
+  await produceValues(c, 'kept', 0, ['a', 'b'])
+  tb.b.broker.faults.failNext('metadata.write', { error: errnoError('ENOSPC', 'no space left on device') })
+  const res = await deleteByName(c, 6, ['kept'])
+  assert.equal(res[0]!.errorCode, ErrorCode.KAFKA_STORAGE_ERROR)
+  assert.match(res[0]!.errorMessage!, /ENOSPC/)
+  assert.ok(tb.b.broker.metadata.topic('kept'))
+  assert.equal(tb.b.broker.replicas.logs.getLog({ topic: 'kept', partition: 0 })!.logEndOffset, 2)
+  assert.equal((await deleteByName(c, 6, ['kept']))[0]!.errorCode, ErrorCode.NONE, 'space is back')
 })
 
 test('DeleteTopics: a deleted topic can be created again at once, with a new id and empty logs', async (t) => {
