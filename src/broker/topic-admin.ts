@@ -14,6 +14,7 @@
 import { KafkaError } from '../protocol/errors.js'
 import { randomUuid } from '../protocol/primitives/uuid.js'
 import type { PartitionInfo, TopicInfo } from '../metadata/types.js'
+import { isStorageError } from '../storage/index.js'
 import type { BrokerContext } from './handler.js'
 import { validateTopicConfigs } from './topic-config.js'
 import { collisionKey, isInternalTopic, isReservedTopicName, validateTopicName } from './topic-name.js'
@@ -325,5 +326,8 @@ function storageFailure(err: unknown, what: string): unknown {
   if (err instanceof KafkaError) return err
   const code = (err as { code?: unknown } | undefined)?.code
   if (typeof code !== 'string') return err
-  return new KafkaError('KAFKA_STORAGE_ERROR', `${what}: ${(err as Error).message}. Nothing was created; free space in log.dirs (or fix the disk) and retry.`)
+  // Storage's own errors already say what to do; a bare OS error does not.
+  const message = (err as Error).message.replace(/\.?$/, '.')
+  const advice = isStorageError(err) ? ' Nothing was created.' : ' Nothing was created; free space in log.dirs (or fix the disk) and retry.'
+  return new KafkaError('KAFKA_STORAGE_ERROR', `${what}: ${message}${advice}`)
 }

@@ -310,7 +310,7 @@ test('CreateTopics with a full disk: ENOSPC creating a partition dir answers KAF
   b.broker.faults.failNext('log.create', { error: errnoError('ENOSPC', 'no space left on device'), when: (d) => d.endsWith('full-2'), times: Infinity })
   const r = (await create(c, 7, [{ name: 'full', numPartitions: 4 }])).get('full')!
   assert.equal(r.errorCode, ErrorCode.KAFKA_STORAGE_ERROR)
-  assert.match(r.errorMessage!, /Cannot create the logs of topic 'full': ENOSPC.*free space in log\.dirs/)
+  assert.match(r.errorMessage!, /Cannot create the logs of topic 'full': .*ENOSPC.*free disk space in the log dir and retry\. Nothing was created\.$/)
   assert.equal(r.topicId, ZERO_UUID)
   const md = await c.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: [{ name: 'full', topicId: ZERO_UUID }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
   assert.equal(md.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
