@@ -211,22 +211,23 @@ export class Reader {
   }
 
   private arrayLength(n: number, nullable: boolean): number {
-    if (n > MAX_ARRAY_ELEMENTS) {
-      this.fail(`array of ${n} elements exceeds the maximum of ${MAX_ARRAY_ELEMENTS}`)
+    const len = this.checkedLength(n, nullable, 'array')
+    if (len > MAX_ARRAY_ELEMENTS) {
+      this.fail(`array of ${len} elements exceeds the maximum of ${MAX_ARRAY_ELEMENTS}`)
       return -2
     }
-    return this.checkedLength(n, nullable, 'array')
+    return len
   }
 
   /** Reads a tagged-field section, calling `known` for each tag; unknown ones are returned. */
   readTaggedFields(known: (tag: number, size: number) => boolean): TaggedField[] | undefined {
     const count = this.readUnsignedVarint()
-    if (count > MAX_TAGGED_FIELDS) {
-      this.fail(`${count} tagged fields exceed the maximum of ${MAX_TAGGED_FIELDS}`)
-      return undefined
-    }
     if (count > this.remaining) {
       this.fail(`tagged field count ${count} exceeds the bytes left`)
+      return undefined
+    }
+    if (count > MAX_TAGGED_FIELDS) {
+      this.fail(`${count} tagged fields exceed the maximum of ${MAX_TAGGED_FIELDS}`)
       return undefined
     }
     let unknown: TaggedField[] | undefined
