@@ -2,6 +2,10 @@
  * A broker process: metadata store, partition logs, listeners, connections and the handler
  * registry. `start()` opens the store and the logs (recovering them if needed), then binds the
  * listeners (port 0 picks a free port; the advertised address then uses the real one).
+ * Config that cannot be served (non-PLAINTEXT listeners, unknown advertised names, limits that
+ * contradict each other) and unwritable log dirs are refused before anything is opened.
+ * Accepted connections pass the connection quotas and share one request memory budget; a
+ * sweep closes idle connections and requests that arrive too slowly.
  * `close()` stops accepting, ends long polls, closes connections, then flushes every log and
  * leaves the clean-shutdown marker.
  */
