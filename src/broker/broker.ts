@@ -28,7 +28,7 @@ import {
   type BrokerConfig,
   type Listener,
 } from './config.js'
-import { Connection } from './connection.js'
+import { Connection, type ConnectionOptions } from './connection.js'
 import { clientIp, ConnectionQuotas } from './connection-quotas.js'
 import { RequestMemory } from './request-memory.js'
 import { GroupCoordinator } from '../coordinator/group/coordinator.js'
@@ -68,6 +68,7 @@ export class Broker {
   /** Broker-wide budget of request bytes read and not yet answered (queued.max.request.bytes). */
   readonly requestMemory: RequestMemory
   private quotas: ConnectionQuotas | undefined
+  private connectionOptions: ConnectionOptions | undefined
   private sweeper: NodeJS.Timeout | undefined
 
   constructor(opts: BrokerOptions = {}) {
@@ -164,7 +165,15 @@ export class Broker {
       logger: this.logger,
       clock: this.clock,
     })
-    const limits = [this.config.get('connections.max.idle.ms') as number, this.config.get('samsa.request.read.timeout.ms') as number].filter((ms) => ms > 0)
+    this.connectionOptions = {
+      maxRequestSize: this.config.get('socket.request.max.bytes') as number,
+      maxInFlight: this.config.get('queued.max.requests') as number,
+      memory: this.requestMemory,
+      clock: this.clock,
+      idleMs: this.config.get('connections.max.idle.ms') as number,
+      readTimeoutMs: this.config.get('samsa.request.read.timeout.ms') as number,
+    }
+    const limits = [this.connectionOptions.idleMs, this.connectionOptions.readTimeoutMs].filter((ms) => ms > 0)
     if (limits.length > 0) {
       this.sweeper = setInterval(() => this.checkConnectionTimeouts(), Math.max(1, Math.min(MAX_SWEEP_MS, ...limits.map((ms) => ms / 4))))
       this.sweeper.unref()
@@ -206,7 +215,7 @@ export class Broker {
   }
 
   private accept(socket: Socket): void {
-    if (this.closing || !this.quotas) {
+    if (this.closing || !this.quotas || !this.connectionOptions) {
       socket.destroy()
       return
     }
@@ -221,14 +230,7 @@ export class Broker {
     const conn = new Connection(
       socket,
       this.context,
-      {
-        maxRequestSize: this.config.get('socket.request.max.bytes') as number,
-        maxInFlight: this.config.get('queued.max.requests') as number,
-        memory: this.requestMemory,
-        clock: this.clock,
-        idleMs: this.config.get('connections.max.idle.ms') as number,
-        readTimeoutMs: this.config.get('samsa.request.read.timeout.ms') as number,
-      },
+      this.connectionOptions,
       (c) => {
         this.connections.delete(c)
         quotas.release(ip)
