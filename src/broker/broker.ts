@@ -2,18 +2,36 @@
  * A broker process: metadata store, partition logs, listeners, connections and the handler
  * registry. `start()` opens the store and the logs (recovering them if needed), then binds the
  * listeners (port 0 picks a free port; the advertised address then uses the real one).
+ * Config that cannot be served (non-PLAINTEXT listeners, unknown advertised names, limits that
+ * contradict each other) and unwritable log dirs are refused before anything is opened.
+ * Accepted connections pass the connection quotas and share one request memory budget; a
+ * sweep closes idle connections and requests that arrive too slowly.
  * `close()` stops accepting, ends long polls, closes connections, then flushes every log and
  * leaves the clean-shutdown marker.
  */
-import { createServer, type Server, type Socket } from 'node:net'
+import { lookup } from 'node:dns/promises'
+import { createServer, isIP, type Server, type Socket } from 'node:net'
 import { hostname } from 'node:os'
 import { LocalMetadataStore } from '../metadata/local.js'
 import type { MetadataStore } from '../metadata/store.js'
 import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
 import { FaultHooks } from '../util/faults.js'
-import { createLogger, parseLevel, type Logger } from '../util/logger.js'
-import { loadBrokerConfig, parseListeners, type BrokerConfig, type Listener } from './config.js'
-import { Connection } from './connection.js'
+import { systemClock, type Clock } from '../storage/clock.js'
+import { ensureLogDir } from '../storage/log-dir.js'
+import { createLogger, isLevel, LEVELS, parseLevel, type Logger } from '../util/logger.js'
+import {
+  checkBrokerConfig,
+  ConfigError,
+  effectiveQueuedMaxRequestBytes,
+  loadBrokerConfig,
+  parseConnectionOverrides,
+  resolveListeners,
+  type BrokerConfig,
+  type Listener,
+} from './config.js'
+import { Connection, type ConnectionOptions } from './connection.js'
+import { clientIp, ConnectionQuotas } from './connection-quotas.js'
+import { RequestMemory } from './request-memory.js'
 import { GroupCoordinator } from '../coordinator/group/coordinator.js'
 import { FetchSessionCache } from './fetch-session.js'
 import type { BrokerContext } from './handler.js'
@@ -24,7 +42,12 @@ import { createTopic } from './topic-admin.js'
 export interface BrokerOptions {
   config?: BrokerConfig
   logger?: Logger
+  /** Time for connection limits (idle, read timeout); tests pass a ManualClock. */
+  clock?: Clock
 }
+
+/** How often connections are checked against their time limits, at most. */
+const MAX_SWEEP_MS = 1000
 
 export interface BoundListener extends Listener {
   /** The address clients are told to use. */
@@ -44,11 +67,28 @@ export class Broker {
   private readonly connections = new Set<Connection>()
   private bound: BoundListener[] = []
   private closing: Promise<void> | undefined
+  private readonly clock: Clock
+  /** Broker-wide budget of request bytes read and not yet answered (queued.max.request.bytes). */
+  readonly requestMemory: RequestMemory
+  private quotas: ConnectionQuotas | undefined
+  private connectionOptions: ConnectionOptions | undefined
+  private sweeper: NodeJS.Timeout | undefined
 
   constructor(opts: BrokerOptions = {}) {
     this.config = opts.config ?? loadBrokerConfig()
-    this.logger = opts.logger ?? createLogger({ level: parseLevel(process.env.SAMSA_LOG_LEVEL ?? (this.config.get('log.level') as string), 'warn') })
+    const envLevel = process.env.SAMSA_LOG_LEVEL
+    if (!opts.logger && envLevel !== undefined && !isLevel(envLevel)) {
+      throw new ConfigError(`invalid value ${JSON.stringify(envLevel)} for SAMSA_LOG_LEVEL: must be one of: ${LEVELS.join(', ')}`)
+    }
+    this.logger = opts.logger ?? createLogger({ level: parseLevel(envLevel ?? (this.config.get('log.level') as string), 'warn') })
     this.nodeId = this.config.get('broker.id') as number
+    this.clock = opts.clock ?? systemClock
+    this.requestMemory = new RequestMemory(effectiveQueuedMaxRequestBytes(this.config))
+  }
+
+  /** Open client connections. */
+  get connectionCount(): number {
+    return this.connections.size
   }
 
   /** What handlers see; available once start() has opened the store and the logs. */
@@ -86,8 +126,11 @@ export class Broker {
   }
 
   async start(): Promise<void> {
+    // Everything that can be refused is refused before a file is touched.
+    checkBrokerConfig(this.config)
     const logDirs = this.config.get('log.dirs') as string[]
     if (logDirs.length === 0) throw new Error('log.dirs is empty: set log.dirs (or log.dir) to where the broker keeps its data')
+    for (const dir of logDirs) await ensureLogDir(dir, this.faults)
     const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id') as string, self: () => this.self(), logger: this.logger, faults: this.faults })
     let replicas: ReplicaManager
     try {
@@ -117,8 +160,27 @@ export class Broker {
   }
 
   private async listen(): Promise<void> {
-    const listeners = parseListeners('listeners', this.config.get('listeners') as string[])
-    const advertised = parseListeners('advertised.listeners', this.config.get('advertised.listeners') as string[])
+    const { listeners, advertised } = resolveListeners(this.config)
+    this.quotas = new ConnectionQuotas({
+      maxConnections: this.config.get('max.connections') as number,
+      maxPerIp: this.config.get('max.connections.per.ip') as number,
+      overrides: await resolveOverrides(this.config.get('max.connections.per.ip.overrides') as string),
+      logger: this.logger,
+      clock: this.clock,
+    })
+    this.connectionOptions = {
+      maxRequestSize: this.config.get('socket.request.max.bytes') as number,
+      maxInFlight: this.config.get('queued.max.requests') as number,
+      memory: this.requestMemory,
+      clock: this.clock,
+      idleMs: this.config.get('connections.max.idle.ms') as number,
+      readTimeoutMs: this.config.get('samsa.request.read.timeout.ms') as number,
+    }
+    const limits = [this.connectionOptions.idleMs, this.connectionOptions.readTimeoutMs].filter((ms) => ms > 0)
+    if (limits.length > 0) {
+      this.sweeper = setInterval(() => this.checkConnectionTimeouts(), Math.max(1, Math.min(MAX_SWEEP_MS, ...limits.map((ms) => ms / 4))))
+      this.sweeper.unref()
+    }
     for (const l of listeners) {
       // allowHalfOpen: a client may send its requests and end its side; it still gets every answer.
       const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket))
@@ -156,25 +218,43 @@ export class Broker {
   }
 
   private accept(socket: Socket): void {
-    if (this.closing) {
+    if (this.closing || !this.quotas || !this.connectionOptions) {
+      socket.destroy()
+      return
+    }
+    const quotas = this.quotas
+    const ip = clientIp(socket.remoteAddress)
+    const refused = quotas.admit(ip)
+    if (refused !== undefined) {
+      quotas.refused(ip, refused)
       socket.destroy()
       return
     }
     const conn = new Connection(
       socket,
       this.context,
-      {
-        maxRequestSize: this.config.get('socket.request.max.bytes') as number,
-        maxInFlight: this.config.get('queued.max.requests') as number,
+      this.connectionOptions,
+      (c) => {
+        this.connections.delete(c)
+        quotas.release(ip)
       },
-      (c) => this.connections.delete(c),
     )
     this.connections.add(conn)
+  }
+
+  /**
+   * Closes connections past connections.max.idle.ms or samsa.request.read.timeout.ms. Runs on
+   * a timer; tests with a ManualClock call it after advancing the clock.
+   */
+  checkConnectionTimeouts(): void {
+    const now = this.clock.now()
+    for (const c of [...this.connections]) c.checkTimeouts(now)
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.shutdown.abort()
+      clearInterval(this.sweeper)
       const stopped = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
       for (const c of this.connections) c.close()
       await Promise.all(stopped)
@@ -187,4 +267,23 @@ export class Broker {
     })()
     return this.closing
   }
+}
+
+/** max.connections.per.ip.overrides keyed by IP address; host names resolve to all their addresses, as Kafka resolves them at start-up. */
+async function resolveOverrides(value: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  for (const [host, count] of parseConnectionOverrides(value)) {
+    if (isIP(host)) {
+      out.set(clientIp(host), count)
+      continue
+    }
+    let addresses: Array<{ address: string }>
+    try {
+      addresses = await lookup(host, { all: true })
+    } catch (e) {
+      throw new ConfigError(`invalid value for max.connections.per.ip.overrides: cannot resolve ${host} (${(e as Error).message}); use an IP address or a name this host can resolve`)
+    }
+    for (const a of addresses) out.set(clientIp(a.address), count)
+  }
+  return out
 }

@@ -5,6 +5,7 @@
  * Unknown keys warn; an invalid value stops start-up with a message that names the key.
  */
 import { readFileSync } from 'node:fs'
+import { isLevel, LEVELS } from '../util/logger.js'
 import { parseProperties } from './properties.js'
 
 type Kind = 'int' | 'long' | 'bool' | 'string' | 'list' | 'double'
@@ -20,6 +21,9 @@ interface Def {
 export type ConfigValue = number | boolean | string | string[]
 
 const atLeast = (min: number) => (v: ConfigValue) => ((v as number) < min ? `must be >= ${min}` : undefined)
+
+/** What queued.max.request.bytes=-1 means here; see effectiveQueuedMaxRequestBytes. */
+const EFFECTIVE_QUEUED_BYTES_DOC = 'twice socket.request.max.bytes, at least 256 MiB'
 
 /** Every broker property Samsa reads. docs/configuration.md lists the same table. */
 export const BROKER_CONFIG: Record<string, Def> = {
@@ -50,7 +54,14 @@ export const BROKER_CONFIG: Record<string, Def> = {
   'log.message.timestamp.type': { kind: 'string', default: 'CreateTime', doc: 'CreateTime or LogAppendTime.', check: (v) => (v === 'CreateTime' || v === 'LogAppendTime' ? undefined : 'must be CreateTime or LogAppendTime') },
   'message.max.bytes': { kind: 'int', default: '1048588', doc: 'Largest record batch accepted.', check: atLeast(0) },
   'socket.request.max.bytes': { kind: 'int', default: '104857600', doc: 'Largest request frame; larger ones close the connection.', check: atLeast(1) },
-  'queued.max.requests': { kind: 'int', default: '500', doc: 'Requests in flight per connection before reading pauses.', check: atLeast(1) },
+  'queued.max.requests': { kind: 'int', default: '500', doc: 'Requests in flight per connection before reading that connection pauses (Kafka counts this broker-wide; Samsa bounds memory broker-wide with queued.max.request.bytes instead).', check: atLeast(1) },
+  'queued.max.request.bytes': { kind: 'long', default: '-1', doc: `Bytes of requests read but not yet answered, broker-wide; when used up, the broker stops reading sockets until answers free some. -1 (Kafka's default, unbounded there) means ${EFFECTIVE_QUEUED_BYTES_DOC}. Must be at least socket.request.max.bytes when set.`, check: (v) => ((v as number) === -1 || (v as number) > 0 ? undefined : 'must be -1 or positive') },
+  'max.connections': { kind: 'int', default: '2147483647', doc: 'Connections the broker accepts at once; more are closed at accept.', check: atLeast(0) },
+  'max.connections.per.ip': { kind: 'int', default: '2147483647', doc: 'Connections one client IP may hold at once; more are closed at accept.', check: atLeast(0) },
+  'max.connections.per.ip.overrides': { kind: 'string', default: '', doc: 'Per-IP or per-host exceptions to max.connections.per.ip: host:count, comma separated (host names are resolved at start-up).' },
+  'connections.max.idle.ms': { kind: 'long', default: '600000', doc: 'A connection with no request being handled and no bytes read or written for this long is closed (one that stopped reading its responses counts as idle); -1 never.', check: (v) => ((v as number) === -1 || (v as number) > 0 ? undefined : 'must be -1 or positive') },
+  'samsa.request.read.timeout.ms': { kind: 'long', default: '60000', doc: 'Samsa only (Kafka has no such bound): a request whose first bytes arrived must arrive whole within this long while the broker is reading, or the connection is closed (slow senders holding memory); -1 never.', check: (v) => ((v as number) === -1 || (v as number) > 0 ? undefined : 'must be -1 or positive') },
+  'listener.security.protocol.map': { kind: 'list', default: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL', doc: 'Security protocol of each listener name, NAME:PROTOCOL. Only PLAINTEXT is served so far: a listener mapped to another protocol stops start-up.' },
   'offsets.topic.num.partitions': { kind: 'int', default: '50', doc: 'Partitions of __consumer_offsets.', check: atLeast(1) },
   'offsets.topic.replication.factor': { kind: 'int', default: '3', doc: 'Replication factor of __consumer_offsets (capped at the live brokers).', check: atLeast(1) },
   'group.min.session.timeout.ms': { kind: 'int', default: '6000', doc: 'Smallest session timeout a consumer may ask for.', check: atLeast(0) },
@@ -75,7 +86,7 @@ export const BROKER_CONFIG: Record<string, Def> = {
   'compression.type': { kind: 'string', default: 'producer', doc: 'Default compression.type of topics; only producer (store batches as sent) is supported.', check: (v) => (v === 'producer' ? undefined : 'only producer is supported: batches are stored as the producer compressed them') },
   'min.insync.replicas': { kind: 'int', default: '1', doc: 'Default min.insync.replicas of topics.', check: atLeast(1) },
   'unclean.leader.election.enable': { kind: 'bool', default: 'false', doc: 'Default unclean.leader.election.enable of topics.' },
-  'log.level': { kind: 'string', default: 'warn', doc: 'Samsa log level: debug, info, warn, error.' },
+  'log.level': { kind: 'string', default: 'warn', doc: `Samsa log level: ${LEVELS.join(', ')} (SAMSA_LOG_LEVEL sets it too). Anything else stops start-up.`, check: (v) => (isLevel(v as string) ? undefined : `must be one of: ${LEVELS.join(', ')}`) },
 }
 
 /** Parsed broker config: every known key with its value; `explicit` holds the raw strings that were set. */
@@ -134,7 +145,8 @@ export interface LoadConfigOptions {
 }
 
 export function loadBrokerConfig(opts: LoadConfigOptions = {}): BrokerConfig {
-  const raw = new Map<string, string>()
+  // Each value remembers where it came from, so an error can say where to fix it.
+  const raw = new Map<string, { value: string; source: string }>()
   if (opts.file) {
     let text: string
     try {
@@ -142,24 +154,29 @@ export function loadBrokerConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     } catch (e) {
       throw new ConfigError(`cannot read ${opts.file}: ${(e as Error).message}`)
     }
-    for (const [k, v] of parseProperties(text)) raw.set(k, v)
+    for (const [k, v] of parseProperties(text)) raw.set(k, { value: v, source: opts.file })
   }
   const env = opts.env ?? {}
   for (const key of Object.keys(BROKER_CONFIG)) {
     const name = 'SAMSA_' + key.toUpperCase().replace(/\./g, '_')
-    if (env[name] !== undefined) raw.set(key, env[name]!)
+    if (env[name] !== undefined) raw.set(key, { value: env[name]!, source: `environment variable ${name}` })
   }
-  for (const [k, v] of Object.entries(opts.overrides ?? {})) raw.set(k, v)
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) raw.set(k, { value: v, source: '--override' })
 
   const cfg = new BrokerConfig()
   for (const [k, def] of Object.entries(BROKER_CONFIG)) cfg.set(k, parseValue(k, def, def.default))
-  for (const [k, v] of raw) {
+  for (const [k, { value: v, source }] of raw) {
     const def = BROKER_CONFIG[k]
     if (!def) {
       opts.warn?.(`unknown property ${k} ignored`)
       continue
     }
-    cfg.set(k, parseValue(k, def, v))
+    try {
+      cfg.set(k, parseValue(k, def, v))
+    } catch (e) {
+      if (e instanceof ConfigError && source.startsWith('environment')) throw new ConfigError(`${e.message} (from ${source})`)
+      throw e
+    }
     cfg.explicit.set(k, v.trim())
   }
   if (!raw.has('log.dirs') && raw.has('log.dir') && cfg.get('log.dir') !== '') cfg.set('log.dirs', [cfg.get('log.dir') as string])
@@ -171,6 +188,119 @@ export interface Listener {
   name: string
   host: string
   port: number
+}
+
+/** Kafka's security protocols; only PLAINTEXT is served so far. */
+export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const
+export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number]
+
+export interface ResolvedListener extends Listener {
+  securityProtocol: SecurityProtocol
+}
+
+/** listener.security.protocol.map as a map of upper-case listener name to protocol. */
+export function parseSecurityProtocolMap(entries: string[]): Map<string, SecurityProtocol> {
+  const key = 'listener.security.protocol.map'
+  const out = new Map<string, SecurityProtocol>()
+  for (const e of entries) {
+    const m = /^([A-Za-z0-9_]+):([A-Za-z_]+)$/.exec(e)
+    if (!m) throw new ConfigError(`invalid value ${JSON.stringify(e)} for ${key}: expected LISTENER_NAME:SECURITY_PROTOCOL`)
+    const protocol = m[2]!.toUpperCase()
+    if (!(SECURITY_PROTOCOLS as readonly string[]).includes(protocol)) {
+      throw new ConfigError(`invalid value ${JSON.stringify(e)} for ${key}: ${m[2]} is not a security protocol (${SECURITY_PROTOCOLS.join(', ')})`)
+    }
+    const name = m[1]!.toUpperCase()
+    if (out.has(name)) throw new ConfigError(`invalid value for ${key}: listener name ${name} is mapped twice`)
+    out.set(name, protocol as SecurityProtocol)
+  }
+  return out
+}
+
+/**
+ * The listeners to bind and the advertised addresses, checked as Kafka's KafkaConfig checks
+ * them: every listener name has a security protocol, advertised names are a subset of the
+ * listener names. Beyond Kafka: a listener whose protocol this broker cannot speak yet stops
+ * start-up, rather than serving plaintext to clients that will send a TLS handshake.
+ */
+export function resolveListeners(cfg: BrokerConfig): { listeners: ResolvedListener[]; advertised: Listener[] } {
+  const protocols = parseSecurityProtocolMap(cfg.get('listener.security.protocol.map') as string[])
+  const raw = cfg.get('listeners') as string[]
+  const parsed = parseListeners('listeners', raw)
+  if (parsed.length === 0) throw new ConfigError('listeners is empty: set listeners to at least one PLAINTEXT://host:port')
+  const listeners = parsed.map((l, i): ResolvedListener => {
+    const securityProtocol = protocols.get(l.name)
+    if (securityProtocol === undefined) {
+      throw new ConfigError(
+        `No security protocol defined for listener ${l.name} (${raw[i]}): add ${l.name}:PLAINTEXT to listener.security.protocol.map, or name the listener PLAINTEXT`,
+      )
+    }
+    if (securityProtocol !== 'PLAINTEXT') {
+      throw new ConfigError(
+        `listener ${raw[i]} uses security protocol ${securityProtocol}, which this broker does not support yet (only PLAINTEXT); ` +
+          'use a PLAINTEXT listener (TLS and SASL are not implemented, and clients of this listener would fail their handshake)',
+      )
+    }
+    return { ...l, securityProtocol }
+  })
+  const advertised = parseListeners('advertised.listeners', cfg.get('advertised.listeners') as string[])
+  const names = new Set(listeners.map((l) => l.name))
+  const unknown = advertised.filter((a) => !names.has(a.name))
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found ${advertised.map((a) => a.name).join(',')}. ` +
+        `The valid options based on the current configuration are ${[...names].join(',')}`,
+    )
+  }
+  return { listeners, advertised }
+}
+
+/** The broker-wide request memory budget in bytes (queued.max.request.bytes, -1 resolved). */
+export function effectiveQueuedMaxRequestBytes(cfg: BrokerConfig): number {
+  const set = cfg.get('queued.max.request.bytes') as number
+  const maxRequest = cfg.get('socket.request.max.bytes') as number
+  if (set > 0) {
+    // Kafka's memory pool refuses to start when its single largest allocation exceeds the
+    // pool: the largest request allowed could never be read.
+    if (set < maxRequest) {
+      throw new ConfigError(
+        `queued.max.request.bytes (${set}) must be at least socket.request.max.bytes (${maxRequest}), or the largest request allowed could never be read; raise it, lower socket.request.max.bytes, or set -1`,
+      )
+    }
+    return set
+  }
+  // Kafka's -1 is unbounded, and its memory is bounded instead by a broker-wide queue of
+  // queued.max.requests requests and one request at a time per connection. Samsa pipelines
+  // per connection, so -1 still gets a bound: room for two of the largest requests at once.
+  return Math.max(2 * maxRequest, 256 * 1024 * 1024)
+}
+
+/** max.connections.per.ip.overrides as host-or-ip -> count (Kafka's format: host:count,...). */
+export function parseConnectionOverrides(value: string): Map<string, number> {
+  const key = 'max.connections.per.ip.overrides'
+  const out = new Map<string, number>()
+  for (const entry of value.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const at = entry.lastIndexOf(':')
+    const host = entry.slice(0, at).trim().replace(/^\[|\]$/g, '')
+    const count = entry.slice(at + 1).trim()
+    if (at <= 0 || host === '' || !/^\d+$/.test(count) || Number(count) > 2147483647) {
+      throw new ConfigError(`invalid value ${JSON.stringify(entry)} for ${key}: expected host:count, e.g. 127.0.0.1:200`)
+    }
+    out.set(host.toLowerCase(), Number(count))
+  }
+  return out
+}
+
+/**
+ * Checks that need several keys at once, before anything is opened: a broker that would
+ * refuse its own config leaves no trace on disk.
+ */
+export function checkBrokerConfig(cfg: BrokerConfig): void {
+  resolveListeners(cfg)
+  effectiveQueuedMaxRequestBytes(cfg)
+  const overrides = parseConnectionOverrides(cfg.get('max.connections.per.ip.overrides') as string)
+  if ((cfg.get('max.connections.per.ip') as number) === 0 && overrides.size === 0) {
+    throw new ConfigError('max.connections.per.ip can be set to zero only if max.connections.per.ip.overrides is set (otherwise no client could connect)')
+  }
 }
 
 /** Parses `NAME://host:port` entries; an empty host means all interfaces, like Kafka. */

@@ -1,7 +1,14 @@
 /**
  * One client connection: frames in, responses out in request order (Kafka's rule), with
- * pipelining. Reading pauses while too many requests are in flight or while the socket's
- * write buffer is full, so a client that never reads cannot grow our memory.
+ * pipelining. Reading pauses while too many requests are in flight, while the socket's write
+ * buffer is full (a client that never reads cannot grow our memory), and while the broker-wide
+ * request memory (queued.max.request.bytes) is used up: a frame's size is reserved as soon as
+ * its 4 size bytes arrive, before its body is read, and freed when its answer is ready.
+ *
+ * Time limits (checked by the broker's sweep, `checkTimeouts`): a frame started must arrive
+ * whole within samsa.request.read.timeout.ms of reading time (time paused by the broker does
+ * not count), and a connection with no request being handled and no bytes moved for
+ * connections.max.idle.ms is closed.
  *
  * Anything malformed — an oversize or negative frame size, a header or body that does not
  * decode, an unknown API key or an unsupported version — closes this connection with one log
@@ -15,8 +22,10 @@ import { decodeRequestHeader, responseHeaderVersion, type DecodedRequestHeader }
 import { Reader } from '../protocol/primitives/reader.js'
 import { Writer } from '../protocol/primitives/writer.js'
 import { FrameReader } from '../protocol/frame-reader.js'
+import type { Clock } from '../storage/clock.js'
 import { NO_RESPONSE, type BrokerContext, type Handler, type RequestContext } from './handler.js'
 import { apiVersionsBody } from './handlers/18-api-versions.js'
+import type { RequestMemory } from './request-memory.js'
 
 /**
  * Handlers running at once per connection. Beyond this, frames wait unparsed: a client that
@@ -29,11 +38,19 @@ const MAX_RUNNING = 32
 interface Slot {
   chunks: Buffer[] | undefined
   done: boolean
+  /** Bytes of RequestMemory this request holds until its answer is ready. */
+  reserved: number
 }
 
 export interface ConnectionOptions {
   maxRequestSize: number
   maxInFlight: number
+  memory: RequestMemory
+  clock: Clock
+  /** connections.max.idle.ms; <= 0 never. */
+  idleMs: number
+  /** samsa.request.read.timeout.ms; <= 0 never. */
+  readTimeoutMs: number
 }
 
 export class Connection {
@@ -41,7 +58,18 @@ export class Connection {
   private readonly queue: Slot[] = []
   private closed = false
   private paused = false
+  private waitingForMemory = false
   private inputEnded = false
+  /** RequestMemory reserved for the frame being read (its size is known, its body is not all here). */
+  private reserved = 0
+  /** When the frame being read began to arrive, while the broker is reading; undefined otherwise. */
+  private frameStartedAt: number | undefined
+  /** Last byte read, response written or write buffer drained. */
+  private lastActivity: number
+  private readonly onMemory = () => {
+    this.waitingForMemory = false
+    this.maybeResume()
+  }
   /** Handlers started and not yet finished. */
   private running = 0
   private readonly aborter = new AbortController()
@@ -56,10 +84,14 @@ export class Connection {
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`
     this.frames = new FrameReader(opts.maxRequestSize)
+    this.lastActivity = opts.clock.now()
     this.signal = AbortSignal.any([this.aborter.signal, broker.shutdown])
     socket.setNoDelay(true)
     socket.on('data', (chunk) => this.onData(chunk))
-    socket.on('drain', () => this.maybeResume())
+    socket.on('drain', () => {
+      this.lastActivity = this.opts.clock.now()
+      this.maybeResume()
+    })
     socket.on('end', () => {
       this.inputEnded = true
       this.maybeFinish()
@@ -67,6 +99,7 @@ export class Connection {
     socket.on('error', (err) => this.broker.logger.debug('connection error', { client: this.remote, error: err.message }))
     socket.on('close', () => {
       this.closed = true
+      this.releaseAll()
       this.aborter.abort()
       this.onClose(this)
     })
@@ -75,7 +108,45 @@ export class Connection {
   close(): void {
     if (!this.closed) this.socket.destroy()
     this.closed = true
+    this.releaseAll()
     this.aborter.abort()
+  }
+
+  /** Gives back every byte of RequestMemory this connection holds; idempotent. */
+  private releaseAll(): void {
+    this.opts.memory.cancel(this.onMemory)
+    let bytes = this.reserved
+    this.reserved = 0
+    for (const slot of this.queue) {
+      bytes += slot.reserved
+      slot.reserved = 0
+    }
+    this.opts.memory.release(bytes)
+  }
+
+  /**
+   * Closes the connection if a frame has been arriving for too long or it has been idle too
+   * long. The broker calls this from its sweep; tests call it after moving their clock.
+   */
+  checkTimeouts(now: number): void {
+    if (this.closed) return
+    const { readTimeoutMs, idleMs } = this.opts
+    if (readTimeoutMs > 0 && this.frameStartedAt !== undefined && now - this.frameStartedAt >= readTimeoutMs) {
+      const size = this.frames.nextSize()
+      this.reject(`request not received in full within samsa.request.read.timeout.ms (${readTimeoutMs} ms)`, {
+        received: this.frames.buffered,
+        ...(size !== undefined ? { expected: size + 4 } : {}),
+      })
+      return
+    }
+    // Idle as Kafka counts it: no bytes moved either way. A request being handled (a long
+    // poll, a join) is not idleness, nor is waiting for request memory (the broker's doing);
+    // a client that stopped reading its responses is.
+    if (idleMs > 0 && this.running === 0 && !this.waitingForMemory && now - this.lastActivity >= idleMs) {
+      // Kafka closes idle connections quietly too: clients reconnect on their next request.
+      this.broker.logger.debug('closing idle connection (connections.max.idle.ms)', { client: this.remote, idleMs })
+      this.close()
+    }
   }
 
   private reject(reason: string, fields: Record<string, unknown> = {}): void {
@@ -85,22 +156,50 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return
-    this.frames.push(chunk)
+    if (chunk.length > 0) {
+      this.frames.push(chunk)
+      this.lastActivity = this.opts.clock.now()
+    }
     for (;;) {
-      if (this.closed) return
+      // Frames already buffered wait while paused (too many in flight, the client is not
+      // reading its responses, or no request memory); maybeResume parses them later.
+      if (this.closed || this.paused) return
+      const size = this.frames.nextSize()
+      if (size === undefined) break
+      if (size < 0 || size > this.opts.maxRequestSize) {
+        this.reject(`request size ${size} is outside 0..socket.request.max.bytes (${this.opts.maxRequestSize})`)
+        return
+      }
+      if (this.reserved === 0 && size > 0) {
+        if (!this.opts.memory.tryReserve(size)) {
+          this.waitForMemory()
+          return
+        }
+        this.reserved = size
+      }
       const r = this.frames.next()
       if (r === undefined) break
       if ('tooLarge' in r) {
         this.reject(`request size ${r.tooLarge} is outside 0..socket.request.max.bytes (${this.opts.maxRequestSize})`)
         return
       }
+      this.frameStartedAt = undefined
       this.onFrame(r.frame)
+      // A frame that did not become a request (rejected above) gives its reservation back here.
+      this.opts.memory.release(this.reserved)
+      this.reserved = 0
       if (this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING) this.pause()
-      // Frames already buffered wait while paused (too many in flight, or the client is not
-      // reading its responses); maybeResume parses them when there is room again.
-      if (this.paused) return
     }
+    // The rest of a frame is on its way: its time to arrive starts now.
+    if (this.frames.buffered > 0) this.frameStartedAt ??= this.opts.clock.now()
+    else this.frameStartedAt = undefined
     this.maybeFinish()
+  }
+
+  private waitForMemory(): void {
+    this.waitingForMemory = true
+    this.pause()
+    this.opts.memory.wait(this.onMemory)
   }
 
   /**
@@ -115,11 +214,13 @@ export class Connection {
       this.paused = true
       this.socket.pause()
     }
+    // While the broker holds the client back, its frame's clock does not run.
+    this.frameStartedAt = undefined
   }
 
   private maybeResume(): void {
     if (!this.paused || this.closed) return
-    if (this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING || this.socket.writableNeedDrain) return
+    if (this.waitingForMemory || this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING || this.socket.writableNeedDrain) return
     this.paused = false
     this.socket.resume()
     // Frames that arrived before the pause are still buffered.
@@ -203,8 +304,10 @@ export class Connection {
     this.close()
   }
 
+  /** Queues a response slot; the frame's memory reservation moves to it. */
   private enqueue(): Slot {
-    const slot: Slot = { chunks: undefined, done: false }
+    const slot: Slot = { chunks: undefined, done: false, reserved: this.reserved }
+    this.reserved = 0
     this.queue.push(slot)
     return slot
   }
@@ -216,6 +319,10 @@ export class Connection {
     body: unknown,
     version: number,
   ): void {
+    // Kafka frees a request's buffer once the handler is done with it, before the response
+    // is sent; the response's own bytes are bounded by the socket's backpressure.
+    this.opts.memory.release(slot.reserved)
+    slot.reserved = 0
     if (this.closed) return
     if (body !== NO_RESPONSE) {
       const w = new Writer(512)
@@ -246,7 +353,10 @@ export class Connection {
         for (const c of slot.chunks) this.socket.write(c)
       }
     }
-    if (wrote) this.socket.uncork()
+    if (wrote) {
+      this.socket.uncork()
+      this.lastActivity = this.opts.clock.now()
+    }
     if (this.socket.writableNeedDrain) this.pause()
     else this.maybeResume()
     this.maybeFinish()

@@ -74,10 +74,13 @@ async function start(file: string | undefined, overrideFlags: string[]): Promise
   }
   const level = parseLevel(process.env.SAMSA_LOG_LEVEL ?? (config.get('log.level') as string), 'warn')
   const logger = createLogger({ level })
-  const broker = new Broker({ config, logger })
+  let broker: Broker
   try {
+    broker = new Broker({ config, logger })
     await broker.start()
   } catch (e) {
+    // Settings that only make sense together (listeners and their protocols) are checked here.
+    if (e instanceof ConfigError) throw usage(`${e.message}; fix the property and start again`)
     throw new CliError(`cannot start: ${(e as Error).message}`)
   }
   const l = broker.listeners

@@ -20,6 +20,11 @@ export class FrameReader {
     return this.total
   }
 
+  /** The declared body size of the next frame once its 4 size bytes are here (not checked). */
+  nextSize(): number | undefined {
+    return this.total < 4 ? undefined : this.peekSize()
+  }
+
   /** The next complete frame body, `tooLarge` for an invalid size, or undefined for "need more". */
   next(): FrameResult {
     if (this.total < 4) return undefined

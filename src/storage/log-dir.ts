@@ -2,8 +2,10 @@
  * One entry of `log.dirs`: its identity (`meta.properties`), the per-directory checkpoint
  * files and the clean-shutdown marker, and the partition directories it holds.
  */
-import { access, mkdir, readdir, rm, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { constants } from 'node:fs'
+import { access, mkdir, readdir, rm, rmdir, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import type { FaultHooks } from '../util/faults.js'
 import { randomKafkaUuid, readMetaProperties, writeMetaProperties, type MetaProperties } from './checkpoint/meta-properties.js'
 import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint, type PartitionOffset } from './checkpoint/offset-checkpoint.js'
 import { StorageError, isNotFound } from './errors.js'
@@ -65,7 +67,7 @@ export class LogDir {
    */
   static async open(options: { path: string; clusterId?: string; nodeId?: number; logger: StorageLogger }): Promise<LogDir> {
     const { path, logger } = options
-    await mkdir(path, { recursive: true })
+    await ensureLogDir(path)
     const metaPath = join(path, META_PROPERTIES_FILE)
     let meta = await readMetaProperties(metaPath)
     if (meta) {
@@ -156,6 +158,64 @@ export class LogDir {
       if (!isNotFound(err)) throw err
     }
   }
+}
+
+const CAUSES: Record<string, string> = {
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EEXIST: 'it exists and is not a directory',
+}
+
+/**
+ * Creates `path` if needed and checks the broker can write there, failing with the dir and the
+ * real cause. Node's recursive mkdir reports ENOENT when a missing parent cannot be created
+ * (a read-only file system, a directory without write permission), which reads as "someone
+ * deleted it"; the nearest existing ancestor is asked instead, and its error is the cause.
+ * Fault point `logdir.open` (detail: the dir) lets tests stand in for the file system.
+ */
+export async function ensureLogDir(path: string, faults?: FaultHooks): Promise<void> {
+  try {
+    faults?.check('logdir.open', path)
+    await mkdir(path, { recursive: true })
+    await access(path, constants.R_OK | constants.W_OK | constants.X_OK)
+  } catch (err) {
+    const cause = (await realCause(path, err)) as NodeJS.ErrnoException
+    const code = cause.code ?? 'EIO'
+    const why = CAUSES[code] ?? cause.message
+    throw new StorageError(
+      'KAFKA_STORAGE_ERROR',
+      `cannot use log dir ${path}: ${why} (${code}${cause.path && cause.path !== path ? ` at ${cause.path}` : ''}); point log.dirs at a directory this broker can write`,
+    )
+  }
+}
+
+async function realCause(path: string, err: unknown): Promise<unknown> {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return err
+  for (let dir = dirname(path), child = path; dir !== child; child = dir, dir = dirname(dir)) {
+    try {
+      await access(dir)
+    } catch {
+      continue
+    }
+    // `dir` exists and `child` could not be made in it: ask it why.
+    try {
+      await access(dir, constants.W_OK | constants.X_OK)
+    } catch (e) {
+      return e
+    }
+    try {
+      await mkdir(child)
+    } catch (e) {
+      return e
+    }
+    // It could be made after all (a race): leave no trace of the diagnosis.
+    await rmdir(child).catch(() => {})
+    return err
+  }
+  return err
 }
 
 async function exists(path: string): Promise<boolean> {

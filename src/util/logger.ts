@@ -1,6 +1,6 @@
 /**
  * Structured logging: one JSON object per line on stderr. Quiet by default (warnings and
- * errors, plus the start-up line at info when asked); `SAMSA_LOG_LEVEL=debug|info|warn|error`
+ * errors, plus the start-up line at info when asked); `SAMSA_LOG_LEVEL=debug|info|warn|error|silent`
  * or `log.level` in server.properties changes it.
  */
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent'
@@ -15,6 +15,17 @@ export interface Logger {
   readonly level: Level
 }
 
+/** Every level a user may set, quietest last. */
+export const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error', 'silent']
+
+export function isLevel(s: string): s is Level {
+  return (LEVELS as readonly string[]).includes(s.toLowerCase())
+}
+
+/**
+ * The level named by `s`, or `fallback` when unset. A name that is not a level also gives the
+ * fallback: the tools use this; the broker refuses unknown levels first (log.level's check).
+ */
 export function parseLevel(s: string | undefined, fallback: Level): Level {
   const l = s?.toLowerCase()
   return l !== undefined && l in RANK ? (l as Level) : fallback

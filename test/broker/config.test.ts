@@ -2,10 +2,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BROKER_CONFIG, ConfigError, loadBrokerConfig, parseListeners } from '../../src/broker/config.js'
+import { startBroker } from '../../src/index.js'
+import { createLogger } from '../../src/util/logger.js'
 
 function propsFile(t: TestContext, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'samsa-config-'))
@@ -194,4 +196,56 @@ test('parseListeners rejects malformed entries with a ConfigError naming the key
 
 test('parseListeners rejects two listeners with the same name (Kafka: "Each listener must have a different name")', () => {
   throwsNaming(() => parseListeners('listeners', ['PLAINTEXT://127.0.0.1:9092', 'plaintext://127.0.0.1:9093']), 'listeners')
+})
+
+/** Starts an embedded broker expected to refuse its config; its log dir must stay untouched. */
+async function startRefused(t: TestContext, config: Record<string, string>, pattern: RegExp): Promise<void> {
+  const parent = mkdtempSync(join(tmpdir(), 'samsa-refused-'))
+  t.after(() => rmSync(parent, { recursive: true, force: true }))
+  const dir = join(parent, 'data')
+  const logger = createLogger({ level: 'silent' })
+  await assert.rejects(startBroker({ logDirs: [dir], config, logger }), (e: Error) => {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e.name}: ${e.message}`)
+    assert.match(e.message, pattern)
+    return true
+  })
+  assert.equal(existsSync(dir), false, 'a refused config leaves no trace on disk')
+}
+
+test('a listener whose security protocol is not PLAINTEXT is refused at start-up, saying so', async (t) => {
+  await startRefused(t, { listeners: 'SSL://127.0.0.1:0' }, /listener SSL:\/\/127\.0\.0\.1:0 uses security protocol SSL, which this broker does not support yet \(only PLAINTEXT\)/)
+  await startRefused(t, { listeners: 'PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0' }, /uses security protocol SASL_SSL/)
+  // The protocol comes from listener.security.protocol.map, not from the name.
+  await startRefused(t, { listeners: 'CLIENT://127.0.0.1:0', 'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT' }, /listener CLIENT:\/\/127\.0\.0\.1:0 uses security protocol SASL_PLAINTEXT/)
+})
+
+test('a listener name without a security protocol is refused as Kafka refuses it; mapping it to PLAINTEXT serves it', async (t) => {
+  await startRefused(t, { listeners: 'EXTERNAL://127.0.0.1:0' }, /No security protocol defined for listener EXTERNAL/)
+  await startRefused(t, { listeners: 'EXTERNAL://127.0.0.1:0', 'listener.security.protocol.map': 'EXTERNAL:TLS' }, /TLS is not a security protocol/)
+  const b = await startBroker({ config: { listeners: 'EXTERNAL://127.0.0.1:0', 'listener.security.protocol.map': 'EXTERNAL:PLAINTEXT' }, logger: createLogger({ level: 'silent' }) })
+  t.after(() => b.close())
+  assert.equal(b.broker.listeners[0]!.name, 'EXTERNAL')
+})
+
+test('advertised.listeners naming a listener absent from listeners is refused with Kafka\'s message', async (t) => {
+  await startRefused(
+    t,
+    { listeners: 'PLAINTEXT://127.0.0.1:0', 'advertised.listeners': 'PLAINTEXT://a.example.com:9092,EXTERNAL://b.example.com:9092' },
+    /advertised\.listeners listener names must be equal to or a subset of the ones defined in listeners\. Found PLAINTEXT,EXTERNAL\. The valid options based on the current configuration are PLAINTEXT/,
+  )
+})
+
+test('an unknown log.level is a ConfigError naming the allowed levels', () => {
+  throwsNaming(() => loadBrokerConfig({ overrides: { 'log.level': 'verbose' } }), 'log.level')
+  assert.throws(() => loadBrokerConfig({ env: { SAMSA_LOG_LEVEL: 'trace' } }), /must be one of: debug, info, warn, error, silent \(from environment variable SAMSA_LOG_LEVEL\)/)
+  assert.equal(loadBrokerConfig({ overrides: { 'log.level': 'INFO' } }).get('log.level'), 'INFO')
+})
+
+test('queued.max.request.bytes below socket.request.max.bytes is refused (the largest request could never be read)', async (t) => {
+  await startRefused(t, { 'queued.max.request.bytes': '1000', 'socket.request.max.bytes': '2000' }, /queued\.max\.request\.bytes \(1000\) must be at least socket\.request\.max\.bytes \(2000\)/)
+})
+
+test('max.connections.per.ip=0 needs overrides, as in Kafka; malformed overrides name the key', async (t) => {
+  await startRefused(t, { 'max.connections.per.ip': '0' }, /max\.connections\.per\.ip can be set to zero only if max\.connections\.per\.ip\.overrides is set/)
+  await startRefused(t, { 'max.connections.per.ip.overrides': '127.0.0.1' }, /max\.connections\.per\.ip\.overrides/)
 })

@@ -1,10 +1,18 @@
 /**
  * Connection-level behaviour of the embedded broker, over raw sockets: pipelining and
  * response order, KIP-511, closing a connection on bad input without disturbing others, and
- * backpressure (DESIGN.md §4).
+ * backpressure (DESIGN.md §4); time limits on a ManualClock (idle connections, requests that
+ * arrive too slowly) and the decoder's array cap.
  */
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Broker } from '../../src/broker/broker.js'
+import { loadBrokerConfig } from '../../src/broker/config.js'
+import { ManualClock } from '../../src/storage/clock.js'
+import { createLogger } from '../../src/util/logger.js'
 import { ApiKey } from '../../src/protocol/generated/api-keys.js'
 import { ApiVersionsResponse, type ApiVersionsRequest } from '../../src/protocol/generated/api-versions.js'
 import { RequestHeader } from '../../src/protocol/generated/headers.js'
@@ -15,7 +23,7 @@ import { apiVersionsHandler } from '../../src/broker/handlers/18-api-versions.js
 import { fetchHandler } from '../../src/broker/handlers/01-fetch.js'
 import type { FetchResponse } from '../../src/protocol/generated/fetch.js'
 import type { Handler } from '../../src/broker/handler.js'
-import { decodeResponse, encodeRequest, encodeRequestPayload, frame, type RawClient } from '../helpers/raw-client.js'
+import { decodeResponse, encodeRequest, encodeRequestPayload, frame, RawClient } from '../helpers/raw-client.js'
 import { deferred, embeddedBroker, produceValues, until, type TestBroker } from './helpers.js'
 
 function apiVersionsBody(version: number): ApiVersionsRequest {
@@ -393,4 +401,116 @@ test('a client that writes many requests without reading does not make the broke
     assert.ok(resp.body.responses[0]!.partitions[0]!.records!.length > responseSize)
   }
   assert.equal(handled, n)
+})
+
+/** An embedded broker whose connection limits run on a clock the test moves. */
+async function clockedBroker(t: TestContext, config: Record<string, string>) {
+  const lines: string[] = []
+  const logger = createLogger({ level: 'warn', write: (l) => lines.push(l) })
+  const dir = mkdtempSync(join(tmpdir(), 'samsa-clocked-'))
+  const clock = new ManualClock(1_000_000)
+  const broker = new Broker({ config: loadBrokerConfig({ overrides: { listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir, ...config } }), logger, clock })
+  await broker.start()
+  const clients: RawClient[] = []
+  t.after(async () => {
+    for (const c of clients) c.close()
+    await broker.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return {
+    broker,
+    clock,
+    logs: () => lines.map((l) => JSON.parse(l) as { msg: string; [k: string]: unknown }),
+    async client() {
+      const c = await RawClient.connect(broker.listeners[0]!.port, '127.0.0.1')
+      clients.push(c)
+      return c
+    },
+  }
+}
+
+test('connections.max.idle.ms closes a connection with no bytes moved for that long; any request restarts the count', async (t) => {
+  const cb = await clockedBroker(t, { 'connections.max.idle.ms': '60000' })
+  const c = await cb.client()
+  await assertServes(c)
+  cb.clock.advance(59_999)
+  cb.broker.checkConnectionTimeouts()
+  // Still open: it is served, and that request is activity.
+  await assertServes(c)
+  cb.clock.advance(59_999)
+  cb.broker.checkConnectionTimeouts()
+  await assertServes(c)
+  cb.clock.advance(60_000)
+  cb.broker.checkConnectionTimeouts()
+  await c.waitClosed()
+  // A new connection is welcome; a quiet close is not a warning.
+  await assertServes(await cb.client())
+  assert.deepEqual(cb.logs().filter((l) => /idle/.test(l.msg)), [])
+})
+
+test('a request being handled is not idleness: a long poll outlives connections.max.idle.ms', async (t) => {
+  const cb = await clockedBroker(t, { 'connections.max.idle.ms': '1000' })
+  await cb.broker.createTopic('idle-poll', 1)
+  const c = await cb.client()
+  const fetch = encodeRequest(ApiKey.Fetch, 12, 5, {
+    replicaId: -1, maxWaitMs: 30_000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+    topics: [{ topic: 'idle-poll', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }],
+    forgottenTopicsData: [], rackId: '',
+  })
+  await c.write(fetch)
+  // The poll holds its request's memory until it is answered.
+  await until(() => cb.broker.requestMemory.inUse > 0, 'the fetch to be read')
+  cb.clock.advance(5_000)
+  cb.broker.checkConnectionTimeouts()
+  // Wake the poll with data from another connection; the waiting client gets its answer.
+  await produceValues(await cb.client(), 'idle-poll', 0, ['wake'])
+  const resp = decodeResponse<FetchResponse>(await c.nextFrame(), ApiKey.Fetch, 12)
+  assert.equal(resp.correlationId, 5)
+  assert.ok(c.isOpen)
+})
+
+test('samsa.request.read.timeout.ms closes a connection whose request does not arrive whole in time (slow senders)', async (t) => {
+  const cb = await clockedBroker(t, { 'samsa.request.read.timeout.ms': '5000' })
+  const c = await cb.client()
+  const req = encodeRequest(ApiKey.ApiVersions, 3, 9, apiVersionsBody(3))
+  // The size and a few bytes: the broker reserves the frame's memory when it reads the size.
+  await c.write(req.subarray(0, 10))
+  await until(() => cb.broker.requestMemory.inUse > 0, 'the frame size to be read')
+  cb.clock.advance(4_999)
+  cb.broker.checkConnectionTimeouts()
+  await c.write(req.subarray(10))
+  assert.equal(decodeResponse(await c.nextFrame(), ApiKey.ApiVersions, 3).correlationId, 9, 'in time: served')
+
+  // A frame that trickles in: bytes arriving do not restart its clock.
+  await c.write(req.subarray(0, 10))
+  await until(() => cb.broker.requestMemory.inUse > 0, 'the second frame size to be read')
+  cb.clock.advance(3_000)
+  cb.broker.checkConnectionTimeouts()
+  await c.write(req.subarray(10, 12))
+  cb.clock.advance(2_000)
+  cb.broker.checkConnectionTimeouts()
+  await c.waitClosed()
+  const warned = cb.logs().filter((l) => l.msg.startsWith('closing connection: request not received in full within samsa.request.read.timeout.ms (5000 ms)'))
+  assert.equal(warned.length, 1, JSON.stringify(cb.logs()))
+  assert.equal(warned[0]!.expected, req.length)
+  await until(() => cb.broker.requestMemory.inUse === 0, 'its reservation to be given back')
+  await assertServes(await cb.client())
+})
+
+test('an array of 2,000,000 elements closes that connection with one warn line, before the broker builds the request', async (t) => {
+  const tb = await embeddedBroker(t)
+  const bystander = await tb.client()
+  const c = await tb.client()
+  // Metadata v0 whose topic array holds 2,000,000 empty names: every byte present.
+  const header = encodeRequestPayload(ApiKey.Metadata, 0, 1, { topics: [] })
+  const body = Buffer.alloc(2 * 2_000_000)
+  const count = Buffer.alloc(4)
+  count.writeInt32BE(2_000_000)
+  await c.write(frame(Buffer.concat([header.subarray(0, header.length - 4), count, body])))
+  await c.waitClosed()
+  assert.equal(c.pending, 0)
+  const warned = tb.logs().filter((l) => l.msg === 'closing connection: malformed request body')
+  assert.equal(warned.length, 1)
+  assert.match(String(warned[0]!.error), /array of 2000000 elements exceeds the maximum of 1000000/)
+  await assertServes(bystander)
 })

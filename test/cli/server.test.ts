@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { SAMSA_CLI, runCli, startBrokerProcess } from '../helpers/broker-process.js'
 
 function tempDir(t: TestContext): string {
@@ -49,6 +49,53 @@ test('an invalid SAMSA_* environment value exits non-zero, naming the key', asyn
 test('a malformed listener exits non-zero, naming the key', async (t) => {
   const r = await startFails(t, ['--override', 'listeners=127.0.0.1:9092'])
   assert.match(r.stderr, /listeners/)
+})
+
+test('an SSL, SASL_PLAINTEXT or SASL_SSL listener exits non-zero: this broker would serve it plaintext', async (t) => {
+  for (const l of ['SSL://127.0.0.1:0', 'SASL_PLAINTEXT://127.0.0.1:0', 'SASL_SSL://127.0.0.1:0']) {
+    const r = await startFails(t, ['--override', `listeners=PLAINTEXT://127.0.0.1:0,${l}`])
+    const protocol = l.split(':')[0]!
+    assert.ok(r.stderr.includes(`listener ${l} uses security protocol ${protocol}, which this broker does not support yet (only PLAINTEXT)`), r.stderr)
+  }
+})
+
+test('an unknown log.level exits non-zero naming the allowed levels, from the properties or SAMSA_LOG_LEVEL', async (t) => {
+  const r = await startFails(t, ['--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', 'log.level=verbose'])
+  assert.match(r.stderr, /log\.level/)
+  assert.match(r.stderr, /verbose/)
+  assert.match(r.stderr, /debug, info, warn, error/)
+  const e = await startFails(t, ['--override', 'listeners=PLAINTEXT://127.0.0.1:0'], { SAMSA_LOG_LEVEL: 'loud' })
+  assert.match(e.stderr, /SAMSA_LOG_LEVEL/)
+  assert.match(e.stderr, /loud/)
+})
+
+test('advertised.listeners naming a listener that does not exist exits non-zero, as Kafka refuses it', async (t) => {
+  const r = await startFails(t, ['--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', 'advertised.listeners=EXTERNAL://broker.example.com:9092'])
+  assert.match(r.stderr, /advertised\.listeners listener names must be equal to or a subset of the ones defined in listeners/)
+  assert.match(r.stderr, /Found EXTERNAL/)
+  assert.match(r.stderr, /valid options based on the current configuration are PLAINTEXT/)
+})
+
+test('log.dirs on a read-only file system exits non-zero naming the dir and the real cause, not ENOENT', async (t) => {
+  // A real read-only mount: Node's recursive mkdir reports ENOENT there, which is the bug.
+  // Mounting needs root with CAP_SYS_ADMIN; elsewhere the unit test in test/storage covers it.
+  const ro = mkdtempSync(join(tmpdir(), 'samsa-ro-'))
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro], { stdio: 'ignore' })
+  t.after(() => {
+    if (m.status === 0) spawnSync('umount', [ro])
+    rmSync(ro, { recursive: true, force: true })
+  })
+  if (m.status !== 0) {
+    t.skip('cannot mount a read-only tmpfs here (needs root with CAP_SYS_ADMIN)')
+    return
+  }
+  for (const dir of [join(ro, 'data'), ro]) {
+    const r = await runCli(['server', 'start', '--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', `log.dirs=${dir}`])
+    assert.notEqual(r.code, 0, r.stderr)
+    assert.ok(r.stderr.includes(`cannot use log dir ${dir}`), r.stderr)
+    assert.match(r.stderr, /read-only \(EROFS/)
+    assert.doesNotMatch(r.stderr, /ENOENT/)
+  }
 })
 
 test('a missing properties file exits non-zero, naming the file', async (t) => {

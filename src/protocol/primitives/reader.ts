@@ -9,6 +9,15 @@ import { uuidFromBytes, ZERO_UUID } from './uuid.js'
 
 const EMPTY = Buffer.alloc(0)
 
+/**
+ * Kafka 4.4's decoders refuse arrays of more elements and tagged-field sections of more
+ * fields than these, whatever the frame holds: a count is bounded before anything is
+ * allocated, not only by the bytes left (a 100 MiB frame could otherwise carry 100 million
+ * one-byte elements).
+ */
+export const MAX_ARRAY_ELEMENTS = 1_000_000
+export const MAX_TAGGED_FIELDS = 10_000
+
 export interface TaggedField {
   tag: number
   data: Buffer
@@ -191,13 +200,23 @@ export class Reader {
 
   /**
    * Array element count. Every element takes at least one byte, so a count larger than the
-   * bytes left is rejected before anything is allocated.
+   * bytes left is rejected before anything is allocated, and so is one over
+   * MAX_ARRAY_ELEMENTS.
    */
   readArrayLength(nullable: boolean): number {
-    return this.checkedLength(this.readInt32(), nullable, 'array')
+    return this.arrayLength(this.readInt32(), nullable)
   }
   readCompactArrayLength(nullable: boolean): number {
-    return this.checkedLength(this.readUnsignedVarint() - 1, nullable, 'array')
+    return this.arrayLength(this.readUnsignedVarint() - 1, nullable)
+  }
+
+  private arrayLength(n: number, nullable: boolean): number {
+    const len = this.checkedLength(n, nullable, 'array')
+    if (len > MAX_ARRAY_ELEMENTS) {
+      this.fail(`array of ${len} elements exceeds the maximum of ${MAX_ARRAY_ELEMENTS}`)
+      return -2
+    }
+    return len
   }
 
   /** Reads a tagged-field section, calling `known` for each tag; unknown ones are returned. */
@@ -205,6 +224,10 @@ export class Reader {
     const count = this.readUnsignedVarint()
     if (count > this.remaining) {
       this.fail(`tagged field count ${count} exceeds the bytes left`)
+      return undefined
+    }
+    if (count > MAX_TAGGED_FIELDS) {
+      this.fail(`${count} tagged fields exceed the maximum of ${MAX_TAGGED_FIELDS}`)
       return undefined
     }
     let unknown: TaggedField[] | undefined

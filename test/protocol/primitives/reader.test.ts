@@ -232,6 +232,31 @@ describe('Reader: arrays', () => {
     failsWith(c, /exceeds/)
   })
 
+  it('an array of more than 1,000,000 elements fails even when the bytes are there (Kafka 4.4 cap)', () => {
+    // 1,000,001 one-byte elements are all present: only the cap can refuse them.
+    const classic = Buffer.alloc(4 + 1_000_001)
+    classic.writeInt32BE(1_000_001)
+    const r = new Reader(classic)
+    assert.ok(r.readArrayLength(false) < 0)
+    failsWith(r, /array of 1000001 elements exceeds the maximum of 1000000/)
+    const compact = new Writer()
+    compact.writeUnsignedVarint(1_000_001 + 1)
+    compact.writeRaw(Buffer.alloc(1_000_001))
+    const c = new Reader(compact.toBuffer())
+    assert.ok(c.readCompactArrayLength(false) < 0)
+    failsWith(c, /exceeds the maximum of 1000000/)
+    // Exactly the cap is fine.
+    const atCap = Buffer.alloc(4 + 1_000_000)
+    atCap.writeInt32BE(1_000_000)
+    assert.equal(new Reader(atCap).readArrayLength(false), 1_000_000)
+  })
+
+  it('a generated decoder stops at the cap: Metadata v0 with 2,000,000 empty topic names', () => {
+    const body = Buffer.alloc(4 + 2 * 2_000_000)
+    body.writeInt32BE(2_000_000)
+    assert.throws(() => MetadataRequest.decode(body, 0), (e: unknown) => e instanceof ProtocolError && /exceeds the maximum of 1000000/.test(e.message))
+  })
+
   it('generated decoders reject absurd counts quickly and without allocating', () => {
     const frames: Array<[string, () => unknown]> = [
       ['MetadataRequest v0 topics=0x7fffffff', () => MetadataRequest.decode(b('7fffffff 0001 61'), 0)],
@@ -321,6 +346,30 @@ describe('Reader: tagged fields', () => {
     const d = new Reader(b('02 05 00 05 00'))
     d.readTaggedFields(() => false)
     failsWith(d, /out of order/)
+  })
+
+  it('more than 10,000 tagged fields fail even when the bytes are there (Kafka 4.4 cap)', () => {
+    // 10,001 empty fields with distinct increasing tags: every byte is present.
+    const w = new Writer()
+    w.writeUnsignedVarint(10_001)
+    for (let tag = 0; tag < 10_001; tag++) {
+      w.writeUnsignedVarint(tag)
+      w.writeUnsignedVarint(0)
+    }
+    const r = new Reader(w.toBuffer())
+    let seen = 0
+    assert.equal(r.readTaggedFields(() => (seen++, false)), undefined)
+    failsWith(r, /10001 tagged fields exceed the maximum of 10000/)
+    assert.equal(seen, 0, 'refused before reading any field')
+    const ok = new Writer()
+    ok.writeUnsignedVarint(10_000)
+    for (let tag = 0; tag < 10_000; tag++) {
+      ok.writeUnsignedVarint(tag)
+      ok.writeUnsignedVarint(0)
+    }
+    const atCap = new Reader(ok.toBuffer())
+    assert.equal(atCap.readTaggedFields(() => false)?.length, 10_000)
+    atCap.finish('test')
   })
 
   it('rejects a size past the end, an absurd count, and a known field using the wrong size', () => {
