@@ -13,7 +13,7 @@ import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
 import { createLogger, parseLevel, type Logger } from '../util/logger.js'
 import { loadBrokerConfig, parseListeners, type BrokerConfig, type Listener } from './config.js'
 import { Connection } from './connection.js'
-import { GroupCoordinator } from '../coordinator/group/coordinator.js'
+import { attachGroupCoordinator, createGroupCoordinator } from './coordinator-partitions.js'
 import { FetchSessionCache } from './fetch-session.js'
 import type { BrokerContext } from './handler.js'
 import { defaultHandlers } from './handlers/index.js'
@@ -99,13 +99,14 @@ export class Broker {
       metadata: store,
       replicas,
       fetchSessions: new FetchSessionCache(),
-      groups: new GroupCoordinator({ broker: { nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger } }),
+      groups: createGroupCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger }),
       handlers: defaultHandlers(),
       logger: this.logger,
       shutdown: this.shutdown.signal,
     }
-    this.ctx.groups.start()
     try {
+      // Groups are loaded before clients can connect, so the first request finds them.
+      await attachGroupCoordinator(this.ctx, this.ctx.groups)
       await this.listen()
     } catch (err) {
       await this.close()
