@@ -2,7 +2,7 @@
  * What a coordinator needs of its internal topic (`__consumer_offsets` for groups, later
  * `__transaction_state`), and nothing more: Kafka's PartitionWriter and CoordinatorLoader cut
  * down to one interface the coordinator owns. The broker implements it on its replica manager
- * (src/broker/coordinator-partitions.ts); a unit test may implement it in memory.
+ * (coordinator-partitions.ts, beside the handlers); a unit test may implement it in memory.
  *
  * It speaks offsets, bytes and KafkaError: a coordinator never sees a partition log, a storage
  * error or broker configuration. Errors carry the code a partition operation answers
