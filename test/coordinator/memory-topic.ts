@@ -60,7 +60,7 @@ export class MemoryTopic implements InternalTopic {
   readonly reads: number[] = []
   /** The next reads of these partitions fail as a broken disk would. */
   readonly failReads = new Set<number>()
-  /** Called when create() makes the topic, before it resolves (the broker announces leadership then). */
+  /** Called when create() made the topic, before it resolves (the broker announces leadership then). */
   onCreated: ((partitions: number) => void) | undefined
 
   constructor(partitions?: number) {
@@ -81,9 +81,14 @@ export class MemoryTopic implements InternalTopic {
     return this.parts?.length
   }
 
+  /**
+   * As the broker's metadata store: the topic is visible at once, its creation is announced
+   * (onCreated) only once "durable", a turn of the event loop later.
+   */
   async create(settings: InternalTopicSettings): Promise<number> {
     if (!this.parts) {
       this.make(settings.partitions)
+      await new Promise((r) => setImmediate(r))
       this.onCreated?.(settings.partitions)
     }
     return this.parts!.length

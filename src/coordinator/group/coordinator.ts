@@ -289,7 +289,7 @@ export class GroupCoordinator {
    */
   private async shard(groupId: string): Promise<GroupShard> {
     if (this.closed) throw new KafkaError('COORDINATOR_NOT_AVAILABLE', 'The group coordinator is shutting down.')
-    if (!this.log.exists()) await this.ensureTopic()
+    if (!this.log.exists() || this.log.creating) await this.ensureTopic()
     const partition = this.partitionFor(groupId)
     const p = this.led.get(partition)
     if (p?.status === 'loaded') return p.shard

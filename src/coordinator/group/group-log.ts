@@ -105,7 +105,7 @@ export class GroupLog {
   private readonly queues = new Map<number, Mutex>()
   /** Live record count per partition at the last load or compaction (a lower bound since). */
   private readonly liveCounts = new Map<number, number>()
-  private creating: Promise<number> | undefined
+  private creation: Promise<number> | undefined
   private timer: Timer | undefined
   private compacting: Promise<unknown> | undefined
   private closed = false
@@ -132,16 +132,24 @@ export class GroupLog {
     return this.topic.partitionCount() !== undefined
   }
 
+  /** This log is creating the topic (it may already be visible, its partitions not yet announced). */
+  get creating(): boolean {
+    return this.creation !== undefined
+  }
+
   /**
    * Creates `__consumer_offsets` unless it exists, with Kafka's settings (compacted, 100 MiB
    * segments); resolves with its partition count. Errors are COORDINATOR_NOT_AVAILABLE, as
    * Kafka answers while it cannot create it.
    */
   async ensureTopic(): Promise<number> {
+    // A creation in flight is waited for even once the topic is visible: its partitions are
+    // announced to the coordinator only when the creation is durable, a moment later.
+    if (this.creation) return this.creation
     const existing = this.topic.partitionCount()
     if (existing !== undefined) return existing
-    this.creating ??= this.create().finally(() => (this.creating = undefined))
-    return this.creating
+    this.creation = this.create().finally(() => (this.creation = undefined))
+    return this.creation
   }
 
   private async create(): Promise<number> {
