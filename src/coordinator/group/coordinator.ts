@@ -266,8 +266,12 @@ export class GroupCoordinator {
    */
   async ensureTopic(): Promise<number> {
     const n = await this.log.ensureTopic()
-    await Promise.all([...this.led.values()].filter((p) => p.status === 'loading').map((p) => p.loading))
+    await this.loads()
     return n
+  }
+
+  private loads(): Promise<unknown> {
+    return Promise.all([...this.led.values()].filter((p) => p.status === 'loading').map((p) => p.loading))
   }
 
   /** A topic was deleted: every group's offsets of it go too, as Kafka's onPartitionsDeleted. */
@@ -289,7 +293,13 @@ export class GroupCoordinator {
    */
   private async shard(groupId: string): Promise<GroupShard> {
     if (this.closed) throw new KafkaError('COORDINATOR_NOT_AVAILABLE', 'The group coordinator is shutting down.')
-    if (!this.log.exists() || this.log.creating) await this.ensureTopic()
+    if (!this.log.exists() || this.log.creating) {
+      // A creation in flight makes the topic visible before its partitions are announced: wait
+      // for it, and for the loads it started, so no group of it gets a spurious NOT_COORDINATOR.
+      await this.log.ensureTopic()
+      await this.log.created()
+      await this.loads()
+    }
     const partition = this.partitionFor(groupId)
     const p = this.led.get(partition)
     if (p?.status === 'loaded') return p.shard

@@ -132,9 +132,17 @@ export class GroupLog {
     return this.topic.partitionCount() !== undefined
   }
 
-  /** This log is creating the topic (it may already be visible, its partitions not yet announced). */
+  /** A creation of the topic by this log is in flight (the topic may be visible already). */
   get creating(): boolean {
     return this.creation !== undefined
+  }
+
+  /**
+   * Resolves when a creation of the topic by this log, if one is in flight, has ended: the topic
+   * is visible before its creation is durable, and its partitions are announced only then.
+   */
+  created(): Promise<unknown> {
+    return this.creation?.catch(() => undefined) ?? Promise.resolve()
   }
 
   /**
@@ -143,12 +151,9 @@ export class GroupLog {
    * Kafka answers while it cannot create it.
    */
   async ensureTopic(): Promise<number> {
-    // A creation in flight is waited for even once the topic is visible: its partitions are
-    // announced to the coordinator only when the creation is durable, a moment later.
-    if (this.creation) return this.creation
     const existing = this.topic.partitionCount()
     if (existing !== undefined) return existing
-    this.creation = this.create().finally(() => (this.creation = undefined))
+    this.creation ??= this.create().finally(() => (this.creation = undefined))
     return this.creation
   }
 
