@@ -71,8 +71,9 @@ test('kafkajs: the coordinator resigns and is elected again; the client retries 
 
   await groups.onElection(partition, epoch + 2)
   assert.deepEqual(committed(), before, 'the committed offsets are intact: the new leader loaded them from the log')
+  await waitFor(allCommitted, 'the records produced while the coordinator was away consumed and committed once it came back')
   const third = await send('after', 100)
-  await waitFor(allCommitted, 'every record consumed and committed after the coordinator came back')
+  await waitFor(allCommitted, 'the group to go on consuming and committing')
 
   const counts = new Map<string, number>()
   for (const v of seen) counts.set(v, (counts.get(v) ?? 0) + 1)
@@ -81,6 +82,6 @@ test('kafkajs: the coordinator resigns and is elected again; the client retries 
   // Committed before the coordinator left: never delivered again.
   for (const v of first) assert.equal(counts.get(v), 1, `${v} was committed before the resignation and is not re-read`)
   const twice = [...counts].filter(([, n]) => n > 1).map(([v]) => v)
-  assert.ok(twice.every((v) => v.startsWith('while-away-')), `only records after the last successful commit may come twice: ${twice.slice(0, 5).join(', ')}`)
+  assert.ok(twice.every((v) => !v.startsWith('before-')), `only records after the last successful commit may come twice: ${twice.slice(0, 5).join(', ')}`)
   t.diagnostic(`records delivered twice (at-least-once): ${twice.length}`)
 })
