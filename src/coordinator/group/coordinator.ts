@@ -260,11 +260,14 @@ export class GroupCoordinator {
   }
 
   /**
-   * Creates `__consumer_offsets` unless it exists (COORDINATOR_NOT_AVAILABLE when it cannot),
-   * and waits for the partitions it made this broker lead to load: a JoinGroup right after the
-   * FindCoordinator that created the topic finds its group's partition ready.
+   * Creates `__consumer_offsets` unless it exists (COORDINATOR_NOT_AVAILABLE when it cannot).
+   * The call that creates it also waits for the partitions this made this broker lead to load: a
+   * JoinGroup right after the FindCoordinator that created the topic finds its partition ready.
+   * When the topic exists this answers at once, as FindCoordinator must (Kafka names the leader
+   * even while it loads).
    */
   async ensureTopic(): Promise<number> {
+    if (this.log.exists()) return this.log.numPartitions
     const n = await this.log.ensureTopic()
     await this.loads()
     return n
@@ -293,10 +296,11 @@ export class GroupCoordinator {
    */
   private async shard(groupId: string): Promise<GroupShard> {
     if (this.closed) throw new KafkaError('COORDINATOR_NOT_AVAILABLE', 'The group coordinator is shutting down.')
-    if (!this.log.exists() || this.log.creating) {
+    if (!this.log.exists()) {
+      await this.ensureTopic()
+    } else if (this.log.creating) {
       // A creation in flight makes the topic visible before its partitions are announced: wait
       // for it, and for the loads it started, so no group of it gets a spurious NOT_COORDINATOR.
-      await this.log.ensureTopic()
       await this.log.created()
       await this.loads()
     }

@@ -172,6 +172,7 @@ test('while a partition loads its groups get COORDINATOR_LOAD_IN_PROGRESS (heart
   const loading = c.onElection(1, 1)
   while (topic.readGate.waiting === 0) await turn()
   assert.equal(c.partitionStatus(1).status, 'loading')
+  assert.equal(await c.ensureTopic(), 4, 'FindCoordinator is answered while a partition loads')
   await assert.rejects(c.join(joinReq(g)), is(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS))
   await assert.rejects(c.fetchOffsets(g, null), is(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS))
   await assert.rejects(c.commitOffsets(commitOf(g, 't', 0, 5)), is(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS))
