@@ -17,7 +17,7 @@ import { ErrorCode, KafkaError } from '../../src/protocol/errors.js'
 import { createBatch, encodeBatchSync } from '../../src/protocol/records/batch.js'
 import { decodeBatches } from '../../src/protocol/records/record-set.js'
 import { createLogger } from '../../src/util/logger.js'
-import { embeddedBroker } from './helpers.js'
+import { embeddedBroker, until } from './helpers.js'
 
 const batchOf = (...values: string[]) => encodeBatchSync(createBatch({ baseTimestamp: 1n, records: values.map((v, i) => ({ timestampDelta: 0, offsetDelta: i, key: Buffer.from('k'), value: Buffer.from(v), headers: [] })) }))
 
@@ -70,8 +70,8 @@ test('leadership from metadata: creating __consumer_offsets elects its partition
   await groups.commitOffsets(commitOf('g', 'kept', 6))
   assert.equal(groups.committed('g', 'events', 0)!.offset, 5n)
   await metadata.deleteTopic('events')
-  // The deletion's tombstones are written in the background; wait for them, not for a time.
-  for (let i = 0; i < 1000 && groups.committed('g', 'events', 0) !== undefined; i++) await new Promise((r) => setImmediate(r))
+  // The deletion's tombstones are written in the background, after the deletion resolved.
+  await until(() => groups.committed('g', 'events', 0) === undefined, 'the offsets of the deleted topic to go')
   assert.equal(groups.committed('g', 'events', 0), undefined, "Kafka's onPartitionsDeleted: the group's offsets of a deleted topic go")
   assert.equal(groups.committed('g', 'kept', 0)!.offset, 6n)
   await metadata.deleteTopic(GROUP_METADATA_TOPIC)
