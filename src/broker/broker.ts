@@ -32,7 +32,7 @@ import {
 import { Connection, type ConnectionOptions } from './connection.js'
 import { clientIp, ConnectionQuotas } from './connection-quotas.js'
 import { RequestMemory } from './request-memory.js'
-import { GroupCoordinator } from '../coordinator/group/coordinator.js'
+import { attachGroupCoordinator, createGroupCoordinator } from './coordinator-partitions.js'
 import { FetchSessionCache } from './fetch-session.js'
 import type { BrokerContext } from './handler.js'
 import { defaultHandlers } from './handlers/index.js'
@@ -145,13 +145,14 @@ export class Broker {
       metadata: store,
       replicas,
       fetchSessions: new FetchSessionCache(),
-      groups: new GroupCoordinator({ broker: { nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger } }),
+      groups: createGroupCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger }),
       handlers: defaultHandlers(),
       logger: this.logger,
       shutdown: this.shutdown.signal,
     }
-    this.ctx.groups.start()
     try {
+      // Groups are loaded before clients can connect, so the first request finds them.
+      await attachGroupCoordinator(this.ctx, this.ctx.groups)
       await this.listen()
     } catch (err) {
       await this.close()

@@ -17,7 +17,9 @@
  * - v2-4 retentionTimeMs other than -1 gives the offset its own expire timestamp (stored as an
  *   OffsetCommitValue v1, as Kafka does); otherwise `offsets.retention.minutes` applies.
  * - Write errors map as Kafka's coordinator maps them: COORDINATOR_NOT_AVAILABLE,
- *   NOT_COORDINATOR, UNKNOWN_SERVER_ERROR.
+ *   NOT_COORDINATOR, UNKNOWN_SERVER_ERROR. A group whose `__consumer_offsets` partition this
+ *   broker does not lead gets NOT_COORDINATOR, one still loading COORDINATOR_LOAD_IN_PROGRESS,
+ *   on every partition.
  *
  * Gaps: v0-1 are not served (removed in Kafka 4, KIP-896). No ACLs (never
  * GROUP/TOPIC_AUTHORIZATION_FAILED). KIP-848 member epochs (v9 with the consumer protocol) are
@@ -52,14 +54,13 @@ export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitRespo
     }
     if (offsets.length > 0) {
       try {
-        const groups = await ctx.broker.groups.ready(req.groupId)
-        const results = await groups.offsets.commit({
+        const results = await ctx.broker.groups.commitOffsets({
           groupId: req.groupId,
           memberId: req.memberId ?? '',
           generationId: req.generationIdOrMemberEpoch ?? -1,
           groupInstanceId: req.groupInstanceId ?? null,
           retentionTimeMs: Number(req.retentionTimeMs ?? -1n),
-          apiVersion: ctx.apiVersion,
+          unknownGroupIsNotFound: ctx.apiVersion >= 9,
           offsets,
         })
         for (const r of results) codes.set(at(r.topic, r.partition), r.errorCode)

@@ -6,8 +6,10 @@
  * - Null topics (v2+) return every partition with a committed offset; listed partitions without
  *   one get offset -1, leader epoch -1 and metadata "". Unknown topics are not an error (Kafka
  *   answers them the same way); neither is an unknown group.
- * - Group errors (a member rejected by the group on v9, coordinator loading): the group's error
- *   code on v2+ (no topics), and on v1, which has no group-level field, on every partition asked.
+ * - Group errors (a member rejected by the group on v9; NOT_COORDINATOR when this broker does
+ *   not lead the group's `__consumer_offsets` partition, COORDINATOR_LOAD_IN_PROGRESS while it
+ *   loads): the group's error code on v2+ (no topics; v8+ per group), and on v1, which has no
+ *   group-level field, on every partition asked.
  * - requireStable (v7+) waits for the group's commits in flight. Without transactions there are
  *   no pending transactional offsets, so UNSTABLE_OFFSET_COMMIT never occurs.
  *
@@ -33,8 +35,7 @@ interface GroupAsk {
 
 async function fetchGroup(ctx: RequestContext, ask: GroupAsk, requireStable: boolean): Promise<OffsetFetchResponseGroup> {
   try {
-    const groups = await ctx.broker.groups.ready(ask.groupId)
-    const topics = await groups.offsets.fetch(ask.groupId, ask.topics?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null, {
+    const topics = await ctx.broker.groups.fetchOffsets(ask.groupId, ask.topics?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null, {
       memberId: ask.memberId,
       memberEpoch: ask.memberEpoch,
       requireStable,

@@ -24,6 +24,7 @@
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { FindCoordinatorRequest, FindCoordinatorResponse, type FindCoordinatorResponseCoordinator } from '../../protocol/generated/find-coordinator.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import { GROUP_METADATA_TOPIC } from '../../coordinator/group/group-log.js'
 import type { Handler, RequestContext } from '../handler.js'
 
 const GROUP = 0
@@ -43,10 +44,10 @@ async function lookup(ctx: RequestContext, keyType: number, key: string): Promis
     default:
       return none(ErrorCode.INVALID_REQUEST, `Unknown coordinator key type ${keyType}.`)
   }
-  const log = ctx.broker.groups.log
+  const groups = ctx.broker.groups
   try {
-    const topic = await log.ensureTopic()
-    const leader = topic.partitions[log.partitionFor(key)]?.leader
+    await groups.ensureTopic()
+    const leader = ctx.broker.metadata.topic(GROUP_METADATA_TOPIC)?.partitions[groups.partitionFor(key)]?.leader
     const node = ctx.broker.metadata.brokers().find((b) => b.nodeId === leader)
     if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The coordinator's partition has no live leader.`)
     return { key, nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null }

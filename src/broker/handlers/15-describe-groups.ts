@@ -3,7 +3,10 @@
  *
  * Behaviour: state, protocol type, chosen protocol and members (client id, host, instance id
  * v4+); member metadata and assignments only while the group is Stable, as Kafka shows them.
- * An unknown group is reported Dead with no error, as Kafka's classic coordinator does.
+ * An unknown group is reported Dead with no error, as Kafka's classic coordinator does. A group
+ * whose `__consumer_offsets` partition this broker does not lead gets NOT_COORDINATOR, one still
+ * loading COORDINATOR_LOAD_IN_PROGRESS (each group its own, state and members empty, as Kafka's
+ * DescribeGroupsResponse.groupError).
  * Authorized operations (v3+) are the INT32_MIN "not requested" sentinel or, when asked, all
  * group operations (no ACLs).
  */
@@ -12,6 +15,7 @@ import { DescribeGroupsRequest, DescribeGroupsResponse } from '../../protocol/ge
 import { ErrorCode } from '../../protocol/errors.js'
 import { authorizedOperations } from '../authorized-operations.js'
 import type { Handler } from '../handler.js'
+import { errorCodeOf } from './group-common.js'
 
 export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = {
   apiKey: ApiKey.DescribeGroups,
@@ -20,21 +24,25 @@ export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroup
   request: DescribeGroupsRequest,
   response: DescribeGroupsResponse,
   async handle(req, ctx) {
-    const groups = await ctx.broker.groups.ready(null)
-    return {
-      throttleTimeMs: 0,
-      groups: req.groups.map((id) => {
-        const d = groups.describe(id)
-        return {
-          errorCode: ErrorCode.NONE,
-          groupId: id,
-          groupState: d.state,
-          protocolType: d.protocolType,
-          protocolData: d.protocolName,
-          members: d.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, memberMetadata: m.metadata, memberAssignment: m.assignment })),
-          authorizedOperations: authorizedOperations('group', req.includeAuthorizedOperations),
+    const authorized = authorizedOperations('group', req.includeAuthorizedOperations)
+    const groups = await Promise.all(
+      req.groups.map(async (id) => {
+        try {
+          const d = await ctx.broker.groups.describe(id)
+          return {
+            errorCode: ErrorCode.NONE,
+            groupId: id,
+            groupState: d.state,
+            protocolType: d.protocolType,
+            protocolData: d.protocolName,
+            members: d.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, memberMetadata: m.metadata, memberAssignment: m.assignment })),
+            authorizedOperations: authorized,
+          }
+        } catch (err) {
+          return { errorCode: errorCodeOf(ctx, err, 'describe group', id), groupId: id, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: authorized }
         }
       }),
-    }
+    )
+    return { throttleTimeMs: 0, groups }
   },
 }

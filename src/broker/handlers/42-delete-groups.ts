@@ -3,7 +3,9 @@
  *
  * Behaviour: an Empty group is deleted with its committed offsets (tombstones in
  * `__consumer_offsets`); a group with members gets NON_EMPTY_GROUP, an unknown one
- * GROUP_ID_NOT_FOUND, an empty name INVALID_GROUP_ID.
+ * GROUP_ID_NOT_FOUND, an empty name INVALID_GROUP_ID. A group whose `__consumer_offsets`
+ * partition this broker does not lead gets NOT_COORDINATOR, one still loading
+ * COORDINATOR_LOAD_IN_PROGRESS.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/generated/delete-groups.js'
@@ -17,7 +19,7 @@ export const deleteGroupsHandler: Handler<DeleteGroupsRequest, DeleteGroupsRespo
   request: DeleteGroupsRequest,
   response: DeleteGroupsResponse,
   async handle(req, ctx) {
-    const groups = await ctx.broker.groups.ready(null)
+    const groups = ctx.broker.groups
     const results = []
     for (const groupId of req.groupsNames) {
       let errorCode: number

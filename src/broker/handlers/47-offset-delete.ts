@@ -6,7 +6,9 @@
  *   `__consumer_offsets`; partitions without a committed offset succeed too.
  * - Group errors (top-level, no topics): INVALID_GROUP_ID for "", GROUP_ID_NOT_FOUND for a group
  *   with neither members nor offsets, NON_EMPTY_GROUP for a group with members that does not use
- *   the "consumer" protocol, or the coordinator's write errors.
+ *   the "consumer" protocol, NOT_COORDINATOR when this broker does not lead the group's
+ *   `__consumer_offsets` partition, COORDINATOR_LOAD_IN_PROGRESS while it loads, or the
+ *   coordinator's write errors.
  * - A topic a current member subscribes to: GROUP_SUBSCRIBED_TO_TOPIC on each partition, nothing
  *   deleted. Unknown topics and partitions: UNKNOWN_TOPIC_OR_PARTITION (checked before the
  *   group, as Kafka's KafkaApis does; the group is still checked).
@@ -44,8 +46,7 @@ export const offsetDeleteHandler: Handler<OffsetDeleteRequest, OffsetDeleteRespo
       if (ok.length > 0) valid.push({ topic: t.name, partitions: ok })
     }
     try {
-      const groups = await ctx.broker.groups.ready(req.groupId)
-      for (const r of await groups.offsets.deleteOffsets(req.groupId, valid)) answer(r.topic, r.partition, r.errorCode)
+      for (const r of await ctx.broker.groups.deleteOffsets(req.groupId, valid)) answer(r.topic, r.partition, r.errorCode)
     } catch (err) {
       if (!(err instanceof KafkaError)) ctx.broker.logger.error('offset delete failed', { group: req.groupId, client: ctx.clientAddress, error: (err as Error).message })
       return { errorCode: err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR, throttleTimeMs: 0, topics: [] }

@@ -1,13 +1,15 @@
 /**
  * `__consumer_offsets`: where the group coordinator keeps committed offsets and group
- * metadata. Created on first use (a broker nobody uses for groups never has it), appended one
- * uncompressed batch per write, replayed at start-up, and compacted by a simple snapshotting
- * cleaner (the general log cleaner does not exist yet).
+ * metadata, reached only through the coordinator's own InternalTopic interface. Created on
+ * first use (a broker nobody uses for groups never has it), appended one uncompressed batch per
+ * write, replayed one partition at a time when this broker is elected its leader, and compacted
+ * by a simple snapshotting cleaner (the general log cleaner does not exist yet).
  *
- * Ordering: appends to one partition run one at a time, in call order, from the partition
- * lookup through the write (and fsync, when the flush policy asks for one). So the order in
- * which append() promises resolve is the order of the records in the log, and callers that
- * update memory when their append resolves keep memory and log in agreement.
+ * Ordering: appends to one partition run one at a time, in call order, from the admission check
+ * through the write (and fsync, when the flush policy asks for one). So the order in which
+ * append() promises resolve is the order of the records in the log, and callers that update
+ * memory when their append resolves keep memory and log in agreement. A partition's load runs
+ * in the same queue: it sees every write admitted before it, and none lands while it reads.
  *
  * Compaction ("snapshot"): when most records of a partition are superseded, the live records
  * (the latest value of each key, and tombstones younger than delete.retention.ms) are appended
@@ -17,19 +19,16 @@
  * only once the snapshot is durable. Unlike Kafka's cleaner, the live records move to new
  * offsets.
  */
-import type { BrokerContext } from '../../broker/handler.js'
-import { errorCodeOf } from '../../broker/replica-manager.js'
-import { createTopic } from '../../broker/topic-admin.js'
-import type { TopicInfo } from '../../metadata/types.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import type { GroupMetadataValue } from '../../protocol/generated/coordinator/group/group-metadata.js'
 import type { OffsetCommitKey } from '../../protocol/generated/coordinator/group/offset-commit.js'
 import { createBatch, decodeBatch, encodeBatchSync, type RecordBatch } from '../../protocol/records/batch.js'
 import { ControlRecordType, decodeControlKey } from '../../protocol/records/control.js'
 import { batchSlices } from '../../protocol/records/record-set.js'
-import type { PartitionLog } from '../../storage/index.js'
 import { Mutex } from '../../storage/mutex.js'
 import type { Logger } from '../../util/logger.js'
-import type { GroupRecordHandler } from './coordinator.js'
+import { systemTime, type Time, type Timer } from '../../util/time.js'
+import type { InternalTopic, InternalTopicSettings } from '../internal-topic.js'
 import { groupPartition } from './group-hash.js'
 import { decodeGroupRecord, type GroupLogEntry, type StoredOffset } from './group-records.js'
 
@@ -38,21 +37,23 @@ export const GROUP_METADATA_TOPIC = '__consumer_offsets'
 /** Replays an offset commit (value) or its deletion (null); recordOffset orders commits. */
 export type OffsetRecordHandler = (key: OffsetCommitKey, value: StoredOffset | null, recordOffset: number) => void
 
-/** What GroupLog uses of the broker: a BrokerContext will do, or these parts before one exists. */
-export type GroupLogBroker = Pick<BrokerContext, 'nodeId' | 'config' | 'metadata' | 'replicas' | 'logger'>
+/** Restores membership from a GroupMetadata record (null: tombstone) while loading the log. */
+export type GroupRecordHandler = (groupId: string, value: GroupMetadataValue | null) => void
 
 export interface GroupLogOptions {
-  broker: GroupLogBroker
-  /** How often partitions are considered for compaction; Kafka's log.cleaner.backoff.ms. 0: no timer. */
+  topic: InternalTopic
+  /** How the topic is created on first use (offsets.topic.* settings). */
+  settings: InternalTopicSettings
+  logger: Logger
+  /** Batch timestamps, tombstone ages and the compaction timer. */
+  time?: Time
+  /** How often loaded partitions are considered for compaction; Kafka's log.cleaner.backoff.ms. 0: no timer. */
   compactionIntervalMs?: number
   /** A partition is compacted only when at least this many of its records are superseded. */
   minCompactableRecords?: number
-  /** For tests: the time used for batch timestamps and tombstone ages. */
-  now?: () => number
 }
 
 export interface LoadStats {
-  partitions: number
   records: number
   /** Records not applied: unknown record types, undecodable records, aborted or unfinished transactions. */
   skipped: number
@@ -66,6 +67,18 @@ export interface CompactionResult {
   kept: number
   /** The new log start offset. */
   logStartOffset: number
+}
+
+/**
+ * How `__consumer_offsets` is created, with Kafka's settings: compacted, its own segment size,
+ * batches kept as the coordinator wrote them.
+ */
+export function offsetsTopicSettings(c: { offsetsTopicPartitions: number; offsetsTopicReplicationFactor: number; offsetsTopicSegmentBytes: number }): InternalTopicSettings {
+  return {
+    partitions: c.offsetsTopicPartitions,
+    replicationFactor: c.offsetsTopicReplicationFactor,
+    configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(c.offsetsTopicSegmentBytes), 'compression.type': 'producer' },
+  }
 }
 
 /** Where a v2 batch keeps lastOffsetDelta. */
@@ -83,30 +96,32 @@ interface ScannedRecord {
 }
 
 export class GroupLog {
-  private readonly broker: GroupLogBroker
+  private readonly topic: InternalTopic
+  private readonly settings: InternalTopicSettings
   private readonly logger: Logger
-  private readonly now: () => number
+  private readonly time: Time
   private readonly compactionIntervalMs: number
   private readonly minCompactableRecords: number
   private readonly queues = new Map<number, Mutex>()
   /** Live record count per partition at the last load or compaction (a lower bound since). */
   private readonly liveCounts = new Map<number, number>()
-  private creating: Promise<TopicInfo> | undefined
-  private timer: NodeJS.Timeout | undefined
+  private creation: Promise<number> | undefined
+  private timer: Timer | undefined
   private compacting: Promise<unknown> | undefined
   private closed = false
 
   constructor(opts: GroupLogOptions) {
-    this.broker = opts.broker
-    this.logger = opts.broker.logger.child({ component: 'group-log' })
-    this.now = opts.now ?? Date.now
+    this.topic = opts.topic
+    this.settings = opts.settings
+    this.logger = opts.logger.child({ component: 'group-log' })
+    this.time = opts.time ?? systemTime
     this.compactionIntervalMs = opts.compactionIntervalMs ?? 15_000
     this.minCompactableRecords = opts.minCompactableRecords ?? 1000
   }
 
   /** Partitions of `__consumer_offsets`: the existing topic's count, else offsets.topic.num.partitions. */
   get numPartitions(): number {
-    return this.broker.metadata.topic(GROUP_METADATA_TOPIC)?.partitions.length ?? (this.broker.config.get('offsets.topic.num.partitions') as number)
+    return this.topic.partitionCount() ?? this.settings.partitions
   }
 
   partitionFor(groupId: string): number {
@@ -114,57 +129,59 @@ export class GroupLog {
   }
 
   exists(): boolean {
-    return this.broker.metadata.topic(GROUP_METADATA_TOPIC) !== undefined
+    return this.topic.partitionCount() !== undefined
+  }
+
+  /** A creation of the topic by this log is in flight (the topic may be visible already). */
+  get creating(): boolean {
+    return this.creation !== undefined
+  }
+
+  /**
+   * Resolves when a creation of the topic by this log, if one is in flight, has ended: the topic
+   * is visible before its creation is durable, and its partitions are announced only then.
+   */
+  created(): Promise<unknown> {
+    return this.creation?.catch(() => undefined) ?? Promise.resolve()
   }
 
   /**
    * Creates `__consumer_offsets` unless it exists, with Kafka's settings (compacted, 100 MiB
-   * segments). Errors are COORDINATOR_NOT_AVAILABLE, as Kafka answers while it cannot create it.
+   * segments); resolves with its partition count. Errors are COORDINATOR_NOT_AVAILABLE, as
+   * Kafka answers while it cannot create it.
    */
-  async ensureTopic(): Promise<TopicInfo> {
-    const existing = this.broker.metadata.topic(GROUP_METADATA_TOPIC)
-    if (existing) return existing
-    this.creating ??= this.create().finally(() => (this.creating = undefined))
-    return this.creating
+  async ensureTopic(): Promise<number> {
+    const existing = this.topic.partitionCount()
+    if (existing !== undefined) return existing
+    this.creation ??= this.create().finally(() => (this.creation = undefined))
+    return this.creation
   }
 
-  private async create(): Promise<TopicInfo> {
-    const cfg = this.broker.config
-    const live = this.broker.metadata.brokers().length
+  private async create(): Promise<number> {
     try {
-      const created = await createTopic(this.broker, {
-        name: GROUP_METADATA_TOPIC,
-        partitions: cfg.get('offsets.topic.num.partitions') as number,
-        replicationFactor: Math.max(1, Math.min(cfg.get('offsets.topic.replication.factor') as number, live)),
-        configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(cfg.get('offsets.topic.segment.bytes')), 'compression.type': 'producer' },
-        allowInternal: true,
-      })
-      return created.topic!
+      return await this.topic.create(this.settings)
     } catch (err) {
-      const raced = this.broker.metadata.topic(GROUP_METADATA_TOPIC)
-      if (raced) return raced
+      const raced = this.topic.partitionCount()
+      if (raced !== undefined) return raced
       this.logger.warn('cannot create __consumer_offsets', { error: (err as Error).message })
       throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `cannot create ${GROUP_METADATA_TOPIC}: ${(err as Error).message}`)
     }
   }
 
   /**
-   * Writes `entries` as one batch to the group's partition (creating the topic on first use).
+   * Writes `entries` as one batch to `partition`. `admit`, called in the partition's queue just
+   * before the write, may refuse it by throwing (the coordinator no longer leads the partition).
    * Resolves once written, and fsynced if the topic's flush policy says so. Throws KafkaError
    * mapped as Kafka's coordinators map write errors (COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
    * UNKNOWN_SERVER_ERROR).
    */
-  async append(groupId: string, entries: readonly GroupLogEntry[]): Promise<{ firstOffset: number; lastOffset: number }> {
+  async append(partition: number, entries: readonly GroupLogEntry[], admit?: () => void): Promise<{ firstOffset: number; lastOffset: number }> {
     if (this.closed) throw new KafkaError('NOT_COORDINATOR', 'the group coordinator is shutting down')
     if (entries.length === 0) return { firstOffset: -1, lastOffset: -1 }
-    await this.ensureTopic()
-    const partition = this.partitionFor(groupId)
     return this.queue(partition).run(async () => {
+      admit?.()
       try {
-        const { log, info } = await this.broker.replicas.partition(GROUP_METADATA_TOPIC, partition)
-        const batch = encodeEntries(entries, this.now())
-        const r = await this.broker.replicas.appendAsLeader(log, info, batch)
-        return { firstOffset: r.firstOffset, lastOffset: r.lastOffset }
+        return await this.topic.append(partition, encodeEntries(entries, this.time.now()))
       } catch (err) {
         throw coordinatorError(err)
       }
@@ -180,31 +197,28 @@ export class GroupLog {
     return q
   }
 
-  // ---- start-up load ---------------------------------------------------------------------
+  // ---- loading ---------------------------------------------------------------------------
 
   /**
-   * Replays every partition of `__consumer_offsets` (if it exists) from log start to log end,
-   * calling the handlers in log order. Control batches are skipped; transactional offset
-   * commits are applied at their COMMIT marker and dropped at ABORT. Records of unknown types
-   * or that do not decode are skipped with a warning.
+   * Replays one partition from log start to log end, calling the handlers in log order.
+   * Control batches are skipped; transactional offset commits are applied at their COMMIT
+   * marker and dropped at ABORT. Records of unknown types or that do not decode are skipped
+   * with a warning. Runs in the partition's append queue.
    */
-  async load(onOffset: OffsetRecordHandler, onGroup: GroupRecordHandler): Promise<LoadStats> {
-    const stats: LoadStats = { partitions: 0, records: 0, skipped: 0 }
-    const topic = this.broker.metadata.topic(GROUP_METADATA_TOPIC)
-    if (!topic) return stats
-    const unknownTypes = new Map<number, number>()
-    for (const p of topic.partitions) {
-      if (p.leader !== this.broker.nodeId) continue
-      const { log } = await this.broker.replicas.partition(GROUP_METADATA_TOPIC, p.partition)
+  async load(partition: number, onOffset: OffsetRecordHandler, onGroup: GroupRecordHandler): Promise<LoadStats> {
+    return this.queue(partition).run(async () => {
+      const stats: LoadStats = { records: 0, skipped: 0 }
+      const unknownTypes = new Map<number, number>()
       const live = new Set<string>()
-      const { pending, aborted } = await this.scan(log, log.logStartOffset, log.logEndOffset, false, (r) => {
+      const { logStartOffset, logEndOffset } = await this.topic.offsets(partition)
+      const { pending, aborted } = await this.scan(partition, logStartOffset, logEndOffset, false, (r) => {
         stats.records++
         let decoded
         try {
           decoded = decodeGroupRecord(r.key, r.value)
         } catch (err) {
           stats.skipped++
-          this.logger.warn('skipping an undecodable __consumer_offsets record', { partition: p.partition, offset: r.offset, error: (err as Error).message })
+          this.logger.warn('skipping an undecodable __consumer_offsets record', { partition, offset: r.offset, error: (err as Error).message })
           return
         }
         const k = r.key.toString('latin1')
@@ -220,16 +234,19 @@ export class GroupLog {
       stats.skipped += aborted
       if (pending > 0) {
         stats.skipped += pending
-        this.logger.warn('transactional offset commits without a commit or abort marker were not applied', { partition: p.partition, records: pending })
+        this.logger.warn('transactional offset commits without a commit or abort marker were not applied', { partition, records: pending })
       }
-      this.liveCounts.set(p.partition, live.size)
-      stats.partitions++
-    }
-    for (const [type, count] of unknownTypes) {
-      this.logger.warn('skipped __consumer_offsets records of a type this broker does not know (e.g. KIP-848 or share groups)', { recordType: type, records: count })
-    }
-    this.logger.info('loaded __consumer_offsets', { ...stats })
-    return stats
+      this.liveCounts.set(partition, live.size)
+      for (const [type, count] of unknownTypes) {
+        this.logger.warn('skipped __consumer_offsets records of a type this broker does not know (e.g. KIP-848 or share groups)', { partition, recordType: type, records: count })
+      }
+      return stats
+    })
+  }
+
+  /** Forgets what was learnt about a partition this broker no longer leads. */
+  forget(partition: number): void {
+    this.liveCounts.delete(partition)
   }
 
   /**
@@ -238,17 +255,17 @@ export class GroupLog {
    * still waiting at `to`. A batch that does not decode throws when `strict`, else is skipped
    * with a warning.
    */
-  private async scan(log: PartitionLog, from: number, to: number, strict: boolean, visit: (r: ScannedRecord) => void): Promise<{ next: number; pending: number; aborted: number }> {
+  private async scan(partition: number, from: number, to: number, strict: boolean, visit: (r: ScannedRecord) => void): Promise<{ next: number; pending: number; aborted: number }> {
     const open = new Map<bigint, ScannedRecord[]>()
     let aborted = 0
     let pos = from
     while (pos < to) {
-      const buf = await log.readRecords({ fromOffset: pos, maxBytes: SCAN_BYTES, maxOffset: to, minOneBatch: true })
+      const buf = await this.topic.read(partition, { fromOffset: pos, toOffset: to, maxBytes: SCAN_BYTES })
       let advanced = false
       for (const slice of batchSlices(buf)) {
         const base = Number(slice.bytes.readBigInt64BE(0))
         if (slice.magic !== 2) {
-          this.logger.warn('skipping a pre-0.11 message in __consumer_offsets', { partition: log.partition, offset: base })
+          this.logger.warn('skipping a pre-0.11 message in __consumer_offsets', { partition, offset: base })
           pos = Math.max(pos, base + 1)
           advanced = true
           continue
@@ -261,7 +278,7 @@ export class GroupLog {
         } catch (err) {
           // Compaction must not drop what it cannot read; loading goes on without it.
           if (strict) throw err
-          this.logger.warn('skipping an undecodable __consumer_offsets batch', { partition: log.partition, offset: base, error: (err as Error).message })
+          this.logger.warn('skipping an undecodable __consumer_offsets batch', { partition, offset: base, error: (err as Error).message })
           pos = lastOffset + 1
           advanced = true
           continue
@@ -307,29 +324,33 @@ export class GroupLog {
 
   // ---- compaction ------------------------------------------------------------------------
 
-  /** Starts the compaction timer (call after load). */
-  start(): void {
+  /**
+   * Starts the compaction timer over the partitions `loaded()` names (those this broker leads
+   * and has loaded). Each run is scheduled when the previous one ended, so runs never overlap.
+   */
+  start(loaded: () => Iterable<number>): void {
     if (this.compactionIntervalMs <= 0 || this.timer || this.closed) return
-    this.timer = setInterval(() => {
-      if (this.compacting) return
-      this.compacting = this.compactAll().finally(() => (this.compacting = undefined))
-    }, this.compactionIntervalMs)
-    this.timer.unref()
+    const arm = () => {
+      this.timer = this.time.setTimeout(() => {
+        this.compacting = this.compactAll(loaded()).finally(() => {
+          this.compacting = undefined
+          if (!this.closed) arm()
+        })
+      }, this.compactionIntervalMs)
+    }
+    arm()
   }
 
-  /** Considers every partition this broker leads; compacts those with enough superseded records. */
-  async compactAll(): Promise<CompactionResult[]> {
-    const topic = this.broker.metadata.topic(GROUP_METADATA_TOPIC)
-    if (!topic) return []
+  /** Considers each of `partitions`; compacts those with enough superseded records. */
+  async compactAll(partitions: Iterable<number>): Promise<CompactionResult[]> {
     const done: CompactionResult[] = []
-    for (const p of topic.partitions) {
+    for (const p of [...partitions]) {
       if (this.closed) break
-      if (p.leader !== this.broker.nodeId) continue
       try {
-        const r = await this.compact(p.partition)
+        const r = await this.compact(p)
         if (r) done.push(r)
       } catch (err) {
-        this.logger.warn('compacting __consumer_offsets failed', { partition: p.partition, error: (err as Error).message })
+        this.logger.warn('compacting __consumer_offsets failed', { partition: p, error: (err as Error).message })
       }
     }
     return done
@@ -341,48 +362,45 @@ export class GroupLog {
    * nothing was done.
    */
   async compact(partition: number, opts: { force?: boolean } = {}): Promise<CompactionResult | undefined> {
-    const topic = this.broker.metadata.topic(GROUP_METADATA_TOPIC)
-    if (!topic || this.closed) return undefined
-    const { log } = await this.broker.replicas.partition(GROUP_METADATA_TOPIC, partition)
-    const effective = this.broker.replicas.effectiveConfigs(topic)
-    const before = log.logEndOffset - log.logStartOffset
+    if (!this.exists() || this.closed) return undefined
+    const start = await this.topic.offsets(partition)
+    const before = start.logEndOffset - start.logStartOffset
     if (!opts.force) {
       const live = this.liveCounts.get(partition) ?? 0
       const dirty = before - live
-      const ratio = Number(effective.get('min.cleanable.dirty.ratio')?.value ?? '0.5')
+      const ratio = Number(this.topic.config('min.cleanable.dirty.ratio') ?? '0.5')
       if (before === 0 || dirty < this.minCompactableRecords || dirty / before < ratio) return undefined
     }
     // Most of the scan runs beside appends; only the tail written meanwhile is read under the
     // partition's queue, which then keeps appends out until the snapshot is in place.
     const latest = new Map<string, ScannedRecord>()
     const keep = (r: ScannedRecord) => void latest.set(r.key.toString('latin1'), r)
-    const start = log.logStartOffset
-    const first = await this.scan(log, start, log.logEndOffset, true, keep)
+    const first = await this.scan(partition, start.logStartOffset, start.logEndOffset, true, keep)
     return this.queue(partition).run(async () => {
-      if (this.closed || log.logStartOffset !== start) return undefined
-      const tail = await this.scan(log, first.next, log.logEndOffset, true, keep)
+      const now = await this.topic.offsets(partition)
+      if (this.closed || now.logStartOffset !== start.logStartOffset) return undefined
+      const tail = await this.scan(partition, first.next, now.logEndOffset, true, keep)
       if (first.pending > 0 || tail.pending > 0) {
         // Can happen only with a log written by Kafka with an open transaction: such records
         // cannot be rewritten outside their transaction.
         this.logger.info('not compacting a __consumer_offsets partition with an open transaction', { partition })
         return undefined
       }
-      const deleteRetentionMs = Number(effective.get('delete.retention.ms')?.value ?? '86400000')
-      const horizon = this.now() - deleteRetentionMs
+      const deleteRetentionMs = Number(this.topic.config('delete.retention.ms') ?? '86400000')
+      const horizon = this.time.now() - deleteRetentionMs
       const snapshot = [...latest.values()].filter((r) => r.value !== null || r.timestamp >= horizon).sort((a, b) => a.offset - b.offset)
-      const total = log.logEndOffset - log.logStartOffset
+      const total = now.logEndOffset - now.logStartOffset
       this.liveCounts.set(partition, snapshot.filter((r) => r.value !== null).length)
       if (snapshot.length >= total) return undefined
       try {
-        const { info } = await this.broker.replicas.partition(GROUP_METADATA_TOPIC, partition)
-        await log.roll()
-        const snapshotStart = log.logEndOffset
+        await this.topic.roll(partition)
+        const snapshotStart = (await this.topic.offsets(partition)).logEndOffset
         for (let i = 0; i < snapshot.length; i += SNAPSHOT_BATCH_RECORDS) {
-          await this.broker.replicas.appendAsLeader(log, info, encodeSnapshotBatch(snapshot.slice(i, i + SNAPSHOT_BATCH_RECORDS)))
+          await this.topic.append(partition, encodeSnapshotBatch(snapshot.slice(i, i + SNAPSHOT_BATCH_RECORDS)))
         }
         // The old records go only once their replacement is on disk.
-        await log.flush()
-        const logStartOffset = await log.deleteRecordsBefore(snapshotStart)
+        await this.topic.flush(partition)
+        const logStartOffset = await this.topic.deleteRecordsBefore(partition, snapshotStart)
         this.logger.info('compacted __consumer_offsets partition', { partition, before: total, kept: snapshot.length })
         return { partition, before: total, kept: snapshot.length, logStartOffset }
       } catch (err) {
@@ -394,7 +412,7 @@ export class GroupLog {
   /** Stops compaction and waits for writes in flight. */
   async close(): Promise<void> {
     this.closed = true
-    clearInterval(this.timer)
+    this.time.clearTimeout(this.timer)
     this.timer = undefined
     await this.compacting
     await Promise.all([...this.queues.values()].map((q) => q.run(async () => {})))
@@ -417,11 +435,14 @@ function encodeSnapshotBatch(records: readonly ScannedRecord[]): Buffer {
   )
 }
 
-/** Maps a write error to what Kafka's coordinators answer (CoordinatorOperationExceptionHelper). */
+/**
+ * Maps a write error to what Kafka's coordinators answer (CoordinatorOperationExceptionHelper).
+ * The internal topic reports KafkaErrors; anything else is a bug, answered UNKNOWN_SERVER_ERROR.
+ */
 export function coordinatorError(err: unknown): KafkaError {
-  const code = errorCodeOf(err)
   const message = (err as Error)?.message
-  switch (code) {
+  if (!(err instanceof KafkaError)) return new KafkaError('UNKNOWN_SERVER_ERROR', message)
+  switch (err.code) {
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
     case ErrorCode.NOT_ENOUGH_REPLICAS:
     case ErrorCode.REQUEST_TIMED_OUT:
@@ -434,6 +455,6 @@ export function coordinatorError(err: unknown): KafkaError {
     case ErrorCode.INVALID_FETCH_SIZE:
       return new KafkaError('UNKNOWN_SERVER_ERROR', message)
     default:
-      return err instanceof KafkaError ? err : new KafkaError(code, message)
+      return err
   }
 }

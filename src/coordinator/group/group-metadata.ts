@@ -29,9 +29,9 @@ export function toMetadataValue(group: ClassicGroup, assignments?: Map<string, B
   }
 }
 
-/** A group restored from its record: Stable with its members, or Empty. Timers are the caller's. */
-export function fromMetadataValue(groupId: string, value: GroupMetadataValue): ClassicGroup {
-  const group = new ClassicGroup(groupId)
+/** A group restored from its record (at `now`): Stable with its members, or Empty. Timers are the caller's. */
+export function fromMetadataValue(groupId: string, value: GroupMetadataValue, now: number): ClassicGroup {
+  const group = new ClassicGroup(groupId, now)
   group.generationId = value.generation
   group.protocolName = value.protocol
   for (const m of value.members) {
@@ -42,7 +42,7 @@ export function fromMetadataValue(groupId: string, value: GroupMetadataValue): C
   }
   group.protocolType = value.protocolType === '' && group.isEmpty ? null : value.protocolType
   group.leaderId = value.leader
-  group.transition(group.isEmpty ? 'Empty' : 'Stable')
+  group.transition(group.isEmpty ? 'Empty' : 'Stable', now)
   // Offsets of an empty group age from when it emptied, not from this restart.
   const since = Number(value.currentStateTimestamp ?? -1n)
   if (since > 0) group.stateTimestamp = since

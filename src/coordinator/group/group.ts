@@ -1,8 +1,11 @@
 /**
  * One classic consumer group: its members, generation, chosen protocol and leader, and the
  * state machine Kafka defines (Empty, PreparingRebalance, CompletingRebalance, Stable, Dead).
- * Pure data and decisions; timers, responses and persistence live in the coordinator.
+ * Pure data and decisions; timers, responses and persistence live in the coordinator, and the
+ * moment of each state change is given by the caller (whose clock may be a test's).
  */
+import type { Timer } from '../../util/time.js'
+
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead'
 
 export interface Protocol {
@@ -13,7 +16,8 @@ export interface Protocol {
 /** A JoinGroup response waiting for the rebalance to complete. */
 export interface JoinWaiter {
   resolve(result: JoinResult): void
-  version: number
+  /** The request can take skipAssignment (JoinGroup v9+, KIP-814): a static leader's rejoin. */
+  supportsSkipAssignment: boolean
 }
 
 export interface JoinResult {
@@ -38,7 +42,7 @@ export class Member {
   /** Set while a SyncGroup from this member waits for the leader's assignment. */
   awaitingSync: SyncWaiter | undefined
   /** Session expiry timer; reset by every heartbeat, join and sync. */
-  timer: NodeJS.Timeout | undefined
+  timer: Timer | undefined
   /** The member joined for the generation being formed (or the current one). */
   isNew = false
 
@@ -73,21 +77,26 @@ export class ClassicGroup {
   /** group.instance.id → member id, for static members. */
   readonly staticMembers = new Map<string, string>()
   /** Member ids handed out with MEMBER_ID_REQUIRED (KIP-394), not yet joined; value: expiry timer. */
-  readonly pendingMembers = new Map<string, NodeJS.Timeout>()
+  readonly pendingMembers = new Map<string, Timer>()
   /** Completes the join phase (rebalance timeout, or the initial delay). */
-  joinTimer: NodeJS.Timeout | undefined
+  joinTimer: Timer | undefined
   /** The moment the state last changed (for GroupMetadataValue.currentStateTimestamp). */
-  stateTimestamp = Date.now()
+  stateTimestamp: number
 
-  constructor(readonly groupId: string) {}
+  constructor(
+    readonly groupId: string,
+    now: number,
+  ) {
+    this.stateTimestamp = now
+  }
 
   is(...states: GroupState[]): boolean {
     return states.includes(this.state)
   }
 
-  transition(to: GroupState): void {
+  transition(to: GroupState, now: number): void {
     this.state = to
-    this.stateTimestamp = Date.now()
+    this.stateTimestamp = now
   }
 
   get isEmpty(): boolean {

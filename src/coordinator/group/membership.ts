@@ -6,13 +6,18 @@
  * without a rebalance). Responses that must wait (join, sync) are promises resolved when the
  * rebalance gets there. Group metadata is persisted through `persist` after each completed
  * sync and whenever the group empties, so a restarted broker knows its groups.
+ *
+ * One instance holds the groups of one `__consumer_offsets` partition while this broker leads
+ * it; close() (resignation, shutdown) answers every waiting request and stops every timer.
+ * Every timer and timestamp comes from the injected Time, so tests move time by hand.
  */
 import { randomUUID } from 'node:crypto'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { GroupMetadataValue } from '../../protocol/generated/coordinator/group/group-metadata.js'
 import type { Logger } from '../../util/logger.js'
+import { systemTime, type Time } from '../../util/time.js'
 import type { MembershipView } from './coordinator.js'
-import { ClassicGroup, Member, type GroupState, type JoinResult, type Protocol } from './group.js'
+import { ClassicGroup, Member, type GroupState, type JoinResult, type JoinWaiter, type Protocol } from './group.js'
 import { decodeSubscriptionTopics, fromMetadataValue, toMetadataValue } from './group-metadata.js'
 
 export interface MembershipOptions {
@@ -21,6 +26,8 @@ export interface MembershipOptions {
   initialRebalanceDelayMs: number
   maxGroupSize: number
   logger: Logger
+  /** Session, rebalance and pending-member timers, and state timestamps. */
+  time?: Time
   /** Writes the group's metadata record (null: tombstone); resolves when durable. */
   persist(groupId: string, value: GroupMetadataValue | null): Promise<void>
 }
@@ -35,7 +42,13 @@ export interface JoinRequest {
   protocols: Protocol[]
   clientId: string
   clientHost: string
-  version: number
+  /**
+   * KIP-394 (JoinGroup v4+): a new dynamic member first gets MEMBER_ID_REQUIRED and an id to
+   * come back with, so a lost response leaves no ghost member behind.
+   */
+  requireKnownMemberId: boolean
+  /** The answer may carry skipAssignment (JoinGroup v9+, KIP-814). */
+  supportsSkipAssignment: boolean
 }
 
 export interface SyncRequest {
@@ -75,14 +88,22 @@ export class GroupMembership implements MembershipView {
   private readonly initialDelayActive = new Set<string>()
   /** ...of which a new member joined since the current delay window began (it is extended). */
   private readonly joinedDuringDelay = new Set<string>()
-  private closed = false
+  private readonly time: Time
+  /** Set by close(): what a request still reaching this instance is answered. */
+  private closedWith: number | undefined
 
-  constructor(private readonly opts: MembershipOptions) {}
+  constructor(private readonly opts: MembershipOptions) {
+    this.time = opts.time ?? systemTime
+  }
+
+  private get closed(): boolean {
+    return this.closedWith !== undefined
+  }
 
   // ---- JoinGroup -------------------------------------------------------------------------
 
   join(req: JoinRequest): Promise<JoinResult> {
-    if (this.closed) return Promise.resolve(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, req.memberId))
+    if (this.closedWith !== undefined) return Promise.resolve(joinError(this.closedWith, req.memberId))
     if (req.groupId === '') return Promise.resolve(joinError(ErrorCode.INVALID_GROUP_ID, req.memberId))
     if (req.sessionTimeoutMs < this.opts.minSessionTimeoutMs || req.sessionTimeoutMs > this.opts.maxSessionTimeoutMs) {
       return Promise.resolve(joinError(ErrorCode.INVALID_SESSION_TIMEOUT, req.memberId))
@@ -90,19 +111,19 @@ export class GroupMembership implements MembershipView {
     let group = this.groups.get(req.groupId)
     if (!group) {
       if (req.memberId !== '') return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId))
-      group = new ClassicGroup(req.groupId)
+      group = new ClassicGroup(req.groupId, this.time.now())
       this.groups.set(req.groupId, group)
     }
     if (group.is('Dead')) return Promise.resolve(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, req.memberId))
     if (!group.supports(req.protocolType, req.protocols)) return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId))
     return new Promise<JoinResult>((resolve) => {
-      const waiter = { resolve, version: req.version }
+      const waiter: JoinWaiter = { resolve, supportsSkipAssignment: req.supportsSkipAssignment }
       if (req.memberId === '') this.joinUnknown(group!, req, waiter)
       else this.joinKnown(group!, req, waiter)
     })
   }
 
-  private joinUnknown(group: ClassicGroup, req: JoinRequest, waiter: { resolve: (r: JoinResult) => void; version: number }): void {
+  private joinUnknown(group: ClassicGroup, req: JoinRequest, waiter: JoinWaiter): void {
     const oldStatic = group.staticMemberId(req.groupInstanceId)
     if (oldStatic === undefined && group.members.size + group.pendingMembers.size >= this.opts.maxGroupSize) {
       waiter.resolve(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED))
@@ -114,21 +135,19 @@ export class GroupMembership implements MembershipView {
       else this.addMemberAndRebalance(group, this.newMember(memberId, req), waiter)
       return
     }
-    if (req.version >= 4) {
+    if (req.requireKnownMemberId) {
       // KIP-394: the client must come back with this id, so a lost response does not leave a ghost member.
-      const timer = setTimeout(() => this.expirePending(group, memberId), req.sessionTimeoutMs)
-      timer.unref()
-      group.pendingMembers.set(memberId, timer)
+      group.pendingMembers.set(memberId, this.time.setTimeout(() => this.expirePending(group, memberId), req.sessionTimeoutMs))
       waiter.resolve(joinError(ErrorCode.MEMBER_ID_REQUIRED, memberId))
       return
     }
     this.addMemberAndRebalance(group, this.newMember(memberId, req), waiter)
   }
 
-  private joinKnown(group: ClassicGroup, req: JoinRequest, waiter: { resolve: (r: JoinResult) => void; version: number }): void {
+  private joinKnown(group: ClassicGroup, req: JoinRequest, waiter: JoinWaiter): void {
     const pending = group.pendingMembers.get(req.memberId)
     if (pending) {
-      clearTimeout(pending)
+      this.time.clearTimeout(pending)
       group.pendingMembers.delete(req.memberId)
       this.addMemberAndRebalance(group, this.newMember(req.memberId, req), waiter)
       return
@@ -143,7 +162,7 @@ export class GroupMembership implements MembershipView {
         return
       case 'CompletingRebalance':
         // The member lost our answer: send it again, unless its protocols changed.
-        if (member.sameProtocols(req.protocols)) return waiter.resolve(this.joinResult(group, member.memberId, waiter.version))
+        if (member.sameProtocols(req.protocols)) return waiter.resolve(this.joinResult(group, member.memberId))
         this.updateMemberAndRebalance(group, member, req, waiter)
         return
       case 'Stable':
@@ -151,7 +170,7 @@ export class GroupMembership implements MembershipView {
           this.updateMemberAndRebalance(group, member, req, waiter)
         } else {
           this.touch(group, member)
-          waiter.resolve(this.joinResult(group, member.memberId, waiter.version))
+          waiter.resolve(this.joinResult(group, member.memberId))
         }
         return
       default:
@@ -171,7 +190,7 @@ export class GroupMembership implements MembershipView {
     return current === memberId ? ErrorCode.NONE : ErrorCode.FENCED_INSTANCE_ID
   }
 
-  private addMemberAndRebalance(group: ClassicGroup, member: Member, waiter: { resolve: (r: JoinResult) => void; version: number }): void {
+  private addMemberAndRebalance(group: ClassicGroup, member: Member, waiter: JoinWaiter): void {
     member.awaitingJoin = waiter
     member.isNew = true
     group.add(member)
@@ -180,7 +199,7 @@ export class GroupMembership implements MembershipView {
     this.maybePrepareRebalance(group, `member ${member.memberId} joined`)
   }
 
-  private updateMemberAndRebalance(group: ClassicGroup, member: Member, req: JoinRequest, waiter: { resolve: (r: JoinResult) => void; version: number }): void {
+  private updateMemberAndRebalance(group: ClassicGroup, member: Member, req: JoinRequest, waiter: JoinWaiter): void {
     member.awaitingJoin?.resolve(joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.memberId))
     member.protocols = req.protocols
     member.rebalanceTimeoutMs = req.rebalanceTimeoutMs
@@ -195,7 +214,7 @@ export class GroupMembership implements MembershipView {
    * with unchanged protocols it gets the current generation and its old assignment at once;
    * the other members never notice.
    */
-  private replaceStaticMember(group: ClassicGroup, oldId: string, member: Member, req: JoinRequest, waiter: { resolve: (r: JoinResult) => void; version: number }): void {
+  private replaceStaticMember(group: ClassicGroup, oldId: string, member: Member, req: JoinRequest, waiter: JoinWaiter): void {
     const old = group.members.get(oldId)!
     this.stopTimers(old)
     old.awaitingJoin?.resolve(joinError(ErrorCode.FENCED_INSTANCE_ID, oldId))
@@ -207,12 +226,12 @@ export class GroupMembership implements MembershipView {
       this.opts.persist(group.groupId, toMetadataValue(group)).then(
         () => {
           const isLeader = group.isLeader(member.memberId)
-          const skip = isLeader && waiter.version >= 9
-          waiter.resolve({ ...this.joinResult(group, member.memberId, waiter.version), members: skip ? this.memberList(group) : [], skipAssignment: skip })
+          const skip = isLeader && waiter.supportsSkipAssignment
+          waiter.resolve({ ...this.joinResult(group, member.memberId), members: skip ? this.memberList(group) : [], skipAssignment: skip })
         },
         (err: Error) => {
           this.opts.logger.warn('persisting a static member replacement failed', { group: group.groupId, error: err.message })
-          waiter.resolve(joinError(ErrorCode.UNKNOWN_SERVER_ERROR, member.memberId))
+          waiter.resolve(joinError(err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR, member.memberId))
         },
       )
       return
@@ -235,6 +254,7 @@ export class GroupMembership implements MembershipView {
   }
 
   private prepareRebalance(group: ClassicGroup, reason: string): void {
+    if (this.closed) return
     if (group.is('CompletingRebalance')) {
       // The assignment being synced is void: everyone rejoins.
       for (const m of group.members.values()) {
@@ -243,7 +263,7 @@ export class GroupMembership implements MembershipView {
       }
     }
     const initial = group.is('Empty')
-    group.transition('PreparingRebalance')
+    group.transition('PreparingRebalance', this.time.now())
     this.opts.logger.info('preparing rebalance', { group: group.groupId, generation: group.generationId, reason })
     if (initial && this.opts.initialRebalanceDelayMs > 0) {
       // group.initial.rebalance.delay.ms: let the other consumers of a starting application
@@ -253,15 +273,14 @@ export class GroupMembership implements MembershipView {
       this.initialDelay(group, this.opts.initialRebalanceDelayMs, Math.max(group.rebalanceTimeoutMs() - this.opts.initialRebalanceDelayMs, 0))
       return
     }
-    clearTimeout(group.joinTimer)
-    group.joinTimer = setTimeout(() => this.completeJoin(group), group.rebalanceTimeoutMs())
-    group.joinTimer.unref()
+    this.time.clearTimeout(group.joinTimer)
+    group.joinTimer = this.time.setTimeout(() => this.completeJoin(group), group.rebalanceTimeoutMs())
     this.tryCompleteJoin(group)
   }
 
   private initialDelay(group: ClassicGroup, delay: number, remaining: number): void {
-    clearTimeout(group.joinTimer)
-    group.joinTimer = setTimeout(() => {
+    this.time.clearTimeout(group.joinTimer)
+    group.joinTimer = this.time.setTimeout(() => {
       if (this.joinedDuringDelay.has(group.groupId) && remaining > 0) {
         this.joinedDuringDelay.delete(group.groupId)
         const next = Math.min(delay, remaining)
@@ -270,7 +289,6 @@ export class GroupMembership implements MembershipView {
         this.completeJoin(group)
       }
     }, delay)
-    group.joinTimer.unref()
   }
 
   /** Completes the join phase early once every member has rejoined (not during the initial delay). */
@@ -280,7 +298,7 @@ export class GroupMembership implements MembershipView {
   }
 
   private completeJoin(group: ClassicGroup): void {
-    clearTimeout(group.joinTimer)
+    this.time.clearTimeout(group.joinTimer)
     group.joinTimer = undefined
     this.initialDelayActive.delete(group.groupId)
     this.joinedDuringDelay.delete(group.groupId)
@@ -293,13 +311,13 @@ export class GroupMembership implements MembershipView {
     group.generationId++
     if (group.isEmpty) {
       group.protocolName = null
-      group.transition('Empty')
+      group.transition('Empty', this.time.now())
       this.opts.logger.info('group is empty', { group: group.groupId, generation: group.generationId })
       this.persistQuietly(group)
       return
     }
     group.protocolName = group.selectProtocol()
-    group.transition('CompletingRebalance')
+    group.transition('CompletingRebalance', this.time.now())
     this.opts.logger.info('rebalance completed', { group: group.groupId, generation: group.generationId, members: group.members.size, protocol: group.protocolName })
     for (const m of group.members.values()) {
       const waiter = m.awaitingJoin
@@ -307,11 +325,11 @@ export class GroupMembership implements MembershipView {
       m.awaitingJoin = undefined
       m.isNew = false
       this.touch(group, m)
-      waiter.resolve(this.joinResult(group, m.memberId, waiter.version))
+      waiter.resolve(this.joinResult(group, m.memberId))
     }
   }
 
-  private joinResult(group: ClassicGroup, memberId: string, _version: number): JoinResult {
+  private joinResult(group: ClassicGroup, memberId: string): JoinResult {
     return {
       errorCode: ErrorCode.NONE,
       generationId: group.generationId,
@@ -333,7 +351,7 @@ export class GroupMembership implements MembershipView {
   sync(req: SyncRequest): Promise<SyncResult> {
     const group = this.groups.get(req.groupId)
     const fail = (errorCode: number): Promise<SyncResult> => Promise.resolve({ errorCode, protocolType: null, protocolName: null, assignment: EMPTY })
-    if (this.closed) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    if (this.closedWith !== undefined) return fail(this.closedWith)
     if (!group) return fail(ErrorCode.UNKNOWN_MEMBER_ID)
     if (group.is('Dead')) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
     const fenced = this.staticCheck(group, req.memberId, req.groupInstanceId)
@@ -371,7 +389,7 @@ export class GroupMembership implements MembershipView {
       () => {
         if (!group.is('CompletingRebalance') || group.generationId !== generation) return
         for (const m of group.members.values()) m.assignment = byMember.get(m.memberId) ?? EMPTY
-        group.transition('Stable')
+        group.transition('Stable', this.time.now())
         for (const m of group.members.values()) {
           m.awaitingSync?.resolve({ errorCode: ErrorCode.NONE, assignment: m.assignment })
           m.awaitingSync = undefined
@@ -392,7 +410,7 @@ export class GroupMembership implements MembershipView {
   // ---- Heartbeat and LeaveGroup ----------------------------------------------------------
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
-    if (this.closed) return ErrorCode.COORDINATOR_NOT_AVAILABLE
+    if (this.closedWith !== undefined) return this.closedWith
     const group = this.groups.get(groupId)
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE
@@ -408,7 +426,8 @@ export class GroupMembership implements MembershipView {
   /** LeaveGroup for each member (by member id, or by instance id for static members). */
   leave(groupId: string, leaving: Array<{ memberId: string; groupInstanceId: string | null }>): { errorCode: number; members: number[] } {
     const group = this.groups.get(groupId)
-    if (this.closed || group?.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: leaving.map(() => ErrorCode.COORDINATOR_NOT_AVAILABLE) }
+    const unavailable = this.closedWith ?? (group?.is('Dead') ? ErrorCode.COORDINATOR_NOT_AVAILABLE : undefined)
+    if (unavailable !== undefined) return { errorCode: unavailable, members: leaving.map(() => unavailable) }
     if (!group) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, members: leaving.map(() => ErrorCode.UNKNOWN_MEMBER_ID) }
     const codes = leaving.map(({ memberId, groupInstanceId }) => {
       let id = memberId
@@ -418,7 +437,7 @@ export class GroupMembership implements MembershipView {
         if (memberId !== '' && memberId !== current) return ErrorCode.FENCED_INSTANCE_ID
         id = current
       } else if (group.pendingMembers.has(memberId)) {
-        clearTimeout(group.pendingMembers.get(memberId))
+        this.time.clearTimeout(group.pendingMembers.get(memberId))
         group.pendingMembers.delete(memberId)
         this.tryCompleteJoin(group)
         return ErrorCode.NONE
@@ -449,17 +468,17 @@ export class GroupMembership implements MembershipView {
 
   /** Restarts the member's session timer; a member waiting on join or sync is kept alive. */
   private touch(group: ClassicGroup, member: Member): void {
-    clearTimeout(member.timer)
-    member.timer = setTimeout(() => {
+    this.time.clearTimeout(member.timer)
+    if (this.closed) return
+    member.timer = this.time.setTimeout(() => {
       if (group.members.get(member.memberId) !== member) return
       if (member.awaitingJoin || member.awaitingSync) return this.touch(group, member)
       this.removeMemberAndUpdate(group, member, `session timeout (${member.sessionTimeoutMs} ms) expired`)
     }, member.sessionTimeoutMs)
-    member.timer.unref()
   }
 
   private stopTimers(member: Member): void {
-    clearTimeout(member.timer)
+    this.time.clearTimeout(member.timer)
     member.timer = undefined
   }
 
@@ -477,7 +496,7 @@ export class GroupMembership implements MembershipView {
       this.groups.delete(groupId)
       return
     }
-    const group = fromMetadataValue(groupId, value)
+    const group = fromMetadataValue(groupId, value, this.time.now())
     this.groups.set(groupId, group)
     // Members must heartbeat within their session timeout after a restart, as after a failover.
     for (const m of group.members.values()) this.touch(group, m)
@@ -515,26 +534,35 @@ export class GroupMembership implements MembershipView {
     const g = this.groups.get(groupId)
     if (!g || g.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND
     if (!g.is('Empty')) return ErrorCode.NON_EMPTY_GROUP
-    g.transition('Dead')
+    g.transition('Dead', this.time.now())
     try {
       await this.opts.persist(groupId, null)
     } catch (err) {
-      g.transition('Empty')
+      g.transition('Empty', this.time.now())
       throw err
     }
     this.groups.delete(groupId)
     return ErrorCode.NONE
   }
 
-  close(): void {
-    this.closed = true
+  /**
+   * Stops every timer and answers every waiting JoinGroup and SyncGroup with NOT_COORDINATOR
+   * (the client looks for the coordinator again); later requests get `code`:
+   * NOT_COORDINATOR once the partition moved away, COORDINATOR_NOT_AVAILABLE at shutdown.
+   */
+  close(code: number = ErrorCode.NOT_COORDINATOR): void {
+    if (this.closedWith !== undefined) return
+    this.closedWith = code
     for (const g of this.groups.values()) {
-      clearTimeout(g.joinTimer)
-      for (const t of g.pendingMembers.values()) clearTimeout(t)
+      this.time.clearTimeout(g.joinTimer)
+      g.joinTimer = undefined
+      for (const t of g.pendingMembers.values()) this.time.clearTimeout(t)
       for (const m of g.members.values()) {
         this.stopTimers(m)
         m.awaitingJoin?.resolve(joinError(ErrorCode.NOT_COORDINATOR, m.memberId))
         m.awaitingSync?.resolve({ errorCode: ErrorCode.NOT_COORDINATOR, assignment: EMPTY })
+        m.awaitingJoin = undefined
+        m.awaitingSync = undefined
       }
     }
   }

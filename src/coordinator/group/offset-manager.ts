@@ -8,13 +8,15 @@
  * Writes for one group run one at a time (validation included), so an expiry or deletion
  * decided on a state that a concurrent commit has since changed cannot reach the log after
  * that commit.
+ *
+ * One instance holds the offsets of the groups of one `__consumer_offsets` partition while this
+ * broker leads it; its expiry timer runs on the injected Time.
  */
-import type { BrokerConfig } from '../../broker/config.js'
-import type { MetadataChange } from '../../metadata/store.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { OffsetCommitKey } from '../../protocol/generated/coordinator/group/offset-commit.js'
 import { Mutex } from '../../storage/mutex.js'
 import type { Logger } from '../../util/logger.js'
+import { systemTime, type Time, type Timer } from '../../util/time.js'
 import type { MembershipView } from './coordinator.js'
 import { offsetCommitRecord, type GroupLogEntry, type StoredOffset } from './group-records.js'
 
@@ -38,14 +40,17 @@ export interface OffsetLog {
 export interface OffsetManagerOptions {
   log: OffsetLog
   membership: MembershipView
-  config: BrokerConfig
   logger: Logger
-  /** For tests: the clock of commit timestamps and expiry. */
-  now?: () => number
+  /** offset.metadata.max.bytes: longer commit metadata is refused (OFFSET_METADATA_TOO_LARGE). */
+  maxMetadataBytes: number
+  /** offsets.retention.minutes, in ms. */
+  retentionMs: number
+  /** offsets.retention.check.interval.ms: how often expiry runs. */
+  checkIntervalMs: number
+  /** The clock of commit timestamps and expiry, and the expiry timer. */
+  time?: Time
   /** Called when expiry removed the last offset of an empty group (Kafka then deletes the group). */
   onGroupOffsetsExpired?: (groupId: string) => void | Promise<void>
-  /** Metadata changes: the offsets of a deleted topic are deleted too, as Kafka does. */
-  metadata?: { subscribe(listener: (change: MetadataChange) => void): () => void }
 }
 
 export interface OffsetCommitInput {
@@ -55,9 +60,9 @@ export interface OffsetCommitInput {
   groupInstanceId: string | null
   /** OffsetCommit v2-4 only; -1 (the default) leaves expiry to offsets.retention.minutes. */
   retentionTimeMs: number
-  /** The request's version: a commit with a generation to a group that does not exist is
-   * GROUP_ID_NOT_FOUND from v9, ILLEGAL_GENERATION before. */
-  apiVersion: number
+  /** A commit with a generation to a group that does not exist is GROUP_ID_NOT_FOUND (OffsetCommit
+   * v9+, as Kafka 4), else ILLEGAL_GENERATION. */
+  unknownGroupIsNotFound: boolean
   offsets: Array<{ topic: string; partition: number; offset: bigint; leaderEpoch: number; metadata: string | null }>
 }
 
@@ -87,28 +92,26 @@ export class OffsetManager {
   private readonly log: OffsetLog
   private readonly membership: MembershipView
   private readonly logger: Logger
-  private readonly now: () => number
+  private readonly time: Time
   private readonly maxMetadataBytes: number
   private readonly retentionMs: number
   private readonly checkIntervalMs: number
   private readonly onGroupOffsetsExpired: ((groupId: string) => void | Promise<void>) | undefined
-  private readonly metadata: OffsetManagerOptions['metadata']
   private readonly groups = new Map<string, GroupOffsets>()
   private readonly locks = new Map<string, { mutex: Mutex; users: number }>()
-  private timer: NodeJS.Timeout | undefined
+  private timer: Timer | undefined
   private expiring: Promise<unknown> | undefined
-  private unsubscribe: (() => void) | undefined
+  private closed = false
 
   constructor(opts: OffsetManagerOptions) {
     this.log = opts.log
     this.membership = opts.membership
     this.logger = opts.logger.child({ component: 'offsets' })
-    this.now = opts.now ?? Date.now
-    this.maxMetadataBytes = opts.config.get('offset.metadata.max.bytes') as number
-    this.retentionMs = (opts.config.get('offsets.retention.minutes') as number) * 60_000
-    this.checkIntervalMs = opts.config.get('offsets.retention.check.interval.ms') as number
+    this.time = opts.time ?? systemTime
+    this.maxMetadataBytes = opts.maxMetadataBytes
+    this.retentionMs = opts.retentionMs
+    this.checkIntervalMs = opts.checkIntervalMs
     this.onGroupOffsetsExpired = opts.onGroupOffsetsExpired
-    this.metadata = opts.metadata
   }
 
   // ---- queries ---------------------------------------------------------------------------
@@ -137,7 +140,7 @@ export class OffsetManager {
   async commit(req: OffsetCommitInput): Promise<PartitionResult[]> {
     return this.withGroup(req.groupId, async () => {
       this.validateCommit(req)
-      const now = this.now()
+      const now = this.time.now()
       const expireTimestamp = req.retentionTimeMs === -1 ? undefined : now + req.retentionTimeMs
       const results: PartitionResult[] = []
       const accepted: Array<{ topic: string; partition: number; value: CommittedOffset }> = []
@@ -173,7 +176,7 @@ export class OffsetManager {
       throw new KafkaError('UNKNOWN_MEMBER_ID', `group ${req.groupId} has no member ${req.memberId}`)
     }
     if (req.generationId < 0) return
-    if (req.apiVersion >= 9) throw new KafkaError('GROUP_ID_NOT_FOUND', `group ${req.groupId} does not exist`)
+    if (req.unknownGroupIsNotFound) throw new KafkaError('GROUP_ID_NOT_FOUND', `group ${req.groupId} does not exist`)
     throw new KafkaError('ILLEGAL_GENERATION', `group ${req.groupId} does not exist, so generation ${req.generationId} is not current`)
   }
 
@@ -260,21 +263,21 @@ export class OffsetManager {
 
   // ---- expiry ----------------------------------------------------------------------------
 
-  /** Starts the expiry timer (offsets.retention.check.interval.ms) and topic-deletion cleanup. */
+  /**
+   * Starts the expiry timer (offsets.retention.check.interval.ms). Each run is scheduled when
+   * the previous one ended, so runs never overlap.
+   */
   start(): void {
-    if (!this.timer) {
-      this.timer = setInterval(() => {
-        if (this.expiring) return
-        this.expiring = this.expireOffsets()
-          .catch((err: Error) => this.logger.warn('expiring offsets failed', { error: err.message }))
-          .finally(() => (this.expiring = undefined))
-      }, this.checkIntervalMs)
-      this.timer.unref()
-    }
-    this.unsubscribe ??= this.metadata?.subscribe((change) => {
-      if (change.type !== 'topicDeleted') return
-      this.onTopicDeleted(change.topic.name).catch((err: Error) => this.logger.warn('deleting offsets of a deleted topic failed', { topic: change.topic.name, error: err.message }))
-    })
+    if (this.timer || this.closed) return
+    this.timer = this.time.setTimeout(() => {
+      this.expiring = this.expireOffsets()
+        .catch((err: Error) => this.logger.warn('expiring offsets failed', { error: err.message }))
+        .finally(() => {
+          this.expiring = undefined
+          this.timer = undefined
+          this.start()
+        })
+    }, this.checkIntervalMs)
   }
 
   /**
@@ -300,7 +303,7 @@ export class OffsetManager {
     const emptied = await this.withGroup(groupId, async () => {
       const offsets = this.groups.get(groupId)
       if (!offsets || !this.membership.isEmpty(groupId)) return undefined
-      const now = this.now()
+      const now = this.time.now()
       const since = this.membership.emptySince?.(groupId)
       const doomed: Array<{ topic: string; partition: number }> = []
       let kept = 0
@@ -361,12 +364,11 @@ export class OffsetManager {
     })
   }
 
-  /** Stops the timers and waits for an expiry run in flight. */
+  /** Stops the expiry timer and waits for an expiry run in flight. */
   async close(): Promise<void> {
-    clearInterval(this.timer)
+    this.closed = true
+    this.time.clearTimeout(this.timer)
     this.timer = undefined
-    this.unsubscribe?.()
-    this.unsubscribe = undefined
     await this.expiring
   }
 

@@ -79,7 +79,7 @@ for (const version of [2, 3, 4, 5, 6, 7, 8, 9]) {
     assert.deepEqual(unknownGroup, [['t', 0, version >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION]])
     const withRetention = await commit(c, version, commitBody('ret', { t: [[0, 1]] }, { retentionTimeMs: 60000n }))
     assert.deepEqual(withRetention, [['t', 0, ErrorCode.NONE]])
-    const held = tb.b.broker.context.groups.offsets.committed('ret', 't', 0)!
+    const held = tb.b.broker.context.groups.committed('ret', 't', 0)!
     if (version <= 4) assert.equal(held.expireTimestamp, held.commitTimestamp + 60000, 'v2-4 carry a retention time')
     else assert.equal(held.expireTimestamp, undefined)
   })

@@ -1,4 +1,4 @@
-/** GroupLog against a real embedded broker: creation on first use, appends, start-up load, compaction. */
+/** GroupLog against a real embedded broker (through its InternalTopic): creation on first use, appends, loading, compaction. */
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
@@ -6,14 +6,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startBroker, type StartedBroker } from '../../../src/index.js'
 import { createLogger } from '../../../src/util/logger.js'
-import { GROUP_METADATA_TOPIC, GroupLog, coordinatorError, type GroupLogOptions } from '../../../src/coordinator/group/group-log.js'
-import { encodeOffsetCommitKey, groupMetadataRecord, offsetCommitRecord, type StoredOffset } from '../../../src/coordinator/group/group-records.js'
+import { GROUP_METADATA_TOPIC, GroupLog, coordinatorError, offsetsTopicSettings, type GroupLogOptions } from '../../../src/coordinator/group/group-log.js'
+import { encodeOffsetCommitKey, groupMetadataRecord, offsetCommitRecord, type GroupLogEntry, type StoredOffset } from '../../../src/coordinator/group/group-records.js'
+import { groupCoordinatorConfig, internalTopic } from '../../../src/broker/coordinator-partitions.js'
+import type { Broker } from '../../../src/broker/broker.js'
 import type { GroupMetadataValue } from '../../../src/protocol/generated/coordinator/group/group-metadata.js'
 import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js'
 import { createBatch, encodeBatchSync } from '../../../src/protocol/records/batch.js'
 import { decodeBatches } from '../../../src/protocol/records/record-set.js'
 import { ControlRecordType, encodeControlKey, encodeEndTxnMarker } from '../../../src/protocol/records/control.js'
-import { StorageError } from '../../../src/storage/index.js'
+import { ManualTime } from '../../../src/util/time.js'
 
 interface Started {
   b: StartedBroker
@@ -32,8 +34,29 @@ async function broker(t: TestContext, config: Record<string, string> = {}, dir =
   return { b, dir, warnings: () => lines.map((l) => JSON.parse(l)) }
 }
 
+function logOf(broker: Broker, opts: Partial<GroupLogOptions> = {}): GroupLog {
+  return new GroupLog({
+    topic: internalTopic(broker.context, GROUP_METADATA_TOPIC),
+    settings: offsetsTopicSettings(groupCoordinatorConfig(broker.config)),
+    logger: broker.logger,
+    compactionIntervalMs: 0,
+    ...opts,
+  })
+}
+
 function groupLog(s: Started, opts: Partial<GroupLogOptions> = {}): GroupLog {
-  return new GroupLog({ broker: s.b.broker.context, compactionIntervalMs: 0, ...opts })
+  return logOf(s.b.broker, opts)
+}
+
+/** Writes to the group's partition, creating the topic on first use, as the coordinator does. */
+async function append(log: GroupLog, groupId: string, entries: GroupLogEntry[]): Promise<{ firstOffset: number; lastOffset: number }> {
+  await log.ensureTopic()
+  return log.append(log.partitionFor(groupId), entries)
+}
+
+/** Loads every partition, in partition order. */
+async function loadAll(log: GroupLog, onOffset: Parameters<GroupLog['load']>[1], onGroup: Parameters<GroupLog['load']>[2]): Promise<void> {
+  for (let p = 0; log.exists() && p < log.numPartitions; p++) await log.load(p, onOffset, onGroup)
 }
 
 const offset = (o: number, ts = 1000): StoredOffset => ({ offset: BigInt(o), leaderEpoch: -1, metadata: '', commitTimestamp: BigInt(ts) })
@@ -43,7 +66,8 @@ type Replayed = Array<[string, string, StoredOffset | GroupMetadataValue | null,
 /** Replays the topic with a fresh GroupLog; returns the handler calls in order. */
 async function replay(s: Started): Promise<Replayed> {
   const calls: Replayed = []
-  await groupLog(s).load(
+  await loadAll(
+    groupLog(s),
     (k, v, o) => calls.push(['offset', `${k.group}/${k.topic}/${k.partition}`, v, o]),
     (g, v) => calls.push(['group', g, v]),
   )
@@ -67,7 +91,7 @@ test('__consumer_offsets is created on first use with Kafka settings, not at bro
   const log = groupLog(s)
   assert.equal(log.numPartitions, 50)
   assert.equal(log.partitionFor('my-group'), 12)
-  const r = await log.append('my-group', [offsetCommitRecord('my-group', 't', 0, offset(5))])
+  const r = await append(log, 'my-group', [offsetCommitRecord('my-group', 't', 0, offset(5))])
   assert.deepEqual(r, { firstOffset: 0, lastOffset: 0 })
   const topic = md.topic(GROUP_METADATA_TOPIC)!
   assert.equal(topic.internal, true)
@@ -102,7 +126,7 @@ test('appends to a partition land and resolve in call order', async (t) => {
   const resolved: number[] = []
   await Promise.all(
     Array.from({ length: 40 }, (_, i) =>
-      log.append(`g${i % 3}`, [offsetCommitRecord(`g${i % 3}`, 't', 0, offset(i)), offsetCommitRecord(`g${i % 3}`, 't', 1, offset(i))]).then((r) => {
+      append(log, `g${i % 3}`, [offsetCommitRecord(`g${i % 3}`, 't', 0, offset(i)), offsetCommitRecord(`g${i % 3}`, 't', 1, offset(i))]).then((r) => {
         assert.equal(r.firstOffset, i * 2, `append ${i} got offsets in call order`)
         resolved.push(i)
       }),
@@ -115,11 +139,11 @@ test('load replays in log order; skips unknown record types, aborted and unfinis
   const s = await broker(t, { 'offsets.topic.num.partitions': '2' })
   const log = groupLog(s)
   const meta: GroupMetadataValue = { protocolType: 'consumer', generation: 1, protocol: 'range', leader: null, currentStateTimestamp: 5n, members: [] }
-  await log.append('a', [groupMetadataRecord('a', meta)])
-  await log.append('a', [offsetCommitRecord('a', 't', 0, offset(1)), offsetCommitRecord('a', 't', 1, offset(2))])
-  await log.append('a', [offsetCommitRecord('a', 't', 0, offset(3))])
-  await log.append('b', [offsetCommitRecord('b', 'u', 0, offset(9))])
-  await log.append('b', [offsetCommitRecord('b', 'u', 0, null)])
+  await append(log, 'a', [groupMetadataRecord('a', meta)])
+  await append(log, 'a', [offsetCommitRecord('a', 't', 0, offset(1)), offsetCommitRecord('a', 't', 1, offset(2))])
+  await append(log, 'a', [offsetCommitRecord('a', 't', 0, offset(3))])
+  await append(log, 'b', [offsetCommitRecord('b', 'u', 0, offset(9))])
+  await append(log, 'b', [offsetCommitRecord('b', 'u', 0, null)])
   // Records Samsa never writes, as a Kafka broker would have: a KIP-848 record, and
   // transactional offset commits (committed, aborted, and still open).
   const part = log.partitionFor('a')
@@ -135,7 +159,7 @@ test('load replays in log order; skips unknown record types, aborted and unfinis
   await raw({ ...txn(9n), records: [rec(offsetCommitRecord('a', 'txn', 2, offset(90)).key, offsetCommitRecord('a', 'txn', 2, offset(90)).value)] })
   await raw({ ...txn(8n), isControl: true, records: [marker(ControlRecordType.Abort)] })
   await raw({ ...txn(7n), isControl: true, records: [marker(ControlRecordType.Commit)] })
-  await log.append('a', [offsetCommitRecord('a', 't', 1, offset(4))])
+  await append(log, 'a', [offsetCommitRecord('a', 't', 1, offset(4))])
 
   const calls = await replay(s)
   const forA = calls.filter(([, key]) => key.startsWith('a'))
@@ -168,9 +192,9 @@ test('a restarted broker replays what was written; a broker never used for group
   }
   {
     const b = await startBroker({ logDirs: [dir], config: { 'offsets.topic.num.partitions': '4' }, logger: createLogger({ level: 'silent' }) })
-    const log = new GroupLog({ broker: b.broker.context, compactionIntervalMs: 0 })
-    for (let i = 0; i < 10; i++) await log.append(`g${i}`, [offsetCommitRecord(`g${i}`, 't', i, offset(i * 10))])
-    await log.append('g3', [offsetCommitRecord('g3', 't', 3, null)])
+    const log = logOf(b.broker)
+    for (let i = 0; i < 10; i++) await append(log, `g${i}`, [offsetCommitRecord(`g${i}`, 't', i, offset(i * 10))])
+    await append(log, 'g3', [offsetCommitRecord('g3', 't', 3, null)])
     await log.close()
     await b.close()
   }
@@ -185,16 +209,16 @@ test('a restarted broker replays what was written; a broker never used for group
 
 test('compaction keeps the latest value per key and young tombstones, and loads to the same state', async (t) => {
   const s = await broker(t, { 'offsets.topic.num.partitions': '1', 'log.segment.delete.delay.ms': '0' })
-  let now = 1_000_000_000_000
+  const time = new ManualTime(1_000_000_000_000)
   const day = 86_400_000
-  const log = groupLog(s, { now: () => now, minCompactableRecords: 50 })
-  await log.append('g', [groupMetadataRecord('g', { protocolType: 'consumer', generation: 1, protocol: 'range', leader: null, currentStateTimestamp: 1n, members: [] })])
-  await log.append('old', [offsetCommitRecord('old', 't', 0, offset(1))])
-  await log.append('old', [offsetCommitRecord('old', 't', 0, null)])
-  now += 2 * day // the tombstone above is now older than delete.retention.ms (1 day)
-  for (let i = 0; i < 200; i++) await log.append('g', [offsetCommitRecord('g', 't', i % 4, offset(i, now))])
-  await log.append('young', [offsetCommitRecord('young', 't', 0, offset(1))])
-  await log.append('young', [offsetCommitRecord('young', 't', 0, null)])
+  const log = groupLog(s, { time, minCompactableRecords: 50 })
+  await append(log, 'g', [groupMetadataRecord('g', { protocolType: 'consumer', generation: 1, protocol: 'range', leader: null, currentStateTimestamp: 1n, members: [] })])
+  await append(log, 'old', [offsetCommitRecord('old', 't', 0, offset(1))])
+  await append(log, 'old', [offsetCommitRecord('old', 't', 0, null)])
+  time.advance(2 * day) // the tombstone above is now older than delete.retention.ms (1 day)
+  for (let i = 0; i < 200; i++) await append(log, 'g', [offsetCommitRecord('g', 't', i % 4, offset(i, time.now()))])
+  await append(log, 'young', [offsetCommitRecord('young', 't', 0, offset(1))])
+  await append(log, 'young', [offsetCommitRecord('young', 't', 0, null)])
   const before = await replay(s)
   const { log: plog } = await s.b.broker.replicas.partition(GROUP_METADATA_TOPIC, 0)
   assert.equal(plog.logEndOffset, 205)
@@ -215,7 +239,7 @@ test('compaction keeps the latest value per key and young tombstones, and loads 
   assert.deepEqual(times, [1_000_000_000_000, ...Array(5).fill(1_000_000_000_000 + 2 * day)])
 
   assert.equal(await log.compact(0), undefined, 'nothing superseded: nothing to do')
-  assert.deepEqual(await log.append('g', [offsetCommitRecord('g', 't', 0, offset(999, now))]), { firstOffset: 211, lastOffset: 211 })
+  assert.deepEqual(await append(log, 'g', [offsetCommitRecord('g', 't', 0, offset(999, time.now()))]), { firstOffset: 211, lastOffset: 211 })
   assert.equal((finalState(await replay(s)).get('offset:g/t/0') as StoredOffset).offset, 999n, 'appends go on after the snapshot')
 })
 
@@ -225,14 +249,14 @@ test('a compacted partition replays the same after a restart', async (t) => {
   let before: Replayed
   {
     const b = await startBroker({ logDirs: [dir], config, logger: createLogger({ level: 'silent' }) })
-    const log = new GroupLog({ broker: b.broker.context, compactionIntervalMs: 0, minCompactableRecords: 1 })
-    for (let i = 0; i < 30; i++) await log.append(`g${i % 3}`, [offsetCommitRecord(`g${i % 3}`, 't', i % 2, offset(i))])
+    const log = logOf(b.broker, { minCompactableRecords: 1 })
+    for (let i = 0; i < 30; i++) await append(log, `g${i % 3}`, [offsetCommitRecord(`g${i % 3}`, 't', i % 2, offset(i))])
     before = await new Promise<Replayed>((resolve) => {
       const calls: Replayed = []
-      void log.load((k, v, o) => calls.push(['offset', `${k.group}/${k.topic}/${k.partition}`, v, o]), () => {}).then(() => resolve(calls))
+      void log.load(0, (k, v, o) => calls.push(['offset', `${k.group}/${k.topic}/${k.partition}`, v, o]), () => {}).then(() => resolve(calls))
     })
     assert.ok(await log.compact(0))
-    await log.append('g0', [offsetCommitRecord('g0', 't', 0, offset(100))])
+    await append(log, 'g0', [offsetCommitRecord('g0', 't', 0, offset(100))])
     await log.close()
     await b.close()
   }
@@ -248,27 +272,27 @@ test('a compacted partition replays the same after a restart', async (t) => {
 test('compaction waits for enough superseded records; a forced one drops only expired tombstones', async (t) => {
   const s = await broker(t, { 'offsets.topic.num.partitions': '1', 'log.segment.delete.delay.ms': '0' })
   const log = groupLog(s, { minCompactableRecords: 100 })
-  for (let i = 0; i < 60; i++) await log.append('g', [offsetCommitRecord('g', 't', i % 2, offset(i))])
+  for (let i = 0; i < 60; i++) await append(log, 'g', [offsetCommitRecord('g', 't', i % 2, offset(i))])
   assert.equal(await log.compact(0), undefined, '58 superseded records are fewer than minCompactableRecords')
-  assert.deepEqual(await log.compactAll(), [])
+  assert.deepEqual(await log.compactAll([0]), [])
   const r = await log.compact(0, { force: true })
   assert.deepEqual(r && { before: r.before, kept: r.kept }, { before: 60, kept: 2 })
 })
 
 test('write errors map as Kafka coordinators map them', async (t) => {
   assert.equal(coordinatorError(new KafkaError('NOT_LEADER_OR_FOLLOWER')).code, ErrorCode.NOT_COORDINATOR)
-  assert.equal(coordinatorError(new StorageError('LOG_CLOSED', 'closed')).code, ErrorCode.NOT_COORDINATOR)
-  assert.equal(coordinatorError(new StorageError('KAFKA_STORAGE_ERROR', 'disk')).code, ErrorCode.NOT_COORDINATOR)
+  assert.equal(coordinatorError(new KafkaError('KAFKA_STORAGE_ERROR', 'disk')).code, ErrorCode.NOT_COORDINATOR)
   assert.equal(coordinatorError(new KafkaError('UNKNOWN_TOPIC_OR_PARTITION')).code, ErrorCode.COORDINATOR_NOT_AVAILABLE)
-  assert.equal(coordinatorError(new StorageError('RECORD_LIST_TOO_LARGE', 'big')).code, ErrorCode.UNKNOWN_SERVER_ERROR)
+  assert.equal(coordinatorError(new KafkaError('RECORD_LIST_TOO_LARGE', 'big')).code, ErrorCode.UNKNOWN_SERVER_ERROR)
   assert.equal(coordinatorError(new KafkaError('ILLEGAL_GENERATION')).code, ErrorCode.ILLEGAL_GENERATION)
   assert.equal(coordinatorError(new Error('boom')).code, ErrorCode.UNKNOWN_SERVER_ERROR)
   const s = await broker(t, { 'offsets.topic.num.partitions': '1' })
   const log = groupLog(s)
   await log.ensureTopic()
   const { log: plog } = await s.b.broker.replicas.partition(GROUP_METADATA_TOPIC, 0)
+  // A closed log is a storage error (LOG_CLOSED) the broker reports as NOT_LEADER_OR_FOLLOWER.
   await plog.close()
-  await assert.rejects(log.append('g', [offsetCommitRecord('g', 't', 0, offset(1))]), (e: KafkaError) => e.code === ErrorCode.NOT_COORDINATOR)
+  await assert.rejects(log.append(0, [offsetCommitRecord('g', 't', 0, offset(1))]), (e: KafkaError) => e.code === ErrorCode.NOT_COORDINATOR)
   await log.close()
-  await assert.rejects(log.append('g', [offsetCommitRecord('g', 't', 0, offset(1))]), (e: KafkaError) => e.code === ErrorCode.NOT_COORDINATOR)
+  await assert.rejects(log.append(0, [offsetCommitRecord('g', 't', 0, offset(1))]), (e: KafkaError) => e.code === ErrorCode.NOT_COORDINATOR)
 })

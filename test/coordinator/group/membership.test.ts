@@ -1,23 +1,20 @@
-/** GroupMembership: the classic protocol's state machine, driven directly with real (short) timers. */
+/** GroupMembership: the classic protocol's state machine, driven directly; time moves only when a test advances it. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import type { GroupMetadataValue } from '../../../src/protocol/generated/coordinator/group/group-metadata.js'
 import { GroupMembership, type JoinRequest } from '../../../src/coordinator/group/membership.js'
 import { createLogger } from '../../../src/util/logger.js'
+import { ManualTime } from '../../../src/util/time.js'
 
-// The coordinator's timers are unref'd (a broker's sockets keep it alive); here nothing else
-// would, so hold the event loop open while tests wait on them.
-const hold = setInterval(() => {}, 1 << 30)
-test.after(() => clearInterval(hold))
-
-function membership(opts: { delay?: number; maxSize?: number; persisted?: Array<[string, GroupMetadataValue | null]> } = {}): GroupMembership {
+function membership(opts: { delay?: number; maxSize?: number; persisted?: Array<[string, GroupMetadataValue | null]>; time?: ManualTime } = {}): GroupMembership {
   const m = new GroupMembership({
     minSessionTimeoutMs: 10,
     maxSessionTimeoutMs: 60_000,
     initialRebalanceDelayMs: opts.delay ?? 0,
     maxGroupSize: opts.maxSize ?? 100,
     logger: createLogger({ level: 'error' }),
+    time: opts.time ?? new ManualTime(),
     persist: async (id, v) => {
       opts.persisted?.push([id, v])
     },
@@ -38,7 +35,8 @@ function req(over: Partial<JoinRequest> = {}): JoinRequest {
     protocols: [{ name: 'range', metadata: meta('r') }],
     clientId: 'c',
     clientHost: '/127.0.0.1',
-    version: 9,
+    requireKnownMemberId: true,
+    supportsSkipAssignment: true,
     ...over,
   }
 }
@@ -107,7 +105,8 @@ test('a new member makes the others rejoin (REBALANCE_IN_PROGRESS); a leave reba
 })
 
 test('a member whose session expires is removed and the group rebalances without it', async (t) => {
-  const m = membership()
+  const time = new ManualTime()
+  const m = membership({ time })
   t.after(() => m.close())
   const a = await memberId(m, { sessionTimeoutMs: 100 })
   const b = await memberId(m, { sessionTimeoutMs: 100 })
@@ -116,14 +115,31 @@ test('a member whose session expires is removed and the group rebalances without
   const syncs = [a, b].map((id) => m.sync({ groupId: 'g', generationId: gen, memberId: id, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] }))
   await Promise.all(syncs)
   // Only `a` heartbeats; `b` goes silent.
-  const beat = setInterval(() => m.heartbeat('g', a, null, m.describe('g').state === 'Stable' ? gen : gen), 30)
-  t.after(() => clearInterval(beat))
-  const deadline = Date.now() + 5000
-  while (m.describe('g').members.length === 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-  assert.deepEqual(m.describe('g').members.map((x) => x.memberId), [a])
-  clearInterval(beat)
+  for (let elapsed = 0; elapsed < 99; elapsed += 33) {
+    time.advance(33)
+    assert.equal(m.heartbeat('g', a, null, gen), ErrorCode.NONE)
+  }
+  assert.equal(m.describe('g').members.length, 2, 'b is still within its 100 ms session')
+  time.advance(1)
+  assert.deepEqual(m.describe('g').members.map((x) => x.memberId), [a], 'b expired exactly 100 ms after its last sync')
+  assert.equal(m.heartbeat('g', a, null, gen), ErrorCode.REBALANCE_IN_PROGRESS)
   const rejoin = await m.join(req({ memberId: a, sessionTimeoutMs: 100, rebalanceTimeoutMs: 100 }))
   assert.equal(rejoin.generationId, gen + 1)
+})
+
+test('a member id handed out with MEMBER_ID_REQUIRED expires after the session timeout if the member never comes back', async (t) => {
+  const time = new ManualTime()
+  const m = membership({ time })
+  t.after(() => m.close())
+  const ghost = await memberId(m, { sessionTimeoutMs: 1000 })
+  time.advance(999)
+  const back = await m.join(req({ memberId: ghost, sessionTimeoutMs: 1000 }))
+  assert.equal(back.errorCode, ErrorCode.NONE, 'back in time: the pending id is honoured')
+  const late = await memberId(m, { sessionTimeoutMs: 1000 })
+  time.advance(1000)
+  assert.equal((await m.join(req({ memberId: late, sessionTimeoutMs: 1000 }))).errorCode, ErrorCode.UNKNOWN_MEMBER_ID, 'too late: the id expired')
+  const dynamicOld = await m.join(req({ groupId: 'old', requireKnownMemberId: false }))
+  assert.equal(dynamicOld.errorCode, ErrorCode.NONE, 'without KIP-394 (JoinGroup v0-3) the member joins at once')
 })
 
 test('protocol checks: unknown protocol type, no common protocol, bad session timeout, unknown member', async (t) => {
@@ -141,10 +157,13 @@ test('protocol checks: unknown protocol type, no common protocol, bad session ti
 })
 
 test('static membership: a restarted instance takes its old place and assignment without a rebalance', async (t) => {
-  const m = membership({ delay: 50 })
+  const time = new ManualTime()
+  const m = membership({ delay: 50, time })
   t.after(() => m.close())
   // Static members skip the MEMBER_ID_REQUIRED round trip.
-  const [ja, jb] = await Promise.all([m.join(req({ groupInstanceId: 'i-a' })), m.join(req({ groupInstanceId: 'i-b' }))])
+  const joining = Promise.all([m.join(req({ groupInstanceId: 'i-a' })), m.join(req({ groupInstanceId: 'i-b' }))])
+  time.advance(100) // the initial delay, extended once because i-b arrived during it
+  const [ja, jb] = await joining
   assert.equal(ja!.errorCode, ErrorCode.NONE)
   const gen = ja!.generationId
   const leader = ja!.leader
@@ -168,13 +187,20 @@ test('static membership: a restarted instance takes its old place and assignment
 })
 
 test('initial rebalance delay gathers members that arrive within it into the first generation', async (t) => {
-  const m = membership({ delay: 150 })
+  const time = new ManualTime()
+  const m = membership({ delay: 150, time })
   t.after(() => m.close())
   const a = await memberId(m)
-  const first = m.join(req({ memberId: a }))
-  await new Promise((r) => setTimeout(r, 50))
+  let done = 0
+  const first = m.join(req({ memberId: a })).finally(() => done++)
+  time.advance(50)
   const b = await memberId(m)
-  const second = m.join(req({ memberId: b }))
+  const second = m.join(req({ memberId: b })).finally(() => done++)
+  // b arrived within the first 150 ms, so the delay is extended by another 150 ms.
+  time.advance(249)
+  await new Promise((r) => setImmediate(r))
+  assert.equal(done, 0, 'still gathering 299 ms after the first join')
+  time.advance(1)
   const [ja, jb] = await Promise.all([first, second])
   assert.equal(ja.generationId, 1)
   assert.equal(jb.generationId, 1)
@@ -208,8 +234,7 @@ test('groups are restored from their metadata record and deleted only when empty
   assert.equal(m.heartbeat('restored', 'm1', null, 7), ErrorCode.NONE)
   assert.equal(await m.delete('restored'), ErrorCode.NON_EMPTY_GROUP)
   m.leave('restored', [{ memberId: 'm1', groupInstanceId: null }])
-  const deadline = Date.now() + 2000
-  while (m.describe('restored').state !== 'Empty' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  assert.equal(m.describe('restored').state, 'Empty', 'the last member left: nobody to wait for')
   assert.equal(await m.delete('restored'), ErrorCode.NONE)
   assert.deepEqual(persisted.at(-1), ['restored', null])
   assert.equal(await m.delete('restored'), ErrorCode.GROUP_ID_NOT_FOUND)

@@ -1,14 +1,14 @@
-/** OffsetManager with an in-memory log and a scripted membership (the real ones have their own tests). */
+/** OffsetManager with an in-memory log, a scripted membership (the real ones have their own tests) and a manual clock. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { loadBrokerConfig } from '../../../src/broker/config.js'
+import { groupCoordinatorConfig } from '../../../src/broker/coordinator-partitions.js'
 import type { MembershipView } from '../../../src/coordinator/group/coordinator.js'
 import { decodeGroupRecord, groupMetadataRecord, type GroupLogEntry } from '../../../src/coordinator/group/group-records.js'
 import { OffsetManager, type OffsetCommitInput, type OffsetLog } from '../../../src/coordinator/group/offset-manager.js'
-import type { MetadataChange } from '../../../src/metadata/store.js'
-import type { TopicInfo } from '../../../src/metadata/types.js'
 import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js'
 import { createLogger } from '../../../src/util/logger.js'
+import { ManualTime } from '../../../src/util/time.js'
 
 class FakeLog implements OffsetLog {
   readonly appends: Array<{ groupId: string; entries: GroupLogEntry[] }> = []
@@ -87,19 +87,30 @@ const RETENTION = 10080 * MINUTE
 function setup(overrides: Record<string, string> = {}) {
   const log = new FakeLog()
   const membership = new FakeMembership()
-  const clock = { now: 1_700_000_000_000 }
+  const time = new ManualTime(1_700_000_000_000)
+  // Tests set the time forward by assignment; only ManualTime moves it (firing due timers).
+  const clock = {
+    get now() {
+      return time.now()
+    },
+    set now(to: number) {
+      time.advance(to - time.now())
+    },
+  }
   const expired: string[] = []
-  const listeners: Array<(c: MetadataChange) => void> = []
+  // The broker's own mapping of its config, so defaults are Kafka's (offset.metadata.max.bytes 4096, ...).
+  const c = groupCoordinatorConfig(loadBrokerConfig({ overrides }))
   const offsets = new OffsetManager({
     log,
     membership,
-    config: loadBrokerConfig({ overrides }),
     logger: createLogger({ level: 'silent' }),
-    now: () => clock.now,
+    maxMetadataBytes: c.offsetMetadataMaxBytes,
+    retentionMs: c.offsetsRetentionMinutes * MINUTE,
+    checkIntervalMs: c.offsetsRetentionCheckIntervalMs,
+    time,
     onGroupOffsetsExpired: (g) => void expired.push(g),
-    metadata: { subscribe: (l) => (listeners.push(l), () => listeners.splice(listeners.indexOf(l), 1)) },
   })
-  return { log, membership, clock, offsets, expired, listeners }
+  return { log, membership, clock, time, offsets, expired }
 }
 
 function commitOf(groupId: string, offsets: Array<[string, number, number, (string | null)?]>, more: Partial<OffsetCommitInput> = {}): OffsetCommitInput {
@@ -109,7 +120,7 @@ function commitOf(groupId: string, offsets: Array<[string, number, number, (stri
     generationId: -1,
     groupInstanceId: null,
     retentionTimeMs: -1,
-    apiVersion: 9,
+    unknownGroupIsNotFound: true,
     offsets: offsets.map(([topic, partition, offset, metadata]) => ({ topic, partition, offset: BigInt(offset), leaderEpoch: 3, metadata: metadata === undefined ? 'm' : metadata })),
     ...more,
   }
@@ -156,8 +167,8 @@ test('group checks: simple consumers, unknown groups by version, and the members
   await offsets.commit(commitOf('simple', [['t', 0, 1]]))
   assert.equal(offsets.hasOffsets('simple'), true, 'a commit without generation creates a simple group')
   await assert.rejects(offsets.commit(commitOf('simple', [['t', 0, 2]], { generationId: 3, memberId: 'm' })), (e: KafkaError) => e.code === ErrorCode.UNKNOWN_MEMBER_ID)
-  await assert.rejects(offsets.commit(commitOf('none', [['t', 0, 1]], { generationId: 1, apiVersion: 8 })), (e: KafkaError) => e.code === ErrorCode.ILLEGAL_GENERATION)
-  await assert.rejects(offsets.commit(commitOf('none', [['t', 0, 1]], { generationId: 1, apiVersion: 9 })), (e: KafkaError) => e.code === ErrorCode.GROUP_ID_NOT_FOUND)
+  await assert.rejects(offsets.commit(commitOf('none', [['t', 0, 1]], { generationId: 1, unknownGroupIsNotFound: false })), (e: KafkaError) => e.code === ErrorCode.ILLEGAL_GENERATION)
+  await assert.rejects(offsets.commit(commitOf('none', [['t', 0, 1]], { generationId: 1, unknownGroupIsNotFound: true })), (e: KafkaError) => e.code === ErrorCode.GROUP_ID_NOT_FOUND)
   membership.add('real', { members: true, reject: new KafkaError('REBALANCE_IN_PROGRESS') })
   await assert.rejects(offsets.commit(commitOf('real', [['t', 0, 1]], { generationId: 2, memberId: 'm1', groupInstanceId: 'i1' })), (e: KafkaError) => e.code === ErrorCode.REBALANCE_IN_PROGRESS)
   assert.deepEqual(membership.commitChecks, [['real', 'm1', 2, 'i1']])
@@ -282,16 +293,25 @@ test('replay: latest record wins, tombstones remove, an older transactional comm
 })
 
 test('deleting a topic deletes every group offset of it', async () => {
-  const { offsets, log, listeners } = setup()
+  const { offsets, log } = setup()
   await offsets.commit(commitOf('a', [['gone', 0, 1], ['gone', 1, 1], ['kept', 0, 1]]))
   await offsets.commit(commitOf('b', [['gone', 0, 1]]))
-  offsets.start()
-  assert.equal(listeners.length, 1)
-  for (const l of listeners) l({ type: 'topicDeleted', topic: { name: 'gone' } as TopicInfo })
-  await new Promise((r) => setTimeout(r, 10))
+  assert.equal(await offsets.onTopicDeleted('gone'), 3)
   assert.deepEqual(log.written().filter((w) => w.endsWith('=null')).sort(), ['a/gone/0=null', 'a/gone/1=null', 'b/gone/0=null'])
   assert.equal(offsets.hasOffsets('b'), false)
   assert.equal(offsets.committed('a', 'kept', 0)!.offset, 1n)
+})
+
+test('the expiry timer runs every offsets.retention.check.interval.ms, one run at a time, and stops at close', async () => {
+  const { offsets, log, time } = setup({ 'offsets.retention.minutes': '1', 'offsets.retention.check.interval.ms': '1000' })
+  await offsets.commit(commitOf('g', [['t', 0, 1]]))
+  offsets.start()
+  assert.equal(time.pending, 1)
+  await time.advanceAsync(59_999)
+  assert.deepEqual(log.written(), ['g/t/0=1'], 'a minute has not passed at any of the 59 checks')
+  await time.advanceAsync(1)
+  assert.deepEqual(log.written(), ['g/t/0=1', 'g/t/0=null'], 'expired by the check at 60 s')
+  assert.equal(time.pending, 1, 'the next check is scheduled once this one ended')
   await offsets.close()
-  assert.equal(listeners.length, 0)
+  assert.equal(time.pending, 0)
 })

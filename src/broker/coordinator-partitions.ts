@@ -1,0 +1,143 @@
+/**
+ * The broker's side of the group coordinator: its internal topic (the coordinator's
+ * InternalTopic interface, on the replica manager and topic creation), its settings (from
+ * BrokerConfig), and who leads which `__consumer_offsets` partition (from metadata). The
+ * coordinator itself never imports the broker; this file is the one place that knows both.
+ *
+ * Leadership comes from metadata for now: at start-up every partition led here is elected with
+ * its leader epoch, a created topic's partitions are elected as it appears (the metadata event
+ * fires before the creation resolves, so the first JoinGroup after the FindCoordinator that
+ * created the topic finds its partition loaded), a deleted topic's are resigned.
+ * `announceLeadership` is what the replica manager's leader changes will call instead.
+ */
+import type { TopicInfo } from '../metadata/types.js'
+import type { GroupCoordinatorConfig } from '../coordinator/group/coordinator.js'
+import { GroupCoordinator } from '../coordinator/group/coordinator.js'
+import { GROUP_METADATA_TOPIC } from '../coordinator/group/group-log.js'
+import type { InternalTopic, InternalTopicSettings } from '../coordinator/internal-topic.js'
+import { KafkaError } from '../protocol/errors.js'
+import type { BrokerConfig } from './config.js'
+import type { BrokerContext } from './handler.js'
+import { errorCodeOf } from './replica-manager.js'
+import { createTopic } from './topic-admin.js'
+
+/** What the coordinator's side of the broker uses (a BrokerContext will do, or these parts before one exists). */
+export type CoordinatorBroker = Pick<BrokerContext, 'nodeId' | 'config' | 'metadata' | 'replicas' | 'logger'>
+
+/** Anything told about leadership: the group coordinator now, the transaction coordinator later. */
+export interface PartitionLeadershipListener {
+  onElection(partition: number, leaderEpoch: number): Promise<void>
+  onResignation(partition: number, leaderEpoch?: number): Promise<void>
+}
+
+/** Storage and topic errors as the KafkaErrors a partition operation answers. */
+function asKafkaError(err: unknown): KafkaError {
+  return err instanceof KafkaError ? err : new KafkaError(errorCodeOf(err), (err as Error)?.message)
+}
+
+async function attempt<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw asKafkaError(err)
+  }
+}
+
+/** `name` as a coordinator's internal topic, on this broker's partitions. */
+export function internalTopic(broker: CoordinatorBroker, name: string): InternalTopic {
+  const log = async (partition: number) => (await broker.replicas.partition(name, partition)).log
+  return {
+    name,
+    partitionCount: () => broker.metadata.topic(name)?.partitions.length,
+    create: (settings: InternalTopicSettings) =>
+      attempt(async () => {
+        const existing = broker.metadata.topic(name)
+        if (existing) return existing.partitions.length
+        // offsets.topic.replication.factor is capped at the live brokers, so one broker can serve groups.
+        const live = broker.metadata.brokers().length
+        const created = await createTopic(broker, {
+          name,
+          partitions: settings.partitions,
+          replicationFactor: Math.max(1, Math.min(settings.replicationFactor, live)),
+          configs: settings.configs,
+          allowInternal: true,
+        })
+        return created.topic!.partitions.length
+      }),
+    append: (partition, batch) =>
+      attempt(async () => {
+        const { log, info } = await broker.replicas.partition(name, partition)
+        const r = await broker.replicas.appendAsLeader(log, info, batch)
+        return { firstOffset: r.firstOffset, lastOffset: r.lastOffset }
+      }),
+    read: (partition, range) => attempt(async () => (await log(partition)).readRecords({ fromOffset: range.fromOffset, maxBytes: range.maxBytes, maxOffset: range.toOffset, minOneBatch: true })),
+    offsets: (partition) =>
+      attempt(async () => {
+        const l = await log(partition)
+        return { logStartOffset: l.logStartOffset, logEndOffset: l.logEndOffset }
+      }),
+    roll: (partition) => attempt(async () => (await log(partition)).roll()),
+    flush: (partition) => attempt(async () => (await log(partition)).flush()),
+    deleteRecordsBefore: (partition, offset) => attempt(async () => (await log(partition)).deleteRecordsBefore(offset)),
+    config: (key) => {
+      const t = broker.metadata.topic(name)
+      return t ? broker.replicas.effectiveConfigs(t).get(key)?.value : undefined
+    },
+  }
+}
+
+/** The group coordinator's settings, from the broker's (Kafka's names and defaults). */
+export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorConfig {
+  const n = (key: string) => config.get(key) as number
+  return {
+    minSessionTimeoutMs: n('group.min.session.timeout.ms'),
+    maxSessionTimeoutMs: n('group.max.session.timeout.ms'),
+    initialRebalanceDelayMs: n('group.initial.rebalance.delay.ms'),
+    maxGroupSize: n('group.max.size'),
+    offsetsTopicPartitions: n('offsets.topic.num.partitions'),
+    offsetsTopicReplicationFactor: n('offsets.topic.replication.factor'),
+    offsetsTopicSegmentBytes: n('offsets.topic.segment.bytes'),
+    offsetMetadataMaxBytes: n('offset.metadata.max.bytes'),
+    offsetsRetentionMinutes: n('offsets.retention.minutes'),
+    offsetsRetentionCheckIntervalMs: n('offsets.retention.check.interval.ms'),
+  }
+}
+
+export function createGroupCoordinator(broker: CoordinatorBroker): GroupCoordinator {
+  return new GroupCoordinator({ topic: internalTopic(broker, GROUP_METADATA_TOPIC), config: groupCoordinatorConfig(broker.config), logger: broker.logger })
+}
+
+/**
+ * Tells `listener` which partitions of `topic` this broker leads and which it does not, with
+ * their leader epochs; resolves once the elected ones are loaded. Repeating it is harmless: an
+ * event with an epoch already seen is ignored.
+ */
+export function announceLeadership(nodeId: number, topic: TopicInfo, listener: PartitionLeadershipListener): Promise<void> {
+  return Promise.all(
+    topic.partitions.map((p) => (p.leader === nodeId ? listener.onElection(p.partition, p.leaderEpoch) : listener.onResignation(p.partition, p.leaderEpoch))),
+  ).then(() => undefined)
+}
+
+/**
+ * Keeps the group coordinator told, from metadata, which `__consumer_offsets` partitions this
+ * broker leads, and of deleted topics (whose committed offsets go). Resolves once the
+ * partitions led at start-up are loaded. Events after the coordinator closed are ignored by it.
+ */
+export async function attachGroupCoordinator(broker: CoordinatorBroker, groups: GroupCoordinator): Promise<void> {
+  const report = (what: string) => (err: Error) => broker.logger.error(`group coordinator: ${what} failed`, { error: err.message })
+  broker.metadata.subscribe((change) => {
+    if (change.type === 'topicDeleted') {
+      if (change.topic.name === GROUP_METADATA_TOPIC) {
+        for (const p of change.topic.partitions) groups.onResignation(p.partition).catch(report('resignation'))
+      } else {
+        groups.onTopicDeleted(change.topic.name).catch(report('deleting offsets of a deleted topic'))
+      }
+      return
+    }
+    if ((change.type === 'topicCreated' || change.type === 'partitionsCreated') && change.topic.name === GROUP_METADATA_TOPIC) {
+      announceLeadership(broker.nodeId, change.topic, groups).catch(report('election'))
+    }
+  })
+  const existing = broker.metadata.topic(GROUP_METADATA_TOPIC)
+  if (existing) await announceLeadership(broker.nodeId, existing, groups)
+}
