@@ -15,7 +15,7 @@
  * line; other connections are untouched.
  */
 import type { Socket } from 'node:net'
-import { ApiKey } from '../protocol/generated/api-keys.js'
+import { ApiKey, type ApiKeyNumber, type RequestOf, type ResponseOf } from '../protocol/generated/api-keys.js'
 import { ApiVersionsResponse } from '../protocol/generated/api-versions.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { decodeRequestHeader, responseHeaderVersion, type DecodedRequestHeader } from '../protocol/header.js'
@@ -250,7 +250,7 @@ export class Connection {
       this.reject(`unsupported version ${header.apiVersion} of API key ${header.apiKey} (supported ${handler.minVersion}-${handler.maxVersion})`)
       return
     }
-    let request: unknown
+    let request: RequestOf<ApiKeyNumber>
     try {
       const r = new Reader(frame, header.bodyOffset)
       request = handler.request.read(r, header.apiVersion)
@@ -269,7 +269,7 @@ export class Connection {
       broker: this.broker,
       signal: this.signal,
     }
-    let result: unknown
+    let result: ReturnType<Handler['handle']>
     try {
       result = handler.handle(request, ctx)
     } catch (e) {
@@ -316,7 +316,7 @@ export class Connection {
     slot: Slot,
     header: DecodedRequestHeader,
     codec: Handler['response'],
-    body: unknown,
+    body: ResponseOf<ApiKeyNumber> | typeof NO_RESPONSE,
     version: number,
   ): void {
     // Kafka frees a request's buffer once the handler is done with it, before the response

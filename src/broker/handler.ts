@@ -1,5 +1,5 @@
 /** What a request handler is, and what it gets to see. */
-import type { MessageCodec } from '../protocol/generated/api-keys.js'
+import type { ApiKeyNumber, MessageCodec, RequestOf, ResponseOf } from '../protocol/generated/api-keys.js'
 import type { MetadataStore } from '../metadata/store.js'
 import type { Logger } from '../util/logger.js'
 import type { BrokerConfig } from './config.js'
@@ -35,8 +35,13 @@ export interface RequestContext {
 /** Returned by a handler when the protocol sends no response (Produce with acks=0). */
 export const NO_RESPONSE = Symbol('no response')
 
-export interface Handler<Req = any, Resp = any> {
-  readonly apiKey: number
+/**
+ * The handler of one API key, typed by it: the request it decodes and the response it answers
+ * are that API's (a handler registered for Produce cannot answer a FetchResponse).
+ * `Handler` without an argument is any handler, as the registry holds them.
+ */
+export interface Handler<K extends ApiKeyNumber = ApiKeyNumber> {
+  readonly apiKey: K
   readonly minVersion: number
   readonly maxVersion: number
   /**
@@ -46,15 +51,15 @@ export interface Handler<Req = any, Resp = any> {
    * are still refused.
    */
   readonly advertisedMinVersion?: number
-  readonly request: MessageCodec<Req>
-  readonly response: MessageCodec<Resp>
-  handle(request: Req, ctx: RequestContext): Resp | typeof NO_RESPONSE | Promise<Resp | typeof NO_RESPONSE>
+  readonly request: MessageCodec<RequestOf<K>>
+  readonly response: MessageCodec<ResponseOf<K>>
+  handle(request: RequestOf<K>, ctx: RequestContext): ResponseOf<K> | typeof NO_RESPONSE | Promise<ResponseOf<K> | typeof NO_RESPONSE>
 }
 
 export class HandlerRegistry {
   private readonly byKey = new Map<number, Handler>()
 
-  register(h: Handler): this {
+  register<K extends ApiKeyNumber>(h: Handler<K>): this {
     if (h.minVersion < h.request.minVersion || h.maxVersion > h.request.maxVersion) {
       throw new Error(`handler for ${h.request.name} claims versions the codec lacks`)
     }

@@ -39,7 +39,7 @@ function rawFrame(apiKey: number, apiVersion: number, correlationId: number, hea
 }
 
 async function assertServes(c: RawClient): Promise<void> {
-  const r = await c.request<ApiVersionsResponse>(ApiKey.ApiVersions, 2, {})
+  const r = await c.request(ApiKey.ApiVersions, 2, {})
   assert.equal(r.errorCode, ErrorCode.NONE)
 }
 
@@ -99,7 +99,7 @@ test('ApiVersions v0-4 list exactly the registered handlers, including Metadata 
   const c = await tb.client()
   const registered = tb.b.broker.context.handlers.versions().map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion }))
   for (let v = 0; v <= 4; v++) {
-    const r = await c.request<ApiVersionsResponse>(ApiKey.ApiVersions, v, apiVersionsBody(v))
+    const r = await c.request(ApiKey.ApiVersions, v, apiVersionsBody(v))
     assert.equal(r.errorCode, ErrorCode.NONE, `v${v}`)
     assert.deepEqual(
       r.apiKeys.map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion })),
@@ -154,12 +154,12 @@ test('ApiVersions v3+ with an invalid client software name or version answers IN
   ]
   for (const version of [3, 4]) {
     for (const [name, ver] of bad) {
-      const r = await c.request<ApiVersionsResponse>(ApiKey.ApiVersions, version, { clientSoftwareName: name, clientSoftwareVersion: ver })
+      const r = await c.request(ApiKey.ApiVersions, version, { clientSoftwareName: name, clientSoftwareVersion: ver })
       assert.equal(r.errorCode, ErrorCode.INVALID_REQUEST, `v${version} ${JSON.stringify(name)} ${JSON.stringify(ver)}`)
       assert.equal(r.errorCode, 42)
     }
     for (const [name, ver] of [['apache-kafka-java', '3.7.0'], ['librdkafka', '2.0.2'], ['a', '1'], ['kafka.python', '2.0.2-dev']]) {
-      const r = await c.request<ApiVersionsResponse>(ApiKey.ApiVersions, version, { clientSoftwareName: name, clientSoftwareVersion: ver })
+      const r = await c.request(ApiKey.ApiVersions, version, { clientSoftwareName: name, clientSoftwareVersion: ver })
       assert.equal(r.errorCode, ErrorCode.NONE, `v${version} ${name} ${ver}`)
     }
   }
@@ -300,7 +300,7 @@ test('every bad input at once, on many connections, leaves the broker serving', 
   await Promise.all(victims.map((v) => v.waitClosed()))
   const c = await tb.client()
   await assertServes(c)
-  const md = await c.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: null })
+  const md = await c.request(ApiKey.Metadata, 12, { topics: null })
   assert.equal(md.brokers.length, 1)
 })
 

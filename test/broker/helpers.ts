@@ -4,7 +4,6 @@ import { startBroker, type StartedBroker } from '../../src/index.js'
 import { createLogger } from '../../src/util/logger.js'
 import { RawClient } from '../helpers/raw-client.js'
 import { ApiKey } from '../../src/protocol/generated/api-keys.js'
-import type { ProduceResponse } from '../../src/protocol/generated/produce.js'
 import { createBatch, encodeBatchSync } from '../../src/protocol/records/batch.js'
 
 export interface LogRecord {
@@ -62,7 +61,7 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 5000)
 export async function produceValues(c: RawClient, topic: string, partition: number, values: Array<string | Buffer>, baseTimestamp = BigInt(Date.now())): Promise<bigint> {
   const records = values.map((v, i) => ({ timestampDelta: 0, offsetDelta: i, key: null, value: Buffer.isBuffer(v) ? v : Buffer.from(v), headers: [] }))
   const batch = encodeBatchSync(createBatch({ baseTimestamp, records }))
-  const resp = await c.request<ProduceResponse>(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }] })
+  const resp = await c.request(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }] })
   const p = resp.responses[0]!.partitionResponses[0]!
   if (p.errorCode !== 0) throw new Error(`produce to ${topic}-${partition} failed with error ${p.errorCode}: ${p.errorMessage}`)
   return p.baseOffset

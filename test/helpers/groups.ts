@@ -10,16 +10,12 @@ import type { TestContext } from 'node:test'
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs'
 import { fileURLToPath } from 'node:url'
 import { ErrorCode, errorByCode } from '../../src/protocol/errors.js'
-import { ApiKey, apiByKey } from '../../src/protocol/generated/api-keys.js'
-import type { ApiVersionsResponse } from '../../src/protocol/generated/api-versions.js'
+import { ApiKey, apiByKey, type ApiKeyNumber, type RequestOf, type ResponseOf } from '../../src/protocol/generated/api-keys.js'
 import { ConsumerProtocolAssignment } from '../../src/protocol/generated/data/consumer-protocol-assignment.js'
 import { ConsumerProtocolSubscription } from '../../src/protocol/generated/data/consumer-protocol-subscription.js'
-import type { DescribeGroupsResponse, DescribeGroupsResponseDescribedGroup } from '../../src/protocol/generated/describe-groups.js'
-import type { HeartbeatResponse } from '../../src/protocol/generated/heartbeat.js'
+import type { DescribeGroupsResponseDescribedGroup } from '../../src/protocol/generated/describe-groups.js'
 import type { JoinGroupRequest, JoinGroupResponse, JoinGroupResponseMember } from '../../src/protocol/generated/join-group.js'
 import type { LeaveGroupResponse } from '../../src/protocol/generated/leave-group.js'
-import type { OffsetCommitResponse } from '../../src/protocol/generated/offset-commit.js'
-import type { OffsetFetchResponse } from '../../src/protocol/generated/offset-fetch.js'
 import type { SyncGroupRequestAssignment, SyncGroupResponse } from '../../src/protocol/generated/sync-group.js'
 import { Reader } from '../../src/protocol/primitives/reader.js'
 import { Writer } from '../../src/protocol/primitives/writer.js'
@@ -71,7 +67,7 @@ export type ServedVersions = Map<number, { min: number; max: number }>
 export async function servedVersions(port: number, host = '127.0.0.1'): Promise<ServedVersions> {
   const c = await RawClient.connect(port, host)
   try {
-    const r = await c.request<ApiVersionsResponse>(ApiKey.ApiVersions, 3, { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1' })
+    const r = await c.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1' })
     return new Map(r.apiKeys.map((k) => [k.apiKey, { min: k.minVersion, max: k.maxVersion }]))
   } finally {
     c.close()
@@ -259,7 +255,7 @@ export class RawMember {
 
   /** One JoinGroup round trip; no state change. */
   joinOnce(req: JoinGroupRequest, timeoutMs = 60_000): Promise<JoinGroupResponse> {
-    return this.request<JoinGroupResponse>(ApiKey.JoinGroup, req, timeoutMs)
+    return this.request(ApiKey.JoinGroup, req, timeoutMs)
   }
 
   /** Joins (answering MEMBER_ID_REQUIRED with the id given), records the generation; throws GroupError. */
@@ -287,7 +283,7 @@ export class RawMember {
     const given =
       assignments ??
       (this.isLeader() ? [...rangeAssign(this.members, this.opts.partitionsOf)].map(([memberId, a]) => ({ memberId, assignment: encodeAssignment(a) })) : [])
-    const resp = await this.request<SyncGroupResponse>(ApiKey.SyncGroup, {
+    const resp = await this.request(ApiKey.SyncGroup, {
       groupId: this.opts.groupId,
       generationId: this.generationId,
       memberId: this.memberId,
@@ -318,7 +314,7 @@ export class RawMember {
 
   /** One heartbeat for `generation` (default: ours); returns the error code. */
   async heartbeat(generation = this.generationId): Promise<number> {
-    const resp = await this.request<HeartbeatResponse>(ApiKey.Heartbeat, {
+    const resp = await this.request(ApiKey.Heartbeat, {
       groupId: this.opts.groupId,
       generationId: generation,
       memberId: this.memberId,
@@ -330,7 +326,7 @@ export class RawMember {
 
   async leave(): Promise<LeaveGroupResponse> {
     const version = this.v(ApiKey.LeaveGroup)
-    return this.request<LeaveGroupResponse>(
+    return this.request(
       ApiKey.LeaveGroup,
       version >= 3
         ? { groupId: this.opts.groupId, members: [{ memberId: this.memberId, groupInstanceId: this.opts.groupInstanceId ?? null, reason: 'test done' }] }
@@ -380,13 +376,13 @@ export class RawMember {
     this.client.close()
   }
 
-  private async request<T>(apiKey: number, body: unknown, timeoutMs = 30_000): Promise<T> {
+  private async request<K extends ApiKeyNumber>(apiKey: K, body: RequestOf<K>, timeoutMs = 30_000): Promise<ResponseOf<K>> {
     const version = this.v(apiKey)
     const c = this.client
     // Not RawClient.request: it waits 5 s for a frame, and a JoinGroup may rightly wait longer.
     const correlation = this.nextCorrelationId++
     await c.write(encodeRequest(apiKey, version, correlation, body, this.clientId))
-    const resp = decodeResponse<T>(await c.nextFrame(timeoutMs), apiKey, version)
+    const resp = decodeResponse<ResponseOf<K>>(await c.nextFrame(timeoutMs), apiKey, version)
     if (resp.correlationId !== correlation) throw new Error(`correlation id ${resp.correlationId}, expected ${correlation}`)
     return resp.body
   }
@@ -394,7 +390,7 @@ export class RawMember {
 
 /** DescribeGroups (newest served version) of one group. */
 export async function describeGroup(c: RawClient, served: ServedVersions, groupId: string): Promise<DescribeGroupsResponseDescribedGroup> {
-  const resp = await c.request<DescribeGroupsResponse>(ApiKey.DescribeGroups, pickVersion(served, ApiKey.DescribeGroups), { groups: [groupId], includeAuthorizedOperations: false })
+  const resp = await c.request(ApiKey.DescribeGroups, pickVersion(served, ApiKey.DescribeGroups), { groups: [groupId], includeAuthorizedOperations: false })
   const g = resp.groups.find((x) => x.groupId === groupId)
   if (!g) throw new Error(`no DescribeGroups result for ${groupId}`)
   return g
@@ -500,7 +496,7 @@ export async function commitRaw(
   req: { groupId: string; generationId: number; memberId: string; groupInstanceId?: string | null; topic: string; offsets: Record<number, bigint>; metadata?: string | null },
 ): Promise<Map<number, number>> {
   const version = Math.min(pickVersion(served, ApiKey.OffsetCommit), 8)
-  const resp = await c.request<OffsetCommitResponse>(ApiKey.OffsetCommit, version, {
+  const resp = await c.request(ApiKey.OffsetCommit, version, {
     groupId: req.groupId,
     generationIdOrMemberEpoch: req.generationId,
     memberId: req.memberId,
@@ -525,7 +521,7 @@ export interface Committed {
 /** OffsetFetch of one topic's partitions at `version` (default: newest served): partition -> committed offset (-1 when none). */
 export async function fetchCommittedRaw(c: RawClient, served: ServedVersions, groupId: string, topic: string, partitions: number[], version = pickVersion(served, ApiKey.OffsetFetch)): Promise<{ errorCode: number; partitions: Map<number, Committed> }> {
   if (version >= 8) {
-    const resp = await c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, version, {
+    const resp = await c.request(ApiKey.OffsetFetch, version, {
       groups: [{ groupId, memberId: null, memberEpoch: -1, topics: [{ name: topic, partitionIndexes: partitions }] }],
       requireStable: false,
     })
@@ -534,7 +530,7 @@ export async function fetchCommittedRaw(c: RawClient, served: ServedVersions, gr
     const t = g.topics.find((x) => x.name === topic)
     return { errorCode: g.errorCode, partitions: new Map((t?.partitions ?? []).map((p) => [p.partitionIndex, { offset: p.committedOffset, metadata: p.metadata, errorCode: p.errorCode }])) }
   }
-  const resp = await c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, version, { groupId, topics: [{ name: topic, partitionIndexes: partitions }], requireStable: false })
+  const resp = await c.request(ApiKey.OffsetFetch, version, { groupId, topics: [{ name: topic, partitionIndexes: partitions }], requireStable: false })
   const t = resp.topics?.find((x) => x.name === topic)
   return { errorCode: resp.errorCode ?? 0, partitions: new Map((t?.partitions ?? []).map((p) => [p.partitionIndex, { offset: p.committedOffset, metadata: p.metadata, errorCode: p.errorCode }])) }
 }

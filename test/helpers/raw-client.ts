@@ -4,7 +4,7 @@
  * never retries or negotiates, so tests see exactly what the broker does.
  */
 import { connect, type Socket } from 'node:net'
-import { apiByKey } from '../../src/protocol/generated/api-keys.js'
+import { apiByKey, type ApiKeyNumber, type RequestOf, type ResponseOf } from '../../src/protocol/generated/api-keys.js'
 import { RequestHeader } from '../../src/protocol/generated/headers.js'
 import { requestHeaderVersion, responseHeaderVersion } from '../../src/protocol/header.js'
 import { Reader } from '../../src/protocol/primitives/reader.js'
@@ -34,11 +34,11 @@ export function frame(payload: Buffer): Buffer {
 }
 
 /** A complete request frame (size + header + body). */
-export function encodeRequest(
-  apiKey: number,
+export function encodeRequest<K extends ApiKeyNumber>(
+  apiKey: K,
   apiVersion: number,
   correlationId: number,
-  body: unknown,
+  body: RequestOf<K>,
   clientId: string | null = 'samsa-test',
 ): Buffer {
   return frame(encodeRequestPayload(apiKey, apiVersion, correlationId, body, clientId))
@@ -167,10 +167,10 @@ export class RawClient {
   }
 
   /** Sends one request and decodes its response (checking the correlation id). */
-  async request<T = any>(apiKey: number, apiVersion: number, body: unknown, clientId: string | null = 'samsa-test'): Promise<T> {
+  async request<K extends ApiKeyNumber>(apiKey: K, apiVersion: number, body: RequestOf<K>, clientId: string | null = 'samsa-test'): Promise<ResponseOf<K>> {
     const correlationId = this.nextCorrelationId++
     await this.write(encodeRequest(apiKey, apiVersion, correlationId, body, clientId))
-    const resp = decodeResponse<T>(await this.nextFrame(), apiKey, apiVersion)
+    const resp = decodeResponse<ResponseOf<K>>(await this.nextFrame(), apiKey, apiVersion)
     if (resp.correlationId !== correlationId) throw new Error(`correlation id ${resp.correlationId}, expected ${correlationId}`)
     return resp.body
   }

@@ -4,11 +4,11 @@
  * real client reports.
  */
 import { ApiKey } from '../../src/protocol/generated/api-keys.js'
-import type { CreateTopicsResponse, CreateTopicsResponseCreatableTopicResult } from '../../src/protocol/generated/create-topics.js'
-import type { FetchResponse, FetchResponsePartitionData } from '../../src/protocol/generated/fetch.js'
-import type { MetadataResponse, MetadataResponseTopic } from '../../src/protocol/generated/metadata.js'
-import type { ListOffsetsResponse, ListOffsetsResponseListOffsetsPartitionResponse } from '../../src/protocol/generated/list-offsets.js'
-import type { ProduceResponse, ProduceResponsePartitionProduceResponse } from '../../src/protocol/generated/produce.js'
+import type { CreateTopicsResponseCreatableTopicResult } from '../../src/protocol/generated/create-topics.js'
+import type { FetchResponsePartitionData } from '../../src/protocol/generated/fetch.js'
+import type { MetadataResponseTopic } from '../../src/protocol/generated/metadata.js'
+import type { ListOffsetsResponseListOffsetsPartitionResponse } from '../../src/protocol/generated/list-offsets.js'
+import type { ProduceResponsePartitionProduceResponse } from '../../src/protocol/generated/produce.js'
 import { decodeBatches, recordOffset, recordTimestamp, type RecordBatch } from '../../src/protocol/records/index.js'
 import type { RawClient } from './raw-client.js'
 
@@ -23,7 +23,7 @@ export async function produceRaw(
   records: Buffer,
   opts: { acks?: number; timeoutMs?: number; version?: number } = {},
 ): Promise<ProduceResponsePartitionProduceResponse> {
-  const resp = await c.request<ProduceResponse>(ApiKey.Produce, opts.version ?? 9, {
+  const resp = await c.request(ApiKey.Produce, opts.version ?? 9, {
     transactionalId: null,
     acks: opts.acks ?? 1,
     timeoutMs: opts.timeoutMs ?? 10_000,
@@ -42,7 +42,7 @@ export async function listOffset(
   partition: number,
   timestamp: bigint,
 ): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
-  const resp = await c.request<ListOffsetsResponse>(ApiKey.ListOffsets, 7, {
+  const resp = await c.request(ApiKey.ListOffsets, 7, {
     replicaId: -1,
     isolationLevel: 0,
     topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp }] }],
@@ -61,7 +61,7 @@ export async function fetchOnce(
   opts: { maxWaitMs?: number; maxBytes?: number } = {},
 ): Promise<FetchResponsePartitionData> {
   const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024
-  const resp = await c.request<FetchResponse>(ApiKey.Fetch, 12, {
+  const resp = await c.request(ApiKey.Fetch, 12, {
     replicaId: -1,
     maxWaitMs: opts.maxWaitMs ?? 0,
     minBytes: 1,
@@ -123,7 +123,7 @@ export async function createTopic(
   partitions: number,
   configs: Record<string, string> = {},
 ): Promise<CreateTopicsResponseCreatableTopicResult> {
-  const resp = await c.request<CreateTopicsResponse>(ApiKey.CreateTopics, 7, {
+  const resp = await c.request(ApiKey.CreateTopics, 7, {
     topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })) }],
     timeoutMs: 10_000,
     validateOnly: false,
@@ -135,7 +135,7 @@ export async function createTopic(
 
 /** Metadata v12 for `topics` (auto-creation off unless asked). */
 export async function topicMetadata(c: RawClient, topics: string[], allowAutoTopicCreation = false): Promise<MetadataResponseTopic[]> {
-  const resp = await c.request<MetadataResponse>(ApiKey.Metadata, 12, {
+  const resp = await c.request(ApiKey.Metadata, 12, {
     topics: topics.map((name) => ({ name })),
     allowAutoTopicCreation,
     includeTopicAuthorizedOperations: false,

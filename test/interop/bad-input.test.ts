@@ -9,7 +9,6 @@ import assert from 'node:assert/strict'
 import { Kafka, logLevel } from 'kafkajs'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/generated/api-keys.js'
-import type { ProduceResponse } from '../../src/protocol/generated/produce.js'
 import { CRC_OFFSET, createBatch, encodeBatchSync } from '../../src/protocol/records/index.js'
 import { startBrokerProcess } from '../helpers/broker-process.js'
 import { RawClient } from '../helpers/raw-client.js'
@@ -87,7 +86,7 @@ test('bad produce requests get MESSAGE_TOO_LARGE, UNKNOWN_TOPIC_OR_PARTITION, CO
   await okAfter('corrupted batches')
 
   // Several bad partitions in one request do not spoil the good one beside them.
-  const mixed = await raw.request<ProduceResponse>(ApiKey.Produce, 9, {
+  const mixed = await raw.request(ApiKey.Produce, 9, {
     transactionalId: null,
     acks: -1,
     timeoutMs: 10_000,

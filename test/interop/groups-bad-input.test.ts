@@ -14,11 +14,6 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/generated/api-keys.js'
-import type { HeartbeatResponse } from '../../src/protocol/generated/heartbeat.js'
-import type { JoinGroupResponse } from '../../src/protocol/generated/join-group.js'
-import type { LeaveGroupResponse } from '../../src/protocol/generated/leave-group.js'
-import type { OffsetDeleteResponse } from '../../src/protocol/generated/offset-delete.js'
-import type { SyncGroupResponse } from '../../src/protocol/generated/sync-group.js'
 import { startBrokerProcess } from '../helpers/broker-process.js'
 import {
   commitRaw,
@@ -155,7 +150,7 @@ test('JoinGroup with a foreign protocol type, no common protocol, an unknown mem
   const [a] = members as [RawMember, RawMember, RawMember]
   const since = marks(members)
   const join = (override: Parameters<RawMember['joinRequest']>[0]) =>
-    f.intruder.request<JoinGroupResponse>(ApiKey.JoinGroup, pickVersion(f.served, ApiKey.JoinGroup), a.joinRequest({ memberId: '', groupInstanceId: null, ...override }), 'intruder')
+    f.intruder.request(ApiKey.JoinGroup, pickVersion(f.served, ApiKey.JoinGroup), a.joinRequest({ memberId: '', groupInstanceId: null, ...override }), 'intruder')
 
   const foreignType = await join({ protocolType: 'not-consumer' })
   assert.equal(foreignType.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL, 'a new member with another protocol type')
@@ -227,7 +222,7 @@ test('a SyncGroup from a follower carrying assignments is accepted and its assig
   const since = marks([leader, follower])
   const version = pickVersion(f.served, ApiKey.SyncGroup)
   const sync = (override: Record<string, unknown>) =>
-    f.intruder.request<SyncGroupResponse>(ApiKey.SyncGroup, version, {
+    f.intruder.request(ApiKey.SyncGroup, version, {
       groupId,
       generationId: leader.generationId,
       memberId: leader.memberId,
@@ -260,7 +255,7 @@ test('heartbeats for a past, future or no generation get ILLEGAL_GENERATION, unk
   const since = marks(members)
   const version = pickVersion(f.served, ApiKey.Heartbeat)
   const heartbeat = async (memberId: string, generationId: number) =>
-    (await f.intruder.request<HeartbeatResponse>(ApiKey.Heartbeat, version, { groupId, generationId, memberId, groupInstanceId: null })).errorCode
+    (await f.intruder.request(ApiKey.Heartbeat, version, { groupId, generationId, memberId, groupInstanceId: null })).errorCode
 
   for (const m of [a, b]) {
     assert.equal(await heartbeat(m.memberId, generation - 1), ErrorCode.ILLEGAL_GENERATION, `${m.clientId} at the previous generation`)
@@ -272,7 +267,7 @@ test('heartbeats for a past, future or no generation get ILLEGAL_GENERATION, unk
 
   // Leaving as someone the group does not know removes nobody.
   const leaveVersion = pickVersion(f.served, ApiKey.LeaveGroup)
-  const leave = await f.intruder.request<LeaveGroupResponse>(
+  const leave = await f.intruder.request(
     ApiKey.LeaveGroup,
     leaveVersion,
     leaveVersion >= 3 ? { groupId, members: [{ memberId: 'no-such-member-0000', groupInstanceId: null, reason: null }] } : { groupId, memberId: 'no-such-member-0000' },
@@ -311,7 +306,7 @@ test('OffsetCommit for a stale generation gets ILLEGAL_GENERATION, one without m
   assert.deepEqual([...simple.values()], [ErrorCode.UNKNOWN_MEMBER_ID], 'a commit without membership (admin / manual assignment) while the group has members')
 
   const delVersion = pickVersion(f.served, ApiKey.OffsetDelete)
-  const del = await f.intruder.request<OffsetDeleteResponse>(ApiKey.OffsetDelete, delVersion, { groupId, topics: [{ name: TOPIC, partitions: mine.map((p) => ({ partitionIndex: p })) }] })
+  const del = await f.intruder.request(ApiKey.OffsetDelete, delVersion, { groupId, topics: [{ name: TOPIC, partitions: mine.map((p) => ({ partitionIndex: p })) }] })
   assert.equal(del.errorCode, ErrorCode.NONE)
   assert.deepEqual(
     del.topics.flatMap((x) => x.partitions.map((p) => p.errorCode)),

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/generated/api-keys.js'
-import type { ListGroupsResponse, ListGroupsResponseListedGroup } from '../../src/protocol/generated/list-groups.js'
+import type { ListGroupsResponseListedGroup } from '../../src/protocol/generated/list-groups.js'
 import { startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js'
 import { commitRaw, deferrer, describeGroup, fetchCommittedRaw, pickVersion, requireGroupApis, servedVersions, type ServedVersions } from '../helpers/groups.js'
 import { RawClient } from '../helpers/raw-client.js'
@@ -202,7 +202,7 @@ test('a group that only has simple commits (no members, generation -1) is listed
 })
 
 async function listGroups(raw: RawClient, served: ServedVersions): Promise<Map<string, ListGroupsResponseListedGroup>> {
-  const listed = await raw.request<ListGroupsResponse>(ApiKey.ListGroups, pickVersion(served, ApiKey.ListGroups), { statesFilter: [], typesFilter: [] })
+  const listed = await raw.request(ApiKey.ListGroups, pickVersion(served, ApiKey.ListGroups), { statesFilter: [], typesFilter: [] })
   assert.equal(listed.errorCode, ErrorCode.NONE)
   return new Map(listed.groups.map((g) => [g.groupId, g]))
 }

@@ -6,7 +6,6 @@ import { promisify } from 'node:util'
 import { startBrokerProcess } from '../helpers/broker-process.js'
 import { hasCommand, requireTool, runTool, type ToolResult } from '../helpers/tools.js'
 import { ApiKey } from '../../src/protocol/generated/api-keys.js'
-import type { ApiVersionsResponse } from '../../src/protocol/generated/api-versions.js'
 import { RawClient } from '../helpers/raw-client.js'
 import { fetchAll } from '../helpers/wire.js'
 
@@ -136,7 +135,7 @@ for (const codec of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
       // FindCoordinator v0, which arrives with consumer groups; until then it sends plain
       // batches, and the records must still round-trip. Once FindCoordinator is served the
       // stored batches must be lz4 (the broker's lz4 storage is covered by produce.test.ts).
-      const versions = await c.request<ApiVersionsResponse>(ApiKey.ApiVersions, 3, { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1' })
+      const versions = await c.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1' })
       if (!versions.apiKeys.some((k) => k.apiKey === ApiKey.FindCoordinator)) expectedCodec = 0
     }
     const topic = `kcat-${codec}`

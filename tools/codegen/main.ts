@@ -79,6 +79,7 @@ function order(m: Message): number {
   const imports: string[] = []
   const rows: string[] = []
   const names: string[] = []
+  const types: string[] = []
   for (const k of keys) {
     const e = apis.get(k)!
     if (!e.request || !e.response) throw new Error(`API ${k} lacks a request or response spec`)
@@ -89,6 +90,7 @@ function order(m: Message): number {
       `  { apiKey: ${k}, name: '${e.base}', request: ${e.request.name}, response: ${e.response.name}, listeners: ${listeners} },`,
     )
     names.push(`  ${e.base}: ${k},`)
+    types.push(`  ${k}: { request: ${e.request.name}; response: ${e.response.name} }`)
   }
   files.set(
     'api-keys.ts',
@@ -102,6 +104,17 @@ export const ApiKey = {
 ${names.join('\n')}
 } as const
 export type ApiName = keyof typeof ApiKey
+
+/**
+ * Request and response body types by API key, so that a request sent or handled for a key
+ * must have that API's shape: \`RequestOf<typeof ApiKey.Produce>\` is ProduceRequest.
+ */
+export interface ApiTypes {
+${types.join('\n')}
+}
+export type ApiKeyNumber = keyof ApiTypes
+export type RequestOf<K extends ApiKeyNumber> = ApiTypes[K]['request']
+export type ResponseOf<K extends ApiKeyNumber> = ApiTypes[K]['response']
 
 export interface MessageCodec<T = any> {
   readonly name: string

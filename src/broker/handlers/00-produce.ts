@@ -115,7 +115,7 @@ function checkTimestamps(effective: ReadonlyMap<string, EffectiveValue>, first: 
   }
 }
 
-export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
+export const produceHandler: Handler<typeof ApiKey.Produce> = {
   apiKey: ApiKey.Produce,
   minVersion: 3,
   maxVersion: 11,

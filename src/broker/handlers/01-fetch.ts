@@ -199,7 +199,7 @@ async function recordsOf(read: PartitionRead): Promise<Buffer> {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
 }
 
-export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
+export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
   minVersion: 4,
   maxVersion: 17,

@@ -85,7 +85,7 @@ async function listOffset(
   }
 }
 
-export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse> = {
+export const listOffsetsHandler: Handler<typeof ApiKey.ListOffsets> = {
   apiKey: ApiKey.ListOffsets,
   minVersion: 1,
   maxVersion: 10,

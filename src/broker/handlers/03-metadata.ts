@@ -73,7 +73,7 @@ async function autoCreate(ctx: RequestContext, name: string, allowed: boolean): 
   }
 }
 
-export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
+export const metadataHandler: Handler<typeof ApiKey.Metadata> = {
   apiKey: ApiKey.Metadata,
   minVersion: 0,
   maxVersion: 12,

@@ -31,7 +31,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { OffsetCommitInput } from '../../coordinator/group/offset-manager.js'
 import type { Handler } from '../handler.js'
 
-export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitResponse> = {
+export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
   apiKey: ApiKey.OffsetCommit,
   minVersion: 2,
   maxVersion: 9,

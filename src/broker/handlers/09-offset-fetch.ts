@@ -54,7 +54,7 @@ async function fetchGroup(ctx: RequestContext, ask: GroupAsk, requireStable: boo
   }
 }
 
-export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse> = {
+export const offsetFetchHandler: Handler<typeof ApiKey.OffsetFetch> = {
   apiKey: ApiKey.OffsetFetch,
   minVersion: 1,
   maxVersion: 9,

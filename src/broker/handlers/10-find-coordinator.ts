@@ -57,7 +57,7 @@ async function lookup(ctx: RequestContext, keyType: number, key: string): Promis
   }
 }
 
-export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = {
+export const findCoordinatorHandler: Handler<typeof ApiKey.FindCoordinator> = {
   apiKey: ApiKey.FindCoordinator,
   minVersion: 0,
   maxVersion: 6,

@@ -18,7 +18,7 @@ import { JoinGroupRequest, JoinGroupResponse } from '../../protocol/generated/jo
 import type { Handler } from '../handler.js'
 import { clientHost, errorCodeOf } from './group-common.js'
 
-export const joinGroupHandler: Handler<JoinGroupRequest, JoinGroupResponse> = {
+export const joinGroupHandler: Handler<typeof ApiKey.JoinGroup> = {
   apiKey: ApiKey.JoinGroup,
   minVersion: 0,
   maxVersion: 9,

@@ -11,7 +11,7 @@ import { HeartbeatRequest, HeartbeatResponse } from '../../protocol/generated/he
 import type { Handler } from '../handler.js'
 import { errorCodeOf } from './group-common.js'
 
-export const heartbeatHandler: Handler<HeartbeatRequest, HeartbeatResponse> = {
+export const heartbeatHandler: Handler<typeof ApiKey.Heartbeat> = {
   apiKey: ApiKey.Heartbeat,
   minVersion: 0,
   maxVersion: 4,

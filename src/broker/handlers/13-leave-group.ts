@@ -14,7 +14,7 @@ import { ErrorCode } from '../../protocol/errors.js'
 import type { Handler } from '../handler.js'
 import { errorCodeOf } from './group-common.js'
 
-export const leaveGroupHandler: Handler<LeaveGroupRequest, LeaveGroupResponse> = {
+export const leaveGroupHandler: Handler<typeof ApiKey.LeaveGroup> = {
   apiKey: ApiKey.LeaveGroup,
   minVersion: 0,
   maxVersion: 5,

@@ -14,7 +14,7 @@ import { SyncGroupRequest, SyncGroupResponse } from '../../protocol/generated/sy
 import type { Handler } from '../handler.js'
 import { errorCodeOf } from './group-common.js'
 
-export const syncGroupHandler: Handler<SyncGroupRequest, SyncGroupResponse> = {
+export const syncGroupHandler: Handler<typeof ApiKey.SyncGroup> = {
   apiKey: ApiKey.SyncGroup,
   minVersion: 0,
   maxVersion: 5,

@@ -17,7 +17,7 @@ import { authorizedOperations } from '../authorized-operations.js'
 import type { Handler } from '../handler.js'
 import { errorCodeOf } from './group-common.js'
 
-export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = {
+export const describeGroupsHandler: Handler<typeof ApiKey.DescribeGroups> = {
   apiKey: ApiKey.DescribeGroups,
   minVersion: 0,
   maxVersion: 5,

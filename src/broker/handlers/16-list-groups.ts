@@ -11,7 +11,7 @@ import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { ListGroupsRequest, ListGroupsResponse } from '../../protocol/generated/list-groups.js'
 import type { Handler } from '../handler.js'
 
-export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> = {
+export const listGroupsHandler: Handler<typeof ApiKey.ListGroups> = {
   apiKey: ApiKey.ListGroups,
   minVersion: 0,
   maxVersion: 5,

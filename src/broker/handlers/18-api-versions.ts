@@ -29,7 +29,7 @@ export function apiVersionsBody(registry: HandlerRegistry, errorCode: number): A
   }
 }
 
-export const apiVersionsHandler: Handler<ApiVersionsRequest, ApiVersionsResponse> = {
+export const apiVersionsHandler: Handler<typeof ApiKey.ApiVersions> = {
   apiKey: ApiKey.ApiVersions,
   minVersion: 0,
   maxVersion: 4,

@@ -109,7 +109,7 @@ async function createOne(t: CreateTopicsRequestCreatableTopic, validateOnly: boo
   }
 }
 
-export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsResponse> = {
+export const createTopicsHandler: Handler<typeof ApiKey.CreateTopics> = {
   apiKey: ApiKey.CreateTopics,
   minVersion: 0,
   maxVersion: 7,

@@ -96,7 +96,7 @@ function resolve(entries: Entry[], ctx: RequestContext): Resolved[] {
   return out
 }
 
-export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsResponse> = {
+export const deleteTopicsHandler: Handler<typeof ApiKey.DeleteTopics> = {
   apiKey: ApiKey.DeleteTopics,
   minVersion: 0,
   maxVersion: 6,

@@ -41,7 +41,7 @@ async function deleteBefore(topic: string, partition: number, offset: bigint, ct
   return log.deleteRecordsBefore(target > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(target))
 }
 
-export const deleteRecordsHandler: Handler<DeleteRecordsRequest, DeleteRecordsResponse> = {
+export const deleteRecordsHandler: Handler<typeof ApiKey.DeleteRecords> = {
   apiKey: ApiKey.DeleteRecords,
   minVersion: 0,
   maxVersion: 2,

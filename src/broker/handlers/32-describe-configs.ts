@@ -84,7 +84,7 @@ function entry(c: ConfigDescription, req: DescribeConfigsRequest): DescribeConfi
   }
 }
 
-export const describeConfigsHandler: Handler<DescribeConfigsRequest, DescribeConfigsResponse> = {
+export const describeConfigsHandler: Handler<typeof ApiKey.DescribeConfigs> = {
   apiKey: ApiKey.DescribeConfigs,
   minVersion: 0,
   maxVersion: 4,

@@ -46,7 +46,7 @@ async function alter(r: AlterConfigsRequestAlterConfigsResource, validateOnly: b
   }
 }
 
-export const alterConfigsHandler: Handler<AlterConfigsRequest, AlterConfigsResponse> = {
+export const alterConfigsHandler: Handler<typeof ApiKey.AlterConfigs> = {
   apiKey: ApiKey.AlterConfigs,
   minVersion: 0,
   maxVersion: 2,

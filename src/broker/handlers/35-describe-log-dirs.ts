@@ -28,7 +28,7 @@ import type { Handler } from '../handler.js'
 
 const LONG_MAX = 9223372036854775807n
 
-export const describeLogDirsHandler: Handler<DescribeLogDirsRequest, DescribeLogDirsResponse> = {
+export const describeLogDirsHandler: Handler<typeof ApiKey.DescribeLogDirs> = {
   apiKey: ApiKey.DescribeLogDirs,
   minVersion: 0,
   maxVersion: 4,

@@ -33,7 +33,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { Handler } from '../handler.js'
 import { checkCreatePartitionsBatch, createPartitions } from '../topic-admin.js'
 
-export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePartitionsResponse> = {
+export const createPartitionsHandler: Handler<typeof ApiKey.CreatePartitions> = {
   apiKey: ApiKey.CreatePartitions,
   minVersion: 0,
   maxVersion: 3,

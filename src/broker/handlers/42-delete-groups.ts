@@ -12,7 +12,7 @@ import { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/genera
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { Handler } from '../handler.js'
 
-export const deleteGroupsHandler: Handler<DeleteGroupsRequest, DeleteGroupsResponse> = {
+export const deleteGroupsHandler: Handler<typeof ApiKey.DeleteGroups> = {
   apiKey: ApiKey.DeleteGroups,
   minVersion: 0,
   maxVersion: 2,

@@ -111,7 +111,7 @@ async function alter(r: IncrementalAlterConfigsRequestAlterConfigsResource, vali
   }
 }
 
-export const incrementalAlterConfigsHandler: Handler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> = {
+export const incrementalAlterConfigsHandler: Handler<typeof ApiKey.IncrementalAlterConfigs> = {
   apiKey: ApiKey.IncrementalAlterConfigs,
   minVersion: 0,
   maxVersion: 1,

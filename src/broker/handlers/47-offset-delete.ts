@@ -20,7 +20,7 @@ import { OffsetDeleteRequest, OffsetDeleteResponse, type OffsetDeleteResponseTop
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { Handler } from '../handler.js'
 
-export const offsetDeleteHandler: Handler<OffsetDeleteRequest, OffsetDeleteResponse> = {
+export const offsetDeleteHandler: Handler<typeof ApiKey.OffsetDelete> = {
   apiKey: ApiKey.OffsetDelete,
   minVersion: 0,
   maxVersion: 0,

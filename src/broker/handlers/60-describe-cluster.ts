@@ -19,7 +19,7 @@ import type { Handler } from '../handler.js'
 const BROKERS = 1
 const CONTROLLERS = 2
 
-export const describeClusterHandler: Handler<DescribeClusterRequest, DescribeClusterResponse> = {
+export const describeClusterHandler: Handler<typeof ApiKey.DescribeCluster> = {
   apiKey: ApiKey.DescribeCluster,
   minVersion: 0,
   maxVersion: 1,

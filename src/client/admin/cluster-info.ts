@@ -3,8 +3,6 @@
  * and DescribeLogDirs per broker.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
-import type { DescribeClusterResponse } from '../../protocol/generated/describe-cluster.js'
-import type { DescribeLogDirsResponse } from '../../protocol/generated/describe-log-dirs.js'
 import { errorByCode } from '../../protocol/errors.js'
 import { ClientError } from '../base/errors.js'
 import { brokerError, final, finish, groupBy, isTransient, perDestination, retrying, settle, type Call } from './common.js'
@@ -16,7 +14,7 @@ export async function describeCluster(call: Call): Promise<ClusterDescription> {
     if (conn.brokerVersions(ApiKey.DescribeCluster)) {
       const version = conn.version(ApiKey.DescribeCluster, 1)
       // endpointType 1 = brokers (v1); controllers are only described by controller endpoints.
-      const resp = await conn.request<DescribeClusterResponse>(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1 }, call.request(version))
+      const resp = await conn.request(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1 }, call.request(version))
       const err = brokerError(resp.errorCode, 'cluster', resp.errorMessage)
       if (err) throw err
       const brokers = resp.brokers.map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack }))
@@ -51,7 +49,7 @@ export async function describeLogDirs(call: Call, brokerIds?: number[]): Promise
         }
         const conn = await c.connection(broker)
         const version = conn.version(ApiKey.DescribeLogDirs, 4)
-        const resp = await conn.request<DescribeLogDirsResponse>(ApiKey.DescribeLogDirs, { topics: null }, call.request(version))
+        const resp = await conn.request(ApiKey.DescribeLogDirs, { topics: null }, call.request(version))
         const err = brokerError(resp.errorCode ?? 0, `log dirs of broker ${broker}`)
         return new Map([
           [

@@ -12,8 +12,7 @@
  * words kafka-configs.sh and the Java client show, so they can be looked up in Kafka's docs.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
-import type { DescribeConfigsResponse, DescribeConfigsResponseDescribeConfigsResourceResult } from '../../protocol/generated/describe-configs.js'
-import type { IncrementalAlterConfigsResponse } from '../../protocol/generated/incremental-alter-configs.js'
+import type { DescribeConfigsResponseDescribeConfigsResourceResult } from '../../protocol/generated/describe-configs.js'
 import type { BrokerConnection } from '../base/connection.js'
 import { ClientError } from '../base/errors.js'
 import { brokerError, final, finish, groupBy, isTransient, perDestination, settle, type Call, type Outcomes } from './common.js'
@@ -82,7 +81,7 @@ export async function describeConfigs(call: Call, resources: ConfigResource[], o
     perDestination(groupBy(pending, destination), async (dest, items) => {
       const conn = await connect(call, dest)
       const version = conn.version(ApiKey.DescribeConfigs, 4)
-      const resp = await conn.request<DescribeConfigsResponse>(
+      const resp = await conn.request(
         ApiKey.DescribeConfigs,
         {
           resources: items.map((r) => ({ resourceType: RESOURCE_TYPE[r.type], resourceName: r.name, configurationKeys: r.keys ?? null })),
@@ -133,7 +132,7 @@ export async function alterConfigs(call: Call, changes: ConfigAlteration[], vali
     perDestination(groupBy(pending, destination), async (dest, items) => {
       const conn = await connect(call, dest)
       const version = conn.version(ApiKey.IncrementalAlterConfigs, 1)
-      const resp = await conn.request<IncrementalAlterConfigsResponse>(
+      const resp = await conn.request(
         ApiKey.IncrementalAlterConfigs,
         {
           resources: items.map((r) => ({

@@ -11,7 +11,7 @@
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import type { OffsetCommitResponse } from '../../protocol/generated/offset-commit.js'
 import type { OffsetDeleteResponse } from '../../protocol/generated/offset-delete.js'
-import type { OffsetFetchResponse, OffsetFetchResponsePartition } from '../../protocol/generated/offset-fetch.js'
+import type { OffsetFetchRequest, OffsetFetchResponsePartition } from '../../protocol/generated/offset-fetch.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { ClientError, KafkaError } from '../base/errors.js'
 import { tpKey, type TopicPartition } from '../base/types.js'
@@ -46,9 +46,9 @@ export async function listGroupOffsets(call: Call, groupId: string, o: ListGroup
         const conn = await coordinatorConnection(call, groupId)
         // Null topics ("all committed") arrived with v2; requireStable with v7.
         const version = conn.version(ApiKey.OffsetFetch, 9, requireStable ? 7 : 2)
-        const body =
+        const body: OffsetFetchRequest =
           version >= 8 ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable } : { groupId, topics, requireStable }
-        const resp = await conn.request<OffsetFetchResponse>(ApiKey.OffsetFetch, body, call.request(version))
+        const resp = await conn.request(ApiKey.OffsetFetch, body, call.request(version))
         const g = version >= 8 ? resp.groups?.find((x) => x.groupId === groupId) : { errorCode: resp.errorCode ?? 0, topics: resp.topics ?? [] }
         if (!g) throw new ClientError('ILLEGAL_STATE', `group ${groupId}: the coordinator sent no OffsetFetch result for it`)
         const err = brokerError(g.errorCode, `group ${groupId}`)
@@ -106,7 +106,7 @@ export async function alterGroupOffsets(call: Call, groupId: string, offsets: Of
     try {
       const conn = await coordinatorConnection(call, groupId)
       const version = conn.version(ApiKey.OffsetCommit, 9, 2)
-      resp = await conn.request<OffsetCommitResponse>(
+      resp = await conn.request(
         ApiKey.OffsetCommit,
         {
           groupId,
@@ -150,7 +150,7 @@ export async function deleteGroupOffsets(call: Call, groupId: string, partitions
     try {
       const conn = await coordinatorConnection(call, groupId)
       const version = conn.version(ApiKey.OffsetDelete, 0)
-      resp = await conn.request<OffsetDeleteResponse>(
+      resp = await conn.request(
         ApiKey.OffsetDelete,
         { groupId, topics: [...groupBy(pending, (tp) => tp.topic)].map(([name, tps]) => ({ name, partitions: tps.map((tp) => ({ partitionIndex: tp.partition })) })) },
         call.request(version),

@@ -8,9 +8,7 @@
  * again. Other per-group errors (NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND, INVALID_GROUP_ID) are final.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
-import type { DeleteGroupsResponse } from '../../protocol/generated/delete-groups.js'
-import type { DescribeGroupsResponse, DescribeGroupsResponseDescribedGroup, DescribeGroupsResponseDescribedGroupMember } from '../../protocol/generated/describe-groups.js'
-import type { ListGroupsResponse } from '../../protocol/generated/list-groups.js'
+import type { DescribeGroupsResponseDescribedGroup, DescribeGroupsResponseDescribedGroupMember } from '../../protocol/generated/describe-groups.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { CoordinatorType, isCoordinatorMoved } from '../base/cluster.js'
 import type { BrokerConnection } from '../base/connection.js'
@@ -85,7 +83,7 @@ export async function listGroups(call: Call, o: ListGroupsOptions): Promise<Grou
         const conn = await call.cluster.connection(nodeId)
         // Filters are honoured only by versions that have them; without them the answer would be unfiltered.
         const version = conn.version(ApiKey.ListGroups, 5, types.length > 0 ? 5 : states.length > 0 ? 4 : 0)
-        const resp = await conn.request<ListGroupsResponse>(ApiKey.ListGroups, { statesFilter: states, typesFilter: types }, call.request(version))
+        const resp = await conn.request(ApiKey.ListGroups, { statesFilter: states, typesFilter: types }, call.request(version))
         const err = brokerError(resp.errorCode, `groups of broker ${nodeId}`)
         const listed = resp.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.groupState ?? null, type: g.groupType ?? null, coordinator: nodeId }))
         return new Map([[nodeId, err ?? listed]])
@@ -101,7 +99,7 @@ export async function describeGroups(call: Call, groupIds: string[]): Promise<Gr
   const s = await settle<string, GroupDescription>(call, groupIds, coordinatorRetriable, (pending) =>
     perCoordinator(call, pending, async (conn, groups) => {
       const version = conn.version(ApiKey.DescribeGroups, 5)
-      const resp = await conn.request<DescribeGroupsResponse>(ApiKey.DescribeGroups, { groups, includeAuthorizedOperations: false }, call.request(version))
+      const resp = await conn.request(ApiKey.DescribeGroups, { groups, includeAuthorizedOperations: false }, call.request(version))
       const coordinator = conn.address.nodeId ?? -1
       return new Map(resp.groups.map((g) => [g.groupId, brokerError(g.errorCode, `group ${g.groupId}`) ?? description(g, coordinator)]))
     }),
@@ -148,7 +146,7 @@ export async function deleteGroups(call: Call, groupIds: string[]): Promise<void
   const s = await settle<string, true>(call, groupIds, coordinatorRetriable, (pending) =>
     perCoordinator(call, pending, async (conn, groups) => {
       const version = conn.version(ApiKey.DeleteGroups, 2)
-      const resp = await conn.request<DeleteGroupsResponse>(ApiKey.DeleteGroups, { groupsNames: groups }, call.request(version))
+      const resp = await conn.request(ApiKey.DeleteGroups, { groupsNames: groups }, call.request(version))
       return new Map(resp.results.map((r) => [r.groupId, brokerError(r.errorCode, `group ${r.groupId}`) ?? (true as const)]))
     }),
   )

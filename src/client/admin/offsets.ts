@@ -8,8 +8,6 @@
  * retried (on a multi-broker cluster a new topic reaches the leader's metadata a moment later).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
-import type { DeleteRecordsResponse } from '../../protocol/generated/delete-records.js'
-import type { ListOffsetsResponse } from '../../protocol/generated/list-offsets.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { isStaleMetadata } from '../base/cluster.js'
 import { ClientError, KafkaError } from '../base/errors.js'
@@ -85,7 +83,7 @@ export async function listOffsets(call: Call, queries: OffsetQuery[], isolationL
       const version = conn.version(ApiKey.ListOffsets, 10, Math.max(1, readCommitted ? 2 : 1, items.some((q) => q.at === 'max-timestamp') ? 7 : 1))
       const out: Outcomes<OffsetQuery, ListedOffset> = new Map()
       for (const layer of distinctLayers(items)) {
-        const resp = await conn.request<ListOffsetsResponse>(
+        const resp = await conn.request(
           ApiKey.ListOffsets,
           {
             replicaId: -1,
@@ -131,7 +129,7 @@ export async function deleteRecords(call: Call, requests: RecordsToDelete[]): Pr
       const out: Outcomes<RecordsToDelete, DeletedRecords> = new Map()
       for (const layer of distinctLayers(items)) {
         const wait = call.brokerWaitMs()
-        const resp = await conn.request<DeleteRecordsResponse>(
+        const resp = await conn.request(
           ApiKey.DeleteRecords,
           {
             topics: [...groupBy(layer, (r) => r.topic)].map(([name, rs]) => ({ name, partitions: rs.map((r) => ({ partitionIndex: r.partition, offset: toOffset(r.offset, 'deleteRecords', -1n) })) })),

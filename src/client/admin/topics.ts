@@ -8,10 +8,9 @@
  * as in Kafka's AdminClient: retrying a CreateTopics that timed out would only turn its answer
  * into TOPIC_ALREADY_EXISTS.
  */
+import type { DeleteTopicsRequest } from '../../protocol/generated/delete-topics.js'
 import { ApiKey } from '../../protocol/generated/api-keys.js'
-import type { CreatePartitionsResponse } from '../../protocol/generated/create-partitions.js'
-import type { CreateTopicsResponse, CreateTopicsResponseCreatableTopicResult } from '../../protocol/generated/create-topics.js'
-import type { DeleteTopicsResponse } from '../../protocol/generated/delete-topics.js'
+import type { CreateTopicsResponseCreatableTopicResult } from '../../protocol/generated/create-topics.js'
 import type { MetadataResponseTopic } from '../../protocol/generated/metadata.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import { ErrorCode } from '../../protocol/errors.js'
@@ -45,7 +44,7 @@ export async function createTopics(call: Call, topics: NewTopic[], validateOnly:
     // -1 for "broker default" arrived with v4 (KIP-464); validateOnly with v1.
     const version = conn.version(ApiKey.CreateTopics, 7, Math.max(defaults ? 4 : 0, validateOnly ? 1 : 0))
     const wait = call.brokerWaitMs()
-    const resp = await conn.request<CreateTopicsResponse>(
+    const resp = await conn.request(
       ApiKey.CreateTopics,
       {
         topics: pending.map((t) => ({
@@ -87,9 +86,9 @@ export async function deleteTopics(call: Call, names: string[]): Promise<void> {
     const conn = await controller(call, attempt)
     const version = conn.version(ApiKey.DeleteTopics, 6)
     const wait = call.brokerWaitMs()
-    const body =
+    const body: DeleteTopicsRequest =
       version >= 6 ? { topics: pending.map((name) => ({ name, topicId: ZERO_UUID })), timeoutMs: wait } : { topicNames: pending, timeoutMs: wait }
-    const resp = await conn.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, body, call.request(version, wait))
+    const resp = await conn.request(ApiKey.DeleteTopics, body, call.request(version, wait))
     const out: Outcomes<string, true> = new Map()
     for (const r of resp.responses) {
       if (r.name !== null) out.set(r.name, brokerError(r.errorCode, `topic ${r.name}`, r.errorMessage) ?? true)
@@ -104,7 +103,7 @@ export async function createPartitions(call: Call, requests: NewPartitions[], va
     const conn = await controller(call, attempt)
     const version = conn.version(ApiKey.CreatePartitions, 3)
     const wait = call.brokerWaitMs()
-    const resp = await conn.request<CreatePartitionsResponse>(
+    const resp = await conn.request(
       ApiKey.CreatePartitions,
       {
         topics: pending.map((p) => ({ name: p.topic, count: p.count, assignments: p.assignments ? p.assignments.map((brokerIds) => ({ brokerIds })) : null })),

@@ -8,8 +8,8 @@
  * (librdkafka does the same; the Java client gets there by giving the coordinator a second
  * node id).
  */
-import { ApiKey } from '../../protocol/generated/api-keys.js'
-import type { FindCoordinatorResponse } from '../../protocol/generated/find-coordinator.js'
+import type { FindCoordinatorRequest } from '../../protocol/generated/find-coordinator.js'
+import { ApiKey, type ApiKeyNumber, type RequestOf, type ResponseOf } from '../../protocol/generated/api-keys.js'
 import type { MetadataResponse } from '../../protocol/generated/metadata.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import { ErrorCode } from '../../protocol/errors.js'
@@ -162,9 +162,9 @@ export class Cluster {
   }
 
   /** Sends to one broker. */
-  async send<T = any>(nodeId: number, apiKey: number, body: unknown, options?: RequestOptions & { channel?: string }): Promise<T> {
+  async send<K extends ApiKeyNumber>(nodeId: number, apiKey: K, body: RequestOf<K>, options?: RequestOptions & { channel?: string }): Promise<ResponseOf<K>> {
     const c = await this.connection(nodeId, options?.channel)
-    return c.request<T>(apiKey, body, options)
+    return c.request(apiKey, body, options)
   }
 
   // ---- metadata ----------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ export class Cluster {
   async fetchMetadata(topics: string[] | null, allowAutoCreate = false): Promise<MetadataResponse> {
     const c = await this.anyConnection()
     const version = c.version(ApiKey.Metadata, 12, 1)
-    const resp = await c.request<MetadataResponse>(
+    const resp = await c.request(
       ApiKey.Metadata,
       {
         topics: topics === null ? null : topics.map((name) => ({ name, topicId: ZERO_UUID })),
@@ -328,9 +328,9 @@ export class Cluster {
       try {
         const c = await this.anyConnection()
         const version = c.version(ApiKey.FindCoordinator, 6)
-        const body =
+        const body: FindCoordinatorRequest =
           version >= 4 ? { keyType: type, coordinatorKeys: [key] } : { key, keyType: type }
-        const resp = await c.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, body, { version })
+        const resp = await c.request(ApiKey.FindCoordinator, body, { version })
         const r = version >= 4 ? resp.coordinators![0]! : { errorCode: resp.errorCode ?? 0, nodeId: resp.nodeId!, host: resp.host!, port: resp.port! }
         if (r.errorCode === 0) return { nodeId: r.nodeId, host: r.host, port: r.port, rack: null }
         err = errorFor(r.errorCode, `coordinator for ${type === CoordinatorType.Group ? 'group' : 'transactional id'} ${key}`)!

@@ -13,8 +13,8 @@
  * the request's effects.
  */
 import { connect, type Socket } from 'node:net'
-import { ApiKey, apiByKey, type ApiSpec } from '../../protocol/generated/api-keys.js'
-import { ApiVersionsRequest, ApiVersionsResponse } from '../../protocol/generated/api-versions.js'
+import { ApiKey, apiByKey, type ApiKeyNumber, type ApiSpec, type RequestOf, type ResponseOf } from '../../protocol/generated/api-keys.js'
+import { ApiVersionsRequest } from '../../protocol/generated/api-versions.js'
 import { RequestHeader } from '../../protocol/generated/headers.js'
 import { requestHeaderVersion, responseHeaderVersion } from '../../protocol/header.js'
 import { Reader } from '../../protocol/primitives/reader.js'
@@ -144,10 +144,10 @@ export class BrokerConnection {
   private async negotiate(): Promise<void> {
     const ours = Math.min(ApiVersionsRequest.maxVersion, 3)
     const body = { clientSoftwareName: this.opts.softwareName ?? 'samsa', clientSoftwareVersion: this.opts.softwareVersion ?? '0' }
-    let resp = (await this.send(ApiKey.ApiVersions, body, { version: ours })) as ApiVersionsResponse
+    let resp = await this.send(ApiKey.ApiVersions, body, { version: ours })
     if (resp.errorCode === ErrorCode.UNSUPPORTED_VERSION) {
       const theirs = resp.apiKeys.find((k) => k.apiKey === ApiKey.ApiVersions)?.maxVersion ?? 0
-      resp = (await this.send(ApiKey.ApiVersions, body, { version: Math.min(theirs, ours) })) as ApiVersionsResponse
+      resp = await this.send(ApiKey.ApiVersions, body, { version: Math.min(theirs, ours) })
     }
     if (resp.errorCode !== 0) throw new KafkaError(resp.errorCode, `${this.describe()}: ApiVersions failed`)
     for (const k of resp.apiKeys) this.versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion })
@@ -191,14 +191,17 @@ export class BrokerConnection {
     return max
   }
 
-  /** Sends a request and resolves with the decoded response body. */
-  request<T = any>(apiKey: number, body: unknown, options: RequestOptions = {}): Promise<T> {
+  /**
+   * Sends a request and resolves with the decoded response body; both are typed by the API
+   * key, so a body with a field the API does not have fails to compile.
+   */
+  request<K extends ApiKeyNumber>(apiKey: K, body: RequestOf<K>, options: RequestOptions = {}): Promise<ResponseOf<K>> {
     if (this.failure) return Promise.reject(this.failure)
     const version = options.version ?? this.version(apiKey)
-    return this.send(apiKey, body, { ...options, version }) as Promise<T>
+    return this.send(apiKey, body, { ...options, version })
   }
 
-  private send(apiKey: number, body: unknown, options: RequestOptions & { version: number }): Promise<unknown> {
+  private send<K extends ApiKeyNumber>(apiKey: K, body: RequestOf<K>, options: RequestOptions & { version: number }): Promise<ResponseOf<K>> {
     if (this.failure) return Promise.reject(this.failure)
     const api = apiByKey(apiKey)!
     const { version } = options
@@ -213,7 +216,8 @@ export class BrokerConnection {
     if (options.noResponse) {
       // acks=0: fire and forget, as Kafka's clients do; a broken socket fails later requests.
       this.enqueue({ chunks, correlationId, pending: undefined })
-      return Promise.resolve(undefined)
+      // There is no body to resolve with; callers of noResponse requests ignore the value.
+      return Promise.resolve(undefined as unknown as ResponseOf<K>)
     }
     return new Promise((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.opts.requestTimeoutMs

@@ -27,7 +27,7 @@ import { isStaleMetadata } from '../base/cluster.js'
 import { errorFor } from '../base/errors.js'
 import { backoffMs } from '../base/options.js'
 import { ApiKey } from '../../protocol/generated/api-keys.js'
-import type { FetchResponse, FetchResponsePartitionData } from '../../protocol/generated/fetch.js'
+import type { FetchResponsePartitionData } from '../../protocol/generated/fetch.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import type { Logger } from '../../util/logger.js'
@@ -185,7 +185,7 @@ export class Fetcher {
           })),
         }
       })
-      const resp = await conn.request<FetchResponse>(
+      const resp = await conn.request(
         ApiKey.Fetch,
         {
           replicaId: -1,

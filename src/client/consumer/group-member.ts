@@ -28,11 +28,11 @@
  * max.poll.interval.ms: when the application has not polled for that long the member leaves
  * the group (dynamic members send LeaveGroup) and rejoins on its next poll, its partitions lost.
  */
+import type { LeaveGroupRequest } from '../../protocol/generated/leave-group.js'
 import { CoordinatorType, isCoordinatorMoved, type Cluster } from '../base/cluster.js'
 import { ClientError, errorFor, isRetriable, KafkaError } from '../base/errors.js'
 import type { TopicPartition } from '../base/types.js'
 import { ApiKey } from '../../protocol/generated/api-keys.js'
-import type { HeartbeatResponse } from '../../protocol/generated/heartbeat.js'
 import type { JoinGroupResponse } from '../../protocol/generated/join-group.js'
 import type { SyncGroupResponse } from '../../protocol/generated/sync-group.js'
 import { ErrorCode } from '../../protocol/errors.js'
@@ -225,7 +225,7 @@ export class GroupMember {
     const rebalanceTimeoutMs = this.opts.maxPollIntervalMs
     let join: JoinGroupResponse
     try {
-      join = await conn.request<JoinGroupResponse>(
+      join = await conn.request(
         ApiKey.JoinGroup,
         {
           groupId: this.groupId,
@@ -275,7 +275,7 @@ export class GroupMember {
     const syncVersion = conn.version(ApiKey.SyncGroup)
     let sync: SyncGroupResponse
     try {
-      sync = await conn.request<SyncGroupResponse>(
+      sync = await conn.request(
         ApiKey.SyncGroup,
         {
           groupId: this.groupId,
@@ -391,7 +391,7 @@ export class GroupMember {
     let next = this.opts.heartbeatIntervalMs
     try {
       const conn = await this.coordinator()
-      const resp = await conn.request<HeartbeatResponse>(ApiKey.Heartbeat, { groupId: this.groupId, generationId, memberId, groupInstanceId: this.opts.groupInstanceId })
+      const resp = await conn.request(ApiKey.Heartbeat, { groupId: this.groupId, generationId, memberId, groupInstanceId: this.opts.groupInstanceId })
       // An answer about a membership we no longer have (a join started meanwhile) says nothing.
       if (!this.stable || generationId !== this.generationId || memberId !== this.memberId) return
       switch (resp.errorCode) {
@@ -442,8 +442,8 @@ export class GroupMember {
     try {
       const conn = await this.coordinator()
       const version = conn.version(ApiKey.LeaveGroup)
-      const body = version >= 3 ? { groupId: this.groupId, members: [{ memberId, groupInstanceId: null, reason }] } : { groupId: this.groupId, memberId }
-      const resp = await conn.request<{ errorCode: number; members?: Array<{ errorCode: number }> }>(ApiKey.LeaveGroup, body, { version })
+      const body: LeaveGroupRequest = version >= 3 ? { groupId: this.groupId, members: [{ memberId, groupInstanceId: null, reason }] } : { groupId: this.groupId, memberId }
+      const resp = await conn.request(ApiKey.LeaveGroup, body, { version })
       const code = resp.errorCode || resp.members?.[0]?.errorCode || 0
       if (code !== 0) this.logger.info('LeaveGroup failed', { group: this.groupId, error: errorFor(code)!.message })
       else this.logger.info('left group', { group: this.groupId, memberId, reason })

@@ -17,7 +17,7 @@ import { ClientError, errorFor, isRetriable, KafkaError } from '../base/errors.j
 import { tpKey, type TopicPartition } from '../base/types.js'
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import type { OffsetCommitResponse } from '../../protocol/generated/offset-commit.js'
-import type { OffsetFetchResponse } from '../../protocol/generated/offset-fetch.js'
+import type { OffsetFetchRequest, OffsetFetchResponse } from '../../protocol/generated/offset-fetch.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import type { ResolvedConsumerOptions } from './options.js'
 import type { CommitOffset, OffsetAndMetadata } from './types.js'
@@ -94,7 +94,7 @@ export class OffsetCommitter {
     }))
     let resp: OffsetCommitResponse
     try {
-      resp = await conn.request<OffsetCommitResponse>(
+      resp = await conn.request(
         ApiKey.OffsetCommit,
         { groupId: this.groupId, generationIdOrMemberEpoch: id.generationId, memberId: id.memberId, groupInstanceId: id.groupInstanceId, retentionTimeMs: -1n, topics },
         { version, timeoutMs: Math.max(1, Math.min(this.opts.requestTimeoutMs, deadline - Date.now())) },
@@ -140,13 +140,13 @@ export class OffsetCommitter {
     const conn = await this.cluster.coordinatorConnection(CoordinatorType.Group, this.groupId, deadline)
     const version = conn.version(ApiKey.OffsetFetch, Infinity, 1)
     const topics = [...groupByTopic(tps)].map(([name, list]) => ({ name, partitionIndexes: list.map((tp) => tp.partition) }))
-    const body =
+    const body: OffsetFetchRequest =
       version >= 8
         ? { groups: [{ groupId: this.groupId, memberId: null, memberEpoch: -1, topics }], requireStable: true }
         : { groupId: this.groupId, topics, requireStable: true }
     let resp: OffsetFetchResponse
     try {
-      resp = await conn.request<OffsetFetchResponse>(ApiKey.OffsetFetch, body, { version, signal, timeoutMs: Math.max(1, Math.min(this.opts.requestTimeoutMs, deadline - Date.now())) })
+      resp = await conn.request(ApiKey.OffsetFetch, body, { version, signal, timeoutMs: Math.max(1, Math.min(this.opts.requestTimeoutMs, deadline - Date.now())) })
     } catch (e) {
       this.cluster.forgetCoordinator(CoordinatorType.Group, this.groupId)
       throw e

@@ -13,7 +13,6 @@ import { isStaleMetadata } from '../base/cluster.js'
 import { backoffMs } from '../base/options.js'
 import { ClientError, errorFor, isRetriable } from '../base/errors.js'
 import { ApiKey } from '../../protocol/generated/api-keys.js'
-import type { ListOffsetsResponse } from '../../protocol/generated/list-offsets.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import type { Logger } from '../../util/logger.js'
 import type { OffsetCommitter } from './offset-committer.js'
@@ -160,7 +159,7 @@ export class PositionResolver {
       if (!l) byTopic.set(s.topic, (l = []))
       l.push(s)
     }
-    const resp = await conn.request<ListOffsetsResponse>(
+    const resp = await conn.request(
       ApiKey.ListOffsets,
       {
         replicaId: -1,

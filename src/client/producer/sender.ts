@@ -13,7 +13,7 @@
  * `retries` or deliveryTimeoutMs runs out.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
-import type { ProduceResponse } from '../../protocol/generated/produce.js'
+import type { ProduceRequest, ProduceResponse } from '../../protocol/generated/produce.js'
 import { CompressionCodec } from '../../protocol/records/batch-header.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { isStaleMetadata, type Cluster } from '../base/cluster.js'
@@ -160,7 +160,7 @@ export class Sender {
     void this.sendInOrder(node, batches, body, prev, written)
   }
 
-  private async sendInOrder(node: number, batches: ProducerBatch[], bodyP: Promise<unknown>, prev: Promise<void>, written: () => void): Promise<void> {
+  private async sendInOrder(node: number, batches: ProducerBatch[], bodyP: Promise<ProduceRequest>, prev: Promise<void>, written: () => void): Promise<void> {
     try {
       await prev
       const conn = await this.cluster.connection(node)
@@ -175,7 +175,7 @@ export class Sender {
         return
       }
       // request() puts the bytes in the connection's queue synchronously.
-      const pending = conn.request<ProduceResponse>(ApiKey.Produce, body, { version })
+      const pending = conn.request(ApiKey.Produce, body, { version })
       written()
       this.onResponse(batches, await pending)
     } catch (e) {
@@ -187,7 +187,7 @@ export class Sender {
     }
   }
 
-  private async buildRequest(batches: ProducerBatch[]): Promise<unknown> {
+  private async buildRequest(batches: ProducerBatch[]): Promise<ProduceRequest> {
     const byTopic = new Map<string, Array<{ index: number; records: Buffer }>>()
     for (const b of batches) {
       const records = await b.wireBytes(this.opts.compression)

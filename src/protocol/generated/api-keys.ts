@@ -183,6 +183,104 @@ export const ApiKey = {
 } as const
 export type ApiName = keyof typeof ApiKey
 
+/**
+ * Request and response body types by API key, so that a request sent or handled for a key
+ * must have that API's shape: `RequestOf<typeof ApiKey.Produce>` is ProduceRequest.
+ */
+export interface ApiTypes {
+  0: { request: ProduceRequest; response: ProduceResponse }
+  1: { request: FetchRequest; response: FetchResponse }
+  2: { request: ListOffsetsRequest; response: ListOffsetsResponse }
+  3: { request: MetadataRequest; response: MetadataResponse }
+  4: { request: LeaderAndIsrRequest; response: LeaderAndIsrResponse }
+  5: { request: StopReplicaRequest; response: StopReplicaResponse }
+  6: { request: UpdateMetadataRequest; response: UpdateMetadataResponse }
+  7: { request: ControlledShutdownRequest; response: ControlledShutdownResponse }
+  8: { request: OffsetCommitRequest; response: OffsetCommitResponse }
+  9: { request: OffsetFetchRequest; response: OffsetFetchResponse }
+  10: { request: FindCoordinatorRequest; response: FindCoordinatorResponse }
+  11: { request: JoinGroupRequest; response: JoinGroupResponse }
+  12: { request: HeartbeatRequest; response: HeartbeatResponse }
+  13: { request: LeaveGroupRequest; response: LeaveGroupResponse }
+  14: { request: SyncGroupRequest; response: SyncGroupResponse }
+  15: { request: DescribeGroupsRequest; response: DescribeGroupsResponse }
+  16: { request: ListGroupsRequest; response: ListGroupsResponse }
+  17: { request: SaslHandshakeRequest; response: SaslHandshakeResponse }
+  18: { request: ApiVersionsRequest; response: ApiVersionsResponse }
+  19: { request: CreateTopicsRequest; response: CreateTopicsResponse }
+  20: { request: DeleteTopicsRequest; response: DeleteTopicsResponse }
+  21: { request: DeleteRecordsRequest; response: DeleteRecordsResponse }
+  22: { request: InitProducerIdRequest; response: InitProducerIdResponse }
+  23: { request: OffsetForLeaderEpochRequest; response: OffsetForLeaderEpochResponse }
+  24: { request: AddPartitionsToTxnRequest; response: AddPartitionsToTxnResponse }
+  25: { request: AddOffsetsToTxnRequest; response: AddOffsetsToTxnResponse }
+  26: { request: EndTxnRequest; response: EndTxnResponse }
+  27: { request: WriteTxnMarkersRequest; response: WriteTxnMarkersResponse }
+  28: { request: TxnOffsetCommitRequest; response: TxnOffsetCommitResponse }
+  29: { request: DescribeAclsRequest; response: DescribeAclsResponse }
+  30: { request: CreateAclsRequest; response: CreateAclsResponse }
+  31: { request: DeleteAclsRequest; response: DeleteAclsResponse }
+  32: { request: DescribeConfigsRequest; response: DescribeConfigsResponse }
+  33: { request: AlterConfigsRequest; response: AlterConfigsResponse }
+  34: { request: AlterReplicaLogDirsRequest; response: AlterReplicaLogDirsResponse }
+  35: { request: DescribeLogDirsRequest; response: DescribeLogDirsResponse }
+  36: { request: SaslAuthenticateRequest; response: SaslAuthenticateResponse }
+  37: { request: CreatePartitionsRequest; response: CreatePartitionsResponse }
+  38: { request: CreateDelegationTokenRequest; response: CreateDelegationTokenResponse }
+  39: { request: RenewDelegationTokenRequest; response: RenewDelegationTokenResponse }
+  40: { request: ExpireDelegationTokenRequest; response: ExpireDelegationTokenResponse }
+  41: { request: DescribeDelegationTokenRequest; response: DescribeDelegationTokenResponse }
+  42: { request: DeleteGroupsRequest; response: DeleteGroupsResponse }
+  43: { request: ElectLeadersRequest; response: ElectLeadersResponse }
+  44: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse }
+  45: { request: AlterPartitionReassignmentsRequest; response: AlterPartitionReassignmentsResponse }
+  46: { request: ListPartitionReassignmentsRequest; response: ListPartitionReassignmentsResponse }
+  47: { request: OffsetDeleteRequest; response: OffsetDeleteResponse }
+  48: { request: DescribeClientQuotasRequest; response: DescribeClientQuotasResponse }
+  49: { request: AlterClientQuotasRequest; response: AlterClientQuotasResponse }
+  50: { request: DescribeUserScramCredentialsRequest; response: DescribeUserScramCredentialsResponse }
+  51: { request: AlterUserScramCredentialsRequest; response: AlterUserScramCredentialsResponse }
+  52: { request: VoteRequest; response: VoteResponse }
+  53: { request: BeginQuorumEpochRequest; response: BeginQuorumEpochResponse }
+  54: { request: EndQuorumEpochRequest; response: EndQuorumEpochResponse }
+  55: { request: DescribeQuorumRequest; response: DescribeQuorumResponse }
+  56: { request: AlterPartitionRequest; response: AlterPartitionResponse }
+  57: { request: UpdateFeaturesRequest; response: UpdateFeaturesResponse }
+  58: { request: EnvelopeRequest; response: EnvelopeResponse }
+  59: { request: FetchSnapshotRequest; response: FetchSnapshotResponse }
+  60: { request: DescribeClusterRequest; response: DescribeClusterResponse }
+  61: { request: DescribeProducersRequest; response: DescribeProducersResponse }
+  62: { request: BrokerRegistrationRequest; response: BrokerRegistrationResponse }
+  63: { request: BrokerHeartbeatRequest; response: BrokerHeartbeatResponse }
+  64: { request: UnregisterBrokerRequest; response: UnregisterBrokerResponse }
+  65: { request: DescribeTransactionsRequest; response: DescribeTransactionsResponse }
+  66: { request: ListTransactionsRequest; response: ListTransactionsResponse }
+  67: { request: AllocateProducerIdsRequest; response: AllocateProducerIdsResponse }
+  68: { request: ConsumerGroupHeartbeatRequest; response: ConsumerGroupHeartbeatResponse }
+  69: { request: ConsumerGroupDescribeRequest; response: ConsumerGroupDescribeResponse }
+  70: { request: ControllerRegistrationRequest; response: ControllerRegistrationResponse }
+  71: { request: GetTelemetrySubscriptionsRequest; response: GetTelemetrySubscriptionsResponse }
+  72: { request: PushTelemetryRequest; response: PushTelemetryResponse }
+  73: { request: AssignReplicasToDirsRequest; response: AssignReplicasToDirsResponse }
+  74: { request: ListClientMetricsResourcesRequest; response: ListClientMetricsResourcesResponse }
+  75: { request: DescribeTopicPartitionsRequest; response: DescribeTopicPartitionsResponse }
+  76: { request: ShareGroupHeartbeatRequest; response: ShareGroupHeartbeatResponse }
+  77: { request: ShareGroupDescribeRequest; response: ShareGroupDescribeResponse }
+  78: { request: ShareFetchRequest; response: ShareFetchResponse }
+  79: { request: ShareAcknowledgeRequest; response: ShareAcknowledgeResponse }
+  80: { request: AddRaftVoterRequest; response: AddRaftVoterResponse }
+  81: { request: RemoveRaftVoterRequest; response: RemoveRaftVoterResponse }
+  82: { request: UpdateRaftVoterRequest; response: UpdateRaftVoterResponse }
+  83: { request: InitializeShareGroupStateRequest; response: InitializeShareGroupStateResponse }
+  84: { request: ReadShareGroupStateRequest; response: ReadShareGroupStateResponse }
+  85: { request: WriteShareGroupStateRequest; response: WriteShareGroupStateResponse }
+  86: { request: DeleteShareGroupStateRequest; response: DeleteShareGroupStateResponse }
+  87: { request: ReadShareGroupStateSummaryRequest; response: ReadShareGroupStateSummaryResponse }
+}
+export type ApiKeyNumber = keyof ApiTypes
+export type RequestOf<K extends ApiKeyNumber> = ApiTypes[K]['request']
+export type ResponseOf<K extends ApiKeyNumber> = ApiTypes[K]['response']
+
 export interface MessageCodec<T = any> {
   readonly name: string
   readonly minVersion: number

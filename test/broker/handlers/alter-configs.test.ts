@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
-import type { AlterConfigsResponse, AlterConfigsResponseAlterConfigsResourceResponse } from '../../../src/protocol/generated/alter-configs.js'
+import type { AlterConfigsResponseAlterConfigsResourceResponse } from '../../../src/protocol/generated/alter-configs.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import { startBroker } from '../../../src/index.js'
 import { createLogger } from '../../../src/util/logger.js'
@@ -23,7 +23,7 @@ interface Resource {
 }
 
 async function alter(c: RawClient, version: number, resources: Resource[], validateOnly = false): Promise<AlterConfigsResponseAlterConfigsResourceResponse[]> {
-  const r = await c.request<AlterConfigsResponse>(ApiKey.AlterConfigs, version, {
+  const r = await c.request(ApiKey.AlterConfigs, version, {
     resources: resources.map((x) => ({
       resourceType: x.resourceType,
       resourceName: x.resourceName,

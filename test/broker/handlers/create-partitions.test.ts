@@ -7,7 +7,6 @@ import { join } from 'node:path'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
 import type {
   CreatePartitionsRequestCreatePartitionsTopic,
-  CreatePartitionsResponse,
   CreatePartitionsResponseCreatePartitionsTopicResult,
 } from '../../../src/protocol/generated/create-partitions.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
@@ -21,7 +20,7 @@ import { RawClient } from '../../helpers/raw-client.js'
 type Topic = Omit<CreatePartitionsRequestCreatePartitionsTopic, 'assignments'> & { assignments?: number[][] | null }
 
 async function grow(c: RawClient, version: number, topics: Topic[], validateOnly = false): Promise<Map<string, CreatePartitionsResponseCreatePartitionsTopicResult>> {
-  const r = await c.request<CreatePartitionsResponse>(ApiKey.CreatePartitions, version, {
+  const r = await c.request(ApiKey.CreatePartitions, version, {
     topics: topics.map((t) => ({ name: t.name, count: t.count, assignments: t.assignments ? t.assignments.map((brokerIds) => ({ brokerIds })) : null })),
     timeoutMs: 5000,
     validateOnly,

@@ -7,7 +7,6 @@ import { join } from 'node:path'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
 import type {
   CreateTopicsRequestCreatableTopic,
-  CreateTopicsResponse,
   CreateTopicsResponseCreatableTopicResult,
 } from '../../../src/protocol/generated/create-topics.js'
 import type { MetadataResponse } from '../../../src/protocol/generated/metadata.js'
@@ -29,7 +28,7 @@ function topic(s: Spec): CreateTopicsRequestCreatableTopic {
 }
 
 async function create(c: RawClient, version: number, specs: Spec[], validateOnly = false): Promise<Map<string, CreateTopicsResponseCreatableTopicResult>> {
-  const r = await c.request<CreateTopicsResponse>(ApiKey.CreateTopics, version, { topics: specs.map(topic), timeoutMs: 5000, validateOnly })
+  const r = await c.request(ApiKey.CreateTopics, version, { topics: specs.map(topic), timeoutMs: 5000, validateOnly })
   if (version >= 2) assert.equal(r.throttleTimeMs, 0)
   return new Map(r.topics.map((t) => [t.name, t]))
 }
@@ -152,7 +151,7 @@ test('CreateTopics: an existing topic is reported as existing even when the rest
 test('CreateTopics: a name given twice is INVALID_REQUEST once and is not created', async (t) => {
   const tb = await embeddedBroker(t)
   const c = await tb.client()
-  const r = await c.request<CreateTopicsResponse>(ApiKey.CreateTopics, 5, {
+  const r = await c.request(ApiKey.CreateTopics, 5, {
     topics: [topic({ name: 'twice', numPartitions: 1 }), topic({ name: 'once', numPartitions: 1 }), topic({ name: 'twice', numPartitions: 2 })],
     timeoutMs: 5000,
     validateOnly: false,

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
-import type { DeleteRecordsResponse, DeleteRecordsResponseDeleteRecordsPartitionResult } from '../../../src/protocol/generated/delete-records.js'
+import type { DeleteRecordsResponseDeleteRecordsPartitionResult } from '../../../src/protocol/generated/delete-records.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import { createBatch, encodeBatchSync } from '../../../src/protocol/records/index.js'
 import { startBroker, type Broker } from '../../../src/index.js'
@@ -24,7 +24,7 @@ async function fill(broker: Broker, topic: string, partition: number, count: num
 }
 
 async function deleteRecords(c: RawClient, version: number, topics: Record<string, Array<[number, bigint]>>): Promise<Map<string, DeleteRecordsResponseDeleteRecordsPartitionResult>> {
-  const r = await c.request<DeleteRecordsResponse>(ApiKey.DeleteRecords, version, {
+  const r = await c.request(ApiKey.DeleteRecords, version, {
     topics: Object.entries(topics).map(([name, parts]) => ({ name, partitions: parts.map(([partitionIndex, offset]) => ({ partitionIndex, offset })) })),
     timeoutMs: 5000,
   })

@@ -21,13 +21,13 @@ type Result = DeleteTopicsResponseDeletableTopicResult
 
 async function deleteByName(c: RawClient, version: number, names: string[]): Promise<Result[]> {
   const body = version >= 6 ? { topics: names.map((name) => ({ name, topicId: ZERO_UUID })), timeoutMs: 5000 } : { topicNames: names, timeoutMs: 5000 }
-  const r = await c.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, version, body)
+  const r = await c.request(ApiKey.DeleteTopics, version, body)
   if (version >= 1) assert.equal(r.throttleTimeMs, 0)
   return r.responses
 }
 
 async function deleteV6(c: RawClient, topics: Array<{ name: string | null; topicId: string }>): Promise<Result[]> {
-  return (await c.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, 6, { topics, timeoutMs: 5000 })).responses
+  return (await c.request(ApiKey.DeleteTopics, 6, { topics, timeoutMs: 5000 })).responses
 }
 
 for (const version of [0, 1, 4, 5, 6]) {
@@ -161,7 +161,7 @@ test('DeleteTopics: a deleted topic can be created again at once, with a new id 
   const c = await tb.client()
   const old = await tb.b.broker.createTopic('again', 1)
   assert.equal((await deleteByName(c, 6, ['again']))[0]!.errorCode, ErrorCode.NONE)
-  const created = await c.request<CreateTopicsResponse>(ApiKey.CreateTopics, 7, {
+  const created = await c.request(ApiKey.CreateTopics, 7, {
     topics: [{ name: 'again', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
     timeoutMs: 5000,
     validateOnly: false,

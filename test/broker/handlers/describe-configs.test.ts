@@ -4,7 +4,6 @@ import assert from 'node:assert/strict'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
 import type {
   DescribeConfigsRequestDescribeConfigsResource,
-  DescribeConfigsResponse,
   DescribeConfigsResponseDescribeConfigsResourceResult,
   DescribeConfigsResponseDescribeConfigsResult,
 } from '../../../src/protocol/generated/describe-configs.js'
@@ -28,7 +27,7 @@ async function describe(
   resources: Resource[],
   opts: { includeSynonyms?: boolean; includeDocumentation?: boolean } = {},
 ): Promise<DescribeConfigsResponseDescribeConfigsResult[]> {
-  const r = await c.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, version, {
+  const r = await c.request(ApiKey.DescribeConfigs, version, {
     resources: resources.map((x) => ({ configurationKeys: null, ...x })),
     includeSynonyms: opts.includeSynonyms ?? false,
     includeDocumentation: opts.includeDocumentation ?? false,

@@ -27,7 +27,7 @@ async function twoDirBroker(t: TestContext): Promise<{ b: StartedBroker; c: RawC
 }
 
 function describe(c: RawClient, version: number, topics: DescribeLogDirsRequest['topics']): Promise<DescribeLogDirsResponse> {
-  return c.request<DescribeLogDirsResponse>(ApiKey.DescribeLogDirs, version, { topics })
+  return c.request(ApiKey.DescribeLogDirs, version, { topics })
 }
 
 for (const version of [0, 1, 2, 3, 4]) {

@@ -40,7 +40,7 @@ async function values(p: FetchResponsePartitionData): Promise<string[]> {
 }
 
 async function fetch(c: RawClient, version: number, parts: Part[], opts: Partial<FetchRequest> = {}): Promise<FetchResponse> {
-  return c.request<FetchResponse>(ApiKey.Fetch, version, fetchRequest(parts, opts))
+  return c.request(ApiKey.Fetch, version, fetchRequest(parts, opts))
 }
 
 test('reads records with high watermark, last stable and log start offsets, by name and by topic id', async (t) => {

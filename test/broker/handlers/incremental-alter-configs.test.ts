@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
 import type {
-  IncrementalAlterConfigsResponse,
   IncrementalAlterConfigsResponseAlterConfigsResourceResponse,
 } from '../../../src/protocol/generated/incremental-alter-configs.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
@@ -32,7 +31,7 @@ interface Resource {
 }
 
 async function alter(c: RawClient, version: number, resources: Resource[], validateOnly = false): Promise<IncrementalAlterConfigsResponseAlterConfigsResourceResponse[]> {
-  const r = await c.request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, version, {
+  const r = await c.request(ApiKey.IncrementalAlterConfigs, version, {
     resources: resources.map((x) => ({
       resourceType: x.resourceType,
       resourceName: x.resourceName,

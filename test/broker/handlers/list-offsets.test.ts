@@ -2,15 +2,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
-import type { ListOffsetsResponse, ListOffsetsResponseListOffsetsPartitionResponse } from '../../../src/protocol/generated/list-offsets.js'
+import type { ListOffsetsResponseListOffsetsPartitionResponse } from '../../../src/protocol/generated/list-offsets.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import { createBatch, encodeBatchSync } from '../../../src/protocol/records/batch.js'
-import type { ProduceResponse } from '../../../src/protocol/generated/produce.js'
 import type { RawClient } from '../../helpers/raw-client.js'
 import { embeddedBroker } from '../helpers.js'
 
 async function list(c: RawClient, version: number, topic: string, partition: number, timestamp: bigint, opts: { leaderEpoch?: number; replicaId?: number } = {}): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
-  const resp = await c.request<ListOffsetsResponse>(ApiKey.ListOffsets, version, {
+  const resp = await c.request(ApiKey.ListOffsets, version, {
     replicaId: opts.replicaId ?? -1,
     isolationLevel: 0,
     topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: opts.leaderEpoch ?? -1, timestamp }] }],
@@ -24,7 +23,7 @@ async function produceAt(c: RawClient, topic: string, timestamps: number[]): Pro
   const base = timestamps[0]!
   const records = timestamps.map((ts, i) => ({ timestampDelta: ts - base, offsetDelta: i, key: null, value: Buffer.from(String(ts)), headers: [] }))
   const batch = encodeBatchSync(createBatch({ baseTimestamp: BigInt(base), records }))
-  const resp = await c.request<ProduceResponse>(ApiKey.Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] })
+  const resp = await c.request(ApiKey.Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] })
   assert.equal(resp.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NONE)
 }
 

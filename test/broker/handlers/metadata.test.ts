@@ -34,7 +34,7 @@ function request(_version: number, topics: MetadataRequest['topics']): MetadataR
 }
 
 function metadata(c: RawClient, version: number, topics: MetadataRequest['topics']): Promise<MetadataResponse> {
-  return c.request<MetadataResponse>(ApiKey.Metadata, version, request(version, topics))
+  return c.request(ApiKey.Metadata, version, request(version, topics))
 }
 
 function byName(topics: MetadataResponseTopic[]): Map<string | null, MetadataResponseTopic> {
@@ -198,7 +198,7 @@ test('auto-creation: unknown valid names are created with num.partitions when br
   const tb = await embeddedBroker(t, { 'num.partitions': '3' })
   const c = await tb.client()
   const ask = (version: number, name: string, allow: boolean): Promise<MetadataResponse> =>
-    c.request<MetadataResponse>(ApiKey.Metadata, version, { ...request(version, [{ name, topicId: ZERO_UUID }]), allowAutoTopicCreation: allow })
+    c.request(ApiKey.Metadata, version, { ...request(version, [{ name, topicId: ZERO_UUID }]), allowAutoTopicCreation: allow })
   const created = (await ask(12, 'auto', true)).topics[0]!
   assert.equal(created.errorCode, ErrorCode.NONE)
   assert.equal(created.partitions.length, 3)
@@ -215,7 +215,7 @@ test('auto-creation: unknown valid names are created with num.partitions when br
 
 test('auto-creation is off with auto.create.topics.enable=false', async (t) => {
   const { c } = await setup(t)
-  const resp = await c.request<MetadataResponse>(ApiKey.Metadata, 12, { ...request(12, [{ name: 'never', topicId: ZERO_UUID }]), allowAutoTopicCreation: true })
+  const resp = await c.request(ApiKey.Metadata, 12, { ...request(12, [{ name: 'never', topicId: ZERO_UUID }]), allowAutoTopicCreation: true })
   assert.equal(resp.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
 })
 
@@ -228,12 +228,12 @@ for (const version of [8, 10, 11, 12]) {
   test(`Metadata v${version}: authorized operations when asked for, as Kafka without an authorizer`, async (t) => {
     const s = await setup(t)
     const ask = { allowAutoTopicCreation: false, includeClusterAuthorizedOperations: true, includeTopicAuthorizedOperations: true }
-    const r = await s.c.request<MetadataResponse>(ApiKey.Metadata, version, { topics: [{ name: 'alpha', topicId: ZERO_UUID }, { name: 'nope', topicId: ZERO_UUID }], ...ask })
+    const r = await s.c.request(ApiKey.Metadata, version, { topics: [{ name: 'alpha', topicId: ZERO_UUID }, { name: 'nope', topicId: ZERO_UUID }], ...ask })
     const topics = byName(r.topics)
     assert.deepEqual(opsOf(topics.get('alpha')!.topicAuthorizedOperations!), [3, 4, 5, 6, 7, 8, 10, 11])
     assert.equal(topics.get('nope')!.topicAuthorizedOperations, INT32_MIN, 'a missing topic has none, as in Kafka')
     if (version <= 10) assert.deepEqual(opsOf(r.clusterAuthorizedOperations!), [5, 7, 8, 9, 10, 11, 12])
-    const all = await s.c.request<MetadataResponse>(ApiKey.Metadata, version, { topics: null, ...ask })
+    const all = await s.c.request(ApiKey.Metadata, version, { topics: null, ...ask })
     for (const tp of all.topics) assert.deepEqual(opsOf(tp.topicAuthorizedOperations!), [3, 4, 5, 6, 7, 8, 10, 11], `all topics: ${tp.name}`)
   })
 }

@@ -2,16 +2,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
-import type { OffsetCommitResponse } from '../../../src/protocol/generated/offset-commit.js'
-import type { OffsetDeleteResponse } from '../../../src/protocol/generated/offset-delete.js'
-import type { OffsetFetchResponse } from '../../../src/protocol/generated/offset-fetch.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import { embeddedBroker } from '../helpers.js'
 import type { RawClient } from '../../helpers/raw-client.js'
 import { RawMember, servedVersions } from '../../helpers/groups.js'
 
 async function commit(c: RawClient, groupId: string, topic: string, offsets: number[], member?: RawMember): Promise<void> {
-  const r = await c.request<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, {
+  const r = await c.request(ApiKey.OffsetCommit, 8, {
     groupId,
     generationIdOrMemberEpoch: member?.generationId ?? -1,
     memberId: member?.memberId ?? '',
@@ -22,7 +19,7 @@ async function commit(c: RawClient, groupId: string, topic: string, offsets: num
 }
 
 async function del(c: RawClient, groupId: string, topics: Record<string, number[]>): Promise<{ errorCode: number; results: string[] }> {
-  const r = await c.request<OffsetDeleteResponse>(ApiKey.OffsetDelete, 0, {
+  const r = await c.request(ApiKey.OffsetDelete, 0, {
     groupId,
     topics: Object.entries(topics).map(([name, ps]) => ({ name, partitions: ps.map((partitionIndex) => ({ partitionIndex })) })),
   })
@@ -31,7 +28,7 @@ async function del(c: RawClient, groupId: string, topics: Record<string, number[
 }
 
 async function committed(c: RawClient, groupId: string): Promise<string[]> {
-  const r = await c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, 8, { groups: [{ groupId, topics: null }], requireStable: false })
+  const r = await c.request(ApiKey.OffsetFetch, 8, { groups: [{ groupId, topics: null }], requireStable: false })
   return r.groups![0]!.topics.flatMap((t) => t.partitions.map((p) => `${t.name}-${p.partitionIndex}=${p.committedOffset}`))
 }
 

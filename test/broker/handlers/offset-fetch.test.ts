@@ -2,15 +2,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
-import type { OffsetCommitResponse } from '../../../src/protocol/generated/offset-commit.js'
-import type { OffsetFetchResponse } from '../../../src/protocol/generated/offset-fetch.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import { embeddedBroker } from '../helpers.js'
 import type { RawClient } from '../../helpers/raw-client.js'
 import { RawMember, servedVersions } from '../../helpers/groups.js'
 
 async function commit(c: RawClient, groupId: string, topic: string, offsets: number[]): Promise<void> {
-  const r = await c.request<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, {
+  const r = await c.request(ApiKey.OffsetCommit, 8, {
     groupId,
     generationIdOrMemberEpoch: -1,
     memberId: '',
@@ -28,7 +26,7 @@ for (const version of [1, 2, 3, 4, 5, 6, 7]) {
     const c = await tb.client()
     await commit(c, 'g', 't', [5, 6])
     await commit(c, 'g', 'u', [9])
-    const r = await c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, version, { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 2] }, { name: 'zzz', partitionIndexes: [0] }], requireStable: true })
+    const r = await c.request(ApiKey.OffsetFetch, version, { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 2] }, { name: 'zzz', partitionIndexes: [0] }], requireStable: true })
     if (version >= 2) assert.equal(r.errorCode, ErrorCode.NONE)
     if (version >= 3) assert.equal(r.throttleTimeMs, 0)
     assert.deepEqual(
@@ -39,9 +37,9 @@ for (const version of [1, 2, 3, 4, 5, 6, 7]) {
       ],
     )
     if (version >= 2) {
-      const all = await c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, version, { groupId: 'g', topics: null, requireStable: false })
+      const all = await c.request(ApiKey.OffsetFetch, version, { groupId: 'g', topics: null, requireStable: false })
       assert.deepEqual(all.topics!.map((x) => [x.name, x.partitions.map((p) => [p.partitionIndex, p.committedOffset])]), [['t', [[0, 5n], [1, 6n]]], ['u', [[0, 9n]]]])
-      const none = await c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, version, { groupId: 'unknown', topics: null, requireStable: false })
+      const none = await c.request(ApiKey.OffsetFetch, version, { groupId: 'unknown', topics: null, requireStable: false })
       assert.deepEqual([none.errorCode, none.topics], [ErrorCode.NONE, []])
     }
   })
@@ -54,7 +52,7 @@ for (const version of [8, 9]) {
     const c = await tb.client()
     await commit(c, 'a', 't', [1, 2])
     await commit(c, 'b', 't', [3])
-    const r = await c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, version, {
+    const r = await c.request(ApiKey.OffsetFetch, version, {
       groups: [
         { groupId: 'a', memberId: null, memberEpoch: -1, topics: null },
         { groupId: 'b', memberId: null, memberEpoch: -1, topics: [{ name: 't', partitionIndexes: [0, 1] }] },
@@ -81,7 +79,7 @@ test('OffsetFetch v9: a member id the group does not know is that group\'s error
   t.after(() => m.client.close())
   await m.joinAndSync()
   const c = await tb.client()
-  const r = await c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, 9, {
+  const r = await c.request(ApiKey.OffsetFetch, 9, {
     groups: [
       { groupId: 'grp', memberId: 'stranger', memberEpoch: 1, topics: null },
       { groupId: 'grp', memberId: m.memberId, memberEpoch: m.generationId, topics: null },

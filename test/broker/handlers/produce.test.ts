@@ -2,8 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
-import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../../../src/protocol/generated/produce.js'
-import type { FetchResponse } from '../../../src/protocol/generated/fetch.js'
+import type { ProduceRequest, ProduceResponsePartitionProduceResponse } from '../../../src/protocol/generated/produce.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import { CompressionCodec, computeBatchCrc, isBatchCrcValid } from '../../../src/protocol/records/batch-header.js'
 import { errnoError } from '../../../src/util/faults.js'
@@ -28,12 +27,12 @@ function request(parts: Array<{ topic: string; partition: number; records: Buffe
 }
 
 async function produce(c: RawClient, version: number, parts: Array<{ topic: string; partition: number; records: Buffer | null }>, acks = -1): Promise<ProduceResponsePartitionProduceResponse[]> {
-  const resp = await c.request<ProduceResponse>(ApiKey.Produce, version, request(parts, acks))
+  const resp = await c.request(ApiKey.Produce, version, request(parts, acks))
   return parts.map((p) => resp.responses.find((t) => t.name === p.topic)!.partitionResponses.find((x) => x.index === p.partition)!)
 }
 
 async function fetchAll(c: RawClient, topic: string, partition: number): Promise<Buffer> {
-  const resp = await c.request<FetchResponse>(ApiKey.Fetch, 11, {
+  const resp = await c.request(ApiKey.Fetch, 11, {
     replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 24, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
     topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1 << 24 }] }],
     forgottenTopicsData: [], rackId: '',

@@ -23,7 +23,7 @@ test('cluster: bootstrap, metadata with leaders, coordinator lookup, pipelined r
     const c = await cluster.connection(t.partitions[0]!.leader)
     const all = await Promise.all(Array.from({ length: 20 }, () => c.request(ApiKey.Metadata, { topics: null }, { version: 1 })))
     assert.equal(all.length, 20)
-    for (const r of all) assert.ok(r.topics.some((x: { name: string }) => x.name === 'cl'))
+    for (const r of all) assert.ok(r.topics.some((x) => x.name === 'cl'))
     await assert.rejects(cluster.topic('missing', { deadline: Date.now() + 300, allowAutoCreate: false }), (e: unknown) => e instanceof KafkaError && e.errorName === 'UNKNOWN_TOPIC_OR_PARTITION')
   } finally {
     cluster.close()
