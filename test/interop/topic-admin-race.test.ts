@@ -11,9 +11,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import kafkajs from 'kafkajs'
 import { ApiKey } from '../../src/protocol/generated/api-keys.js'
-import type { CreateTopicsResponse } from '../../src/protocol/generated/create-topics.js'
-import type { DeleteTopicsResponse } from '../../src/protocol/generated/delete-topics.js'
-import type { MetadataResponse } from '../../src/protocol/generated/metadata.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ZERO_UUID } from '../../src/protocol/primitives/uuid.js'
 import { startBrokerProcess } from '../helpers/broker-process.js'
@@ -32,7 +29,7 @@ async function rawWorker(c: RawClient, worker: number, rounds: number, codes: Ar
     const name = NAMES[(worker + i) % NAMES.length]!
     switch ((worker * 7 + i) % 3) {
       case 0: {
-        const r = await c.request<CreateTopicsResponse>(ApiKey.CreateTopics, 7, {
+        const r = await c.request(ApiKey.CreateTopics, 7, {
           topics: [{ name, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }],
           timeoutMs: 5000,
           validateOnly: false,
@@ -41,12 +38,12 @@ async function rawWorker(c: RawClient, worker: number, rounds: number, codes: Ar
         break
       }
       case 1: {
-        const r = await c.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, 6, { topics: [{ name, topicId: ZERO_UUID }], timeoutMs: 5000 })
+        const r = await c.request(ApiKey.DeleteTopics, 6, { topics: [{ name, topicId: ZERO_UUID }], timeoutMs: 5000 })
         for (const t of r.responses) codes.push(['DeleteTopics', t.errorCode, t.errorMessage ?? null])
         break
       }
       default: {
-        const r = await c.request<MetadataResponse>(ApiKey.Metadata, 9, {
+        const r = await c.request(ApiKey.Metadata, 9, {
           topics: [{ name, topicId: ZERO_UUID }],
           allowAutoTopicCreation: true,
           includeClusterAuthorizedOperations: false,
@@ -108,7 +105,7 @@ test('racing creates, deletes and auto-creates of the same names answer only NON
   const describe = async (): Promise<Map<string, { id: string; partitions: number }>> => {
     const c = await RawClient.connect(b.port, b.host)
     try {
-      const r = await c.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+      const r = await c.request(ApiKey.Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
       return new Map(r.topics.filter((x) => NAMES.includes(x.name!)).map((x) => [x.name!, { id: x.topicId ?? "", partitions: x.partitions.length }]))
     } finally {
       c.close()

@@ -9,7 +9,6 @@ import type {
   CreateTopicsRequestCreatableTopic,
   CreateTopicsResponseCreatableTopicResult,
 } from '../../../src/protocol/generated/create-topics.js'
-import type { MetadataResponse } from '../../../src/protocol/generated/metadata.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import { ZERO_UUID } from '../../../src/protocol/primitives/uuid.js'
 import { startBroker } from '../../../src/index.js'
@@ -311,7 +310,7 @@ test('CreateTopics with a full disk: ENOSPC creating a partition dir answers KAF
   assert.equal(r.errorCode, ErrorCode.KAFKA_STORAGE_ERROR)
   assert.match(r.errorMessage!, /Cannot create the logs of topic 'full': .*ENOSPC.*free disk space in the log dir and retry\. Nothing was created\.$/)
   assert.equal(r.topicId, ZERO_UUID)
-  const md = await c.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: [{ name: 'full', topicId: ZERO_UUID }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+  const md = await c.request(ApiKey.Metadata, 12, { topics: [{ name: 'full', topicId: ZERO_UUID }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
   assert.equal(md.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   assert.deepEqual(partitionDirs(dir), [])
   assert.equal(b.broker.replicas.logs.allLogs().length, 0)

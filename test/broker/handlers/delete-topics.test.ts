@@ -5,10 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
-import type { DeleteTopicsResponse, DeleteTopicsResponseDeletableTopicResult } from '../../../src/protocol/generated/delete-topics.js'
-import type { CreateTopicsResponse } from '../../../src/protocol/generated/create-topics.js'
-import type { OffsetCommitResponse } from '../../../src/protocol/generated/offset-commit.js'
-import type { OffsetFetchResponse } from '../../../src/protocol/generated/offset-fetch.js'
+import type { DeleteTopicsResponseDeletableTopicResult } from '../../../src/protocol/generated/delete-topics.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import { randomUuid, ZERO_UUID } from '../../../src/protocol/primitives/uuid.js'
 import { startBroker } from '../../../src/index.js'
@@ -116,7 +113,7 @@ test('DeleteTopics: internal topics are refused (INVALID_REQUEST), by name and b
   await b.broker.createTopic('t', 1)
   const c = await RawClient.connect(b.port, b.host)
   open.push(c)
-  const committed = await c.request<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, {
+  const committed = await c.request(ApiKey.OffsetCommit, 8, {
     groupId: 'g',
     generationIdOrMemberEpoch: -1,
     memberId: '',
@@ -138,7 +135,7 @@ test('DeleteTopics: internal topics are refused (INVALID_REQUEST), by name and b
   open.push(again)
   const c2 = await RawClient.connect(again.port, again.host)
   open.push(c2)
-  const r = await c2.request<OffsetFetchResponse>(ApiKey.OffsetFetch, 8, { groups: [{ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0] }] }], requireStable: false })
+  const r = await c2.request(ApiKey.OffsetFetch, 8, { groups: [{ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0] }] }], requireStable: false })
   assert.equal(r.groups![0]!.topics[0]!.partitions[0]!.committedOffset, 42n)
 })
 
