@@ -25,7 +25,7 @@ import type { Headers } from '../base/types.js'
 import { RecordAccumulator, type AppendResult, type PartitionQueue } from './accumulator.js'
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js'
 import { choosePartition, defaultPartitioner, type DefaultPartitioner } from './partitioner.js'
-import { maxRecordSize, type BatchResult, type ProducerBatch, type WireHeader } from './producer-batch.js'
+import { maxRecordSize, recordResult, type BatchResult, type ProducerBatch, type WireHeader } from './producer-batch.js'
 import { Sender } from './sender.js'
 import type { ProducerRecord, RecordMetadata } from './types.js'
 
@@ -58,13 +58,22 @@ interface Slot {
   timestamp: number
 }
 
+/** The record's metadata; throws its error when it was in the failed part of a split batch. */
 function metadataOf(s: Slot, res: BatchResult): RecordMetadata {
+  const r = recordResult(res, s.offsetDelta)
   return {
     topic: s.topic,
     partition: s.partition,
-    offset: res.baseOffset < 0n ? -1n : res.baseOffset + BigInt(s.offsetDelta),
-    timestamp: res.logAppendTime >= 0 ? res.logAppendTime : s.timestamp,
+    offset: r.offset,
+    timestamp: r.logAppendTime >= 0 ? r.logAppendTime : s.timestamp,
   }
+}
+
+/** The batches the records went into, each once. */
+function batchesOf(slots: Array<Slot | Error>): ProducerBatch[] {
+  const batches = new Set<ProducerBatch>()
+  for (const s of slots) if (!(s instanceof Error)) batches.add(s.batch)
+  return [...batches]
 }
 
 export class Producer {
@@ -111,27 +120,58 @@ export class Producer {
    * per record.
    */
   async sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
-    const slots: Slot[] = new Array(records.length)
+    const slots = await this.appendAll(records, false)
+    await Promise.all(batchesOf(slots).map((b) => b.done))
+    const out: RecordMetadata[] = new Array(slots.length)
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i] as Slot
+      out[i] = metadataOf(s, s.batch.result!)
+    }
+    return out
+  }
+
+  /**
+   * Like `sendBatch`, but never rejects: each record's outcome in order, as Promise.allSettled
+   * gives them, so one refused record (too large, say) does not hide that its neighbours landed.
+   */
+  async sendBatchSettled(records: ProducerRecord[]): Promise<PromiseSettledResult<RecordMetadata>[]> {
+    const slots = await this.appendAll(records, true)
+    const batches = batchesOf(slots)
+    await Promise.allSettled(batches.map((b) => b.done))
+    return slots.map((s): PromiseSettledResult<RecordMetadata> => {
+      if (s instanceof Error) return { status: 'rejected', reason: s }
+      if (s.batch.error) return { status: 'rejected', reason: s.batch.error }
+      try {
+        return { status: 'fulfilled', value: metadataOf(s, s.batch.result!) }
+      } catch (e) {
+        return { status: 'rejected', reason: e }
+      }
+    })
+  }
+
+  /** Appends every record in order; a record that cannot be appended throws, or with `each` stands as its error. */
+  private async appendAll(records: ProducerRecord[], each: boolean): Promise<Array<Slot | Error>> {
+    const slots: Array<Slot | Error> = new Array(records.length)
     const deadline = Date.now() + this.options.maxBlockMs
     for (let i = 0; i < records.length; ) {
-      if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
-      const record = records[i]!
-      // Sends already waiting for memory go first.
-      if (this.acc.memoryWanted) await this.acc.reserve(this.memoryNeed(record), Math.max(0, deadline - Date.now()))
-      const topic = this.cluster.topics.get(record.topic) ?? (await this.cluster.topic(record.topic, { deadline, allowAutoCreate: true }))
-      const slot = this.appendRecord(topic, record)
-      if (slot) {
-        slots[i++] = slot
-        continue
+      try {
+        if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
+        const record = records[i]!
+        // Sends already waiting for memory go first.
+        if (this.acc.memoryWanted) await this.acc.reserve(this.memoryNeed(record), Math.max(0, deadline - Date.now()))
+        const topic = this.cluster.topics.get(record.topic) ?? (await this.cluster.topic(record.topic, { deadline, allowAutoCreate: true }))
+        const slot = this.appendRecord(topic, record)
+        if (slot) {
+          slots[i++] = slot
+          continue
+        }
+        await this.acc.reserve(this.memoryNeed(record), Math.max(0, deadline - Date.now()))
+      } catch (e) {
+        if (!each) throw e
+        slots[i++] = e as Error
       }
-      await this.acc.reserve(this.memoryNeed(record), Math.max(0, deadline - Date.now()))
     }
-    const batches = new Set<ProducerBatch>()
-    for (const s of slots) batches.add(s.batch)
-    await Promise.all([...batches].map((b) => b.done))
-    const out: RecordMetadata[] = new Array(slots.length)
-    for (let i = 0; i < slots.length; i++) out[i] = metadataOf(slots[i]!, slots[i]!.batch.result!)
-    return out
+    return slots
   }
 
   /** Memory a record may need: a new batch of its partition. */
