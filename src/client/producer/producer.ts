@@ -149,11 +149,50 @@ export class Producer {
     })
   }
 
-  /** Appends every record in order; a record that cannot be appended throws, or with `each` stands as its error. */
-  private async appendAll(records: ProducerRecord[], each: boolean): Promise<Array<Slot | Error>> {
+  /**
+   * Appends every record in order; a record that cannot be appended throws, or with `each`
+   * stands as its error. Synchronously while topics are known and memory is there and no
+   * other send waits; the rest waits in line behind earlier waiting sends (see sendSlow), so a
+   * later call that finds the metadata cached cannot overtake this one.
+   */
+  private appendAll(records: ProducerRecord[], each: boolean): Promise<Array<Slot | Error>> {
     const slots: Array<Slot | Error> = new Array(records.length)
+    let i = 0
+    if (this.slowSends === 0) {
+      for (; i < records.length; i++) {
+        const record = records[i]!
+        try {
+          if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
+          const topic = this.cluster.topics.get(record.topic)
+          if (!topic || this.acc.memoryWanted) break
+          const slot = this.appendRecord(topic, record)
+          if (!slot) break
+          slots[i] = slot
+        } catch (e) {
+          if (!each) return Promise.reject(e)
+          slots[i] = e as Error
+        }
+      }
+      if (i === records.length) return Promise.resolve(slots)
+    }
+    const from = i
     const deadline = Date.now() + this.options.maxBlockMs
-    for (let i = 0; i < records.length; ) {
+    return this.inLine(() => this.appendRest(records, from, slots, each, deadline))
+  }
+
+  /** Runs `append` after every send waiting before it; later sends wait behind it meanwhile. */
+  private inLine<T>(append: () => Promise<T>): Promise<T> {
+    this.slowSends++
+    const appended = this.slowTail.then(append)
+    this.slowTail = appended.then(
+      () => void this.slowSends--,
+      () => void this.slowSends--,
+    )
+    return appended
+  }
+
+  private async appendRest(records: ProducerRecord[], from: number, slots: Array<Slot | Error>, each: boolean, deadline: number): Promise<Array<Slot | Error>> {
+    for (let i = from; i < records.length; ) {
       try {
         if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
         const record = records[i]!
@@ -188,13 +227,7 @@ export class Producer {
    */
   private sendSlow(record: ProducerRecord): Promise<RecordMetadata> {
     const deadline = Date.now() + this.options.maxBlockMs
-    this.slowSends++
-    const appended = this.slowTail.then(() => this.appendSlow(record, deadline))
-    this.slowTail = appended.then(
-      () => void this.slowSends--,
-      () => void this.slowSends--,
-    )
-    return appended.then((a) => a.done)
+    return this.inLine(() => this.appendSlow(record, deadline)).then((a) => a.done)
   }
 
   private async appendSlow(record: ProducerRecord, deadline: number): Promise<{ done: Promise<RecordMetadata> }> {
