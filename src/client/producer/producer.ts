@@ -5,6 +5,7 @@
  * const producer = new Producer({ bootstrapServers: ['localhost:9092'], lingerMs: 5 })
  * const { partition, offset } = await producer.send({ topic: 't', key: 'k', value: 'v', headers: { h: '1' } })
  * await producer.sendBatch(records)   // one promise for many records
+ * await producer.sendBatchSettled(records)  // each record's outcome, as Promise.allSettled
  * await producer.flush()              // everything sent so far is acknowledged (or failed)
  * await producer.close()              // flush, then disconnect
  * ```
@@ -17,7 +18,10 @@
  * as with any promise: keep them, or use sendBatch + one await.
  *
  * Records sent without awaiting are appended synchronously in call order, so records to one
- * partition keep their order (retries aside, see sender.ts).
+ * partition keep their order (retries aside, see sender.ts); sends and sendBatch calls that must
+ * wait for metadata or memory wait in one line, in call order. A batch the broker refuses as
+ * too large is split (sender.ts), and its records' promises still settle each with its own
+ * offset, or with MESSAGE_TOO_LARGE for a single record over the limit.
  */
 import { Cluster, type TopicInfo } from '../base/cluster.js'
 import { ClientError } from '../base/errors.js'
