@@ -8,7 +8,7 @@
 import type { AdminOptions } from '../client/admin/options.js'
 import type { ConsumerOptions } from '../client/consumer/options.js'
 import type { ProducerOptions } from '../client/producer/options.js'
-import { usage } from './common.js'
+import { INT32_MAX, parseNumericFlag, SAFE_MAX, usage } from './common.js'
 
 type Kind = 'int' | 'bool' | 'string' | 'list' | 'acks'
 interface Mapping {
@@ -82,9 +82,15 @@ function convert(prop: string, m: Mapping, raw: string): unknown {
   const v = raw.trim()
   switch (m.kind) {
     case 'int': {
-      const n = Number(v)
-      if (v === '' || !Number.isInteger(n)) throw usage(`property ${prop}=${raw} is not an integer; give a whole number`)
-      return n
+      // Kafka's INT and LONG configs: Samsa keeps both as numbers, bounded by int32 (also the
+      // most a Node timer takes) except buffer.memory, a byte count that may go past 2 GiB.
+      const max = prop === 'buffer.memory' ? SAFE_MAX : INT32_MAX
+      return parseNumericFlag(`property ${prop}`, v, {
+        min: -INT32_MAX - 1,
+        max,
+        what: `an integer up to ${max} (${prop}=${raw} is not an integer in that range)`,
+        fix: 'give a whole number',
+      })
     }
     case 'bool':
       if (v !== 'true' && v !== 'false') throw usage(`property ${prop}=${raw} is not true or false`)

@@ -5,11 +5,12 @@
  * server instead of retrying for a minute.
  *
  * Exit codes: 0 success, 1 a failure at run time (broker error, unreachable server, unknown
- * topic), 2 a usage error (bad or missing flag). Each failure prints one line on stderr,
+ * topic), 2 a usage error (bad or missing flag; every numeric flag goes through
+ * parseNumericFlag / parseLongFlag, which bound it by what the field behind it holds). Each failure prints one line on stderr,
  * `samsa <tool>: <what is wrong>; <what to do>`; the stack only with SAMSA_LOG_LEVEL=debug.
  */
 import { readFileSync } from 'node:fs'
-import { InvalidArgumentError, type Command } from 'commander'
+import type { Command } from 'commander'
 import { parseProperties } from '../broker/properties.js'
 import { Admin } from '../client/admin/admin.js'
 import { AdminError } from '../client/admin/common.js'
@@ -129,15 +130,73 @@ export function readPropertiesFile(path: string, flag: string): Map<string, stri
   return parseProperties(text)
 }
 
-/** Commander parser for an integer flag within [min, max]. */
-export function intArg(min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v)
-    if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got '${v}'`)
-    }
-    return n
-  }
+// ---- numeric flags -------------------------------------------------------------------------------
+
+export const INT16_MAX = 32_767
+export const INT32_MAX = 2_147_483_647
+export const INT64_MIN = -(2n ** 63n)
+export const INT64_MAX = 2n ** 63n - 1n
+/** Bounds of a count the tools keep as a JS number (Kafka's long where it cannot go higher in practice). */
+export const SAFE_MAX = Number.MAX_SAFE_INTEGER
+
+/**
+ * What a numeric flag takes: an integer (Java's Integer.parseInt / Long.parseLong syntax:
+ * optional sign and digits, nothing else) or, for `decimal`, a finite number; within [min, max].
+ * `what` replaces "an integer from min to max" in the message where more values are allowed
+ * ('earliest', -1, ...); `fix` says what to give instead.
+ */
+export interface NumericFlag<T extends number | bigint> {
+  min: T
+  max: T
+  decimal?: boolean
+  what?: string
+  fix?: string
+}
+
+const INTEGER = /^[+-]?\d+$/
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+
+function outOfRange(flag: string, raw: string, spec: NumericFlag<number | bigint>): CliError {
+  const what = spec.what ?? `${spec.decimal ? 'a number' : 'an integer'} from ${spec.min} to ${spec.max}`
+  return usage(`${flag} must be ${what}, got '${raw}'; ${spec.fix ?? 'give a value in that range'}`)
+}
+
+/**
+ * Every numeric flag of every tool is read here: a value that is not a number of the kind, or
+ * lies outside the range the flag (and the protocol field behind it) can hold, is a usage error
+ * (exit 2) naming the flag and the range, before anything is sent. Without it a partition count
+ * of 99999999999 reached the request encoder and surfaced as Node's RangeError.
+ */
+export function parseNumericFlag(flag: string, raw: string, spec: NumericFlag<number>): number {
+  const v = raw.trim()
+  if (!(spec.decimal ? DECIMAL : INTEGER).test(v)) throw outOfRange(flag, raw, spec)
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < spec.min || n > spec.max) throw outOfRange(flag, raw, spec)
+  return n
+}
+
+/** A long-valued flag (offsets), exactly as a bigint. */
+export function parseLongFlag(flag: string, raw: string, spec: NumericFlag<bigint>): bigint {
+  const v = raw.trim()
+  if (!INTEGER.test(v)) throw outOfRange(flag, raw, spec)
+  const n = BigInt(v)
+  if (n < spec.min || n > spec.max) throw outOfRange(flag, raw, spec)
+  return n
+}
+
+/** Commander parser for an integer flag within [min, max] (default: a non-negative int32). */
+export function intArg(flag: string, min = 0, max = INT32_MAX, fix?: string): (v: string) => number {
+  return (v: string) => parseNumericFlag(flag, v, { min, max, ...(fix !== undefined ? { fix } : {}) })
+}
+
+/** Commander parser for a long flag within [min, max] (default: any long). */
+export function longArg(flag: string, min = INT64_MIN, max = INT64_MAX, fix?: string): (v: string) => bigint {
+  return (v: string) => parseLongFlag(flag, v, { min, max, ...(fix !== undefined ? { fix } : {}) })
+}
+
+/** Commander parser for a decimal flag (Kafka's Double): finite, within [min, max] (default: any). */
+export function numberArg(flag: string, spec: Partial<NumericFlag<number>> = {}): (v: string) => number {
+  return (v: string) => parseNumericFlag(flag, v, { min: -Number.MAX_VALUE, max: Number.MAX_VALUE, ...spec, decimal: true })
 }
 
 /** The flag every networked tool takes, as Kafka's tools spell it. */

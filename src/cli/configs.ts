@@ -26,7 +26,7 @@ import { validateTopicName } from '../broker/topic-name.js'
 import type { Admin } from '../client/admin/admin.js'
 import type { ConfigEntry, ConfigOp, ConfigResourceType, ConfigSource } from '../client/admin/types.js'
 import { commandConfigOptions } from './command-config.js'
-import { CliError, bootstrapOption, collect, print, readPropertiesFile, splitTopLevelCommas, usage, withAdmin } from './common.js'
+import { CliError, INT32_MAX, bootstrapOption, collect, parseNumericFlag, print, readPropertiesFile, splitTopLevelCommas, usage, withAdmin } from './common.js'
 import { hinted, type Hints } from './error-hints.js'
 import { rejectZookeeper, zookeeperOption } from './zookeeper.js'
 
@@ -145,8 +145,10 @@ function check(f: ConfigsFlags): { entity: Entity; action: 'describe' | 'alter' 
   else names = shorthand.map(([, n]) => n)
   if (names.length > 1) throw usage('Give one entity: a single --entity-name, or --entity-default')
   const name = names[0]
-  if (name !== undefined && name !== '' && entityType !== 'topics' && !/^-?\d+$/.test(name)) {
-    throw usage(`The entity name for ${entityType} must be a valid integer broker id, but it is: ${name}`)
+  if (name !== undefined && name !== '' && entityType !== 'topics') {
+    if (!/^-?\d+$/.test(name)) throw usage(`The entity name for ${entityType} must be a valid integer broker id, but it is: ${name}`)
+    const flag = f.broker !== undefined ? '--broker' : f.brokerLogger !== undefined ? '--broker-logger' : '--entity-name'
+    parseNumericFlag(flag, name, { min: -INT32_MAX - 1, max: INT32_MAX, what: `a broker id (an int32, up to ${INT32_MAX})`, fix: 'give the id of a broker' })
   }
   if (name !== undefined && name !== '' && entityType === 'topics') {
     const why = validateTopicName(name)

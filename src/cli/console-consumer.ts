@@ -26,7 +26,7 @@ import { ClientError, KafkaError } from '../client/base/errors.js'
 import { Consumer } from '../client/consumer/consumer.js'
 import type { ConsumerRecord, TopicPartition } from '../client/consumer/types.js'
 import { consumerOptions } from './client-properties.js'
-import { CliError, collect, describeError, intArg, keyValues, openAdmin, readPropertiesFile, toolLogger, usage } from './common.js'
+import { CliError, INT64_MAX, collect, describeError, intArg, keyValues, openAdmin, parseLongFlag, readPropertiesFile, toolLogger, usage } from './common.js'
 import { createFormatter, JsonFormatter, OutputChunk, type MessageFormatter } from './message-format.js'
 import { Progress } from './progress.js'
 
@@ -61,12 +61,12 @@ export function consoleConsumerCommand(): Command {
     .requiredOption('--bootstrap-server <host:port>', 'REQUIRED: the broker(s) to connect to, host:port[,host:port...]')
     .option('--topic <topic>', 'the topic to consume')
     .option('--include <regex>', 'consume every topic whose whole name matches this regular expression')
-    .option('--partition <n>', 'read only this partition of --topic, without a group (from the end unless --offset or --from-beginning)', intArg(0))
+    .option('--partition <n>', 'read only this partition of --topic, without a group (from the end unless --offset or --from-beginning)', intArg('--partition'))
     .option('--offset <offset>', "with --partition: a non-negative offset, 'earliest' or 'latest' (default: latest)")
     .option('--from-beginning', 'without a committed offset, start at the earliest record rather than the latest')
     .option('--group <group>', 'the consumer group (default: a new console-consumer-NNNNN group, nothing committed)')
-    .option('--max-messages <n>', 'exit after this many records (default: run until stopped)', intArg(0))
-    .option('--timeout-ms <ms>', 'exit when no record arrived for this long', intArg(0))
+    .option('--max-messages <n>', 'exit after this many records (default: run until stopped)', intArg('--max-messages'))
+    .option('--timeout-ms <ms>', 'exit when no record arrived for this long', intArg('--timeout-ms'))
     .option('--skip-message-on-error', 'skip a record the formatter cannot print instead of stopping')
     .option('--isolation-level <level>', 'read_committed (skip aborted and open transactions) or read_uncommitted', 'read_uncommitted')
     .option('--consumer-property <key=value>', 'a consumer config such as max.poll.records=100 (repeatable)', collect)
@@ -111,8 +111,13 @@ function startOf(o: ConsumerFlags): Start {
   const given = o.offset?.toLowerCase()
   if (given === undefined) return { kind: 'assign', tp, offset: o.fromBeginning ? 'earliest' : 'latest' }
   if (given === 'earliest' || given === 'latest') return { kind: 'assign', tp, offset: given }
-  if (!/^\d+$/.test(given)) throw usage(`the provided offset value '${o.offset}' is incorrect; valid values are 'earliest', 'latest', or a non-negative long`)
-  return { kind: 'assign', tp, offset: BigInt(given) }
+  const offset = parseLongFlag('--offset', o.offset!, {
+    min: 0n,
+    max: INT64_MAX,
+    what: `'earliest', 'latest' or an offset from 0 to ${INT64_MAX}`,
+    fix: "give the offset to start at, or 'earliest' / 'latest'",
+  })
+  return { kind: 'assign', tp, offset }
 }
 
 /** Kafka's consumer properties for these flags, in Kafka's precedence. */

@@ -25,7 +25,7 @@ import { Command } from 'commander'
 import { Producer } from '../client/producer/producer.js'
 import type { RecordMetadata } from '../client/producer/types.js'
 import { producerOptions } from './client-properties.js'
-import { CliError, collect, describeError, intArg, keyValues, openAdmin, readPropertiesFile, toolLogger, usage } from './common.js'
+import { CliError, SAFE_MAX, collect, describeError, intArg, keyValues, openAdmin, readPropertiesFile, toolLogger, usage } from './common.js'
 import { LineParser, LineSplitter, lineReaderConfig } from './line-reader.js'
 import { Progress } from './progress.js'
 
@@ -67,17 +67,17 @@ export function consoleProducerCommand(): Command {
     .requiredOption('--topic <topic>', 'REQUIRED: the topic to produce to')
     .option('--sync', 'send each record on its own and wait for its acknowledgement before reading the next line')
     .option('--compression-codec [codec]', "none, gzip, snappy, lz4 or zstd; the flag without a value means gzip")
-    .option('--batch-size <bytes>', 'batch.size: bytes per partition batch', intArg(0), 16_384)
-    .option('--max-partition-memory-bytes <bytes>', 'batch.size as well (Kafka has both; this one wins when given)', intArg(0), 16_384)
-    .option('--message-send-max-retries <n>', 'retries: how often a failed batch is retried before its records fail', intArg(0), 3)
-    .option('--retry-backoff-ms <ms>', 'retry.backoff.ms: wait before retrying', intArg(0), 100)
-    .option('--timeout <ms>', 'linger.ms: how long a record waits for its batch to fill', intArg(0), 1000)
+    .option('--batch-size <bytes>', 'batch.size: bytes per partition batch', intArg('--batch-size'), 16_384)
+    .option('--max-partition-memory-bytes <bytes>', 'batch.size as well (Kafka has both; this one wins when given)', intArg('--max-partition-memory-bytes'), 16_384)
+    .option('--message-send-max-retries <n>', 'retries: how often a failed batch is retried before its records fail', intArg('--message-send-max-retries'), 3)
+    .option('--retry-backoff-ms <ms>', 'retry.backoff.ms: wait before retrying', intArg('--retry-backoff-ms'), 100)
+    .option('--timeout <ms>', 'linger.ms: how long a record waits for its batch to fill', intArg('--timeout'), 1000)
     .option('--request-required-acks <acks>', 'acks: -1 (all in-sync replicas), 1 (leader) or 0 (none)', '-1')
-    .option('--request-timeout-ms <ms>', 'request.timeout.ms: how long to wait for each produce response', intArg(1), 1500)
-    .option('--metadata-expiry-ms <ms>', 'metadata.max.age.ms: refresh metadata at least this often', intArg(0), 300_000)
-    .option('--max-block-ms <ms>', 'max.block.ms: how long a send may wait for metadata or buffer space', intArg(0), 60_000)
-    .option('--max-memory-bytes <bytes>', 'buffer.memory: bytes of records waiting to be sent', intArg(1), 33_554_432)
-    .option('--socket-buffer-size <bytes>', 'send.buffer.bytes; accepted for compatibility, the OS default is used', intArg())
+    .option('--request-timeout-ms <ms>', 'request.timeout.ms: how long to wait for each produce response', intArg('--request-timeout-ms', 1), 1500)
+    .option('--metadata-expiry-ms <ms>', 'metadata.max.age.ms: refresh metadata at least this often', intArg('--metadata-expiry-ms'), 300_000)
+    .option('--max-block-ms <ms>', 'max.block.ms: how long a send may wait for metadata or buffer space', intArg('--max-block-ms'), 60_000)
+    .option('--max-memory-bytes <bytes>', 'buffer.memory: bytes of records waiting to be sent', intArg('--max-memory-bytes', 1, SAFE_MAX), 33_554_432)
+    .option('--socket-buffer-size <bytes>', 'send.buffer.bytes; accepted for compatibility, the OS default is used', intArg('--socket-buffer-size', -1))
     .option('--line-reader <class>', 'the record reader; only the default is built in', 'org.apache.kafka.tools.LineMessageReader')
     .option(
       '--property <key=value>',

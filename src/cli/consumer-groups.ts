@@ -10,13 +10,13 @@
  * with another one (--to-earliest without --reset-offsets, --all-topics with --topic) are
  * usage errors rather than silently ignored.
  */
-import { Command, InvalidArgumentError, Option } from 'commander'
+import { Command, Option } from 'commander'
 import type { Admin } from '../client/admin/admin.js'
 import { AdminError } from '../client/admin/common.js'
 import type { GroupListing } from '../client/admin/types.js'
 import type { TopicPartition } from '../client/base/types.js'
 import { commandConfigOptions } from './command-config.js'
-import { bootstrapOption, CliError, collect, intArg, print, usage, withAdmin } from './common.js'
+import { bootstrapOption, CliError, collect, intArg, longArg, print, usage, withAdmin } from './common.js'
 import { consumerGroupIds, describeGroups } from './group-describe.js'
 import { parseDateTime, parseDuration, parseResetFile, parseTopicArg, resetOffsets, type ResetScenario } from './group-offsets-reset.js'
 import { line } from './printf-table.js'
@@ -53,15 +53,6 @@ interface Flags {
   type?: string | true
 }
 
-function longArg(min?: bigint): (v: string) => bigint {
-  return (v: string) => {
-    if (!/^[+-]?\d+$/.test(v.trim())) throw new InvalidArgumentError(`expected a whole number, got '${v}'`)
-    const n = BigInt(v.trim())
-    if (min !== undefined && n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, got '${v}'`)
-    return n
-  }
-}
-
 export function consumerGroupsCommand(): Command {
   const cmd = new Command('consumer-groups').description(
     'list, describe and delete consumer groups, or reset their offsets (kafka-consumer-groups.sh)',
@@ -84,15 +75,15 @@ export function consumerGroupsCommand(): Command {
     .option('--to-earliest', 'reset to the earliest offset')
     .option('--to-latest', 'reset to the latest offset')
     .option('--to-current', 'reset to the committed offset (the latest where there is none)')
-    .option('--to-offset <offset>', 'reset to this offset (kept within the log)', longArg(0n))
-    .option('--shift-by <n>', 'move the committed offset by n (negative: back)', longArg())
+    .option('--to-offset <offset>', 'reset to this offset (kept within the log)', longArg('--to-offset', 0n))
+    .option('--shift-by <n>', 'move the committed offset by n (negative: back)', longArg('--shift-by'))
     .option('--to-datetime <datetime>', 'reset to the first offset at or after YYYY-MM-DDTHH:mm:SS.sss[zone] (no zone: UTC)')
     .option('--by-duration <duration>', 'reset to the first offset at or after now minus PnDTnHnMnS')
     .option('--from-file <csv>', 'reset to the offsets of a CSV file (what --export writes)')
     .option('--dry-run', 'with --reset-offsets: only show the plan (the default)')
     .option('--execute', 'with --reset-offsets: commit the new offsets')
     .option('--export', 'with --reset-offsets: print the plan as CSV, for --from-file')
-    .addOption(new Option('--timeout <ms>', 'how long each request may take, retries included').argParser(intArg(1)).default(5000))
+    .addOption(new Option('--timeout <ms>', 'how long each request may take, retries included').argParser(intArg('--timeout', 1)).default(5000))
     .option('--command-config <file>', 'admin client properties file (Kafka property names)')
     .addHelpText(
       'after',

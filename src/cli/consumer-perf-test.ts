@@ -28,7 +28,7 @@ import { Consumer } from '../client/consumer/consumer.js'
 import type { TopicPartition } from '../client/base/types.js'
 import type { ConsumerOptions } from '../client/consumer/options.js'
 import { consumerOptions } from './client-properties.js'
-import { CliError, intArg, openAdmin, print, readPropertiesFile, toolLogger, usage } from './common.js'
+import { CliError, intArg, openAdmin, print, readPropertiesFile, SAFE_MAX, toolLogger, usage } from './common.js'
 import { metricsTable, METRICS_NOTE } from './metrics-table.js'
 import { fixed } from './producer-stats.js'
 import { Progress } from './progress.js'
@@ -68,13 +68,13 @@ export function consumerPerfTestCommand(): Command {
     .option('--topic <topic>', 'the topic to consume from')
     .option('--include <regex>', 'consume from every topic matching this regular expression (whole name), instead of --topic')
     .option('--group <id>', 'the consumer group (default perf-consumer-<random number>)')
-    .requiredOption('--messages <count>', 'how many records to consume', intArg(1))
+    .requiredOption('--messages <count>', 'how many records to consume', intArg('--messages', 1, SAFE_MAX))
     .option('--from-latest', 'without a committed offset, start at the end of the log instead of the beginning')
-    .option('--fetch-size <bytes>', 'most bytes fetched per partition in one request (max.partition.fetch.bytes)', intArg(1), 1024 * 1024)
-    .option('--socket-buffer-size <bytes>', 'accepted for compatibility; Node sizes socket buffers itself', intArg(1))
-    .option('--timeout <ms>', 'give up after this long without a record', intArg(0), 10_000)
+    .option('--fetch-size <bytes>', 'most bytes fetched per partition in one request (max.partition.fetch.bytes)', intArg('--fetch-size', 1), 1024 * 1024)
+    .option('--socket-buffer-size <bytes>', 'accepted for compatibility; Node sizes socket buffers itself', intArg('--socket-buffer-size', 1))
+    .option('--timeout <ms>', 'give up after this long without a record', intArg('--timeout'), 10_000)
     .option('--show-detailed-stats', 'print a line per --reporting-interval instead of one summary')
-    .option('--reporting-interval <ms>', 'interval of the detailed lines', intArg(), 5000)
+    .option('--reporting-interval <ms>', 'interval of the detailed lines', intArg('--reporting-interval', 1), 5000)
     .option('--date-format <pattern>', 'how times print, as Java SimpleDateFormat', 'yyyy-MM-dd HH:mm:ss:SSS')
     .option('--hide-header', 'do not print the header line')
     .option('--consumer.config <file>', 'consumer properties file')
@@ -115,7 +115,6 @@ function plan(f: Flags): Plan {
       throw usage(`--include ${f.include} is not a valid regular expression (${(e as Error).message})`)
     }
   }
-  if (f.reportingInterval <= 0) throw usage('--reporting-interval must be greater than 0 (milliseconds)')
   let formatDate: (ms: number) => string
   try {
     formatDate = compileDateFormat(f.dateFormat)

@@ -22,7 +22,7 @@ import { AdminError } from '../client/admin/common.js'
 import type { ListedOffset, OffsetSpec } from '../client/admin/types.js'
 import type { TopicPartition } from '../client/base/types.js'
 import { commandConfigOptions } from './command-config.js'
-import { bootstrapOption, CliError, print, usage, withAdmin } from './common.js'
+import { bootstrapOption, CliError, INT32_MAX, parseNumericFlag, print, SAFE_MAX, usage, withAdmin } from './common.js'
 import { rowError } from './row-error.js'
 
 interface Flags {
@@ -84,7 +84,7 @@ function partitionSet(spec: string | undefined): Set<number> {
   if (spec === undefined || spec === '') return new Set()
   const ids = spec.split(',')
   if (ids.some((p) => !/^[+-]?\d+$/.test(p))) throw usage(`--partitions expects a comma separated list of numeric partition ids, but received: ${spec}`)
-  return new Set(ids.map(Number))
+  return new Set(ids.map((p) => parseNumericFlag('--partitions', p, { min: 0, max: INT32_MAX, what: `partition ids from 0 to ${INT32_MAX}` })))
 }
 
 export function parseTime(t: string): OffsetSpec {
@@ -109,9 +109,12 @@ export function parseTime(t: string): OffsetSpec {
   if (!/^[+-]?\d+$/.test(t)) {
     throw usage(`Malformed time argument ${t}. Please use -1 or latest / -2 or earliest / -3 or max-timestamp, or a specified long format timestamp`)
   }
-  const n = Number(t)
-  if (n < 0 || !Number.isSafeInteger(n)) throw usage(`--time ${t}: a timestamp is milliseconds since 1970 (>= 0); or use -1, -2, -3`)
-  return n
+  return parseNumericFlag('--time', t, {
+    min: 0,
+    max: SAFE_MAX,
+    what: `-1 (latest), -2 (earliest), -3 (max-timestamp) or a timestamp in ms from 0 to ${SAFE_MAX}`,
+    fix: 'give milliseconds since 1970',
+  })
 }
 
 async function matchingPartitions(admin: Admin, allows: { topic(name: string): boolean; partition(topic: string, p: number): boolean }, excludeInternal: boolean): Promise<TopicPartition[]> {

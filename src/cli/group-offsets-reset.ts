@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs'
 import type { Admin } from '../client/admin/admin.js'
 import type { OffsetSpec } from '../client/admin/types.js'
 import type { TopicPartition } from '../client/base/types.js'
-import { CliError, print, usage } from './common.js'
+import { CliError, INT32_MAX, parseNumericFlag, print, usage } from './common.js'
 import { line, widthOf } from './printf-table.js'
 
 export type ResetScenario =
@@ -160,7 +160,7 @@ export function parseTopicArg(arg: string): { topic: string; partitions: number[
   if (parts.length !== 2 || parts[0] === '') throw usage(`Invalid topic arg '${arg}', expected topic name and partitions (topic:0,1,2)`)
   const partitions = parts[1]!.split(',').map((p) => {
     if (!/^\d+$/.test(p.trim())) throw usage(`Invalid partition '${p}' specified in topic arg '${arg}'`)
-    return Number(p.trim())
+    return parseNumericFlag('--topic', p, { min: 0, max: INT32_MAX, what: `topic:partitions with partitions from 0 to ${INT32_MAX}`, fix: `fix the partitions in '${arg}'` })
   })
   return { topic: parts[0]!, partitions }
 }

@@ -70,6 +70,15 @@ async function main(argv: string[]): Promise<number> {
   p.hook('preAction', (_root, action) => {
     tool = fullName(action)
   })
+  // Flags are parsed (and numeric ones checked, common.ts) before preAction: name the tool as
+  // soon as the arguments reach it.
+  const named = (cmd: Command) => {
+    cmd.hook('preSubcommand', (_parent, sub) => {
+      tool = fullName(sub)
+    })
+    for (const sub of cmd.commands) named(sub)
+  }
+  named(p)
   try {
     await p.parseAsync(argv, { from: 'user' })
     return 0

@@ -53,7 +53,7 @@ export function serverCommand(): Command {
   server
     .command('stop')
     .description('stop the brokers started from this install (by pid file)')
-    .option('--timeout-ms <ms>', 'how long to wait for each broker to exit', intArg(1), 30_000)
+    .option('--timeout-ms <ms>', 'how long to wait for each broker to exit', intArg('--timeout-ms', 1), 30_000)
     .action((opts: { timeoutMs: number }) => stop(opts.timeoutMs))
   return server
 }

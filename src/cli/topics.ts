@@ -23,7 +23,7 @@ import type { Admin } from '../client/admin/admin.js'
 import type { ConfigEntry, NewTopic, PartitionDescription, TopicDescription } from '../client/admin/types.js'
 import { KafkaError } from '../client/base/errors.js'
 import { commandConfigOptions } from './command-config.js'
-import { CliError, bootstrapOption, collect, intArg, print, usage, withAdmin } from './common.js'
+import { CliError, INT16_MAX, INT32_MAX, bootstrapOption, collect, intArg, parseNumericFlag, print, usage, withAdmin } from './common.js'
 import { hinted, type Hints } from './error-hints.js'
 import { TopicFilter } from './topic-filter.js'
 import { rejectZookeeper, zookeeperOption } from './zookeeper.js'
@@ -70,8 +70,8 @@ export function topicsCommand(): Command {
     .option('--topic <topic>', 'the topic; a regex for everything but --create (commas separate alternatives)')
     .option('--topic-id <id>', 'describe the topic with this id instead of by name')
     .option('--config <name=value>', 'a topic config for --create (repeatable)', collect)
-    .option('--partitions <n>', 'partition count for --create (default: num.partitions) or the new count for --alter', intArg())
-    .option('--replication-factor <n>', 'replication factor for --create (default: default.replication.factor)', intArg())
+    .option('--partitions <n>', 'partition count for --create (default: num.partitions) or the new count for --alter', intArg('--partitions', 1, INT32_MAX, 'give a partition count of at least 1'))
+    .option('--replication-factor <n>', 'replication factor for --create (default: default.replication.factor)', intArg('--replication-factor', 1, INT16_MAX, 'give the number of replicas, at most the number of brokers'))
     .option('--replica-assignment <list>', 'manual placement for --create/--alter: partitions separated by commas, replica broker ids by colons (0:1,1:2)')
     .option('--under-replicated-partitions', 'with --describe: only partitions whose ISR is smaller than their replica set')
     .option('--unavailable-partitions', 'with --describe: only partitions without a live leader')
@@ -81,7 +81,7 @@ export function topicsCommand(): Command {
     .option('--if-exists', 'with --alter, --delete or --describe: succeed when no topic matches')
     .option('--if-not-exists', 'with --create: succeed when the topic already exists')
     .option('--exclude-internal', 'with --list or --describe: leave out internal topics (__consumer_offsets, ...)')
-    .option('--partition-size-limit-per-response <n>', "accepted for Kafka's scripts; no effect (Samsa describes topics in one response)", intArg(1))
+    .option('--partition-size-limit-per-response <n>', "accepted for Kafka's scripts; no effect (Samsa describes topics in one response)", intArg('--partition-size-limit-per-response', 1))
   zookeeperOption(cmd)
   cmd.addHelpText('after', '\nExample: samsa topics --bootstrap-server localhost:9092 --create --topic orders --partitions 3')
   return cmd.action((flags: TopicsFlags) => run(flags))
@@ -157,13 +157,7 @@ function check(f: TopicsFlags): Action {
     if (f.replicationFactor !== undefined) throw usage("--replica-assignment can't be used with --replication-factor: the assignment gives the replicas")
   }
   // Values are checked here too, so a bad one fails before any connection is tried.
-  if (action === 'create') {
-    if (f.replicationFactor !== undefined && (f.replicationFactor < 1 || f.replicationFactor > 32767)) {
-      throw usage('The replication factor must be between 1 and 32767 inclusive')
-    }
-    if (f.partitions !== undefined && f.partitions < 1) throw usage('The partitions must be greater than 0')
-    topicConfigs(f.config)
-  }
+  if (action === 'create') topicConfigs(f.config)
   if (f.replicaAssignment) parseReplicaAssignment(f.replicaAssignment)
   if (f.topic !== undefined && action !== 'create') new TopicFilter(f.topic)
   return action
@@ -197,7 +191,7 @@ export function parseReplicaAssignment(s: string): number[][] {
     const ids = part.split(':').map((x) => {
       const t = x.trim()
       if (!/^-?\d+$/.test(t)) throw usage(`--replica-assignment: '${t}' in partition ${i} is not a broker id; write e.g. 0:1,1:2`)
-      return Number(t)
+      return parseNumericFlag('--replica-assignment', t, { min: 0, max: INT32_MAX, what: `broker ids from 0 to ${INT32_MAX} (partition ${i})`, fix: 'write broker ids, e.g. 0:1,1:2' })
     })
     const dupes = [...new Set(ids.filter((id, j) => ids.indexOf(id) !== j))]
     if (dupes.length > 0) throw usage(`Partition replica lists may not contain duplicate entries: ${dupes.join(',')}`)

@@ -262,7 +262,7 @@ test('flag errors are usage errors (exit 2) naming the problem', async (t) => {
     [['--include', 'a', '--partition', '0'], /the topic is required when partition is specified/],
     [['--topic', 'a', '--partition', '0', '--offset', '1', '--from-beginning'], /from-beginning and offset cannot be specified together/],
     [['--topic', 'a', '--partition', '0', '--group', 'g'], /group and partition cannot be specified together/],
-    [['--topic', 'a', '--partition', '0', '--offset', 'soon'], /the provided offset value 'soon' is incorrect/],
+    [['--topic', 'a', '--partition', '0', '--offset', 'soon'], /--offset must be 'earliest', 'latest' or an offset from 0 to 9223372036854775807, got 'soon'/],
     [['--topic', 'a', '--group', 'g', '--consumer.config', config], /group ids .* do not match: 'g', 'from-file'/],
     [['--topic', 'a', '--from-beginning', '--consumer-property', 'auto.offset.reset=latest'], /can't simultaneously specify --from-beginning and 'auto\.offset\.reset=latest'/],
     [['--topic', 'a', '--isolation-level', 'dirty'], /isolation level 'dirty' is not read_committed or read_uncommitted/],

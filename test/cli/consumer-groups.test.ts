@@ -390,8 +390,8 @@ test('usage errors are found before connecting, naming the flag', async () => {
     [['--reset-offsets', '--group', 'g', '--topic', 't', '--by-duration', '1h'], /--by-duration: cannot read '1h'/],
     [['--reset-offsets', '--group', 'g', '--topic', 't', '--by-duration', 'PT'], /--by-duration: cannot read 'PT'/],
     [['--reset-offsets', '--group', 'g', '--topic', 't:x', '--to-earliest'], /Invalid partition 'x'/],
-    [['--reset-offsets', '--group', 'g', '--topic', 't', '--to-offset', 'ten'], /expected a whole number/],
-    [['--reset-offsets', '--group', 'g', '--topic', 't', '--to-offset', '-1'], /expected a whole number >= 0/],
+    [['--reset-offsets', '--group', 'g', '--topic', 't', '--to-offset', 'ten'], /--to-offset must be an integer from 0 to 9223372036854775807, got 'ten'/],
+    [['--reset-offsets', '--group', 'g', '--topic', 't', '--to-offset', '-1'], /--to-offset must be an integer from 0 to 9223372036854775807, got '-1'/],
     [['--list', '--to-earliest'], /--to-earliest is only available with --reset-offsets/],
     [['--list', '--nope'], /unknown option '--nope'/],
   ]

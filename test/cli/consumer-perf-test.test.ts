@@ -169,7 +169,7 @@ test('bad flags: one line naming the problem, exit code 2', async () => {
     [[...b, '--topic', 't', '--include', 't.*', '--messages', '1'], /exactly one of --topic or --include/],
     [[...b, '--include', '(', '--messages', '1'], /--include \( is not a valid regular expression/],
     [[...b, '--topic', 't', '--messages', 'many'], /--messages/],
-    [[...b, '--topic', 't', '--messages', '1', '--reporting-interval', '0'], /--reporting-interval must be greater than 0/],
+    [[...b, '--topic', 't', '--messages', '1', '--reporting-interval', '0'], /--reporting-interval must be an integer from 1 to 2147483647, got '0'/],
     [[...b, '--topic', 't', '--messages', '1', '--date-format', 'yyyy-qq'], /--date-format yyyy-qq: Illegal pattern character 'q'/],
     [[...b, '--topic', 't', '--messages', '1', '--consumer.config', join(tmp, 'missing.properties')], /--consumer\.config: cannot read/],
     [[...b, '--topic', 't', '--messages', '1', '--consumer.config', 'a', '--command-config', 'b'], /not both/],

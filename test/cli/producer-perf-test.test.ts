@@ -167,6 +167,37 @@ test('a failed send stops the run: the summary of what was acknowledged, then on
   assert.match(r.stderr, /^samsa producer-perf-test: \d+ of \d+ records were not acknowledged, and the run stopped; the first failure: .*MESSAGE_TOO_LARGE/)
 })
 
+test('a topic whose max.message.bytes is far below batch.size gets every record: refused batches are split, nothing is lost or doubled', async () => {
+  await createTopic('perf-capped', 1, { 'max.message.bytes': '2000' })
+  const r = await perf(['--topic', 'perf-capped', '--num-records', '2000', '--payload-monotonic', '--throughput', '-1', '--bootstrap-server', broker.bootstrap])
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(SUMMARY.exec(r.stdout)?.[1], '2000', r.stdout)
+  assert.equal(await recordCount('perf-capped', 1), 2000n)
+  // One partition: the log holds 0..1999 in the order sent, each once.
+  const got = await values('perf-capped', 2000, 1)
+  const wrong = got.findIndex((v, i) => v !== String(i))
+  assert.equal(wrong, -1, `record ${wrong} of the log is ${got[wrong]}: ${got.slice(Math.max(0, wrong - 5), wrong + 20).join(',')}`)
+})
+
+test('records over max.message.bytes fail one by one: the summary counts the records that landed, the error line the ones that did not and the limit', async () => {
+  await createTopic('perf-capped-mixed', 1, { 'max.message.bytes': '2000' })
+  const file = join(tmp, 'mixed-payloads.txt')
+  // Small payloads, so each send call carries many records, and one over the limit among them.
+  writeFileSync(file, [...Array.from({ length: 60 }, (_, i) => `small-${i}`), 'B'.repeat(2500)].join('\n') + '\n')
+  const r = await perf(['--topic', 'perf-capped-mixed', '--num-records', '5000', '--payload-file', file, '--throughput', '-1', '--bootstrap-server', broker.bootstrap])
+  assert.equal(r.code, 1, r.stderr)
+  const sent = Number(SUMMARY.exec(r.stdout)?.[1])
+  const m = /^samsa producer-perf-test: (\d+) of (\d+) records were not acknowledged, and the run stopped; the first failure: .*MESSAGE_TOO_LARGE: a record of \d+ bytes \(as a batch of one\) is larger than .*max\.message\.bytes \(2000\)/.exec(r.stderr)
+  assert.ok(m, r.stderr)
+  assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr)
+  const [failed, generated] = [Number(m[1]), Number(m[2])]
+  assert.ok(failed >= 1)
+  assert.equal(sent + failed, generated, r.stdout + r.stderr)
+  assert.equal(await recordCount('perf-capped-mixed', 1), BigInt(sent), 'the summary counts exactly the records on the broker')
+  const got = await values('perf-capped-mixed', sent, 1)
+  assert.ok(got.every((v) => v.startsWith('small-')), 'only the large records failed')
+})
+
 test('an unreachable bootstrap server gives one line naming it', async () => {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -15,7 +15,20 @@ import { ProducerBatch, type WireHeader } from './producer-batch.js'
 export interface PartitionQueue {
   topic: string
   partition: number
+  /** In order: creation order, with retried and split batches put back where they were. */
   batches: ProducerBatch[]
+  /** The `order` of the next batch created. */
+  nextOrder: number
+  /** The sender's: batches of this partition in flight, and how many of them are probes. */
+  inFlight: number
+  probing: number
+  /**
+   * What the broker showed of its batch size limit here (max.message.bytes), in uncompressed
+   * bytes: the largest batch it accepted, and the smallest it refused as too large (Infinity
+   * when none). The sender splits and probes with them.
+   */
+  fitBytes: number
+  refusedBytes: number
 }
 
 export interface AppendResult {
@@ -42,6 +55,13 @@ export interface AccumulatorOptions {
    * Default false.
    */
   reuseBuffers?: boolean
+}
+
+/** Lexicographic order of batch `order` keys. */
+export function compareOrder(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
+  return a.length - b.length
 }
 
 export class RecordAccumulator {
@@ -80,7 +100,7 @@ export class RecordAccumulator {
     if (!list) this.byTopic.set(topic, (list = []))
     let q = list[partition]
     if (!q) {
-      q = { topic, partition, batches: [] }
+      q = { topic, partition, batches: [], nextOrder: 0, inFlight: 0, probing: 0, fitBytes: 0, refusedBytes: Infinity }
       list[partition] = q
       this.queues.set(tpKey(topic, partition), q)
     }
@@ -121,6 +141,7 @@ export class RecordAccumulator {
     const capacity = Math.max(this.opts.batchSize, BATCH_HEADER_SIZE + recordSize)
     if (this.used + capacity > this.opts.bufferMemory && this.used > 0) return undefined
     const batch = new ProducerBatch(q.topic, q.partition, capacity, nowMs, this.takeBuffer(capacity))
+    batch.order = [q.nextOrder++]
     this.used += capacity
     this.incomplete.add(batch)
     q.batches.push(batch)
@@ -171,10 +192,40 @@ export class RecordAccumulator {
   release(batch: ProducerBatch): void {
     if (!this.incomplete.delete(batch)) return
     this.used -= batch.allocated
+    this.recycle(batch)
+    this.wakeWaiters()
+  }
+
+  /** Keeps a done batch's buffer for the next batch when it is of batchSize and the budget allows. */
+  private recycle(batch: ProducerBatch): void {
     if (this.opts.reuseBuffers && batch.allocated === this.opts.batchSize && this.used + (this.freeBuffers.length + 1) * batch.allocated <= this.opts.bufferMemory) {
       const buf = batch.releaseBuffer()
       if (buf) this.freeBuffers.push(buf)
     }
+  }
+
+  /**
+   * Replaces a batch the broker refused as too large by batches of at most `targetBytes` holding
+   * its records (Java's splitAndReenqueue), in its place in the queue, ready to go at once.
+   * Memory: the big batch's allocation goes back (its buffer to the pool) and the parts count
+   * with their exact sizes. They are never waited for: together they take the big batch's
+   * records plus a header each, which may go past bufferMemory by that much until they are
+   * acknowledged; sends wait meanwhile.
+   */
+  splitAndReenqueue(batch: ProducerBatch, targetBytes: number): ProducerBatch[] {
+    const parts = batch.split(targetBytes)
+    if (this.incomplete.delete(batch)) this.used -= batch.allocated
+    for (const p of parts) {
+      this.used += p.allocated
+      this.incomplete.add(p)
+    }
+    this.recycle(batch)
+    this.reenqueue(parts)
+    this.wakeWaiters()
+    return parts
+  }
+
+  private wakeWaiters(): void {
     // Wake every waiter, in order, to try again: most records fit in the batch the first of
     // them opens, so waiting for a whole batch's worth of memory each would stall them all.
     // Those that still do not fit come back and wait again.
@@ -200,9 +251,21 @@ export class RecordAccumulator {
     return Math.max(b.retryAtMs, b.closed ? 0 : b.createdMs + this.opts.lingerMs)
   }
 
-  /** Puts a batch that failed retriably back at the head of its queue. */
+  /** Puts a batch that failed retriably back into its queue, in its place. */
   requeue(batch: ProducerBatch): void {
-    this.queue(batch.topic, batch.partition).batches.unshift(batch)
+    this.reenqueue([batch])
+  }
+
+  /**
+   * Puts batches of one partition (in order) back ahead of every batch created after them: the
+   * responses of several batches in flight come back one by one, and putting each at the head
+   * would reverse them.
+   */
+  private reenqueue(batches: ProducerBatch[]): void {
+    const q = this.queue(batches[0]!.topic, batches[0]!.partition)
+    let at = 0
+    while (at < q.batches.length && compareOrder(q.batches[at]!.order, batches[0]!.order) < 0) at++
+    q.batches.splice(at, 0, ...batches)
   }
 
   /** Fails every queued batch (close without flush, or a fatal error). */

@@ -5,10 +5,16 @@
  *
  * Every record's delivery hangs off one promise per batch: `send` gets `done.then(...)` with
  * its own offset delta, so a batch of a thousand records costs one resolve, not a thousand.
+ *
+ * A batch the broker refuses as too large is split (`split`, Java's ProducerBatch.split): its
+ * records are copied into new batches and it settles once they all have, with each part's
+ * outcome (`BatchResult.parts`), so the promises already hanging off it see their own record's
+ * offset or error (`recordResult`).
  */
 import { BATCH_HEADER_SIZE, CRC_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, computeBatchCrc, type CompressionCodec } from '../../protocol/records/batch-header.js'
 import { compress } from '../../protocol/records/compression/index.js'
-import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../../protocol/records/varint.js'
+import { Cursor } from '../../protocol/records/cursor.js'
+import { readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../../protocol/records/varint.js'
 
 /** A header ready to write: UTF-8 key, value as given. */
 export type WireHeader = [string, string | Buffer | null]
@@ -17,6 +23,41 @@ export interface BatchResult {
   baseOffset: bigint
   /** LogAppendTime set by the broker, or -1 for CreateTime topics. */
   logAppendTime: number
+  /**
+   * For a batch that was split: its parts in record order, each from the offset delta (in this
+   * batch) of its first record. A split batch's own baseOffset means nothing.
+   */
+  parts?: BatchPart[]
+}
+
+/** One part of a split batch: its records' outcome once its batch settled. */
+export interface BatchPart {
+  firstDelta: number
+  result?: BatchResult
+  error?: Error
+}
+
+/**
+ * The offset (-1 when the broker does not say, as under acks=0) and LogAppendTime of the record
+ * at `offsetDelta` of a batch with result `r`; throws the error of the part that held it when
+ * that part failed.
+ */
+export function recordResult(r: BatchResult, offsetDelta: number): { offset: bigint; logAppendTime: number } {
+  while (r.parts) {
+    const parts = r.parts
+    let lo = 0
+    let hi = parts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (parts[mid]!.firstDelta <= offsetDelta) lo = mid
+      else hi = mid - 1
+    }
+    const part = parts[lo]!
+    if (part.error) throw part.error
+    offsetDelta -= part.firstDelta
+    r = part.result!
+  }
+  return { offset: r.baseOffset < 0n ? -1n : r.baseOffset + BigInt(offsetDelta), logAppendTime: r.logAppendTime }
 }
 
 function sizeOfValue(v: string | Buffer | null): number {
@@ -73,8 +114,22 @@ export class ProducerBatch {
   attempts = 0
   /** Not to be sent again before this time (retry backoff). */
   retryAtMs = 0
+  /** The sender's: in flight as a probe of the partition's size limit (see sender.ts). */
+  probe = false
   /** No more appends: full, or drained for sending. */
   closed = false
+  /**
+   * Where the batch stands among its partition's batches: creation order, with split parts
+   * ordered after their parent's place ([7] splits into [7, 0], [7, 1], ...). Compared only when
+   * a batch goes back into its queue.
+   */
+  order: readonly number[] = []
+  /** The error it failed with, once it did. */
+  error: Error | undefined
+  /** Called once the batch has settled, either way (a split parent hears from its parts). */
+  onSettled: (() => void) | undefined
+  private parts: BatchPart[] | undefined
+  private partsLeft = 0
   private wire: Buffer | undefined
   readonly done: Promise<BatchResult>
   private resolveDone!: (r: BatchResult) => void
@@ -103,6 +158,16 @@ export class ProducerBatch {
   /** Bytes the batch would send uncompressed. */
   get sizeInBytes(): number {
     return this.pos
+  }
+
+  /** Bytes as sent (compressed, when it was); before wireBytes, as it would be uncompressed. */
+  get wireSize(): number {
+    return this.wire?.length ?? this.pos
+  }
+
+  /** Whether the batch was split into others (and so holds no records of its own any more). */
+  get isSplit(): boolean {
+    return this.parts !== undefined
   }
 
   /**
@@ -140,6 +205,91 @@ export class ProducerBatch {
     if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp
     this.count++
     return delta
+  }
+
+  /**
+   * Appends a record copied from another batch: `rest` is its key, value and headers as
+   * encoded, which do not depend on the batch's base offset and timestamp.
+   */
+  private appendCopied(timestamp: number, attributes: number, rest: Buffer): void {
+    if (this.count === 0) this.baseTimestamp = this.maxTimestamp = timestamp
+    const tsDelta = timestamp - this.baseTimestamp
+    const body = 1 + sizeOfVarlong(tsDelta) + sizeOfVarint(this.count) + rest.length
+    if (this.pos + sizeOfVarint(body) + body > this.buf.length) throw new Error(`split batch sized ${this.buf.length} cannot hold a record of ${body} bytes`)
+    let pos = writeVarint(this.buf, this.pos, body)
+    this.buf[pos++] = attributes
+    pos = writeVarlong(this.buf, pos, tsDelta)
+    pos = writeVarint(this.buf, pos, this.count)
+    this.pos = pos + rest.copy(this.buf, pos)
+    if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp
+    this.count++
+  }
+
+  /**
+   * Splits the records, in order, into new batches of at most `targetBytes` each (a record
+   * larger than that gets one of its own), at least two of them. They keep this batch's
+   * creation time (deliveryTimeoutMs still counts from the send) and come after its place in
+   * the partition's order. This batch then settles once they all have, with their outcomes as
+   * its parts; its buffer may be taken back at once (`releaseBuffer`), the records live on in
+   * the new batches' buffers, each allocated to its exact size.
+   */
+  split(targetBytes: number): ProducerBatch[] {
+    if (this.count < 2 || this.settled || this.parts) throw new Error(`cannot split a batch of ${this.count} record(s)${this.settled ? ' that has settled' : ''}`)
+    const ts: number[] = []
+    const attrs: number[] = []
+    const rests: Buffer[] = []
+    const c = new Cursor(this.buf, BATCH_HEADER_SIZE, this.pos)
+    while (c.pos < c.end) {
+      const length = readVarint(c)
+      const end = c.pos + length
+      attrs.push(this.buf[c.pos++]!)
+      ts.push(this.baseTimestamp + readVarlong(c))
+      readVarint(c)
+      rests.push(this.buf.subarray(c.pos, end))
+      c.pos = end
+    }
+    const n = ts.length
+    // The size a record takes as the `delta`th of a batch based at timestamp `base`.
+    const size = (i: number, base: number, delta: number) => {
+      const body = 1 + sizeOfVarlong(ts[i]! - base) + sizeOfVarint(delta) + rests[i]!.length
+      return sizeOfVarint(body) + body
+    }
+    const starts = [0]
+    let bytes = BATCH_HEADER_SIZE + size(0, ts[0]!, 0)
+    for (let i = 1; i < n; i++) {
+      const first = starts[starts.length - 1]!
+      const s = size(i, ts[first]!, i - first)
+      if (bytes + s > targetBytes) {
+        starts.push(i)
+        bytes = BATCH_HEADER_SIZE + size(i, ts[i]!, 0)
+      } else {
+        bytes += s
+      }
+    }
+    // Everything fit the target: the last record goes on its own, so the split makes progress.
+    if (starts.length === 1) starts.push(n - 1)
+    const children: ProducerBatch[] = []
+    this.parts = []
+    this.partsLeft = starts.length
+    for (let k = 0; k < starts.length; k++) {
+      const from = starts[k]!
+      const to = k + 1 < starts.length ? starts[k + 1]! : n
+      let capacity = BATCH_HEADER_SIZE
+      for (let i = from; i < to; i++) capacity += size(i, ts[from]!, i - from)
+      const child = new ProducerBatch(this.topic, this.partition, capacity, this.createdMs)
+      for (let i = from; i < to; i++) child.appendCopied(ts[i]!, attrs[i]!, rests[i]!)
+      child.closed = true
+      child.order = [...this.order, k]
+      const part: BatchPart = { firstDelta: from }
+      this.parts.push(part)
+      child.onSettled = () => {
+        part.result = child.result
+        part.error = child.error
+        if (--this.partsLeft === 0) this.complete({ baseOffset: -1n, logAppendTime: -1, parts: this.parts })
+      }
+      children.push(child)
+    }
+    return children
   }
 
   /** Whether no further record of `size` bytes fits. */
@@ -187,21 +337,24 @@ export class ProducerBatch {
     this.settled = true
     this.result = r
     this.resolveDone(r)
+    this.onSettled?.()
   }
 
   fail(e: Error): void {
     if (this.settled) return
     this.settled = true
+    this.error = e
     this.rejectDone(e)
+    this.onSettled?.()
   }
 
   /**
-   * Gives up the batch's buffer for reuse once it has settled (undefined before that, or once
-   * given up). The batch keeps no view of it, so nothing it hands out later can see the next
-   * batch's bytes.
+   * Gives up the batch's buffer for reuse once it has settled or been split (undefined before
+   * that, or once given up). The batch keeps no view of it, so nothing it hands out later can
+   * see the next batch's bytes.
    */
   releaseBuffer(): Buffer | undefined {
-    if (!this.settled || this.buf.length === 0) return undefined
+    if ((!this.settled && !this.parts) || this.buf.length === 0) return undefined
     const buf = this.buf
     this.buf = EMPTY
     this.wire = undefined

@@ -5,6 +5,7 @@
  * const producer = new Producer({ bootstrapServers: ['localhost:9092'], lingerMs: 5 })
  * const { partition, offset } = await producer.send({ topic: 't', key: 'k', value: 'v', headers: { h: '1' } })
  * await producer.sendBatch(records)   // one promise for many records
+ * await producer.sendBatchSettled(records)  // each record's outcome, as Promise.allSettled
  * await producer.flush()              // everything sent so far is acknowledged (or failed)
  * await producer.close()              // flush, then disconnect
  * ```
@@ -17,7 +18,10 @@
  * as with any promise: keep them, or use sendBatch + one await.
  *
  * Records sent without awaiting are appended synchronously in call order, so records to one
- * partition keep their order (retries aside, see sender.ts).
+ * partition keep their order (retries aside, see sender.ts); sends and sendBatch calls that must
+ * wait for metadata or memory wait in one line, in call order. A batch the broker refuses as
+ * too large is split (sender.ts), and its records' promises still settle each with its own
+ * offset, or with MESSAGE_TOO_LARGE for a single record over the limit.
  */
 import { Cluster, type TopicInfo } from '../base/cluster.js'
 import { ClientError } from '../base/errors.js'
@@ -25,7 +29,7 @@ import type { Headers } from '../base/types.js'
 import { RecordAccumulator, type AppendResult, type PartitionQueue } from './accumulator.js'
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js'
 import { choosePartition, defaultPartitioner, type DefaultPartitioner } from './partitioner.js'
-import { maxRecordSize, type BatchResult, type ProducerBatch, type WireHeader } from './producer-batch.js'
+import { maxRecordSize, recordResult, type BatchResult, type ProducerBatch, type WireHeader } from './producer-batch.js'
 import { Sender } from './sender.js'
 import type { ProducerRecord, RecordMetadata } from './types.js'
 
@@ -58,13 +62,22 @@ interface Slot {
   timestamp: number
 }
 
+/** The record's metadata; throws its error when it was in the failed part of a split batch. */
 function metadataOf(s: Slot, res: BatchResult): RecordMetadata {
+  const r = recordResult(res, s.offsetDelta)
   return {
     topic: s.topic,
     partition: s.partition,
-    offset: res.baseOffset < 0n ? -1n : res.baseOffset + BigInt(s.offsetDelta),
-    timestamp: res.logAppendTime >= 0 ? res.logAppendTime : s.timestamp,
+    offset: r.offset,
+    timestamp: r.logAppendTime >= 0 ? r.logAppendTime : s.timestamp,
   }
+}
+
+/** The batches the records went into, each once. */
+function batchesOf(slots: Array<Slot | Error>): ProducerBatch[] {
+  const batches = new Set<ProducerBatch>()
+  for (const s of slots) if (!(s instanceof Error)) batches.add(s.batch)
+  return [...batches]
 }
 
 export class Producer {
@@ -111,27 +124,97 @@ export class Producer {
    * per record.
    */
   async sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
-    const slots: Slot[] = new Array(records.length)
-    const deadline = Date.now() + this.options.maxBlockMs
-    for (let i = 0; i < records.length; ) {
-      if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
-      const record = records[i]!
-      // Sends already waiting for memory go first.
-      if (this.acc.memoryWanted) await this.acc.reserve(this.memoryNeed(record), Math.max(0, deadline - Date.now()))
-      const topic = this.cluster.topics.get(record.topic) ?? (await this.cluster.topic(record.topic, { deadline, allowAutoCreate: true }))
-      const slot = this.appendRecord(topic, record)
-      if (slot) {
-        slots[i++] = slot
-        continue
-      }
-      await this.acc.reserve(this.memoryNeed(record), Math.max(0, deadline - Date.now()))
-    }
-    const batches = new Set<ProducerBatch>()
-    for (const s of slots) batches.add(s.batch)
-    await Promise.all([...batches].map((b) => b.done))
+    const slots = await this.appendAll(records, false)
+    await Promise.all(batchesOf(slots).map((b) => b.done))
     const out: RecordMetadata[] = new Array(slots.length)
-    for (let i = 0; i < slots.length; i++) out[i] = metadataOf(slots[i]!, slots[i]!.batch.result!)
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i] as Slot
+      out[i] = metadataOf(s, s.batch.result!)
+    }
     return out
+  }
+
+  /**
+   * Like `sendBatch`, but never rejects: each record's outcome in order, as Promise.allSettled
+   * gives them, so one refused record (too large, say) does not hide that its neighbours landed.
+   */
+  async sendBatchSettled(records: ProducerRecord[]): Promise<PromiseSettledResult<RecordMetadata>[]> {
+    const slots = await this.appendAll(records, true)
+    const batches = batchesOf(slots)
+    await Promise.allSettled(batches.map((b) => b.done))
+    return slots.map((s): PromiseSettledResult<RecordMetadata> => {
+      if (s instanceof Error) return { status: 'rejected', reason: s }
+      if (s.batch.error) return { status: 'rejected', reason: s.batch.error }
+      try {
+        return { status: 'fulfilled', value: metadataOf(s, s.batch.result!) }
+      } catch (e) {
+        return { status: 'rejected', reason: e }
+      }
+    })
+  }
+
+  /**
+   * Appends every record in order; a record that cannot be appended throws, or with `each`
+   * stands as its error. Synchronously while topics are known and memory is there and no
+   * other send waits; the rest waits in line behind earlier waiting sends (see sendSlow), so a
+   * later call that finds the metadata cached cannot overtake this one.
+   */
+  private appendAll(records: ProducerRecord[], each: boolean): Promise<Array<Slot | Error>> {
+    const slots: Array<Slot | Error> = new Array(records.length)
+    let i = 0
+    if (this.slowSends === 0) {
+      for (; i < records.length; i++) {
+        const record = records[i]!
+        try {
+          if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
+          const topic = this.cluster.topics.get(record.topic)
+          if (!topic || this.acc.memoryWanted) break
+          const slot = this.appendRecord(topic, record)
+          if (!slot) break
+          slots[i] = slot
+        } catch (e) {
+          if (!each) return Promise.reject(e)
+          slots[i] = e as Error
+        }
+      }
+      if (i === records.length) return Promise.resolve(slots)
+    }
+    const from = i
+    const deadline = Date.now() + this.options.maxBlockMs
+    return this.inLine(() => this.appendRest(records, from, slots, each, deadline))
+  }
+
+  /** Runs `append` after every send waiting before it; later sends wait behind it meanwhile. */
+  private inLine<T>(append: () => Promise<T>): Promise<T> {
+    this.slowSends++
+    const appended = this.slowTail.then(append)
+    this.slowTail = appended.then(
+      () => void this.slowSends--,
+      () => void this.slowSends--,
+    )
+    return appended
+  }
+
+  private async appendRest(records: ProducerRecord[], from: number, slots: Array<Slot | Error>, each: boolean, deadline: number): Promise<Array<Slot | Error>> {
+    for (let i = from; i < records.length; ) {
+      try {
+        if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
+        const record = records[i]!
+        // Sends already waiting for memory go first.
+        if (this.acc.memoryWanted) await this.acc.reserve(this.memoryNeed(record), Math.max(0, deadline - Date.now()))
+        const topic = this.cluster.topics.get(record.topic) ?? (await this.cluster.topic(record.topic, { deadline, allowAutoCreate: true }))
+        const slot = this.appendRecord(topic, record)
+        if (slot) {
+          slots[i++] = slot
+          continue
+        }
+        await this.acc.reserve(this.memoryNeed(record), Math.max(0, deadline - Date.now()))
+      } catch (e) {
+        if (!each) throw e
+        slots[i++] = e as Error
+      }
+    }
+    return slots
   }
 
   /** Memory a record may need: a new batch of its partition. */
@@ -148,13 +231,7 @@ export class Producer {
    */
   private sendSlow(record: ProducerRecord): Promise<RecordMetadata> {
     const deadline = Date.now() + this.options.maxBlockMs
-    this.slowSends++
-    const appended = this.slowTail.then(() => this.appendSlow(record, deadline))
-    this.slowTail = appended.then(
-      () => void this.slowSends--,
-      () => void this.slowSends--,
-    )
-    return appended.then((a) => a.done)
+    return this.inLine(() => this.appendSlow(record, deadline)).then((a) => a.done)
   }
 
   private async appendSlow(record: ProducerRecord, deadline: number): Promise<{ done: Promise<RecordMetadata> }> {

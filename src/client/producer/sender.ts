@@ -1,25 +1,39 @@
 /**
  * The sender: takes ready batches from the accumulator, groups them by partition leader into
  * Produce requests (one batch per partition per request, at most max.request.size), and
- * completes, retries or fails them from the responses.
+ * completes, retries, splits or fails them from the responses.
  *
  * Ordering: up to max.in.flight.requests.per.connection requests per broker are outstanding at
  * once, so — as in Kafka without idempotence — a retried batch may land after a later one.
  * Idempotence (a later issue) hooks in at `buildRequest` (producer id, epoch, sequence per
  * batch) and at `onPartitionError` (OUT_OF_ORDER_SEQUENCE, DUPLICATE_SEQUENCE).
  *
- * Retries: retriable errors and dropped connections put the batch back at the head of its
+ * Retries: retriable errors and dropped connections put the batch back in its place in its
  * queue after a backoff, refreshing metadata first when the error says the leader moved, until
  * `retries` or deliveryTimeoutMs runs out.
- */
+ *
+ * Too large: a batch of several records refused with MESSAGE_TOO_LARGE (over the topic's
+ * max.message.bytes) or RECORD_LIST_TOO_LARGE is split and its parts go back in its place, to
+ * be sent at once; that is not a retry (Java's Sender.completeBatch). Java splits to batch.size,
+ * which never ends when the limit is below batch.size; here the parts are sized between the
+ * largest batch the partition accepted and the smallest it refused (half the batch when it
+ * knows neither), so each split learns the limit and the next one lands closer. A single record
+ * over the limit fails with MESSAGE_TOO_LARGE naming the limit.
+ *
+ * Splitting must not reorder: a batch larger than any its partition has accepted (a probe) may
+ * be refused, and the partition's later batches must not land before its parts. So a probe goes
+ * only when nothing else of its partition is in flight, and nothing follows it until it is
+ * answered; batches no larger than one already accepted pipeline as before. A limit lowered
+ * while batches are in flight can still reorder, as retries can.
+  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import type { ProduceRequest, ProduceResponse } from '../../protocol/generated/produce.js'
 import { CompressionCodec } from '../../protocol/records/batch-header.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { isStaleMetadata, type Cluster } from '../base/cluster.js'
-import { ClientError, errorFor, isRetriable } from '../base/errors.js'
+import { ClientError, errorFor, isRetriable, KafkaError } from '../base/errors.js'
 import { backoffMs } from '../base/options.js'
-import type { RecordAccumulator } from './accumulator.js'
+import type { PartitionQueue, RecordAccumulator } from './accumulator.js'
 import type { ResolvedProducerOptions } from './options.js'
 import type { ProducerBatch } from './producer-batch.js'
 
@@ -73,14 +87,16 @@ export class Sender {
     const perNode = new Map<number, ProducerBatch[]>()
     let nextAt = Infinity
     for (const q of this.acc.queues.values()) {
+      if (q.batches.length === 0) continue
+      this.expire(q.batches, now)
       const head = q.batches[0]
       if (!head) continue
-      this.expire(q.batches, now)
-      if (q.batches.length === 0) continue
       if (!this.acc.isReady(q, now)) {
         nextAt = Math.min(nextAt, this.acc.readyAt(q))
         continue
       }
+      // Behind a probe, or a probe itself with others in flight: the response wakes us.
+      if (q.inFlight > 0 && (q.probing > 0 || this.isProbe(q, head))) continue
       const leader = this.cluster.leaderOf(q.topic, q.partition)
       if (leader < 0) {
         this.metadataWanted = true
@@ -103,7 +119,11 @@ export class Sender {
         }
         bytes += b.sizeInBytes
         b.closed = true
-        this.acc.queue(b.topic, b.partition).batches.shift()
+        const q = this.acc.queue(b.topic, b.partition)
+        q.batches.shift()
+        q.inFlight++
+        b.probe = this.isProbe(q, b)
+        if (b.probe) q.probing++
         batches.push(b)
       }
       this.inFlight.set(node, (this.inFlight.get(node) ?? 0) + 1)
@@ -112,6 +132,23 @@ export class Sender {
     // metadata.max.age.ms: refreshed in the background, batches keep flowing meanwhile.
     if (this.metadataWanted || this.cluster.isStale) this.refreshMetadata()
     this.schedule(nextAt)
+  }
+
+  /**
+   * Whether the broker may refuse `b` as too large for all we know: it holds several records
+   * (one over the limit just fails, reordering nothing) and is larger than any batch the
+   * partition accepted. Under acks=0 nothing is ever refused.
+   */
+  private isProbe(q: PartitionQueue, b: ProducerBatch): boolean {
+    return this.opts.acks !== 0 && b.count > 1 && b.sizeInBytes > q.fitBytes
+  }
+
+  /** A batch sent to `q`'s partition came back (answered, failed or never sent). */
+  private returned(b: ProducerBatch): void {
+    const q = this.acc.queue(b.topic, b.partition)
+    q.inFlight--
+    if (b.probe) q.probing--
+    b.probe = false
   }
 
   private expire(batches: ProducerBatch[], now: number): void {
@@ -161,6 +198,8 @@ export class Sender {
   }
 
   private async sendInOrder(node: number, batches: ProducerBatch[], bodyP: Promise<ProduceRequest>, prev: Promise<void>, written: () => void): Promise<void> {
+    let resp: ProduceResponse | undefined
+    let error: Error | undefined
     try {
       await prev
       const conn = await this.cluster.connection(node)
@@ -170,18 +209,25 @@ export class Sender {
       for (const b of batches) b.attempts++
       if (this.opts.acks === 0) {
         await conn.request(ApiKey.Produce, body, { version, noResponse: true })
+      } else {
+        // request() puts the bytes in the connection's queue synchronously.
+        const pending = conn.request(ApiKey.Produce, body, { version })
         written()
-        for (const b of batches) this.finish(b, undefined, { baseOffset: -1n, logAppendTime: -1 })
-        return
+        resp = await pending
       }
-      // request() puts the bytes in the connection's queue synchronously.
-      const pending = conn.request(ApiKey.Produce, body, { version })
-      written()
-      this.onResponse(batches, await pending)
     } catch (e) {
-      for (const b of batches) this.onBatchError(b, e as Error)
+      error = e as Error
+    }
+    written()
+    for (const b of batches) this.returned(b)
+    try {
+      if (error) for (const b of batches) this.onBatchError(b, error)
+      else if (resp) this.onResponse(batches, resp)
+      else for (const b of batches) this.finish(b, undefined, { baseOffset: -1n, logAppendTime: -1 })
+    } catch (e) {
+      // A bug here must not leave records waiting forever.
+      for (const b of batches) if (!b.settled && !b.isSplit) this.finish(b, e as Error)
     } finally {
-      written()
       this.inFlight.set(node, (this.inFlight.get(node) ?? 1) - 1)
       this.wake()
     }
@@ -213,14 +259,54 @@ export class Sender {
         continue
       }
       if (r.errorCode === 0) {
+        const q = this.acc.queue(b.topic, b.partition)
+        if (b.sizeInBytes > q.fitBytes) q.fitBytes = b.sizeInBytes
+        // The limit went up (the topic's config changed): what was refused may fit now.
+        if (b.sizeInBytes >= q.refusedBytes) q.refusedBytes = Infinity
         const lat = r.logAppendTimeMs ?? -1n
         this.finish(b, undefined, { baseOffset: r.baseOffset, logAppendTime: Number(lat) })
         continue
       }
       const detail = r.errorMessage ?? r.recordErrors?.[0]?.batchIndexErrorMessage ?? undefined
+      if (r.errorCode === ErrorCode.MESSAGE_TOO_LARGE || r.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE) {
+        this.onTooLarge(b, r.errorCode, detail)
+        continue
+      }
       const e = errorFor(r.errorCode, `producing to ${b.topic}-${b.partition}${detail ? ` (${detail})` : ''}`)!
       this.onBatchError(b, e)
     }
+  }
+
+  /** Splits a refused batch of several records; fails a single record, naming the limit. */
+  private onTooLarge(b: ProducerBatch, code: number, detail: string | undefined): void {
+    const q = this.acc.queue(b.topic, b.partition)
+    const size = b.sizeInBytes
+    // The limit went down: what was accepted before proves nothing now.
+    if (size <= q.fitBytes) q.fitBytes = 0
+    if (size < q.refusedBytes) q.refusedBytes = size
+    if (b.count > 1 && !b.settled) {
+      const target = Math.ceil((q.fitBytes + Math.min(size, q.refusedBytes)) / 2)
+      const parts = this.acc.splitAndReenqueue(b, target)
+      this.opts.logger.debug('splitting a batch the broker refused as too large', {
+        topic: b.topic,
+        partition: b.partition,
+        records: b.count,
+        bytes: size,
+        parts: parts.length,
+        error: detail,
+      })
+      return
+    }
+    const limit = detail && /(?:max\.message\.bytes|maximum configured value of)\D*(\d+)/.exec(detail)?.[1]
+    const segment = code === ErrorCode.RECORD_LIST_TOO_LARGE
+    const what = segment ? "the topic's segment.bytes" : "the broker's message.max.bytes / the topic's max.message.bytes"
+    const e = new KafkaError(
+      code,
+      `producing to ${b.topic}-${b.partition}: ${segment ? 'RECORD_LIST_TOO_LARGE' : 'MESSAGE_TOO_LARGE'}: ` +
+        `a record of ${b.wireSize} bytes (as a batch of one) is larger than ${what}${limit ? ` (${limit})` : ''}` +
+        `${detail ? ` (broker: ${detail})` : ''}; send smaller records or raise ${segment ? 'segment.bytes' : 'max.message.bytes'} on the topic`,
+    )
+    this.finish(b, e)
   }
 
   private onBatchError(b: ProducerBatch, e: Error): void {

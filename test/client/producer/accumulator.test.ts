@@ -163,3 +163,71 @@ test('accumulator: no buffer reuse under acks=0, for batches of another size, or
   acknowledge(acc, big)
   assert.ok(pool().every((b) => b.length === 1000), 'only batchSize buffers are pooled')
 })
+
+/** Takes the head batch of `q` as the sender does when it sends it. */
+function drainHead(acc: RecordAccumulator, topic: string, partition: number): ProducerBatch {
+  const b = acc.queue(topic, partition).batches.shift()!
+  b.closed = true
+  return b
+}
+
+const valuesOf = async (b: ProducerBatch) => (await decodeBatch(await b.wireBytes(CompressionCodec.None))).records.map((r) => r.value!.toString())
+
+test('accumulator: split parts take the refused batch’s place in its queue, ahead of later batches; retried batches keep their order', async () => {
+  const acc = new RecordAccumulator({ batchSize: 1024, bufferMemory: 1 << 20, lingerMs: 0 })
+  const q = acc.queue('t', 0)
+  for (let i = 0; i < 40; i++) acc.tryAppend(q, 200, 1, null, `r${String(i).padStart(2, '0')}-${'x'.repeat(80)}`, null, 0)
+  assert.ok(q.batches.length >= 4)
+  // Three batches in flight; the first and second are refused as too large, in that order.
+  const [b0, b1, b2] = [drainHead(acc, 't', 0), drainHead(acc, 't', 0), drainHead(acc, 't', 0)]
+  const later = q.batches[0]!
+  const p0 = acc.splitAndReenqueue(b0, 400)
+  const p1 = acc.splitAndReenqueue(b1, 400)
+  assert.deepEqual(q.batches.slice(0, p0.length + p1.length), [...p0, ...p1])
+  assert.equal(q.batches[p0.length + p1.length], later)
+  // The third failed retriably; a part of the first, sent meanwhile, too: each goes back in its place.
+  const sentPart = drainHead(acc, 't', 0)
+  acc.requeue(b2)
+  acc.requeue(sentPart)
+  assert.deepEqual(q.batches.slice(0, p0.length + p1.length + 1), [...p0, ...p1, b2])
+  const sent: string[] = []
+  for (const b of q.batches) sent.push(...(await valuesOf(b)))
+  assert.deepEqual(sent, Array.from({ length: 40 }, (_, i) => `r${String(i).padStart(2, '0')}-${'x'.repeat(80)}`))
+})
+
+test('accumulator: a split gives the refused batch’s memory and buffer back; the parts count with their exact sizes until acknowledged', async () => {
+  const acc = new RecordAccumulator({ batchSize: 1024, bufferMemory: 1 << 20, lingerMs: 0, reuseBuffers: true })
+  const q = acc.queue('t', 0)
+  for (let i = 0; i < 8; i++) acc.tryAppend(q, 200, 1, null, value, null, 0)
+  const big = drainHead(acc, 't', 0)
+  assert.equal(q.batches.length, 0)
+  assert.equal(acc.bytesInUse, 1024)
+  const parts = acc.splitAndReenqueue(big, 400)
+  const sizes = parts.reduce((n, p) => n + p.allocated, 0)
+  assert.equal(acc.bytesInUse, sizes)
+  assert.ok(!acc.incomplete.has(big), 'flush waits on the parts, and through them on the big batch')
+  for (const p of parts) assert.ok(acc.incomplete.has(p))
+  assert.equal((acc as unknown as { freeBuffers: Buffer[] }).freeBuffers.length, 1, 'the big batch’s buffer is pooled')
+  let done = false
+  void big.done.then(() => (done = true))
+  for (const p of parts) {
+    acc.queue('t', 0).batches.shift()
+    acknowledge(acc, p)
+  }
+  assert.equal(acc.bytesInUse, 0)
+  await new Promise((r) => setImmediate(r))
+  assert.ok(done)
+})
+
+test('accumulator: memory a split frees (a partly filled batch) wakes sends waiting for bufferMemory', async () => {
+  const acc = new RecordAccumulator({ batchSize: 1000, bufferMemory: 1000, lingerMs: 0 })
+  const q = acc.queue('t', 0)
+  for (let i = 0; i < 3; i++) acc.tryAppend(q, 200, 1, null, value, null, 0)
+  const big = drainHead(acc, 't', 0)
+  const waiting = acc.reserve(500, 60_000)
+  assert.equal(acc.memoryWanted, true)
+  const parts = acc.splitAndReenqueue(big, 300)
+  assert.ok(acc.bytesInUse + 500 <= 1000, `${acc.bytesInUse} in use by ${parts.length} parts`)
+  assert.equal(acc.memoryWanted, false, 'the waiter was woken')
+  await waiting
+})

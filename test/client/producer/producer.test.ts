@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { startBroker } from '../../../src/index.js'
 import { Producer, partitionForKey, type CompressionType, type RecordMetadata } from '../../../src/client/producer/index.js'
 import { ClientError, KafkaError } from '../../../src/client/base/errors.js'
+import { Consumer } from '../../../src/client/consumer/index.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 import { ApiKey } from '../../../src/protocol/generated/api-keys.js'
 import { checkRoundTrip, runPythonJson, sampleRecords, type PyConsumed, type PyRecord } from '../../helpers/python.js'
@@ -218,4 +219,60 @@ test('producer: flush covers sends still waiting for the topic metadata', async 
   await p.flush()
   assert.ok(acked, 'the record was acknowledged when flush resolved, not after lingerMs')
   assert.equal((await sent).offset, 0n)
+})
+
+test('producer: batches over max.message.bytes are split; every record lands once, in order, with its offset; a record over the limit fails alone, naming it', async (t) => {
+  const b = await startBroker()
+  t.after(() => b.close())
+  await b.broker.createTopic('capped', 1, { 'max.message.bytes': '2000' })
+  // retries 0: splitting is not retrying.
+  const p = new Producer({ bootstrapServers: b.bootstrap, retries: 0, lingerMs: 5 })
+  t.after(() => p.close())
+  const value = (i: number) => `record-${String(i).padStart(4, '0')}-${'x'.repeat(40)}`
+  const sends: Array<Promise<RecordMetadata | Error>> = []
+  // Sent over many event-loop turns, as an application does, so batches pipeline.
+  for (let i = 0; i < 2000; i++) {
+    if (i % 50 === 0) await new Promise((r) => setImmediate(r))
+    if (i === 1000) sends.push(p.send({ topic: 'capped', value: 'y'.repeat(2500) }).catch((e: Error) => e))
+    sends.push(p.send({ topic: 'capped', value: value(i) }))
+  }
+  const settled = await p.sendBatchSettled(Array.from({ length: 100 }, (_, i) => ({ topic: 'capped', value: i === 50 ? 'z'.repeat(2500) : value(2000 + i) })))
+  const results = await Promise.all(sends)
+  const tooLarge = results.splice(1000, 1)[0]
+  assert.ok(tooLarge instanceof KafkaError, String(tooLarge))
+  assert.equal(tooLarge.errorName, 'MESSAGE_TOO_LARGE')
+  assert.match(tooLarge.message, /capped-0: MESSAGE_TOO_LARGE: a record of \d+ bytes \(as a batch of one\) is larger than the broker's message\.max\.bytes \/ the topic's max\.message\.bytes \(2000\)/)
+  assert.equal(settled[50]!.status, 'rejected')
+  assert.match(String((settled[50] as PromiseRejectedResult).reason), /MESSAGE_TOO_LARGE.*\(2000\)/)
+  settled.splice(50, 1)
+  const offsets = [...(results as RecordMetadata[]), ...settled.map((s) => (s as PromiseFulfilledResult<RecordMetadata>).value)].map((m) => Number(m.offset))
+  assert.deepEqual(offsets, Array.from({ length: 2099 }, (_, i) => i), 'offsets in the order sent, none twice')
+  const acc = (p as unknown as { acc: { bytesInUse: number; incomplete: Set<unknown> } }).acc
+  assert.equal(acc.incomplete.size, 0)
+  assert.equal(acc.bytesInUse, 0)
+  // What the log holds: the same records, in the same order.
+  const consumer = new Consumer({ bootstrapServers: b.bootstrap, autoOffsetReset: 'earliest' })
+  t.after(() => consumer.close())
+  consumer.assign([{ topic: 'capped', partition: 0 }])
+  const got: string[] = []
+  const deadline = Date.now() + 20_000
+  while (got.length < 2099 && Date.now() < deadline) for (const r of await consumer.poll({ timeoutMs: 500 })) got.push(r.value!.toString())
+  const expected = [...Array.from({ length: 2000 }, (_, i) => value(i)), ...Array.from({ length: 100 }, (_, i) => value(2000 + i)).filter((_, i) => i !== 50)]
+  assert.deepEqual(got, expected)
+})
+
+test('producer: a sendBatch waiting for its topic is not overtaken by a later sendBatch that finds the metadata cached', async (t) => {
+  const b = await startBroker({ config: { 'auto.create.topics.enable': 'false' } })
+  t.after(() => b.close())
+  const p = new Producer({ bootstrapServers: b.bootstrap, lingerMs: 0, retryBackoffMs: 2000, retryBackoffMaxMs: 2000 })
+  t.after(() => p.close())
+  const first = p.sendBatch([{ topic: 'late', value: 'first' }])
+  // The lookup `first` started is shared: once it answered (no such topic yet), `first` waits
+  // out its retry backoff.
+  await (p as unknown as { cluster: { refresh(o: object): Promise<void> } }).cluster.refresh({})
+  await b.broker.createTopic('late', 1)
+  // A send looks the topic up again and caches it; a sendBatch made then has it at hand.
+  const second = await p.send({ topic: 'late', value: 'second' })
+  const third = await p.sendBatch([{ topic: 'late', value: 'third' }])
+  assert.deepEqual([(await first)[0]!.offset, second.offset, third[0]!.offset], [0n, 1n, 2n])
 })
