@@ -1,6 +1,6 @@
 /**
  * Append throughput: batches of 1 KiB records (16 KiB and 1 MiB batches) through
- * PartitionLog.appendAsLeader, beside plain sequential writes of the same bytes measured in
+ * UnifiedLog.appendAsLeader, beside plain sequential writes of the same bytes measured in
  * the same run. No fsync in either (Kafka's default flush policy).
  *
  * Each run writes 256 MiB (below the kernel's dirty-page thresholds, so writeback to the VM's
@@ -11,7 +11,7 @@
 import { open } from 'node:fs/promises'
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { PartitionLog } from '../../src/storage/log/partition-log.js'
+import { UnifiedLog } from '../../src/storage/log/unified-log.js'
 import { validateRecordBatches } from '../../src/storage/log/validator.js'
 import { benchDir, buildBatch, mbPerSec, now, removeDir, silent } from './common.js'
 
@@ -41,7 +41,7 @@ function baselineSync(dir: string, batch: Buffer, count: number): number {
 }
 
 async function samsa(dir: string, batch: Buffer, count: number, validate: boolean): Promise<number> {
-  const log = await PartitionLog.open({ dir: join(dir, `t-${validate ? 1 : 0}`), topic: 't', partition: 0, logger: silent })
+  const log = await UnifiedLog.open({ dir: join(dir, `t-${validate ? 1 : 0}`), topic: 't', partition: 0, logger: silent })
   const t = now()
   for (let i = 0; i < count; i++) {
     if (validate) validateRecordBatches(batch, { maxBatchBytes: 2 * 1024 * 1024 })

@@ -8,7 +8,7 @@
  *   node dist/bench/storage/read.js [reads per log, default 5000]
  */
 import { join } from 'node:path'
-import { PartitionLog } from '../../src/storage/log/partition-log.js'
+import { UnifiedLog } from '../../src/storage/log/unified-log.js'
 import { benchDir, buildBatch, now, percentile, removeDir, silent } from './common.js'
 
 const reads = Number(process.argv[2] ?? 5000)
@@ -18,13 +18,13 @@ async function measure(label: string, bytes: number): Promise<{ p50: number; p99
   try {
     const batch = buildBatch(16, 1024)
     const logDir = join(dir, 't-0')
-    let log = await PartitionLog.open({ dir: logDir, topic: 't', partition: 0, logger: silent })
+    let log = await UnifiedLog.open({ dir: logDir, topic: 't', partition: 0, logger: silent })
     const count = Math.ceil(bytes / batch.length)
     const tw = now()
     for (let i = 0; i < count; i++) await log.appendAsLeader(batch, { leaderEpoch: 0 })
     const writeMs = now() - tw
     await log.close({ flush: false })
-    log = await PartitionLog.open({ dir: logDir, topic: 't', partition: 0, logger: silent, hadCleanShutdown: true })
+    log = await UnifiedLog.open({ dir: logDir, topic: 't', partition: 0, logger: silent, hadCleanShutdown: true })
     const end = log.logEndOffset
     let seed = 12345
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648

@@ -67,7 +67,7 @@ export function internalTopic(broker: CoordinatorBroker, name: string): Internal
     append: (partition, batch) =>
       attempt(async () => {
         const { log, info } = await broker.replicas.partition(name, partition)
-        const r = await broker.replicas.appendAsLeader(log, info, batch)
+        const r = await broker.replicas.appendAsLeader(log, info, batch, { kind: 'coordinator' })
         return { firstOffset: r.firstOffset, lastOffset: r.lastOffset }
       }),
     read: (partition, range) => attempt(async () => (await log(partition)).readRecords({ fromOffset: range.fromOffset, maxBytes: range.maxBytes, maxOffset: range.toOffset, minOneBatch: true })),

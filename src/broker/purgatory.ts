@@ -5,14 +5,14 @@
  * armed before the first read, so an append that lands between the read and the wait is not
  * missed.
  */
-import type { PartitionLog } from '../storage/index.js'
+import type { UnifiedLog } from '../storage/index.js'
 
 export class LogWatch {
   private changed = false
   private wake: (() => void) | undefined
   private readonly unsubscribe: Array<() => void> = []
 
-  constructor(logs: Iterable<PartitionLog>) {
+  constructor(logs: Iterable<UnifiedLog>) {
     for (const log of new Set(logs)) {
       this.unsubscribe.push(
         log.subscribe((e) => {

@@ -1,11 +1,11 @@
 /**
  * The partitions this broker holds: maps metadata (topics, partitions, configs) onto storage
- * (one PartitionLog each), keeps them in step with metadata changes, and appends as leader.
+ * (one UnifiedLog each), keeps them in step with metadata changes, and appends as leader.
  * With one broker every partition is led here and the high watermark follows the log end;
  * replication (a later issue) moves that rule into the leader's ISR tracking.
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js'
-import { LogManager, isStorageError, type AppendResult, type LogConfig, type PartitionLog } from '../storage/index.js'
+import { LogManager, isStorageError, type AppendOrigin, type AppendResult, type LogConfig, type UnifiedLog } from '../storage/index.js'
 import { isIoError } from '../storage/errors.js'
 import type { FaultHooks } from '../util/faults.js'
 import { mapConcurrent } from '../storage/io/files.js'
@@ -106,7 +106,7 @@ export class ReplicaManager {
    * The log of a partition this broker leads, created on first use. Throws KafkaError
    * UNKNOWN_TOPIC_OR_PARTITION for a topic or partition metadata does not have.
    */
-  async partition(topic: string, partition: number): Promise<{ log: PartitionLog; info: PartitionInfo; topic: TopicInfo }> {
+  async partition(topic: string, partition: number): Promise<{ log: UnifiedLog; info: PartitionInfo; topic: TopicInfo }> {
     const t = this.store.topic(topic)
     const info = t?.partitions[partition]
     if (!t || !info) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host ${topic}-${partition}.`)
@@ -219,8 +219,8 @@ export class ReplicaManager {
    * Appends a producer's (validated) batches as leader and, this broker being the only
    * replica, advances the high watermark to the new log end.
    */
-  async appendAsLeader(log: PartitionLog, info: PartitionInfo, records: Buffer): Promise<AppendResult> {
-    const result = await log.appendAsLeader(records, { leaderEpoch: info.leaderEpoch })
+  async appendAsLeader(log: UnifiedLog, info: PartitionInfo, records: Buffer, origin?: AppendOrigin): Promise<AppendResult> {
+    const result = await log.appendAsLeader(records, { leaderEpoch: info.leaderEpoch, ...(origin ? { origin } : {}) })
     if (info.isr.length === 1) log.updateHighWatermark(log.logEndOffset)
     return result
   }
@@ -273,7 +273,7 @@ export class ReplicaManager {
    * before the logs were removed). A single replica's high watermark is its log end.
    */
   private async reconcile(): Promise<void> {
-    const strays = new Map<string, PartitionLog[]>()
+    const strays = new Map<string, UnifiedLog[]>()
     for (const log of this.logs.allLogs()) {
       const t = this.store.topic(log.topic)
       const stale = t !== undefined && log.topicId !== undefined && log.topicId !== t.topicId

@@ -196,6 +196,9 @@ export function logConfigOf(effective: ReadonlyMap<string, EffectiveValue>): Log
     flushMs: toNumber(get('flush.ms')),
     messageTimestampType: get('message.timestamp.type') as LogConfig['messageTimestampType'],
     maxMessageBytes: toNumber(get('max.message.bytes')),
+    messageTimestampBeforeMaxMs: toNumber(get('message.timestamp.before.max.ms')),
+    messageTimestampAfterMaxMs: toNumber(get('message.timestamp.after.max.ms')),
+    compact: get('cleanup.policy').split(',').some((p) => p.trim() === 'compact'),
     fileDeleteDelayMs: toNumber(get('file.delete.delay.ms')),
   })
 }

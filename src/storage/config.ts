@@ -27,6 +27,12 @@ export interface LogConfig {
   messageTimestampType: TimestampType
   /** max.message.bytes: largest batch accepted from a producer. */
   maxMessageBytes: number
+  /** message.timestamp.before.max.ms: how far in the past a CreateTime timestamp may be; Infinity: any. */
+  messageTimestampBeforeMaxMs: number
+  /** message.timestamp.after.max.ms: how far in the future a CreateTime timestamp may be; Infinity: any. */
+  messageTimestampAfterMaxMs: number
+  /** cleanup.policy includes compact: every record a producer sends needs a key. */
+  compact: boolean
   /** file.delete.delay.ms: how long deleted segments stay (renamed *.deleted) before unlinking. */
   fileDeleteDelayMs: number
 }
@@ -45,6 +51,9 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   flushMs: Number.POSITIVE_INFINITY,
   messageTimestampType: 'CreateTime',
   maxMessageBytes: 1024 * 1024 + 12,
+  messageTimestampBeforeMaxMs: Number.POSITIVE_INFINITY,
+  messageTimestampAfterMaxMs: Number.POSITIVE_INFINITY,
+  compact: false,
   fileDeleteDelayMs: 60_000,
 })
 
@@ -66,6 +75,8 @@ export function resolveLogConfig(overrides: Partial<LogConfig> = {}, base: Reado
   checkRange('flush.messages', c.flushMessages, 1, Number.POSITIVE_INFINITY)
   checkRange('flush.ms', c.flushMs, 0, Number.POSITIVE_INFINITY)
   checkRange('max.message.bytes', c.maxMessageBytes, 0, INT32_MAX)
+  checkRange('message.timestamp.before.max.ms', c.messageTimestampBeforeMaxMs, 0, Number.POSITIVE_INFINITY)
+  checkRange('message.timestamp.after.max.ms', c.messageTimestampAfterMaxMs, 0, Number.POSITIVE_INFINITY)
   checkRange('file.delete.delay.ms', c.fileDeleteDelayMs, 0, Number.POSITIVE_INFINITY)
   if (c.messageTimestampType !== 'CreateTime' && c.messageTimestampType !== 'LogAppendTime') {
     throw new StorageError('INVALID_CONFIG', `message.timestamp.type must be CreateTime or LogAppendTime, got ${String(c.messageTimestampType)}`)
@@ -79,7 +90,7 @@ function checkRange(name: string, value: number, min: number, max: number): void
   }
 }
 
-type NumericKey = Exclude<keyof LogConfig, 'messageTimestampType'>
+type NumericKey = Exclude<keyof LogConfig, 'messageTimestampType' | 'compact'>
 
 /** Kafka topic-level property name for each field. */
 export const LOG_CONFIG_PROPERTY_NAMES: Readonly<Record<keyof LogConfig, string>> = Object.freeze({
@@ -93,6 +104,9 @@ export const LOG_CONFIG_PROPERTY_NAMES: Readonly<Record<keyof LogConfig, string>
   flushMs: 'flush.ms',
   messageTimestampType: 'message.timestamp.type',
   maxMessageBytes: 'max.message.bytes',
+  messageTimestampBeforeMaxMs: 'message.timestamp.before.max.ms',
+  messageTimestampAfterMaxMs: 'message.timestamp.after.max.ms',
+  compact: 'cleanup.policy',
   fileDeleteDelayMs: 'file.delete.delay.ms',
 })
 
@@ -113,6 +127,8 @@ export function logConfigFromProperties(
       unknown.push(name)
     } else if (key === 'messageTimestampType') {
       overrides.messageTimestampType = raw.trim() as TimestampType
+    } else if (key === 'compact') {
+      overrides.compact = raw.split(',').some((p) => p.trim() === 'compact')
     } else {
       overrides[key as NumericKey] = parseLong(name, raw)
     }
@@ -125,6 +141,7 @@ export function logConfigToProperties(config: Readonly<LogConfig>): Record<strin
   const out: Record<string, string> = {}
   for (const [key, name] of Object.entries(LOG_CONFIG_PROPERTY_NAMES)) {
     const v = config[key as keyof LogConfig]
+    if (key === 'compact') continue // one side of cleanup.policy: the broker's topic config says the rest
     out[name] = typeof v === 'number' && !Number.isFinite(v) ? KAFKA_LONG_MAX : String(v)
   }
   return out

@@ -1,9 +1,9 @@
 /** Public surface of the storage engine, for the broker. */
 export { LogManager, type LogManagerOptions, type TopicPartition, type LoadStats } from './log-manager.js'
 export { LogDir } from './log-dir.js'
-export { PartitionLog, type PartitionLogOptions } from './log/partition-log.js'
+export { UnifiedLog, type UnifiedLogOptions, type AppendOrigin } from './log/unified-log.js'
 export type { AppendResult, ReadOptions, FileRange, LogReadResult, OffsetQuery, OffsetAndTimestamp, RecordLocator, LogEvent, LogListener } from './log/types.js'
-export { validateRecordBatches, checkProducerBatch, type ValidateOptions, type ValidatedRecords, type ProducerBatchOptions, type CheckedBatch } from './log/validator.js'
+export { validateRecordBatches, validateProducerRecords, checkProducerBatch, type ProducerChecks, type ValidateOptions, type ValidatedRecords, type ProducerBatchOptions, type CheckedBatch } from './log/validator.js'
 export type { EpochEntry } from './log/leader-epoch-cache.js'
 export { DEFAULT_LOG_CONFIG, resolveLogConfig, logConfigFromProperties, logConfigToProperties, LOG_CONFIG_PROPERTY_NAMES, type LogConfig, type TimestampType } from './config.js'
 export { StorageError, isStorageError, isIoError, type StorageErrorCode, type RecordError } from './errors.js'

@@ -13,7 +13,7 @@ import { FileCache } from './io/file-cache.js'
 import { mapConcurrent } from './io/files.js'
 import { LogDir } from './log-dir.js'
 import { partitionDirName } from './log/file-names.js'
-import { PartitionLog } from './log/partition-log.js'
+import { UnifiedLog } from './log/unified-log.js'
 import { consoleLogger, type StorageLogger } from './logger.js'
 import { FaultHooks } from '../util/faults.js'
 
@@ -45,7 +45,7 @@ export interface LogManagerOptions {
   checkpointIntervalMs?: number
   /** replica.high.watermark.checkpoint.interval.ms (default 5000). */
   highWatermarkCheckpointIntervalMs?: number
-  /** Fault hooks shared by every log (tests arm them; see PartitionLogOptions.faults); default: none armed. */
+  /** Fault hooks shared by every log (tests arm them; see UnifiedLogOptions.faults); default: none armed. */
   faults?: FaultHooks
 }
 
@@ -63,7 +63,7 @@ export interface LoadStats {
 }
 
 interface ManagedLog {
-  log: PartitionLog
+  log: UnifiedLog
   dir: LogDir
 }
 
@@ -76,7 +76,7 @@ export class LogManager {
   readonly faults: FaultHooks
   private readonly dirs: LogDir[]
   private readonly logs = new Map<string, ManagedLog>()
-  private readonly creating = new Map<string, Promise<PartitionLog>>()
+  private readonly creating = new Map<string, Promise<UnifiedLog>>()
   private readonly topicOverrides = new Map<string, Partial<LogConfig>>()
   private readonly options: LogManagerOptions
   private readonly clock: Clock
@@ -130,7 +130,7 @@ export class LogManager {
     }
     await mapConcurrent(found, this.options.loadConcurrency ?? 32, async (p) => {
       const cp = p.logDir.checkpointsFor(p.topic, p.partition)
-      const log = await PartitionLog.open({
+      const log = await UnifiedLog.open({
         dir: p.dir,
         topic: p.topic,
         partition: p.partition,
@@ -160,7 +160,7 @@ export class LogManager {
 
   // ---- logs ------------------------------------------------------------------------------
 
-  getLog(tp: TopicPartition): PartitionLog | undefined {
+  getLog(tp: TopicPartition): UnifiedLog | undefined {
     return this.logs.get(partitionDirName(tp.topic, tp.partition))?.log
   }
 
@@ -170,7 +170,7 @@ export class LogManager {
   }
 
   /** Every open log. */
-  allLogs(): PartitionLog[] {
+  allLogs(): UnifiedLog[] {
     return [...this.logs.values()].map((m) => m.log)
   }
 
@@ -178,7 +178,7 @@ export class LogManager {
    * The log of a partition, created (in the log dir holding the fewest partitions) if it does
    * not exist. A topic id, when given, must match the one the log was created with.
    */
-  async getOrCreateLog(options: TopicPartition & { topicId?: string; config?: Partial<LogConfig> }): Promise<PartitionLog> {
+  async getOrCreateLog(options: TopicPartition & { topicId?: string; config?: Partial<LogConfig> }): Promise<UnifiedLog> {
     this.ensureOpen()
     const key = partitionDirName(options.topic, options.partition)
     const existing = this.logs.get(key)
@@ -195,9 +195,9 @@ export class LogManager {
       const dir = this.leastLoadedDir()
       const path = dir.partitionDir(options.topic, options.partition)
       const existed = await access(path).then(() => true, () => false)
-      let log: PartitionLog
+      let log: UnifiedLog
       try {
-        log = await PartitionLog.open({
+        log = await UnifiedLog.open({
           dir: path,
           topic: options.topic,
           partition: options.partition,

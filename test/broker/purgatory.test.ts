@@ -6,23 +6,23 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LogWatch } from '../../src/broker/purgatory.js'
-import { LogManager, silentLogger, type PartitionLog } from '../../src/storage/index.js'
+import { LogManager, silentLogger, type UnifiedLog } from '../../src/storage/index.js'
 import { createBatch, encodeBatchSync } from '../../src/protocol/records/batch.js'
 
 /** Opens a log manager on a temp dir and creates `n` partitions of topic "w". */
-async function logs(t: TestContext, n: number): Promise<PartitionLog[]> {
+async function logs(t: TestContext, n: number): Promise<UnifiedLog[]> {
   const dir = await mkdtemp(join(process.env['SAMSA_TEST_TMP'] ?? tmpdir(), 'samsa-purgatory-'))
   const lm = await LogManager.open({ logDirs: [dir], clusterId: 'c', nodeId: 0, logger: silentLogger, schedule: false })
   t.after(async () => {
     await lm.close()
     await rm(dir, { recursive: true, force: true })
   })
-  const out: PartitionLog[] = []
+  const out: UnifiedLog[] = []
   for (let p = 0; p < n; p++) out.push(await lm.getOrCreateLog({ topic: 'w', partition: p }))
   return out
 }
 
-async function append(log: PartitionLog, values: string[] = ['v']): Promise<void> {
+async function append(log: UnifiedLog, values: string[] = ['v']): Promise<void> {
   const records = values.map((v, i) => ({ timestampDelta: 0, offsetDelta: i, key: null, value: Buffer.from(v), headers: [] }))
   await log.appendAsLeader(encodeBatchSync(createBatch({ baseTimestamp: BigInt(Date.now()), records })), { leaderEpoch: 0 })
 }

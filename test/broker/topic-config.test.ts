@@ -287,6 +287,9 @@ test('logConfigOf: defaults match storage defaults; values map to numbers, Long.
         'flush.ms': '100',
         'message.timestamp.type': 'LogAppendTime',
         'max.message.bytes': '2048',
+        'message.timestamp.before.max.ms': '3600000',
+        'message.timestamp.after.max.ms': '60000',
+        'cleanup.policy': 'compact,delete',
         'file.delete.delay.ms': '0',
       },
       [],
@@ -303,6 +306,9 @@ test('logConfigOf: defaults match storage defaults; values map to numbers, Long.
     flushMs: 100,
     messageTimestampType: 'LogAppendTime',
     maxMessageBytes: 2048,
+    messageTimestampBeforeMaxMs: 3600000,
+    messageTimestampAfterMaxMs: 60000,
+    compact: true,
     fileDeleteDelayMs: 0,
   })
   const never = logConfigOf(effectiveTopicConfigs({ 'retention.ms': LONG_MAX, 'segment.ms': LONG_MAX, 'flush.ms': LONG_MAX, 'flush.messages': LONG_MAX }, []))

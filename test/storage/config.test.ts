@@ -13,9 +13,11 @@ test('Kafka defaults, property names and the Long.MAX "never" sentinel', () => {
     'segment.bytes': '1048576',
     'flush.messages': '9223372036854775807',
     'message.timestamp.type': 'LogAppendTime',
-    'cleanup.policy': 'delete',
+    'cleanup.policy': 'compact,delete',
+    'min.insync.replicas': '2',
   })
-  assert.deepEqual([config.segmentBytes, config.flushMessages, config.messageTimestampType, unknown], [1048576, Number.POSITIVE_INFINITY, 'LogAppendTime', ['cleanup.policy']])
+  assert.deepEqual([config.segmentBytes, config.flushMessages, config.messageTimestampType, config.compact, unknown], [1048576, Number.POSITIVE_INFINITY, 'LogAppendTime', true, ['min.insync.replicas']])
+  assert.equal(logConfigFromProperties({ 'cleanup.policy': 'delete' }).config.compact, false)
   const props = logConfigToProperties(config)
   assert.equal(props['flush.ms'], '9223372036854775807')
   assert.equal(props['retention.bytes'], '-1')

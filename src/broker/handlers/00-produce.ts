@@ -44,14 +44,9 @@ import {
   type ProduceResponseTopicProduceResponse,
 } from '../../protocol/generated/produce.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
-import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, ATTRIBUTES_OFFSET } from '../../protocol/records/batch-header.js'
-import { checkProducerBatch, isStorageError, validateRecordBatches } from '../../storage/index.js'
+import { isStorageError } from '../../storage/index.js'
 import { NO_RESPONSE, type Handler, type RequestContext } from '../handler.js'
 import { errorCodeOf } from '../replica-manager.js'
-import type { EffectiveValue } from '../topic-config.js'
-
-const FIRST_TIMESTAMP_OFFSET = 27
-const ZSTD = 4
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null = null): ProduceResponsePartitionProduceResponse {
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage }
@@ -62,26 +57,13 @@ async function producePartition(ctx: RequestContext, topicName: string, index: n
   try {
     const { log, info, topic } = await broker.replicas.partition(topicName, index)
     if (topic.internal) throw new KafkaError('INVALID_TOPIC_EXCEPTION', `Cannot append to internal topic ${topicName}`)
-    if (records === null || records.length === 0) throw new KafkaError('INVALID_RECORD', 'Produce request carries no record batch')
-    const cfg = log.config
-    const { batches } = validateRecordBatches(records, { verifyCrc: true, maxBatchBytes: cfg.maxMessageBytes, fromClient: true })
-    if (batches.length !== 1) {
-      throw new KafkaError('INVALID_RECORD', `Produce requests with version 3+ must hold exactly one record batch per partition, got ${batches.length}`)
+    // Validation (framing, CRC, sizes, codec, timestamps, keys on compacted topics) happens
+    // once, in the log (storage/log/validator.ts); the request's own rules go with it.
+    const checks = { singleBatch: true, allowZstd: ctx.apiVersion >= 7 }
+    const result = await broker.replicas.appendAsLeader(log, info, records ?? Buffer.alloc(0), { kind: 'client', checks })
+    if (result.corrections.length > 0) {
+      broker.logger.debug('corrected a produced batch', { topic: topicName, partition: index, client: ctx.clientAddress, corrections: result.corrections })
     }
-    const codec = records.readInt16BE(ATTRIBUTES_OFFSET) & ATTR_COMPRESSION_MASK
-    if (codec > ZSTD) throw new KafkaError('CORRUPT_MESSAGE', `Unknown compression codec ${codec}`)
-    if (codec === ZSTD && ctx.apiVersion < 7) throw new KafkaError('UNSUPPORTED_COMPRESSION_TYPE', 'zstd needs Produce v7 or later')
-    const effective = broker.replicas.effectiveConfigs(topic)
-    const compacted = effective.get('cleanup.policy')!.value.split(',').some((p) => p.trim() === 'compact')
-    const checked = await checkProducerBatch(records, batches[0]!, { partition: `${topicName}-${index}`, timestampType: cfg.messageTimestampType, compacted })
-    if (checked.corrections.length > 0) {
-      broker.logger.debug('corrected a produced batch', { topic: topicName, partition: index, client: ctx.clientAddress, corrections: checked.corrections })
-    }
-    const stored = checked.records
-    if (cfg.messageTimestampType === 'CreateTime' && (stored.readInt16BE(ATTRIBUTES_OFFSET) & ATTR_TIMESTAMP_TYPE) === 0) {
-      checkTimestamps(effective, Number(stored.readBigInt64BE(FIRST_TIMESTAMP_OFFSET)), checked.batch.maxTimestamp)
-    }
-    const result = await broker.replicas.appendAsLeader(log, info, stored)
     return {
       index,
       errorCode: ErrorCode.NONE,
@@ -99,19 +81,6 @@ async function producePartition(ctx: RequestContext, topicName: string, index: n
     const response = partitionError(index, code, (err as Error).message)
     if (isStorageError(err)) response.recordErrors = err.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }))
     return response
-  }
-}
-
-/** INVALID_TIMESTAMP when a CreateTime timestamp is further from now than the topic allows. */
-function checkTimestamps(effective: ReadonlyMap<string, EffectiveValue>, first: number, max: number): void {
-  const before = Number(effective.get('message.timestamp.before.max.ms')!.value)
-  const after = Number(effective.get('message.timestamp.after.max.ms')!.value)
-  const now = Date.now()
-  if (Number.isSafeInteger(before) && first >= 0 && now - first > before) {
-    throw new KafkaError('INVALID_TIMESTAMP', `Timestamp ${first} is more than message.timestamp.before.max.ms=${before} in the past`)
-  }
-  if (Number.isSafeInteger(after) && max - now > after) {
-    throw new KafkaError('INVALID_TIMESTAMP', `Timestamp ${max} is more than message.timestamp.after.max.ms=${after} in the future`)
   }
 }
 

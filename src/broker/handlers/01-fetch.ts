@@ -32,7 +32,7 @@ import {
 } from '../../protocol/generated/fetch.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
-import type { FileRange, PartitionLog } from '../../storage/index.js'
+import type { FileRange, UnifiedLog } from '../../storage/index.js'
 import { FINAL_EPOCH, INITIAL_EPOCH, partitionKey, type FetchSession, type SessionPartition } from '../fetch-session.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { LogWatch } from '../purgatory.js'
@@ -44,7 +44,7 @@ const EMPTY = Buffer.alloc(0)
 /** One partition this fetch reads, resolved against metadata and storage. */
 interface Target extends SessionPartition {
   currentLeaderEpoch: number
-  log?: PartitionLog
+  log?: UnifiedLog
   /** Set when the partition cannot be read at all. */
   error?: number
 }

@@ -23,7 +23,7 @@ import {
   type DescribeLogDirsResponseDescribeLogDirsTopic,
 } from '../../protocol/generated/describe-log-dirs.js'
 import { ErrorCode } from '../../protocol/errors.js'
-import type { PartitionLog } from '../../storage/index.js'
+import type { UnifiedLog } from '../../storage/index.js'
 import type { Handler } from '../handler.js'
 
 const LONG_MAX = 9223372036854775807n
@@ -37,19 +37,19 @@ export const describeLogDirsHandler: Handler<typeof ApiKey.DescribeLogDirs> = {
   async handle(req, ctx) {
     const logs = ctx.broker.replicas.logs
     const wanted = req.topics === null ? undefined : new Set(req.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}\u0000${p}`)))
-    const byDir = new Map<string, Map<string, PartitionLog[]>>()
+    const byDir = new Map<string, Map<string, UnifiedLog[]>>()
     for (const log of logs.allLogs()) {
       if (log.isClosed || (wanted && !wanted.has(`${log.topic}\u0000${log.partition}`))) continue
       const dir = logs.logDirOf({ topic: log.topic, partition: log.partition })
       if (dir === undefined) continue
-      const topics = byDir.get(resolve(dir)) ?? new Map<string, PartitionLog[]>()
+      const topics = byDir.get(resolve(dir)) ?? new Map<string, UnifiedLog[]>()
       topics.set(log.topic, [...(topics.get(log.topic) ?? []), log])
       byDir.set(resolve(dir), topics)
     }
     const dirs = [...new Set((ctx.broker.config.get('log.dirs') as string[]).map((d) => resolve(d)))]
     const results: DescribeLogDirsResponseDescribeLogDirsResult[] = await Promise.all(
       dirs.map(async (logDir) => {
-        const topics: DescribeLogDirsResponseDescribeLogDirsTopic[] = [...(byDir.get(logDir) ?? new Map<string, PartitionLog[]>())]
+        const topics: DescribeLogDirsResponseDescribeLogDirsTopic[] = [...(byDir.get(logDir) ?? new Map<string, UnifiedLog[]>())]
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([name, parts]) => ({
             name,

@@ -1,7 +1,7 @@
 /**
  * What an append does when one of its steps fails: the steps done so far are undone, newest
  * first, and an undo that itself fails on disk becomes a repair that must succeed before the
- * log takes another write (see partition-log.ts). Kept apart from the log so the policy reads
+ * log takes another write (see unified-log.ts). Kept apart from the log so the policy reads
  * in one place.
  */
 import { StorageError, storageErrorOf } from '../errors.js'

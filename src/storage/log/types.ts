@@ -15,6 +15,8 @@ export interface AppendResult {
   batchCount: number
   recordCount: number
   bytes: number
+  /** What validation corrected in a producer's batches (for a debug log); usually empty. */
+  corrections: string[]
 }
 
 export interface ReadOptions {

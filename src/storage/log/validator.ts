@@ -1,7 +1,8 @@
 /**
- * Checks a produce request's records the way a broker must before storing them. The common
- * path looks only at batch headers and the CRC: framing, magic v2, CRC32C, size limits and
- * (for producer batches) a record count that matches the offset range.
+ * The one place a producer's records are validated before they are stored
+ * (validateProducerRecords, called by UnifiedLog.appendAsLeader). The common path looks only
+ * at batch headers and the CRC: framing, magic v2, CRC32C, size limits, a record count that
+ * matches the offset range, the codec, and CreateTime bounds.
  *
  * checkProducerBatch then applies what Kafka's LogValidator recomputes from the records, but
  * decodes them only when the header says it must: a CreateTime max timestamp the records can
@@ -25,7 +26,7 @@ import {
 } from '../../protocol/records/batch-header.js'
 import { decodeBatch, encodeBatch, type RecordBatch } from '../../protocol/records/batch.js'
 import { RecordsError, RecordsErrorCode } from '../../protocol/records/errors.js'
-import type { TimestampType } from '../config.js'
+import type { LogConfig, TimestampType } from '../config.js'
 import { StorageError, type RecordError } from '../errors.js'
 import { readInt64, writeInt64 } from '../io/files.js'
 import { MIN_BATCH_LENGTH, batchInfoAt, type BatchInfo } from './batch-scanner.js'
@@ -233,4 +234,76 @@ function checkKeys(batch: RecordBatch, partition: string): void {
 async function rebuild(b: RecordBatch): Promise<Buffer> {
   const records = b.records.map((r, i) => ({ ...r, offsetDelta: i }))
   return encodeBatch({ ...b, records, lastOffsetDelta: records.length - 1 })
+}
+
+/** Rules of the request the records came in, which the log cannot know (capability flags, not versions). */
+export interface ProducerChecks {
+  /** Produce v3+: exactly one batch per partition (Kafka's rule since message format v2). */
+  singleBatch: boolean
+  /** zstd batches need Produce v7+ (KIP-110); older requests get UNSUPPORTED_COMPRESSION_TYPE. */
+  allowZstd: boolean
+}
+
+const ZSTD = 4
+
+/**
+ * Validates a producer's records for a partition with `config` (Kafka's LogValidator for a
+ * client's append): framing, CRC, max.message.bytes, record count vs offset span, no control
+ * batches, the request's rules (`checks`), the codec, what checkProducerBatch corrects or
+ * refuses from the records, and CreateTime bounds (message.timestamp.before/after.max.ms,
+ * on the batch's first and max timestamps). Returns what to store — `records` itself, or
+ * corrected bytes — with its batches; throws StorageError with the code Produce answers.
+ */
+export async function validateProducerRecords(
+  records: Buffer,
+  options: { config: Readonly<LogConfig>; checks: ProducerChecks; partition: string; now: number },
+): Promise<{ records: Buffer; batches: BatchInfo[]; corrections: string[] }> {
+  const { config, checks } = options
+  if (records.length === 0) throw new StorageError('INVALID_RECORD', 'Produce request carries no record batch')
+  const { batches } = validateRecordBatches(records, { verifyCrc: true, maxBatchBytes: config.maxMessageBytes, fromClient: true })
+  if (checks.singleBatch && batches.length !== 1) {
+    throw new StorageError('INVALID_RECORD', `Produce requests with version 3+ must hold exactly one record batch per partition, got ${batches.length}`)
+  }
+  for (const b of batches) {
+    const codec = records.readInt16BE(b.position + ATTRIBUTES_OFFSET) & ATTR_COMPRESSION_MASK
+    if (codec > ZSTD) throw new StorageError('CORRUPT_MESSAGE', `Unknown compression codec ${codec}`)
+    if (codec === ZSTD && !checks.allowZstd) throw new StorageError('UNSUPPORTED_COMPRESSION_TYPE', 'zstd needs Produce v7 or later')
+  }
+  const parts: Buffer[] = []
+  const stored: BatchInfo[] = []
+  const corrections: string[] = []
+  let rebuilt = false
+  for (const b of batches) {
+    const checked = await checkProducerBatch(records, b, { partition: options.partition, timestampType: config.messageTimestampType, compacted: config.compact })
+    const own = checked.records === records ? records.subarray(b.position, b.position + b.size) : checked.records.subarray(checked.batch.position, checked.batch.position + checked.batch.size)
+    rebuilt ||= checked.records !== records
+    corrections.push(...checked.corrections)
+    parts.push(own)
+    stored.push(checked.batch)
+    const pos = checked.batch.position
+    if (config.messageTimestampType === 'CreateTime' && (checked.records.readInt16BE(pos + ATTRIBUTES_OFFSET) & ATTR_TIMESTAMP_TYPE) === 0) {
+      checkTimestampBounds(config, readInt64(checked.records, pos + BASE_TIMESTAMP_OFFSET), checked.batch.maxTimestamp, options.now)
+    }
+  }
+  if (!rebuilt) return { records, batches, corrections }
+  // Positions are relative to the buffer that is stored.
+  const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+  let at = 0
+  for (const b of stored) {
+    b.position = at
+    at += b.size
+  }
+  return { records: out, batches: stored, corrections }
+}
+
+/** INVALID_TIMESTAMP when a CreateTime timestamp is further from now than the topic allows. */
+function checkTimestampBounds(config: Readonly<LogConfig>, first: number, max: number, now: number): void {
+  const before = config.messageTimestampBeforeMaxMs
+  const after = config.messageTimestampAfterMaxMs
+  if (Number.isFinite(before) && first >= 0 && now - first > before) {
+    throw new StorageError('INVALID_TIMESTAMP', `Timestamp ${first} is more than message.timestamp.before.max.ms=${before} in the past`)
+  }
+  if (Number.isFinite(after) && max - now > after) {
+    throw new StorageError('INVALID_TIMESTAMP', `Timestamp ${max} is more than message.timestamp.after.max.ms=${after} in the future`)
+  }
 }

@@ -18,7 +18,7 @@ import { RawClient } from '../../helpers/raw-client.js'
 async function fill(broker: Broker, topic: string, partition: number, count: number): Promise<void> {
   const { log, info } = await broker.replicas.partition(topic, partition)
   for (let i = 0; i < count; i++) {
-    const batch = createBatch({ baseTimestamp: BigInt(Date.now()), records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.alloc(100, i), headers: [] }] })
+    const batch = createBatch({ baseTimestamp: BigInt(Date.now()), records: [{ timestampDelta: 0, offsetDelta: 0, key: Buffer.from('k'), value: Buffer.alloc(100, i), headers: [] }] })
     await broker.replicas.appendAsLeader(log, info, encodeBatchSync(batch))
   }
 }

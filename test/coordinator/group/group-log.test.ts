@@ -148,7 +148,7 @@ test('load replays in log order; skips unknown record types, aborted and unfinis
   // transactional offset commits (committed, aborted, and still open).
   const part = log.partitionFor('a')
   const { log: plog, info } = await s.b.broker.replicas.partition(GROUP_METADATA_TOPIC, part)
-  const raw = (init: Parameters<typeof createBatch>[0]) => s.b.broker.replicas.appendAsLeader(plog, info, encodeBatchSync(createBatch(init)))
+  const raw = (init: Parameters<typeof createBatch>[0]) => s.b.broker.replicas.appendAsLeader(plog, info, encodeBatchSync(createBatch(init)), { kind: 'coordinator' })
   const rec = (key: Buffer, value: Buffer | null) => ({ timestampDelta: 0, offsetDelta: 0, key, value, headers: [] })
   const marker = (type: number) => rec(encodeControlKey({ version: 0, type }), encodeEndTxnMarker({ version: 0, coordinatorEpoch: 0 }))
   const consumerGroupKey = Buffer.from([0, 3, 0, 1, 0x61])

@@ -2,7 +2,7 @@ import { ManualClock } from '../../../src/storage/clock.js'
 import type { LogConfig } from '../../../src/storage/config.js'
 import { FileCache } from '../../../src/storage/io/file-cache.js'
 import { silentLogger, type StorageLogger } from '../../../src/storage/logger.js'
-import { PartitionLog, type PartitionLogOptions } from '../../../src/storage/log/partition-log.js'
+import { UnifiedLog, type UnifiedLogOptions } from '../../../src/storage/log/unified-log.js'
 import { buildBatch, type BatchSpec } from './batches.js'
 import { withTempDir } from './tmp.js'
 
@@ -11,7 +11,7 @@ export interface LogEnv {
   clock: ManualClock
   files: FileCache
   logger: StorageLogger
-  open(options?: Partial<PartitionLogOptions>): Promise<PartitionLog>
+  open(options?: Partial<UnifiedLogOptions>): Promise<UnifiedLog>
 }
 
 /** Runs `fn` with a partition directory, a manual clock and a descriptor pool closed afterwards. */
@@ -21,8 +21,8 @@ export async function withLogEnv(fn: (env: LogEnv) => Promise<void>, defaults: {
     const files = new FileCache({ maxOpenFiles: 64 })
     const logger = defaults.logger ?? silentLogger
     const dir = `${root}/topic-0`
-    const open = (options: Partial<PartitionLogOptions> = {}) =>
-      PartitionLog.open({ dir, topic: 'topic', partition: 0, clock, files, logger, ...options, config: { fileDeleteDelayMs: 0, ...defaults.config, ...options.config } })
+    const open = (options: Partial<UnifiedLogOptions> = {}) =>
+      UnifiedLog.open({ dir, topic: 'topic', partition: 0, clock, files, logger, ...options, config: { fileDeleteDelayMs: 0, ...defaults.config, ...options.config } })
     try {
       await fn({ dir, clock, files, logger, open })
     } finally {
@@ -32,7 +32,7 @@ export async function withLogEnv(fn: (env: LogEnv) => Promise<void>, defaults: {
 }
 
 /** Appends one batch per spec as leader (epoch 0); returns the results. */
-export async function appendAll(log: PartitionLog, specs: BatchSpec[], leaderEpoch = 0) {
+export async function appendAll(log: UnifiedLog, specs: BatchSpec[], leaderEpoch = 0) {
   const out = []
   for (const spec of specs) out.push(await log.appendAsLeader(buildBatch(spec), { leaderEpoch }))
   return out

@@ -13,7 +13,7 @@ import type { LogConfig } from '../../../src/storage/config.js'
 import { isStorageError } from '../../../src/storage/errors.js'
 import { FileCache } from '../../../src/storage/io/file-cache.js'
 import { LogManager } from '../../../src/storage/log-manager.js'
-import { PartitionLog, type PartitionLogOptions } from '../../../src/storage/log/partition-log.js'
+import { UnifiedLog, type UnifiedLogOptions } from '../../../src/storage/log/unified-log.js'
 import { errnoError, FaultHooks } from '../../../src/util/faults.js'
 import { buildBatch, parseBatches, type BatchSpec } from '../helpers/batches.js'
 import { recordingLogger } from '../helpers/context.js'
@@ -37,15 +37,15 @@ interface Env {
   root: string
   clock: ManualClock
   files: FileCache
-  open(name: string, options?: Partial<PartitionLogOptions>): Promise<PartitionLog>
+  open(name: string, options?: Partial<UnifiedLogOptions>): Promise<UnifiedLog>
 }
 
 async function withEnv(fn: (env: Env) => Promise<void>): Promise<void> {
   await withTempDir(async (root) => {
     const clock = new ManualClock(1_700_000_000_000)
     const files = new FileCache({ maxOpenFiles: 64 })
-    const open = (name: string, options: Partial<PartitionLogOptions> = {}) =>
-      PartitionLog.open({ dir: `${root}/${name}-0`, topic: name, partition: 0, clock, files, config: CONFIG, ...options })
+    const open = (name: string, options: Partial<UnifiedLogOptions> = {}) =>
+      UnifiedLog.open({ dir: `${root}/${name}-0`, topic: name, partition: 0, clock, files, config: CONFIG, ...options })
     try {
       await fn({ root, clock, files, open })
     } finally {
@@ -55,7 +55,7 @@ async function withEnv(fn: (env: Env) => Promise<void>): Promise<void> {
 }
 
 /** Everything observable about a log, plus the bytes of its .log files. */
-async function stateOf(log: PartitionLog) {
+async function stateOf(log: UnifiedLog) {
   const bases = log.segmentBaseOffsets()
   const files = await Promise.all(bases.map(async (b) => (await stat(`${log.dir}/${String(b).padStart(20, '0')}.log`)).size))
   return {
@@ -71,7 +71,7 @@ async function stateOf(log: PartitionLog) {
   }
 }
 
-async function appendSpecs(log: PartitionLog, specs: BatchSpec[], leaderEpoch: number): Promise<void> {
+async function appendSpecs(log: UnifiedLog, specs: BatchSpec[], leaderEpoch: number): Promise<void> {
   for (const spec of specs) await log.appendAsLeader(buildBatch(spec), { leaderEpoch })
 }
 

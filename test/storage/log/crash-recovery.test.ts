@@ -17,7 +17,7 @@ import fc from 'fast-check'
 import { isBatchCrcValid } from '../../../src/protocol/records/batch-header.js'
 import { FileCache } from '../../../src/storage/io/file-cache.js'
 import { silentLogger } from '../../../src/storage/logger.js'
-import { PartitionLog } from '../../../src/storage/log/partition-log.js'
+import { UnifiedLog } from '../../../src/storage/log/unified-log.js'
 import { buildBatch, parseBatches, type ParsedBatch } from '../helpers/batches.js'
 import { makeTempDir, removeDir } from '../helpers/tmp.js'
 
@@ -48,7 +48,7 @@ function segFile(dir: string, base: number, suffix = '.log'): string {
 async function makeTemplate(name: string, config: Template['config'], batches: number, seed: number): Promise<Template> {
   const dir = join(root, name)
   const files = new FileCache()
-  const log = await PartitionLog.open({ dir, topic: 't', partition: 0, files, logger: silentLogger, config })
+  const log = await UnifiedLog.open({ dir, topic: 't', partition: 0, files, logger: silentLogger, config })
   let rnd = seed
   const next = (n: number) => {
     rnd = (rnd * 1103515245 + 12345) % 2147483648
@@ -135,7 +135,7 @@ async function runCase(t: Template, recoverySegment: number, damage: Damage): Pr
     const mustKeep = firstHit < 0 ? t.batches.length : firstHit
     const recoveryPoint = recoverySegment
 
-    const log = await PartitionLog.open({ dir, topic: 't', partition: 0, files, logger: silentLogger, config: { ...t.config, fileDeleteDelayMs: 0 }, recoveryPoint, hadCleanShutdown: false })
+    const log = await UnifiedLog.open({ dir, topic: 't', partition: 0, files, logger: silentLogger, config: { ...t.config, fileDeleteDelayMs: 0 }, recoveryPoint, hadCleanShutdown: false })
     const got = parseBatches(await log.readRecords({ fromOffset: log.logStartOffset, maxBytes: 1 << 24 }))
     const context = () => JSON.stringify({ template: t.dir.split('/').at(-1), recoveryPoint, damage, mustKeep, got: got.length, leo: log.logEndOffset, segments: log.segmentBaseOffsets() })
 
@@ -185,7 +185,7 @@ async function runCase(t: Template, recoverySegment: number, damage: Damage): Pr
     await log.close({ flush: false })
 
     // Recovering again (still unclean) finds the same log.
-    const again = await PartitionLog.open({ dir, topic: 't', partition: 0, files, logger: silentLogger, config: t.config, recoveryPoint: 0, hadCleanShutdown: false })
+    const again = await UnifiedLog.open({ dir, topic: 't', partition: 0, files, logger: silentLogger, config: t.config, recoveryPoint: 0, hadCleanShutdown: false })
     assert.equal(again.logEndOffset, leo + 2, context())
     assert.equal(again.recovery.truncatedBytes, 0, context())
     const all = parseBatches(await again.readRecords({ fromOffset: again.logStartOffset, maxBytes: 1 << 24 }))

@@ -1,48 +1,46 @@
 /**
- * The log of one partition: ordered segments plus the offsets that describe them — log start
- * offset, log end offset, high watermark (set by the broker) and recovery point (everything
- * below it is fsynced).
+ * The log of one partition as the broker sees it (Kafka's UnifiedLog): over the LocalLog's
+ * segments it keeps the log start offset, the high watermark (moved by the partition's leader
+ * state, never by itself), the leader epoch cache, listeners, and the rules of appending —
+ * a producer's batches are validated here, once (validator.ts), offsets are assigned, and the
+ * epoch checkpoint, write, index updates and (under flush.messages) fsync happen as one atomic
+ * step. Retention and DeleteRecords move the log start offset and delete segments.
  *
  * Mutations (append, roll, truncation, retention, DeleteRecords) run one at a time under a
- * lock. Reads take no lock: they work on a snapshot of the segment list, and a segment's
- * size grows only after its bytes are written, so a reader never sees a half-written batch.
- * Background fsyncs (flush.ms, after a roll) run outside the lock so appends continue while a
- * flush is in progress; the fsync flush.messages asks for is part of the append, as in Kafka.
+ * lock. Reads take no lock. Background fsyncs (flush.ms, after a roll) run outside the lock so
+ * appends continue while a flush is in progress; the fsync flush.messages asks for is part of
+ * the append, as in Kafka.
  *
- * An append is atomic: every step (roll, leader epoch checkpoint, write, index updates, the
- * fsync flush.messages asks for) registers how to undo itself, and when a step fails the
+ * An append is atomic: every step registers how to undo itself, and when a step fails the
  * steps done so far are undone in reverse, so the log, its indexes, its offsets and its files
  * are as before and the client's error is the whole story. If an undo itself fails on disk
  * (the file cannot be cut back), the log refuses writes with KAFKA_STORAGE_ERROR and retries
  * the undo before each later write: serving bytes a client was told failed would be worse.
  */
-import { rename, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { readPartitionMetadata, writePartitionMetadata } from '../checkpoint/partition-metadata.js'
 import { systemClock, type Clock } from '../clock.js'
 import { resolveLogConfig, type LogConfig } from '../config.js'
 import { StorageError, storageErrorOf } from '../errors.js'
 import { FaultHooks } from '../../util/faults.js'
-import { IndexCache } from '../index/index-cache.js'
+import type { IndexCache } from '../index/index-cache.js'
 import { FileCache } from '../io/file-cache.js'
 import { consoleLogger, type StorageLogger } from '../logger.js'
 import { Mutex } from '../mutex.js'
+import type { Undo } from './append-undo.js'
 import type { BatchInfo } from './batch-scanner.js'
-import { DELETE_DIR_SUFFIX, PARTITION_METADATA_FILE } from './file-names.js'
+import { PARTITION_METADATA_FILE } from './file-names.js'
 import type { EpochEntry, LeaderEpochCache } from './leader-epoch-cache.js'
 import { loadLog, type LoadedLog } from './loader.js'
+import { LocalLog } from './local-log.js'
 import { offsetForTimestamp, offsetOfMaxTimestamp } from './offset-lookup.js'
 import { planRetention, retentionCandidates, type RetentionReason } from './retention.js'
-import { SegmentDeleter } from './segment-deleter.js'
-import { Segment, readRange, type InactiveMark, type SegmentContext, type SegmentState } from './segment.js'
-import { Repairs, type Undo } from './append-undo.js'
-import type { Segments } from './segments.js'
+import type { SegmentContext, SegmentState } from './segment.js'
 import type { AppendResult, FileRange, LogEvent, LogListener, LogReadResult, OffsetAndTimestamp, OffsetQuery, ReadOptions, RecordLocator } from './types.js'
-import { readRanges } from './log-reader.js'
-import { assignOffsets, validateRecordBatches } from './validator.js'
+import { assignOffsets, validateProducerRecords, validateRecordBatches, type ProducerChecks } from './validator.js'
 
-export interface PartitionLogOptions {
+export interface UnifiedLogOptions {
   /** The partition directory, `<logDir>/<topic>-<partition>`. */
   dir: string
   topic: string
@@ -65,8 +63,18 @@ export interface PartitionLogOptions {
   faults?: FaultHooks
 }
 
+/**
+ * Who wrote the records of a leader append. A client's batches are validated as Kafka's
+ * LogValidator does (CRC, sizes, timestamps, keys on compacted topics, request-level rules in
+ * `checks`); the broker's own coordinators write batches it encoded itself, which only need
+ * their headers read.
+ */
+export type AppendOrigin = { kind: 'client'; checks: ProducerChecks } | { kind: 'coordinator' }
 
-export class PartitionLog {
+/** Kafka's default origin: a client, with no request-level rules beyond the log's own. */
+const CLIENT: AppendOrigin = { kind: 'client', checks: { singleBatch: false, allowZstd: true } }
+
+export class UnifiedLog {
   readonly dir: string
   readonly topic: string
   readonly partition: number
@@ -75,30 +83,20 @@ export class PartitionLog {
   private readonly logger: StorageLogger
   private readonly files: FileCache
   private readonly ctx: SegmentContext
-  private readonly segments: Segments
+  private readonly local: LocalLog
   private readonly epochs: LeaderEpochCache
   private readonly lock = new Mutex()
   private readonly listeners = new Set<LogListener>()
-  private readonly background = new Set<Promise<unknown>>()
-  private readonly deleter: SegmentDeleter
   private startOffset: number
-  private endOffset: number
-  /** Where the log end offset is in the file: readers must not go past it while an append is in flight. */
-  private endPosition: { segment: Segment; position: number }
   private hw: number
-  private recoveredTo: number
-  private flushedAt: number
-  private flushing: Promise<void> | undefined
-  private flushingTarget = -1
   private id: string | undefined
   private closed = false
   /** The descriptor pool was made for this log alone and closes with it. */
   private ownsFiles = false
-  private readonly repairs: Repairs
   /** What the loader did when this log was opened. */
   readonly recovery: LoadedLog['recovery']
 
-  private constructor(options: PartitionLogOptions, ctx: SegmentContext, loaded: LoadedLog, cfg: LogConfig) {
+  private constructor(options: UnifiedLogOptions, ctx: SegmentContext, loaded: LoadedLog, cfg: LogConfig) {
     this.dir = options.dir
     this.topic = options.topic
     this.partition = options.partition
@@ -106,25 +104,19 @@ export class PartitionLog {
     this.ctx = ctx
     this.clock = ctx.clock
     this.logger = ctx.logger
-    this.deleter = new SegmentDeleter(ctx.logger)
     this.files = ctx.files
-    this.segments = loaded.segments
+    this.local = new LocalLog({ dir: options.dir, name: `${options.topic}-${options.partition}`, ctx, segments: loaded.segments, logEndOffset: loaded.logEndOffset, recoveryPoint: loaded.recoveryPoint })
     this.epochs = loaded.leaderEpochs
     this.startOffset = loaded.logStartOffset
-    this.endOffset = loaded.logEndOffset
-    this.endPosition = { segment: loaded.segments.last!, position: loaded.segments.last!.size }
-    this.recoveredTo = loaded.recoveryPoint
     this.hw = clamp(options.highWatermark ?? loaded.logStartOffset, loaded.logStartOffset, loaded.logEndOffset)
-    this.flushedAt = ctx.clock.now()
     this.id = loaded.topicId
     this.recovery = loaded.recovery
-    this.repairs = new Repairs(`${this.topic}-${this.partition}`, ctx.logger)
   }
 
   /** Opens (creating if needed) the partition directory, recovering it if the shutdown was unclean. */
-  static async open(options: PartitionLogOptions): Promise<PartitionLog> {
+  static async open(options: UnifiedLogOptions): Promise<UnifiedLog> {
     const cfg = resolveLogConfig(options.config)
-    const holder: { log?: PartitionLog } = {}
+    const holder: { log?: UnifiedLog } = {}
     const ctx: SegmentContext = {
       files: options.files ?? new FileCache(),
       clock: options.clock ?? systemClock,
@@ -146,7 +138,7 @@ export class PartitionLog {
     } catch (err) {
       throw storageErrorOf(err, what)
     }
-    const log = new PartitionLog(options, ctx, loaded, cfg)
+    const log = new UnifiedLog(options, ctx, loaded, cfg)
     holder.log = log
     log.ownsFiles = options.files === undefined
     if (options.topicId !== undefined) {
@@ -170,27 +162,27 @@ export class PartitionLog {
     return this.startOffset
   }
   get logEndOffset(): number {
-    return this.endOffset
+    return this.local.logEndOffset
   }
-  /** Set by the broker (single node: the log end offset after each append). */
+  /** Moved by the partition's leader (the high-watermark rule lives in broker/partition.ts). */
   get highWatermark(): number {
     return this.hw
   }
   /** Every offset below this is on disk (fsynced). */
   get recoveryPoint(): number {
-    return this.recoveredTo
+    return this.local.recoveryPoint
   }
   get unflushedMessages(): number {
-    return this.endOffset - this.recoveredTo
+    return this.local.unflushedMessages
   }
   get lastFlushTime(): number {
-    return this.flushedAt
+    return this.local.lastFlushTime
   }
   get size(): number {
-    return this.segments.sizeInBytes()
+    return this.local.size
   }
   get segmentCount(): number {
-    return this.segments.count
+    return this.local.segmentCount
   }
   get topicId(): string | undefined {
     return this.id
@@ -200,12 +192,12 @@ export class PartitionLog {
   }
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): number[] {
-    return this.segments.all().map((s) => s.baseOffset)
+    return this.local.segmentBaseOffsets()
   }
 
   /** Each segment's size, index entries and tail state, oldest first (tests compare these). */
-  async segmentStates(): Promise<SegmentState[]> {
-    return Promise.all(this.segments.all().map((s) => s.describe()))
+  segmentStates(): Promise<SegmentState[]> {
+    return this.local.segmentStates()
   }
 
   updateConfig(overrides: Partial<LogConfig>): void {
@@ -220,7 +212,7 @@ export class PartitionLog {
 
   /** Moves the high watermark, kept within [log start offset, log end offset]. */
   updateHighWatermark(offset: number): number {
-    const hw = clamp(offset, this.startOffset, this.endOffset)
+    const hw = clamp(offset, this.startOffset, this.logEndOffset)
     if (hw !== this.hw) {
       this.hw = hw
       this.emit({ type: 'highWatermark', highWatermark: hw })
@@ -231,19 +223,27 @@ export class PartitionLog {
   // ---- appends ---------------------------------------------------------------------------
 
   /**
-   * Appends one or more v2 batches from a producer (already validated by the broker, e.g.
-   * with validateRecordBatches). Assigns offsets by patching each batch's base offset in
-   * `records` in place, stamps the partition leader epoch and, under LogAppendTime, the
+   * Appends one or more v2 batches as the partition's leader. A client's records are validated
+   * first (outside the lock: decoding, when a check needs it, does not hold up other appends)
+   * and may be replaced by corrected bytes; then offsets are assigned by patching each batch's
+   * base offset in place, the partition leader epoch is stamped and, under LogAppendTime, the
    * broker time (recomputing the CRC). Resolves once written (and fsynced if flush.messages
    * says so).
    */
-  async appendAsLeader(records: Buffer, options: { leaderEpoch: number }): Promise<AppendResult> {
-    return this.appendWith(records, () => {
-      const { batches } = validateRecordBatches(records, { verifyCrc: false, fromClient: false })
+  async appendAsLeader(records: Buffer, options: { leaderEpoch: number; origin?: AppendOrigin }): Promise<AppendResult> {
+    this.ensureOpen()
+    const origin = options.origin ?? CLIENT
+    const validated =
+      origin.kind === 'client'
+        ? await validateProducerRecords(records, { config: this.cfg, checks: origin.checks, partition: this.name, now: this.clock.now() })
+        : { records, batches: validateRecordBatches(records, { verifyCrc: false, fromClient: false }).batches, corrections: [] }
+    const result = await this.appendWith(validated.records, () => {
       const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? this.clock.now() : -1
-      assignOffsets(records, batches, { firstOffset: this.endOffset, leaderEpoch: options.leaderEpoch, logAppendTime })
-      return { batches, logAppendTime }
+      assignOffsets(validated.records, validated.batches, { firstOffset: this.logEndOffset, leaderEpoch: options.leaderEpoch, logAppendTime })
+      return { batches: validated.batches, logAppendTime }
     })
+    if (validated.corrections.length > 0) result.corrections = validated.corrections
+    return result
   }
 
   /**
@@ -253,7 +253,7 @@ export class PartitionLog {
   async appendAsFollower(records: Buffer): Promise<AppendResult> {
     return this.appendWith(records, () => {
       const { batches } = validateRecordBatches(records, { verifyCrc: true, fromClient: false })
-      let prev = this.endOffset - 1
+      let prev = this.logEndOffset - 1
       for (const b of batches) {
         if (b.baseOffset <= prev) {
           throw new StorageError('UNEXPECTED_APPEND_OFFSET', `batch at offset ${b.baseOffset} does not follow ${prev} in ${this.name}`)
@@ -285,38 +285,35 @@ export class PartitionLog {
         recordCount += b.recordCount
       }
       const end = last.lastOffset + 1
-      const fsync = end - this.recoveredTo >= this.cfg.flushMessages
+      const fsync = end - this.local.recoveryPoint >= this.cfg.flushMessages
       const undo: Undo[] = []
       let rolledAt: number | undefined
       try {
-        const rolled = await this.maybeRoll({ messagesSize: records.length, maxTimestamp, firstOffset: first.baseOffset, lastOffset: last.lastOffset })
+        const rolled = await this.local.maybeRoll({
+          messagesSize: records.length,
+          maxTimestamp,
+          firstOffset: first.baseOffset,
+          lastOffset: last.lastOffset,
+          segmentBytes: this.cfg.segmentBytes,
+          segmentMs: this.cfg.segmentMs,
+        })
         if (rolled) {
           undo.push(rolled.undo)
           rolledAt = rolled.baseOffset
         }
         await this.assignEpochs(batches, undo)
-        const active = this.segments.last!
-        const mark = await active.append({ records, batches, lastOffset: last.lastOffset, maxTimestamp })
-        undo.push(async () => {
-          try {
-            await active.rollbackTo(mark)
-          } catch (e) {
-            this.repairs.addCut(active, mark.bytes)
-            throw e
-          }
-        })
+        undo.push(await this.local.append({ records, batches, lastOffset: last.lastOffset, maxTimestamp }))
         // Inside the lock and before the end offset moves: a failed fsync can still be undone,
         // and no reader has seen bytes that may not be durable.
-        if (fsync) await this.flushUpTo(end)
+        if (fsync) await this.local.flushUpTo(end)
       } catch (err) {
-        throw await this.repairs.undo(undo, err)
+        throw await this.local.repairs.undo(undo, err)
       }
-      this.setEnd(end, this.segments.last!)
-      if (fsync) this.recoveredTo = Math.max(this.recoveredTo, end)
+      this.local.advanceEnd(end, { fsynced: fsync })
       // Flushing the finished segments lets the recovery point pass them, so a crash rescans
       // only the new segment (Kafka does the same). It runs in the background.
-      if (rolledAt !== undefined) this.inBackground(this.flushUpTo(rolledAt))
-      this.emit({ type: 'append', firstOffset: first.baseOffset, lastOffset: last.lastOffset, logEndOffset: this.endOffset })
+      if (rolledAt !== undefined) this.local.inBackground(this.local.flushUpTo(rolledAt))
+      this.emit({ type: 'append', firstOffset: first.baseOffset, lastOffset: last.lastOffset, logEndOffset: this.logEndOffset })
       return {
         firstOffset: first.baseOffset,
         lastOffset: last.lastOffset,
@@ -324,10 +321,11 @@ export class PartitionLog {
         maxTimestamp,
         offsetOfMaxTimestamp,
         logStartOffset: this.startOffset,
-        logEndOffset: this.endOffset,
+        logEndOffset: this.logEndOffset,
         batchCount: batches.length,
         recordCount,
         bytes: records.length,
+        corrections: [],
       }
     })
   }
@@ -343,7 +341,7 @@ export class PartitionLog {
     // the next append in that epoch makes it true.
     undo.push(() => {
       this.epochs.restore(before)
-      this.inBackground(this.epochs.flush())
+      this.local.inBackground(this.epochs.flush())
     })
     this.ctx.faults.check('epochs.write', this.epochs.path)
     await this.epochs.flush()
@@ -352,7 +350,7 @@ export class PartitionLog {
   /** Runs the repairs a failed undo left; throws KAFKA_STORAGE_ERROR while one still fails. */
   private async ensureWritable(): Promise<void> {
     this.ensureOpen()
-    await this.repairs.run()
+    await this.local.repairs.run()
   }
 
   private emptyAppend(): AppendResult {
@@ -363,89 +361,20 @@ export class PartitionLog {
       maxTimestamp: -1,
       offsetOfMaxTimestamp: -1,
       logStartOffset: this.startOffset,
-      logEndOffset: this.endOffset,
+      logEndOffset: this.logEndOffset,
       batchCount: 0,
       recordCount: 0,
       bytes: 0,
+      corrections: [],
     }
-  }
-
-  private async maybeRoll(args: { messagesSize: number; maxTimestamp: number; firstOffset: number; lastOffset: number }): Promise<Rolled | undefined> {
-    const active = this.segments.last!
-    const roll = await active.shouldRoll({
-      now: this.clock.now(),
-      messagesSize: args.messagesSize,
-      maxTimestampInMessages: args.maxTimestamp,
-      maxOffsetInMessages: args.lastOffset,
-      segmentBytes: this.cfg.segmentBytes,
-      segmentMs: this.cfg.segmentMs,
-    })
-    return roll ? this.rollLocked(Math.max(args.firstOffset, this.endOffset)) : undefined
   }
 
   /** Starts a new active segment at the log end offset. */
   async roll(): Promise<void> {
     await this.lock.run(async () => {
       await this.ensureWritable()
-      await this.rollAndFlushLocked()
+      await this.local.roll()
     })
-  }
-
-  private async rollAndFlushLocked(): Promise<void> {
-    try {
-      const rolled = await this.rollLocked(this.endOffset)
-      if (rolled) this.inBackground(this.flushUpTo(rolled.baseOffset))
-    } catch (err) {
-      throw storageErrorOf(err, `rolling ${this.name}`)
-    }
-  }
-
-  /**
-   * Starts a new active segment at `baseOffset`; undefined if the active segment is already an
-   * empty one there. Either completes or leaves no trace; the undo it returns takes it back.
-   */
-  private async rollLocked(baseOffset: number): Promise<Rolled | undefined> {
-    const prev = this.segments.last!
-    if (prev.baseOffset === baseOffset) {
-      if (prev.size === 0) return undefined // already a fresh segment at this offset
-      throw new StorageError('KAFKA_STORAGE_ERROR', `cannot roll ${this.name}: segment ${baseOffset} exists`)
-    }
-    let seg: Segment | undefined
-    let inactive: InactiveMark
-    try {
-      seg = await Segment.create(this.ctx, { dir: this.dir, baseOffset })
-      this.ctx.faults.check('segment.roll', seg.log.path)
-      inactive = await prev.onBecomeInactive()
-    } catch (err) {
-      // Segment.create removes what it made; if that failed, this tries again or leaves a repair.
-      await this.removeSegmentFiles(seg ?? Segment.fromDisk(this.ctx, { dir: this.dir, baseOffset, size: 0 })).catch(() => {})
-      throw err
-    }
-    const created = seg
-    created.activate()
-    this.segments.add(created)
-    this.setEnd(this.endOffset, created)
-    const undo = async (): Promise<void> => {
-      this.segments.remove(created)
-      prev.reactivate(inactive)
-      this.setEnd(this.endOffset, prev)
-      await this.removeSegmentFiles(created)
-    }
-    return { baseOffset, undo }
-  }
-
-  /**
-   * Deletes the files of a segment taken back from a failed roll. Left on disk, the empty
-   * segment would, after a restart, become the active one in the middle of the data appended
-   * to its predecessor since, so failing to delete it is a repair.
-   */
-  private async removeSegmentFiles(seg: Segment): Promise<void> {
-    try {
-      await seg.deleteFiles()
-    } catch (err) {
-      this.repairs.add(`delete the files of the undone segment ${seg.log.path}`, () => seg.deleteFiles())
-      throw err
-    }
   }
 
   // ---- reads -----------------------------------------------------------------------------
@@ -457,27 +386,18 @@ export class PartitionLog {
   async read(options: ReadOptions): Promise<LogReadResult> {
     this.ensureOpen()
     const { fromOffset } = options
-    const logEnd = this.endOffset
-    const end = this.endPosition
+    const logEnd = this.logEndOffset
     if (fromOffset < this.startOffset || fromOffset > logEnd) {
       throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${fromOffset} is outside [${this.startOffset}, ${logEnd}] of ${this.name}`)
     }
-    const ranges = await readRanges({
-      segments: this.segments,
-      fromOffset,
-      upperOffset: Math.min(options.maxOffset ?? logEnd, logEnd),
-      logEndOffset: logEnd,
-      end,
-      maxBytes: options.maxBytes,
-      minOneBatch: options.minOneBatch ?? true,
-    })
+    const ranges = await this.local.read({ fromOffset, upperOffset: options.maxOffset ?? logEnd, maxBytes: options.maxBytes, minOneBatch: options.minOneBatch ?? true })
     const bytes = ranges.reduce((sum, r) => sum + r.length, 0)
-    return { ranges, bytes, logStartOffset: this.startOffset, logEndOffset: this.endOffset, highWatermark: this.hw }
+    return { ranges, bytes, logStartOffset: this.startOffset, logEndOffset: this.logEndOffset, highWatermark: this.hw }
   }
 
   /** The bytes of a range from read(); shorter (or empty) if the segment was truncated or deleted since. */
   readRange(range: FileRange): Promise<Buffer> {
-    return readRange(this.files, range.file, range.position, range.length)
+    return this.local.readRange(range)
   }
 
   /** read() followed by reading every range into one buffer. */
@@ -495,17 +415,17 @@ export class PartitionLog {
       case 'earliest':
         return { offset: this.startOffset, timestamp: -1, leaderEpoch: this.epochs.epochForOffset(this.startOffset) }
       case 'latest':
-        return { offset: this.endOffset, timestamp: -1, leaderEpoch: this.epochs.latestEpoch ?? -1 }
+        return { offset: this.logEndOffset, timestamp: -1, leaderEpoch: this.epochs.latestEpoch ?? -1 }
       case 'timestamp':
-        return offsetForTimestamp({ segments: this.segments.all(), timestamp: query.timestamp, logStartOffset: this.startOffset, ...locate })
+        return offsetForTimestamp({ segments: this.local.allSegments(), timestamp: query.timestamp, logStartOffset: this.startOffset, ...locate })
       case 'maxTimestamp':
-        return offsetOfMaxTimestamp({ segments: this.segments.all(), ...locate })
+        return offsetOfMaxTimestamp({ segments: this.local.allSegments(), ...locate })
     }
   }
 
   /** OffsetForLeaderEpoch: the largest epoch <= `epoch` and where it ends. */
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
-    return this.epochs.endOffsetFor(epoch, this.endOffset)
+    return this.epochs.endOffsetFor(epoch, this.logEndOffset)
   }
 
   leaderEpochs(): readonly EpochEntry[] {
@@ -522,17 +442,12 @@ export class PartitionLog {
     return this.lock.run(async () => {
       await this.ensureWritable()
       if (offset < 0) throw new StorageError('OFFSET_OUT_OF_RANGE', `cannot truncate ${this.name} to ${offset}`)
-      if (offset >= this.endOffset) return false
+      if (offset >= this.logEndOffset) return false
       if (offset <= this.startOffset) {
         await this.truncateFullyLocked(offset)
         return true
       }
-      const later = this.segments.all().filter((s) => s.baseOffset > offset)
-      await this.deleteSegments(later)
-      const active = this.segments.last!
-      active.activate()
-      const result = await active.truncateTo(offset)
-      this.setEnd(Math.min(offset, result.nextOffset ?? active.baseOffset), active)
+      await this.local.truncateTo(offset, this.cfg.fileDeleteDelayMs)
       this.afterTruncation()
       return true
     })
@@ -547,23 +462,18 @@ export class PartitionLog {
   }
 
   private async truncateFullyLocked(offset: number): Promise<void> {
-    await this.deleteSegments(this.segments.all())
-    const seg = await Segment.create(this.ctx, { dir: this.dir, baseOffset: offset })
-    seg.activate()
-    this.segments.add(seg)
+    await this.local.truncateFullyAndStartAt(offset, this.cfg.fileDeleteDelayMs)
     this.startOffset = offset
-    this.setEnd(offset, seg)
     this.epochs.clear()
     this.afterTruncation()
     this.emit({ type: 'logStartOffset', logStartOffset: offset })
   }
 
   private afterTruncation(): void {
-    this.hw = Math.min(this.hw, this.endOffset)
-    this.recoveredTo = Math.min(this.recoveredTo, this.endOffset)
-    this.epochs.truncateFromEnd(this.endOffset)
-    this.inBackground(this.epochs.flush())
-    this.emit({ type: 'truncate', logEndOffset: this.endOffset })
+    this.hw = Math.min(this.hw, this.logEndOffset)
+    this.epochs.truncateFromEnd(this.logEndOffset)
+    this.local.inBackground(this.epochs.flush())
+    this.emit({ type: 'truncate', logEndOffset: this.logEndOffset })
   }
 
   /**
@@ -592,8 +502,8 @@ export class PartitionLog {
   }
 
   private async retentionLocked(options: { logStartOffsetOnly: boolean }): Promise<{ deleted: number; reasons: RetentionReason[] }> {
-    const segs = this.segments.all()
-    const plan = await planRetention(retentionCandidates(segs, this.endOffset), {
+    const segs = this.local.allSegments()
+    const plan = await planRetention(retentionCandidates(segs, this.logEndOffset), {
       now: this.clock.now(),
       retentionMs: options.logStartOffsetOnly ? -1 : this.cfg.retentionMs,
       retentionBytes: options.logStartOffsetOnly ? -1 : this.cfg.retentionBytes,
@@ -601,16 +511,11 @@ export class PartitionLog {
       highWatermark: this.hw,
     })
     if (plan.count === 0) return { deleted: 0, reasons: [] }
-    if (plan.count === segs.length) await this.rollAndFlushLocked()
-    await this.deleteSegments(segs.slice(0, plan.count))
-    this.setLogStartOffset(Math.max(this.startOffset, this.segments.first!.baseOffset))
+    if (plan.count === segs.length) await this.local.roll()
+    await this.local.deleteSegments(segs.slice(0, plan.count), this.cfg.fileDeleteDelayMs)
+    this.setLogStartOffset(Math.max(this.startOffset, this.local.firstSegment.baseOffset))
     this.logger.info(`${this.name}: deleted ${plan.count} segment(s) (${plan.reasons.join(', ')})`)
     return { deleted: plan.count, reasons: plan.reasons }
-  }
-
-  private setEnd(offset: number, segment: Segment): void {
-    this.endOffset = offset
-    this.endPosition = { segment, position: segment.size }
   }
 
   private setLogStartOffset(offset: number): void {
@@ -618,63 +523,31 @@ export class PartitionLog {
     this.startOffset = offset
     if (this.hw < offset) this.hw = offset
     this.epochs.truncateFromStart(offset)
-    this.inBackground(this.epochs.flush())
+    this.local.inBackground(this.epochs.flush())
     this.emit({ type: 'logStartOffset', logStartOffset: offset })
-  }
-
-  /** Takes segments out of the log; their files go after file.delete.delay.ms. */
-  private async deleteSegments(segs: readonly Segment[]): Promise<void> {
-    for (const seg of segs) {
-      this.segments.remove(seg)
-      await this.deleter.delete(seg, this.cfg.fileDeleteDelayMs)
-    }
   }
 
   // ---- flush and lifecycle ---------------------------------------------------------------
 
   /** fsyncs everything appended so far; the recovery point moves to the log end offset. */
   flush(): Promise<void> {
-    return this.flushUpTo(this.endOffset)
+    return this.local.flushUpTo(this.logEndOffset)
   }
 
   /** For the flush.ms scheduler: flushes if there is unflushed data older than flush.ms. */
   async flushIfDue(): Promise<boolean> {
-    if (this.closed || this.unflushedMessages <= 0) return false
-    if (this.clock.now() - this.flushedAt < this.cfg.flushMs) return false
-    await this.flush()
-    return true
+    if (this.closed) return false
+    return this.local.flushIfDue(this.cfg.flushMs)
   }
 
-  /**
-   * fsyncs the segments holding offsets below `offset`. Concurrent calls share work: a flush
-   * already heading at least as far is joined rather than repeated.
-   */
+  /** fsyncs the segments holding offsets below `offset` (joined with a flush already heading as far). */
   flushUpTo(offset: number): Promise<void> {
-    if (offset <= this.recoveredTo) return Promise.resolve()
-    if (this.flushing && this.flushingTarget >= offset) return this.flushing
-    const prev = this.flushing ?? Promise.resolve()
-    this.flushingTarget = offset
-    const run: Promise<void> = prev
-      .catch(() => {})
-      .then(() => this.flushNow(offset))
-      .finally(() => {
-        if (this.flushing === run) this.flushing = undefined
-      })
-    this.flushing = run
-    return run
-  }
-
-  private async flushNow(offset: number): Promise<void> {
-    if (offset <= this.recoveredTo) return
-    for (const seg of this.segments.range(this.recoveredTo, offset)) await seg.flush()
-    this.recoveredTo = Math.max(this.recoveredTo, Math.min(offset, this.endOffset))
-    this.flushedAt = this.clock.now()
+    return this.local.flushUpTo(offset)
   }
 
   /** Waits for background work (flush after roll, epoch file writes, started file deletions). */
-  async settle(): Promise<void> {
-    while (this.background.size > 0) await Promise.allSettled([...this.background])
-    await this.deleter.settle()
+  settle(): Promise<void> {
+    return this.local.settle()
   }
 
   /** Flushes (unless told not to), writes final index state and releases descriptors. */
@@ -682,13 +555,8 @@ export class PartitionLog {
     await this.lock.run(async () => {
       if (this.closed) return
       this.closed = true
-      await this.settle()
-      await this.repairs.run().catch((err: Error) => this.logger.warn(`${this.name}: closing with a failed append not undone on disk, which a restart may find: ${err.message}`))
-      const flush = options.flush ?? true
-      for (const seg of this.segments.all()) await seg.close({ flush })
-      if (flush) this.recoveredTo = this.endOffset
+      await this.local.close({ flush: options.flush ?? true })
       await this.epochs.flush()
-      await this.deleter.deleteAllNow()
       if (this.ownsFiles) await this.files.closeAll()
       this.listeners.clear()
     })
@@ -697,9 +565,7 @@ export class PartitionLog {
   /** Closes the log and removes its directory (renamed to `*-delete` first, as Kafka does). */
   async delete(): Promise<void> {
     await this.close({ flush: false })
-    const doomed = `${this.dir}.${randomBytes(8).toString('hex')}${DELETE_DIR_SUFFIX}`
-    await rename(this.dir, doomed)
-    await rm(doomed, { recursive: true, force: true })
+    await this.local.deleteDir()
   }
 
   private async assignTopicId(topicId: string): Promise<void> {
@@ -729,18 +595,6 @@ export class PartitionLog {
       }
     }
   }
-
-  private inBackground(task: Promise<unknown>): void {
-    const tracked = task.catch((err: Error) => this.logger.warn(`${this.name}: background task failed: ${err.message}`))
-    this.background.add(tracked)
-    void tracked.finally(() => this.background.delete(tracked))
-  }
-}
-
-/** A roll done by an append: where the new segment starts and how to take it back. */
-interface Rolled {
-  baseOffset: number
-  undo: () => Promise<void>
 }
 
 function clamp(v: number, lo: number, hi: number): number {
