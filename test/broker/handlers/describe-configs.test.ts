@@ -181,7 +181,7 @@ for (const version of [0, 4]) {
       ])
       assert.equal(row('auto.create.topics.enable').configType, Type.BOOLEAN)
       assert.equal(row('log.dirs').configType, Type.LIST)
-      assert.equal(row('num.partitions').documentation, BROKER_CONFIG['num.partitions']!.doc)
+      assert.equal(row('num.partitions').documentation, BROKER_CONFIG['num.partitions'].doc)
     }
   })
 }
