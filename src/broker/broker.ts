@@ -80,8 +80,8 @@ export class Broker {
     if (!opts.logger && envLevel !== undefined && !isLevel(envLevel)) {
       throw new ConfigError(`invalid value ${JSON.stringify(envLevel)} for SAMSA_LOG_LEVEL: must be one of: ${LEVELS.join(', ')}`)
     }
-    this.logger = opts.logger ?? createLogger({ level: parseLevel(envLevel ?? (this.config.get('log.level') as string), 'warn') })
-    this.nodeId = this.config.get('broker.id') as number
+    this.logger = opts.logger ?? createLogger({ level: parseLevel(envLevel ?? this.config.get('log.level'), 'warn') })
+    this.nodeId = this.config.get('broker.id')
     this.clock = opts.clock ?? systemClock
     this.requestMemory = new RequestMemory(effectiveQueuedMaxRequestBytes(this.config))
   }
@@ -121,17 +121,17 @@ export class Broker {
 
   private self(): BrokerInfo {
     const l = this.bound[0]
-    const rack = this.config.get('broker.rack') as string
+    const rack = this.config.get('broker.rack')
     return { nodeId: this.nodeId, host: l?.advertisedHost ?? 'localhost', port: l?.advertisedPort ?? 0, rack: rack || null }
   }
 
   async start(): Promise<void> {
     // Everything that can be refused is refused before a file is touched.
     checkBrokerConfig(this.config)
-    const logDirs = this.config.get('log.dirs') as string[]
+    const logDirs = this.config.get('log.dirs')
     if (logDirs.length === 0) throw new Error('log.dirs is empty: set log.dirs (or log.dir) to where the broker keeps its data')
     for (const dir of logDirs) await ensureLogDir(dir, this.faults)
-    const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id') as string, self: () => this.self(), logger: this.logger, faults: this.faults })
+    const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id'), self: () => this.self(), logger: this.logger, faults: this.faults })
     let replicas: ReplicaManager
     try {
       replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId, faults: this.faults })
@@ -163,19 +163,19 @@ export class Broker {
   private async listen(): Promise<void> {
     const { listeners, advertised } = resolveListeners(this.config)
     this.quotas = new ConnectionQuotas({
-      maxConnections: this.config.get('max.connections') as number,
-      maxPerIp: this.config.get('max.connections.per.ip') as number,
-      overrides: await resolveOverrides(this.config.get('max.connections.per.ip.overrides') as string),
+      maxConnections: this.config.get('max.connections'),
+      maxPerIp: this.config.get('max.connections.per.ip'),
+      overrides: await resolveOverrides(this.config.get('max.connections.per.ip.overrides')),
       logger: this.logger,
       clock: this.clock,
     })
     this.connectionOptions = {
-      maxRequestSize: this.config.get('socket.request.max.bytes') as number,
-      maxInFlight: this.config.get('queued.max.requests') as number,
+      maxRequestSize: this.config.get('socket.request.max.bytes'),
+      maxInFlight: this.config.get('queued.max.requests'),
       memory: this.requestMemory,
       clock: this.clock,
-      idleMs: this.config.get('connections.max.idle.ms') as number,
-      readTimeoutMs: this.config.get('samsa.request.read.timeout.ms') as number,
+      idleMs: this.config.get('connections.max.idle.ms'),
+      readTimeoutMs: this.config.get('samsa.request.read.timeout.ms'),
     }
     const limits = [this.connectionOptions.idleMs, this.connectionOptions.readTimeoutMs].filter((ms) => ms > 0)
     if (limits.length > 0) {

@@ -3,7 +3,7 @@
  * value, where the value came from (Kafka's ConfigSource ids), its synonyms, its type and its
  * documentation. Also says which broker properties may change at runtime.
  */
-import { BROKER_CONFIG, type BrokerConfig, type ConfigValue } from './config.js'
+import { BROKER_CONFIG, BROKER_CONFIG_KEYS, brokerConfigDef, type BrokerConfig, type ConfigValue } from './config.js'
 import { LONG_MAX, TOPIC_CONFIG, effectiveTopicConfig, type ConfigLayer, type ConfigSource } from './topic-config.js'
 
 /** DescribeConfigsResponse ConfigSource ids. */
@@ -58,7 +58,7 @@ export function describeTopicConfigs(overrides: Readonly<Record<string, string>>
     const eff = effectiveTopicConfig(def, overrides, layers)
     const synonyms: ConfigSynonym[] = eff.synonyms.map((s) => ({ name: s.name, value: s.value, source: CONFIG_SOURCE[s.source] }))
     for (const s of def.synonyms) {
-      const dflt = BROKER_CONFIG[s.name]?.default
+      const dflt = brokerConfigDef(s.name)?.default
       if (dflt !== undefined && dflt !== '' && dflt !== s.unset && dflt !== s.unsetDefault) synonyms.push({ name: s.name, value: dflt, source: CONFIG_SOURCE.DEFAULT_CONFIG })
     }
     out.push({
@@ -76,8 +76,7 @@ export function describeTopicConfigs(overrides: Readonly<Record<string, string>>
 }
 
 /** A parsed broker value back in property form (lists comma separated, Long.MAX_VALUE kept). */
-function format(key: string, v: ConfigValue | undefined): string {
-  if (v === undefined) return BROKER_CONFIG[key]!.default
+function format(v: ConfigValue): string {
   if (Array.isArray(v)) return v.join(',')
   // Parsing clamps Long.MAX_VALUE ("never") to a safe integer; show what was meant.
   if (typeof v === 'number' && v === Number.MAX_SAFE_INTEGER) return LONG_MAX
@@ -96,9 +95,9 @@ export function describeBrokerConfigs(
   keys: readonly string[] | null = null,
 ): ConfigDescription[] {
   const out: ConfigDescription[] = []
-  for (const name of Object.keys(BROKER_CONFIG).sort()) {
+  for (const name of [...BROKER_CONFIG_KEYS].sort()) {
     if (!wanted(keys)(name)) continue
-    const def = BROKER_CONFIG[name]!
+    const def = BROKER_CONFIG[name]
     const synonyms: ConfigSynonym[] = []
     if (dynamicBroker[name] !== undefined) synonyms.push({ name, value: dynamicBroker[name]!, source: CONFIG_SOURCE.DYNAMIC_BROKER_CONFIG })
     if (dynamicDefault[name] !== undefined) synonyms.push({ name, value: dynamicDefault[name]!, source: CONFIG_SOURCE.DYNAMIC_DEFAULT_BROKER_CONFIG })
@@ -107,7 +106,7 @@ export function describeBrokerConfigs(
     const first = synonyms[0]!
     // A built-in default may have been derived from another key (broker.id from node.id,
     // log.dirs from log.dir): report the value the broker runs with.
-    const value = first.source === CONFIG_SOURCE.DEFAULT_CONFIG ? format(name, config.get(name)) : first.value
+    const value = first.source === CONFIG_SOURCE.DEFAULT_CONFIG ? format(config.get(name)) : first.value
     out.push({
       name,
       value,
@@ -132,7 +131,7 @@ export function describeDynamicDefaults(dynamicDefault: Readonly<Record<string, 
     .filter(wanted(keys))
     .map((name) => {
       const value = dynamicDefault[name]!
-      const def = BROKER_CONFIG[name]
+      const def = brokerConfigDef(name)
       return {
         name,
         value,

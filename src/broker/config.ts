@@ -8,25 +8,38 @@ import { readFileSync } from 'node:fs'
 import { isLevel, LEVELS } from '../util/logger.js'
 import { parseProperties } from './properties.js'
 
-type Kind = 'int' | 'long' | 'bool' | 'string' | 'list' | 'double'
-
-interface Def {
-  kind: Kind
-  default: string
-  doc: string
-  /** Extra validation; returns an error message or undefined. */
-  check?: (v: ConfigValue) => string | undefined
+/** The parsed value of each kind of property. */
+interface KindValue {
+  int: number
+  long: number
+  double: number
+  bool: boolean
+  string: string
+  list: string[]
 }
 
-export type ConfigValue = number | boolean | string | string[]
+type Kind = keyof KindValue
 
-const atLeast = (min: number) => (v: ConfigValue) => ((v as number) < min ? `must be >= ${min}` : undefined)
+interface DefOf<K extends Kind> {
+  kind: K
+  default: string
+  doc: string
+  /** Extra validation of the parsed value; returns an error message or undefined. */
+  check?: (v: KindValue[K]) => string | undefined
+}
+
+/** One property's definition; its `check` sees the value typed as its kind parses it. */
+export type Def = { [K in Kind]: DefOf<K> }[Kind]
+
+export type ConfigValue = KindValue[Kind]
+
+const atLeast = (min: number) => (v: number) => (v < min ? `must be >= ${min}` : undefined)
 
 /** What queued.max.request.bytes=-1 means here; see effectiveQueuedMaxRequestBytes. */
 const EFFECTIVE_QUEUED_BYTES_DOC = 'twice socket.request.max.bytes, at least 256 MiB'
 
 /** Every broker property Samsa reads. docs/configuration.md lists the same table. */
-export const BROKER_CONFIG: Record<string, Def> = {
+export const BROKER_CONFIG = {
   'broker.id': { kind: 'int', default: '0', doc: 'This broker\'s id.', check: atLeast(-1) },
   'node.id': { kind: 'int', default: '-1', doc: 'Alias of broker.id (KRaft name); used when set.', check: atLeast(-1) },
   listeners: { kind: 'list', default: 'PLAINTEXT://localhost:9092', doc: 'Where to listen: NAME://host:port, comma separated. Port 0 picks a free port.' },
@@ -55,12 +68,12 @@ export const BROKER_CONFIG: Record<string, Def> = {
   'message.max.bytes': { kind: 'int', default: '1048588', doc: 'Largest record batch accepted.', check: atLeast(0) },
   'socket.request.max.bytes': { kind: 'int', default: '104857600', doc: 'Largest request frame; larger ones close the connection.', check: atLeast(1) },
   'queued.max.requests': { kind: 'int', default: '500', doc: 'Requests in flight per connection before reading that connection pauses (Kafka counts this broker-wide; Samsa bounds memory broker-wide with queued.max.request.bytes instead).', check: atLeast(1) },
-  'queued.max.request.bytes': { kind: 'long', default: '-1', doc: `Bytes of requests read but not yet answered, broker-wide; when used up, the broker stops reading sockets until answers free some. -1 (Kafka's default, unbounded there) means ${EFFECTIVE_QUEUED_BYTES_DOC}. Must be at least socket.request.max.bytes when set.`, check: (v) => ((v as number) === -1 || (v as number) > 0 ? undefined : 'must be -1 or positive') },
+  'queued.max.request.bytes': { kind: 'long', default: '-1', doc: `Bytes of requests read but not yet answered, broker-wide; when used up, the broker stops reading sockets until answers free some. -1 (Kafka's default, unbounded there) means ${EFFECTIVE_QUEUED_BYTES_DOC}. Must be at least socket.request.max.bytes when set.`, check: (v) => (v === -1 || v > 0 ? undefined : 'must be -1 or positive') },
   'max.connections': { kind: 'int', default: '2147483647', doc: 'Connections the broker accepts at once; more are closed at accept.', check: atLeast(0) },
   'max.connections.per.ip': { kind: 'int', default: '2147483647', doc: 'Connections one client IP may hold at once; more are closed at accept.', check: atLeast(0) },
   'max.connections.per.ip.overrides': { kind: 'string', default: '', doc: 'Per-IP or per-host exceptions to max.connections.per.ip: host:count, comma separated (host names are resolved at start-up).' },
-  'connections.max.idle.ms': { kind: 'long', default: '600000', doc: 'A connection with no request being handled and no bytes read or written for this long is closed (one that stopped reading its responses counts as idle); -1 never.', check: (v) => ((v as number) === -1 || (v as number) > 0 ? undefined : 'must be -1 or positive') },
-  'samsa.request.read.timeout.ms': { kind: 'long', default: '60000', doc: 'Samsa only (Kafka has no such bound): a request whose first bytes arrived must arrive whole within this long while the broker is reading, or the connection is closed (slow senders holding memory); -1 never.', check: (v) => ((v as number) === -1 || (v as number) > 0 ? undefined : 'must be -1 or positive') },
+  'connections.max.idle.ms': { kind: 'long', default: '600000', doc: 'A connection with no request being handled and no bytes read or written for this long is closed (one that stopped reading its responses counts as idle); -1 never.', check: (v) => (v === -1 || v > 0 ? undefined : 'must be -1 or positive') },
+  'samsa.request.read.timeout.ms': { kind: 'long', default: '60000', doc: 'Samsa only (Kafka has no such bound): a request whose first bytes arrived must arrive whole within this long while the broker is reading, or the connection is closed (slow senders holding memory); -1 never.', check: (v) => (v === -1 || v > 0 ? undefined : 'must be -1 or positive') },
   'listener.security.protocol.map': { kind: 'list', default: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL', doc: 'Security protocol of each listener name, NAME:PROTOCOL. Only PLAINTEXT is served so far: a listener mapped to another protocol stops start-up.' },
   'offsets.topic.num.partitions': { kind: 'int', default: '50', doc: 'Partitions of __consumer_offsets.', check: atLeast(1) },
   'offsets.topic.replication.factor': { kind: 'int', default: '3', doc: 'Replication factor of __consumer_offsets (capped at the live brokers).', check: atLeast(1) },
@@ -72,11 +85,11 @@ export const BROKER_CONFIG: Record<string, Def> = {
   'offsets.retention.minutes': { kind: 'int', default: '10080', doc: 'How long committed offsets outlive a group: counted from when the group became empty, or from the last commit for groups without members (manual assignment).', check: atLeast(1) },
   'offsets.retention.check.interval.ms': { kind: 'long', default: '600000', doc: 'How often expired committed offsets are looked for.', check: atLeast(1) },
   'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', doc: 'Delay of the first rebalance of an empty group.', check: atLeast(0) },
-  'log.cleanup.policy': { kind: 'list', default: 'delete', doc: 'Default cleanup.policy of topics: delete and/or compact.', check: (v) => ((v as string[]).every((p) => p === 'delete' || p === 'compact') ? undefined : 'must be delete, compact or both') },
+  'log.cleanup.policy': { kind: 'list', default: 'delete', doc: 'Default cleanup.policy of topics: delete and/or compact.', check: (v) => (v.every((p) => p === 'delete' || p === 'compact') ? undefined : 'must be delete, compact or both') },
   'log.cleaner.delete.retention.ms': { kind: 'long', default: '86400000', doc: 'Default delete.retention.ms: how long tombstones stay in compacted topics.', check: atLeast(0) },
   'log.cleaner.min.compaction.lag.ms': { kind: 'long', default: '0', doc: 'Default min.compaction.lag.ms.', check: atLeast(0) },
   'log.cleaner.max.compaction.lag.ms': { kind: 'long', default: '9223372036854775807', doc: 'Default max.compaction.lag.ms.', check: atLeast(1) },
-  'log.cleaner.min.cleanable.ratio': { kind: 'double', default: '0.5', doc: 'Default min.cleanable.dirty.ratio.', check: (v) => ((v as number) < 0 || (v as number) > 1 ? 'must be between 0 and 1' : undefined) },
+  'log.cleaner.min.cleanable.ratio': { kind: 'double', default: '0.5', doc: 'Default min.cleanable.dirty.ratio.', check: (v) => (v < 0 || v > 1 ? 'must be between 0 and 1' : undefined) },
   'log.segment.delete.delay.ms': { kind: 'long', default: '60000', doc: 'Default file.delete.delay.ms: how long deleted segments linger before removal.', check: atLeast(0) },
   'log.roll.jitter.hours': { kind: 'int', default: '0', doc: 'Default segment.jitter.ms, in hours.', check: atLeast(0) },
   'log.roll.jitter.ms': { kind: 'long', default: '-1', doc: 'Default segment.jitter.ms; overrides hours when set.' },
@@ -86,13 +99,56 @@ export const BROKER_CONFIG: Record<string, Def> = {
   'compression.type': { kind: 'string', default: 'producer', doc: 'Default compression.type of topics; only producer (store batches as sent) is supported.', check: (v) => (v === 'producer' ? undefined : 'only producer is supported: batches are stored as the producer compressed them') },
   'min.insync.replicas': { kind: 'int', default: '1', doc: 'Default min.insync.replicas of topics.', check: atLeast(1) },
   'unclean.leader.election.enable': { kind: 'bool', default: 'false', doc: 'Default unclean.leader.election.enable of topics.' },
-  'log.level': { kind: 'string', default: 'warn', doc: `Samsa log level: ${LEVELS.join(', ')} (SAMSA_LOG_LEVEL sets it too). Anything else stops start-up.`, check: (v) => (isLevel(v as string) ? undefined : `must be one of: ${LEVELS.join(', ')}`) },
+  'log.level': { kind: 'string', default: 'warn', doc: `Samsa log level: ${LEVELS.join(', ')} (SAMSA_LOG_LEVEL sets it too). Anything else stops start-up.`, check: (v) => (isLevel(v) ? undefined : `must be one of: ${LEVELS.join(', ')}`) },
+} satisfies Record<string, Def>
+
+export type BrokerConfigKey = keyof typeof BROKER_CONFIG
+
+/** The parsed type of property K, by its kind: number, boolean, string or string[]. */
+export type BrokerConfigValue<K extends BrokerConfigKey> = KindValue[(typeof BROKER_CONFIG)[K]['kind']]
+
+export const BROKER_CONFIG_KEYS = Object.keys(BROKER_CONFIG) as BrokerConfigKey[]
+
+/**
+ * Whether `name` (from a request, a file, the environment) is a broker property. Own keys
+ * only: `constructor` or `toString` must not find Object.prototype's members.
+ */
+export function isBrokerConfigKey(name: string): name is BrokerConfigKey {
+  return Object.hasOwn(BROKER_CONFIG, name)
 }
 
-/** Parsed broker config: every known key with its value; `explicit` holds the raw strings that were set. */
-export class BrokerConfig extends Map<string, ConfigValue> {
+/** The definition of broker property `name`, or undefined when there is no such property. */
+export function brokerConfigDef(name: string): Def | undefined {
+  return isBrokerConfigKey(name) ? BROKER_CONFIG[name] : undefined
+}
+
+/**
+ * Parsed broker config: every known key with its value, the default until set; `explicit`
+ * holds the raw strings that were set. get() is typed by key, so a misspelt key or a value
+ * used as the wrong type fails to compile; getRaw() serves names that arrive as strings.
+ */
+export class BrokerConfig {
   /** Keys set by the file, the environment or an override (not defaults), with their raw text. */
   readonly explicit = new Map<string, string>()
+  private readonly values = new Map<BrokerConfigKey, ConfigValue>()
+
+  constructor() {
+    for (const key of BROKER_CONFIG_KEYS) this.values.set(key, parseBrokerConfigValue(key, BROKER_CONFIG[key].default))
+  }
+
+  get<K extends BrokerConfigKey>(key: K): BrokerConfigValue<K> {
+    // The constructor gives every key a value and set() stores only K's own type.
+    return this.values.get(key) as BrokerConfigValue<K>
+  }
+
+  set<K extends BrokerConfigKey>(key: K, value: BrokerConfigValue<K>): void {
+    this.values.set(key, value)
+  }
+
+  /** The value of `name` when it is a broker property, else undefined. */
+  getRaw(name: string): ConfigValue | undefined {
+    return isBrokerConfigKey(name) ? this.values.get(name) : undefined
+  }
 }
 
 export class ConfigError extends Error {
@@ -125,14 +181,17 @@ function parseValue(key: string, def: Def, raw: string): ConfigValue {
     default:
       v = s
   }
-  const err = def.check?.(v)
+  // v was parsed by def.kind, so it has the type def.check takes.
+  const err = (def.check as ((v: ConfigValue) => string | undefined) | undefined)?.(v)
   if (err) throw new ConfigError(`invalid value ${JSON.stringify(raw)} for ${key}: ${err}`)
   return v
 }
 
 /** Parses one value of a known property as start-up would (for dynamic updates); throws ConfigError. */
+export function parseBrokerConfigValue<K extends BrokerConfigKey>(key: K, raw: string): BrokerConfigValue<K>
+export function parseBrokerConfigValue(key: string, raw: string): ConfigValue
 export function parseBrokerConfigValue(key: string, raw: string): ConfigValue {
-  const def = BROKER_CONFIG[key]
+  const def = brokerConfigDef(key)
   if (!def) throw new ConfigError(`unknown broker property ${key}`)
   return parseValue(key, def, raw)
 }
@@ -157,30 +216,28 @@ export function loadBrokerConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     for (const [k, v] of parseProperties(text)) raw.set(k, { value: v, source: opts.file })
   }
   const env = opts.env ?? {}
-  for (const key of Object.keys(BROKER_CONFIG)) {
+  for (const key of BROKER_CONFIG_KEYS) {
     const name = 'SAMSA_' + key.toUpperCase().replace(/\./g, '_')
     if (env[name] !== undefined) raw.set(key, { value: env[name]!, source: `environment variable ${name}` })
   }
   for (const [k, v] of Object.entries(opts.overrides ?? {})) raw.set(k, { value: v, source: '--override' })
 
   const cfg = new BrokerConfig()
-  for (const [k, def] of Object.entries(BROKER_CONFIG)) cfg.set(k, parseValue(k, def, def.default))
   for (const [k, { value: v, source }] of raw) {
-    const def = BROKER_CONFIG[k]
-    if (!def) {
+    if (!isBrokerConfigKey(k)) {
       opts.warn?.(`unknown property ${k} ignored`)
       continue
     }
     try {
-      cfg.set(k, parseValue(k, def, v))
+      cfg.set(k, parseBrokerConfigValue(k, v))
     } catch (e) {
       if (e instanceof ConfigError && source.startsWith('environment')) throw new ConfigError(`${e.message} (from ${source})`)
       throw e
     }
     cfg.explicit.set(k, v.trim())
   }
-  if (!raw.has('log.dirs') && raw.has('log.dir') && cfg.get('log.dir') !== '') cfg.set('log.dirs', [cfg.get('log.dir') as string])
-  if ((cfg.get('node.id') as number) >= 0 && !raw.has('broker.id')) cfg.set('broker.id', cfg.get('node.id')!)
+  if (!raw.has('log.dirs') && raw.has('log.dir') && cfg.get('log.dir') !== '') cfg.set('log.dirs', [cfg.get('log.dir')])
+  if (cfg.get('node.id') >= 0 && !raw.has('broker.id')) cfg.set('broker.id', cfg.get('node.id'))
   return cfg
 }
 
@@ -223,8 +280,8 @@ export function parseSecurityProtocolMap(entries: string[]): Map<string, Securit
  * start-up, rather than serving plaintext to clients that will send a TLS handshake.
  */
 export function resolveListeners(cfg: BrokerConfig): { listeners: ResolvedListener[]; advertised: Listener[] } {
-  const protocols = parseSecurityProtocolMap(cfg.get('listener.security.protocol.map') as string[])
-  const raw = cfg.get('listeners') as string[]
+  const protocols = parseSecurityProtocolMap(cfg.get('listener.security.protocol.map'))
+  const raw = cfg.get('listeners')
   const parsed = parseListeners('listeners', raw)
   if (parsed.length === 0) throw new ConfigError('listeners is empty: set listeners to at least one PLAINTEXT://host:port')
   const listeners = parsed.map((l, i): ResolvedListener => {
@@ -242,7 +299,7 @@ export function resolveListeners(cfg: BrokerConfig): { listeners: ResolvedListen
     }
     return { ...l, securityProtocol }
   })
-  const advertised = parseListeners('advertised.listeners', cfg.get('advertised.listeners') as string[])
+  const advertised = parseListeners('advertised.listeners', cfg.get('advertised.listeners'))
   const names = new Set(listeners.map((l) => l.name))
   const unknown = advertised.filter((a) => !names.has(a.name))
   if (unknown.length > 0) {
@@ -256,8 +313,8 @@ export function resolveListeners(cfg: BrokerConfig): { listeners: ResolvedListen
 
 /** The broker-wide request memory budget in bytes (queued.max.request.bytes, -1 resolved). */
 export function effectiveQueuedMaxRequestBytes(cfg: BrokerConfig): number {
-  const set = cfg.get('queued.max.request.bytes') as number
-  const maxRequest = cfg.get('socket.request.max.bytes') as number
+  const set = cfg.get('queued.max.request.bytes')
+  const maxRequest = cfg.get('socket.request.max.bytes')
   if (set > 0) {
     // Kafka's memory pool refuses to start when its single largest allocation exceeds the
     // pool: the largest request allowed could never be read.
@@ -297,8 +354,8 @@ export function parseConnectionOverrides(value: string): Map<string, number> {
 export function checkBrokerConfig(cfg: BrokerConfig): void {
   resolveListeners(cfg)
   effectiveQueuedMaxRequestBytes(cfg)
-  const overrides = parseConnectionOverrides(cfg.get('max.connections.per.ip.overrides') as string)
-  if ((cfg.get('max.connections.per.ip') as number) === 0 && overrides.size === 0) {
+  const overrides = parseConnectionOverrides(cfg.get('max.connections.per.ip.overrides'))
+  if (cfg.get('max.connections.per.ip') === 0 && overrides.size === 0) {
     throw new ConfigError('max.connections.per.ip can be set to zero only if max.connections.per.ip.overrides is set (otherwise no client could connect)')
   }
 }

@@ -88,18 +88,17 @@ export function internalTopic(broker: CoordinatorBroker, name: string): Internal
 
 /** The group coordinator's settings, from the broker's (Kafka's names and defaults). */
 export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorConfig {
-  const n = (key: string) => config.get(key) as number
   return {
-    minSessionTimeoutMs: n('group.min.session.timeout.ms'),
-    maxSessionTimeoutMs: n('group.max.session.timeout.ms'),
-    initialRebalanceDelayMs: n('group.initial.rebalance.delay.ms'),
-    maxGroupSize: n('group.max.size'),
-    offsetsTopicPartitions: n('offsets.topic.num.partitions'),
-    offsetsTopicReplicationFactor: n('offsets.topic.replication.factor'),
-    offsetsTopicSegmentBytes: n('offsets.topic.segment.bytes'),
-    offsetMetadataMaxBytes: n('offset.metadata.max.bytes'),
-    offsetsRetentionMinutes: n('offsets.retention.minutes'),
-    offsetsRetentionCheckIntervalMs: n('offsets.retention.check.interval.ms'),
+    minSessionTimeoutMs: config.get('group.min.session.timeout.ms'),
+    maxSessionTimeoutMs: config.get('group.max.session.timeout.ms'),
+    initialRebalanceDelayMs: config.get('group.initial.rebalance.delay.ms'),
+    maxGroupSize: config.get('group.max.size'),
+    offsetsTopicPartitions: config.get('offsets.topic.num.partitions'),
+    offsetsTopicReplicationFactor: config.get('offsets.topic.replication.factor'),
+    offsetsTopicSegmentBytes: config.get('offsets.topic.segment.bytes'),
+    offsetMetadataMaxBytes: config.get('offset.metadata.max.bytes'),
+    offsetsRetentionMinutes: config.get('offsets.retention.minutes'),
+    offsetsRetentionCheckIntervalMs: config.get('offsets.retention.check.interval.ms'),
   }
 }
 

@@ -65,7 +65,7 @@ export class ReplicaManager {
   static async open(opts: ReplicaManagerOptions): Promise<ReplicaManager> {
     const { config, store } = opts
     const logs = await LogManager.open({
-      logDirs: config.get('log.dirs') as string[],
+      logDirs: config.get('log.dirs'),
       clusterId: store.clusterId,
       nodeId: opts.nodeId,
       defaultConfig: logConfigOf(effectiveTopicConfigs({}, layersOf(config, store, opts.nodeId))),
@@ -76,7 +76,7 @@ export class ReplicaManager {
       logger: opts.logger,
       schedule: opts.schedule ?? true,
       ...(opts.faults ? { faults: opts.faults } : {}),
-      retentionCheckIntervalMs: config.get('log.retention.check.interval.ms') as number,
+      retentionCheckIntervalMs: config.get('log.retention.check.interval.ms'),
     })
     const self = new ReplicaManager(opts, logs)
     await self.reconcile()

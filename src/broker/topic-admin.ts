@@ -56,7 +56,7 @@ export interface CreatedTopic {
  * number of assignments), before any topic is looked at.
  */
 export function checkCreateTopicsBatch(broker: Pick<BrokerContext, 'config'>, topics: ReadonlyArray<{ numPartitions: number; assignments: { length: number } }>): void {
-  const defaultPartitions = broker.config.get('num.partitions') as number
+  const defaultPartitions = broker.config.get('num.partitions')
   let total = 0
   for (const t of topics) {
     if (t.assignments.length > 0) total += t.assignments.length
@@ -99,8 +99,8 @@ export function checkNewTopic(broker: TopicAdminContext, req: CreateTopicRequest
     throw new KafkaError('INVALID_REQUEST', `Creation of internal topic ${req.name} is prohibited: the broker creates it when needed.`)
   }
   const live = broker.metadata.brokers().map((b) => b.nodeId)
-  let partitions = req.partitions === undefined || req.partitions === -1 ? (broker.config.get('num.partitions') as number) : req.partitions
-  let replicationFactor = req.replicationFactor === undefined || req.replicationFactor === -1 ? (broker.config.get('default.replication.factor') as number) : req.replicationFactor
+  let partitions = req.partitions === undefined || req.partitions === -1 ? broker.config.get('num.partitions') : req.partitions
+  let replicationFactor = req.replicationFactor === undefined || req.replicationFactor === -1 ? broker.config.get('default.replication.factor') : req.replicationFactor
   const assignments = req.assignments && req.assignments.length > 0 ? req.assignments : undefined
   if (assignments) {
     if (req.replicationFactor !== undefined && req.replicationFactor !== -1) {

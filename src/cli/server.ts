@@ -72,7 +72,7 @@ async function start(file: string | undefined, overrideFlags: string[]): Promise
     if (e instanceof ConfigError) throw usage(`${e.message}; fix the property and start again`)
     throw e
   }
-  const level = parseLevel(process.env.SAMSA_LOG_LEVEL ?? (config.get('log.level') as string), 'warn')
+  const level = parseLevel(process.env.SAMSA_LOG_LEVEL ?? config.get('log.level'), 'warn')
   const logger = createLogger({ level })
   let broker: Broker
   try {
@@ -88,7 +88,7 @@ async function start(file: string | undefined, overrideFlags: string[]): Promise
     pid: process.pid,
     nodeId: broker.nodeId,
     listeners: l.map((x) => `${x.name}://${x.host || '0.0.0.0'}:${x.port}`),
-    logDirs: config.get('log.dirs') as string[],
+    logDirs: config.get('log.dirs'),
     startedAt: new Date().toISOString(),
     startTicks: startTicks('self'),
   })

@@ -5,7 +5,7 @@ import type { TestContext } from 'node:test'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BROKER_CONFIG, ConfigError, loadBrokerConfig, parseListeners } from '../../src/broker/config.js'
+import { BROKER_CONFIG, ConfigError, loadBrokerConfig, parseBrokerConfigValue, parseListeners } from '../../src/broker/config.js'
 import { startBroker } from '../../src/index.js'
 import { createLogger } from '../../src/util/logger.js'
 
@@ -29,7 +29,7 @@ function throwsNaming(fn: () => unknown, key: string): void {
 
 test("defaults are Kafka's", () => {
   const cfg = loadBrokerConfig()
-  for (const key of Object.keys(BROKER_CONFIG)) assert.ok(cfg.has(key), `${key} has a default`)
+  for (const key of Object.keys(BROKER_CONFIG)) assert.notEqual(cfg.getRaw(key), undefined, `${key} has a default`)
   assert.equal(cfg.get('broker.id'), 0)
   assert.deepEqual(cfg.get('listeners'), ['PLAINTEXT://localhost:9092'])
   assert.deepEqual(cfg.get('advertised.listeners'), [])
@@ -102,7 +102,7 @@ test('environment SAMSA_<KEY> overrides the file; --override overrides both', (t
 test('environment variables that are not SAMSA_<known key> are ignored', () => {
   const cfg = loadBrokerConfig({ env: { LOG_DIRS: '/x', KAFKA_LOG_DIRS: '/y', SAMSA_NOT_A_KEY: '1', samsa_log_dirs: '/z' } })
   assert.deepEqual(cfg.get('log.dirs'), ['./data'])
-  assert.equal(cfg.has('not.a.key'), false)
+  assert.equal(cfg.getRaw('not.a.key'), undefined)
 })
 
 test('unknown keys warn (naming the key) and are ignored, from any source', (t) => {
@@ -112,12 +112,24 @@ test('unknown keys warn (naming the key) and are ignored, from any source', (t) 
   assert.equal(warnings.length, 3, JSON.stringify(warnings))
   for (const key of ['process.roles', 'num.network.threads', 'no.such.thing']) {
     assert.ok(warnings.some((w) => w.includes(key)), `a warning names ${key}`)
-    assert.equal(cfg.has(key), false)
+    assert.equal(cfg.getRaw(key), undefined)
+    assert.equal(cfg.explicit.has(key), false)
   }
 })
 
 test('unknown keys never throw, even without a warn callback', () => {
   assert.doesNotThrow(() => loadBrokerConfig({ overrides: { 'zookeeper.connect': 'localhost:2181' } }))
+})
+
+test("names of Object.prototype's members are unknown properties, not broker ones", () => {
+  const warnings: string[] = []
+  const cfg = loadBrokerConfig({ overrides: { constructor: 'x', toString: 'y' }, warn: (m) => warnings.push(m) })
+  for (const key of ['constructor', 'toString']) {
+    assert.ok(warnings.some((w) => w.includes(key)), `a warning names ${key}: ${JSON.stringify(warnings)}`)
+    assert.equal(cfg.explicit.has(key), false)
+    assert.equal(cfg.getRaw(key), undefined)
+    throwsNaming(() => parseBrokerConfigValue(key, '1'), key)
+  }
 })
 
 test('invalid values throw ConfigError naming the key', () => {

@@ -62,7 +62,7 @@ function missing(name: string | null, topicId: string, errorCode: number): Metad
 
 /** Creates `name` if the broker and request allow; undefined when it stays unknown. */
 async function autoCreate(ctx: RequestContext, name: string, allowed: boolean): Promise<TopicInfo | undefined> {
-  if (!allowed || !(ctx.broker.config.get('auto.create.topics.enable') as boolean) || isReservedTopicName(name)) return undefined
+  if (!allowed || !ctx.broker.config.get('auto.create.topics.enable') || isReservedTopicName(name)) return undefined
   try {
     return (await createTopic(ctx.broker, { name })).topic
   } catch (err) {

@@ -108,7 +108,7 @@ export const deleteTopicsHandler: Handler<typeof ApiKey.DeleteTopics> = {
     // Below v6 the response has no id and a non-null name.
     const shape = (r: Result): Result => (ctx.apiVersion >= 6 ? r : { ...r, name: r.name ?? '', topicId: ZERO_UUID })
 
-    if (!(ctx.broker.config.get('delete.topic.enable') as boolean)) {
+    if (!ctx.broker.config.get('delete.topic.enable')) {
       const err = ctx.apiVersion < 3 ? new KafkaError('INVALID_REQUEST', 'Topic deletion is disabled.') : new KafkaError('TOPIC_DELETION_DISABLED', 'Topic deletion is disabled (delete.topic.enable=false).')
       return { throttleTimeMs: 0, responses: entries.map((e) => shape(result(e, err))) }
     }

@@ -46,7 +46,7 @@ export const describeLogDirsHandler: Handler<typeof ApiKey.DescribeLogDirs> = {
       topics.set(log.topic, [...(topics.get(log.topic) ?? []), log])
       byDir.set(resolve(dir), topics)
     }
-    const dirs = [...new Set((ctx.broker.config.get('log.dirs') as string[]).map((d) => resolve(d)))]
+    const dirs = [...new Set(ctx.broker.config.get('log.dirs').map((d) => resolve(d)))]
     const results: DescribeLogDirsResponseDescribeLogDirsResult[] = await Promise.all(
       dirs.map(async (logDir) => {
         const topics: DescribeLogDirsResponseDescribeLogDirsTopic[] = [...(byDir.get(logDir) ?? new Map<string, UnifiedLog[]>())]

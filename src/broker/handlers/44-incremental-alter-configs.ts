@@ -24,7 +24,7 @@ import {
   type IncrementalAlterConfigsRequestAlterableConfig,
 } from '../../protocol/generated/incremental-alter-configs.js'
 import { KafkaError } from '../../protocol/errors.js'
-import { BROKER_CONFIG } from '../config.js'
+import { brokerConfigDef } from '../config.js'
 import {
   ResourceType,
   brokerResourceNode,
@@ -55,7 +55,7 @@ const topicList: ListCheck = (name, op) => {
 }
 
 const brokerList: ListCheck = (name, op) => {
-  const def = BROKER_CONFIG[name]
+  const def = brokerConfigDef(name)
   if (!def) throw new KafkaError('INVALID_CONFIG', `Unknown config name: ${name}`)
   if (def.kind !== 'list') throw new KafkaError('INVALID_CONFIG', `Config value ${OP_NAME[op]!.toLowerCase()} is not allowed for config key: ${name}`)
   return def

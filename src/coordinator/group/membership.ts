@@ -210,18 +210,19 @@ export class GroupMembership implements MembershipView {
   }
 
   /**
-   * KIP-345: a static member restarting takes the old member id's place. In a stable group
-   * with unchanged protocols it gets the current generation and its old assignment at once;
-   * the other members never notice.
+   * KIP-345: a static member restarting takes the old member id's place. In a stable group it
+   * gets the current generation and its old assignment at once, and the other members never
+   * notice, unless its protocols change the protocol the group would select (Kafka's rule:
+   * new metadata alone, such as a consumer's owned partitions being empty after a restart, is
+   * no reason to rebalance).
    */
   private replaceStaticMember(group: ClassicGroup, oldId: string, member: Member, req: JoinRequest, waiter: JoinWaiter): void {
     const old = group.members.get(oldId)!
     this.stopTimers(old)
     old.awaitingJoin?.resolve(joinError(ErrorCode.FENCED_INSTANCE_ID, oldId))
     old.awaitingSync?.resolve({ errorCode: ErrorCode.FENCED_INSTANCE_ID, assignment: EMPTY })
-    const unchanged = old.sameProtocols(req.protocols)
     group.replaceStatic(oldId, member)
-    if (group.is('Stable') && unchanged) {
+    if (group.is('Stable') && group.selectProtocol() === group.protocolName) {
       this.touch(group, member)
       this.opts.persist(group.groupId, toMetadataValue(group)).then(
         () => {
@@ -238,7 +239,7 @@ export class GroupMembership implements MembershipView {
     }
     member.awaitingJoin = waiter
     this.touch(group, member)
-    this.maybePrepareRebalance(group, `static member ${req.groupInstanceId} rejoined with new metadata`)
+    this.maybePrepareRebalance(group, `static member ${req.groupInstanceId} rejoined with protocols that change the group's protocol`)
   }
 
   private expirePending(group: ClassicGroup, memberId: string): void {

@@ -134,7 +134,7 @@ function partitionDirs(dir: string, topic: string): string[] {
 test('CreatePartitions: more than 10,000 new partitions in one request is POLICY_VIOLATION for every topic, before any work', async (t) => {
   const tb = await embeddedBroker(t)
   const c = await tb.client()
-  const dir = (tb.b.broker.config.get('log.dirs') as string[])[0]!
+  const dir = tb.b.broker.config.get('log.dirs')[0]!
   await tb.b.broker.createTopic('one', 1)
   await tb.b.broker.createTopic('two', 1)
   for (const topics of [[{ name: 'one', count: 2147483647 }], [{ name: 'one', count: 5001 }, { name: 'two', count: 5002 }]]) {

@@ -248,7 +248,7 @@ function partitionDirs(dir: string): string[] {
 test('CreateTopics: more than 10,000 partitions in one request is POLICY_VIOLATION for every topic, refused before any work; the broker keeps serving', async (t) => {
   const tb = await embeddedBroker(t)
   const c = await tb.client()
-  const dir = (tb.b.broker.config.get('log.dirs') as string[])[0]!
+  const dir = tb.b.broker.config.get('log.dirs')[0]!
   const assign = (n: number) => Array.from({ length: n }, (_, partitionIndex) => ({ partitionIndex, brokerIds: [0] }))
   // One topic of 2^31-1 partitions used to abort the broker with a JavaScript out-of-memory error.
   for (const specs of [
@@ -280,7 +280,7 @@ test('CreateTopics: more than 10,000 partitions in one request is POLICY_VIOLATI
 test('CreateTopics: a topic that would take the broker past its bound on hosted partitions is POLICY_VIOLATION and leaves nothing', async (t) => {
   const tb = await embeddedBroker(t)
   const c = await tb.client()
-  const dir = (tb.b.broker.config.get('log.dirs') as string[])[0]!
+  const dir = tb.b.broker.config.get('log.dirs')[0]!
   tb.b.broker.replicas.hostedPartitionLimit = 10
   assert.equal((await create(c, 7, [{ name: 'eight', numPartitions: 8 }])).get('eight')!.errorCode, ErrorCode.NONE)
   const res = await create(c, 7, [{ name: 'three', numPartitions: 3 }, { name: 'two', numPartitions: 2 }])

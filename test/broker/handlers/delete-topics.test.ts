@@ -33,7 +33,7 @@ for (const version of [0, 1, 4, 5, 6]) {
     const c = await tb.client()
     const a = await tb.b.broker.createTopic('a', 2)
     await tb.b.broker.createTopic('b', 1)
-    const dir = tb.b.broker.config.get('log.dirs') as string[]
+    const dir = tb.b.broker.config.get('log.dirs')
     assert.ok(existsSync(join(dir[0]!, 'a-0')))
     const res = await deleteByName(c, version, ['a', 'missing'])
     const byName = new Map(res.map((r) => [r.name, r]))

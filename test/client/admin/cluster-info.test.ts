@@ -21,7 +21,7 @@ test('describeLogDirs: every broker by default, with partitions and sizes; an un
   assert.equal(broker!.broker, b.broker.nodeId)
   assert.equal(broker!.logDirs.length, 1)
   const dir = broker!.logDirs[0]!
-  const configured = (b.broker.config.get('log.dirs') as string[])[0]!
+  const configured = b.broker.config.get('log.dirs')[0]!
   assert.equal(realpathSync(dir.path), realpathSync(configured))
   assert.equal(dir.errorName, null)
   assert.ok(dir.totalBytes !== null && dir.totalBytes > 0n)

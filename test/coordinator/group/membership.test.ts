@@ -186,6 +186,30 @@ test('static membership: a restarted instance takes its old place and assignment
   assert.equal(m.heartbeat('g', leader, leader === ja!.memberId ? 'i-a' : 'i-b', gen), ErrorCode.NONE)
 })
 
+test('static membership: a restarted instance with new metadata (e.g. no owned partitions) but the same protocol keeps the generation; one that changes the protocol rebalances', async (t) => {
+  const time = new ManualTime()
+  const m = membership({ delay: 50, time })
+  t.after(() => m.close())
+  const twoProtocols = [{ name: 'range', metadata: meta('owned 0,1') }, { name: 'roundrobin', metadata: meta('owned 0,1') }]
+  const joining = Promise.all([m.join(req({ groupInstanceId: 'i-a', protocols: twoProtocols })), m.join(req({ groupInstanceId: 'i-b', protocols: twoProtocols }))])
+  time.advance(100)
+  const [ja, jb] = await joining
+  const gen = ja!.generationId
+  await Promise.all([ja!, jb!].map((j) => m.sync({ groupId: 'g', generationId: gen, memberId: j.memberId, groupInstanceId: j.memberId === ja!.memberId ? 'i-a' : 'i-b', protocolType: null, protocolName: null, assignments: [] })))
+  assert.equal(m.describe('g').state, 'Stable')
+  // The leader restarts with different metadata for the same protocols: no rebalance.
+  const leaderId = ja!.leader === ja!.memberId ? 'i-a' : 'i-b'
+  const back = await m.join(req({ groupInstanceId: leaderId, protocols: [{ name: 'range', metadata: meta('owned nothing') }, { name: 'roundrobin', metadata: meta('owned nothing') }] }))
+  assert.deepEqual([back.errorCode, back.generationId, m.describe('g').state], [ErrorCode.NONE, gen, 'Stable'])
+  // The other restarts preferring roundrobin only: the vote changes, so the group rebalances.
+  const otherId = leaderId === 'i-a' ? 'i-b' : 'i-a'
+  const changed = m.join(req({ groupInstanceId: otherId, protocols: [{ name: 'roundrobin', metadata: meta('x') }] }))
+  await Promise.resolve()
+  assert.equal(m.describe('g').state, 'PreparingRebalance')
+  time.advance(5000)
+  void changed
+})
+
 test('initial rebalance delay gathers members that arrive within it into the first generation', async (t) => {
   const time = new ManualTime()
   const m = membership({ delay: 150, time })
