@@ -9,7 +9,7 @@ import { ConfigError, parseBrokerConfigValue } from './config.js'
 import { DYNAMIC_BROKER_CONFIGS } from './config-describe.js'
 import type { BrokerContext } from './handler.js'
 import { brokerLayers, effectiveTopicConfigs, logConfigOf, validateTopicConfigs } from './topic-config.js'
-import { validateTopicName } from './topic-name.js'
+import { validateTopicName } from '../metadata/topic-name.js'
 
 /** ConfigResource.Type ids. */
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const

@@ -263,6 +263,10 @@ export class ReplicaManager {
       case 'brokerConfigChanged':
         for (const t of this.store.topics()) this.logs.setTopicConfig(t.name, this.logConfig(t))
         return Promise.resolve()
+      case 'partitionChanged':
+      case 'brokerRegistered':
+      case 'brokerUnregistered':
+        return Promise.resolve()
     }
   }
 
@@ -291,7 +295,7 @@ export class ReplicaManager {
         const partitions = Math.max(...logs.map((l) => l.partition)) + 1
         const topicId = logs.find((l) => l.topicId !== undefined)?.topicId
         this.logger.warn('adopting logs found without metadata', { topic, partitions })
-        await this.store.createTopic({ name: topic, partitions, replicationFactor: 1, configs: {}, ...(topicId ? { topicId } : {}) })
+        await this.store.createTopic({ name: topic, assignments: Array.from({ length: partitions }, () => [this.nodeId]), configs: {}, ...(topicId ? { topicId } : {}) })
         for (const l of logs) l.updateHighWatermark(l.logEndOffset)
         continue
       }

@@ -13,11 +13,12 @@
  */
 import { KafkaError } from '../protocol/errors.js'
 import { randomUuid } from '../protocol/primitives/uuid.js'
+import { placeReplicas } from '../metadata/placement.js'
 import type { PartitionInfo, TopicInfo } from '../metadata/types.js'
 import { isStorageError } from '../storage/index.js'
 import type { BrokerContext } from './handler.js'
 import { validateTopicConfigs } from './topic-config.js'
-import { collisionKey, isInternalTopic, isReservedTopicName, validateTopicName } from './topic-name.js'
+import { collisionKey, isInternalTopic, isReservedTopicName, validateTopicName } from '../metadata/topic-name.js'
 
 /**
  * Kafka's bound on the partitions one CreateTopics request may create (the controller's
@@ -170,7 +171,7 @@ export async function createTopic(broker: TopicAdminContext, req: CreateTopicReq
     }
     let topic: TopicInfo
     try {
-      topic = await broker.metadata.createTopic({ name: req.name, partitions: checked.partitions, replicationFactor: checked.replicationFactor, configs: checked.configs, assignments, topicId })
+      topic = await broker.metadata.createTopic({ name: req.name, configs: checked.configs, assignments, topicId })
     } catch (err) {
       await removeLogs(broker, pending, 0)
       throw err
@@ -289,17 +290,26 @@ function checkGrowth(broker: TopicAdminContext, req: CreatePartitionsRequest): {
 }
 
 /**
- * Replica lists for `count` partitions numbered from `first`: `replicationFactor` registered
- * brokers each, the leader rotating over them (with one broker: that broker).
+ * Replica lists for `count` partitions numbered from `first`, placed over the registered
+ * brokers and their racks as Kafka places them (metadata/placement.ts).
  */
 function place(broker: TopicAdminContext, count: number, replicationFactor: number, first: number): number[][] {
-  const live = broker.metadata.brokers().map((b) => b.nodeId).sort((a, b) => a - b)
-  return Array.from({ length: count }, (_, i) => Array.from({ length: replicationFactor }, (_, r) => live[(first + i + r) % live.length]!))
+  return placeReplicas({ brokers: broker.metadata.brokers(), partitions: count, replicationFactor, firstPartition: first })
 }
 
-/** Partition entries as metadata will describe them: the first replica leads, all are in sync. */
+/** Partition entries as a new partition's state will be: the first replica leads, all are in sync, epochs 0. */
 function partitionsOf(assignments: number[][], first: number): PartitionInfo[] {
-  return assignments.map((replicas, i) => ({ partition: first + i, leader: replicas[0] ?? -1, leaderEpoch: 0, replicas, isr: replicas, offlineReplicas: [] }))
+  return assignments.map((replicas, i) => ({
+    partition: first + i,
+    leader: replicas[0] ?? -1,
+    leaderEpoch: 0,
+    partitionEpoch: 0,
+    replicas,
+    isr: replicas,
+    addingReplicas: [],
+    removingReplicas: [],
+    offlineReplicas: [],
+  }))
 }
 
 function newTopicId(broker: TopicAdminContext): string {

@@ -22,7 +22,7 @@
  * group configs yet) and --bootstrap-controller (no separate controllers).
  */
 import { Command } from 'commander'
-import { validateTopicName } from '../broker/topic-name.js'
+import { validateTopicName } from '../metadata/topic-name.js'
 import type { Admin } from '../client/admin/admin.js'
 import type { ConfigEntry, ConfigOp, ConfigResourceType, ConfigSource } from '../client/admin/types.js'
 import { commandConfigOptions } from './command-config.js'

@@ -7,7 +7,7 @@
  * Java and JavaScript regexes agree on everything people write here (`.*`, classes,
  * alternation, anchors); Java-only syntax (possessive quantifiers, \Q...\E) is an invalid regex.
  */
-import { isInternalTopic } from '../broker/topic-name.js'
+import { isInternalTopic } from '../metadata/topic-name.js'
 import { usage } from './common.js'
 
 export class TopicFilter {

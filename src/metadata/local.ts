@@ -1,8 +1,14 @@
 /**
- * Single-node metadata store: topics (names, ids, partition assignments, config overrides),
- * dynamic broker configs and the cluster id, kept in memory and written as one JSON file
+ * Single-node metadata store: topics (names, ids, config overrides) with each partition's
+ * stored state (replicas, leader, leader epoch, partition epoch, ISR), dynamic broker configs,
+ * registered brokers and the cluster id, kept in memory and written as one JSON file
  * (`samsa-metadata.json` in the first log dir) by write-rename-fsync after every change, so a
  * change is durable when its promise resolves and a crash leaves either the old or the new file.
+ *
+ * It keeps the cluster store's contract on one node: partition state changes only through
+ * alterPartition's compare-and-swap, and changes are applied one at a time, so of two updates
+ * based on the same partition epoch exactly one wins. Registrations are not persisted (a
+ * broker registers each time it starts); this broker is always registered.
  */
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -11,19 +17,37 @@ import { randomUuid } from '../protocol/primitives/uuid.js'
 import { readMetaProperties } from '../storage/checkpoint/meta-properties.js'
 import { removeIfExists, writeFileAtomic } from '../storage/io/files.js'
 import { META_PROPERTIES_FILE } from '../storage/log/file-names.js'
-import { collisionKey, isInternalTopic } from '../broker/topic-name.js'
-import type { MetadataChange, MetadataStore, NewTopic } from './store.js'
+import { collisionKey, isInternalTopic } from './topic-name.js'
+import type { MetadataChange, MetadataStore, NewTopic, PartitionChange } from './store.js'
 import type { BrokerInfo, PartitionInfo, TopicInfo } from './types.js'
 import type { FaultHooks } from '../util/faults.js'
 import type { Logger } from '../util/logger.js'
 
 export const METADATA_FILE = 'samsa-metadata.json'
-const FORMAT_VERSION = 1
+/** Version 2 stores partition state; version 1 (replica lists only) is read and upgraded. */
+const FORMAT_VERSION = 2
+
+interface StoredPartition {
+  replicas: number[]
+  leader: number
+  leaderEpoch: number
+  partitionEpoch: number
+  isr: number[]
+  addingReplicas?: number[]
+  removingReplicas?: number[]
+}
 
 interface StoredTopic {
   name: string
   topicId: string
-  /** Replica list per partition; the leader is the first replica. */
+  partitions: StoredPartition[]
+  configs: Record<string, string>
+}
+
+/** Version 1 kept only replica lists; the leader was the first replica, in epoch 0, all in sync. */
+interface StoredTopicV1 {
+  name: string
+  topicId: string
   replicas: number[][]
   configs: Record<string, string>
 }
@@ -60,6 +84,8 @@ export class LocalMetadataStore implements MetadataStore {
   private readonly byId = new Map<string, TopicInfo>()
   private readonly byCollisionKey = new Map<string, string>()
   private brokerOverrides: Record<string, Record<string, string>> = {}
+  /** Brokers registered besides this one (tests of leadership changes register others). */
+  private readonly others = new Map<number, BrokerInfo>()
   private readonly listeners = new Set<(c: MetadataChange) => void>()
   /** Serialises mutations so the file is written in the order changes were made. */
   private chain: Promise<unknown> = Promise.resolve()
@@ -105,7 +131,7 @@ export class LocalMetadataStore implements MetadataStore {
     return this.self().nodeId
   }
   brokers(): BrokerInfo[] {
-    return [this.self()]
+    return [this.self(), ...this.others.values()].sort((a, b) => a.nodeId - b.nodeId)
   }
   topics(): Iterable<TopicInfo> {
     return this.byName.values()
@@ -122,6 +148,25 @@ export class LocalMetadataStore implements MetadataStore {
 
   // ---- changes ---------------------------------------------------------------------------
 
+  registerBroker(broker: BrokerInfo): Promise<void> {
+    return this.mutate(() => {
+      if (broker.nodeId === this.self().nodeId || this.others.has(broker.nodeId)) {
+        throw new KafkaError('DUPLICATE_BROKER_REGISTRATION', `Broker ${broker.nodeId} is already registered.`)
+      }
+      this.others.set(broker.nodeId, { ...broker })
+      return { result: undefined, change: { type: 'brokerRegistered', broker: { ...broker } } }
+    }, { persist: false })
+  }
+
+  unregisterBroker(nodeId: number): Promise<void> {
+    return this.mutate(() => {
+      const b = this.others.get(nodeId)
+      if (!b) throw new KafkaError('BROKER_ID_NOT_REGISTERED', `Broker ${nodeId} is not registered${nodeId === this.self().nodeId ? ' (a broker cannot unregister itself from its own store)' : ''}.`)
+      this.others.delete(nodeId)
+      return { result: undefined, change: { type: 'brokerUnregistered', broker: b } }
+    }, { persist: false })
+  }
+
   createTopic(spec: NewTopic): Promise<TopicInfo> {
     return this.mutate(() => {
       if (this.byName.has(spec.name)) throw new KafkaError('TOPIC_ALREADY_EXISTS', `Topic '${spec.name}' already exists.`)
@@ -130,12 +175,18 @@ export class LocalMetadataStore implements MetadataStore {
         throw new KafkaError('INVALID_TOPIC_EXCEPTION', `Topic '${spec.name}' collides with existing topic '${clash}' ('.' and '_' are treated alike).`)
       }
       if (spec.topicId !== undefined && this.byId.has(spec.topicId)) throw new KafkaError('TOPIC_ALREADY_EXISTS', `Topic id ${spec.topicId} is taken.`)
-      const node = this.self().nodeId
-      const replicas = spec.assignments ?? Array.from({ length: spec.partitions }, () => [node])
-      const t = this.toInfo({ name: spec.name, topicId: spec.topicId ?? this.newTopicId(), replicas, configs: { ...spec.configs } })
+      const t = this.toInfo({ name: spec.name, topicId: spec.topicId ?? this.newTopicId(), partitions: spec.assignments.map((r) => this.newPartition(r)), configs: { ...spec.configs } })
       this.index(t)
       return { result: t, change: { type: 'topicCreated', topic: t } }
     })
+  }
+
+  /** A new partition's state: the first live replica leads, the live replicas are in sync (KRaft's rule). */
+  private newPartition(replicas: number[]): StoredPartition {
+    if (replicas.length === 0) throw new KafkaError('INVALID_REPLICA_ASSIGNMENT', 'A partition needs at least one replica.')
+    const live = new Set(this.brokers().map((b) => b.nodeId))
+    const isr = replicas.filter((r) => live.has(r))
+    return { replicas: [...replicas], leader: isr[0] ?? -1, leaderEpoch: 0, partitionEpoch: 0, isr }
   }
 
   deleteTopic(name: string): Promise<TopicInfo> {
@@ -149,7 +200,7 @@ export class LocalMetadataStore implements MetadataStore {
     })
   }
 
-  createPartitions(name: string, total: number, assignments?: number[][]): Promise<TopicInfo> {
+  createPartitions(name: string, total: number, assignments: number[][]): Promise<TopicInfo> {
     return this.mutate(() => {
       const t = this.byName.get(name)
       if (!t) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Topic '${name}' does not exist.`)
@@ -157,11 +208,42 @@ export class LocalMetadataStore implements MetadataStore {
       if (total <= from) {
         throw new KafkaError('INVALID_PARTITIONS', `Topic '${name}' has ${from} partitions; the new count must be larger, got ${total}.`)
       }
-      const node = this.self().nodeId
-      const added = assignments ?? Array.from({ length: total - from }, () => [node])
-      const updated = this.toInfo({ ...this.stored(t), replicas: [...t.partitions.map((p) => p.replicas), ...added] })
+      if (assignments.length !== total - from) {
+        throw new KafkaError('INVALID_REPLICA_ASSIGNMENT', `Adding ${total - from} partition(s) needs as many replica lists, got ${assignments.length}.`)
+      }
+      const stored = this.stored(t)
+      const updated = this.toInfo({ ...stored, partitions: [...stored.partitions, ...assignments.map((r) => this.newPartition(r))] })
       this.index(updated)
       return { result: updated, change: { type: 'partitionsCreated', topic: updated, from } }
+    })
+  }
+
+  alterPartition(change: PartitionChange): Promise<PartitionInfo> {
+    return this.mutate(() => {
+      const t = this.byName.get(change.topic)
+      const current = t?.partitions[change.partition]
+      if (!t || !current) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Partition ${change.topic}-${change.partition} does not exist.`)
+      const what = `${change.topic}-${change.partition}`
+      if (change.partitionEpoch !== current.partitionEpoch) {
+        throw new KafkaError('INVALID_UPDATE_VERSION', `The change of ${what} was based on partition epoch ${change.partitionEpoch}, but it is at ${current.partitionEpoch}: re-read its state and decide again.`)
+      }
+      const leader = change.leader ?? current.leader
+      const leaderEpoch = change.leaderEpoch ?? (leader === current.leader ? current.leaderEpoch : current.leaderEpoch + 1)
+      if (leaderEpoch < current.leaderEpoch || (leader !== current.leader && leaderEpoch === current.leaderEpoch)) {
+        throw new KafkaError('FENCED_LEADER_EPOCH', `Leader epoch ${leaderEpoch} of ${what} is not newer than the current ${current.leaderEpoch}${leader !== current.leader ? ' while the leader changes' : ''}.`)
+      }
+      const isr = change.isr ?? current.isr
+      if (leader !== -1 && !current.replicas.includes(leader)) throw new KafkaError('INELIGIBLE_REPLICA', `Broker ${leader} is not a replica of ${what} (replicas ${current.replicas.join(',')}).`)
+      const stranger = isr.find((r) => !current.replicas.includes(r))
+      if (stranger !== undefined) throw new KafkaError('INELIGIBLE_REPLICA', `Broker ${stranger} is not a replica of ${what} (replicas ${current.replicas.join(',')}).`)
+      if (new Set(isr).size !== isr.length) throw new KafkaError('INVALID_REQUEST', `The ISR of ${what} names a broker twice: ${isr.join(',')}.`)
+      if (leader !== -1 && !isr.includes(leader)) throw new KafkaError('INVALID_REQUEST', `The ISR of ${what} must include its leader ${leader}.`)
+      const next: PartitionInfo = { ...current, leader, leaderEpoch, partitionEpoch: current.partitionEpoch + 1, isr: [...isr] }
+      const partitions = [...t.partitions]
+      partitions[change.partition] = next
+      const updated: TopicInfo = { ...t, partitions }
+      this.index(updated)
+      return { result: next, change: { type: 'partitionChanged', topic: updated, partition: next, previous: current } }
     })
   }
 
@@ -199,12 +281,12 @@ export class LocalMetadataStore implements MetadataStore {
    * Applies `fn` to the in-memory state, writes the file, then notifies listeners. A failed
    * write (full disk) restores the state from before `fn`, so memory never runs ahead of disk.
    */
-  private mutate<T>(fn: () => { result: T; change: MetadataChange }): Promise<T> {
+  private mutate<T>(fn: () => { result: T; change: MetadataChange }, options: { persist: boolean } = { persist: true }): Promise<T> {
     const run = async (): Promise<T> => {
       const before = this.snapshot()
       const outcome = fn()
       try {
-        await this.persist()
+        if (options.persist) await this.persist()
       } catch (err) {
         this.restore(before)
         throw new KafkaError('KAFKA_STORAGE_ERROR', `cannot write ${this.path}: ${(err as Error).message}; nothing was changed: free space on that disk (or fix it) and retry`)
@@ -270,16 +352,32 @@ export class LocalMetadataStore implements MetadataStore {
   }
 
   private stored(t: TopicInfo): StoredTopic {
-    return { name: t.name, topicId: t.topicId, replicas: t.partitions.map((p) => p.replicas), configs: t.configs }
+    return {
+      name: t.name,
+      topicId: t.topicId,
+      partitions: t.partitions.map((p) => ({
+        replicas: p.replicas,
+        leader: p.leader,
+        leaderEpoch: p.leaderEpoch,
+        partitionEpoch: p.partitionEpoch,
+        isr: p.isr,
+        ...(p.addingReplicas.length > 0 ? { addingReplicas: p.addingReplicas } : {}),
+        ...(p.removingReplicas.length > 0 ? { removingReplicas: p.removingReplicas } : {}),
+      })),
+      configs: t.configs,
+    }
   }
 
   private toInfo(s: StoredTopic): TopicInfo {
-    const partitions: PartitionInfo[] = s.replicas.map((replicas, partition) => ({
+    const partitions: PartitionInfo[] = s.partitions.map((p, partition) => ({
       partition,
-      leader: replicas[0] ?? -1,
-      leaderEpoch: 0,
-      replicas,
-      isr: replicas,
+      leader: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      partitionEpoch: p.partitionEpoch,
+      replicas: p.replicas,
+      isr: p.isr,
+      addingReplicas: p.addingReplicas ?? [],
+      removingReplicas: p.removingReplicas ?? [],
       offlineReplicas: [],
     }))
     return { name: s.name, topicId: s.topicId, internal: isInternalTopic(s.name), partitions, configs: s.configs }
@@ -295,8 +393,14 @@ function parseState(text: string, path: string): StoredState {
   }
   // JSON.parse('null') is null: reading .version from it would throw a bare TypeError.
   const s = (raw ?? {}) as Partial<StoredState>
-  if (s.version !== FORMAT_VERSION || typeof s.clusterId !== 'string' || !Array.isArray(s.topics)) {
-    throw new Error(`${path} has an unknown format (version ${String(s.version)}); this Samsa reads version ${FORMAT_VERSION}`)
+  if ((s.version !== FORMAT_VERSION && s.version !== 1) || typeof s.clusterId !== 'string' || !Array.isArray(s.topics)) {
+    throw new Error(`${path} has an unknown format (version ${String(s.version)}); this Samsa reads versions 1 and ${FORMAT_VERSION}`)
   }
-  return { version: s.version, clusterId: s.clusterId, topics: s.topics, brokerConfigs: s.brokerConfigs ?? {} }
+  const topics = s.version === 1 ? (s.topics as unknown as StoredTopicV1[]).map(upgradeV1) : s.topics
+  return { version: FORMAT_VERSION, clusterId: s.clusterId, topics, brokerConfigs: s.brokerConfigs ?? {} }
+}
+
+/** A version 1 topic as version 2 stores it: what version 1 derived at load, now written down. */
+function upgradeV1(t: StoredTopicV1): StoredTopic {
+  return { name: t.name, topicId: t.topicId, configs: t.configs, partitions: t.replicas.map((replicas) => ({ replicas, leader: replicas[0] ?? -1, leaderEpoch: 0, partitionEpoch: 0, isr: replicas })) }
 }

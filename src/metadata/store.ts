@@ -1,21 +1,38 @@
 /**
  * The metadata store: the read side every handler uses (MetadataView) plus the changes admin
- * APIs make. The single-node store (local.ts) keeps it in a file; a cluster store (etcd) will
- * implement the same interface. Mutations resolve once the change is durable, and throw
- * KafkaError with the code the admin API answers with.
+ * APIs, the controller and partition leaders make. It is cluster-shaped even on one node:
+ * partition state (leader, leader epoch, ISR, partition epoch) is stored, not derived, and
+ * changes only by compare-and-swap; brokers register; every change is an event. Where replicas
+ * go is not the store's business (metadata/placement.ts). The single-node store (local.ts)
+ * keeps it all in a file; the cluster store (etcd) implements the same contract. Mutations
+ * resolve once the change is durable, and throw KafkaError with the code the API answers.
  */
-import type { MetadataView, TopicInfo } from './types.js'
+import type { BrokerInfo, MetadataView, PartitionInfo, TopicInfo } from './types.js'
 
 export interface NewTopic {
   name: string
-  partitions: number
-  replicationFactor: number
+  /** One replica list per partition, leader first (metadata/placement.ts makes them). */
+  assignments: number[][]
   /** Topic-level overrides (already validated by the caller). */
   configs: Record<string, string>
-  /** Replica lists per partition (manual, or as placed by topic-admin for the logs it made); default: this broker. */
-  assignments?: number[][]
-  /** Keep this id (used when adopting logs found on disk); default: a new random id. */
+  /** Keep this id (used when adopting logs found on disk, or chosen before the logs were made); default: a new random id. */
   topicId?: string
+}
+
+/**
+ * A change of one partition's state, based on the state at `partitionEpoch`. Fields left out
+ * keep their value. Kafka's AlterPartition (an ISR change by the leader) and the controller's
+ * leader elections both come down to this.
+ */
+export interface PartitionChange {
+  topic: string
+  partition: number
+  /** The partition epoch the change was decided on; a different current one is INVALID_UPDATE_VERSION. */
+  partitionEpoch: number
+  leader?: number
+  /** Must grow when the leader changes, and may never go back. */
+  leaderEpoch?: number
+  isr?: number[]
 }
 
 export type MetadataChange =
@@ -24,16 +41,36 @@ export type MetadataChange =
   | { type: 'partitionsCreated'; topic: TopicInfo; from: number }
   | { type: 'topicConfigChanged'; topic: TopicInfo }
   | { type: 'brokerConfigChanged'; nodeId: number | null }
+  /** One partition's leader, leader epoch or ISR changed (alterPartition). */
+  | { type: 'partitionChanged'; topic: TopicInfo; partition: PartitionInfo; previous: PartitionInfo }
+  | { type: 'brokerRegistered'; broker: BrokerInfo }
+  | { type: 'brokerUnregistered'; broker: BrokerInfo }
 
 export interface MetadataStore extends MetadataView {
   /** False when open() found no stored state (a fresh broker, or data from before the store). */
   readonly existed: boolean
+  /**
+   * Registers a live broker (the cluster store: under a lease, so it disappears with its
+   * process). DUPLICATE_BROKER_REGISTRATION when another live broker
+   * holds the id. brokers() lists the registered ones.
+   */
+  registerBroker(broker: BrokerInfo): Promise<void>
+  unregisterBroker(nodeId: number): Promise<void>
   /** TOPIC_ALREADY_EXISTS when the name (or a `.`/`_` collision of it) is taken. */
   createTopic(spec: NewTopic): Promise<TopicInfo>
   /** UNKNOWN_TOPIC_OR_PARTITION when missing. */
   deleteTopic(name: string): Promise<TopicInfo>
-  /** Grows the topic to `total` partitions; INVALID_PARTITIONS when not larger. */
-  createPartitions(name: string, total: number, assignments?: number[][]): Promise<TopicInfo>
+  /** Adds partitions with these replica lists; INVALID_PARTITIONS when `total` is not larger. */
+  createPartitions(name: string, total: number, assignments: number[][]): Promise<TopicInfo>
+  /**
+   * Compare-and-swap of one partition's state, as Kafka's controller answers AlterPartition:
+   * UNKNOWN_TOPIC_OR_PARTITION, INVALID_UPDATE_VERSION when `partitionEpoch` is not the
+   * current one (someone changed it first), FENCED_LEADER_EPOCH for a leader epoch that goes
+   * back (or stays while the leader changes), INELIGIBLE_REPLICA for a leader or ISR member
+   * that is not a replica, INVALID_REQUEST for an ISR without the leader. On success the
+   * partition epoch is one higher and a `partitionChanged` event follows.
+   */
+  alterPartition(change: PartitionChange): Promise<PartitionInfo>
   /** Replaces the topic's overrides with `configs`. */
   setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicInfo>
   /**

@@ -6,12 +6,25 @@ export interface BrokerInfo {
   rack: string | null
 }
 
+/**
+ * The state of one partition, as stored and changed only by compare-and-swap
+ * (MetadataStore.alterPartition): who leads it at which leader epoch, which replicas are in
+ * sync, and the partition epoch, the version every change bumps (Kafka's KRaft
+ * PartitionRegistration).
+ */
 export interface PartitionInfo {
   partition: number
+  /** The leader's broker id; -1 when the partition has none. */
   leader: number
+  /** Bumped whenever the leader changes; clients and followers are fenced by it (KIP-320). */
   leaderEpoch: number
+  /** Bumped by every change of this state (leader, ISR, replicas); what alterPartition compares. */
+  partitionEpoch: number
   replicas: number[]
   isr: number[]
+  /** Replicas being added or removed by a reassignment (empty when none is in progress). */
+  addingReplicas: number[]
+  removingReplicas: number[]
   offlineReplicas: number[]
 }
 

@@ -73,7 +73,7 @@ async function partitionDirs(dir: string, topic: string): Promise<string[]> {
 interface StoredFile {
   version: number
   clusterId: string
-  topics: Array<{ name: string; topicId: string; replicas: number[][]; configs: Record<string, string> }>
+  topics: Array<{ name: string; topicId: string; partitions: unknown[]; configs: Record<string, string> }>
   brokerConfigs: Record<string, Record<string, string>>
 }
 
@@ -131,7 +131,7 @@ test('start-up deletes logs of partitions the topic does not have, and of an old
   const newId = 'AAAAAAAAAAAAAAAAAAAAAQ'
   await editMetadata(dir, (s) => {
     for (const x of s.topics) {
-      if (x.name === 'wide') x.replicas = x.replicas.slice(0, 2)
+      if (x.name === 'wide') x.partitions = x.partitions.slice(0, 2)
       if (x.name === 'reborn') x.topicId = newId
     }
   })
@@ -176,7 +176,7 @@ test('without a metadata file (and no meta.properties), logs are adopted: partit
   assert.deepEqual(await partitionDirs(dir, 'adopt'), ['adopt-0', 'adopt-1', 'adopt-2'], 'the missing partition gets a log')
   // The adopted topics are now in the file.
   const stored = JSON.parse(await readFile(join(dir, METADATA_FILE), 'utf8')) as StoredFile
-  assert.deepEqual(stored.topics.map((x) => [x.name, x.replicas.length]).sort(), [['adopt', 3], ['solo', 1]])
+  assert.deepEqual(stored.topics.map((x) => [x.name, x.partitions.length]).sort(), [['adopt', 3], ['solo', 1]])
   await second.b.close()
 
   // A third start finds the file: nothing adopted or deleted.
@@ -225,7 +225,7 @@ test('topic config changes reach the logs: overrides, removal, new partitions, r
   assert.deepEqual(broker.replicas.logConfig(broker.metadata.topic('cfg')!), log0.config)
 
   // New partitions get the topic's config.
-  await broker.metadata.createPartitions('cfg', 3)
+  await broker.metadata.createPartitions('cfg', 3, [[0]])
   await broker.replicas.settled()
   const log2 = broker.replicas.logs.getLog({ topic: 'cfg', partition: 2 })
   assert.ok(log2, 'the new partition has a log')
@@ -329,7 +329,7 @@ test('metadata changes are applied in order: a topic deleted right after creatio
   const s = await start(t, dir)
   const md = s.b.broker.metadata
   // Both changes are queued before either is applied; the logs of the first must not outlive the second.
-  const created = md.createTopic({ name: 'brief', partitions: 32, replicationFactor: 1, configs: {} })
+  const created = md.createTopic({ name: 'brief', assignments: Array.from({ length: 32 }, () => [0]), configs: {} })
   const deleted = md.deleteTopic('brief')
   await created
   await deleted

@@ -25,8 +25,13 @@ async function openStore(t: TestContext, dir: string, extra: { clusterId?: strin
   return store
 }
 
+/** A topic placed on this broker (node 7) alone: placement is the caller's (metadata/placement.ts). */
 function newTopic(name: string, partitions = 1, configs: Record<string, string> = {}) {
-  return { name, partitions, replicationFactor: 1, configs }
+  return { name, assignments: on7(partitions), configs }
+}
+
+function on7(partitions: number): number[][] {
+  return Array.from({ length: partitions }, () => [7])
 }
 
 /** A predicate for assert.rejects: a KafkaError with this name whose message contains `text`. */
@@ -39,7 +44,7 @@ function kafkaError(name: string, text?: string): (e: unknown) => boolean {
   }
 }
 
-async function storedJson(dir: string): Promise<{ version: number; clusterId: string; topics: Array<{ name: string; topicId: string; replicas: number[][]; configs: Record<string, string> }>; brokerConfigs: Record<string, Record<string, string>> }> {
+async function storedJson(dir: string): Promise<{ version: number; clusterId: string; topics: Array<{ name: string; topicId: string; partitions: Array<{ replicas: number[]; leader: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }>; configs: Record<string, string> }>; brokerConfigs: Record<string, Record<string, string>> }> {
   return JSON.parse(await readFile(join(dir, METADATA_FILE), 'utf8'))
 }
 
@@ -65,7 +70,7 @@ test('a fresh dir gets a metadata file, a generated cluster id, and existed=fals
   assert.equal(store.existed, false)
   assert.match(store.clusterId, /^[A-Za-z0-9_-]{22}$/)
   const file = await storedJson(dir)
-  assert.deepEqual(file, { version: 1, clusterId: store.clusterId, topics: [], brokerConfigs: {} })
+  assert.deepEqual(file, { version: 2, clusterId: store.clusterId, topics: [], brokerConfigs: {} })
   await store.close()
 
   const again = await openStore(t, dir)
@@ -129,15 +134,16 @@ test('createTopic assigns ids and partitions led by this broker, honours explici
   assert.equal(a.internal, false)
   assert.deepEqual(a.configs, { 'retention.ms': '1000' })
   assert.deepEqual(
-    a.partitions.map((p) => [p.partition, p.leader, p.leaderEpoch, p.replicas, p.isr, p.offlineReplicas]),
-    [0, 1, 2].map((i) => [i, 7, 0, [7], [7], []]),
+    a.partitions.map((p) => [p.partition, p.leader, p.leaderEpoch, p.partitionEpoch, p.replicas, p.isr, p.offlineReplicas]),
+    [0, 1, 2].map((i) => [i, 7, 0, 0, [7], [7], []]),
   )
   assert.equal(store.topic('a'), a)
   assert.equal(store.topicById(a.topicId), a)
 
+  // Broker 3 is not registered: the first live replica leads, and only live ones are in sync (KRaft's rule).
   const b = await store.createTopic({ ...newTopic('b', 2), topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', assignments: [[3, 7], [7, 3]] })
   assert.equal(b.topicId, 'AAAAAAAAAAAAAAAAAAAAAQ')
-  assert.deepEqual(b.partitions.map((p) => [p.leader, p.replicas]), [[3, [3, 7]], [7, [7, 3]]])
+  assert.deepEqual(b.partitions.map((p) => [p.leader, p.replicas, p.isr]), [[7, [3, 7], [7]], [7, [7, 3], [7]]])
   assert.equal(store.topicById('AAAAAAAAAAAAAAAAAAAAAQ')?.name, 'b')
   const internal = await store.createTopic(newTopic('__consumer_offsets', 1))
   assert.equal(internal.internal, true)
@@ -206,7 +212,7 @@ test('createPartitions grows a topic; INVALID_PARTITIONS when not larger; unknow
   const dir = await tempDir(t)
   const store = await openStore(t, dir)
   const before = await store.createTopic(newTopic('grow', 2, { 'segment.ms': '5000' }))
-  const grown = await store.createPartitions('grow', 5)
+  const grown = await store.createPartitions('grow', 5, on7(3))
   assert.equal(grown.topicId, before.topicId)
   assert.deepEqual(grown.configs, { 'segment.ms': '5000' })
   assert.deepEqual(grown.partitions.map((p) => [p.partition, p.leader, p.replicas]), [0, 1, 2, 3, 4].map((i) => [i, 7, [7]]))
@@ -215,14 +221,16 @@ test('createPartitions grows a topic; INVALID_PARTITIONS when not larger; unknow
   // The old object is not mutated (handlers may hold it).
   assert.equal(before.partitions.length, 2)
 
+  await store.registerBroker({ nodeId: 1, host: 'b1', port: 9, rack: null })
   const explicit = await store.createPartitions('grow', 7, [[1, 7], [2]])
-  assert.deepEqual(explicit.partitions.slice(5).map((p) => [p.partition, p.leader, p.replicas]), [[5, 1, [1, 7]], [6, 2, [2]]])
+  assert.deepEqual(explicit.partitions.slice(5).map((p) => [p.partition, p.leader, p.replicas, p.isr]), [[5, 1, [1, 7], [1, 7]], [6, -1, [2], []]])
 
-  await assert.rejects(store.createPartitions('grow', 7), kafkaError('INVALID_PARTITIONS', '7'))
-  await assert.rejects(store.createPartitions('grow', 3), kafkaError('INVALID_PARTITIONS'))
-  await assert.rejects(store.createPartitions('nope', 9), kafkaError('UNKNOWN_TOPIC_OR_PARTITION', 'nope'))
+  await assert.rejects(store.createPartitions('grow', 7, []), kafkaError('INVALID_PARTITIONS', '7'))
+  await assert.rejects(store.createPartitions('grow', 3, []), kafkaError('INVALID_PARTITIONS'))
+  await assert.rejects(store.createPartitions('grow', 9, on7(1)), kafkaError('INVALID_REPLICA_ASSIGNMENT'))
+  await assert.rejects(store.createPartitions('nope', 9, on7(2)), kafkaError('UNKNOWN_TOPIC_OR_PARTITION', 'nope'))
   assert.equal(store.topic('grow')!.partitions.length, 7)
-  assert.deepEqual((await storedJson(dir)).topics[0]!.replicas, [[7], [7], [7], [7], [7], [1, 7], [2]])
+  assert.deepEqual((await storedJson(dir)).topics[0]!.partitions.map((p) => p.replicas), [[7], [7], [7], [7], [7], [1, 7], [2]])
 })
 
 test('setTopicConfigs replaces the overrides; unknown topic refused', async (t) => {
@@ -271,7 +279,7 @@ test('everything survives a reopen of the same dir', async (t) => {
   const b = await store.createTopic({ ...newTopic('b', 1), assignments: [[7, 9]] })
   await store.createTopic(newTopic('gone', 1))
   await store.deleteTopic('gone')
-  await store.createPartitions('a', 4)
+  await store.createPartitions('a', 4, on7(2))
   await store.setTopicConfigs('b', { 'cleanup.policy': 'compact' })
   await store.setBrokerConfigs(7, { 'log.retention.hours': '1' })
   await store.setBrokerConfigs(null, { 'log.roll.ms': '1000' })
@@ -287,7 +295,7 @@ test('everything survives a reopen of the same dir', async (t) => {
   assert.deepEqual(a2.configs, { 'retention.ms': '60000' })
   const b2 = again.topic('b')!
   assert.equal(b2.topicId, b.topicId)
-  assert.deepEqual(b2.partitions.map((p) => [p.leader, p.replicas, p.isr]), [[7, [7, 9], [7, 9]]])
+  assert.deepEqual(b2.partitions.map((p) => [p.leader, p.replicas, p.isr]), [[7, [7, 9], [7]]], 'broker 9 never registered, so it is not in sync')
   assert.deepEqual(b2.configs, { 'cleanup.policy': 'compact' })
   assert.equal(again.topicById(a.topicId)?.name, 'a')
   assert.equal(again.topic('gone'), undefined)
@@ -302,7 +310,7 @@ test('the view reads this broker on every call (ports are known only after liste
   assert.deepEqual(store.brokers(), [self])
   self = { nodeId: 3, host: 'broker.example', port: 19092, rack: 'r1' }
   assert.deepEqual(store.brokers(), [{ nodeId: 3, host: 'broker.example', port: 19092, rack: 'r1' }])
-  const t1 = await store.createTopic(newTopic('t', 1))
+  const t1 = await store.createTopic({ name: 't', assignments: [[3]], configs: {} })
   assert.equal(t1.partitions[0]!.leader, 3)
 })
 
@@ -312,12 +320,12 @@ test('listeners get every change after it is durable, in order; failed changes a
   const seen: Array<{ change: MetadataChange; onDisk: string[] }> = []
   const unsubscribe = store.subscribe((change) => {
     // The file already holds the change when the listener runs (read now, before the next write).
-    const file = JSON.parse(readFileSync(join(dir, METADATA_FILE), 'utf8')) as { topics: Array<{ name: string; replicas: unknown[] }> }
-    seen.push({ change, onDisk: file.topics.map((x) => `${x.name}/${x.replicas.length}`) })
+    const file = JSON.parse(readFileSync(join(dir, METADATA_FILE), 'utf8')) as { topics: Array<{ name: string; partitions: unknown[] }> }
+    seen.push({ change, onDisk: file.topics.map((x) => `${x.name}/${x.partitions.length}`) })
   })
   const a = await store.createTopic(newTopic('a', 1))
   await assert.rejects(store.createTopic(newTopic('a', 1)))
-  const grown = await store.createPartitions('a', 3)
+  const grown = await store.createPartitions('a', 3, on7(2))
   const configured = await store.setTopicConfigs('a', { 'retention.ms': '5' })
   await store.setBrokerConfigs(null, { x: 'y' })
   await store.setBrokerConfigs(7, { x: 'z' })
@@ -356,7 +364,7 @@ test('a failed write rolls memory back, throws KAFKA_STORAGE_ERROR, announces no
   const storageError = kafkaError('KAFKA_STORAGE_ERROR', join(dir, METADATA_FILE))
   await assert.rejects(store.createTopic(newTopic('b.c', 1)), storageError)
   await assert.rejects(store.deleteTopic('a'), storageError)
-  await assert.rejects(store.createPartitions('a', 10), storageError)
+  await assert.rejects(store.createPartitions('a', 10, on7(8)), storageError)
   await assert.rejects(store.setTopicConfigs('a', { 'retention.ms': '2' }), storageError)
   await assert.rejects(store.setBrokerConfigs(null, { 'log.roll.ms': '20' }), storageError)
   await assert.rejects(store.setBrokerConfigs(7, { 'log.roll.ms': '30' }), storageError)
@@ -400,7 +408,7 @@ test('a corrupt or unknown-format file gives a clear error naming the file', asy
     ['null', /unknown format/],
     ['42', /unknown format/],
     ['[]', /unknown format/],
-    ['{"version": 2, "clusterId": "x", "topics": []}', /unknown format \(version 2\).*version 1/],
+    ['{"version": 3, "clusterId": "x", "topics": []}', /unknown format \(version 3\).*versions 1 and 2/],
     ['{"clusterId": "x", "topics": []}', /unknown format/],
     ['{"version": 1, "topics": []}', /unknown format/],
     ['{"version": 1, "clusterId": "x", "topics": {}}', /unknown format/],
@@ -427,13 +435,13 @@ test('concurrent mutations are serialised: applied, written and announced in cal
   const dir = await tempDir(t)
   const store = await openStore(t, dir)
   const order: string[] = []
-  store.subscribe((c) => order.push(c.type === 'brokerConfigChanged' ? `${c.type}:${String(c.nodeId)}` : `${c.type}:${c.topic.name}:${c.topic.partitions.length}:${JSON.stringify(c.topic.configs)}`))
+  store.subscribe((c) => order.push(c.type === 'brokerConfigChanged' ? `${c.type}:${String(c.nodeId)}` : !('topic' in c) ? c.type : `${c.type}:${c.topic.name}:${c.topic.partitions.length}:${JSON.stringify(c.topic.configs)}`))
 
   const ops: Array<Promise<unknown>> = []
   for (let i = 0; i < 10; i++) ops.push(store.createTopic(newTopic(`t${i}`, 1)))
   ops.push(store.createTopic(newTopic('t3', 1))) // fails: exists by now
   for (let i = 0; i < 10; i++) ops.push(store.setTopicConfigs('t0', { 'retention.ms': String(i) }))
-  ops.push(store.createPartitions('t1', 2), store.createPartitions('t1', 3), store.createPartitions('t1', 3))
+  ops.push(store.createPartitions('t1', 2, on7(1)), store.createPartitions('t1', 3, on7(1)), store.createPartitions('t1', 3, on7(0)))
   ops.push(store.deleteTopic('t2'), store.deleteTopic('t2'))
   ops.push(store.setBrokerConfigs(null, { a: '1' }), store.setBrokerConfigs(null, { a: '2' }))
   const results = await Promise.allSettled(ops)
@@ -456,7 +464,7 @@ test('concurrent mutations are serialised: applied, written and announced in cal
   // The file holds the last state, which a reopen sees.
   const file = await storedJson(dir)
   assert.deepEqual(file.topics.find((x) => x.name === 't0')?.configs, { 'retention.ms': '9' })
-  assert.equal(file.topics.find((x) => x.name === 't1')?.replicas.length, 3)
+  assert.equal(file.topics.find((x) => x.name === 't1')?.partitions.length, 3)
   assert.deepEqual(file.brokerConfigs, { '': { a: '2' } })
   await store.close()
   const again = await openStore(t, dir)
@@ -474,4 +482,81 @@ test('close() waits for mutations in flight', async (t) => {
   await created
   const again = await openStore(t, dir)
   assert.deepEqual(names(again), ['late'])
+})
+
+test('alterPartition: a compare-and-swap on the partition epoch; the change is stored, bumps the epoch and is announced', async (t) => {
+  const dir = await tempDir(t)
+  const store = await openStore(t, dir)
+  await store.registerBroker({ nodeId: 1, host: 'b1', port: 9, rack: 'r1' })
+  await store.createTopic({ name: 'p', assignments: [[7, 1]], configs: {} })
+  const seen: string[] = []
+  store.subscribe((c) => {
+    if (c.type === 'partitionChanged') seen.push(`${c.previous.partitionEpoch}->${c.partition.partitionEpoch} leader ${c.partition.leader}@${c.partition.leaderEpoch} isr ${c.partition.isr}`)
+  })
+  const start = store.topic('p')!.partitions[0]!
+  assert.deepEqual([start.leader, start.leaderEpoch, start.partitionEpoch, start.isr], [7, 0, 0, [7, 1]])
+  // The leader shrinks the ISR (Kafka's AlterPartition): same leader epoch, partition epoch + 1.
+  const shrunk = await store.alterPartition({ topic: 'p', partition: 0, partitionEpoch: 0, isr: [7] })
+  assert.deepEqual([shrunk.leader, shrunk.leaderEpoch, shrunk.partitionEpoch, shrunk.isr], [7, 0, 1, [7]])
+  // A change decided on the old state is refused.
+  await assert.rejects(store.alterPartition({ topic: 'p', partition: 0, partitionEpoch: 0, isr: [7, 1] }), kafkaError('INVALID_UPDATE_VERSION', 'partition epoch 0'))
+  // A new leader needs a newer leader epoch (bumped when not given), a replica, and itself in the ISR.
+  await assert.rejects(store.alterPartition({ topic: 'p', partition: 0, partitionEpoch: 1, leader: 1, leaderEpoch: 0, isr: [1] }), kafkaError('FENCED_LEADER_EPOCH'))
+  await assert.rejects(store.alterPartition({ topic: 'p', partition: 0, partitionEpoch: 1, leader: 5, isr: [5] }), kafkaError('INELIGIBLE_REPLICA', 'Broker 5'))
+  await assert.rejects(store.alterPartition({ topic: 'p', partition: 0, partitionEpoch: 1, leader: 1, isr: [7] }), kafkaError('INVALID_REQUEST', 'leader 1'))
+  await assert.rejects(store.alterPartition({ topic: 'p', partition: 3, partitionEpoch: 0 }), kafkaError('UNKNOWN_TOPIC_OR_PARTITION'))
+  const moved = await store.alterPartition({ topic: 'p', partition: 0, partitionEpoch: 1, leader: 1, isr: [1] })
+  assert.deepEqual([moved.leader, moved.leaderEpoch, moved.partitionEpoch, moved.isr], [1, 1, 2, [1]])
+  assert.deepEqual(seen, ['0->1 leader 7@0 isr 7', '1->2 leader 1@1 isr 1'])
+  // Stored: a reopened store has the state, not one derived from the replica lists.
+  await store.close()
+  const again = await openStore(t, dir)
+  const p = again.topic('p')!.partitions[0]!
+  assert.deepEqual([p.leader, p.leaderEpoch, p.partitionEpoch, p.isr, p.replicas], [1, 1, 2, [1], [7, 1]])
+})
+
+test('alterPartition: of concurrent changes based on the same partition epoch, exactly one wins', async (t) => {
+  const store = await openStore(t, await tempDir(t))
+  await store.registerBroker({ nodeId: 1, host: 'b1', port: 9, rack: null })
+  await store.registerBroker({ nodeId: 2, host: 'b2', port: 9, rack: null })
+  await store.createTopic({ name: 'race', assignments: [[7, 1, 2]], configs: {} })
+  const outcomes = await Promise.allSettled([
+    store.alterPartition({ topic: 'race', partition: 0, partitionEpoch: 0, isr: [7, 1] }),
+    store.alterPartition({ topic: 'race', partition: 0, partitionEpoch: 0, isr: [7, 2] }),
+    store.alterPartition({ topic: 'race', partition: 0, partitionEpoch: 0, leader: 1, isr: [1, 2] }),
+    store.alterPartition({ topic: 'race', partition: 0, partitionEpoch: 0, isr: [7] }),
+  ])
+  const won = outcomes.filter((o) => o.status === 'fulfilled')
+  assert.equal(won.length, 1)
+  for (const o of outcomes) if (o.status === 'rejected') assert.equal((o.reason as KafkaError).errorName, 'INVALID_UPDATE_VERSION')
+  assert.equal(store.topic('race')!.partitions[0]!.partitionEpoch, 1)
+})
+
+test('broker registration: brokers() lists registered ones; a taken id is refused; events for both', async (t) => {
+  const store = await openStore(t, await tempDir(t))
+  const events: string[] = []
+  store.subscribe((c) => {
+    if (c.type === 'brokerRegistered' || c.type === 'brokerUnregistered') events.push(`${c.type}:${c.broker.nodeId}`)
+  })
+  await store.registerBroker({ nodeId: 3, host: 'b3', port: 9093, rack: 'r' })
+  assert.deepEqual(store.brokers().map((b) => b.nodeId), [3, 7])
+  await assert.rejects(store.registerBroker({ nodeId: 3, host: 'x', port: 1, rack: null }), kafkaError('DUPLICATE_BROKER_REGISTRATION', 'Broker 3'))
+  await assert.rejects(store.registerBroker({ ...SELF }), kafkaError('DUPLICATE_BROKER_REGISTRATION', 'Broker 7'))
+  await store.unregisterBroker(3)
+  await assert.rejects(store.unregisterBroker(3), kafkaError('BROKER_ID_NOT_REGISTERED'))
+  assert.deepEqual(store.brokers().map((b) => b.nodeId), [7])
+  assert.deepEqual(events, ['brokerRegistered:3', 'brokerUnregistered:3'])
+})
+
+test('a version 1 metadata file (replica lists only) is read with the state it implied and written back as version 2', async (t) => {
+  const dir = await tempDir(t)
+  const v1 = { version: 1, clusterId: 'c1', topics: [{ name: 'old', topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', replicas: [[7], [7]], configs: { 'retention.ms': '5' } }], brokerConfigs: {} }
+  await writeFile(join(dir, METADATA_FILE), JSON.stringify(v1))
+  const store = await openStore(t, dir)
+  assert.equal(store.existed, true)
+  assert.deepEqual(store.topic('old')!.partitions.map((p) => [p.leader, p.leaderEpoch, p.partitionEpoch, p.isr]), [[7, 0, 0, [7]], [7, 0, 0, [7]]])
+  await store.alterPartition({ topic: 'old', partition: 1, partitionEpoch: 0, leaderEpoch: 3 })
+  const file = await storedJson(dir)
+  assert.equal(file.version, 2)
+  assert.deepEqual(file.topics[0]!.partitions[1], { replicas: [7], leader: 7, leaderEpoch: 3, partitionEpoch: 1, isr: [7] })
 })

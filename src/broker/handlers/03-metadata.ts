@@ -35,7 +35,7 @@ import { KafkaError } from '../../protocol/errors.js'
 import { authorizedOperations, NOT_REQUESTED } from '../authorized-operations.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { createTopic } from '../topic-admin.js'
-import { isReservedTopicName, validateTopicName } from '../topic-name.js'
+import { isReservedTopicName, validateTopicName } from '../../metadata/topic-name.js'
 
 function describeTopic(t: TopicInfo, withOperations: boolean | undefined): MetadataResponseTopic {
   return {

@@ -23,7 +23,7 @@ import {
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { errorCodeOf } from '../replica-manager.js'
-import { isInternalTopic } from '../topic-name.js'
+import { isInternalTopic } from '../../metadata/topic-name.js'
 import { TOPIC_CONFIG, effectiveTopicConfig } from '../topic-config.js'
 
 const HIGH_WATERMARK = -1n

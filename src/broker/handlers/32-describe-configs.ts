@@ -32,7 +32,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { ResourceType } from '../config-admin.js'
 import { CONFIG_SOURCE, describeBrokerConfigs, describeDynamicDefaults, describeTopicConfigs, type ConfigDescription } from '../config-describe.js'
 import type { Handler, RequestContext } from '../handler.js'
-import { validateTopicName } from '../topic-name.js'
+import { validateTopicName } from '../../metadata/topic-name.js'
 
 /** Kafka's log4j names for our levels. */
 const LOG4J_LEVEL: Record<string, string> = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', silent: 'OFF' }

@@ -104,7 +104,7 @@ test('each partition is validated on its own: a bad one does not fail the others
 
 test('internal topics refuse client writes; zstd needs v7', async (t) => {
   const tb = await embeddedBroker(t)
-  await tb.b.broker.metadata.createTopic({ name: '__consumer_offsets', partitions: 1, replicationFactor: 1, configs: {} })
+  await tb.b.broker.metadata.createTopic({ name: '__consumer_offsets', assignments: [[0]], configs: {} })
   await tb.b.broker.createTopic('z', 1)
   const c = await tb.client()
   const [internal] = await produce(c, 9, [{ topic: '__consumer_offsets', partition: 0, records: batch(['x']) }])

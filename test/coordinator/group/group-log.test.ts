@@ -116,7 +116,7 @@ test('the partition count follows offsets.topic.num.partitions, then the existin
   await Promise.all([log.ensureTopic(), log.ensureTopic(), groupLog(s).ensureTopic()])
   assert.equal(s.b.broker.metadata.topic(GROUP_METADATA_TOPIC)!.partitions.length, 3)
   assert.equal(log.partitionFor('hello'), 99162322 % 3)
-  await s.b.broker.metadata.createPartitions(GROUP_METADATA_TOPIC, 4)
+  await s.b.broker.metadata.createPartitions(GROUP_METADATA_TOPIC, 4, [[0]])
   assert.equal(log.numPartitions, 4, 'the topic as it is, as Kafka reads it at start-up')
 })
 
