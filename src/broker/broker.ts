@@ -17,6 +17,7 @@ import type { MetadataStore } from '../metadata/store.js'
 import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
 import { FaultHooks } from '../util/faults.js'
 import { systemClock, type Clock } from '../storage/clock.js'
+import type { Time } from '../util/time.js'
 import { ensureLogDir } from '../storage/log-dir.js'
 import { createLogger, isLevel, LEVELS, parseLevel, type Logger } from '../util/logger.js'
 import {
@@ -44,6 +45,8 @@ export interface BrokerOptions {
   logger?: Logger
   /** Time for connection limits (idle, read timeout); tests pass a ManualClock. */
   clock?: Clock
+  /** Time for delayed operations (acks=-1 timeouts) and follower fetch state; tests pass a ManualTime. */
+  time?: Time
 }
 
 /** How often connections are checked against their time limits, at most. */
@@ -68,6 +71,7 @@ export class Broker {
   private bound: BoundListener[] = []
   private closing: Promise<void> | undefined
   private readonly clock: Clock
+  private readonly time: Time | undefined
   /** Broker-wide budget of request bytes read and not yet answered (queued.max.request.bytes). */
   readonly requestMemory: RequestMemory
   private quotas: ConnectionQuotas | undefined
@@ -83,6 +87,7 @@ export class Broker {
     this.logger = opts.logger ?? createLogger({ level: parseLevel(envLevel ?? this.config.get('log.level'), 'warn') })
     this.nodeId = this.config.get('broker.id')
     this.clock = opts.clock ?? systemClock
+    this.time = opts.time
     this.requestMemory = new RequestMemory(effectiveQueuedMaxRequestBytes(this.config))
   }
 
@@ -134,7 +139,7 @@ export class Broker {
     const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id'), self: () => this.self(), logger: this.logger, faults: this.faults })
     let replicas: ReplicaManager
     try {
-      replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId, faults: this.faults })
+      replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId, faults: this.faults, ...(this.time ? { time: this.time } : {}) })
     } catch (err) {
       await store.close()
       throw err

@@ -4,13 +4,13 @@
  * BrokerConfig), and who leads which `__consumer_offsets` partition (from metadata). The
  * coordinator itself never imports the broker; this file is the one place that knows both.
  *
- * Leadership comes from metadata for now: at start-up every partition led here is elected with
- * its leader epoch, a created topic's partitions are elected as it appears (the metadata event
- * fires before the creation resolves, so the first JoinGroup after the FindCoordinator that
- * created the topic finds its partition loaded), a deleted topic's are resigned.
- * `announceLeadership` is what the replica manager's leader changes will call instead.
+ * Leadership comes from the replica manager: it tells when this broker becomes leader of a
+ * `__consumer_offsets` partition (onElection, with the leader epoch) and when it stops
+ * (onResignation), as its Partition objects follow metadata. At start-up the partitions led
+ * already are elected and loaded before the broker listens. A created topic's partitions are
+ * elected as it appears (the metadata event fires before the creation resolves, so the first
+ * JoinGroup after the FindCoordinator that created the topic finds its partition loaded).
  */
-import type { TopicInfo } from '../metadata/types.js'
 import type { GroupCoordinatorConfig } from '../coordinator/group/coordinator.js'
 import { GroupCoordinator } from '../coordinator/group/coordinator.js'
 import { GROUP_METADATA_TOPIC } from '../coordinator/group/group-log.js'
@@ -18,7 +18,7 @@ import type { InternalTopic, InternalTopicSettings } from '../coordinator/intern
 import { KafkaError } from '../protocol/errors.js'
 import type { BrokerConfig } from './config.js'
 import type { BrokerContext } from './handler.js'
-import { errorCodeOf } from './replica-manager.js'
+import { errorCodeOf } from './error-codes.js'
 import { createTopic } from './topic-admin.js'
 
 /** What the coordinator's side of the broker uses (a BrokerContext will do, or these parts before one exists). */
@@ -43,9 +43,12 @@ async function attempt<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** How long a coordinator's write may wait for the in-sync replicas (Kafka's offsets.commit.timeout.ms default). */
+const WRITE_TIMEOUT_MS = 5000
+
 /** `name` as a coordinator's internal topic, on this broker's partitions. */
 export function internalTopic(broker: CoordinatorBroker, name: string): InternalTopic {
-  const log = async (partition: number) => (await broker.replicas.partition(name, partition)).log
+  const log = async (partition: number) => (await broker.replicas.leaderLog(name, partition)).log
   return {
     name,
     partitionCount: () => broker.metadata.topic(name)?.partitions.length,
@@ -66,9 +69,16 @@ export function internalTopic(broker: CoordinatorBroker, name: string): Internal
       }),
     append: (partition, batch) =>
       attempt(async () => {
-        const { log, info } = await broker.replicas.partition(name, partition)
-        const r = await broker.replicas.appendAsLeader(log, info, batch, { kind: 'coordinator' })
-        return { firstOffset: r.firstOffset, lastOffset: r.lastOffset }
+        // As Kafka's coordinators write: acks=-1, the broker's own records, internal topics allowed.
+        const [r] = await broker.replicas.appendRecords({
+          entries: [{ topic: name, partition, records: batch }],
+          acks: -1,
+          timeoutMs: WRITE_TIMEOUT_MS,
+          origin: { kind: 'coordinator' },
+          internalTopicsAllowed: true,
+        })
+        if (r!.errorCode !== 0) throw new KafkaError(r!.errorCode, r!.errorMessage ?? undefined)
+        return { firstOffset: r!.baseOffset, lastOffset: r!.lastOffset }
       }),
     read: (partition, range) => attempt(async () => (await log(partition)).readRecords({ fromOffset: range.fromOffset, maxBytes: range.maxBytes, maxOffset: range.toOffset, minOneBatch: true })),
     offsets: (partition) =>
@@ -107,36 +117,31 @@ export function createGroupCoordinator(broker: CoordinatorBroker): GroupCoordina
 }
 
 /**
- * Tells `listener` which partitions of `topic` this broker leads and which it does not, with
- * their leader epochs; resolves once the elected ones are loaded. Repeating it is harmless: an
- * event with an epoch already seen is ignored.
- */
-export function announceLeadership(nodeId: number, topic: TopicInfo, listener: PartitionLeadershipListener): Promise<void> {
-  return Promise.all(
-    topic.partitions.map((p) => (p.leader === nodeId ? listener.onElection(p.partition, p.leaderEpoch) : listener.onResignation(p.partition, p.leaderEpoch))),
-  ).then(() => undefined)
-}
-
-/**
- * Keeps the group coordinator told, from metadata, which `__consumer_offsets` partitions this
- * broker leads, and of deleted topics (whose committed offsets go). Resolves once the
- * partitions led at start-up are loaded. Events after the coordinator closed are ignored by it.
+ * Keeps the group coordinator told which `__consumer_offsets` partitions this broker leads (from
+ * the replica manager's leadership changes), and of deleted topics (whose committed offsets
+ * go). Resolves once the partitions led at start-up are loaded. Events after the coordinator
+ * closed are ignored by it.
  */
 export async function attachGroupCoordinator(broker: CoordinatorBroker, groups: GroupCoordinator): Promise<void> {
   const report = (what: string) => (err: Error) => broker.logger.error(`group coordinator: ${what} failed`, { error: err.message })
+  broker.replicas.onLeadershipChange((change) => {
+    if (change.topic !== GROUP_METADATA_TOPIC) return
+    if (change.role === 'leader') groups.onElection(change.partition, change.leaderEpoch).catch(report('election'))
+    // A deleted topic's partitions resign without an epoch: nothing of them may stay loaded.
+    else if (change.role === 'none') groups.onResignation(change.partition).catch(report('resignation'))
+    else groups.onResignation(change.partition, change.leaderEpoch).catch(report('resignation'))
+  })
   broker.metadata.subscribe((change) => {
-    if (change.type === 'topicDeleted') {
-      if (change.topic.name === GROUP_METADATA_TOPIC) {
-        for (const p of change.topic.partitions) groups.onResignation(p.partition).catch(report('resignation'))
-      } else {
-        groups.onTopicDeleted(change.topic.name).catch(report('deleting offsets of a deleted topic'))
-      }
-      return
-    }
-    if ((change.type === 'topicCreated' || change.type === 'partitionsCreated') && change.topic.name === GROUP_METADATA_TOPIC) {
-      announceLeadership(broker.nodeId, change.topic, groups).catch(report('election'))
+    if (change.type === 'topicDeleted' && change.topic.name !== GROUP_METADATA_TOPIC) {
+      groups.onTopicDeleted(change.topic.name).catch(report('deleting offsets of a deleted topic'))
     }
   })
   const existing = broker.metadata.topic(GROUP_METADATA_TOPIC)
-  if (existing) await announceLeadership(broker.nodeId, existing, groups)
+  if (!existing) return
+  await Promise.all(
+    existing.partitions.map((p) => {
+      const hosted = broker.replicas.getPartition(GROUP_METADATA_TOPIC, p.partition)
+      return hosted?.role === 'leader' ? groups.onElection(p.partition, hosted.leaderEpoch) : Promise.resolve()
+    }),
+  )
 }

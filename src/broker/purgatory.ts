@@ -1,22 +1,31 @@
 /**
- * Delayed operations. A Fetch that has fewer than `min_bytes` to return waits up to
+ * Delayed operations. A produce with acks=-1 waits (awaitHighWatermark) until the partition's
+ * high watermark passes what it wrote. A Fetch that has fewer than `min_bytes` to return waits up to
  * `max_wait_ms`; a `LogWatch` wakes it as soon as one of its partitions moves (high watermark,
  * truncation, log start), when the client goes away or the broker shuts down. The watch is
  * armed before the first read, so an append that lands between the read and the wait is not
  * missed.
  */
+import { ErrorCode } from '../protocol/errors.js'
 import type { UnifiedLog } from '../storage/index.js'
+import type { Time } from '../util/time.js'
+import type { Partition } from './partition.js'
 
 export class LogWatch {
   private changed = false
   private wake: (() => void) | undefined
   private readonly unsubscribe: Array<() => void> = []
 
-  constructor(logs: Iterable<UnifiedLog>) {
+  /**
+   * Consumers read up to the high watermark, so an append alone gives them nothing new;
+   * followers read up to the log end, so they wake on appends too (`wakeOnAppend`).
+   */
+  constructor(logs: Iterable<UnifiedLog>, options: { wakeOnAppend?: boolean } = {}) {
+    const onAppend = options.wakeOnAppend ?? false
     for (const log of new Set(logs)) {
       this.unsubscribe.push(
         log.subscribe((e) => {
-          if (e.type !== 'append') this.notify()
+          if (e.type !== 'append' || onAppend) this.notify()
         }),
       )
     }
@@ -57,4 +66,37 @@ export class LogWatch {
     this.unsubscribe.length = 0
     this.wake?.()
   }
+}
+
+/**
+ * The delayed produce of acks=-1 for one partition: resolves NONE once the partition's high
+ * watermark reaches `offset`, NOT_LEADER_OR_FOLLOWER as soon as the broker stops leading it
+ * under `leaderEpoch`, REQUEST_TIMED_OUT at `deadline` (on `time`), and REQUEST_TIMED_OUT
+ * too when `signal` aborts (the client went away; nobody reads the answer).
+ */
+export function awaitHighWatermark(args: { partition: Partition; offset: number; leaderEpoch: number; time: Time; deadline: number; signal?: AbortSignal }): Promise<number> {
+  const { partition, offset, leaderEpoch, time, deadline, signal } = args
+  const now = (): number | undefined => {
+    if (partition.role !== 'leader' || partition.leaderEpoch !== leaderEpoch) return ErrorCode.NOT_LEADER_OR_FOLLOWER
+    if (partition.highWatermark >= offset) return ErrorCode.NONE
+    return undefined
+  }
+  const first = now()
+  if (first !== undefined) return Promise.resolve(first)
+  if (signal?.aborted) return Promise.resolve(ErrorCode.REQUEST_TIMED_OUT)
+  return new Promise((resolve) => {
+    const finish = (code: number): void => {
+      time.clearTimeout(timer)
+      unwatch()
+      signal?.removeEventListener('abort', onAbort)
+      resolve(code)
+    }
+    const onAbort = (): void => finish(ErrorCode.REQUEST_TIMED_OUT)
+    const unwatch = partition.watch(() => {
+      const code = now()
+      if (code !== undefined) finish(code)
+    })
+    const timer = time.setTimeout(() => finish(ErrorCode.REQUEST_TIMED_OUT), Math.max(0, deadline - time.now()))
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }

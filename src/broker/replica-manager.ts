@@ -1,18 +1,33 @@
 /**
- * The partitions this broker holds: maps metadata (topics, partitions, configs) onto storage
- * (one UnifiedLog each), keeps them in step with metadata changes, and appends as leader.
- * With one broker every partition is led here and the high watermark follows the log end;
- * replication (a later issue) moves that rule into the leader's ISR tracking.
+ * The partitions this broker holds, and the only way from handlers to their logs (Kafka's
+ * ReplicaManager). It keeps one Partition per hosted partition in step with metadata — the
+ * role (leader / follower / none) and epochs come from metadata changes alone — and owns
+ * what a request may do to a partition's log:
+ * - appendRecords (replica-append.ts): leadership and epoch checks, validation by the log, the
+ *   high watermark, acks and the delayed produce of acks=-1;
+ * - fetchMessages (replica-fetch.ts): leadership and epoch checks, isolation bounds, the fetch
+ *   budget, follower fetch state and the long poll;
+ * - listOffsets, deleteRecords and logDirs for ListOffsets, DeleteRecords, DescribeLogDirs.
+ * Handlers see domain results and error codes, never a log.
+ *
+ * It also provisions logs: a topic's logs are made (topicChange / createLogs) before metadata
+ * commits the topic, and removed after it is deleted, one topic name at a time.
+ * Coordinators learn which partitions of their internal topics this broker leads through
+ * onLeadershipChange.
  */
-import { ErrorCode, KafkaError } from '../protocol/errors.js'
-import { LogManager, isStorageError, type AppendOrigin, type AppendResult, type LogConfig, type UnifiedLog } from '../storage/index.js'
-import { isIoError } from '../storage/errors.js'
+import { KafkaError } from '../protocol/errors.js'
+import { LogManager, type LogConfig, type OffsetAndTimestamp, type UnifiedLog } from '../storage/index.js'
 import type { FaultHooks } from '../util/faults.js'
+import { systemTime, type Time } from '../util/time.js'
 import { mapConcurrent } from '../storage/io/files.js'
 import type { MetadataChange, MetadataStore } from '../metadata/store.js'
 import type { PartitionInfo, TopicInfo } from '../metadata/types.js'
 import type { Logger } from '../util/logger.js'
 import type { BrokerConfig } from './config.js'
+import { Partition, type Role } from './partition.js'
+import { locateRecords } from './record-locator.js'
+import { appendRecords, type AppendOutcome, type AppendRequest } from './replica-append.js'
+import { fetchMessages, type FetchParams, type FetchedPartition } from './replica-fetch.js'
 import { brokerLayers, effectiveTopicConfigs, logConfigOf, type ConfigLayer, type EffectiveValue } from './topic-config.js'
 
 export interface ReplicaManagerOptions {
@@ -24,6 +39,8 @@ export interface ReplicaManagerOptions {
   schedule?: boolean
   /** The broker's fault hooks, threaded into storage (tests arm them). */
   faults?: FaultHooks
+  /** Time for delayed operations (acks=-1 timeouts) and follower fetch state; default the system's. */
+  time?: Time
 }
 
 /**
@@ -33,12 +50,43 @@ export interface ReplicaManagerOptions {
  */
 export const MAX_PARTITIONS_PER_BROKER = 100_000
 
+/** A partition's leadership as this broker's role in it changed (coordinators load or unload on these). */
+export interface LeadershipChange {
+  topic: string
+  partition: number
+  role: Role
+  leaderEpoch: number
+}
+
+/** What ListOffsets asks of one partition. */
+export interface OffsetRequest {
+  topic: string
+  partition: number
+  /** -2 earliest, -1 latest, -3 max timestamp, -4 earliest local, -5 latest tiered, else a timestamp. */
+  timestamp: bigint
+  currentLeaderEpoch?: number
+  /** -2: a debugging tool, bounded by the log end offset instead of the high watermark. */
+  replicaId: number
+  /** Max-timestamp lookups came with ListOffsets v7. */
+  allowMaxTimestamp: boolean
+}
+
+const EARLIEST = -2n
+const LATEST = -1n
+const MAX_TIMESTAMP = -3n
+const EARLIEST_LOCAL = -4n
+const LATEST_TIERED = -5n
+const DEBUG_REPLICA = -2
+
 export class ReplicaManager {
   readonly logs: LogManager
+  readonly nodeId: number
+  readonly time: Time
+  readonly logger: Logger
   private readonly store: MetadataStore
   private readonly config: BrokerConfig
-  private readonly logger: Logger
-  private readonly nodeId: number
+  private readonly partitions = new Map<string, Partition>()
+  private readonly leadershipListeners = new Set<(c: LeadershipChange) => void>()
   private readonly pending = new Set<Promise<unknown>>()
   /** The tail of each topic name's queue of changes (see topicChange). */
   private readonly topicQueues = new Map<string, Promise<unknown>>()
@@ -55,6 +103,7 @@ export class ReplicaManager {
     this.config = opts.config
     this.logger = opts.logger
     this.nodeId = opts.nodeId
+    this.time = opts.time ?? systemTime
     this.logs = logs
     this.unsubscribe = this.store.subscribe((c) => {
       this.effectiveCache.clear()
@@ -80,8 +129,11 @@ export class ReplicaManager {
     })
     const self = new ReplicaManager(opts, logs)
     await self.reconcile()
+    for (const t of store.topics()) self.applyTopic(t)
     return self
   }
+
+  // ---- configs ---------------------------------------------------------------------------
 
   /** The effective storage config of a topic, from its overrides and the broker's layers. */
   logConfig(topic: TopicInfo): LogConfig {
@@ -102,20 +154,125 @@ export class ReplicaManager {
     return layersOf(this.config, this.store, this.nodeId)
   }
 
+  // ---- partitions ------------------------------------------------------------------------
+
   /**
-   * The log of a partition this broker leads, created on first use. Throws KafkaError
-   * UNKNOWN_TOPIC_OR_PARTITION for a topic or partition metadata does not have.
+   * The hosted partition, for a request about it: UNKNOWN_TOPIC_OR_PARTITION when metadata
+   * has no such partition, NOT_LEADER_OR_FOLLOWER when this broker is not one of its replicas.
    */
-  async partition(topic: string, partition: number): Promise<{ log: UnifiedLog; info: PartitionInfo; topic: TopicInfo }> {
+  hostedPartition(topic: string, partition: number): { partition: Partition; topic: TopicInfo } {
     const t = this.store.topic(topic)
     const info = t?.partitions[partition]
     if (!t || !info) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host ${topic}-${partition}.`)
-    if (info.leader !== this.nodeId) throw new KafkaError('NOT_LEADER_OR_FOLLOWER', `Broker ${this.nodeId} does not lead ${topic}-${partition}.`)
-    const existing = this.logs.getLog({ topic, partition })
-    if (existing && !existing.isClosed) return { log: existing, info, topic: t }
-    const log = await this.logs.getOrCreateLog({ topic, partition, topicId: t.topicId, config: this.logConfig(t) })
-    return { log, info, topic: t }
+    const p = this.partitions.get(key(topic, partition))
+    if (!p) throw new KafkaError('NOT_LEADER_OR_FOLLOWER', `Broker ${this.nodeId} is not a replica of ${topic}-${partition}.`)
+    return { partition: p, topic: t }
   }
+
+  /** The partition object, if this broker hosts it (tests and coordinators look at roles). */
+  getPartition(topic: string, partition: number): Partition | undefined {
+    return this.partitions.get(key(topic, partition))
+  }
+
+  /**
+   * The log of a partition this broker leads (opened or created on first use), after the
+   * leader and epoch checks; for the broker's own internal users (the coordinators' adapter).
+   */
+  async leaderLog(topic: string, partition: number, currentLeaderEpoch?: number): Promise<{ log: UnifiedLog; partition: Partition; topic: TopicInfo }> {
+    const hosted = this.hostedPartition(topic, partition)
+    hosted.partition.checkLeader(currentLeaderEpoch)
+    return { log: await this.logOf(hosted.partition, hosted.topic), ...hosted }
+  }
+
+  /** The partition's log, opened or created (and attached) if it is not yet. */
+  async logOf(p: Partition, topic: TopicInfo): Promise<UnifiedLog> {
+    const existing = p.log
+    if (existing && !existing.isClosed) return existing
+    const log = await this.logs.getOrCreateLog({ topic: topic.name, partition: p.partition, topicId: topic.topicId, config: this.logConfig(topic) })
+    p.attachLog(log)
+    return log
+  }
+
+  /** Tells `listener` of every change of this broker's role in a partition; returns an unsubscribe function. */
+  onLeadershipChange(listener: (c: LeadershipChange) => void): () => void {
+    this.leadershipListeners.add(listener)
+    return () => this.leadershipListeners.delete(listener)
+  }
+
+  // ---- requests --------------------------------------------------------------------------
+
+  /** Produce (and coordinator writes): see replica-append.ts. Outcomes in the order of `req.entries`. */
+  appendRecords(req: AppendRequest): Promise<AppendOutcome[]> {
+    return appendRecords(this, req)
+  }
+
+  /** Fetch from consumers and followers: see replica-fetch.ts. Results in the order of `params.partitions`. */
+  fetchMessages(params: FetchParams): Promise<FetchedPartition[]> {
+    return fetchMessages(this, params)
+  }
+
+  /**
+   * ListOffsets for one partition (Kafka's Partition.fetchOffsetForTimestamp): the leader
+   * answers, consumers never see offsets at or past the high watermark, a debugging tool
+   * (replica id -2) reads up to the log end. Undefined when nothing matches.
+   */
+  async listOffset(req: OffsetRequest): Promise<OffsetAndTimestamp | undefined> {
+    const { log } = await this.leaderLog(req.topic, req.partition, req.currentLeaderEpoch)
+    if (req.timestamp === MAX_TIMESTAMP && !req.allowMaxTimestamp) throw new KafkaError('UNSUPPORTED_VERSION', 'max timestamp lookups need ListOffsets v7+')
+    const bound = req.replicaId === DEBUG_REPLICA ? log.logEndOffset : log.highWatermark
+    switch (req.timestamp) {
+      case EARLIEST:
+      case EARLIEST_LOCAL:
+        return log.fetchOffset({ kind: 'earliest' })
+      case LATEST: {
+        const latest = await log.fetchOffset({ kind: 'latest' })
+        return latest && { ...latest, offset: bound }
+      }
+      case LATEST_TIERED:
+        return undefined
+      case MAX_TIMESTAMP: {
+        const found = await log.fetchOffset({ kind: 'maxTimestamp' }, { locate: locateRecords })
+        return found && found.offset < bound ? found : undefined
+      }
+      default: {
+        const found = await log.fetchOffset({ kind: 'timestamp', timestamp: Number(req.timestamp) }, { locate: locateRecords })
+        return found && found.offset < bound ? found : undefined
+      }
+    }
+  }
+
+  /**
+   * DeleteRecords for one partition: moves the log start offset to `offset` (-1: the high
+   * watermark) on the leader and returns the new low watermark. POLICY_VIOLATION unless the
+   * topic's cleanup.policy includes delete; OFFSET_OUT_OF_RANGE past the high watermark.
+   */
+  async deleteRecords(topic: string, partition: number, offset: bigint): Promise<number> {
+    const { log, topic: info } = await this.leaderLog(topic, partition)
+    const policy = this.effectiveConfigs(info).get('cleanup.policy')!.value
+    if (!policy.split(',').some((p) => p.trim() === 'delete')) {
+      throw new KafkaError('POLICY_VIOLATION', `Records of partition ${topic}-${partition} can not be deleted due to the configured policy`)
+    }
+    const target = offset === -1n ? BigInt(log.highWatermark) : offset
+    if (target < 0n) throw new KafkaError('OFFSET_OUT_OF_RANGE', `The offset ${target} for partition ${topic}-${partition} is not valid`)
+    // Anything above 2^53 is past any high watermark; the log refuses it as out of range.
+    return log.deleteRecordsBefore(target > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(target))
+  }
+
+  /** DescribeLogDirs: every open log by the dir it lives in, with its size and offset lag. */
+  logDirs(wanted?: (topic: string, partition: number) => boolean): Map<string, Array<{ topic: string; partition: number; size: number; offsetLag: number }>> {
+    const out = new Map<string, Array<{ topic: string; partition: number; size: number; offsetLag: number }>>()
+    for (const log of this.logs.allLogs()) {
+      if (log.isClosed || (wanted && !wanted(log.topic, log.partition))) continue
+      const dir = this.logs.logDirOf({ topic: log.topic, partition: log.partition })
+      if (dir === undefined) continue
+      const list = out.get(dir) ?? []
+      list.push({ topic: log.topic, partition: log.partition, size: log.size, offsetLag: Math.max(log.highWatermark - log.logEndOffset, 0) })
+      out.set(dir, list)
+    }
+    return out
+  }
+
+  // ---- log provisioning ------------------------------------------------------------------
 
   /**
    * Runs `fn` after every earlier change to topic `name` has finished, and before any later one
@@ -211,18 +368,9 @@ export class ReplicaManager {
     const mine = topic.partitions.slice(from).filter((p) => p.replicas.includes(this.nodeId))
     await mapConcurrent(mine, 32, async (p) => {
       if (this.store.topic(topic.name)?.topicId !== topic.topicId) return
-      await this.logs.getOrCreateLog({ topic: topic.name, partition: p.partition, topicId: topic.topicId, config })
+      const log = await this.logs.getOrCreateLog({ topic: topic.name, partition: p.partition, topicId: topic.topicId, config })
+      this.partitions.get(key(topic.name, p.partition))?.attachLog(log)
     })
-  }
-
-  /**
-   * Appends a producer's (validated) batches as leader and, this broker being the only
-   * replica, advances the high watermark to the new log end.
-   */
-  async appendAsLeader(log: UnifiedLog, info: PartitionInfo, records: Buffer, origin?: AppendOrigin): Promise<AppendResult> {
-    const result = await log.appendAsLeader(records, { leaderEpoch: info.leaderEpoch, ...(origin ? { origin } : {}) })
-    if (info.isr.length === 1) log.updateHighWatermark(log.logEndOffset)
-    return result
   }
 
   /** Waits for log creation and deletion triggered by metadata changes. */
@@ -233,6 +381,7 @@ export class ReplicaManager {
   async close(): Promise<void> {
     this.unsubscribe()
     await this.settled()
+    for (const p of this.partitions.values()) p.stop()
     await this.logs.close()
   }
 
@@ -244,18 +393,25 @@ export class ReplicaManager {
   }
 
   /**
-   * Brings the logs in line with one metadata change. Log work for a topic runs in that name's
-   * queue (topicChange), behind the administration that made the change: a topic created by
-   * topic-admin already has its logs, and a deleted one has lost them, so for those this finds
-   * nothing left to do; it acts for changes made directly on the store.
+   * Brings partitions and logs in line with one metadata change. Roles change at once (a
+   * produce right after an alterPartition sees the new leader); log work for a topic runs in
+   * that name's queue (topicChange), behind the administration that made the change: a topic
+   * created by topic-admin already has its logs, and a deleted one has lost them, so for those
+   * this finds nothing left to do; it acts for changes made directly on the store.
    */
   private apply(change: MetadataChange): Promise<void> {
     switch (change.type) {
       case 'topicCreated':
+        this.applyTopic(change.topic)
         return this.topicChange(change.topic.name, () => this.ensureLogs(change.topic))
       case 'partitionsCreated':
+        this.applyTopic(change.topic, change.from)
         return this.topicChange(change.topic.name, () => this.ensureLogs(change.topic, change.from))
+      case 'partitionChanged':
+        this.applyPartition(change.topic, change.partition)
+        return Promise.resolve()
       case 'topicDeleted':
+        for (const p of change.topic.partitions) this.removePartition(change.topic.name, p.partition)
         return this.topicChange(change.topic.name, () => this.deleteLogs(change.topic))
       case 'topicConfigChanged':
         this.logs.setTopicConfig(change.topic.name, this.logConfig(change.topic))
@@ -263,10 +419,50 @@ export class ReplicaManager {
       case 'brokerConfigChanged':
         for (const t of this.store.topics()) this.logs.setTopicConfig(t.name, this.logConfig(t))
         return Promise.resolve()
-      case 'partitionChanged':
       case 'brokerRegistered':
       case 'brokerUnregistered':
         return Promise.resolve()
+    }
+  }
+
+  private applyTopic(topic: TopicInfo, from = 0): void {
+    for (const p of topic.partitions.slice(from)) this.applyPartition(topic, p)
+  }
+
+  /** Kafka's makeLeader / makeFollower for one partition, from its state in metadata. */
+  private applyPartition(topic: TopicInfo, info: PartitionInfo): void {
+    const k = key(topic.name, info.partition)
+    if (!info.replicas.includes(this.nodeId)) {
+      this.removePartition(topic.name, info.partition)
+      return
+    }
+    let p = this.partitions.get(k)
+    if (!p) {
+      p = new Partition({ topic: topic.name, partition: info.partition, nodeId: this.nodeId })
+      this.partitions.set(k, p)
+      const log = this.logs.getLog({ topic: topic.name, partition: info.partition })
+      if (log && !log.isClosed && (log.topicId === undefined || log.topicId === topic.topicId)) p.attachLog(log)
+    }
+    const changed = info.leader === this.nodeId ? p.makeLeader(info, this.time.now()) : p.makeFollower(info)
+    if (changed) this.announce({ topic: topic.name, partition: info.partition, role: p.role, leaderEpoch: p.leaderEpoch })
+  }
+
+  private removePartition(topic: string, partition: number): void {
+    const k = key(topic, partition)
+    const p = this.partitions.get(k)
+    if (!p) return
+    this.partitions.delete(k)
+    p.stop()
+    this.announce({ topic, partition, role: 'none', leaderEpoch: p.leaderEpoch })
+  }
+
+  private announce(change: LeadershipChange): void {
+    for (const l of [...this.leadershipListeners]) {
+      try {
+        l(change)
+      } catch (err) {
+        this.logger.error('a leadership listener failed', { topic: change.topic, partition: change.partition, error: (err as Error).message })
+      }
     }
   }
 
@@ -274,7 +470,7 @@ export class ReplicaManager {
    * Start-up: brings logs and metadata into agreement. Logs of topics metadata does not know
    * are either adopted (no metadata file existed: data from before the store, or a lost file —
    * rebuilding beats deleting) or deleted (their topic was deleted and the broker stopped
-   * before the logs were removed). A single replica's high watermark is its log end.
+   * before the logs were removed). High watermarks are the leaders' business (Partition).
    */
   private async reconcile(): Promise<void> {
     const strays = new Map<string, UnifiedLog[]>()
@@ -285,9 +481,7 @@ export class ReplicaManager {
         const list = strays.get(log.topic) ?? []
         list.push(log)
         strays.set(log.topic, list)
-        continue
       }
-      log.updateHighWatermark(log.logEndOffset)
     }
     for (const [topic, logs] of strays) {
       const known = this.store.topic(topic)
@@ -296,7 +490,6 @@ export class ReplicaManager {
         const topicId = logs.find((l) => l.topicId !== undefined)?.topicId
         this.logger.warn('adopting logs found without metadata', { topic, partitions })
         await this.store.createTopic({ name: topic, assignments: Array.from({ length: partitions }, () => [this.nodeId]), configs: {}, ...(topicId ? { topicId } : {}) })
-        for (const l of logs) l.updateHighWatermark(l.logEndOffset)
         continue
       }
       for (const l of logs) {
@@ -308,31 +501,12 @@ export class ReplicaManager {
   }
 }
 
+function key(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`
+}
+
 function layersOf(config: BrokerConfig, store: MetadataStore, nodeId: number): ConfigLayer[] {
   return brokerLayers(config, store.brokerConfigs(nodeId), store.brokerConfigs(null))
 }
 
-/** Maps a storage or Kafka error to the error code a partition response carries. */
-export function errorCodeOf(err: unknown): number {
-  if (err instanceof KafkaError) return err.code
-  if (isStorageError(err)) {
-    const code = (ErrorCode as Record<string, number>)[err.code]
-    if (code !== undefined) return code
-    if (err.code === 'LOG_CLOSED') return ErrorCode.NOT_LEADER_OR_FOLLOWER
-    return ErrorCode.KAFKA_STORAGE_ERROR
-  }
-  // An OS error from a file operation (ENOSPC, EIO, EROFS ...) is Kafka's KafkaStorageException.
-  if (isIoError(err)) return ErrorCode.KAFKA_STORAGE_ERROR
-  return ErrorCode.UNKNOWN_SERVER_ERROR
-}
-
-/**
- * KIP-320: a client that knows a leader epoch sends it; an older one than the leader's is
- * fenced (FENCED_LEADER_EPOCH), a newer one means this broker lags (UNKNOWN_LEADER_EPOCH).
- * -1 (or absent) skips the check.
- */
-export function checkLeaderEpoch(info: PartitionInfo, currentLeaderEpoch: number | undefined): void {
-  if (currentLeaderEpoch === undefined || currentLeaderEpoch < 0 || currentLeaderEpoch === info.leaderEpoch) return
-  if (currentLeaderEpoch < info.leaderEpoch) throw new KafkaError('FENCED_LEADER_EPOCH', `leader epoch ${currentLeaderEpoch} is older than ${info.leaderEpoch}`)
-  throw new KafkaError('UNKNOWN_LEADER_EPOCH', `leader epoch ${currentLeaderEpoch} is newer than ${info.leaderEpoch}`)
-}
+export { errorCodeOf } from './error-codes.js'

@@ -52,7 +52,7 @@ test('the internal topic answers KafkaErrors: an unknown partition, and a closed
   const topic = internalTopic(ctx, '__internal_test')
   await topic.create({ partitions: 1, replicationFactor: 1, configs: {} })
   await assert.rejects(topic.append(5, batchOf('x')), (e) => e instanceof KafkaError && e.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-  const { log } = await ctx.replicas.partition('__internal_test', 0)
+  const { log } = await ctx.replicas.leaderLog('__internal_test', 0)
   await log.close()
   for (const op of [() => topic.append(0, batchOf('x')), () => topic.read(0, { fromOffset: 0, toOffset: 1, maxBytes: 100 }), () => topic.roll(0)]) {
     await assert.rejects(op(), (e) => e instanceof KafkaError && e.code === ErrorCode.NOT_LEADER_OR_FOLLOWER, 'LOG_CLOSED, as the broker answers it')

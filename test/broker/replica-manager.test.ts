@@ -59,11 +59,12 @@ async function start(t: TestContext, dir: string, config: Record<string, string>
 }
 
 async function append(b: StartedBroker, topic: string, partition: number, records: number): Promise<void> {
-  const { log, info } = await b.broker.replicas.partition(topic, partition)
+  const { log, partition: hosted } = await b.broker.replicas.leaderLog(topic, partition)
   const batch = encodeBatchSync(
     createBatch({ baseTimestamp: BigInt(Date.now()), records: Array.from({ length: records }, (_, i) => ({ timestampDelta: 0, offsetDelta: i, key: null, value: Buffer.from(`v${i}`), headers: [] })) }),
   )
-  await b.broker.replicas.appendAsLeader(log, info, batch)
+  await log.appendAsLeader(batch, { leaderEpoch: hosted.leaderEpoch })
+  hosted.maybeIncrementHighWatermark()
 }
 
 async function partitionDirs(dir: string, topic: string): Promise<string[]> {
@@ -115,7 +116,7 @@ test('start-up deletes logs whose topic metadata does not know (the file exists)
   const keep = second.b.broker.replicas.logs.getLog({ topic: 'keep', partition: 0 })!
   assert.equal(keep.logEndOffset, 3)
   assert.equal(keep.highWatermark, 3)
-  await assert.rejects(second.b.broker.replicas.partition('gone', 0), unknownTopic)
+  await assert.rejects(second.b.broker.replicas.leaderLog('gone', 0), unknownTopic)
 })
 
 test('start-up deletes logs of partitions the topic does not have, and of an older topic with the same name', async (t) => {
@@ -142,7 +143,7 @@ test('start-up deletes logs of partitions the topic does not have, and of an old
   assert.equal(second.b.broker.replicas.logs.getLog({ topic: 'reborn', partition: 0 }), undefined, 'the old incarnation is gone')
   assert.notEqual(old.topicId, newId)
   // The new incarnation gets a fresh, empty log with its own id.
-  const { log } = await second.b.broker.replicas.partition('reborn', 0)
+  const { log } = await second.b.broker.replicas.leaderLog('reborn', 0)
   assert.equal(log.topicId, newId)
   assert.equal(log.logEndOffset, 0)
 })
@@ -313,13 +314,13 @@ test('deleting a topic through metadata removes its log dirs once settled', asyn
   assert.deepEqual(await partitionDirs(dir, 'del'), [])
   assert.equal(broker.replicas.logs.getLog({ topic: 'del', partition: 0 }), undefined)
   assert.equal(old.isClosed, true)
-  await assert.rejects(broker.replicas.partition('del', 0), unknownTopic)
+  await assert.rejects(broker.replicas.leaderLog('del', 0), unknownTopic)
   assert.equal(broker.replicas.logs.getLog({ topic: 'stay', partition: 0 })!.logEndOffset, 1)
   assert.ok(await exists(join(dir, 'stay-0')))
 
   // The name can be used again: a new, empty log with the new id.
   const reborn = await broker.createTopic('del', 1)
-  const { log } = await broker.replicas.partition('del', 0)
+  const { log } = await broker.replicas.leaderLog('del', 0)
   assert.equal(log.topicId, reborn.topicId)
   assert.equal(log.logEndOffset, 0)
 })
@@ -338,6 +339,6 @@ test('metadata changes are applied in order: a topic deleted right after creatio
   assert.deepEqual(s.b.broker.replicas.logs.allLogs().filter((l) => l.topic === 'brief').length, 0)
   // And the name can be created again without a topic id clash.
   const again = await s.b.broker.createTopic('brief', 2)
-  const { log } = await s.b.broker.replicas.partition('brief', 1)
+  const { log } = await s.b.broker.replicas.leaderLog('brief', 1)
   assert.equal(log.topicId, again.topicId)
 })

@@ -12,7 +12,7 @@
  *   offset deltas are not 0..n-1 is rebuilt with them renumbered (as Kafka does). A producer's
  *   LogAppendTime flag on a CreateTime topic is cleared (header only). Other batches are
  *   stored and served exactly as sent, compressed or not.
- * - Errors are per partition: UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, INVALID_RECORD
+ * - Errors are per partition: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, CORRUPT_MESSAGE, INVALID_RECORD
  *   (with a record error per keyless record on a compacted topic, "Compacted topic cannot
  *   accept message without key ..." as Kafka words it), MESSAGE_TOO_LARGE,
  *   UNSUPPORTED_FOR_MESSAGE_FORMAT, INVALID_TIMESTAMP (CreateTime outside
@@ -23,8 +23,14 @@
  * - A failed append leaves no trace (the log undoes every step), so a client retrying after
  *   KAFKA_STORAGE_ERROR gets dense offsets; reads keep working while writes fail, and writes
  *   resume once the disk has room again.
- * - acks=0 gets no response (the data is still written); acks=1 and acks=-1 answer once the
- *   leader has appended. With one broker, -1 means just that: the leader is the whole ISR.
+ * - acks=0 gets no response (the data is still written); acks=1 answers once the leader has
+ *   appended; acks=-1 once the high watermark passes the batch (all in-sync replicas have it),
+ *   within the request's timeout (REQUEST_TIMED_OUT), with NOT_ENOUGH_REPLICAS before writing
+ *   when the ISR is smaller than min.insync.replicas. With one broker the leader is the whole
+ *   ISR, so -1 answers at once.
+ * - The work is ReplicaManager.appendRecords' (broker/replica-append.ts): leadership, epochs,
+ *   validation (storage/log/validator.ts, once) and acks; this handler maps the request to it
+ *   and its outcomes to the response.
  * - `message.timestamp.type=LogAppendTime` stamps the broker time and returns it.
  *
  * Gaps: v0-2 (message format v0/v1) are not served, as in Kafka 4; like Kafka 4, ApiVersions
@@ -43,44 +49,32 @@ import {
   type ProduceResponsePartitionProduceResponse,
   type ProduceResponseTopicProduceResponse,
 } from '../../protocol/generated/produce.js'
-import { ErrorCode, KafkaError } from '../../protocol/errors.js'
-import { isStorageError } from '../../storage/index.js'
+import { ErrorCode } from '../../protocol/errors.js'
 import { NO_RESPONSE, type Handler, type RequestContext } from '../handler.js'
-import { errorCodeOf } from '../replica-manager.js'
+import type { AppendOutcome } from '../replica-append.js'
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null = null): ProduceResponsePartitionProduceResponse {
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage }
 }
 
-async function producePartition(ctx: RequestContext, topicName: string, index: number, records: Buffer | null): Promise<ProduceResponsePartitionProduceResponse> {
-  const broker = ctx.broker
-  try {
-    const { log, info, topic } = await broker.replicas.partition(topicName, index)
-    if (topic.internal) throw new KafkaError('INVALID_TOPIC_EXCEPTION', `Cannot append to internal topic ${topicName}`)
-    // Validation (framing, CRC, sizes, codec, timestamps, keys on compacted topics) happens
-    // once, in the log (storage/log/validator.ts); the request's own rules go with it.
-    const checks = { singleBatch: true, allowZstd: ctx.apiVersion >= 7 }
-    const result = await broker.replicas.appendAsLeader(log, info, records ?? Buffer.alloc(0), { kind: 'client', checks })
-    if (result.corrections.length > 0) {
-      broker.logger.debug('corrected a produced batch', { topic: topicName, partition: index, client: ctx.clientAddress, corrections: result.corrections })
-    }
-    return {
-      index,
-      errorCode: ErrorCode.NONE,
-      baseOffset: BigInt(result.firstOffset),
-      logAppendTimeMs: BigInt(result.logAppendTime),
-      logStartOffset: BigInt(result.logStartOffset),
-      recordErrors: [],
-      errorMessage: null,
-    }
-  } catch (err) {
-    const code = errorCodeOf(err)
-    if (code === ErrorCode.UNKNOWN_SERVER_ERROR || code === ErrorCode.KAFKA_STORAGE_ERROR) {
-      broker.logger.error('produce failed', { topic: topicName, partition: index, client: ctx.clientAddress, error: (err as Error).message })
-    }
-    const response = partitionError(index, code, (err as Error).message)
-    if (isStorageError(err)) response.recordErrors = err.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }))
-    return response
+function answer(ctx: RequestContext, o: AppendOutcome): ProduceResponsePartitionProduceResponse {
+  if (o.errorCode === ErrorCode.UNKNOWN_SERVER_ERROR || o.errorCode === ErrorCode.KAFKA_STORAGE_ERROR) {
+    ctx.broker.logger.error('produce failed', { topic: o.topic, partition: o.partition, client: ctx.clientAddress, error: o.errorMessage })
+  }
+  if (o.corrections.length > 0) {
+    ctx.broker.logger.debug('corrected a produced batch', { topic: o.topic, partition: o.partition, client: ctx.clientAddress, corrections: o.corrections })
+  }
+  if (o.errorCode !== ErrorCode.NONE) {
+    return { ...partitionError(o.partition, o.errorCode, o.errorMessage), recordErrors: o.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })) }
+  }
+  return {
+    index: o.partition,
+    errorCode: ErrorCode.NONE,
+    baseOffset: BigInt(o.baseOffset),
+    logAppendTimeMs: BigInt(o.logAppendTime),
+    logStartOffset: BigInt(o.logStartOffset),
+    recordErrors: [],
+    errorMessage: null,
   }
 }
 
@@ -100,12 +94,18 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
         partitionResponses: t.partitionData.map((p) => partitionError(p.index, ErrorCode.INVALID_REQUIRED_ACKS)),
       }))
     } else {
-      responses = await Promise.all(
-        req.topicData.map(async (t) => ({
-          name: t.name,
-          partitionResponses: await Promise.all(t.partitionData.map((p) => producePartition(ctx, t.name, p.index, p.records))),
-        })),
-      )
+      const entries = req.topicData.flatMap((t) => t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records ?? Buffer.alloc(0) })))
+      const outcomes = await ctx.broker.replicas.appendRecords({
+        entries,
+        acks,
+        timeoutMs: req.timeoutMs,
+        // The request's own rules travel with the records, as capability flags.
+        origin: { kind: 'client', checks: { singleBatch: true, allowZstd: ctx.apiVersion >= 7 } },
+        internalTopicsAllowed: false,
+        signal: ctx.signal,
+      })
+      let i = 0
+      responses = req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map(() => answer(ctx, outcomes[i++]!)) }))
     }
     if (acks === 0) return NO_RESPONSE
     return { responses, throttleTimeMs: 0 }

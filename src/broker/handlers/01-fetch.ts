@@ -18,9 +18,13 @@
  *   send only changes, and responses leave out partitions with nothing new; epoch -1 closes.
  *   Session errors are FETCH_SESSION_ID_NOT_FOUND and INVALID_FETCH_SESSION_EPOCH.
  *
- * Gaps: v0-3 (message format down-conversion) are not served, as in Kafka 4. Fetches from
- * replicas (replica id >= 0) are answered as consumer fetches until replication lands; no
- * preferred read replica (KIP-392), rack ids are ignored.
+ * - What each partition may return is ReplicaManager.fetchMessages' (broker/replica-fetch.ts):
+ *   leadership and epochs, isolation bounds, budgets and the long poll. A fetch from a follower
+ *   (replica id >= 0, or ReplicaState in v15+) reads up to the log end and records the
+ *   follower's log end offset, which moves the high watermark.
+ *
+ * Gaps: v0-3 (message format down-conversion) are not served, as in Kafka 4. No preferred
+ * read replica (KIP-392), rack ids are ignored.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -30,32 +34,19 @@ import {
   type FetchResponseFetchableTopicResponse,
   type FetchResponsePartitionData,
 } from '../../protocol/generated/fetch.js'
-import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import { ErrorCode } from '../../protocol/errors.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
-import type { FileRange, UnifiedLog } from '../../storage/index.js'
 import { FINAL_EPOCH, INITIAL_EPOCH, partitionKey, type FetchSession, type SessionPartition } from '../fetch-session.js'
 import type { Handler, RequestContext } from '../handler.js'
-import { LogWatch } from '../purgatory.js'
-import { checkLeaderEpoch, errorCodeOf } from '../replica-manager.js'
+import { errorCodeOf } from '../error-codes.js'
 
 const READ_COMMITTED = 1
-const EMPTY = Buffer.alloc(0)
 
-/** One partition this fetch reads, resolved against metadata and storage. */
+/** One partition this fetch reads. */
 interface Target extends SessionPartition {
   currentLeaderEpoch: number
-  log?: UnifiedLog
-  /** Set when the partition cannot be read at all. */
+  /** Set when the partition cannot be read at all (an unknown topic id). */
   error?: number
-}
-
-interface PartitionRead {
-  target: Target
-  errorCode: number
-  ranges: FileRange[]
-  bytes: number
-  highWatermark: number
-  logStartOffset: number
 }
 
 /** Decodes the request's partitions (by name below v13, by topic id from v13). */
@@ -140,65 +131,6 @@ function plan(ctx: RequestContext, req: FetchRequest): Plan {
   return { targets: [...session.partitions.values()] as Target[], session, incremental: true }
 }
 
-/** Finds the log of each target (errors stay on the target). */
-async function resolve(ctx: RequestContext, targets: Target[]): Promise<void> {
-  await Promise.all(
-    targets.map(async (t) => {
-      delete t.log
-      if (t.error === ErrorCode.UNKNOWN_TOPIC_ID) return
-      try {
-        const { log, info } = await ctx.broker.replicas.partition(t.topic, t.partition)
-        checkLeaderEpoch(info, t.currentLeaderEpoch)
-        t.log = log
-        delete t.error
-      } catch (err) {
-        t.error = errorCodeOf(err)
-      }
-    }),
-  )
-}
-
-/** Finds what each partition can return now (byte ranges, not bytes), within the budgets. */
-async function readAll(targets: Target[], maxBytes: number): Promise<{ reads: PartitionRead[]; bytes: number; errors: boolean }> {
-  let budget = maxBytes
-  let bytes = 0
-  let errors = false
-  const reads: PartitionRead[] = []
-  // Sequential on purpose: each partition's budget depends on what the earlier ones took.
-  for (const target of targets) {
-    const log = target.log
-    if (!log || target.error !== undefined) {
-      errors = true
-      reads.push({ target, errorCode: target.error ?? ErrorCode.UNKNOWN_SERVER_ERROR, ranges: [], bytes: 0, highWatermark: -1, logStartOffset: -1 })
-      continue
-    }
-    try {
-      const limit = Math.min(target.maxBytes, budget)
-      const r =
-        limit > 0 || bytes === 0
-          ? await log.read({ fromOffset: target.fetchOffset, maxBytes: Math.max(limit, 0), maxOffset: log.highWatermark, minOneBatch: bytes === 0 })
-          : { ranges: [], bytes: 0, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset }
-      if (r.bytes === 0 && (target.fetchOffset < r.logStartOffset || target.fetchOffset > r.logEndOffset)) {
-        throw new KafkaError('OFFSET_OUT_OF_RANGE')
-      }
-      budget -= r.bytes
-      bytes += r.bytes
-      reads.push({ target, errorCode: ErrorCode.NONE, ranges: r.ranges, bytes: r.bytes, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset })
-    } catch (err) {
-      errors = true
-      reads.push({ target, errorCode: errorCodeOf(err), ranges: [], bytes: 0, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset })
-    }
-  }
-  return { reads, bytes, errors }
-}
-
-async function recordsOf(read: PartitionRead): Promise<Buffer> {
-  const log = read.target.log
-  if (!log || read.ranges.length === 0) return EMPTY
-  const parts = await Promise.all(read.ranges.map((r) => log.readRange(r)))
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
-}
-
 export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
   minVersion: 4,
@@ -210,46 +142,50 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     if (p.error !== undefined) return { throttleTimeMs: 0, errorCode: p.error, sessionId: 0, responses: [], nodeEndpoints: [] }
     const readCommitted = (req.isolationLevel ?? 0) === READ_COMMITTED
     const maxBytes = ctx.apiVersion >= 3 ? (req.maxBytes ?? 0x7fffffff) : 0x7fffffff
-    await resolve(ctx, p.targets)
-    const watch = new LogWatch(p.targets.flatMap((t) => (t.log ? [t.log] : [])))
-    let result: Awaited<ReturnType<typeof readAll>>
-    try {
-      const deadline = Date.now() + Math.max(0, req.maxWaitMs)
-      result = await readAll(p.targets, maxBytes)
-      while (!result.errors && result.bytes < req.minBytes && p.targets.length > 0) {
-        const left = deadline - Date.now()
-        if (left <= 0 || !(await watch.wait(left, ctx.signal))) break
-        result = await readAll(p.targets, maxBytes)
-      }
-    } finally {
-      watch.close()
-    }
+    // A follower names itself in ReplicaState from v15, in ReplicaId before.
+    const replicaId = ctx.apiVersion >= 15 ? (req.replicaState?.replicaId ?? -1) : (req.replicaId ?? -1)
+    const fetched = await ctx.broker.replicas.fetchMessages({
+      replicaId,
+      maxWaitMs: req.maxWaitMs,
+      minBytes: req.minBytes,
+      maxBytes,
+      isolation: readCommitted ? 'read_committed' : 'read_uncommitted',
+      partitions: p.targets.map((t) => ({
+        topic: t.topic,
+        partition: t.partition,
+        fetchOffset: t.fetchOffset,
+        maxBytes: t.maxBytes,
+        currentLeaderEpoch: t.currentLeaderEpoch,
+        ...(t.error !== undefined ? { error: t.error } : {}),
+      })),
+      signal: ctx.signal,
+    })
 
     const topics: FetchResponseFetchableTopicResponse[] = []
     const byTopic = new Map<string, FetchResponseFetchableTopicResponse>()
     const returnedData: string[] = []
-    for (const read of result.reads) {
-      const t = read.target
+    for (const [i, read] of fetched.entries()) {
+      const t = p.targets[i]!
       const changed =
-        read.bytes > 0 ||
+        read.records.length > 0 ||
         read.errorCode !== ErrorCode.NONE ||
         read.highWatermark !== t.sentHighWatermark ||
         read.logStartOffset !== t.sentLogStartOffset ||
-        read.highWatermark !== t.sentLastStableOffset
+        read.lastStableOffset !== t.sentLastStableOffset
       if (p.incremental && !changed) continue
       t.sentHighWatermark = read.highWatermark
-      t.sentLastStableOffset = read.highWatermark
+      t.sentLastStableOffset = read.lastStableOffset
       t.sentLogStartOffset = read.logStartOffset
-      if (read.bytes > 0) returnedData.push(keyOf(ctx, t))
+      if (read.records.length > 0) returnedData.push(keyOf(ctx, t))
       const partition: FetchResponsePartitionData = {
         partitionIndex: t.partition,
         errorCode: read.errorCode,
         highWatermark: BigInt(read.highWatermark),
-        lastStableOffset: BigInt(read.highWatermark),
+        lastStableOffset: BigInt(read.lastStableOffset),
         logStartOffset: BigInt(read.logStartOffset),
         abortedTransactions: readCommitted && read.errorCode === ErrorCode.NONE ? [] : null,
         preferredReadReplica: -1,
-        records: await recordsOf(read),
+        records: read.records,
       }
       const topicKey = ctx.apiVersion >= 13 ? t.topicId : t.topic
       let topic = byTopic.get(topicKey)

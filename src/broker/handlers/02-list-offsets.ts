@@ -13,6 +13,9 @@
  * - currentLeaderEpoch (v4+) is checked: FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH.
  * - A partition listed twice gets INVALID_REQUEST.
  *
+ * - The lookup is ReplicaManager.listOffset's (the leader's log, its bounds); records are decoded
+ *   only for timestamp lookups (broker/record-locator.ts).
+ *
  * Gaps: v0 (several offsets per partition) is not served, as in Kafka 4.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
@@ -21,24 +24,10 @@ import {
   ListOffsetsResponse,
   type ListOffsetsResponseListOffsetsPartitionResponse,
 } from '../../protocol/generated/list-offsets.js'
-import { ErrorCode, KafkaError } from '../../protocol/errors.js'
-import { decodeBatch, recordOffset, recordTimestamp } from '../../protocol/records/batch.js'
-import type { OffsetAndTimestamp, RecordLocator } from '../../storage/index.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import type { OffsetAndTimestamp } from '../../storage/index.js'
 import type { Handler, RequestContext } from '../handler.js'
-import { checkLeaderEpoch, errorCodeOf } from '../replica-manager.js'
-
-const EARLIEST = -2n
-const LATEST = -1n
-const MAX_TIMESTAMP = -3n
-const EARLIEST_LOCAL = -4n
-const LATEST_TIERED = -5n
-const DEBUG_REPLICA = -2
-
-/** Lists each record's offset and timestamp: makes timestamp lookups exact within a batch. */
-export const locateRecords: RecordLocator = async (batch) => {
-  const b = await decodeBatch(batch, { verifyCrc: false })
-  return b.records.map((r) => ({ offset: Number(recordOffset(b, r)), timestamp: Number(recordTimestamp(b, r)) }))
-}
+import { errorCodeOf } from '../error-codes.js'
 
 function answer(partitionIndex: number, errorCode: number, found?: OffsetAndTimestamp): ListOffsetsResponseListOffsetsPartitionResponse {
   return {
@@ -51,37 +40,19 @@ function answer(partitionIndex: number, errorCode: number, found?: OffsetAndTime
   }
 }
 
-async function listOffset(
-  ctx: RequestContext,
-  req: ListOffsetsRequest,
-  topic: string,
-  partitionIndex: number,
-  timestamp: bigint,
-  currentLeaderEpoch: number | undefined,
-): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
+async function listOffset(ctx: RequestContext, req: ListOffsetsRequest, topic: string, partition: number, timestamp: bigint, currentLeaderEpoch: number | undefined): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
   try {
-    const { log, info } = await ctx.broker.replicas.partition(topic, partitionIndex)
-    checkLeaderEpoch(info, currentLeaderEpoch)
-    if (timestamp === MAX_TIMESTAMP && ctx.apiVersion < 7) throw new KafkaError('UNSUPPORTED_VERSION', 'max timestamp lookups need ListOffsets v7+')
-    const bound = req.replicaId === DEBUG_REPLICA ? log.logEndOffset : log.highWatermark
-    let found: OffsetAndTimestamp | undefined
-    if (timestamp === EARLIEST || timestamp === EARLIEST_LOCAL) {
-      found = await log.fetchOffset({ kind: 'earliest' })
-    } else if (timestamp === LATEST) {
-      const latest = await log.fetchOffset({ kind: 'latest' })
-      found = latest && { ...latest, offset: bound }
-    } else if (timestamp === LATEST_TIERED) {
-      found = undefined
-    } else if (timestamp === MAX_TIMESTAMP) {
-      found = await log.fetchOffset({ kind: 'maxTimestamp' }, { locate: locateRecords })
-      if (found && found.offset >= bound) found = undefined
-    } else {
-      found = await log.fetchOffset({ kind: 'timestamp', timestamp: Number(timestamp) }, { locate: locateRecords })
-      if (found && found.offset >= bound) found = undefined
-    }
-    return answer(partitionIndex, ErrorCode.NONE, found)
+    const found = await ctx.broker.replicas.listOffset({
+      topic,
+      partition,
+      timestamp,
+      ...(currentLeaderEpoch !== undefined ? { currentLeaderEpoch } : {}),
+      replicaId: req.replicaId,
+      allowMaxTimestamp: ctx.apiVersion >= 7,
+    })
+    return answer(partition, ErrorCode.NONE, found)
   } catch (err) {
-    return answer(partitionIndex, errorCodeOf(err))
+    return answer(partition, errorCodeOf(err))
   }
 }
 

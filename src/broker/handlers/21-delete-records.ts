@@ -22,23 +22,12 @@ import {
 } from '../../protocol/generated/delete-records.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { Handler, RequestContext } from '../handler.js'
-import { errorCodeOf } from '../replica-manager.js'
+import { errorCodeOf } from '../error-codes.js'
 import { isInternalTopic } from '../../metadata/topic-name.js'
-import { TOPIC_CONFIG, effectiveTopicConfig } from '../topic-config.js'
-
-const HIGH_WATERMARK = -1n
 
 async function deleteBefore(topic: string, partition: number, offset: bigint, ctx: RequestContext): Promise<number> {
   if (isInternalTopic(topic)) throw new KafkaError('INVALID_TOPIC_EXCEPTION', `Cannot delete records of internal topic ${topic}`)
-  const { log, topic: info } = await ctx.broker.replicas.partition(topic, partition)
-  const policy = effectiveTopicConfig(TOPIC_CONFIG.get('cleanup.policy')!, info.configs, ctx.broker.replicas.layers()).value
-  if (!policy.split(',').some((p) => p.trim() === 'delete')) {
-    throw new KafkaError('POLICY_VIOLATION', `Records of partition ${topic}-${partition} can not be deleted due to the configured policy`)
-  }
-  const target = offset === HIGH_WATERMARK ? BigInt(log.highWatermark) : offset
-  // Anything above 2^53 is past any high watermark; the log refuses it as out of range.
-  if (target < 0n) throw new KafkaError('OFFSET_OUT_OF_RANGE', `The offset ${target} for partition ${topic}-${partition} is not valid`)
-  return log.deleteRecordsBefore(target > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(target))
+  return ctx.broker.replicas.deleteRecords(topic, partition, offset)
 }
 
 export const deleteRecordsHandler: Handler<typeof ApiKey.DeleteRecords> = {

@@ -23,7 +23,6 @@ import {
   type DescribeLogDirsResponseDescribeLogDirsTopic,
 } from '../../protocol/generated/describe-log-dirs.js'
 import { ErrorCode } from '../../protocol/errors.js'
-import type { UnifiedLog } from '../../storage/index.js'
 import type { Handler } from '../handler.js'
 
 const LONG_MAX = 9223372036854775807n
@@ -35,27 +34,24 @@ export const describeLogDirsHandler: Handler<typeof ApiKey.DescribeLogDirs> = {
   request: DescribeLogDirsRequest,
   response: DescribeLogDirsResponse,
   async handle(req, ctx) {
-    const logs = ctx.broker.replicas.logs
     const wanted = req.topics === null ? undefined : new Set(req.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}\u0000${p}`)))
-    const byDir = new Map<string, Map<string, UnifiedLog[]>>()
-    for (const log of logs.allLogs()) {
-      if (log.isClosed || (wanted && !wanted.has(`${log.topic}\u0000${log.partition}`))) continue
-      const dir = logs.logDirOf({ topic: log.topic, partition: log.partition })
-      if (dir === undefined) continue
-      const topics = byDir.get(resolve(dir)) ?? new Map<string, UnifiedLog[]>()
-      topics.set(log.topic, [...(topics.get(log.topic) ?? []), log])
+    type Hosted = { topic: string; partition: number; size: number; offsetLag: number }
+    const byDir = new Map<string, Map<string, Hosted[]>>()
+    for (const [dir, list] of ctx.broker.replicas.logDirs(wanted && ((topic, partition) => wanted.has(`${topic}\u0000${partition}`)))) {
+      const topics = byDir.get(resolve(dir)) ?? new Map<string, Hosted[]>()
+      for (const l of list) topics.set(l.topic, [...(topics.get(l.topic) ?? []), l])
       byDir.set(resolve(dir), topics)
     }
     const dirs = [...new Set(ctx.broker.config.get('log.dirs').map((d) => resolve(d)))]
     const results: DescribeLogDirsResponseDescribeLogDirsResult[] = await Promise.all(
       dirs.map(async (logDir) => {
-        const topics: DescribeLogDirsResponseDescribeLogDirsTopic[] = [...(byDir.get(logDir) ?? new Map<string, UnifiedLog[]>())]
+        const topics: DescribeLogDirsResponseDescribeLogDirsTopic[] = [...(byDir.get(logDir) ?? new Map<string, Hosted[]>())]
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([name, parts]) => ({
             name,
             partitions: parts
               .sort((a, b) => a.partition - b.partition)
-              .map((l) => ({ partitionIndex: l.partition, partitionSize: BigInt(l.size), offsetLag: BigInt(Math.max(l.highWatermark - l.logEndOffset, 0)), isFutureKey: false })),
+              .map((l) => ({ partitionIndex: l.partition, partitionSize: BigInt(l.size), offsetLag: BigInt(l.offsetLag), isFutureKey: false })),
           }))
         try {
           // Kafka reports Long.MAX_VALUE when the JVM cannot size a very large volume; statfs can.

@@ -16,10 +16,11 @@ import { RawClient } from '../../helpers/raw-client.js'
 
 /** Appends `count` one-record batches as the leader would (no Produce needed). */
 async function fill(broker: Broker, topic: string, partition: number, count: number): Promise<void> {
-  const { log, info } = await broker.replicas.partition(topic, partition)
+  const { log, partition: hosted } = await broker.replicas.leaderLog(topic, partition)
   for (let i = 0; i < count; i++) {
     const batch = createBatch({ baseTimestamp: BigInt(Date.now()), records: [{ timestampDelta: 0, offsetDelta: 0, key: Buffer.from('k'), value: Buffer.alloc(100, i), headers: [] }] })
-    await broker.replicas.appendAsLeader(log, info, encodeBatchSync(batch))
+    await log.appendAsLeader(encodeBatchSync(batch), { leaderEpoch: hosted.leaderEpoch })
+    hosted.maybeIncrementHighWatermark()
   }
 }
 

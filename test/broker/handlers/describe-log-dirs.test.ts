@@ -35,9 +35,10 @@ for (const version of [0, 1, 2, 3, 4]) {
     const { b, c, dirs } = await twoDirBroker(t)
     await b.broker.createTopic('t', 4)
     await b.broker.createTopic('u', 1)
-    const { log, info } = await b.broker.replicas.partition('t', 0)
+    const { log, partition: hosted } = await b.broker.replicas.leaderLog('t', 0)
     const batch = encodeBatchSync(createBatch({ baseTimestamp: 1n, records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.alloc(500), headers: [] }] }))
-    await b.broker.replicas.appendAsLeader(log, info, batch)
+    await log.appendAsLeader(batch, { leaderEpoch: hosted.leaderEpoch })
+    hosted.maybeIncrementHighWatermark()
 
     const r = await describe(c, version, null)
     assert.equal(r.throttleTimeMs, 0)

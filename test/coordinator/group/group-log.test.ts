@@ -147,8 +147,11 @@ test('load replays in log order; skips unknown record types, aborted and unfinis
   // Records Samsa never writes, as a Kafka broker would have: a KIP-848 record, and
   // transactional offset commits (committed, aborted, and still open).
   const part = log.partitionFor('a')
-  const { log: plog, info } = await s.b.broker.replicas.partition(GROUP_METADATA_TOPIC, part)
-  const raw = (init: Parameters<typeof createBatch>[0]) => s.b.broker.replicas.appendAsLeader(plog, info, encodeBatchSync(createBatch(init)), { kind: 'coordinator' })
+  const { log: plog, partition: hosted } = await s.b.broker.replicas.leaderLog(GROUP_METADATA_TOPIC, part)
+  const raw = async (init: Parameters<typeof createBatch>[0]) => {
+    await plog.appendAsLeader(encodeBatchSync(createBatch(init)), { leaderEpoch: hosted.leaderEpoch, origin: { kind: 'coordinator' } })
+    hosted.maybeIncrementHighWatermark()
+  }
   const rec = (key: Buffer, value: Buffer | null) => ({ timestampDelta: 0, offsetDelta: 0, key, value, headers: [] })
   const marker = (type: number) => rec(encodeControlKey({ version: 0, type }), encodeEndTxnMarker({ version: 0, coordinatorEpoch: 0 }))
   const consumerGroupKey = Buffer.from([0, 3, 0, 1, 0x61])
@@ -220,7 +223,7 @@ test('compaction keeps the latest value per key and young tombstones, and loads 
   await append(log, 'young', [offsetCommitRecord('young', 't', 0, offset(1))])
   await append(log, 'young', [offsetCommitRecord('young', 't', 0, null)])
   const before = await replay(s)
-  const { log: plog } = await s.b.broker.replicas.partition(GROUP_METADATA_TOPIC, 0)
+  const { log: plog } = await s.b.broker.replicas.leaderLog(GROUP_METADATA_TOPIC, 0)
   assert.equal(plog.logEndOffset, 205)
 
   const r = await log.compact(0)
@@ -265,7 +268,7 @@ test('a compacted partition replays the same after a restart', async (t) => {
   const expected = finalState(before)
   expected.set('offset:g0/t/0', offset(100))
   assert.deepEqual(finalState(after), expected)
-  const { log: plog } = await s.b.broker.replicas.partition(GROUP_METADATA_TOPIC, 0)
+  const { log: plog } = await s.b.broker.replicas.leaderLog(GROUP_METADATA_TOPIC, 0)
   assert.equal(plog.logStartOffset, 30, 'the log start offset survived the restart')
 })
 
@@ -289,7 +292,7 @@ test('write errors map as Kafka coordinators map them', async (t) => {
   const s = await broker(t, { 'offsets.topic.num.partitions': '1' })
   const log = groupLog(s)
   await log.ensureTopic()
-  const { log: plog } = await s.b.broker.replicas.partition(GROUP_METADATA_TOPIC, 0)
+  const { log: plog } = await s.b.broker.replicas.leaderLog(GROUP_METADATA_TOPIC, 0)
   // A closed log is a storage error (LOG_CLOSED) the broker reports as NOT_LEADER_OR_FOLLOWER.
   await plog.close()
   await assert.rejects(log.append(0, [offsetCommitRecord('g', 't', 0, offset(1))]), (e: KafkaError) => e.code === ErrorCode.NOT_COORDINATOR)
