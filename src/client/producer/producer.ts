@@ -19,6 +19,7 @@
  * Records sent without awaiting are appended synchronously in call order, so records to one
  * partition keep their order (retries aside, see sender.ts).
  */
+import { BATCH_HEADER_SIZE } from '../../protocol/records/batch-header.js'
 import { Cluster, type TopicInfo } from '../base/cluster.js'
 import { ClientError } from '../base/errors.js'
 import type { Headers } from '../base/types.js'
@@ -137,7 +138,7 @@ export class Producer {
   /** Memory a record may need: a new batch of its partition. */
   private memoryNeed(record: ProducerRecord): number {
     const size = maxRecordSize(toKey(record.key), checkValue(record.value), toHeaders(record.headers))
-    return Math.min(Math.max(this.options.batchSize, size + 61), this.options.bufferMemory)
+    return Math.min(Math.max(this.options.batchSize, size + BATCH_HEADER_SIZE), this.options.bufferMemory)
   }
 
   /**
@@ -181,7 +182,7 @@ export class Producer {
     const value = checkValue(record.value)
     const headers = toHeaders(record.headers)
     const size = maxRecordSize(key, value, headers)
-    if (size + 61 > this.options.maxRequestSize || size + 61 > this.options.bufferMemory) {
+    if (size + BATCH_HEADER_SIZE > this.options.maxRequestSize || size + BATCH_HEADER_SIZE > this.options.bufferMemory) {
       throw new ClientError(
         'RECORD_TOO_LARGE',
         `a record of ${size} bytes is larger than maxRequestSize (${this.options.maxRequestSize}) or bufferMemory (${this.options.bufferMemory})`,
