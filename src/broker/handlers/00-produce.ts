@@ -44,13 +44,12 @@ import {
   type ProduceResponseTopicProduceResponse,
 } from '../../protocol/generated/produce.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
-import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, ATTRIBUTES_OFFSET } from '../../protocol/records/batch-header.js'
+import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, ATTRIBUTES_OFFSET, BASE_TIMESTAMP_OFFSET } from '../../protocol/records/batch-header.js'
 import { checkProducerBatch, isStorageError, validateRecordBatches } from '../../storage/index.js'
 import { NO_RESPONSE, type Handler, type RequestContext } from '../handler.js'
 import { errorCodeOf } from '../replica-manager.js'
 import type { EffectiveValue } from '../topic-config.js'
 
-const FIRST_TIMESTAMP_OFFSET = 27
 const ZSTD = 4
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null = null): ProduceResponsePartitionProduceResponse {
@@ -79,7 +78,7 @@ async function producePartition(ctx: RequestContext, topicName: string, index: n
     }
     const stored = checked.records
     if (cfg.messageTimestampType === 'CreateTime' && (stored.readInt16BE(ATTRIBUTES_OFFSET) & ATTR_TIMESTAMP_TYPE) === 0) {
-      checkTimestamps(effective, Number(stored.readBigInt64BE(FIRST_TIMESTAMP_OFFSET)), checked.batch.maxTimestamp)
+      checkTimestamps(effective, Number(stored.readBigInt64BE(BASE_TIMESTAMP_OFFSET)), checked.batch.maxTimestamp)
     }
     const result = await broker.replicas.appendAsLeader(log, info, stored)
     return {

@@ -13,10 +13,15 @@ import {
   ATTR_CONTROL,
   ATTR_TIMESTAMP_TYPE,
   ATTRIBUTES_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
   BATCH_HEADER_SIZE,
+  BATCH_LENGTH_OFFSET,
   CRC_OFFSET,
   LOG_OVERHEAD,
   MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  MIN_BATCH_LENGTH,
+  RECORD_COUNT_OFFSET,
   computeBatchCrc,
   isBatchCrcValid,
   setBaseOffset,
@@ -28,11 +33,7 @@ import { RecordsError, RecordsErrorCode } from '../../protocol/records/errors.js
 import type { TimestampType } from '../config.js'
 import { StorageError, type RecordError } from '../errors.js'
 import { readInt64, writeInt64 } from '../io/files.js'
-import { MIN_BATCH_LENGTH, batchInfoAt, type BatchInfo } from './batch-scanner.js'
-
-const BASE_TIMESTAMP_OFFSET = 27
-const MAX_TIMESTAMP_OFFSET = 35
-const RECORD_COUNT_OFFSET = 57
+import { batchInfoAt, type BatchInfo } from './batch-scanner.js'
 
 export interface ValidateOptions {
   /** Verify each batch's CRC32C (default true). */
@@ -73,7 +74,7 @@ export function validateRecordBatches(records: Buffer, options: ValidateOptions 
     if (records.length - pos < BATCH_HEADER_SIZE) {
       throw new StorageError('CORRUPT_MESSAGE', `${where}: ${records.length - pos} bytes left, less than a batch header`)
     }
-    const batchLength = records.readInt32BE(pos + 8)
+    const batchLength = records.readInt32BE(pos + BATCH_LENGTH_OFFSET)
     if (batchLength < MIN_BATCH_LENGTH || LOG_OVERHEAD + batchLength > records.length - pos) {
       throw new StorageError('CORRUPT_MESSAGE', `${where}: batch length ${batchLength} does not fit ${records.length - pos} bytes`)
     }
