@@ -12,6 +12,12 @@
  *   offset deltas are not 0..n-1 is rebuilt with them renumbered (as Kafka does). A producer's
  *   LogAppendTime flag on a CreateTime topic is cleared (header only). Other batches are
  *   stored and served exactly as sent, compressed or not.
+ * - A batch decoded for those checks is refused with MESSAGE_TOO_LARGE, before it is inflated
+ *   (gzip: as soon as the output passes the limit), when its records would decompress past
+ *   socket.request.max.bytes (no request could carry that much uncompressed) or it claims more
+ *   records than that many bytes hold at 128 bytes each (decoded records cost at least that on
+ *   the heap). Kafka answers MESSAGE_TOO_LARGE for a batch it will not take, and the Java
+ *   producer then splits the batch and retries; a small "zip bomb" never reaches memory.
  * - Errors are per partition: UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, INVALID_RECORD
  *   (with a record error per keyless record on a compacted topic, "Compacted topic cannot
  *   accept message without key ..." as Kafka words it), MESSAGE_TOO_LARGE,
@@ -33,8 +39,9 @@
  * issue; timestamp bounds are checked on the batch's first and max timestamps, not per record;
  * records are decoded only on the paths above (Kafka decodes every batch), so a wrong max
  * timestamp above the first one, or a record count the records contradict in a batch that is
- * not otherwise decoded, is stored as sent; decompression there is bounded only by
- * max.message.bytes of compressed input.
+ * not otherwise decoded, is stored as sent. A batch decoded on those paths may decompress to
+ * at most socket.request.max.bytes and claim at most socket.request.max.bytes / 128 records
+ * (Kafka, which streams the records, has no such limit): see the MESSAGE_TOO_LARGE above.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -72,7 +79,12 @@ async function producePartition(ctx: RequestContext, topicName: string, index: n
     if (codec === ZSTD && ctx.apiVersion < 7) throw new KafkaError('UNSUPPORTED_COMPRESSION_TYPE', 'zstd needs Produce v7 or later')
     const effective = broker.replicas.effectiveConfigs(topic)
     const compacted = effective.get('cleanup.policy')!.value.split(',').some((p) => p.trim() === 'compact')
-    const checked = await checkProducerBatch(records, batches[0]!, { partition: `${topicName}-${index}`, timestampType: cfg.messageTimestampType, compacted })
+    const checked = await checkProducerBatch(records, batches[0]!, {
+      partition: `${topicName}-${index}`,
+      timestampType: cfg.messageTimestampType,
+      compacted,
+      maxDecodedBytes: broker.config.get('socket.request.max.bytes') as number,
+    })
     if (checked.corrections.length > 0) {
       broker.logger.debug('corrected a produced batch', { topic: topicName, partition: index, client: ctx.clientAddress, corrections: checked.corrections })
     }

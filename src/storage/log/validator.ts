@@ -28,7 +28,7 @@ import {
   setLogAppendTime,
   setPartitionLeaderEpoch,
 } from '../../protocol/records/batch-header.js'
-import { decodeBatch, encodeBatch, type RecordBatch } from '../../protocol/records/batch.js'
+import { decodeBatch, decodeLimits, encodeBatch, type RecordBatch } from '../../protocol/records/batch.js'
 import { RecordsError, RecordsErrorCode } from '../../protocol/records/errors.js'
 import type { TimestampType } from '../config.js'
 import { StorageError, type RecordError } from '../errors.js'
@@ -135,6 +135,11 @@ export interface ProducerBatchOptions {
   timestampType: TimestampType
   /** cleanup.policy includes compact: Kafka refuses records without a key. */
   compacted: boolean
+  /**
+   * About the most memory decoding the batch may take (decodeLimits): the broker passes
+   * socket.request.max.bytes. Over it: MESSAGE_TOO_LARGE. Absent: unbounded.
+   */
+  maxDecodedBytes?: number
 }
 
 export interface CheckedBatch {
@@ -177,7 +182,7 @@ export async function checkProducerBatch(records: Buffer, batch: BatchInfo, opti
     return { records, batch, corrections }
   }
 
-  const decoded = await decodeRecords(records.subarray(pos, pos + batch.size), options.partition)
+  const decoded = await decodeRecords(records.subarray(pos, pos + batch.size), options)
   if (options.compacted) checkKeys(decoded, options.partition)
   let out = records
   let at = pos
@@ -208,11 +213,21 @@ function clearLogAppendTime(buf: Buffer, pos: number, corrections: string[]): vo
   corrections.push('timestamp type LogAppendTime -> CreateTime (the topic uses CreateTime)')
 }
 
-async function decodeRecords(batch: Buffer, partition: string): Promise<RecordBatch> {
+async function decodeRecords(batch: Buffer, options: ProducerBatchOptions): Promise<RecordBatch> {
+  const { partition, maxDecodedBytes } = options
   try {
-    return await decodeBatch(batch, { verifyCrc: false })
+    return await decodeBatch(batch, { verifyCrc: false, ...(maxDecodedBytes !== undefined ? decodeLimits(maxDecodedBytes) : {}) })
   } catch (err) {
     if (!(err instanceof RecordsError)) throw err
+    // Kafka has no such limit (it streams the records); MESSAGE_TOO_LARGE is its answer for a
+    // batch the broker will not take, and makes the Java producer split the batch and retry.
+    if (err.code === RecordsErrorCode.DecompressedTooLarge || err.code === RecordsErrorCode.TooManyRecords) {
+      throw new StorageError(
+        'MESSAGE_TOO_LARGE',
+        `the batch for ${partition} is too large to check once decompressed (${err.message}); the broker decodes batches within socket.request.max.bytes (${maxDecodedBytes}): send smaller batches`,
+        { cause: err },
+      )
+    }
     // A declared count the records do not match is Kafka's InvalidRecordException; records
     // that cannot be read at all are corrupt.
     const code = err.code === RecordsErrorCode.InvalidRecordCount || err.code === RecordsErrorCode.InvalidLastOffsetDelta ? 'INVALID_RECORD' : 'CORRUPT_MESSAGE'
