@@ -220,6 +220,9 @@ export class ReplicaManager {
     const { log } = await this.leaderLog(req.topic, req.partition, req.currentLeaderEpoch)
     if (req.timestamp === MAX_TIMESTAMP && !req.allowMaxTimestamp) throw new KafkaError('UNSUPPORTED_VERSION', 'max timestamp lookups need ListOffsets v7+')
     const bound = req.replicaId === DEBUG_REPLICA ? log.logEndOffset : log.highWatermark
+    const locate = locateRecords(this.config.get('socket.request.max.bytes'), (err) => {
+      this.logger.warn('a stored batch is too large to decode; ListOffsets answers from its header', { topic: req.topic, partition: req.partition, error: err.message })
+    })
     switch (req.timestamp) {
       case EARLIEST:
       case EARLIEST_LOCAL:
@@ -231,11 +234,11 @@ export class ReplicaManager {
       case LATEST_TIERED:
         return undefined
       case MAX_TIMESTAMP: {
-        const found = await log.fetchOffset({ kind: 'maxTimestamp' }, { locate: locateRecords })
+        const found = await log.fetchOffset({ kind: 'maxTimestamp' }, { locate })
         return found && found.offset < bound ? found : undefined
       }
       default: {
-        const found = await log.fetchOffset({ kind: 'timestamp', timestamp: Number(req.timestamp) }, { locate: locateRecords })
+        const found = await log.fetchOffset({ kind: 'timestamp', timestamp: Number(req.timestamp) }, { locate })
         return found && found.offset < bound ? found : undefined
       }
     }

@@ -23,7 +23,20 @@ import {
   ATTR_DELETE_HORIZON,
   ATTR_TIMESTAMP_TYPE,
   ATTR_TRANSACTIONAL,
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
   BATCH_HEADER_SIZE,
+  BATCH_LENGTH_OFFSET,
+  HEADER_SIZE_UP_TO_MAGIC,
+  LAST_OFFSET_DELTA_OFFSET,
+  LEGACY_ATTRIBUTES_OFFSET,
+  LEGACY_CRC_OFFSET,
+  LEGACY_TIMESTAMP_OFFSET,
+  LEGACY_V0_MIN_LENGTH,
+  LEGACY_V1_MIN_LENGTH,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAGIC_V2,
   isBatchCrcValid,
   readBatchHeader,
 } from '../protocol/records/batch-header.js'
@@ -36,10 +49,8 @@ import { readAt } from '../storage/io/files.js'
 import type { RecordParser } from './dump-log-decoders.js'
 import type { DumpReport } from './dump-log-report.js'
 
-/** Offset, length, CRC/epoch and magic: what every message format starts with (Kafka's HEADER_SIZE_UP_TO_MAGIC). */
-const HEADER_UP_TO_MAGIC = 17
 /** Smallest length field of any format (a v0 message with null key and value). */
-const MIN_ENTRY_LENGTH = 14
+const MIN_ENTRY_LENGTH = LEGACY_V0_MIN_LENGTH
 const CHUNK = 1024 * 1024
 const NO_SEQUENCE = -1
 const INT32_MAX = 0x7fffffff
@@ -47,7 +58,7 @@ const INT32_MAX = 0x7fffffff
 // ---- framing -------------------------------------------------------------------------------------
 
 /** Smallest size of a whole entry by magic: v0 message, v1 message, v2 batch header. */
-const MIN_SIZE_BY_MAGIC = [12 + MIN_ENTRY_LENGTH, 12 + 22, BATCH_HEADER_SIZE]
+const MIN_SIZE_BY_MAGIC = [LOG_OVERHEAD + LEGACY_V0_MIN_LENGTH, LOG_OVERHEAD + LEGACY_V1_MIN_LENGTH, BATCH_HEADER_SIZE]
 
 /** Where a batch lies and what it ends with, from its header alone. */
 export interface FrameHeader {
@@ -85,18 +96,18 @@ export class BatchFrames {
   /** The next batch's header fields, without reading the rest of it. */
   async nextHeader(): Promise<FrameHeader | undefined> {
     const pos = this.position
-    if (this.corrupt !== undefined || this.end - pos < HEADER_UP_TO_MAGIC) return undefined
+    if (this.corrupt !== undefined || this.end - pos < HEADER_SIZE_UP_TO_MAGIC) return undefined
     const at = await this.ensure(pos, Math.min(BATCH_HEADER_SIZE, this.end - pos))
     const c = this.chunk
-    const length = c.readInt32BE(at + 8)
+    const length = c.readInt32BE(at + BATCH_LENGTH_OFFSET)
     if (length < MIN_ENTRY_LENGTH) {
       this.corrupt = `Found record size ${length} smaller than minimum record overhead (${MIN_ENTRY_LENGTH}) in file ${this.path}.`
       return undefined
     }
-    const size = 12 + length
+    const size = LOG_OVERHEAD + length
     if (size > this.end - pos) return undefined
-    const magic = c.readInt8(at + 16)
-    if (magic < 0 || magic > 2) {
+    const magic = c.readInt8(at + MAGIC_OFFSET)
+    if (magic < 0 || magic > MAGIC_V2) {
       this.corrupt = `Unknown magic ${magic} in the batch at position ${pos} of ${this.path}; the rest of the file cannot be framed.`
       return undefined
     }
@@ -104,9 +115,9 @@ export class BatchFrames {
       this.corrupt = `Found record size ${length} smaller than the minimum for magic ${magic} in the batch at position ${pos} of ${this.path}.`
       return undefined
     }
-    const offset = c.readBigInt64BE(at)
+    const offset = c.readBigInt64BE(at + BASE_OFFSET_OFFSET)
     this.position = pos + size
-    return { position: pos, size, magic, lastOffset: magic < 2 ? offset : offset + BigInt(c.readInt32BE(at + 23)) }
+    return { position: pos, size, magic, lastOffset: magic < MAGIC_V2 ? offset : offset + BigInt(c.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)) }
   }
 
   /** The next whole batch. */
@@ -141,7 +152,7 @@ function timestampTypeName(magic: number, attributes: number): string {
   return attributes & ATTR_TIMESTAMP_TYPE ? 'LogAppendTime' : 'CreateTime'
 }
 
-/** A v0/v1 message's header fields: offset, crc @12, magic @16, attributes @17, v1 timestamp @18. */
+/** A v0/v1 message's header fields (the LEGACY_* offsets of batch-header.ts). */
 interface LegacyHeader {
   offset: bigint
   crc: number
@@ -153,11 +164,11 @@ interface LegacyHeader {
 function legacyHeader(slice: BatchSlice): LegacyHeader {
   const b = slice.bytes
   return {
-    offset: b.readBigInt64BE(0),
-    crc: b.readUInt32BE(12),
-    attributes: b.readInt8(17),
-    timestamp: slice.magic === 1 ? b.readBigInt64BE(18) : -1n,
-    valid: crc32(b.subarray(16)) === b.readUInt32BE(12),
+    offset: b.readBigInt64BE(BASE_OFFSET_OFFSET),
+    crc: b.readUInt32BE(LEGACY_CRC_OFFSET),
+    attributes: b.readInt8(LEGACY_ATTRIBUTES_OFFSET),
+    timestamp: slice.magic === 1 ? b.readBigInt64BE(LEGACY_TIMESTAMP_OFFSET) : -1n,
+    valid: crc32(b.subarray(MAGIC_OFFSET)) === b.readUInt32BE(LEGACY_CRC_OFFSET),
   }
 }
 
@@ -224,7 +235,7 @@ export async function batchRecords(slice: BatchSlice): Promise<DecodedBatch> {
   }
   const batch: RecordBatch = await decodeBatch(slice.bytes, { verifyCrc: false })
   return {
-    timestampType: timestampTypeName(2, slice.bytes.readInt16BE(21)),
+    timestampType: timestampTypeName(2, slice.bytes.readInt16BE(ATTRIBUTES_OFFSET)),
     isControl: batch.isControl,
     records: batch.records.map((r) => ({
       offset: batch.baseOffset + BigInt(r.offsetDelta),

@@ -2,6 +2,7 @@
  * Per-topic log configuration with Kafka's property names and defaults. The broker keeps topic
  * configs (metadata); storage receives them resolved into this object.
  */
+import { LOG_OVERHEAD } from '../protocol/records/batch-header.js'
 import { StorageError } from './errors.js'
 
 export type TimestampType = 'CreateTime' | 'LogAppendTime'
@@ -50,7 +51,7 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   flushMessages: Number.POSITIVE_INFINITY,
   flushMs: Number.POSITIVE_INFINITY,
   messageTimestampType: 'CreateTime',
-  maxMessageBytes: 1024 * 1024 + 12,
+  maxMessageBytes: 1024 * 1024 + LOG_OVERHEAD,
   messageTimestampBeforeMaxMs: Number.POSITIVE_INFINITY,
   messageTimestampAfterMaxMs: Number.POSITIVE_INFINITY,
   compact: false,

@@ -12,6 +12,12 @@
  *   offset deltas are not 0..n-1 is rebuilt with them renumbered (as Kafka does). A producer's
  *   LogAppendTime flag on a CreateTime topic is cleared (header only). Other batches are
  *   stored and served exactly as sent, compressed or not.
+ * - A batch decoded for those checks is refused with MESSAGE_TOO_LARGE, before it is inflated
+ *   (gzip: as soon as the output passes the limit), when its records would decompress past
+ *   socket.request.max.bytes (no request could carry that much uncompressed) or it claims more
+ *   records than that many bytes hold at 128 bytes each (decoded records cost at least that on
+ *   the heap). Kafka answers MESSAGE_TOO_LARGE for a batch it will not take, and the Java
+ *   producer then splits the batch and retries; a small "zip bomb" never reaches memory.
  * - Errors are per partition: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, CORRUPT_MESSAGE, INVALID_RECORD
  *   (with a record error per keyless record on a compacted topic, "Compacted topic cannot
  *   accept message without key ..." as Kafka words it), MESSAGE_TOO_LARGE,
@@ -39,8 +45,9 @@
  * issue; timestamp bounds are checked on the batch's first and max timestamps, not per record;
  * records are decoded only on the paths above (Kafka decodes every batch), so a wrong max
  * timestamp above the first one, or a record count the records contradict in a batch that is
- * not otherwise decoded, is stored as sent; decompression there is bounded only by
- * max.message.bytes of compressed input.
+ * not otherwise decoded, is stored as sent. A batch decoded on those paths may decompress to
+ * at most socket.request.max.bytes and claim at most socket.request.max.bytes / 128 records
+ * (Kafka, which streams the records, has no such limit): see the MESSAGE_TOO_LARGE above.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -100,7 +107,7 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
         acks,
         timeoutMs: req.timeoutMs,
         // The request's own rules travel with the records, as capability flags.
-        origin: { kind: 'client', checks: { singleBatch: true, allowZstd: ctx.apiVersion >= 7 } },
+        origin: { kind: 'client', checks: { singleBatch: true, allowZstd: ctx.apiVersion >= 7, maxDecodedBytes: ctx.broker.config.get('socket.request.max.bytes') } },
         internalTopicsAllowed: false,
         signal: ctx.signal,
       })

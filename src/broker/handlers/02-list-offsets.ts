@@ -7,7 +7,9 @@
  *   earliest local (v8+; equals earliest without tiered storage), -5 latest tiered (v9+;
  *   answers offset -1, as Kafka does with tiered storage off), any other value: the first
  *   offset whose record timestamp is >= it, exact to the record (batches are decoded only for
- *   this lookup), or offset -1 when there is none below the high watermark.
+ *   this lookup), or offset -1 when there is none below the high watermark. A stored batch
+ *   whose records would decompress past socket.request.max.bytes (or claim more than that /
+ *   128 records) is not decoded: it answers its first offset, and the broker logs a warning.
  * - Consumers (replica id -1) never see offsets at or past the high watermark; replica id -2
  *   (debugging tools) reads up to the log end.
  * - currentLeaderEpoch (v4+) is checked: FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH.

@@ -13,7 +13,31 @@
  * first offset) overlapping the fetched range; walking batches in offset order, a producer id
  * becomes "aborted" once its first offset is reached and stops being so at its ABORT marker.
  */
-import { ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_TIMESTAMP_TYPE, ATTR_TRANSACTIONAL, BATCH_HEADER_SIZE, CompressionCodec, CRC_OFFSET, computeBatchCrc } from '../../protocol/records/batch-header.js'
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTR_CONTROL,
+  ATTR_TIMESTAMP_TYPE,
+  ATTR_TRANSACTIONAL,
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_HEADER_SIZE,
+  BATCH_LENGTH_OFFSET,
+  CompressionCodec,
+  CRC_OFFSET,
+  HEADER_SIZE_UP_TO_MAGIC,
+  LAST_OFFSET_DELTA_OFFSET,
+  LEGACY_V0_MIN_LENGTH,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAGIC_V2,
+  MAX_TIMESTAMP_OFFSET,
+  MIN_BATCH_LENGTH,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORD_COUNT_OFFSET,
+  computeBatchCrc,
+} from '../../protocol/records/batch-header.js'
 import { decompress, decompressSync, hasSyncCodec } from '../../protocol/records/compression/index.js'
 import { ControlRecordType } from '../../protocol/records/control.js'
 import { RecordsError, RecordsErrorCode } from '../../protocol/records/errors.js'
@@ -23,8 +47,6 @@ import type { ConsumerRecord, ConsumerRecordHeader } from './types.js'
 
 const EMPTY_HEADERS: readonly ConsumerRecordHeader[] = Object.freeze([])
 const EMPTY_RECORDS: ConsumerRecord[] = []
-/** A v2 batch shorter than its fixed header cannot be framed. */
-const MIN_V2_LENGTH = BATCH_HEADER_SIZE - 12
 
 export interface AbortedTransaction {
   producerId: bigint
@@ -56,18 +78,19 @@ export function scanBatches(buf: Buffer): { end: number; nextOffset: bigint | nu
   let pos = 0
   let nextOffset: bigint | null = null
   let needsAsync = false
-  while (buf.length - pos >= 17) {
-    const length = buf.readInt32BE(pos + 8)
-    const magic = buf[pos + 16]!
-    if (length < 14 || (magic === 2 && length < MIN_V2_LENGTH)) throw new RecordsError(RecordsErrorCode.InvalidLength, `batch at byte ${pos} has length ${length}`)
-    const size = 12 + length
+  while (buf.length - pos >= HEADER_SIZE_UP_TO_MAGIC) {
+    const length = buf.readInt32BE(pos + BATCH_LENGTH_OFFSET)
+    const magic = buf[pos + MAGIC_OFFSET]!
+    // Shorter than the smallest v0 message, or a v2 batch shorter than its fixed header: nothing can be framed.
+    if (length < LEGACY_V0_MIN_LENGTH || (magic === MAGIC_V2 && length < MIN_BATCH_LENGTH)) throw new RecordsError(RecordsErrorCode.InvalidLength, `batch at byte ${pos} has length ${length}`)
+    const size = LOG_OVERHEAD + length
     if (pos + size > buf.length) break
-    if (magic === 2) {
-      nextOffset = buf.readBigInt64BE(pos) + BigInt(buf.readInt32BE(pos + 23)) + 1n
-      if (!hasSyncCodec(buf.readInt16BE(pos + 21) & ATTR_COMPRESSION_MASK)) needsAsync = true
+    if (magic === MAGIC_V2) {
+      nextOffset = buf.readBigInt64BE(pos + BASE_OFFSET_OFFSET) + BigInt(buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)) + 1n
+      if (!hasSyncCodec(buf.readInt16BE(pos + ATTRIBUTES_OFFSET) & ATTR_COMPRESSION_MASK)) needsAsync = true
     } else if (magic === 0 || magic === 1) {
       // A legacy entry's offset is its own, or for a compressed wrapper that of its last inner message.
-      nextOffset = buf.readBigInt64BE(pos) + 1n
+      nextOffset = buf.readBigInt64BE(pos + BASE_OFFSET_OFFSET) + 1n
     } else {
       throw new RecordsError(RecordsErrorCode.UnsupportedMagic, `batch at byte ${pos} has magic ${magic}`)
     }
@@ -194,7 +217,7 @@ function decodeRecords(b: Buffer, start: number, end: number, count: number, ctx
 
 /** Whether a control batch's record is an ABORT marker (control batches are never compressed). */
 function isAbortMarker(b: Buffer, pos: number, end: number): boolean {
-  if ((b.readInt16BE(pos + 21) & ATTR_COMPRESSION_MASK) !== CompressionCodec.None || b.readInt32BE(pos + 57) < 1) return false
+  if ((b.readInt16BE(pos + ATTRIBUTES_OFFSET) & ATTR_COMPRESSION_MASK) !== CompressionCodec.None || b.readInt32BE(pos + RECORD_COUNT_OFFSET) < 1) return false
   P = pos + BATCH_HEADER_SIZE
   varint(b)
   P++
@@ -253,12 +276,13 @@ export class CompletedFetch {
   /** Decompresses, ahead of time, the batches whose codec has no synchronous decoder. */
   async inflateAsync(): Promise<void> {
     const b = this.d.records
-    for (let pos = 0; pos < this.end; pos += 12 + b.readInt32BE(pos + 8)) {
-      if (b[pos + 16] !== 2) continue
-      const codec = b.readInt16BE(pos + 21) & ATTR_COMPRESSION_MASK
-      if (hasSyncCodec(codec) || b.readInt32BE(pos + 57) === 0) continue
+    for (let pos = 0; pos < this.end; pos += LOG_OVERHEAD + b.readInt32BE(pos + BATCH_LENGTH_OFFSET)) {
+      if (b[pos + MAGIC_OFFSET] !== MAGIC_V2) continue
+      const codec = b.readInt16BE(pos + ATTRIBUTES_OFFSET) & ATTR_COMPRESSION_MASK
+      if (hasSyncCodec(codec) || b.readInt32BE(pos + RECORD_COUNT_OFFSET) === 0) continue
       if (this.opts.checkCrcs) this.checkCrc(pos)
-      ;(this.inflated ??= new Map()).set(pos, await decompress(codec, b.subarray(pos + BATCH_HEADER_SIZE, pos + 12 + b.readInt32BE(pos + 8))))
+      const end = pos + LOG_OVERHEAD + b.readInt32BE(pos + BATCH_LENGTH_OFFSET)
+      ;(this.inflated ??= new Map()).set(pos, await decompress(codec, b.subarray(pos + BATCH_HEADER_SIZE, end)))
     }
   }
 
@@ -266,7 +290,7 @@ export class CompletedFetch {
     const b = this.d.records
     const stored = b.readUInt32BE(pos + CRC_OFFSET)
     if (computeBatchCrc(b, pos) !== stored) {
-      throw new RecordsError(RecordsErrorCode.CrcMismatch, `batch at offset ${b.readBigInt64BE(pos)} of ${this.state.key} fails its CRC check (corrupt data)`)
+      throw new RecordsError(RecordsErrorCode.CrcMismatch, `batch at offset ${b.readBigInt64BE(pos + BASE_OFFSET_OFFSET)} of ${this.state.key} fails its CRC check (corrupt data)`)
     }
   }
 
@@ -285,20 +309,20 @@ export class CompletedFetch {
     const minOffset = this.d.fetchOffset
     while (this.pos < this.end) {
       const pos = this.pos
-      const batchEnd = pos + 12 + b.readInt32BE(pos + 8)
+      const batchEnd = pos + LOG_OVERHEAD + b.readInt32BE(pos + BATCH_LENGTH_OFFSET)
       this.pos = batchEnd
-      if (b[pos + 16] !== 2) {
+      if (b[pos + MAGIC_OFFSET] !== MAGIC_V2) {
         const legacy = this.decodeLegacy(b.subarray(pos, batchEnd), minOffset)
         if (legacy.length === 0) continue
         this.records = legacy
         this.idx = 0
         return true
       }
-      const baseOffset = b.readBigInt64BE(pos)
-      const lastOffsetDelta = b.readInt32BE(pos + 23)
-      const attrs = b.readInt16BE(pos + 21)
+      const baseOffset = b.readBigInt64BE(pos + BASE_OFFSET_OFFSET)
+      const lastOffsetDelta = b.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
+      const attrs = b.readInt16BE(pos + ATTRIBUTES_OFFSET)
       if (this.opts.readCommitted) {
-        const producerId = b.readBigInt64BE(pos + 43)
+        const producerId = b.readBigInt64BE(pos + PRODUCER_ID_OFFSET)
         if (producerId >= 0n) {
           this.consumeAbortedUpTo(baseOffset + BigInt(lastOffsetDelta))
           if (attrs & ATTR_CONTROL) {
@@ -309,7 +333,7 @@ export class CompletedFetch {
         }
       }
       if (attrs & ATTR_CONTROL) continue
-      const count = b.readInt32BE(pos + 57)
+      const count = b.readInt32BE(pos + RECORD_COUNT_OFFSET)
       if (count === 0 || baseOffset + BigInt(lastOffsetDelta) < minOffset) continue
       const codec = attrs & ATTR_COMPRESSION_MASK
       let data = b
@@ -328,13 +352,13 @@ export class CompletedFetch {
           end = data.length
         }
       }
-      const epoch = b.readInt32BE(pos + 12)
+      const epoch = b.readInt32BE(pos + PARTITION_LEADER_EPOCH_OFFSET)
       const out = decodeRecords(data, start, end, count, {
         topic: this.state.topic,
         partition: this.state.partition,
         baseOffset,
-        baseTimestamp: Number(b.readBigInt64BE(pos + 27)),
-        logAppendTime: attrs & ATTR_TIMESTAMP_TYPE ? Number(b.readBigInt64BE(pos + 35)) : -1,
+        baseTimestamp: Number(b.readBigInt64BE(pos + BASE_TIMESTAMP_OFFSET)),
+        logAppendTime: attrs & ATTR_TIMESTAMP_TYPE ? Number(b.readBigInt64BE(pos + MAX_TIMESTAMP_OFFSET)) : -1,
         leaderEpoch: epoch >= 0 ? epoch : null,
         minDelta: minOffset > baseOffset ? Number(minOffset - baseOffset) : 0,
       })

@@ -11,7 +11,27 @@
  * outcome (`BatchResult.parts`), so the promises already hanging off it see their own record's
  * offset or error (`recordResult`).
  */
-import { BATCH_HEADER_SIZE, CRC_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, computeBatchCrc, type CompressionCodec } from '../../protocol/records/batch-header.js'
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_HEADER_SIZE,
+  BATCH_LENGTH_OFFSET,
+  CRC_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAGIC_V2,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORD_COUNT_OFFSET,
+  computeBatchCrc,
+  type CompressionCodec,
+} from '../../protocol/records/batch-header.js'
 import { compress } from '../../protocol/records/compression/index.js'
 import { Cursor } from '../../protocol/records/cursor.js'
 import { readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../../protocol/records/varint.js'
@@ -312,18 +332,18 @@ export class ProducerBatch {
       out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + compressed.length)
       compressed.copy(out, BATCH_HEADER_SIZE)
     }
-    out.writeBigInt64BE(0n, 0)
-    out.writeInt32BE(out.length - LOG_OVERHEAD, 8)
-    out.writeInt32BE(-1, 12) // partition leader epoch: set by the broker
-    out.writeInt8(2, MAGIC_OFFSET)
-    out.writeInt16BE(codec & 0x07, 21)
-    out.writeInt32BE(this.count - 1, 23)
-    out.writeBigInt64BE(BigInt(this.baseTimestamp), 27)
-    out.writeBigInt64BE(BigInt(this.maxTimestamp), 35)
-    out.writeBigInt64BE(-1n, 43) // producer id: set once idempotence lands
-    out.writeInt16BE(-1, 51)
-    out.writeInt32BE(-1, 53)
-    out.writeInt32BE(this.count, 57)
+    out.writeBigInt64BE(0n, BASE_OFFSET_OFFSET)
+    out.writeInt32BE(out.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET)
+    out.writeInt32BE(-1, PARTITION_LEADER_EPOCH_OFFSET) // partition leader epoch: set by the broker
+    out.writeInt8(MAGIC_V2, MAGIC_OFFSET)
+    out.writeInt16BE(codec & ATTR_COMPRESSION_MASK, ATTRIBUTES_OFFSET)
+    out.writeInt32BE(this.count - 1, LAST_OFFSET_DELTA_OFFSET)
+    out.writeBigInt64BE(BigInt(this.baseTimestamp), BASE_TIMESTAMP_OFFSET)
+    out.writeBigInt64BE(BigInt(this.maxTimestamp), MAX_TIMESTAMP_OFFSET)
+    out.writeBigInt64BE(-1n, PRODUCER_ID_OFFSET) // producer id: set once idempotence lands
+    out.writeInt16BE(-1, PRODUCER_EPOCH_OFFSET)
+    out.writeInt32BE(-1, BASE_SEQUENCE_OFFSET)
+    out.writeInt32BE(this.count, RECORD_COUNT_OFFSET)
     out.writeUInt32BE(computeBatchCrc(out, 0), CRC_OFFSET)
     this.wire = out
     return out

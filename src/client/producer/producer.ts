@@ -23,6 +23,7 @@
  * too large is split (sender.ts), and its records' promises still settle each with its own
  * offset, or with MESSAGE_TOO_LARGE for a single record over the limit.
  */
+import { BATCH_HEADER_SIZE } from '../../protocol/records/batch-header.js'
 import { Cluster, type TopicInfo } from '../base/cluster.js'
 import { ClientError } from '../base/errors.js'
 import type { Headers } from '../base/types.js'
@@ -220,7 +221,7 @@ export class Producer {
   /** Memory a record may need: a new batch of its partition. */
   private memoryNeed(record: ProducerRecord): number {
     const size = maxRecordSize(toKey(record.key), checkValue(record.value), toHeaders(record.headers))
-    return Math.min(Math.max(this.options.batchSize, size + 61), this.options.bufferMemory)
+    return Math.min(Math.max(this.options.batchSize, size + BATCH_HEADER_SIZE), this.options.bufferMemory)
   }
 
   /**
@@ -258,7 +259,7 @@ export class Producer {
     const value = checkValue(record.value)
     const headers = toHeaders(record.headers)
     const size = maxRecordSize(key, value, headers)
-    if (size + 61 > this.options.maxRequestSize || size + 61 > this.options.bufferMemory) {
+    if (size + BATCH_HEADER_SIZE > this.options.maxRequestSize || size + BATCH_HEADER_SIZE > this.options.bufferMemory) {
       throw new ClientError(
         'RECORD_TOO_LARGE',
         `a record of ${size} bytes is larger than maxRequestSize (${this.options.maxRequestSize}) or bufferMemory (${this.options.bufferMemory})`,

@@ -22,6 +22,7 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { GroupMetadataValue } from '../../protocol/generated/coordinator/group/group-metadata.js'
 import type { OffsetCommitKey } from '../../protocol/generated/coordinator/group/offset-commit.js'
+import { BASE_OFFSET_OFFSET, LAST_OFFSET_DELTA_OFFSET, MAGIC_V2 } from '../../protocol/records/batch-header.js'
 import { createBatch, decodeBatch, encodeBatchSync, type RecordBatch } from '../../protocol/records/batch.js'
 import { ControlRecordType, decodeControlKey } from '../../protocol/records/control.js'
 import { batchSlices } from '../../protocol/records/record-set.js'
@@ -81,8 +82,6 @@ export function offsetsTopicSettings(c: { offsetsTopicPartitions: number; offset
   }
 }
 
-/** Where a v2 batch keeps lastOffsetDelta. */
-const LAST_OFFSET_DELTA_OFFSET = 23
 /** Read size while scanning a partition; one batch larger than this is still read whole. */
 const SCAN_BYTES = 1 << 20
 /** Records per batch when a snapshot is written. */
@@ -263,8 +262,8 @@ export class GroupLog {
       const buf = await this.topic.read(partition, { fromOffset: pos, toOffset: to, maxBytes: SCAN_BYTES })
       let advanced = false
       for (const slice of batchSlices(buf)) {
-        const base = Number(slice.bytes.readBigInt64BE(0))
-        if (slice.magic !== 2) {
+        const base = Number(slice.bytes.readBigInt64BE(BASE_OFFSET_OFFSET))
+        if (slice.magic !== MAGIC_V2) {
           this.logger.warn('skipping a pre-0.11 message in __consumer_offsets', { partition, offset: base })
           pos = Math.max(pos, base + 1)
           advanced = true

@@ -15,6 +15,10 @@ export const RecordsErrorCode = {
   /** A record whose fields disagree with its own length prefix or hold impossible values. */
   InvalidRecord: 'invalid-record',
   DecompressionFailed: 'decompression-failed',
+  /** The records would decompress past the caller's limit (a "zip bomb", or a batch larger than the reader accepts). */
+  DecompressedTooLarge: 'decompressed-too-large',
+  /** The batch claims more records than the caller's limit lets it decode. */
+  TooManyRecords: 'too-many-records',
   VarintTooLong: 'varint-too-long',
   /** A value that cannot be represented (e.g. a varlong beyond Number.MAX_SAFE_INTEGER). */
   OutOfRange: 'out-of-range',

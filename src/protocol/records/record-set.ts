@@ -4,13 +4,22 @@
  * and so does iteration here. Every message format shares the first 17 bytes' layout
  * (offset int64, size int32, crc/epoch int32, magic int8), so v0/v1 entries are sliced too.
  */
-import { LOG_OVERHEAD, MAGIC_OFFSET } from './batch-header.js'
-import { decodeBatch, decodeBatchSync, MAGIC_V2, MIN_BATCH_LENGTH, type DecodeBatchOptions, type RecordBatch } from './batch.js'
+import {
+  BATCH_LENGTH_OFFSET,
+  HEADER_SIZE_UP_TO_MAGIC,
+  LEGACY_V0_MIN_LENGTH,
+  LEGACY_V1_MIN_LENGTH,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAGIC_V2,
+  MIN_BATCH_LENGTH,
+} from './batch-header.js'
+import { decodeBatch, decodeBatchSync, type DecodeBatchOptions, type RecordBatch } from './batch.js'
 import { RecordsError, RecordsErrorCode } from './errors.js'
 
 /** Smallest size field of any format: a v0 message with null key and value. */
-const MIN_ENTRY_LENGTH = 14
-const MIN_LENGTH_BY_MAGIC = [14, 22, MIN_BATCH_LENGTH]
+const MIN_ENTRY_LENGTH = LEGACY_V0_MIN_LENGTH
+const MIN_LENGTH_BY_MAGIC = [LEGACY_V0_MIN_LENGTH, LEGACY_V1_MIN_LENGTH, MIN_BATCH_LENGTH]
 
 export interface BatchSlice {
   /** Position of the batch in the buffer that was iterated. */
@@ -29,8 +38,8 @@ export interface BatchSlice {
  */
 export function* batchSlices(buf: Buffer, start = 0): Generator<BatchSlice> {
   let pos = start
-  while (buf.length - pos >= MAGIC_OFFSET + 1) {
-    const length = buf.readInt32BE(pos + 8)
+  while (buf.length - pos >= HEADER_SIZE_UP_TO_MAGIC) {
+    const length = buf.readInt32BE(pos + BATCH_LENGTH_OFFSET)
     if (length < MIN_ENTRY_LENGTH) {
       throw new RecordsError(RecordsErrorCode.InvalidLength, `batch at ${pos} has length ${length}`)
     }

@@ -330,7 +330,11 @@ export class Segment implements IndexHolder {
 
   private remember(b: BatchInfo): void {
     const { position, size, baseOffset, lastOffset, maxTimestamp, partitionLeaderEpoch, recordCount } = b
-    this.recent.push({ position, size, baseOffset, lastOffset, maxTimestamp, partitionLeaderEpoch, recordCount })
+    const { producerId, producerEpoch, baseSequence, isTransactional, isControl } = b
+    this.recent.push({
+      position, size, baseOffset, lastOffset, maxTimestamp, partitionLeaderEpoch, recordCount,
+      producerId, producerEpoch, baseSequence, isTransactional, isControl,
+    })
   }
 
   // ---- reads -----------------------------------------------------------------------------

@@ -14,26 +14,27 @@ import {
   ATTR_CONTROL,
   ATTR_TIMESTAMP_TYPE,
   ATTRIBUTES_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
   BATCH_HEADER_SIZE,
+  BATCH_LENGTH_OFFSET,
   CRC_OFFSET,
   LOG_OVERHEAD,
   MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  MIN_BATCH_LENGTH,
+  RECORD_COUNT_OFFSET,
   computeBatchCrc,
   isBatchCrcValid,
   setBaseOffset,
   setLogAppendTime,
   setPartitionLeaderEpoch,
 } from '../../protocol/records/batch-header.js'
-import { decodeBatch, encodeBatch, type RecordBatch } from '../../protocol/records/batch.js'
+import { decodeBatch, decodeLimits, encodeBatch, type RecordBatch } from '../../protocol/records/batch.js'
 import { RecordsError, RecordsErrorCode } from '../../protocol/records/errors.js'
 import type { LogConfig, TimestampType } from '../config.js'
 import { StorageError, type RecordError } from '../errors.js'
 import { readInt64, writeInt64 } from '../io/files.js'
-import { MIN_BATCH_LENGTH, batchInfoAt, type BatchInfo } from './batch-scanner.js'
-
-const BASE_TIMESTAMP_OFFSET = 27
-const MAX_TIMESTAMP_OFFSET = 35
-const RECORD_COUNT_OFFSET = 57
+import { batchInfoAt, type BatchInfo } from './batch-scanner.js'
 
 export interface ValidateOptions {
   /** Verify each batch's CRC32C (default true). */
@@ -74,7 +75,7 @@ export function validateRecordBatches(records: Buffer, options: ValidateOptions 
     if (records.length - pos < BATCH_HEADER_SIZE) {
       throw new StorageError('CORRUPT_MESSAGE', `${where}: ${records.length - pos} bytes left, less than a batch header`)
     }
-    const batchLength = records.readInt32BE(pos + 8)
+    const batchLength = records.readInt32BE(pos + BATCH_LENGTH_OFFSET)
     if (batchLength < MIN_BATCH_LENGTH || LOG_OVERHEAD + batchLength > records.length - pos) {
       throw new StorageError('CORRUPT_MESSAGE', `${where}: batch length ${batchLength} does not fit ${records.length - pos} bytes`)
     }
@@ -135,6 +136,11 @@ export interface ProducerBatchOptions {
   timestampType: TimestampType
   /** cleanup.policy includes compact: Kafka refuses records without a key. */
   compacted: boolean
+  /**
+   * About the most memory decoding the batch may take (decodeLimits): the broker passes
+   * socket.request.max.bytes. Over it: MESSAGE_TOO_LARGE. Absent: unbounded.
+   */
+  maxDecodedBytes?: number
 }
 
 export interface CheckedBatch {
@@ -177,7 +183,7 @@ export async function checkProducerBatch(records: Buffer, batch: BatchInfo, opti
     return { records, batch, corrections }
   }
 
-  const decoded = await decodeRecords(records.subarray(pos, pos + batch.size), options.partition)
+  const decoded = await decodeRecords(records.subarray(pos, pos + batch.size), options)
   if (options.compacted) checkKeys(decoded, options.partition)
   let out = records
   let at = pos
@@ -208,11 +214,21 @@ function clearLogAppendTime(buf: Buffer, pos: number, corrections: string[]): vo
   corrections.push('timestamp type LogAppendTime -> CreateTime (the topic uses CreateTime)')
 }
 
-async function decodeRecords(batch: Buffer, partition: string): Promise<RecordBatch> {
+async function decodeRecords(batch: Buffer, options: ProducerBatchOptions): Promise<RecordBatch> {
+  const { partition, maxDecodedBytes } = options
   try {
-    return await decodeBatch(batch, { verifyCrc: false })
+    return await decodeBatch(batch, { verifyCrc: false, ...(maxDecodedBytes !== undefined ? decodeLimits(maxDecodedBytes) : {}) })
   } catch (err) {
     if (!(err instanceof RecordsError)) throw err
+    // Kafka has no such limit (it streams the records); MESSAGE_TOO_LARGE is its answer for a
+    // batch the broker will not take, and makes the Java producer split the batch and retry.
+    if (err.code === RecordsErrorCode.DecompressedTooLarge || err.code === RecordsErrorCode.TooManyRecords) {
+      throw new StorageError(
+        'MESSAGE_TOO_LARGE',
+        `the batch for ${partition} is too large to check once decompressed (${err.message}); the broker decodes batches within socket.request.max.bytes (${maxDecodedBytes}): send smaller batches`,
+        { cause: err },
+      )
+    }
     // A declared count the records do not match is Kafka's InvalidRecordException; records
     // that cannot be read at all are corrupt.
     const code = err.code === RecordsErrorCode.InvalidRecordCount || err.code === RecordsErrorCode.InvalidLastOffsetDelta ? 'INVALID_RECORD' : 'CORRUPT_MESSAGE'
@@ -242,6 +258,8 @@ export interface ProducerChecks {
   singleBatch: boolean
   /** zstd batches need Produce v7+ (KIP-110); older requests get UNSUPPORTED_COMPRESSION_TYPE. */
   allowZstd: boolean
+  /** How far a batch the checks decode may decompress (the broker's socket.request.max.bytes); unbounded when absent. */
+  maxDecodedBytes?: number
 }
 
 const ZSTD = 4
@@ -274,7 +292,12 @@ export async function validateProducerRecords(
   const corrections: string[] = []
   let rebuilt = false
   for (const b of batches) {
-    const checked = await checkProducerBatch(records, b, { partition: options.partition, timestampType: config.messageTimestampType, compacted: config.compact })
+    const checked = await checkProducerBatch(records, b, {
+      partition: options.partition,
+      timestampType: config.messageTimestampType,
+      compacted: config.compact,
+      ...(checks.maxDecodedBytes !== undefined ? { maxDecodedBytes: checks.maxDecodedBytes } : {}),
+    })
     const own = checked.records === records ? records.subarray(b.position, b.position + b.size) : checked.records.subarray(checked.batch.position, checked.batch.position + checked.batch.size)
     rebuilt ||= checked.records !== records
     corrections.push(...checked.corrections)

@@ -2,14 +2,17 @@
  * Decoding of fetched data (fetch-buffer.ts) from batches built with the records layer: every
  * record field, records before the fetch offset, control batches, aborted transactions under
  * read_committed, compression (zstd through the asynchronous path), CRC checks, partial
- * trailing batches, and the buffer's stale / paused handling.
+ * trailing batches, and the buffer's stale / paused handling. Property tests at the end check
+ * the lazy decoder against the record layer's decodeBatch on random batches.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { crc32 } from '@node-rs/crc32'
+import fc from 'fast-check'
 import { CompressionCodec } from '../../../src/protocol/records/batch-header.js'
-import { createBatch, encodeBatch, encodeBatchSync, TimestampType, type BatchInit } from '../../../src/protocol/records/batch.js'
+import { createBatch, decodeBatch, encodeBatch, encodeBatchSync, recordTimestamp, TimestampType, type BatchInit, type RecordBatch } from '../../../src/protocol/records/batch.js'
 import { createEndTxnBatch } from '../../../src/protocol/records/control.js'
+import { ALL_CODECS, batch as randomBatch } from '../../protocol/records/arbitraries.js'
 import { CompletedFetch, FetchBuffer, scanBatches, type AbortedTransaction } from '../../../src/client/consumer/fetch-buffer.js'
 import { PartitionState } from '../../../src/client/consumer/subscription-state.js'
 import type { ConsumerRecord } from '../../../src/client/consumer/types.js'
@@ -173,4 +176,155 @@ test('fetch buffer: delivery order, paused partitions kept for later, stale fetc
   buf.remove(fb)
   assert.equal(buf.next(), undefined)
   assert.equal(buf.bytes, 0)
+})
+
+// ---- the lazy decoder against records/batch.ts, on random batches ---------------------------------
+
+/**
+ * Random batches the consumer can hand out exactly: timestamps within 2^46 of zero and record
+ * deltas within 2^46 (the decoder adds them as numbers, exact below 2^53), and a LogAppendTime
+ * batch's time not negative (a broker's clock never is). Offsets are set by `chain`.
+ */
+const deliverableBatch = (codecs: readonly CompressionCodec[] = ALL_CODECS): fc.Arbitrary<RecordBatch> =>
+  fc
+    .tuple(randomBatch({ codecs }), fc.integer({ min: -1, max: 2 ** 46 }), fc.integer({ min: 0, max: 2 ** 46 }), fc.integer({ min: 0, max: 3 }))
+    .map(([b, baseTimestamp, maxTimestamp, gap]) => ({
+      ...b,
+      baseTimestamp: BigInt(baseTimestamp),
+      maxTimestamp: BigInt(maxTimestamp),
+      records: b.records.map((r) => ({ ...r, timestampDelta: r.timestampDelta % 2 ** 46 })),
+      // Carried to `chain`: compaction leaves gaps between batches.
+      baseOffset: BigInt(gap),
+    }))
+
+/** Gives the batches consecutive offsets from `first` (each batch's baseOffset holds its gap). */
+function chain(batches: RecordBatch[], first: bigint): RecordBatch[] {
+  let next = first
+  return batches.map((b) => {
+    const placed = { ...b, baseOffset: next + b.baseOffset }
+    next = placed.baseOffset + BigInt(b.lastOffsetDelta) + 1n
+    return placed
+  })
+}
+
+/** What the consumer must hand out for one batch the record layer decoded. */
+function expectedRecords(b: RecordBatch, fetchOffset: bigint): ConsumerRecord[] {
+  if (b.isControl) return []
+  return b.records
+    .map((r) => ({
+      topic: 't',
+      partition: 3,
+      offset: b.baseOffset + BigInt(r.offsetDelta),
+      timestamp: Number(recordTimestamp(b, r)),
+      timestampType: b.timestampType === TimestampType.LogAppendTime ? ('LogAppendTime' as const) : ('CreateTime' as const),
+      key: r.key,
+      value: r.value,
+      headers: r.headers,
+      leaderEpoch: b.partitionLeaderEpoch >= 0 ? b.partitionLeaderEpoch : null,
+    }))
+    .filter((r) => r.offset >= fetchOffset)
+}
+
+/** Frames, decompresses (ahead of time when it must) and drains a fetch, checking the framing. */
+async function drainChecked(data: Buffer, complete: Buffer[], decoded: RecordBatch[], o: Parameters<typeof fetched>[1]): Promise<ConsumerRecord[]> {
+  const scan = scanBatches(data)
+  assert.equal(scan.end, complete.reduce((n, b) => n + b.length, 0), 'a partial trailing batch is not framed')
+  const last = decoded.at(-1)!
+  assert.equal(scan.nextOffset, last.baseOffset + BigInt(last.lastOffsetDelta) + 1n)
+  assert.equal(scan.needsAsync, decoded.some((b) => b.compression === CompressionCodec.Zstd))
+  const cf = fetched(data, o)
+  if (scan.needsAsync) await cf.inflateAsync()
+  return drain(cf)
+}
+
+const fetchCase = fc.record({
+  batches: fc.array(deliverableBatch(), { minLength: 1, maxLength: 5 }),
+  first: fc.bigInt({ min: 0n, max: 2n ** 62n }),
+  trailing: fc.option(fc.tuple(deliverableBatch(), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })), { nil: null }),
+  fetchAt: fc.double({ min: 0, max: 1, noNaN: true }),
+  checkCrcs: fc.boolean(),
+}, { noNullPrototype: true })
+
+test('fetch buffer: random batches (codecs, flags, gaps, a partial tail) read exactly as decodeBatch reads them', async () => {
+  await fc.assert(
+    fc.asyncProperty(fetchCase, async ({ batches, first, trailing, fetchAt, checkCrcs }) => {
+      const placed = chain(trailing ? [...batches, trailing[0]] : batches, first)
+      const encoded = await Promise.all(placed.map((b) => encodeBatch(b)))
+      const complete = trailing ? encoded.slice(0, -1) : encoded
+      const cut = trailing ? [encoded.at(-1)!.subarray(0, 1 + Math.floor(trailing[1] * (encoded.at(-1)!.length - 1)))] : []
+      const data = Buffer.concat([...complete, ...cut])
+      const decoded = await Promise.all(complete.map((b) => decodeBatch(b)))
+      const last = decoded.at(-1)!
+      const end = last.baseOffset + BigInt(last.lastOffsetDelta) + 1n
+      const fetchOffset = first + BigInt(Math.floor(fetchAt * Number(end - first)))
+      const expected = decoded.flatMap((b) => expectedRecords(b, fetchOffset))
+      assert.deepEqual(await drainChecked(data, complete, decoded, { fetchOffset, checkCrcs }), expected)
+    }),
+    { numRuns: 150 },
+  )
+})
+
+/** One step of a partition's log under transactions: a data batch, or a transaction marker. */
+type Step = { kind: 'data'; producer: number; transactional: boolean; batch: RecordBatch } | { kind: 'marker'; producer: number; commit: boolean }
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('data' as const),
+      // -1: no producer id; 0-2 transactional or idempotent producers.
+      producer: fc.integer({ min: -1, max: 2 }),
+      transactional: fc.boolean(),
+      batch: deliverableBatch().map((b) => ({ ...b, records: b.records.length > 0 ? b.records : [{ attributes: 0, timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.from('x'), headers: [] }], isControl: false })),
+    }, { noNullPrototype: true }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('marker' as const), producer: fc.integer({ min: 0, max: 2 }), commit: fc.boolean() }, { noNullPrototype: true }) },
+)
+
+test('fetch buffer: under read_committed, random transactions lose exactly their aborted batches', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), fc.bigInt({ min: 0n, max: 2n ** 40n }), fc.double({ min: 0, max: 1, noNaN: true }), async (steps, first, fetchAt) => {
+      const batches: RecordBatch[] = []
+      /** Per transactional producer: the first offset and batches of its open transaction. */
+      const open = new Map<number, { firstOffset: bigint; batches: RecordBatch[] }>()
+      const abortedBatches = new Set<RecordBatch>()
+      const aborted: AbortedTransaction[] = []
+      let next = first
+      for (const s of steps) {
+        const producerId = BigInt(1000 + s.producer)
+        if (s.kind === 'marker') {
+          const txn = open.get(s.producer)
+          // A coordinator writes a marker only to partitions the transaction wrote to.
+          if (!txn) continue
+          open.delete(s.producer)
+          if (!s.commit) {
+            aborted.push({ producerId, firstOffset: txn.firstOffset })
+            for (const b of txn.batches) abortedBatches.add(b)
+          }
+          batches.push(createEndTxnBatch({ commit: s.commit, producerId, producerEpoch: 0, coordinatorEpoch: 0, timestamp: 1n, baseOffset: next }))
+          next += 1n
+          continue
+        }
+        const transactional = s.producer >= 0 && s.transactional
+        const b: RecordBatch = { ...s.batch, baseOffset: next, isTransactional: transactional, producerId: s.producer >= 0 ? producerId : -1n }
+        if (transactional) {
+          const txn = open.get(s.producer) ?? { firstOffset: next, batches: [] }
+          txn.batches.push(b)
+          open.set(s.producer, txn)
+        }
+        batches.push(b)
+        next += BigInt(b.lastOffsetDelta) + 1n
+      }
+      if (batches.length === 0) return
+      const encoded = await Promise.all(batches.map((b) => encodeBatch(b)))
+      const decoded = await Promise.all(encoded.map((b) => decodeBatch(b)))
+      const fetchOffset = first + BigInt(Math.floor(fetchAt * Number(next - first)))
+      const expected = decoded.flatMap((d, i) => (abortedBatches.has(batches[i]!) ? [] : expectedRecords(d, fetchOffset)))
+      const data = Buffer.concat(encoded)
+      assert.deepEqual(await drainChecked(data, encoded, decoded, { fetchOffset, readCommitted: true, aborted }), expected, 'read_committed')
+      const all = decoded.flatMap((d) => expectedRecords(d, fetchOffset))
+      assert.deepEqual(await drainChecked(data, encoded, decoded, { fetchOffset, aborted }), all, 'read_uncommitted hands out aborted data too')
+    }),
+    { numRuns: 150 },
+  )
 })

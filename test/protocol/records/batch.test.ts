@@ -14,6 +14,7 @@ import {
   createBatch,
   decodeBatch,
   decodeBatchSync,
+  decodeLimits,
   encodeBatch,
   encodeBatchSync,
   recordOffset,
@@ -22,7 +23,9 @@ import {
   validateBatch,
   type RecordBatch,
 } from '../../../src/protocol/records/batch.js'
+import { hasSyncCodec } from '../../../src/protocol/records/compression/index.js'
 import { RecordsError } from '../../../src/protocol/records/errors.js'
+import { batchAround, gzipBomb, lz4Bomb, snappyLengthLie, zstdBomb } from '../../helpers/compression-bombs.js'
 import { ALL_CODECS, batch, normalizeBatch } from './arbitraries.js'
 
 const isRecordsError = (code?: string) => (e: unknown) => e instanceof RecordsError && (code === undefined || e.code === code)
@@ -250,4 +253,43 @@ test('createBatch fills Kafka defaults and derives lastOffsetDelta / maxTimestam
   assert.equal(b.lastOffsetDelta, 4)
   assert.equal(b.maxTimestamp, 1030n)
   assert.equal(b.compression, CompressionCodec.None)
+})
+
+// ---- decode limits: what a broker passes when it decodes a client's batch -----------------
+
+const MiB = 1 << 20
+const refused = (code: string, pattern: RegExp) => (e: unknown) => isRecordsError(code)(e) && pattern.test((e as Error).message)
+
+test('maxRecords refuses a header claiming more records, before anything is decompressed or allocated', async () => {
+  // A 256 MiB zstd bomb claiming a million records: the count alone refuses it.
+  const claim = batchAround(zstdBomb(256 * MiB), CompressionCodec.Zstd, { recordCount: 1_000_000 })
+  await assert.rejects(decodeBatch(claim, { maxRecords: 1000 }), refused('too-many-records', /claims 1000000 records; the limit is 1000$/))
+  // Uncompressed too: decoded records cost far more than their bytes.
+  const plain = await encodeBatch(sample(5))
+  assert.throws(() => decodeBatchSync(plain, { maxRecords: 4 }), refused('too-many-records', /claims 5 records/))
+  assert.equal(decodeBatchSync(plain, { maxRecords: 5 }).records.length, 5)
+})
+
+test('maxDecompressedBytes refuses a compressed batch whose count cannot fit, and bombs of every codec, before inflating them', async () => {
+  const claim = batchAround(zstdBomb(256 * MiB), CompressionCodec.Zstd, { recordCount: 200_000 })
+  await assert.rejects(decodeBatch(claim, { maxDecompressedBytes: MiB }), refused('decompressed-too-large', /claims 200000 records, at least 1400000 bytes decompressed; the limit is 1048576 bytes/))
+  const bombs: Array<[CompressionCodec, Buffer]> = [
+    [CompressionCodec.Zstd, zstdBomb(256 * MiB)],
+    [CompressionCodec.Gzip, await gzipBomb(64 * MiB)],
+    [CompressionCodec.Lz4, lz4Bomb(256 * MiB)],
+    [CompressionCodec.Snappy, snappyLengthLie(2 ** 32 - 1)],
+  ]
+  for (const [codec, section] of bombs) {
+    const bomb = batchAround(section, codec)
+    await assert.rejects(decodeBatch(bomb, { maxDecompressedBytes: MiB }), refused('decompressed-too-large', /the limit is 1048576 bytes/), `codec ${codec}`)
+    if (hasSyncCodec(codec)) assert.throws(() => decodeBatchSync(bomb, { maxDecompressedBytes: MiB }), isRecordsError('decompressed-too-large'), `codec ${codec}`)
+  }
+})
+
+test('decodeLimits: the bytes bound, and as many records as that many bytes of decoded records hold', async () => {
+  assert.deepEqual(decodeLimits(100 * MiB), { maxDecompressedBytes: 100 * MiB, maxRecords: 819_200 })
+  for (const codec of ALL_CODECS) {
+    const buf = await encodeBatch(sample(3), { compression: codec })
+    assert.deepEqual(normalizeBatch(await decodeBatch(buf, decodeLimits(MiB))), normalizeBatch(await decodeBatch(buf)), `codec ${codec}`)
+  }
 })

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, stat, truncate, writeFile } from 'node:fs/promises'
+import { createBatch, encodeBatchSync } from '../../../src/protocol/records/batch.js'
 import { batchInfoAt, type BatchInfo } from '../../../src/storage/log/batch-scanner.js'
 import { Segment, type SegmentContext } from '../../../src/storage/log/segment.js'
 import { buildBatch, parseBatches } from '../helpers/batches.js'
@@ -221,6 +222,37 @@ test('indexes of an inactive segment load lazily and are rebuilt when inconsiste
     assert.equal(again.offsetIndex.entries, entries)
     assert.match(logger.warnings.join('\n'), /rebuilding indexes/)
     assert.equal((await readFile(again.offsetIndex.path)).readInt32BE(idx.length - 4) < 1 << 30, true)
+  })
+})
+
+test('the batches the active segment remembers keep their producer fields, as a scan of the file finds them', async () => {
+  await withEnv({}, async (dir, ctx) => {
+    const seg = await newSegment(dir, ctx)
+    const record = { timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.from('v'), headers: [] }
+    const specs = [
+      { producerId: 2n ** 62n + 3n, producerEpoch: 4, baseSequence: 17, isTransactional: true },
+      { producerId: 2n ** 62n + 3n, producerEpoch: 4, isTransactional: true, isControl: true },
+      {},
+    ]
+    for (const [i, spec] of specs.entries()) {
+      const buf = encodeBatchSync(createBatch({ baseOffset: BigInt(i), baseTimestamp: 1000n, records: [record], ...spec }))
+      const info = batchInfoAt(buf, 0, 0)
+      await seg.append({ records: buf, batches: [info], lastOffset: info.lastOffset, maxTimestamp: info.maxTimestamp })
+    }
+    const remembered = await Promise.all([0, 1, 2].map((o) => seg.translateOffset(o)))
+    assert.deepEqual(
+      remembered.map((b) => [b!.producerId, b!.producerEpoch, b!.baseSequence, b!.isTransactional, b!.isControl]),
+      [
+        [2n ** 62n + 3n, 4, 17, true, false],
+        [2n ** 62n + 3n, 4, -1, true, true],
+        [-1n, -1, -1, false, false],
+      ],
+    )
+    await seg.onBecomeInactive()
+    await seg.close({ flush: false })
+    const again = Segment.fromDisk(ctx, { dir, baseOffset: 0, size: (await stat(seg.log.path)).size })
+    const scanned = await Promise.all([0, 1, 2].map((o) => again.translateOffset(o)))
+    assert.deepEqual(remembered, scanned)
   })
 })
 

@@ -5,6 +5,7 @@ import { createBatch, decodeBatch, encodeBatch } from '../../../src/protocol/rec
 import { codecName } from '../../../src/protocol/records/compression/index.js'
 import { isStorageError } from '../../../src/storage/errors.js'
 import { checkProducerBatch, validateRecordBatches, type ProducerBatchOptions } from '../../../src/storage/log/validator.js'
+import { batchAround, gzipBomb, zstdBomb } from '../../helpers/compression-bombs.js'
 import { buildBatch } from '../helpers/batches.js'
 
 test('accepts whole v2 batches and summarises them without decoding records', () => {
@@ -170,4 +171,26 @@ test('a compressed batch with offset deltas other than 0..n-1 is rebuilt with th
   assert.equal(r.batch.maxTimestamp, 5)
   assert.equal(r.batch.size, r.records.length)
   assert.equal(r.batch.position, 0)
+})
+
+test('a batch whose records would decompress past maxDecodedBytes is MESSAGE_TOO_LARGE, on both decode paths, and nothing is rewritten', async () => {
+  const MiB = 1 << 20
+  const limits = { ...CREATE_TIME, maxDecodedBytes: MiB }
+  const cases: Array<[string, Buffer, ProducerBatchOptions]> = [
+    ['zstd, max timestamp -1', batchAround(zstdBomb(256 * MiB), CompressionCodec.Zstd, { maxTimestamp: -1n }), limits],
+    ['gzip, max timestamp -1', batchAround(await gzipBomb(64 * MiB), CompressionCodec.Gzip, { maxTimestamp: -1n }), limits],
+    ['zstd, compacted topic', batchAround(zstdBomb(256 * MiB), CompressionCodec.Zstd), { ...limits, compacted: true }],
+  ]
+  for (const [what, buf, options] of cases) {
+    const before = Buffer.from(buf)
+    await assert.rejects(check(buf, options), (e) => {
+      assert.ok(isStorageError(e, 'MESSAGE_TOO_LARGE'), `${what}: ${String(e)}`)
+      assert.match(e.message, /^the batch for t-0 is too large to check once decompressed \(.*the limit is 1048576 bytes\); the broker decodes batches within socket.request.max.bytes \(1048576\): send smaller batches$/)
+      return true
+    })
+    assert.deepEqual(buf, before, `${what}: left as sent`)
+  }
+  // A count no 1 MiB of records can hold is refused from the header alone.
+  const claim = batchAround(zstdBomb(256 * MiB), CompressionCodec.Zstd, { maxTimestamp: -1n, recordCount: 10_000 })
+  await assert.rejects(check(claim, limits), (e) => isStorageError(e, 'MESSAGE_TOO_LARGE') && /claims 10000 records; the limit is 8192/.test((e as Error).message))
 })

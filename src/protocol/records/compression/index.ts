@@ -2,13 +2,21 @@
  * compress / decompress by the codec id of a batch's attributes. Codec failures (corrupt or
  * truncated compressed data) come out as RecordsError('decompression-failed') whichever
  * library produced them.
+ *
+ * Decompression takes an optional `maxBytes` (limit.ts): a broker decoding what a client sent
+ * passes one, so that a small "zip bomb" is refused ('decompressed-too-large') before it is
+ * inflated, or (gzip) as soon as the output passes the limit. Without it nothing is bounded,
+ * as a client reading data a broker accepted expects.
  */
 import { CompressionCodec } from '../batch-header.js'
 import { RecordsError, RecordsErrorCode } from '../errors.js'
 import * as gzip from './gzip.js'
+import type { DecompressOptions } from './limit.js'
 import * as lz4 from './lz4.js'
 import * as snappy from './snappy.js'
 import * as zstd from './zstd.js'
+
+export type { DecompressOptions } from './limit.js'
 
 export function codecName(codec: number): string {
   switch (codec) {
@@ -59,19 +67,19 @@ export async function compress(codec: number, data: Buffer): Promise<Buffer> {
   }
 }
 
-export async function decompress(codec: number, data: Buffer): Promise<Buffer> {
+export async function decompress(codec: number, data: Buffer, options: DecompressOptions = {}): Promise<Buffer> {
   try {
     switch (codec) {
       case CompressionCodec.None:
         return data
       case CompressionCodec.Gzip:
-        return await gzip.decompress(data)
+        return await gzip.decompress(data, options)
       case CompressionCodec.Snappy:
-        return await snappy.decompress(data)
+        return await snappy.decompress(data, options)
       case CompressionCodec.Lz4:
-        return await lz4.decompress(data)
+        return await lz4.decompress(data, options)
       case CompressionCodec.Zstd:
-        return await zstd.decompress(data)
+        return await zstd.decompress(data, options)
     }
   } catch (err) {
     failed(codec, err)
@@ -96,17 +104,17 @@ export function compressSync(codec: number, data: Buffer): Buffer {
   }
 }
 
-export function decompressSync(codec: number, data: Buffer): Buffer {
+export function decompressSync(codec: number, data: Buffer, options: DecompressOptions = {}): Buffer {
   try {
     switch (codec) {
       case CompressionCodec.None:
         return data
       case CompressionCodec.Gzip:
-        return gzip.decompressSync(data)
+        return gzip.decompressSync(data, options)
       case CompressionCodec.Snappy:
-        return snappy.decompressSync(data)
+        return snappy.decompressSync(data, options)
       case CompressionCodec.Lz4:
-        return lz4.decompressSync(data)
+        return lz4.decompressSync(data, options)
       case CompressionCodec.Zstd:
         throw new RecordsError(RecordsErrorCode.UnsupportedCompression, 'zstd has no synchronous codec; use the async form')
     }

@@ -4,17 +4,95 @@
  * Content and block checksums are turned off explicitly: Kafka's own writer never sets them,
  * and Java clients before 2.x refuse frames that carry a content checksum or content size.
  * lz4-napi always writes independent blocks, which Kafka's reader insists on.
+ *
+ * lz4-napi has no output limit, so a bounded decompression first reads the sizes from the
+ * frame descriptor and the block headers. lz4-napi decodes the first frame only and ignores
+ * what follows it, so only that frame is measured.
  */
 import * as lz4 from 'lz4-napi'
+import { checkOutput, malformed, refuseOver, type DecompressOptions } from './limit.js'
 
 const FRAME_OPTIONS = { contentChecksum: false, blockChecksums: false }
+const FRAME_MAGIC = 0x184d2204
 
 export const compress = (data: Buffer): Promise<Buffer> => lz4.compressFrame(data, FRAME_OPTIONS)
-export const decompress = (data: Buffer): Promise<Buffer> => lz4.decompressFrame(data)
 export const compressSync = (data: Buffer): Buffer => lz4.compressFrameSync(data, FRAME_OPTIONS)
-export const decompressSync = (data: Buffer): Buffer => lz4.decompressFrameSync(data)
 
-const FRAME_MAGIC = 0x184d2204
+export async function decompress(data: Buffer, options: DecompressOptions = {}): Promise<Buffer> {
+  if (options.maxBytes === undefined) return lz4.decompressFrame(data)
+  refuseLarge(data, options.maxBytes)
+  return checkOutput('lz4', await lz4.decompressFrame(data), options.maxBytes)
+}
+
+export function decompressSync(data: Buffer, options: DecompressOptions = {}): Buffer {
+  if (options.maxBytes === undefined) return lz4.decompressFrameSync(data)
+  refuseLarge(data, options.maxBytes)
+  return checkOutput('lz4', lz4.decompressFrameSync(data), options.maxBytes)
+}
+
+function refuseLarge(data: Buffer, maxBytes: number): void {
+  const sizes = lz4FrameSizes(data)
+  if (sizes.declared !== undefined) refuseOver('lz4', sizes.declared, maxBytes, (n) => `${n} bytes (its frame descriptor declares it)`)
+  refuseOver('lz4', sizes.bound, maxBytes, (n) => `up to ${n} bytes (its block headers allow that much)`)
+}
+
+/** Block maximum sizes by the BD byte's code (4..7). */
+const BLOCK_MAX_SIZES: Record<number, number> = { 4: 64 << 10, 5: 256 << 10, 6: 1 << 20, 7: 4 << 20 }
+/**
+ * Each input byte of a compressed block yields at most 255 output bytes: literals are copied
+ * one for one, and a match's length grows by at most 255 per extension byte (its token and
+ * 2-byte offset give at most 19).
+ */
+const MAX_BLOCK_RATIO = 255
+
+export interface Lz4Sizes {
+  /** Most bytes the first frame can decompress to. */
+  bound: number
+  /** The content size its descriptor declares, if it does. */
+  declared: number | undefined
+}
+
+/**
+ * Walks the first frame's descriptor and block headers without decompressing. Throws
+ * RecordsError('decompression-failed') when they are malformed or run past the data.
+ */
+export function lz4FrameSizes(data: Buffer): Lz4Sizes {
+  const need = (pos: number, n: number, what: string): void => {
+    if (pos + n > data.length) throw malformed('lz4', `${what} at byte ${pos} runs past the end of the data (${data.length} bytes)`)
+  }
+  need(0, 7, 'frame header')
+  const magic = data.readUInt32LE(0)
+  if (magic !== FRAME_MAGIC) throw malformed('lz4', `no lz4 frame (magic ${magic.toString(16)})`)
+  const flg = data[4]!
+  if (flg >> 6 !== 1) throw malformed('lz4', `frame version ${flg >> 6}, expected 1`)
+  const blockMax = BLOCK_MAX_SIZES[(data[5]! >> 4) & 7]
+  if (blockMax === undefined) throw malformed('lz4', `invalid block maximum size code ${(data[5]! >> 4) & 7}`)
+  const blockChecksums = (flg & 0x10) !== 0
+  const hasContentSize = (flg & 0x08) !== 0
+  let pos = 6
+  let declared: number | undefined
+  if (hasContentSize) {
+    need(pos, 8, 'content size')
+    declared = Number(data.readBigUInt64LE(pos))
+    pos += 8
+  }
+  if (flg & 0x01) pos += 4
+  pos += 1 // header checksum
+  let bound = 0
+  // A frame cut right after a block (no end mark) still decodes with lz4-napi; measure it the same.
+  while (pos < data.length) {
+    need(pos, 4, 'block header')
+    const word = data.readUInt32LE(pos)
+    pos += 4
+    if (word === 0) break // end mark
+    const size = word & 0x7fffffff
+    const stored = word >>> 31 === 1
+    bound += stored ? size : Math.min(blockMax, size * MAX_BLOCK_RATIO)
+    pos += size + (blockChecksums ? 4 : 0)
+    need(pos, 0, 'block')
+  }
+  return { bound, declared }
+}
 
 /**
  * Kafka before 0.10 (message format v0) computed the frame descriptor checksum over the magic

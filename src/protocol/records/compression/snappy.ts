@@ -8,9 +8,14 @@
  * Decoding accepts both. Encoding writes raw: every reader we know of accepts it (the Java
  * client's SnappyInputStream falls back to raw when the header is absent), whereas at least
  * @platformatic/kafka 1.x cannot read xerial framing.
+ *
+ * A raw block starts with its uncompressed length (a varint), and the library allocates that
+ * much before decoding, so a bounded decompression checks the lengths first: five bytes can
+ * ask for 4 GiB.
  */
 import * as snappy from 'snappy'
 import { RecordsError, RecordsErrorCode } from '../errors.js'
+import { checkOutput, malformed, refuseOver, type DecompressOptions } from './limit.js'
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
 const XERIAL_HEADER_SIZE = 16
@@ -46,15 +51,44 @@ function xerialBlocks(data: Buffer): Buffer[] {
 export const compress = (data: Buffer): Promise<Buffer> => snappy.compress(data)
 export const compressSync = (data: Buffer): Buffer => snappy.compressSync(data)
 
-export async function decompress(data: Buffer): Promise<Buffer> {
-  if (!isXerialFramed(data)) return (await snappy.uncompress(data, { asBuffer: true })) as Buffer
-  const parts = await Promise.all(xerialBlocks(data).map((b) => snappy.uncompress(b, { asBuffer: true }) as Promise<Buffer>))
-  return Buffer.concat(parts)
+/** The uncompressed length a raw block declares: a little-endian base-128 varint of at most 32 bits. */
+export function rawUncompressedLength(block: Buffer): number {
+  let value = 0
+  for (let i = 0; i < 5; i++) {
+    if (i >= block.length) throw malformed('snappy', 'block ends inside its length preamble')
+    const b = block[i]!
+    value += (b & 0x7f) * 2 ** (7 * i)
+    if ((b & 0x80) === 0) {
+      if (value > 0xffffffff) throw malformed('snappy', `length preamble ${value} does not fit 32 bits`)
+      return value
+    }
+  }
+  throw malformed('snappy', 'length preamble longer than 5 bytes')
 }
 
-export function decompressSync(data: Buffer): Buffer {
-  if (!isXerialFramed(data)) return rawUncompressSync(data)
-  return Buffer.concat(xerialBlocks(data).map(rawUncompressSync))
+function refuseLarge(blocks: Buffer[], maxBytes: number): void {
+  let total = 0
+  for (const b of blocks) total += rawUncompressedLength(b)
+  refuseOver('snappy', total, maxBytes, (n) => `${n} bytes (its length preambles declare it)`)
+}
+
+export async function decompress(data: Buffer, options: DecompressOptions = {}): Promise<Buffer> {
+  const { maxBytes } = options
+  const xerial = isXerialFramed(data)
+  const blocks = xerial ? xerialBlocks(data) : [data]
+  if (maxBytes !== undefined) refuseLarge(blocks, maxBytes)
+  const parts = await Promise.all(blocks.map((b) => snappy.uncompress(b, { asBuffer: true }) as Promise<Buffer>))
+  const out = xerial ? Buffer.concat(parts) : parts[0]!
+  return maxBytes === undefined ? out : checkOutput('snappy', out, maxBytes)
+}
+
+export function decompressSync(data: Buffer, options: DecompressOptions = {}): Buffer {
+  const { maxBytes } = options
+  const xerial = isXerialFramed(data)
+  const blocks = xerial ? xerialBlocks(data) : [data]
+  if (maxBytes !== undefined) refuseLarge(blocks, maxBytes)
+  const out = xerial ? Buffer.concat(blocks.map(rawUncompressSync)) : rawUncompressSync(data)
+  return maxBytes === undefined ? out : checkOutput('snappy', out, maxBytes)
 }
 
 /** Xerial-framed output as the Java client writes it; not used for batches by default. */
