@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { isLevel, LEVELS } from '../util/logger.js'
-import { parseProperties } from './properties.js'
+import { parseProperties } from '../util/properties.js'
 
 /** The parsed value of each kind of property. */
 interface KindValue {

@@ -513,3 +513,4 @@ function layersOf(config: BrokerConfig, store: MetadataStore, nodeId: number): C
 }
 
 export { errorCodeOf } from './error-codes.js'
+export type { OffsetAndTimestamp } from '../storage/index.js'

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { parseProperties } from '../broker/properties.js'
+import { parseProperties } from '../util/properties.js'
 import { Admin } from '../client/admin/admin.js'
 import { AdminError } from '../client/admin/common.js'
 import { ClientError, ConnectionError, KafkaError, RequestTimeoutError } from '../client/base/errors.js'

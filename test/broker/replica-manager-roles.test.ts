@@ -18,6 +18,7 @@ import { ErrorCode } from '../../src/protocol/errors.js'
 import { createBatch, encodeBatchSync } from '../../src/protocol/records/index.js'
 import { createLogger } from '../../src/util/logger.js'
 import { ManualTime } from '../../src/util/time.js'
+import { until } from './helpers.js'
 
 async function broker(t: TestContext, topicConfigs: Record<string, string> = {}): Promise<{ b: Broker; time: ManualTime; topic: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'samsa-roles-'))
@@ -105,8 +106,8 @@ test('acks=-1 completes only when the high watermark passes the batch; times out
   const { b, time, topic } = await broker(t, { 'min.insync.replicas': '3' })
   const p = b.replicas.getPartition(topic, 0)!
   const waiting = produce(b, topic, -1, 5)
+  await until(() => p.log?.logEndOffset === 5, 'the batch in the leader\'s log')
   assert.equal(await settled(waiting), false, 'written, but no follower has it yet')
-  assert.equal(p.log!.logEndOffset, 5)
   await fetch(b, topic, { replicaId: 1, offset: 5 })
   assert.equal(p.highWatermark, 0, 'follower 2 has not fetched: the high watermark waits for it')
   await fetch(b, topic, { replicaId: 2, offset: 3 })
@@ -122,6 +123,7 @@ test('acks=-1 completes only when the high watermark passes the batch; times out
 
   // Nobody fetches the next batch: the request's timeout answers REQUEST_TIMED_OUT; the records stay.
   const late = produce(b, topic, -1, 2, 1000)
+  await until(() => p.log!.logEndOffset === 7, 'the second batch in the leader\'s log')
   assert.equal(await settled(late), false)
   time.advance(999)
   assert.equal(await settled(late), false)
@@ -141,6 +143,7 @@ test('acks=-1 completes only when the high watermark passes the batch; times out
   // Leadership lost while waiting: NOT_LEADER_OR_FOLLOWER at once.
   await b.metadata.alterPartition({ topic, partition: 0, partitionEpoch: p.partitionEpoch, isr: [0, 1, 2] })
   const orphan = produce(b, topic, -1)
+  await until(() => p.log!.logEndOffset === 9, 'the orphan batch in the leader\'s log')
   assert.equal(await settled(orphan), false)
   await b.metadata.alterPartition({ topic, partition: 0, partitionEpoch: p.partitionEpoch, leader: 1, isr: [1] })
   assert.equal((await orphan).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER)

@@ -1,9 +1,11 @@
 /**
- * The group coordinator moves away and comes back under a consuming kafkajs group: the test
- * resigns the group's `__consumer_offsets` partition (as a leader change will), the client is
- * answered NOT_COORDINATOR and keeps retrying, the partition is elected again with a newer
- * leader epoch, and the client carries on from its committed offsets: nothing committed is lost
- * or re-read, and only records after the last successful commit may be delivered twice
+ * The group coordinator moves away and comes back under a consuming kafkajs group, through
+ * metadata alone: the group's `__consumer_offsets` partition loses its leader (alterPartition,
+ * as a controller does when the leader's broker dies), so the replica manager makes this broker
+ * a follower and the coordinator resigns; the client is answered NOT_COORDINATOR and keeps
+ * retrying; then this broker is elected again with a newer leader epoch, the coordinator loads
+ * the partition, and the client carries on from its committed offsets: nothing committed is
+ * lost or re-read, and only records after the last successful commit may be delivered twice
  * (Kafka's at-least-once).
  */
 import { test } from 'node:test'
@@ -61,15 +63,20 @@ test('kafkajs: the coordinator resigns and is elected again; the client retries 
   await waitFor(allCommitted, 'the first 100 records consumed and committed')
 
   const partition = groups.partitionFor(GROUP)
-  const epoch = groups.partitionStatus(partition).epoch!
+  const md = b.broker.metadata
+  const state = () => md.topic('__consumer_offsets')!.partitions[partition]!
+  const epoch = state().leaderEpoch
   const before = committed()
-  await groups.onResignation(partition, epoch + 1)
-  assert.equal(groups.partitionStatus(partition).status, 'not-led')
+  await md.alterPartition({ topic: '__consumer_offsets', partition, partitionEpoch: state().partitionEpoch, leader: -1, isr: [] })
+  assert.equal(b.broker.replicas.getPartition('__consumer_offsets', partition)!.role, 'follower')
+  await waitFor(() => groups.partitionStatus(partition).status === 'not-led', 'the coordinator to resign the partition')
   const second = await send('while-away', 100)
   await waitFor(() => clientErrors.some((e) => /not the correct coordinator/.test(e)), 'kafkajs to be answered NOT_COORDINATOR')
   t.diagnostic(`client saw: ${[...new Set(clientErrors)].slice(0, 3).join(' | ')}`)
 
-  await groups.onElection(partition, epoch + 2)
+  await md.alterPartition({ topic: '__consumer_offsets', partition, partitionEpoch: state().partitionEpoch, leader: 0, isr: [0] })
+  assert.equal(state().leaderEpoch, epoch + 2)
+  await waitFor(() => groups.partitionStatus(partition).status === 'loaded', 'the coordinator to load the partition again')
   assert.deepEqual(committed(), before, 'the committed offsets are intact: the new leader loaded them from the log')
   await waitFor(allCommitted, 'the records produced while the coordinator was away consumed and committed once it came back')
   const third = await send('after', 100)

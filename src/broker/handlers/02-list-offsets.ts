@@ -27,7 +27,7 @@ import {
   type ListOffsetsResponseListOffsetsPartitionResponse,
 } from '../../protocol/generated/list-offsets.js'
 import { ErrorCode } from '../../protocol/errors.js'
-import type { OffsetAndTimestamp } from '../../storage/index.js'
+import type { OffsetAndTimestamp } from '../replica-manager.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { errorCodeOf } from '../error-codes.js'
 

@@ -1,7 +1,7 @@
 /** server.properties parsing, with java.util.Properties' rules (what Kafka reads). */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseProperties } from '../../src/broker/properties.js'
+import { parseProperties } from '../../src/util/properties.js'
 
 const parse = (text: string) => Object.fromEntries(parseProperties(text))
 
