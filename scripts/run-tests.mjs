@@ -22,5 +22,7 @@ if (selected.length === 0) {
   console.error(`no test files matched ${filters.join(' ')}`)
   process.exit(1)
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...selected], { stdio: 'inherit' })
+// Three files at a time on two cores: many tests wait on broker processes and clients, so a
+// third file uses time the first two spend waiting (measured: 7m05s with 2, 5m34s with 3).
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=3', ...selected], { stdio: 'inherit' })
 process.exit(r.status ?? 1)

@@ -10,35 +10,34 @@
  */
 import { Command, CommanderError } from 'commander'
 import { describeError, EXIT_USAGE, exitCodeOf } from './common.js'
-import { configsCommand } from './configs.js'
-import { consoleConsumerCommand } from './console-consumer.js'
-import { consoleProducerCommand } from './console-producer.js'
-import { consumerGroupsCommand } from './consumer-groups.js'
-import { consumerPerfTestCommand } from './consumer-perf-test.js'
-import { deleteRecordsCommand } from './delete-records.js'
-import { dumpLogCommand } from './dump-log.js'
-import { getOffsetsCommand } from './get-offsets.js'
-import { producerPerfTestCommand } from './producer-perf-test.js'
-import { serverCommand } from './server.js'
-import { topicsCommand } from './topics.js'
 
-function program(): Command {
+/**
+ * Each tool's module, loaded only when that tool runs: a tool's start-up then costs its own
+ * imports, not every tool's (the broker's, the log dumper's codecs...). Order is --help's.
+ */
+const TOOLS: Record<string, () => Promise<Command>> = {
+  server: async () => (await import('./server.js')).serverCommand(),
+  topics: async () => (await import('./topics.js')).topicsCommand(),
+  configs: async () => (await import('./configs.js')).configsCommand(),
+  'console-producer': async () => (await import('./console-producer.js')).consoleProducerCommand(),
+  'console-consumer': async () => (await import('./console-consumer.js')).consoleConsumerCommand(),
+  'consumer-groups': async () => (await import('./consumer-groups.js')).consumerGroupsCommand(),
+  'get-offsets': async () => (await import('./get-offsets.js')).getOffsetsCommand(),
+  'delete-records': async () => (await import('./delete-records.js')).deleteRecordsCommand(),
+  'producer-perf-test': async () => (await import('./producer-perf-test.js')).producerPerfTestCommand(),
+  'consumer-perf-test': async () => (await import('./consumer-perf-test.js')).consumerPerfTestCommand(),
+  'dump-log': async () => (await import('./dump-log.js')).dumpLogCommand(),
+}
+
+/** The command tree: just the named tool when the arguments start with one, else all (help, suggestions). */
+async function program(first: string | undefined): Promise<Command> {
   const p = new Command('samsa')
     .description("Samsa's tools, with the flags of Kafka's kafka-*.sh scripts")
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
     .addHelpText('after', `\nStart a broker: samsa server start [server.properties] [--override key=value ...]\nEach tool's flags: samsa <tool> --help`)
-  p.addCommand(serverCommand())
-  p.addCommand(topicsCommand())
-  p.addCommand(configsCommand())
-  p.addCommand(consoleProducerCommand())
-  p.addCommand(consoleConsumerCommand())
-  p.addCommand(consumerGroupsCommand())
-  p.addCommand(getOffsetsCommand())
-  p.addCommand(deleteRecordsCommand())
-  p.addCommand(producerPerfTestCommand())
-  p.addCommand(consumerPerfTestCommand())
-  p.addCommand(dumpLogCommand())
+  const names = first !== undefined && Object.hasOwn(TOOLS, first) ? [first] : Object.keys(TOOLS)
+  for (const cmd of await Promise.all(names.map((n) => TOOLS[n]!()))) p.addCommand(cmd)
   configure(p)
   return p
 }
@@ -64,7 +63,7 @@ async function flushed(): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const p = program()
+  const p = await program(argv[0])
   // Name the tool in errors thrown from actions: the deepest command the arguments reach.
   let tool = 'samsa'
   p.hook('preAction', (_root, action) => {

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command } from 'commander'
-import { Broker } from '../broker/broker.js'
+import type { Broker } from '../broker/broker.js'
 import { ConfigError, loadBrokerConfig } from '../broker/config.js'
 import { createLogger, parseLevel } from '../util/logger.js'
 import { CliError, collect, intArg, print, splitKeyValue, usage } from './common.js'
@@ -76,6 +76,8 @@ async function start(file: string | undefined, overrideFlags: string[]): Promise
   const logger = createLogger({ level })
   let broker: Broker
   try {
+    // Loaded here, not at the top: every other tool starts without the broker's modules.
+    const { Broker } = await import('../broker/broker.js')
     broker = new Broker({ config, logger })
     await broker.start()
   } catch (e) {
