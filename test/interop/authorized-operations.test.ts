@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { Connection, metadataV9, metadataV12 } from '@platformatic/kafka'
 import { startBroker } from '../../src/index.js'
 import { createLogger } from '../../src/util/logger.js'
+import { deferrer } from '../helpers/groups.js'
 
 // Kafka's AclOperation codes: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8,
 // CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12.
@@ -17,12 +18,13 @@ const INT32_MIN = -2147483648
 const opsOf = (bits: number) => Array.from({ length: 31 }, (_, i) => i).filter((i) => (bits & (1 << i)) !== 0)
 
 test('Metadata v9 and v12 report every supported topic operation when asked, INT32_MIN when not', async (t) => {
+  const defer = deferrer(t)
   const b = await startBroker({ logger: createLogger({ level: 'error' }) })
-  t.after(() => b.close())
+  defer(() => b.close())
   await b.broker.createTopic('ops', 2)
   const conn = new Connection('samsa-interop')
   await conn.connect(b.host, b.port)
-  t.after(() => conn.close())
+  defer(() => conn.close())
 
   const v12 = await metadataV12.api.async(conn, ['ops'], false, true)
   assert.deepEqual(opsOf(v12.topics[0]!.topicAuthorizedOperations), TOPIC_OPS)

@@ -9,6 +9,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { ApiKey } from '../../src/protocol/generated/api-keys.js'
 import { startBrokerProcess } from '../helpers/broker-process.js'
 import { encodeRequestPayload, frame, RawClient } from '../helpers/raw-client.js'
+import { deferrer } from '../helpers/groups.js'
 
 const TOPIC = 'decoder-caps'
 
@@ -21,20 +22,21 @@ function forgedMetadata(): Buffer {
 }
 
 test('a 2,000,000-element array closes only that connection; kafkajs keeps producing and consuming', async (t) => {
+  const defer = deferrer(t)
   const b = await startBrokerProcess({ overrides: { 'group.initial.rebalance.delay.ms': '0' } })
-  t.after(() => b.stop())
+  defer(() => b.stop())
   const kafka = new Kafka({ clientId: 'samsa-good', brokers: [b.bootstrap], logLevel: logLevel.NOTHING })
   const admin = kafka.admin()
   await admin.connect()
-  t.after(() => admin.disconnect())
+  defer(() => admin.disconnect())
   await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1 }] })
   const producer = kafka.producer()
   await producer.connect()
-  t.after(() => producer.disconnect())
+  defer(() => producer.disconnect())
   await producer.send({ topic: TOPIC, messages: [{ value: 'before' }] })
 
   const raw = await RawClient.connect(b.port, b.host)
-  t.after(() => raw.close())
+  defer(() => raw.close())
   await raw.write(forgedMetadata())
   await raw.waitClosed(20_000)
   assert.equal(raw.pending, 0, 'no answer to the forged request')
@@ -44,7 +46,7 @@ test('a 2,000,000-element array closes only that connection; kafkajs keeps produ
   await producer.send({ topic: TOPIC, messages: [{ value: 'after' }] })
   const consumer = kafka.consumer({ groupId: 'decoder-caps' })
   await consumer.connect()
-  t.after(() => consumer.disconnect())
+  defer(() => consumer.disconnect())
   await consumer.subscribe({ topic: TOPIC, fromBeginning: true })
   const seen: string[] = []
   await new Promise<void>((resolve, reject) => {

@@ -10,6 +10,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { errnoError } from '../../src/util/faults.js'
 import { embeddedBroker } from '../broker/helpers.js'
 import { hasCommand, requireTool, runTool } from '../helpers/tools.js'
+import { deferrer } from '../helpers/groups.js'
 
 async function consume(bootstrap: string, topic: string): Promise<string> {
   const r = await runTool('kcat', ['-C', '-b', bootstrap, '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%o %s\n', '-m', '10'], { timeoutMs: 30_000 })
@@ -18,6 +19,7 @@ async function consume(bootstrap: string, topic: string): Promise<string> {
 }
 
 test('kafkajs on a full disk gets KAFKA_STORAGE_ERROR; kcat still reads; writes resume with dense offsets once space returns', async (t) => {
+  const defer = deferrer(t)
   if (!requireTool(t, 'kcat', () => hasCommand('kcat', ['-V']))) return
   const tb = await embeddedBroker(t)
   const broker = tb.b.broker
@@ -25,7 +27,7 @@ test('kafkajs on a full disk gets KAFKA_STORAGE_ERROR; kcat still reads; writes 
   const kafka = new Kafka({ clientId: 'full-disk', brokers: [tb.b.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } })
   const producer = kafka.producer({ allowAutoTopicCreation: false })
   await producer.connect()
-  t.after(() => producer.disconnect())
+  defer(() => producer.disconnect())
 
   await producer.send({ topic: 'disk', messages: [{ value: 'a' }, { value: 'b' }] })
 

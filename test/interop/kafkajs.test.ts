@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Kafka, logLevel, Partitioners, type Message, type RecordMetadata } from 'kafkajs'
 import { startBrokerProcess } from '../helpers/broker-process.js'
-import { requireGroupApis } from '../helpers/groups.js'
+import { requireGroupApis, deferrer } from '../helpers/groups.js'
 import { hasCommand, requireTool, runTool } from '../helpers/tools.js'
 
 function client(bootstrap: string): Kafka {
@@ -11,12 +11,13 @@ function client(bootstrap: string): Kafka {
 }
 
 test('kafkajs admin.describeCluster returns broker 0 as controller, and listTopics works', async (t) => {
+  const defer = deferrer(t)
   const b = await startBrokerProcess()
-  t.after(() => b.stop())
+  defer(() => b.stop())
   const kafka = client(b.bootstrap)
   const admin = kafka.admin()
   await admin.connect()
-  t.after(() => admin.disconnect())
+  defer(() => admin.disconnect())
 
   const cluster = await admin.describeCluster()
   assert.deepEqual(cluster.brokers, [{ nodeId: 0, host: b.host, port: b.port }])
@@ -29,11 +30,12 @@ test('kafkajs admin.describeCluster returns broker 0 as controller, and listTopi
 })
 
 test('kafkajs admin creates, lists and deletes topics', async (t) => {
+  const defer = deferrer(t)
   const b = await startBrokerProcess()
-  t.after(() => b.stop())
+  defer(() => b.stop())
   const admin = client(b.bootstrap).admin()
   await admin.connect()
-  t.after(() => admin.disconnect())
+  defer(() => admin.disconnect())
 
   const created = await admin.createTopics({
     topics: [
@@ -69,19 +71,20 @@ interface KcatMessage {
 }
 
 test('kafkajs producer sends keyed messages with headers and timestamps; kcat reads every one back where the partitioner put it', async (t) => {
+  const defer = deferrer(t)
   if (!requireTool(t, 'kcat', () => hasCommand('kcat', ['-V']))) return
   const b = await startBrokerProcess()
-  t.after(() => b.stop())
+  defer(() => b.stop())
   const kafka = client(b.bootstrap)
   const admin = kafka.admin()
   await admin.connect()
-  t.after(() => admin.disconnect())
+  defer(() => admin.disconnect())
   const topic = 'kjs-keys'
   assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true }), true)
 
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
   await producer.connect()
-  t.after(() => producer.disconnect())
+  defer(() => producer.disconnect())
 
   const base = Date.now() - 60_000
   const messages: Message[] = Array.from({ length: 90 }, (_, i) => ({
@@ -148,26 +151,27 @@ test('kafkajs producer sends keyed messages with headers and timestamps; kcat re
 })
 
 test('kafkajs consumer.run in a group reads back every message the producer sent', async (t) => {
+  const defer = deferrer(t)
   const b = await startBrokerProcess()
-  t.after(() => b.stop())
+  defer(() => b.stop())
   // The group coordinator is served now: a missing API fails here by name instead of skipping.
   await requireGroupApis(b.port, b.host, ['FindCoordinator', 'JoinGroup', 'SyncGroup', 'Heartbeat', 'OffsetFetch', 'OffsetCommit'])
   const kafka = client(b.bootstrap)
   const admin = kafka.admin()
   await admin.connect()
-  t.after(() => admin.disconnect())
+  defer(() => admin.disconnect())
   const topic = 'kjs-group'
   await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true })
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
   await producer.connect()
-  t.after(() => producer.disconnect())
+  defer(() => producer.disconnect())
   const base = Date.now() - 1000
   const sent = Array.from({ length: 40 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}`, headers: { n: String(i) }, timestamp: String(base + i) }))
   await producer.send({ topic, messages: sent })
 
   const consumer = kafka.consumer({ groupId: 'kjs-group-readers', sessionTimeout: 10_000, heartbeatInterval: 1000 })
   await consumer.connect()
-  t.after(() => consumer.disconnect())
+  defer(() => consumer.disconnect())
   await consumer.subscribe({ topics: [topic], fromBeginning: true })
   const got: Array<{ partition: number; offset: string; key: string; value: string; n: string; timestamp: string }> = []
   let resolve!: () => void

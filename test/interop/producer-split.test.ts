@@ -13,6 +13,7 @@ import { Producer, type RecordMetadata } from '../../src/client/producer/index.j
 import { createLogger } from '../../src/util/logger.js'
 import { startBrokerProcess } from '../helpers/broker-process.js'
 import { hasCommand, requireTool, runTool } from '../helpers/tools.js'
+import { deferrer } from '../helpers/groups.js'
 
 interface KcatMessage {
   partition: number
@@ -21,16 +22,17 @@ interface KcatMessage {
 }
 
 test('message.max.bytes=2000: 2,000 small records in batches far over it all arrive in order, once; one record over it fails naming the limit', async (t) => {
+  const defer = deferrer(t)
   if (!requireTool(t, 'kcat', () => hasCommand('kcat', ['-V']))) return
   const b = await startBrokerProcess({ overrides: { 'message.max.bytes': '2000', 'auto.create.topics.enable': 'false' } })
-  t.after(() => b.stop())
+  defer(() => b.stop())
   const logger = createLogger({ level: 'error' })
   const admin = new Admin({ bootstrapServers: b.bootstrap, logger })
-  t.after(() => admin.close())
+  defer(() => admin.close())
   await admin.createTopics([{ topic: 'capped', numPartitions: 3, replicationFactor: 1 }])
 
   const producer = new Producer({ bootstrapServers: b.bootstrap, logger })
-  t.after(() => producer.close())
+  defer(() => producer.close())
   const value = (i: number) => `rec-${String(i).padStart(4, '0')}-${'.'.repeat(50)}`
   const sends: Array<Promise<RecordMetadata>> = []
   let tooLarge: Promise<unknown> | undefined

@@ -15,6 +15,7 @@ import { ErrorCode } from '../../src/protocol/errors.js'
 import { ZERO_UUID } from '../../src/protocol/primitives/uuid.js'
 import { startBrokerProcess } from '../helpers/broker-process.js'
 import { RawClient } from '../helpers/raw-client.js'
+import { deferrer } from '../helpers/groups.js'
 
 const { Kafka, logLevel } = kafkajs
 
@@ -65,19 +66,20 @@ function kafkajsTypes(e: unknown): string[] {
 }
 
 test('racing creates, deletes and auto-creates of the same names answer only NONE, TOPIC_ALREADY_EXISTS or UNKNOWN_TOPIC_OR_PARTITION; the state survives a restart', async (t) => {
+  const defer = deferrer(t)
   const logDir = mkdtempSync(join(tmpdir(), 'samsa-race-'))
-  t.after(() => rmSync(logDir, { recursive: true, force: true }))
+  defer(() => rmSync(logDir, { recursive: true, force: true }))
   let b = await startBrokerProcess({ logDir, overrides: { 'num.partitions': String(PARTITIONS) } })
-  t.after(() => b.stop())
+  defer(() => b.stop())
 
   const codes: Array<[string, number, string | null]> = []
   const clients = await Promise.all(Array.from({ length: 4 }, () => RawClient.connect(b.port, b.host)))
-  t.after(() => clients.forEach((c) => c.close()))
+  defer(() => clients.forEach((c) => c.close()))
 
   const kafka = new Kafka({ clientId: 'samsa-race', brokers: [b.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } })
   const admins = [kafka.admin(), kafka.admin()]
   await Promise.all(admins.map((a) => a.connect()))
-  t.after(() => Promise.all(admins.map((a) => a.disconnect())))
+  defer(() => Promise.all(admins.map((a) => a.disconnect())))
   const kafkajsFailures: string[] = []
   const adminWorker = async (admin: (typeof admins)[number], worker: number, rounds: number) => {
     for (let i = 0; i < rounds; i++) {

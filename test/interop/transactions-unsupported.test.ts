@@ -10,6 +10,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { Producer } from '@platformatic/kafka'
 import { startBroker } from '../../src/index.js'
 import { createLogger } from '../../src/util/logger.js'
+import { deferrer } from '../helpers/groups.js'
 
 /** Fails the test instead of hanging when a client keeps retrying. */
 function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
@@ -19,15 +20,16 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 }
 
 test('kafkajs and @platformatic/kafka transactional producers fail at once, naming the missing feature', async (t) => {
+  const defer = deferrer(t)
   const b = await startBroker({ logger: createLogger({ level: 'error' }) })
-  t.after(() => b.close())
+  defer(() => b.close())
   const bootstrap = b.bootstrap
 
   // Both clients get generous retry budgets: with a retriable answer they would retry for
   // minutes; the 15 s bound only catches that (a refusal takes milliseconds).
   const kafka = new Kafka({ clientId: 'samsa-txn', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 3000 } })
   const kp = kafka.producer({ transactionalId: 'txn-a', idempotent: true, maxInFlightRequests: 1 })
-  t.after(() => kp.disconnect())
+  defer(() => kp.disconnect())
   // connect() already fails (InitProducerId is not served); transaction() then looks for the
   // transaction coordinator, which is what used to retry.
   await kp.connect().catch(() => {})
@@ -35,7 +37,7 @@ test('kafkajs and @platformatic/kafka transactional producers fail at once, nami
   assert.ok(kerr instanceof Error, 'kafkajs transaction() must fail')
 
   const pp = new Producer({ clientId: 'samsa-txn', bootstrapBrokers: [bootstrap], transactionalId: 'txn-b', idempotent: true, retries: 30, retryDelay: 1_000, timeout: 5_000 })
-  t.after(() => pp.close())
+  defer(() => pp.close())
   const perr = await within(15_000, '@platformatic/kafka beginTransaction()', pp.beginTransaction().then(() => undefined, (e: Error) => e))
   assert.ok(perr instanceof Error, '@platformatic/kafka beginTransaction() must fail')
   const reasons = ((perr as AggregateError).errors ?? [perr]).map((e: Error) => e.message).join('; ')
