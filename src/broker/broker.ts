@@ -47,6 +47,12 @@ export interface BrokerOptions {
   clock?: Clock
   /** Time for delayed operations (acks=-1 timeouts) and follower fetch state; tests pass a ManualTime. */
   time?: Time
+  /**
+   * Opens the metadata store instead of the one the config names: tests run several brokers in
+   * one process on one shared store (test/helpers/shared-metadata.ts). `self` gives this
+   * broker's advertised address once its listeners are bound.
+   */
+  metadataStore?: (self: () => BrokerInfo) => Promise<MetadataStore>
 }
 
 /** How often connections are checked against their time limits, at most. */
@@ -72,6 +78,7 @@ export class Broker {
   private closing: Promise<void> | undefined
   private readonly clock: Clock
   private readonly time: Time | undefined
+  private readonly openStore: ((self: () => BrokerInfo) => Promise<MetadataStore>) | undefined
   /** Broker-wide budget of request bytes read and not yet answered (queued.max.request.bytes). */
   readonly requestMemory: RequestMemory
   private quotas: ConnectionQuotas | undefined
@@ -88,6 +95,7 @@ export class Broker {
     this.nodeId = this.config.get('broker.id')
     this.clock = opts.clock ?? systemClock
     this.time = opts.time
+    this.openStore = opts.metadataStore
     this.requestMemory = new RequestMemory(effectiveQueuedMaxRequestBytes(this.config))
   }
 
@@ -136,7 +144,9 @@ export class Broker {
     const logDirs = this.config.get('log.dirs')
     if (logDirs.length === 0) throw new Error('log.dirs is empty: set log.dirs (or log.dir) to where the broker keeps its data')
     for (const dir of logDirs) await ensureLogDir(dir, this.faults)
-    const store = await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id'), self: () => this.self(), logger: this.logger, faults: this.faults })
+    const store = this.openStore
+      ? await this.openStore(() => this.self())
+      : await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id'), self: () => this.self(), logger: this.logger, faults: this.faults })
     let replicas: ReplicaManager
     try {
       replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId, faults: this.faults, ...(this.time ? { time: this.time } : {}) })

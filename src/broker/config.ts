@@ -99,6 +99,14 @@ export const BROKER_CONFIG = {
   'compression.type': { kind: 'string', default: 'producer', doc: 'Default compression.type of topics; only producer (store batches as sent) is supported.', check: (v) => (v === 'producer' ? undefined : 'only producer is supported: batches are stored as the producer compressed them') },
   'min.insync.replicas': { kind: 'int', default: '1', doc: 'Default min.insync.replicas of topics.', check: atLeast(1) },
   'unclean.leader.election.enable': { kind: 'bool', default: 'false', doc: 'Default unclean.leader.election.enable of topics.' },
+  'replica.lag.time.max.ms': { kind: 'long', default: '30000', doc: 'A follower that has not caught up with its leader for this long leaves the ISR (and rejoins once it has).', check: atLeast(1) },
+  'replica.fetch.wait.max.ms': { kind: 'int', default: '500', doc: "Longest a follower's fetch waits at the leader for data; keep it below replica.lag.time.max.ms.", check: atLeast(0) },
+  'replica.fetch.min.bytes': { kind: 'int', default: '1', doc: "Bytes a follower's fetch waits for at the leader.", check: atLeast(0) },
+  'replica.fetch.max.bytes': { kind: 'int', default: '1048576', doc: 'Bytes a follower asks for per partition (the first batch comes whole even if larger).', check: atLeast(0) },
+  'replica.fetch.response.max.bytes': { kind: 'int', default: '10485760', doc: "Bytes a follower asks for per fetch, over all partitions.", check: atLeast(0) },
+  'replica.fetch.backoff.ms': { kind: 'int', default: '1000', doc: 'How long a follower waits after a failed fetch before trying again.', check: atLeast(0) },
+  'replica.socket.timeout.ms': { kind: 'int', default: '30000', doc: "Connect and request timeout of a follower's fetches.", check: atLeast(1) },
+  'num.replica.fetchers': { kind: 'int', default: '1', doc: 'Fetch loops (each its own connection) per leader this broker follows.', check: atLeast(1) },
   'log.level': { kind: 'string', default: 'warn', doc: `Samsa log level: ${LEVELS.join(', ')} (SAMSA_LOG_LEVEL sets it too). Anything else stops start-up.`, check: (v) => (isLevel(v) ? undefined : `must be one of: ${LEVELS.join(', ')}`) },
 } satisfies Record<string, Def>
 

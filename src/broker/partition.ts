@@ -21,8 +21,17 @@ export interface FollowerState {
   /** The follower's log end offset: the offset it last fetched from; -1 until its first fetch under this leader. */
   logEndOffset: number
   lastFetchTimeMs: number
-  /** When its log end offset last reached the leader's (what ISR shrinking will measure); -1 never. */
+  /** When its log end offset last reached the leader's (what ISR shrinking measures); -1 never. */
   lastCaughtUpTimeMs: number
+  /** The leader's log end offset at this follower's previous fetch (Kafka's lastFetchLeaderLogEndOffset). */
+  lastFetchLeaderLogEndOffset: number
+}
+
+/** An ISR change this leader has asked metadata for and not yet seen committed. */
+export interface PendingIsr {
+  isr: readonly number[]
+  /** The partition epoch the change was based on. */
+  basedOn: number
 }
 
 export type PartitionEvent = { type: 'role'; role: Role; leaderEpoch: number } | { type: 'highWatermark'; highWatermark: number }
@@ -38,6 +47,9 @@ export class Partition {
   private inSync: readonly number[] = []
   private replicaIds: readonly number[] = []
   private readonly followers = new Map<number, FollowerState>()
+  private pending: PendingIsr | undefined
+  /** Where this leader's epoch starts in its log (followers must reach it to rejoin the ISR). */
+  private epochStartOffset = -1
   private attached: UnifiedLog | undefined
   private readonly watchers = new Set<(e: PartitionEvent) => void>()
 
@@ -78,10 +90,25 @@ export class Partition {
   follower(replicaId: number): Readonly<FollowerState> | undefined {
     return this.followers.get(replicaId)
   }
+  /** The ISR change in flight, if any (at most one at a time, as Kafka's AlterPartition manager). */
+  get pendingIsr(): PendingIsr | undefined {
+    return this.pending
+  }
+  /**
+   * The ISR the high watermark is computed over: the committed one, plus any replica an
+   * expansion in flight adds (KIP-497's maximal ISR). Counting a replica before its addition
+   * commits keeps the high watermark at or below its log end, so once it is in the ISR it
+   * never lacks an acknowledged record.
+   */
+  get maximalIsr(): readonly number[] {
+    if (!this.pending) return this.inSync
+    return [...new Set([...this.inSync, ...this.pending.isr])]
+  }
 
   /** Gives the partition its log (created or opened by the replica manager). */
   attachLog(log: UnifiedLog): void {
     this.attached = log
+    if (this.currentRole === 'leader' && this.epochStartOffset < 0) this.epochStartOffset = log.logEndOffset
     if (this.currentRole === 'leader') this.maybeIncrementHighWatermark()
   }
 
@@ -108,8 +135,9 @@ export class Partition {
       // those in sync count as caught up now, so that they are not dropped before they fetch.
       this.followers.clear()
       for (const r of info.replicas) {
-        if (r !== this.nodeId) this.followers.set(r, { logEndOffset: -1, lastFetchTimeMs: -1, lastCaughtUpTimeMs: info.isr.includes(r) ? now : -1 })
+        if (r !== this.nodeId) this.followers.set(r, { logEndOffset: -1, lastFetchTimeMs: -1, lastCaughtUpTimeMs: info.isr.includes(r) ? now : -1, lastFetchLeaderLogEndOffset: -1 })
       }
+      this.epochStartOffset = this.attached?.logEndOffset ?? -1
       this.announce({ type: 'role', role: 'leader', leaderEpoch: this.epoch })
     }
     this.maybeIncrementHighWatermark()
@@ -123,6 +151,7 @@ export class Partition {
     this.take(info)
     this.currentRole = 'follower'
     this.followers.clear()
+    this.pending = undefined
     if (changed) this.announce({ type: 'role', role: 'follower', leaderEpoch: this.epoch })
     return changed
   }
@@ -132,10 +161,13 @@ export class Partition {
     if (this.currentRole === 'none') return
     this.currentRole = 'none'
     this.followers.clear()
+    this.pending = undefined
     this.announce({ type: 'role', role: 'none', leaderEpoch: this.epoch })
   }
 
   private take(info: PartitionInfo): void {
+    // Any committed state answers the change in flight: it either is that change or made it moot.
+    if (this.pending && info.partitionEpoch > this.pending.basedOn) this.pending = undefined
     this.leader = info.leader
     this.epoch = info.leaderEpoch
     this.partitionVersion = info.partitionEpoch
@@ -176,10 +208,59 @@ export class Partition {
     this.checkLeader()
     const f = this.followers.get(replicaId)
     if (!f) throw new KafkaError('NOT_LEADER_OR_FOLLOWER', `Broker ${replicaId} is not a replica of ${this.name} (replicas ${this.replicaIds.join(',')}).`)
+    const leaderEnd = this.attached?.logEndOffset ?? 0
+    // Kafka's rule: caught up now if it has everything; or caught up as of its previous fetch
+    // if it has everything the leader had then. Under steady load a follower never has the very
+    // latest batch, and the second clause keeps such a follower in the ISR.
+    if (logEndOffset >= leaderEnd) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, now)
+    else if (f.lastFetchLeaderLogEndOffset >= 0 && logEndOffset >= f.lastFetchLeaderLogEndOffset) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, f.lastFetchTimeMs)
     f.logEndOffset = logEndOffset
     f.lastFetchTimeMs = now
-    if (this.attached && logEndOffset >= this.attached.logEndOffset) f.lastCaughtUpTimeMs = now
+    f.lastFetchLeaderLogEndOffset = leaderEnd
     return this.maybeIncrementHighWatermark()
+  }
+
+  // ---- ISR changes (the leader proposes, metadata commits) -------------------------------
+
+  /**
+   * The ISR with `replicaId` added, when it has caught up: it is a replica out of the ISR, and
+   * its log end offset has reached both the high watermark and the start of this leader's
+   * epoch (so it holds everything this leader acknowledged and has truncated any divergent
+   * tail). Undefined when nothing should change, or a change is already in flight.
+   */
+  isrExpansion(replicaId: number): number[] | undefined {
+    if (this.currentRole !== 'leader' || this.pending || this.inSync.includes(replicaId) || !this.replicaIds.includes(replicaId)) return undefined
+    const f = this.followers.get(replicaId)
+    const log = this.attached
+    if (!f || !log || f.logEndOffset < 0) return undefined
+    if (f.logEndOffset < log.highWatermark || f.logEndOffset < this.epochStartOffset) return undefined
+    return [...this.inSync, replicaId]
+  }
+
+  /**
+   * The ISR without the followers that have not caught up for `maxLagMs` (replica.lag.time.max.ms):
+   * Kafka's getOutOfSyncReplicas. Undefined when all are in step, or a change is in flight.
+   */
+  isrShrink(now: number, maxLagMs: number): { isr: number[]; removed: number[] } | undefined {
+    if (this.currentRole !== 'leader' || this.pending) return undefined
+    const removed = this.inSync.filter((r) => {
+      if (r === this.nodeId) return false
+      const f = this.followers.get(r)
+      return !f || now - f.lastCaughtUpTimeMs > maxLagMs
+    })
+    if (removed.length === 0) return undefined
+    return { isr: this.inSync.filter((r) => !removed.includes(r)), removed }
+  }
+
+  /** Marks an ISR change as sent to metadata (until it commits, or fails: abandonIsrChange). */
+  beginIsrChange(isr: readonly number[]): PendingIsr {
+    this.pending = { isr: [...isr], basedOn: this.partitionVersion }
+    return this.pending
+  }
+
+  /** The change in flight failed (a stale partition epoch, metadata unreachable): forget it. */
+  abandonIsrChange(change: PendingIsr): void {
+    if (this.pending === change) this.pending = undefined
   }
 
   /**
@@ -191,7 +272,7 @@ export class Partition {
     const log = this.attached
     if (!log || this.currentRole !== 'leader') return false
     let candidate = log.logEndOffset
-    for (const r of this.inSync) {
+    for (const r of this.maximalIsr) {
       if (r === this.nodeId) continue
       const f = this.followers.get(r)
       candidate = Math.min(candidate, f ? f.logEndOffset : -1)

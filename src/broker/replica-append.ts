@@ -77,9 +77,15 @@ export async function appendRecords(rm: ReplicaManager, req: AppendRequest): Pro
   // One deadline for the whole request, as Kafka's DelayedProduce has.
   const deadline = rm.time.now() + Math.max(0, req.timeoutMs)
   return Promise.all(
-    written.map(async ({ outcome, partition, leaderEpoch }) => {
+    written.map(async ({ outcome, partition, leaderEpoch, minIsr }) => {
       if (outcome.errorCode !== ErrorCode.NONE || !partition) return outcome
       const code = await awaitHighWatermark({ partition, offset: outcome.lastOffset + 1, leaderEpoch, time: rm.time, deadline, ...(req.signal ? { signal: req.signal } : {}) })
+      if (code === ErrorCode.NONE && partition.isr.length < minIsr) {
+        // Kafka's rule: the records are replicated to the ISR, but the ISR shrank below
+        // min.insync.replicas on the way, so the durability asked for is not there.
+        const err = new KafkaError('NOT_ENOUGH_REPLICAS_AFTER_APPEND', `The records reached every in-sync replica of ${partition.name}, but the ISR (${partition.isr.join(',')}) is smaller than min.insync.replicas=${minIsr}.`)
+        return failed({ topic: outcome.topic, partition: outcome.partition, records: Buffer.alloc(0) }, err)
+      }
       if (code === ErrorCode.NONE) return outcome
       const message =
         code === ErrorCode.REQUEST_TIMED_OUT
@@ -90,13 +96,14 @@ export async function appendRecords(rm: ReplicaManager, req: AppendRequest): Pro
   )
 }
 
-async function appendOne(rm: ReplicaManager, req: AppendRequest, e: AppendEntry): Promise<{ outcome: AppendOutcome; partition?: Partition; leaderEpoch: number }> {
+async function appendOne(rm: ReplicaManager, req: AppendRequest, e: AppendEntry): Promise<{ outcome: AppendOutcome; partition?: Partition; leaderEpoch: number; minIsr: number }> {
+  let minIsr = 1
   try {
     const { partition, topic } = rm.hostedPartition(e.topic, e.partition)
     if (topic.internal && !req.internalTopicsAllowed) throw new KafkaError('INVALID_TOPIC_EXCEPTION', `Cannot append to internal topic ${e.topic}`)
     partition.checkLeader()
     if (req.acks === -1) {
-      const minIsr = Number(rm.effectiveConfigs(topic).get('min.insync.replicas')!.value)
+      minIsr = Number(rm.effectiveConfigs(topic).get('min.insync.replicas')!.value)
       if (partition.isr.length < minIsr) {
         throw new KafkaError('NOT_ENOUGH_REPLICAS', `The ISR of ${partition.name} has ${partition.isr.length} replica(s) (${partition.isr.join(',')}), fewer than min.insync.replicas=${minIsr}; nothing was written.`)
       }
@@ -120,8 +127,9 @@ async function appendOne(rm: ReplicaManager, req: AppendRequest, e: AppendEntry)
       },
       partition,
       leaderEpoch,
+      minIsr,
     }
   } catch (err) {
-    return { outcome: failed(e, err), leaderEpoch: -1 }
+    return { outcome: failed(e, err), leaderEpoch: -1, minIsr }
   }
 }

@@ -109,7 +109,10 @@ async function resolve(rm: ReplicaManager, params: FetchParams, req: FetchPartit
     const { partition, topic } = rm.hostedPartition(req.topic, req.partition)
     partition.checkLeader(req.currentLeaderEpoch)
     const log = await rm.logOf(partition, topic)
-    if (params.replicaId >= 0) partition.updateFollowerFetchState(params.replicaId, req.fetchOffset, rm.time.now())
+    if (params.replicaId >= 0) {
+      partition.updateFollowerFetchState(params.replicaId, req.fetchOffset, rm.time.now())
+      rm.maybeExpandIsr(partition, params.replicaId)
+    }
     return { req, log, partition }
   } catch (err) {
     return { req, error: errorCodeOf(err) }

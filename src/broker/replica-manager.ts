@@ -28,6 +28,7 @@ import { Partition, type Role } from './partition.js'
 import { locateRecords } from './record-locator.js'
 import { appendRecords, type AppendOutcome, type AppendRequest } from './replica-append.js'
 import { fetchMessages, type FetchParams, type FetchedPartition } from './replica-fetch.js'
+import { ReplicaFetcherManager } from './replica-fetcher.js'
 import { brokerLayers, effectiveTopicConfigs, logConfigOf, type ConfigLayer, type EffectiveValue } from './topic-config.js'
 
 export interface ReplicaManagerOptions {
@@ -97,6 +98,10 @@ export class ReplicaManager {
   /** Effective topic configs by topic name; any metadata change clears it. */
   private readonly effectiveCache = new Map<string, Map<string, EffectiveValue>>()
   private readonly unsubscribe: () => void
+  /** Copies the logs of partitions this broker follows from their leaders. */
+  readonly fetchers: ReplicaFetcherManager
+  private isrTimer: NodeJS.Timeout | undefined
+  private closing = false
 
   private constructor(opts: ReplicaManagerOptions, logs: LogManager) {
     this.store = opts.store
@@ -105,10 +110,30 @@ export class ReplicaManager {
     this.nodeId = opts.nodeId
     this.time = opts.time ?? systemTime
     this.logs = logs
+    const c = opts.config
+    this.fetchers = new ReplicaFetcherManager(
+      {
+        nodeId: opts.nodeId,
+        maxWaitMs: c.get('replica.fetch.wait.max.ms'),
+        minBytes: c.get('replica.fetch.min.bytes'),
+        maxBytes: c.get('replica.fetch.response.max.bytes'),
+        partitionMaxBytes: c.get('replica.fetch.max.bytes'),
+        backoffMs: c.get('replica.fetch.backoff.ms'),
+        socketTimeoutMs: c.get('replica.socket.timeout.ms'),
+        fetchersPerLeader: c.get('num.replica.fetchers'),
+      },
+      opts.store,
+      opts.logger,
+    )
     this.unsubscribe = this.store.subscribe((c) => {
       this.effectiveCache.clear()
       this.track(this.apply(c))
     })
+    if (opts.schedule ?? true) {
+      // Kafka checks every half of replica.lag.time.max.ms, so a follower leaves the ISR at most 1.5x the lag after it fell behind.
+      this.isrTimer = setInterval(() => this.checkIsrs(), Math.max(1, Math.floor(c.get('replica.lag.time.max.ms') / 2)))
+      this.isrTimer.unref()
+    }
   }
 
   static async open(opts: ReplicaManagerOptions): Promise<ReplicaManager> {
@@ -197,6 +222,63 @@ export class ReplicaManager {
   onLeadershipChange(listener: (c: LeadershipChange) => void): () => void {
     this.leadershipListeners.add(listener)
     return () => this.leadershipListeners.delete(listener)
+  }
+
+  // ---- the ISR (the leader proposes, metadata commits) ------------------------------------
+
+  /**
+   * After a follower's fetch: proposes adding it to the ISR once it has caught up
+   * (Partition.isrExpansion). The change is a compare-and-swap on the partition epoch; the
+   * partition takes the new ISR when metadata announces it.
+   */
+  maybeExpandIsr(p: Partition, replicaId: number): void {
+    const isr = p.isrExpansion(replicaId)
+    if (isr) this.alterIsr(p, isr, { added: [replicaId] })
+  }
+
+  /**
+   * Drops followers that have not caught up for replica.lag.time.max.ms from the ISR of every
+   * partition this broker leads. Runs on a timer; tests with ManualTime call it.
+   */
+  checkIsrs(): void {
+    if (this.closing) return
+    const maxLag = this.config.get('replica.lag.time.max.ms')
+    const now = this.time.now()
+    for (const p of this.partitions.values()) {
+      const shrink = p.isrShrink(now, maxLag)
+      if (shrink) this.alterIsr(p, shrink.isr, { removed: shrink.removed })
+    }
+  }
+
+  private alterIsr(p: Partition, isr: number[], why: { added?: number[]; removed?: number[] }): void {
+    const change = p.beginIsrChange(isr)
+    const fields = { topic: p.topic, partition: p.partition, leaderEpoch: p.leaderEpoch, from: p.isr.join(','), to: isr.join(','), ...why }
+    this.logger.info(why.added ? 'expanding the ISR' : 'shrinking the ISR', fields)
+    this.track(
+      this.store.alterPartition({ topic: p.topic, partition: p.partition, partitionEpoch: change.basedOn, isr }).then(
+        () => p.abandonIsrChange(change),
+        (err: Error) => {
+          p.abandonIsrChange(change)
+          // A stale partition epoch means metadata moved on (an election, another change); it
+          // brings the state to act on next.
+          this.logger.warn('an ISR change was refused', { ...fields, error: err.message })
+        },
+      ),
+    )
+  }
+
+  /**
+   * OffsetForLeaderEpoch for one partition (Kafka's Partition.lastOffsetForLeaderEpoch): the
+   * largest epoch <= `leaderEpoch` this leader's log knows and where it ends. Only the leader
+   * answers, after the KIP-320 check, unless the asker is a debugging tool (replica id -2).
+   */
+  async lastOffsetForLeaderEpoch(req: { topic: string; partition: number; currentLeaderEpoch?: number; leaderEpoch: number; replicaId: number }): Promise<{ leaderEpoch: number; endOffset: number }> {
+    const { partition, topic } = this.hostedPartition(req.topic, req.partition)
+    if (req.replicaId === DEBUG_REPLICA) partition.checkLeaderEpoch(req.currentLeaderEpoch)
+    else partition.checkLeader(req.currentLeaderEpoch)
+    const log = await this.logOf(partition, topic)
+    const r = log.endOffsetForEpoch(req.leaderEpoch)
+    return { leaderEpoch: r.epoch, endOffset: r.endOffset }
   }
 
   // ---- requests --------------------------------------------------------------------------
@@ -382,7 +464,10 @@ export class ReplicaManager {
   }
 
   async close(): Promise<void> {
+    this.closing = true
+    clearInterval(this.isrTimer)
     this.unsubscribe()
+    await this.fetchers.close()
     await this.settled()
     for (const p of this.partitions.values()) p.stop()
     await this.logs.close()
@@ -446,8 +531,34 @@ export class ReplicaManager {
       const log = this.logs.getLog({ topic: topic.name, partition: info.partition })
       if (log && !log.isClosed && (log.topicId === undefined || log.topicId === topic.topicId)) p.attachLog(log)
     }
-    const changed = info.leader === this.nodeId ? p.makeLeader(info, this.time.now()) : p.makeFollower(info)
-    if (changed) this.announce({ topic: topic.name, partition: info.partition, role: p.role, leaderEpoch: p.leaderEpoch })
+    const leads = info.leader === this.nodeId
+    const changed = leads ? p.makeLeader(info, this.time.now()) : p.makeFollower(info)
+    if (!changed) return
+    if (leads) {
+      this.fetchers.remove(p)
+      this.track(this.beginEpoch(p, topic))
+    } else if (info.leader >= 0) {
+      this.track(this.follow(p, topic))
+    } else {
+      this.fetchers.remove(p)
+    }
+    this.announce({ topic: topic.name, partition: info.partition, role: p.role, leaderEpoch: p.leaderEpoch })
+  }
+
+  /** A new leader epoch starts at the log end (Kafka writes it before any record of the epoch). */
+  private async beginEpoch(p: Partition, topic: TopicInfo): Promise<void> {
+    const epoch = p.leaderEpoch
+    const log = await this.logOf(p, topic)
+    if (p.role === 'leader' && p.leaderEpoch === epoch) await log.assignEpochStartOffset(epoch, log.logEndOffset)
+  }
+
+  /** Starts copying from the partition's leader, once its log is open (it may still be being created). */
+  private async follow(p: Partition, topic: TopicInfo): Promise<void> {
+    const epoch = p.leaderEpoch
+    const leader = p.leaderId
+    const log = await this.logOf(p, topic)
+    if (this.closing || p.role !== 'follower' || p.leaderEpoch !== epoch || p.leaderId !== leader) return
+    this.fetchers.add({ partition: p, log, leaderId: leader, leaderEpoch: epoch })
   }
 
   private removePartition(topic: string, partition: number): void {
@@ -455,6 +566,7 @@ export class ReplicaManager {
     const p = this.partitions.get(k)
     if (!p) return
     this.partitions.delete(k)
+    this.fetchers.remove(p)
     p.stop()
     this.announce({ topic, partition, role: 'none', leaderEpoch: p.leaderEpoch })
   }

@@ -305,6 +305,11 @@ export class BrokerConnection {
     p.resolve(body)
   }
 
+  /** True once the connection has failed or been closed (it never comes back). */
+  get isClosed(): boolean {
+    return this.failure !== undefined
+  }
+
   /** Called when the connection fails or closes: fails everything pending, once. */
   onClose(listener: (e: Error) => void): void {
     if (this.failure) listener(this.failure)

@@ -423,6 +423,21 @@ export class UnifiedLog {
     }
   }
 
+  /**
+   * A new leader's epoch starts at `offset` (its log end offset at election), recorded before
+   * any record of the epoch is written, as Kafka's maybeAssignEpochStartOffset: followers
+   * asking where their last epoch ends then learn it ends here, even before the new leader has
+   * appended anything. Ignored when not newer than the latest epoch known.
+   */
+  async assignEpochStartOffset(epoch: number, offset: number): Promise<void> {
+    await this.lock.run(async () => {
+      this.ensureOpen()
+      if (!this.epochs.assign(epoch, offset)) return
+      this.ctx.faults.check('epochs.write', this.epochs.path)
+      await this.epochs.flush()
+    })
+  }
+
   /** OffsetForLeaderEpoch: the largest epoch <= `epoch` and where it ends. */
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
     return this.epochs.endOffsetFor(epoch, this.logEndOffset)
