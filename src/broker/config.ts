@@ -106,6 +106,12 @@ export const BROKER_CONFIG = {
   'replica.fetch.response.max.bytes': { kind: 'int', default: '10485760', doc: "Bytes a follower asks for per fetch, over all partitions.", check: atLeast(0) },
   'replica.fetch.backoff.ms': { kind: 'int', default: '1000', doc: 'How long a follower waits after a failed fetch before trying again.', check: atLeast(0) },
   'replica.socket.timeout.ms': { kind: 'int', default: '30000', doc: "Connect and request timeout of a follower's fetches.", check: atLeast(1) },
+  'replica.selector.class': {
+    kind: 'string',
+    default: '',
+    doc: 'How consumers that name their rack (client.rack) choose a replica to read from (KIP-392): empty reads from leaders; org.apache.kafka.common.replica.RackAwareReplicaSelector sends them to an in-sync replica in their rack.',
+    check: (v) => (v === '' || v === 'org.apache.kafka.common.replica.RackAwareReplicaSelector' || v === 'RackAwareReplicaSelector' ? undefined : 'Samsa has the rack-aware selector only: use org.apache.kafka.common.replica.RackAwareReplicaSelector, or leave it empty to read from leaders'),
+  },
   'num.replica.fetchers': { kind: 'int', default: '1', doc: 'Fetch loops (each its own connection) per leader this broker follows.', check: atLeast(1) },
   'log.level': { kind: 'string', default: 'warn', doc: `Samsa log level: ${LEVELS.join(', ')} (SAMSA_LOG_LEVEL sets it too). Anything else stops start-up.`, check: (v) => (isLevel(v) ? undefined : `must be one of: ${LEVELS.join(', ')}`) },
 } satisfies Record<string, Def>

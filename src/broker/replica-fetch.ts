@@ -6,6 +6,10 @@
  * - Only the leader serves, after the KIP-320 epoch check (FENCED_LEADER_EPOCH,
  *   UNKNOWN_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER); unknown partitions are
  *   UNKNOWN_TOPIC_OR_PARTITION.
+ * - Fetch from the closest replica (KIP-392): a consumer that names its rack (Fetch v11+) is
+ *   told, when replica.selector.class is the rack-aware selector, to read from an in-sync
+ *   replica in its rack that has its offset (preferredReadReplica; no records this time), and
+ *   such consumers may read from followers, up to the follower's high watermark.
  * - Consumers (replica id -1) read up to the high watermark; read_committed up to the last
  *   stable offset, which is the high watermark while there are no transactions. A follower
  *   (replica id >= 0, one of the partition's replicas) reads up to the log end, and its fetch
@@ -44,6 +48,13 @@ export interface FetchParams {
   maxBytes: number
   isolation: 'read_uncommitted' | 'read_committed'
   partitions: readonly FetchPartitionRequest[]
+  /**
+   * The consumer's rack (Fetch v11+; '' when it sets none): with the rack-aware selector the
+   * leader may send it to a replica in that rack.
+   */
+  clientRack?: string
+  /** A consumer of Fetch v11+ (KIP-392) may read from a follower; older ones only from leaders. */
+  followerReadsAllowed?: boolean
   /** Aborted when the connection closes or the broker shuts down: the long poll ends at once. */
   signal: AbortSignal
 }
@@ -54,6 +65,8 @@ export interface FetchedPartition {
   lastStableOffset: number
   logStartOffset: number
   records: Buffer
+  /** The replica the consumer should read this partition from (KIP-392); -1: keep asking this broker. */
+  preferredReadReplica: number
 }
 
 interface Target {
@@ -61,6 +74,8 @@ interface Target {
   log?: UnifiedLog
   partition?: Partition
   error?: number
+  /** Sent elsewhere (KIP-392): answered with no records. */
+  preferred?: number
 }
 
 interface Read {
@@ -76,7 +91,7 @@ export async function fetchMessages(rm: ReplicaManager, params: FetchParams): Pr
   const follower = params.replicaId >= 0
   const targets = await Promise.all(params.partitions.map((req) => resolve(rm, params, req)))
   const watch = new LogWatch(
-    targets.flatMap((t) => (t.log ? [t.log] : [])),
+    targets.flatMap((t) => (t.log && t.preferred === undefined ? [t.log] : [])),
     { wakeOnAppend: follower },
   )
   let result: Awaited<ReturnType<typeof readAll>>
@@ -98,6 +113,7 @@ export async function fetchMessages(rm: ReplicaManager, params: FetchParams): Pr
       lastStableOffset: r.highWatermark,
       logStartOffset: r.logStartOffset,
       records: await recordsOf(r),
+      preferredReadReplica: r.target.preferred ?? -1,
     })),
   )
 }
@@ -107,11 +123,18 @@ async function resolve(rm: ReplicaManager, params: FetchParams, req: FetchPartit
   if (req.error !== undefined) return { req, error: req.error }
   try {
     const { partition, topic } = rm.hostedPartition(req.topic, req.partition)
-    partition.checkLeader(req.currentLeaderEpoch)
+    const fromFollower = params.replicaId >= 0
+    if (!fromFollower && params.followerReadsAllowed && partition.role === 'follower') partition.checkLeaderEpoch(req.currentLeaderEpoch)
+    else partition.checkLeader(req.currentLeaderEpoch)
     const log = await rm.logOf(partition, topic)
-    if (params.replicaId >= 0) {
+    if (fromFollower) {
       partition.updateFollowerFetchState(params.replicaId, req.fetchOffset, rm.time.now())
       rm.maybeExpandIsr(partition, params.replicaId)
+    } else if (partition.role === 'follower') {
+      rm.followerReads++
+    } else if (params.clientRack) {
+      const preferred = rm.preferredReadReplica(partition, params.clientRack, req.fetchOffset)
+      if (preferred !== undefined) return { req, log, partition, preferred }
     }
     return { req, log, partition }
   } catch (err) {
@@ -134,6 +157,10 @@ async function readAll(targets: Target[], maxBytes: number, follower: boolean): 
       continue
     }
     const fetchOffset = target.req.fetchOffset
+    if (target.preferred !== undefined) {
+      reads.push({ target, errorCode: ErrorCode.NONE, ranges: [], bytes: 0, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset })
+      continue
+    }
     try {
       const limit = Math.min(target.req.maxBytes, budget)
       const upper = follower ? log.logEndOffset : log.highWatermark

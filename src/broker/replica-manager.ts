@@ -102,6 +102,8 @@ export class ReplicaManager {
   readonly fetchers: ReplicaFetcherManager
   private isrTimer: NodeJS.Timeout | undefined
   private closing = false
+  /** Consumer fetches this broker served as a follower (KIP-392), for tests and metrics. */
+  followerReads = 0
 
   private constructor(opts: ReplicaManagerOptions, logs: LogManager) {
     this.store = opts.store
@@ -222,6 +224,27 @@ export class ReplicaManager {
   onLeadershipChange(listener: (c: LeadershipChange) => void): () => void {
     this.leadershipListeners.add(listener)
     return () => this.leadershipListeners.delete(listener)
+  }
+
+  // ---- fetch from the closest replica (KIP-392) ------------------------------------------
+
+  /**
+   * Where a consumer in `rack` should read `p` from, with the rack-aware selector
+   * (replica.selector.class): an in-sync replica in its rack that already has `fetchOffset` —
+   * this leader if it is in that rack, else the follower furthest ahead. Undefined: read here.
+   */
+  preferredReadReplica(p: Partition, rack: string, fetchOffset: number): number | undefined {
+    if (!isRackAware(this.config.get('replica.selector.class'))) return undefined
+    const racks = new Map(this.store.brokers().map((b) => [b.nodeId, b.rack]))
+    if (racks.get(this.nodeId) === rack) return undefined
+    let best: { id: number; end: number } | undefined
+    for (const r of p.isr) {
+      if (r === this.nodeId || racks.get(r) !== rack) continue
+      const f = p.follower(r)
+      if (!f || f.logEndOffset < fetchOffset) continue
+      if (!best || f.logEndOffset > best.end) best = { id: r, end: f.logEndOffset }
+    }
+    return best?.id
   }
 
   // ---- the ISR (the leader proposes, metadata commits) ------------------------------------
@@ -614,6 +637,13 @@ export class ReplicaManager {
     }
     await this.settled()
   }
+}
+
+/** Kafka's class name of the rack-aware selector; '' (the default) reads from leaders only. */
+export const RACK_AWARE_SELECTOR = 'org.apache.kafka.common.replica.RackAwareReplicaSelector'
+
+function isRackAware(selector: string): boolean {
+  return selector === RACK_AWARE_SELECTOR || selector === 'RackAwareReplicaSelector'
 }
 
 function key(topic: string, partition: number): string {

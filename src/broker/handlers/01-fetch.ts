@@ -23,8 +23,11 @@
  *   (replica id >= 0, or ReplicaState in v15+) reads up to the log end and records the
  *   follower's log end offset, which moves the high watermark.
  *
- * Gaps: v0-3 (message format down-conversion) are not served, as in Kafka 4. No preferred
- * read replica (KIP-392), rack ids are ignored.
+ * - Fetch from the closest replica (KIP-392, v11+): with replica.selector.class set to the
+ *   rack-aware selector, a consumer naming its rack is sent (preferred_read_replica) to an
+ *   in-sync replica in that rack, and a follower serves such consumers up to its high watermark.
+ *
+ * Gaps: v0-3 (message format down-conversion) are not served, as in Kafka 4.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -158,6 +161,8 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         currentLeaderEpoch: t.currentLeaderEpoch,
         ...(t.error !== undefined ? { error: t.error } : {}),
       })),
+      // KIP-392: a consumer's rack (v11+), and such consumers may be sent to, and read from, followers.
+      ...(replicaId < 0 && ctx.apiVersion >= 11 ? { clientRack: req.rackId ?? '', followerReadsAllowed: true } : {}),
       signal: ctx.signal,
     })
 
@@ -171,7 +176,8 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         read.errorCode !== ErrorCode.NONE ||
         read.highWatermark !== t.sentHighWatermark ||
         read.logStartOffset !== t.sentLogStartOffset ||
-        read.lastStableOffset !== t.sentLastStableOffset
+        read.lastStableOffset !== t.sentLastStableOffset ||
+        read.preferredReadReplica >= 0
       if (p.incremental && !changed) continue
       t.sentHighWatermark = read.highWatermark
       t.sentLastStableOffset = read.lastStableOffset
@@ -184,7 +190,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         lastStableOffset: BigInt(read.lastStableOffset),
         logStartOffset: BigInt(read.logStartOffset),
         abortedTransactions: readCommitted && read.errorCode === ErrorCode.NONE ? [] : null,
-        preferredReadReplica: -1,
+        preferredReadReplica: read.preferredReadReplica,
         records: read.records,
       }
       const topicKey = ctx.apiVersion >= 13 ? t.topicId : t.topic
