@@ -11,6 +11,7 @@ import { ErrorCode } from '../../src/protocol/errors.js'
 import { CompressionCodec, createBatch, encodeBatch, type BatchRecord } from '../../src/protocol/records/index.js'
 import { startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js'
 import { RawClient } from '../helpers/raw-client.js'
+import { anomalyCount, checkHistory, describeReport, type Attempt, type ReadRecord } from '../helpers/history-checker.js'
 import { EARLIEST, fetchAll, LATEST, listOffset, produceRaw, topicMetadata, waitFor, type FetchedRecord } from '../helpers/wire.js'
 
 const TOPIC = 'restart-topic'
@@ -61,6 +62,24 @@ async function producerLoop(port: number, host: string, partition: number, acked
   }
 }
 
+/** The history checker's view: one attempt per record sent (acknowledged, or the unanswered batch). */
+function attemptsOf(acked: SentBatch[], unanswered: Map<number, SentBatch>): Attempt[] {
+  const out: Attempt[] = []
+  const seq = (b: SentBatch) => Number(/batch (\d+) /.exec(b.records[0]!.value!.toString())![1])
+  for (const b of acked) b.records.forEach((_, i) => out.push({ id: idOf(b.partition, seq(b), i), partition: b.partition, seq: seq(b) * 100 + i, status: 'acked', offset: Number(b.baseOffset!) + i }))
+  for (const b of unanswered.values()) b.records.forEach((_, i) => out.push({ id: idOf(b.partition, seq(b), i), partition: b.partition, seq: seq(b) * 100 + i, status: 'unknown' }))
+  return out
+}
+
+function idOf(partition: number, seq: number, i: number): string {
+  return `p${partition}-b${seq}-r${i}`
+}
+
+function readOf(partition: number, r: FetchedRecord): ReadRecord {
+  const m = /^value of batch (\d+) record (\d+) on (\d+) /.exec(r.value?.toString() ?? '')
+  return { partition, offset: Number(r.offset), id: m ? idOf(Number(m[3]), Number(m[1]), Number(m[2])) : null }
+}
+
 function sameRecord(got: FetchedRecord, batch: SentBatch, i: number, where: string): void {
   const r = batch.records[i]!
   assert.equal(got.offset, batch.baseOffset! + BigInt(i), `${where}: offset`)
@@ -108,6 +127,11 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     assert.equal(md!.errorCode, ErrorCode.NONE, 'the topic is still known')
     assert.equal(md!.topicId, created.topicId, 'with the same topic id')
     assert.equal(md!.partitions.length, PARTITIONS)
+
+    const reads: ReadRecord[] = []
+    for (let p = 0; p < PARTITIONS; p++) reads.push(...(await fetchAll(c, TOPIC, p)).records.map((r) => readOf(p, r)))
+    const report = checkHistory(attemptsOf(acked, unanswered), reads)
+    assert.equal(anomalyCount(report), 0, describeReport(report))
 
     for (let p = 0; p < PARTITIONS; p++) {
       const mine = acked.filter((b) => b.partition === p).sort((x, y) => Number(x.baseOffset! - y.baseOffset!))
