@@ -269,6 +269,11 @@ export class Broker {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // Leaderships move while this broker still answers, so requests in flight and clients'
+      // retries find the new leaders.
+      if (this.ctx && this.config.get('controlled.shutdown.enable')) {
+        await this.ctx.replicas.handOverLeaderships().catch((err: Error) => this.logger.warn('controlled shutdown failed', { error: err.message }))
+      }
       this.shutdown.abort()
       clearInterval(this.sweeper)
       const stopped = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))

@@ -99,6 +99,7 @@ export const BROKER_CONFIG = {
   'compression.type': { kind: 'string', default: 'producer', doc: 'Default compression.type of topics; only producer (store batches as sent) is supported.', check: (v) => (v === 'producer' ? undefined : 'only producer is supported: batches are stored as the producer compressed them') },
   'min.insync.replicas': { kind: 'int', default: '1', doc: 'Default min.insync.replicas of topics.', check: atLeast(1) },
   'unclean.leader.election.enable': { kind: 'bool', default: 'false', doc: 'Default unclean.leader.election.enable of topics.' },
+  'controlled.shutdown.enable': { kind: 'bool', default: 'true', doc: 'On a clean stop (SIGTERM), hand each partition this broker leads to another in-sync replica first, so clients only retry.' },
   'replica.lag.time.max.ms': { kind: 'long', default: '30000', doc: 'A follower that has not caught up with its leader for this long leaves the ISR (and rejoins once it has).', check: atLeast(1) },
   'replica.fetch.wait.max.ms': { kind: 'int', default: '500', doc: "Longest a follower's fetch waits at the leader for data; keep it below replica.lag.time.max.ms.", check: atLeast(0) },
   'replica.fetch.min.bytes': { kind: 'int', default: '1', doc: "Bytes a follower's fetch waits for at the leader.", check: atLeast(0) },

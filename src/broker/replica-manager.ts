@@ -102,6 +102,8 @@ export class ReplicaManager {
   readonly fetchers: ReplicaFetcherManager
   private isrTimer: NodeJS.Timeout | undefined
   private closing = false
+  /** Set by a controlled shutdown: no new partitions are followed. */
+  private shuttingDown = false
   /** Consumer fetches this broker served as a follower (KIP-392), for tests and metrics. */
   followerReads = 0
 
@@ -288,6 +290,39 @@ export class ReplicaManager {
         },
       ),
     )
+  }
+
+  /**
+   * Controlled shutdown (Kafka's controlled.shutdown.enable): before this broker stops, each
+   * partition it leads passes to the first other in-sync replica that is a registered broker,
+   * in a new leader epoch and with this broker out of the ISR, so clients move to the new leader
+   * on their next retry and no acknowledged record depends on this broker. A partition with no
+   * other in-sync replica stays as it is (it goes offline with the broker, as in Kafka). Returns
+   * how many partitions moved; changes refused (a concurrent change) are logged and skipped.
+   */
+  async handOverLeaderships(): Promise<{ moved: number; kept: number }> {
+    // Partitions it gives up are not followed again: fetching from the new leader would put it
+    // straight back into the ISR it is leaving (Kafka keeps brokers in controlled shutdown out).
+    this.shuttingDown = true
+    const live = new Set(this.store.brokers().map((b) => b.nodeId))
+    let moved = 0
+    let kept = 0
+    await mapConcurrent([...this.partitions.values()].filter((p) => p.role === 'leader'), 16, async (p) => {
+      const next = p.replicas.find((r) => r !== this.nodeId && live.has(r) && p.isr.includes(r))
+      if (next === undefined) {
+        kept++
+        return
+      }
+      try {
+        await this.store.alterPartition({ topic: p.topic, partition: p.partition, partitionEpoch: p.partitionEpoch, leader: next, leaderEpoch: p.leaderEpoch + 1, isr: p.isr.filter((r) => r !== this.nodeId) })
+        moved++
+      } catch (err) {
+        kept++
+        this.logger.warn('handing over a leadership at shutdown failed', { topic: p.topic, partition: p.partition, to: next, error: (err as Error).message })
+      }
+    })
+    if (moved > 0) this.logger.info('controlled shutdown: leaderships handed over', { moved, kept })
+    return { moved, kept }
   }
 
   /**
@@ -580,7 +615,7 @@ export class ReplicaManager {
     const epoch = p.leaderEpoch
     const leader = p.leaderId
     const log = await this.logOf(p, topic)
-    if (this.closing || p.role !== 'follower' || p.leaderEpoch !== epoch || p.leaderId !== leader) return
+    if (this.closing || this.shuttingDown || p.role !== 'follower' || p.leaderEpoch !== epoch || p.leaderId !== leader) return
     this.fetchers.add({ partition: p, log, leaderId: leader, leaderEpoch: epoch })
   }
 

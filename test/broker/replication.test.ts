@@ -152,3 +152,38 @@ test('a follower that stops fetching leaves the ISR after replica.lag.time.max.m
   assert.equal(logOf(b2, 'lag', 0).logEndOffset, logOf(b0, 'lag', 0).logEndOffset)
   assert.equal((await produce(b0, 'lag', 0, -1, 1, 'f')).errorCode, ErrorCode.NONE)
 })
+
+test('a clean stop hands each leadership to an in-sync follower first (controlled shutdown); the broker returns as a follower', async (t) => {
+  const c = await sharedCluster(t, FAST)
+  for (const id of [0, 1, 2]) await c.start(id)
+  await createTopic(c, 'handover', [[0, 1, 2], [0, 2, 1], [1, 2, 0]])
+  const b0 = c.brokers.get(0)!
+  for (const p of [0, 1]) assert.equal((await produce(b0, 'handover', p, -1, 4, `p${p}`)).errorCode, ErrorCode.NONE)
+  await c.stop(0)
+  assert.deepEqual(
+    [0, 1, 2].map((p) => [state(c, 'handover', p).leader, state(c, 'handover', p).leaderEpoch, [...state(c, 'handover', p).isr].sort()]),
+    [
+      [1, 1, [1, 2]],
+      [2, 1, [1, 2]],
+      [1, 0, [0, 1, 2]],
+    ],
+    'partitions 0 and 1 moved to the next in-sync replica in a new epoch without broker 0; partition 2 was not its to move',
+  )
+  const b1 = c.brokers.get(1)!
+  const b2 = c.brokers.get(2)!
+  await until(() => b1.replicas.getPartition('handover', 0)!.role === 'leader' && b2.replicas.getPartition('handover', 1)!.role === 'leader', 'the new leaders to take over')
+  const next = await produce(b1, 'handover', 0, -1, 1, 'after')
+  assert.equal(next.errorCode, ErrorCode.NONE, next.errorMessage ?? '')
+  assert.equal(next.baseOffset, 4, 'nothing acknowledged was lost')
+  const back = await c.start(0)
+  await until(() => state(c, 'handover', 0).isr.includes(0) && logOf(back, 'handover', 0).logEndOffset === 5, 'broker 0 to catch up and rejoin the ISR')
+  assert.equal(back.replicas.getPartition('handover', 0)!.role, 'follower')
+})
+
+test('controlled.shutdown.enable=false leaves leaderships where they are', async (t) => {
+  const c = await sharedCluster(t, { ...FAST, 'controlled.shutdown.enable': 'false' })
+  for (const id of [0, 1]) await c.start(id)
+  await createTopic(c, 'stay', [[0, 1]])
+  await c.stop(0)
+  assert.deepEqual([state(c, 'stay').leader, state(c, 'stay').leaderEpoch], [0, 0])
+})
