@@ -60,6 +60,9 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Starte
     overrides: {
       listeners: `PLAINTEXT://${host}:${opts.port ?? 0}`,
       'log.dirs': (opts.logDirs ?? [temp!]).join(','),
+      // Quick start, as Kafka's shipped config/server.properties: a group's first consumer gets
+      // its assignment at once. Kafka's built-in default (3000) stays for `samsa server start`.
+      'group.initial.rebalance.delay.ms': '0',
       ...opts.config,
     },
   })

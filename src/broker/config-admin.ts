@@ -77,7 +77,7 @@ export function topicOverrides(broker: BrokerContext, name: string): Record<stri
 /** Validates and (unless validateOnly) stores `configs` as the topic's complete set of overrides. */
 export async function replaceTopicConfigs(broker: BrokerContext, name: string, configs: Record<string, string>, validateOnly: boolean): Promise<void> {
   topicOverrides(broker, name)
-  const valid = validateTopicConfigs(configs)
+  const valid = validateTopicConfigs(configs, (m) => broker.logger.warn(m, { topic: name }))
   if (validateOnly) return
   await broker.metadata.setTopicConfigs(name, valid)
   broker.logger.info('topic configs changed', { topic: name, configs: valid })

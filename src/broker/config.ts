@@ -26,6 +26,8 @@ interface DefOf<K extends Kind> {
   doc: string
   /** Extra validation of the parsed value; returns an error message or undefined. */
   check?: (v: KindValue[K]) => string | undefined
+  /** A Kafka 3.x key that Kafka 4 removed: accepted, and this warning is logged when it is set. */
+  deprecated?: string
 }
 
 /** One property's definition; its `check` sees the value typed as its kind parses it. */
@@ -96,6 +98,9 @@ export const BROKER_CONFIG = {
   'log.preallocate': { kind: 'bool', default: 'false', doc: 'Default preallocate (accepted, segments are not preallocated).' },
   'log.message.timestamp.before.max.ms': { kind: 'long', default: '9223372036854775807', doc: 'Default message.timestamp.before.max.ms: how far in the past a CreateTime timestamp may be.', check: atLeast(0) },
   'log.message.timestamp.after.max.ms': { kind: 'long', default: '9223372036854775807', doc: 'Default message.timestamp.after.max.ms: how far in the future a CreateTime timestamp may be.', check: atLeast(0) },
+  'log.message.downconversion.enable': { kind: 'bool', default: 'true', doc: 'Default message.downconversion.enable: whether Fetch v0-3 (clients before Kafka 0.11) get stored batches converted to their message format.' },
+  'log.message.timestamp.difference.max.ms': { kind: 'long', default: '9223372036854775807', doc: 'Kafka 3.x key (KIP-937): the default of log.message.timestamp.before.max.ms and log.message.timestamp.after.max.ms when those are not set.', check: atLeast(0), deprecated: 'log.message.timestamp.difference.max.ms is deprecated (KIP-937, removed in Kafka 4): use log.message.timestamp.before.max.ms and log.message.timestamp.after.max.ms; it applies to whichever of them is not set' },
+  'log.message.format.version': { kind: 'string', default: '3.0-IV1', doc: 'Kafka 3.x key, ignored: batches are always stored in message format v2.', deprecated: 'log.message.format.version is ignored (deprecated in Kafka 3.0, removed in Kafka 4): batches are always stored in message format v2' },
   'compression.type': { kind: 'string', default: 'producer', doc: 'Default compression.type of topics; only producer (store batches as sent) is supported.', check: (v) => (v === 'producer' ? undefined : 'only producer is supported: batches are stored as the producer compressed them') },
   'min.insync.replicas': { kind: 'int', default: '1', doc: 'Default min.insync.replicas of topics.', check: atLeast(1) },
   'unclean.leader.election.enable': { kind: 'bool', default: 'false', doc: 'Default unclean.leader.election.enable of topics.' },
@@ -250,6 +255,8 @@ export function loadBrokerConfig(opts: LoadConfigOptions = {}): BrokerConfig {
       throw e
     }
     cfg.explicit.set(k, v.trim())
+    const deprecated = (BROKER_CONFIG[k] as Def).deprecated
+    if (deprecated) opts.warn?.(deprecated)
   }
   if (!raw.has('log.dirs') && raw.has('log.dir') && cfg.get('log.dir') !== '') cfg.set('log.dirs', [cfg.get('log.dir')])
   if (cfg.get('node.id') >= 0 && !raw.has('broker.id')) cfg.set('broker.id', cfg.get('node.id'))

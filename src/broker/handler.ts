@@ -45,10 +45,9 @@ export interface Handler<K extends ApiKeyNumber = ApiKeyNumber> {
   readonly minVersion: number
   readonly maxVersion: number
   /**
-   * What ApiVersions reports as the minimum when it differs from what is served. Produce
-   * advertises 0 while serving 3+, as Kafka 4 does (KAFKA-18659): librdkafka before 2.10 only
-   * compresses with gzip/snappy when the broker lists Produce v0-2. Requests below minVersion
-   * are still refused.
+   * What ApiVersions reports as the minimum when it differs from what is served (Kafka 4 lists
+   * Produce v0-2 it does not serve, KAFKA-18659). No handler needs it while every version is
+   * served; requests below minVersion are refused.
    */
   readonly advertisedMinVersion?: number
   readonly request: MessageCodec<RequestOf<K>>

@@ -55,6 +55,12 @@ export interface FetchParams {
   clientRack?: string
   /** A consumer of Fetch v11+ (KIP-392) may read from a follower; older ones only from leaders. */
   followerReadsAllowed?: boolean
+  /**
+   * Fetch v0-2 (Kafka's hardMaxBytesLimit): the budgets hold even for the first batch, which
+   * is then cut (the old client sees a partial message and raises its fetch size). Otherwise
+   * the first batch found is returned whole (KIP-74).
+   */
+  hardMaxBytes?: boolean
   /** Aborted when the connection closes or the broker shuts down: the long poll ends at once. */
   signal: AbortSignal
 }
@@ -97,11 +103,11 @@ export async function fetchMessages(rm: ReplicaManager, params: FetchParams): Pr
   let result: Awaited<ReturnType<typeof readAll>>
   try {
     const deadline = Date.now() + Math.max(0, params.maxWaitMs)
-    result = await readAll(targets, params.maxBytes, follower)
+    result = await readAll(targets, params.maxBytes, follower, params.hardMaxBytes === true)
     while (!result.errors && result.bytes < params.minBytes && targets.length > 0) {
       const left = deadline - Date.now()
       if (left <= 0 || !(await watch.wait(left, params.signal))) break
-      result = await readAll(targets, params.maxBytes, follower)
+      result = await readAll(targets, params.maxBytes, follower, params.hardMaxBytes === true)
     }
   } finally {
     watch.close()
@@ -143,7 +149,7 @@ async function resolve(rm: ReplicaManager, params: FetchParams, req: FetchPartit
 }
 
 /** What each partition can return now (byte ranges, not bytes), within the budgets. */
-async function readAll(targets: Target[], maxBytes: number, follower: boolean): Promise<{ reads: Read[]; bytes: number; errors: boolean }> {
+async function readAll(targets: Target[], maxBytes: number, follower: boolean, hardMaxBytes: boolean): Promise<{ reads: Read[]; bytes: number; errors: boolean }> {
   let budget = maxBytes
   let bytes = 0
   let errors = false
@@ -166,7 +172,7 @@ async function readAll(targets: Target[], maxBytes: number, follower: boolean): 
       const upper = follower ? log.logEndOffset : log.highWatermark
       const r =
         limit > 0 || bytes === 0
-          ? await log.read({ fromOffset: fetchOffset, maxBytes: Math.max(limit, 0), maxOffset: upper, minOneBatch: bytes === 0 })
+          ? await log.read({ fromOffset: fetchOffset, maxBytes: Math.max(limit, 0), maxOffset: upper, minOneBatch: bytes === 0 && !hardMaxBytes })
           : { ranges: [], bytes: 0, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset }
       if (r.bytes === 0 && (fetchOffset < r.logStartOffset || fetchOffset > r.logEndOffset)) {
         throw new KafkaError('OFFSET_OUT_OF_RANGE')

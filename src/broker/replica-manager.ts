@@ -385,6 +385,20 @@ export class ReplicaManager {
   }
 
   /**
+   * ListOffsets v0 for one partition (Kafka's Partition.legacyFetchOffsetsForTimestamp): the
+   * log's offsets by segment times; a consumer never sees one past the high watermark: those
+   * are replaced by the high watermark itself.
+   */
+  async legacyListOffsets(req: { topic: string; partition: number; timestamp: bigint; maxNumOffsets: number; replicaId: number }): Promise<number[]> {
+    const { log } = await this.leaderLog(req.topic, req.partition)
+    const ts = req.timestamp < BigInt(Number.MIN_SAFE_INTEGER) || req.timestamp > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(req.timestamp)
+    const offsets = await log.legacyOffsetsBefore(ts, req.maxNumOffsets)
+    if (req.replicaId !== -1) return offsets
+    const hw = log.highWatermark
+    return offsets.some((o) => o > hw) ? [hw, ...offsets.filter((o) => o <= hw)] : offsets
+  }
+
+  /**
    * DeleteRecords for one partition: moves the log start offset to `offset` (-1: the high
    * watermark) on the leader and returns the new low watermark. POLICY_VIOLATION unless the
    * topic's cleanup.policy includes delete; OFFSET_OUT_OF_RANGE past the high watermark.

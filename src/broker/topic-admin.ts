@@ -124,7 +124,7 @@ export function checkNewTopic(broker: TopicAdminContext, req: CreateTopicRequest
   if (replicationFactor > live.length) {
     throw new KafkaError('INVALID_REPLICATION_FACTOR', `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only ${live.length} broker(s) are registered.`)
   }
-  const configs = validateTopicConfigs(req.configs ?? {})
+  const configs = validateTopicConfigs(req.configs ?? {}, (m) => broker.logger.warn(m, { topic: req.name }))
   return { partitions, replicationFactor, configs, ...(assignments ? { assignments } : {}) }
 }
 

@@ -36,6 +36,8 @@ export interface TopicConfigDef {
   doc: string
   /** Returns why a value is invalid, or undefined. */
   check?: (value: string) => string | undefined
+  /** A Kafka 3.x key that Kafka 4 removed: accepted, with this warning each time it is set. */
+  deprecated?: string
 }
 
 const isLong = (min: number) => (v: string) => (/^-?\d+$/.test(v.trim()) && Number(v) >= min ? undefined : `must be an integer >= ${min}`)
@@ -44,8 +46,8 @@ const isBool = (v: string) => (/^(true|false)$/i.test(v.trim()) ? undefined : 'm
 const isRatio = (v: string) => (v.trim() !== '' && Number(v) >= 0 && Number(v) <= 1 ? undefined : 'must be a number between 0 and 1')
 const oneOf = (...allowed: string[]) => (v: string) => (allowed.includes(v.trim()) ? undefined : `must be one of ${allowed.join(', ')}`)
 
-function def(name: string, kind: Kind, dflt: string, synonyms: Array<string | Synonym>, doc: string, check?: (v: string) => string | undefined): TopicConfigDef {
-  return { name, kind, default: dflt, synonyms: synonyms.map((s) => (typeof s === 'string' ? { name: s } : s)), doc, ...(check ? { check } : {}) }
+function def(name: string, kind: Kind, dflt: string, synonyms: Array<string | Synonym>, doc: string, check?: (v: string) => string | undefined, deprecated?: string): TopicConfigDef {
+  return { name, kind, default: dflt, synonyms: synonyms.map((s) => (typeof s === 'string' ? { name: s } : s)), doc, ...(check ? { check } : {}), ...(deprecated ? { deprecated } : {}) }
 }
 
 const HOUR = 3_600_000
@@ -66,6 +68,11 @@ export const TOPIC_CONFIG: ReadonlyMap<string, TopicConfigDef> = new Map(
     def('index.interval.bytes', 'int', '4096', ['log.index.interval.bytes'], 'Bytes between offset index entries.', isInt(0)),
     def('max.compaction.lag.ms', 'long', LONG_MAX, ['log.cleaner.max.compaction.lag.ms'], 'Longest a record stays uncompacted.', isLong(1)),
     def('max.message.bytes', 'int', '1048588', ['message.max.bytes'], 'Largest record batch accepted.', isInt(0)),
+    def('message.downconversion.enable', 'bool', 'true', ['log.message.downconversion.enable'], 'Whether Fetch v0-3 (clients before Kafka 0.11) get stored batches converted to their message format; false answers them UNSUPPORTED_VERSION.', isBool),
+    def('message.format.version', 'string', '3.0-IV1', ['log.message.format.version'], 'Kafka 3.x key, ignored: batches are always stored in format v2 (as Kafka 3.x did from inter.broker.protocol.version 3.0).', undefined,
+      'message.format.version is ignored (Kafka 3.0 deprecated it, Kafka 4 removed it): batches are always stored in message format v2'),
+    def('message.timestamp.difference.max.ms', 'long', LONG_MAX, ['log.message.timestamp.difference.max.ms'], 'Kafka 3.x key (KIP-937): the default of message.timestamp.before.max.ms and message.timestamp.after.max.ms when those are not set.', isLong(0),
+      'message.timestamp.difference.max.ms is deprecated (KIP-937, removed in Kafka 4): use message.timestamp.before.max.ms and message.timestamp.after.max.ms; it applies to whichever of them is not set'),
     def('message.timestamp.after.max.ms', 'long', LONG_MAX, ['log.message.timestamp.after.max.ms'], 'How far in the future a CreateTime timestamp may be.', isLong(0)),
     def('message.timestamp.before.max.ms', 'long', LONG_MAX, ['log.message.timestamp.before.max.ms'], 'How far in the past a CreateTime timestamp may be.', isLong(0)),
     def('message.timestamp.type', 'string', 'CreateTime', ['log.message.timestamp.type'], 'CreateTime or LogAppendTime.', oneOf('CreateTime', 'LogAppendTime')),
@@ -154,8 +161,9 @@ export function effectiveTopicConfigs(overrides: Readonly<Record<string, string>
  * Checks topic overrides (CreateTopics, AlterConfigs); throws INVALID_CONFIG naming the key.
  * Returns the values trimmed.
  */
-export function validateTopicConfigs(configs: Readonly<Record<string, string | null>>): Record<string, string> {
+export function validateTopicConfigs(configs: Readonly<Record<string, string | null>>, warn?: (message: string) => void): Record<string, string> {
   const out: Record<string, string> = {}
+  const deprecations: string[] = []
   for (const [name, value] of Object.entries(configs)) {
     const d = TOPIC_CONFIG.get(name)
     if (!d) throw new KafkaError('INVALID_CONFIG', `Unknown topic config name: ${name}`)
@@ -163,7 +171,10 @@ export function validateTopicConfigs(configs: Readonly<Record<string, string | n
     const why = d.check?.(value)
     if (why) throw new KafkaError('INVALID_CONFIG', `Invalid value ${value} for configuration ${name}: ${why}`)
     out[name] = value.trim()
+    if (d.deprecated) deprecations.push(d.deprecated)
   }
+  // Warned only once the whole set is valid: a refused request says one thing.
+  for (const m of deprecations) warn?.(m)
   // Storage enforces its own cross-field ranges; run them now so a bad combination is refused up front.
   try {
     logConfigOf(effectiveTopicConfigs(out, []))
@@ -171,6 +182,12 @@ export function validateTopicConfigs(configs: Readonly<Record<string, string | n
     throw new KafkaError('INVALID_CONFIG', (err as Error).message)
   }
   return out
+}
+
+/** Kafka 3.6+'s LogConfig: a before/after bound left at "never" falls back to message.timestamp.difference.max.ms. */
+function orDifference(bound: string, difference: string): number {
+  const n = toNumber(bound)
+  return Number.isFinite(n) ? n : toNumber(difference)
 }
 
 function toNumber(v: string): number {
@@ -196,8 +213,8 @@ export function logConfigOf(effective: ReadonlyMap<string, EffectiveValue>): Log
     flushMs: toNumber(get('flush.ms')),
     messageTimestampType: get('message.timestamp.type') as LogConfig['messageTimestampType'],
     maxMessageBytes: toNumber(get('max.message.bytes')),
-    messageTimestampBeforeMaxMs: toNumber(get('message.timestamp.before.max.ms')),
-    messageTimestampAfterMaxMs: toNumber(get('message.timestamp.after.max.ms')),
+    messageTimestampBeforeMaxMs: orDifference(get('message.timestamp.before.max.ms'), get('message.timestamp.difference.max.ms')),
+    messageTimestampAfterMaxMs: orDifference(get('message.timestamp.after.max.ms'), get('message.timestamp.difference.max.ms')),
     compact: get('cleanup.policy').split(',').some((p) => p.trim() === 'compact'),
     fileDeleteDelayMs: toNumber(get('file.delete.delay.ms')),
   })

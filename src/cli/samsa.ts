@@ -8,6 +8,7 @@
  * then the process exits with 0, or prints one line and exits 1 (failure) or 2 (usage), as
  * common.ts describes.
  */
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { describeError, EXIT_USAGE, exitCodeOf } from './common.js'
 
@@ -29,10 +30,20 @@ const TOOLS: Record<string, () => Promise<Command>> = {
   'dump-log': async () => (await import('./dump-log.js')).dumpLogCommand(),
 }
 
+/** The version in package.json (dist/src/cli/samsa.js sits three folders below it). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  } catch {
+    return 'unknown'
+  }
+}
+
 /** The command tree: just the named tool when the arguments start with one, else all (help, suggestions). */
 async function program(first: string | undefined): Promise<Command> {
   const p = new Command('samsa')
     .description("Samsa's tools, with the flags of Kafka's kafka-*.sh scripts")
+    .version(packageVersion(), '-V, --version', 'print the version of Samsa')
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
     .addHelpText('after', `\nStart a broker: samsa server start [server.properties] [--override key=value ...]\nEach tool's flags: samsa <tool> --help`)

@@ -117,6 +117,19 @@ test('unknown keys warn (naming the key) and are ignored, from any source', (t) 
   }
 })
 
+test('Kafka 3.x keys Kafka 4 removed are accepted with a deprecation warning naming the replacement', (t) => {
+  const file = propsFile(t, 'log.message.timestamp.difference.max.ms=60000\nlog.message.format.version=2.8\nlog.message.downconversion.enable=false\n')
+  const warnings: string[] = []
+  const cfg = loadBrokerConfig({ file, warn: (m) => warnings.push(m) })
+  assert.equal(cfg.get('log.message.timestamp.difference.max.ms'), 60000)
+  assert.equal(cfg.get('log.message.downconversion.enable'), false)
+  assert.equal(cfg.explicit.get('log.message.format.version'), '2.8')
+  assert.equal(warnings.length, 2, JSON.stringify(warnings))
+  assert.match(warnings[0]!, /log\.message\.timestamp\.difference\.max\.ms is deprecated.*log\.message\.timestamp\.before\.max\.ms/)
+  assert.match(warnings[1]!, /log\.message\.format\.version is ignored/)
+  assert.ok(!warnings.some((w) => w.includes('unknown')), 'none is reported unknown')
+})
+
 test('unknown keys never throw, even without a warn callback', () => {
   assert.doesNotThrow(() => loadBrokerConfig({ overrides: { 'zookeeper.connect': 'localhost:2181' } }))
 })

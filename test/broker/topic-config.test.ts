@@ -77,6 +77,9 @@ test("with nothing set every config is Kafka's default, with no synonyms", () =>
     'index.interval.bytes': '4096',
     'max.compaction.lag.ms': LONG_MAX,
     'max.message.bytes': '1048588',
+    'message.downconversion.enable': 'true',
+    'message.format.version': '3.0-IV1',
+    'message.timestamp.difference.max.ms': LONG_MAX,
     'message.timestamp.after.max.ms': LONG_MAX,
     'message.timestamp.before.max.ms': LONG_MAX,
     'message.timestamp.type': 'CreateTime',
@@ -139,6 +142,9 @@ test('each topic config inherits from its broker synonym', () => {
     ['index.interval.bytes', 'log.index.interval.bytes', '100'],
     ['max.compaction.lag.ms', 'log.cleaner.max.compaction.lag.ms', '99'],
     ['max.message.bytes', 'message.max.bytes', '5000'],
+    ['message.downconversion.enable', 'log.message.downconversion.enable', 'false'],
+    ['message.format.version', 'log.message.format.version', '2.8'],
+    ['message.timestamp.difference.max.ms', 'log.message.timestamp.difference.max.ms', '14'],
     ['message.timestamp.after.max.ms', 'log.message.timestamp.after.max.ms', '11'],
     ['message.timestamp.before.max.ms', 'log.message.timestamp.before.max.ms', '12'],
     ['message.timestamp.type', 'log.message.timestamp.type', 'LogAppendTime'],
@@ -339,4 +345,33 @@ test('logConfigOf follows the broker layers, with unit conversion', () => {
   assert.equal(c.messageTimestampType, 'LogAppendTime')
   assert.equal(c.maxMessageBytes, 777)
   assert.equal(c.flushMs, Number.POSITIVE_INFINITY)
+})
+
+test('message.timestamp.difference.max.ms (Kafka 3.x, KIP-937) bounds whichever of before/after is not set, with a deprecation warning', () => {
+  const cfg = (topic: Record<string, string>, statics: Record<string, string> = {}) => logConfigOf(effectiveTopicConfigs(topic, layers({ static: statics })))
+  const both = cfg({ 'message.timestamp.difference.max.ms': '5000' })
+  assert.equal(both.messageTimestampBeforeMaxMs, 5000)
+  assert.equal(both.messageTimestampAfterMaxMs, 5000)
+  const one = cfg({ 'message.timestamp.difference.max.ms': '5000', 'message.timestamp.after.max.ms': '100' })
+  assert.equal(one.messageTimestampBeforeMaxMs, 5000)
+  assert.equal(one.messageTimestampAfterMaxMs, 100)
+  // The broker-wide key works the same way through its synonym.
+  const broker = cfg({}, { 'log.message.timestamp.difference.max.ms': '7000' })
+  assert.equal(broker.messageTimestampBeforeMaxMs, 7000)
+  assert.equal(broker.messageTimestampAfterMaxMs, 7000)
+  assert.equal(cfg({}).messageTimestampBeforeMaxMs, Number.POSITIVE_INFINITY)
+
+  const warnings: string[] = []
+  assert.deepEqual(validateTopicConfigs({ 'message.timestamp.difference.max.ms': '5000', 'message.format.version': '0.10.2', 'retention.ms': '1' }, (m) => warnings.push(m)), {
+    'message.timestamp.difference.max.ms': '5000',
+    'message.format.version': '0.10.2',
+    'retention.ms': '1',
+  })
+  assert.equal(warnings.length, 2)
+  assert.match(warnings[0]!, /message\.timestamp\.difference\.max\.ms is deprecated.*before\.max\.ms and message\.timestamp\.after\.max\.ms/)
+  assert.match(warnings[1]!, /message\.format\.version is ignored/)
+  // An invalid value is still refused, and nothing is warned for a refused set.
+  const refused: string[] = []
+  assert.throws(() => validateTopicConfigs({ 'message.timestamp.difference.max.ms': '5000', 'retention.ms': 'x' }, (m) => refused.push(m)), invalidConfig('retention.ms'))
+  assert.deepEqual(refused, [])
 })

@@ -28,19 +28,44 @@ specs Samsa is built from (Kafka 4.0) define. APIs only a KRaft controller serve
 ${rows.join('\n')}
 
 Served now: ${served.length} APIs.
-
-¹ ApiVersions lists a lower minimum than is served, as Kafka 4 does for Produce: librdkafka
-before 2.10 only compresses with gzip or snappy when the broker lists Produce v0-2. A request
-below the served minimum is refused (the connection closes).
-
+${served.some((x) => x.servedMinVersion !== x.minVersion) ? `
+¹ ApiVersions lists a lower minimum than is served. A request below the served minimum is
+refused (the connection closes).
+` : ''}
 ## Clients tested against Samsa in CI
 
 kcat (librdkafka), kafkajs, @platformatic/kafka, kafka-python and confluent-kafka (Debian
 packages) — see \`test/interop/\`.
 
+## Old clients (Kafka 0.8 to 0.10)
+
+Kafka 4.0 stopped serving the protocol versions of clients older than Kafka 2.1 (KIP-896) and
+message formats v0/v1. Samsa serves every version of every API it implements, as Kafka 3.x
+did, so a client from 2014 and one from 2026 can share a topic:
+
+| Client set-up | Versions it sends | What Samsa does |
+|---------------|-------------------|-----------------|
+| kafka-python \`api_version=(0, 8, 2)\`, sarama's default (0.8.2), librdkafka \`broker.version.fallback=0.8.2\` | Produce v0, Fetch v0, ListOffsets v0, Metadata v0, OffsetCommit/OffsetFetch v1, FindCoordinator v0 | Message format v0: produced messages are converted to v2 batches (no timestamp: -1); fetched batches are converted down to v0 |
+| kafka-python \`(0, 9)\`, librdkafka \`broker.version.fallback=0.9.0\`, Burrow 1.2 | as above plus JoinGroup v0, SyncGroup/Heartbeat/LeaveGroup v0, OffsetCommit v2 | group membership at v0 (the session timeout doubles as the rebalance timeout) |
+| kafka-python \`(0, 10)\`, librdkafka \`broker.version.fallback=0.10.0\`, sarama 0.10.x | Produce v2, Fetch v2-3, ListOffsets v0-1 | Message format v1 (with timestamps) both ways |
+| Anything from Kafka 0.11 on | Produce v3+, Fetch v4+ | Record batches v2, stored and served as sent |
+
+What is converted, as Kafka 3.x did: v0/v1 message sets (plain, or gzip/snappy/lz4 wrappers)
+become one v2 batch per partition, offsets assigned by the log; Fetch v0-1 gets format v0 and
+v2-3 format v1, with record headers and transaction markers dropped, the size kept within the
+fetch limits (the first batch whole), and zstd batches answered UNSUPPORTED_COMPRESSION_TYPE.
+\`message.downconversion.enable=false\` on a topic (\`log.message.downconversion.enable\` for the
+broker) answers old fetches UNSUPPORTED_VERSION instead. Conversion costs a decode and an
+encode per batch; clients from 0.11 on never pay it.
+
+Not served, as Kafka 3.x without ZooKeeper: OffsetCommit v0 and OffsetFetch v0 (Kafka 0.8.1
+kept those offsets in ZooKeeper) answer UNSUPPORTED_VERSION per partition: configure such a
+client for 0.8.2 or later.
+
 ## Record formats
 
-Record batches are magic v2 (Kafka 0.11+). Every maintained client writes v2.
+Record batches are stored as magic v2 (Kafka 0.11+); v0/v1 exist only on the wire, converted
+on the way in and out (above).
 `
 }
 

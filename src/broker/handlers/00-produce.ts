@@ -1,8 +1,13 @@
 /**
- * Produce (key 0), versions 3-11.
+ * Produce (key 0), versions 0-11.
  *
  * Behaviour:
- * - Each partition's records must be exactly one v2 record batch (Kafka's rule since v3):
+ * - v0-2 (Kafka before 0.11) carry message sets of format v0/v1: each partition's set is
+ *   converted to one v2 batch before any check (storage/log/up-conversion.ts: offsets and
+ *   timestamps as Kafka 3.x assigned them, v0's missing timestamp stored as -1), and the checks
+ *   below then apply to it. v2 batches in v0-2 are taken as they are (more than one allowed, as
+ *   Kafka did before v3).
+ * - From v3 each partition's records must be exactly one v2 record batch (Kafka's rule since v3):
  *   framing, magic, CRC32C, record count vs offset span and `max.message.bytes` are checked
  *   from the batch header. Records are decoded only where Kafka's LogValidator needs them
  *   (storage/log/validator.ts `checkProducerBatch`): under CreateTime a max timestamp the
@@ -39,8 +44,7 @@
  *   and its outcomes to the response.
  * - `message.timestamp.type=LogAppendTime` stamps the broker time and returns it.
  *
- * Gaps: v0-2 (message format v0/v1) are not served, as in Kafka 4; like Kafka 4, ApiVersions
- * still lists them (librdkafka < 2.10 will not compress with gzip or snappy otherwise). Idempotent and
+ * Gaps: a v0-2 set mixing v0/v1 messages with v2 batches is refused (INVALID_RECORD). Idempotent and
  * transactional batches are stored without producer-state checks until the transactions
  * issue; timestamp bounds are checked on the batch's first and max timestamps, not per record;
  * records are decoded only on the paths above (Kafka decodes every batch), so a wrong max
@@ -87,9 +91,8 @@ function answer(ctx: RequestContext, o: AppendOutcome): ProduceResponsePartition
 
 export const produceHandler: Handler<typeof ApiKey.Produce> = {
   apiKey: ApiKey.Produce,
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 11,
-  advertisedMinVersion: 0,
   request: ProduceRequest,
   response: ProduceResponse,
   async handle(req, ctx) {
@@ -107,7 +110,7 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
         acks,
         timeoutMs: req.timeoutMs,
         // The request's own rules travel with the records, as capability flags.
-        origin: { kind: 'client', checks: { singleBatch: true, allowZstd: ctx.apiVersion >= 7, maxDecodedBytes: ctx.broker.config.get('socket.request.max.bytes') } },
+        origin: { kind: 'client', checks: { singleBatch: ctx.apiVersion >= 3, legacyMessages: ctx.apiVersion < 3, allowZstd: ctx.apiVersion >= 7, maxDecodedBytes: ctx.broker.config.get('socket.request.max.bytes') } },
         internalTopicsAllowed: false,
         signal: ctx.signal,
       })

@@ -1,7 +1,14 @@
 /**
- * Fetch (key 1), versions 4-17, for consumers.
+ * Fetch (key 1), versions 0-17, for consumers.
  *
  * Behaviour:
+ * - v0-3 (Kafka before 0.11) read message formats v0 (v0-1) and v1 (v2-3): the stored v2
+ *   batches are converted down (broker/down-conversion.ts: markers and headers dropped, the
+ *   size kept within what was read, zstd answered UNSUPPORTED_COMPRESSION_TYPE), unless the
+ *   topic's `message.downconversion.enable` (broker: `log.message.downconversion.enable`) is
+ *   false: then UNSUPPORTED_VERSION for the partition, as Kafka 3.x answered. v0-2 have no
+ *   response `max_bytes` and a hard partition limit: a first batch larger than
+ *   `partition_max_bytes` is cut, not returned whole (the client then raises its fetch size).
  * - Long poll: when fewer than `min_bytes` are available the request waits up to
  *   `max_wait_ms`, woken by appends (high watermark moves) to any partition it reads; an error
  *   on any partition answers at once.
@@ -27,7 +34,8 @@
  *   rack-aware selector, a consumer naming its rack is sent (preferred_read_replica) to an
  *   in-sync replica in that rack, and a follower serves such consumers up to its high watermark.
  *
- * Gaps: v0-3 (message format down-conversion) are not served, as in Kafka 4.
+ * Gaps: down-conversion is done whole per partition, not lazily in chunks (KIP-283), one
+ * partition at a time per process, each batch decoded within socket.request.max.bytes.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -42,6 +50,26 @@ import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import { FINAL_EPOCH, INITIAL_EPOCH, partitionKey, type FetchSession, type SessionPartition } from '../fetch-session.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { errorCodeOf } from '../error-codes.js'
+import { downConversionMagic, downConvert } from '../down-conversion.js'
+import type { FetchedPartition } from '../replica-fetch.js'
+
+const EMPTY = Buffer.alloc(0)
+
+/** A partition's stored batches in the old client's message format, or why not. */
+async function converted(ctx: RequestContext, t: Target, read: FetchedPartition, toMagic: 0 | 1): Promise<{ errorCode: number; records: Buffer }> {
+  const topic = ctx.broker.metadata.topic(t.topic)
+  const enabled = topic ? ctx.broker.replicas.effectiveConfigs(topic).get('message.downconversion.enable')?.value !== 'false' : true
+  if (!enabled) {
+    ctx.broker.logger.debug('down-conversion disabled: answering UNSUPPORTED_VERSION', { topic: t.topic, partition: t.partition, client: ctx.clientAddress, version: ctx.apiVersion })
+    return { errorCode: ErrorCode.UNSUPPORTED_VERSION, records: EMPTY }
+  }
+  const r = await downConvert(read.records, { toMagic, fetchOffset: t.fetchOffset, maxDecodedBytes: ctx.broker.config.get('socket.request.max.bytes') })
+  if (r.problem) {
+    const log = r.errorCode === ErrorCode.CORRUPT_MESSAGE ? 'warn' : 'debug'
+    ctx.broker.logger[log]('down-conversion stopped', { topic: t.topic, partition: t.partition, client: ctx.clientAddress, problem: r.problem })
+  }
+  return r
+}
 
 const READ_COMMITTED = 1
 
@@ -136,7 +164,7 @@ function plan(ctx: RequestContext, req: FetchRequest): Plan {
 
 export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
-  minVersion: 4,
+  minVersion: 0,
   maxVersion: 17,
   request: FetchRequest,
   response: FetchResponse,
@@ -163,8 +191,10 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
       })),
       // KIP-392: a consumer's rack (v11+), and such consumers may be sent to, and read from, followers.
       ...(replicaId < 0 && ctx.apiVersion >= 11 ? { clientRack: req.rackId ?? '', followerReadsAllowed: true } : {}),
+      ...(ctx.apiVersion <= 2 ? { hardMaxBytes: true } : {}),
       signal: ctx.signal,
     })
+    const toMagic = downConversionMagic(ctx.apiVersion)
 
     const topics: FetchResponseFetchableTopicResponse[] = []
     const byTopic = new Map<string, FetchResponseFetchableTopicResponse>()
@@ -183,15 +213,16 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
       t.sentLastStableOffset = read.lastStableOffset
       t.sentLogStartOffset = read.logStartOffset
       if (read.records.length > 0) returnedData.push(keyOf(ctx, t))
+      const { errorCode, records } = toMagic === undefined || replicaId >= 0 || read.errorCode !== ErrorCode.NONE ? read : await converted(ctx, t, read, toMagic)
       const partition: FetchResponsePartitionData = {
         partitionIndex: t.partition,
-        errorCode: read.errorCode,
+        errorCode,
         highWatermark: BigInt(read.highWatermark),
         lastStableOffset: BigInt(read.lastStableOffset),
         logStartOffset: BigInt(read.logStartOffset),
         abortedTransactions: readCommitted && read.errorCode === ErrorCode.NONE ? [] : null,
         preferredReadReplica: read.preferredReadReplica,
-        records: read.records,
+        records,
       }
       const topicKey = ctx.apiVersion >= 13 ? t.topicId : t.topic
       let topic = byTopic.get(topicKey)

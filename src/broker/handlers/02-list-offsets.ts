@@ -1,7 +1,12 @@
 /**
- * ListOffsets (key 2), versions 1-10.
+ * ListOffsets (key 2), versions 0-10.
  *
  * Behaviour:
+ * - v0 (Kafka before 0.10.1) asks for up to `max_num_offsets` offsets before a time and gets
+ *   them in `old_style_offsets`, largest first, as Kafka answered until 4.0: segment base
+ *   offsets by segment file times, plus the log end (ReplicaManager.legacyListOffsets,
+ *   storage/log/legacy-offsets.ts); -1 gives the high watermark for consumers, -2 the log start.
+ *   At most one offset per segment plus one, whatever is asked.
  * - Timestamps: -2 earliest (log start offset), -1 latest (the high watermark, which is also
  *   the last stable offset while there are no transactions), -3 max timestamp (v7+), -4
  *   earliest local (v8+; equals earliest without tiered storage), -5 latest tiered (v9+;
@@ -18,7 +23,7 @@
  * - The lookup is ReplicaManager.listOffset's (the leader's log, its bounds); records are decoded
  *   only for timestamp lookups (broker/record-locator.ts).
  *
- * Gaps: v0 (several offsets per partition) is not served, as in Kafka 4.
+ * Gaps: none known for v0 beyond Kafka's own coarseness (segment times, not record times).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -42,6 +47,15 @@ function answer(partitionIndex: number, errorCode: number, found?: OffsetAndTime
   }
 }
 
+async function legacyListOffsets(ctx: RequestContext, req: ListOffsetsRequest, topic: string, partition: number, timestamp: bigint, maxNumOffsets: number): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
+  try {
+    const offsets = await ctx.broker.replicas.legacyListOffsets({ topic, partition, timestamp, maxNumOffsets, replicaId: req.replicaId })
+    return { ...answer(partition, ErrorCode.NONE), oldStyleOffsets: offsets.map(BigInt) }
+  } catch (err) {
+    return answer(partition, errorCodeOf(err))
+  }
+}
+
 async function listOffset(ctx: RequestContext, req: ListOffsetsRequest, topic: string, partition: number, timestamp: bigint, currentLeaderEpoch: number | undefined): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
   try {
     const found = await ctx.broker.replicas.listOffset({
@@ -60,7 +74,7 @@ async function listOffset(ctx: RequestContext, req: ListOffsetsRequest, topic: s
 
 export const listOffsetsHandler: Handler<typeof ApiKey.ListOffsets> = {
   apiKey: ApiKey.ListOffsets,
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 10,
   request: ListOffsetsRequest,
   response: ListOffsetsResponse,
@@ -74,6 +88,7 @@ export const listOffsetsHandler: Handler<typeof ApiKey.ListOffsets> = {
             const key = `${t.name}:${p.partitionIndex}`
             if (seen.has(key)) return answer(p.partitionIndex, ErrorCode.INVALID_REQUEST)
             seen.add(key)
+            if (ctx.apiVersion === 0) return legacyListOffsets(ctx, req, t.name, p.partitionIndex, p.timestamp, p.maxNumOffsets ?? 1)
             return listOffset(ctx, req, t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch)
           }),
         ),

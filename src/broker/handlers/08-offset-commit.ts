@@ -1,7 +1,12 @@
 /**
- * OffsetCommit (key 8), versions 2-9.
+ * OffsetCommit (key 8), versions 0-9.
  *
  * Behaviour:
+ * - v0 (Kafka 0.8.1) stored offsets in ZooKeeper, apart from the group coordinator; Kafka 3.x
+ *   without ZooKeeper (KRaft) answered it UNSUPPORTED_VERSION on every partition, and so does
+ *   Samsa, which has no ZooKeeper either. v1 (Kafka 0.8.2) commits to the coordinator with a
+ *   generation and member id; a partition's commit timestamp other than -1 makes the offset
+ *   expire offsets.retention.minutes after it, as Kafka 3.x did.
  * - Partitions of unknown topics, or beyond a topic's partition count, get
  *   UNKNOWN_TOPIC_OR_PARTITION and are not written (Kafka's KafkaApis filters them before the
  *   coordinator); the others are checked against the group, then written to
@@ -21,7 +26,7 @@
  *   broker does not lead gets NOT_COORDINATOR, one still loading COORDINATOR_LOAD_IN_PROGRESS,
  *   on every partition.
  *
- * Gaps: v0-1 are not served (removed in Kafka 4, KIP-896). No ACLs (never
+ * Gaps: v0 commits are not stored (see above). No ACLs (never
  * GROUP/TOPIC_AUTHORIZATION_FAILED). KIP-848 member epochs (v9 with the consumer protocol) are
  * not checked: only classic groups exist.
  */
@@ -33,11 +38,15 @@ import type { Handler } from '../handler.js'
 
 export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
   apiKey: ApiKey.OffsetCommit,
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 9,
   request: OffsetCommitRequest,
   response: OffsetCommitResponse,
   async handle(req, ctx) {
+    if (ctx.apiVersion === 0) {
+      ctx.broker.logger.warn('OffsetCommit v0 (offsets in ZooKeeper) is not supported: answering UNSUPPORTED_VERSION; configure the client for Kafka 0.8.2 or later', { group: req.groupId, client: ctx.clientAddress })
+      return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNSUPPORTED_VERSION })) })) }
+    }
     const md = ctx.broker.metadata
     const codes = new Map<string, number>()
     const at = (topic: string, partition: number) => `${partition}:${topic}`
@@ -49,7 +58,14 @@ export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
           codes.set(at(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
           continue
         }
-        offsets.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata })
+        offsets.push({
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset: p.committedOffset,
+          leaderEpoch: p.committedLeaderEpoch ?? -1,
+          metadata: p.committedMetadata,
+          ...(ctx.apiVersion === 1 ? { commitTimestamp: Number(p.commitTimestamp ?? -1n) } : {}),
+        })
       }
     }
     if (offsets.length > 0) {

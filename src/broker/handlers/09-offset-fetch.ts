@@ -1,7 +1,9 @@
 /**
- * OffsetFetch (key 9), versions 1-9.
+ * OffsetFetch (key 9), versions 0-9.
  *
  * Behaviour:
+ * - v0 (Kafka 0.8.1) read offsets from ZooKeeper; Kafka 3.x without ZooKeeper (KRaft) answered
+ *   it UNSUPPORTED_VERSION on every partition asked, and so does Samsa (see OffsetCommit v0).
  * - v1-7 ask for one group, v8+ for any number (each answered with its own error code).
  * - Null topics (v2+) return every partition with a committed offset; listed partitions without
  *   one get offset -1, leader epoch -1 and metadata "". Unknown topics are not an error (Kafka
@@ -13,7 +15,7 @@
  * - requireStable (v7+) waits for the group's commits in flight. Without transactions there are
  *   no pending transactional offsets, so UNSTABLE_OFFSET_COMMIT never occurs.
  *
- * Gaps: v0 (offsets in ZooKeeper) is not served, as in Kafka 4. No ACLs. KIP-848 member epochs
+ * Gaps: v0 reads no offsets (see above). No ACLs. KIP-848 member epochs
  * are not checked (classic groups only).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
@@ -56,11 +58,19 @@ async function fetchGroup(ctx: RequestContext, ask: GroupAsk, requireStable: boo
 
 export const offsetFetchHandler: Handler<typeof ApiKey.OffsetFetch> = {
   apiKey: ApiKey.OffsetFetch,
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 9,
   request: OffsetFetchRequest,
   response: OffsetFetchResponse,
   async handle(req, ctx) {
+    if (ctx.apiVersion === 0) {
+      ctx.broker.logger.warn('OffsetFetch v0 (offsets in ZooKeeper) is not supported: answering UNSUPPORTED_VERSION; configure the client for Kafka 0.8.2 or later', { group: req.groupId, client: ctx.clientAddress })
+      const topics = (req.topics ?? []).map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSUPPORTED_VERSION })),
+      }))
+      return { throttleTimeMs: 0, topics, errorCode: ErrorCode.UNSUPPORTED_VERSION }
+    }
     const requireStable = req.requireStable ?? false
     if (ctx.apiVersion >= 8) {
       const groups = await Promise.all(

@@ -63,7 +63,18 @@ export interface OffsetCommitInput {
   /** A commit with a generation to a group that does not exist is GROUP_ID_NOT_FOUND (OffsetCommit
    * v9+, as Kafka 4), else ILLEGAL_GENERATION. */
   unknownGroupIsNotFound: boolean
-  offsets: Array<{ topic: string; partition: number; offset: bigint; leaderEpoch: number; metadata: string | null }>
+  offsets: Array<{
+    topic: string
+    partition: number
+    offset: bigint
+    leaderEpoch: number
+    metadata: string | null
+    /**
+     * OffsetCommit v1's per-partition commit timestamp; other than -1 the offset expires
+     * offsets.retention.minutes after it (Kafka 3.x), else as any other commit.
+     */
+    commitTimestamp?: number
+  }>
 }
 
 export interface PartitionResult {
@@ -151,7 +162,8 @@ export class OffsetManager {
           results.push({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE })
           continue
         }
-        const value: CommittedOffset = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: now, expireTimestamp, recordOffset: -1 }
+        const own = o.commitTimestamp !== undefined && o.commitTimestamp !== -1 ? o.commitTimestamp + this.retentionMs : expireTimestamp
+        const value: CommittedOffset = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: now, expireTimestamp: own, recordOffset: -1 }
         accepted.push({ topic: o.topic, partition: o.partition, value })
         entries.push(offsetCommitRecord(req.groupId, o.topic, o.partition, toStored(value)))
         results.push({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.NONE })

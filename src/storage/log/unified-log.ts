@@ -33,6 +33,7 @@ import type { BatchInfo } from './batch-scanner.js'
 import { PARTITION_METADATA_FILE } from './file-names.js'
 import type { EpochEntry, LeaderEpochCache } from './leader-epoch-cache.js'
 import { loadLog, type LoadedLog } from './loader.js'
+import { legacyOffsetsBefore } from './legacy-offsets.js'
 import { LocalLog } from './local-log.js'
 import { offsetForTimestamp, offsetOfMaxTimestamp } from './offset-lookup.js'
 import { planRetention, retentionCandidates, type RetentionReason } from './retention.js'
@@ -436,6 +437,12 @@ export class UnifiedLog {
       this.ctx.faults.check('epochs.write', this.epochs.path)
       await this.epochs.flush()
     })
+  }
+
+  /** ListOffsets v0: offsets before a time by segment file times (legacy-offsets.ts). */
+  legacyOffsetsBefore(timestamp: number, maxNumOffsets: number): Promise<number[]> {
+    this.ensureOpen()
+    return legacyOffsetsBefore({ segments: this.local.allSegments(), logStartOffset: this.startOffset, logEndOffset: this.logEndOffset, now: this.clock.now(), timestamp, maxNumOffsets })
   }
 
   /** OffsetForLeaderEpoch: the largest epoch <= `epoch` and where it ends. */

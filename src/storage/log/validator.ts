@@ -36,6 +36,7 @@ import { StorageError, type RecordError } from '../errors.js'
 import { Mutex } from '../mutex.js'
 import { readInt64, writeInt64 } from '../io/files.js'
 import { batchInfoAt, type BatchInfo } from './batch-scanner.js'
+import { convertLegacyMessages, legacyShape, type UpConverted } from './up-conversion.js'
 
 export interface ValidateOptions {
   /** Verify each batch's CRC32C (default true). */
@@ -282,13 +283,16 @@ export interface ProducerChecks {
   allowZstd: boolean
   /** How far a batch the checks decode may decompress (the broker's socket.request.max.bytes); unbounded when absent. */
   maxDecodedBytes?: number
+  /** Produce v0-2: v0/v1 message sets are converted to a v2 batch first (up-conversion.ts). Absent: refused as any non-v2 input. */
+  legacyMessages?: boolean
 }
 
 const ZSTD = 4
 
 /**
  * Validates a producer's records for a partition with `config` (Kafka's LogValidator for a
- * client's append): framing, CRC, max.message.bytes, record count vs offset span, no control
+ * client's append): v0/v1 message sets converted to a v2 batch when the request allows them
+ * (Produce v0-2), then framing, CRC, max.message.bytes, record count vs offset span, no control
  * batches, the request's rules (`checks`), the codec, what checkProducerBatch corrects or
  * refuses from the records, and CreateTime bounds (message.timestamp.before/after.max.ms,
  * on the batch's first and max timestamps). Returns what to store — `records` itself, or
@@ -300,6 +304,22 @@ export async function validateProducerRecords(
 ): Promise<{ records: Buffer; batches: BatchInfo[]; corrections: string[] }> {
   const { config, checks } = options
   if (records.length === 0) throw new StorageError('INVALID_RECORD', 'Produce request carries no record batch')
+  const corrections: string[] = []
+  if (checks.legacyMessages) {
+    const shape = legacyShape(records)
+    if (shape.legacy) {
+      const convert = (): UpConverted =>
+        convertLegacyMessages(records, {
+          partition: options.partition,
+          maxMessageBytes: config.maxMessageBytes,
+          ...(checks.maxDecodedBytes !== undefined ? { maxDecodedBytes: checks.maxDecodedBytes } : {}),
+        })
+      // Decompressing wrappers takes the same turn as decoding compressed v2 batches (see checkProducerBatch).
+      const converted = shape.compressed ? await decoding.run(async () => convert()) : convert()
+      records = converted.records
+      corrections.push(...converted.corrections)
+    }
+  }
   const { batches } = validateRecordBatches(records, { verifyCrc: true, maxBatchBytes: config.maxMessageBytes, fromClient: true })
   if (checks.singleBatch && batches.length !== 1) {
     throw new StorageError('INVALID_RECORD', `Produce requests with version 3+ must hold exactly one record batch per partition, got ${batches.length}`)
@@ -311,7 +331,6 @@ export async function validateProducerRecords(
   }
   const parts: Buffer[] = []
   const stored: BatchInfo[] = []
-  const corrections: string[] = []
   let rebuilt = false
   for (const b of batches) {
     const checked = await checkProducerBatch(records, b, {

@@ -188,3 +188,44 @@ test('fetch sessions (KIP-227): incremental requests carry and return only chang
   const after = await fetch(c, 12, [], { sessionId: id, sessionEpoch: 4 })
   assert.equal(after.errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND)
 })
+
+test('Fetch v0-3 answers stored batches in format v0 (v0-1) or v1 (v2-3); message.downconversion.enable=false answers UNSUPPORTED_VERSION', async (t) => {
+  const { decodeLegacyMessages } = await import('../../../src/protocol/records/legacy.js')
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('d', 1)
+  await tb.b.broker.createTopic('off', 1, { 'message.downconversion.enable': 'false' })
+  const c = await tb.client()
+  await produceValues(c, 'd', 0, ['a', 'b', 'c'], 7000n)
+  await produceValues(c, 'off', 0, ['a'])
+  for (const version of [0, 1, 2, 3]) {
+    const [p] = partitions(await fetch(c, version, [{ topic: 'd', partition: 0, offset: 1n }]))
+    assert.equal(p!.errorCode, ErrorCode.NONE, `v${version}`)
+    const msgs = decodeLegacyMessages(p!.records!)
+    assert.deepEqual(msgs.map((m) => [m.offset, m.value!.toString()]), [[1n, 'b'], [2n, 'c']], `v${version}: from the fetch offset`)
+    assert.ok(msgs.every((m) => m.magic === (version <= 1 ? 0 : 1)), `v${version} magic`)
+    assert.deepEqual(msgs.map((m) => m.timestamp), version <= 1 ? [-1n, -1n] : [7000n, 7000n])
+    assert.equal(p!.highWatermark, 3n)
+    const [off] = partitions(await fetch(c, version, [{ topic: 'off', partition: 0, offset: 0n }]))
+    assert.equal(off!.errorCode, ErrorCode.UNSUPPORTED_VERSION, `v${version} with down-conversion disabled`)
+  }
+  // v4+ reads the stored batch whatever the setting.
+  const [v4] = partitions(await fetch(c, 4, [{ topic: 'off', partition: 0, offset: 0n }]))
+  assert.deepEqual(await values(v4!), ['a'])
+})
+
+test('Fetch v0-2 hold the partition limit even for the first batch (an overflow entry tells the client to raise it); v3 returns it whole', async (t) => {
+  const { decodeLegacyMessages } = await import('../../../src/protocol/records/legacy.js')
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('big', 1)
+  const c = await tb.client()
+  await produceValues(c, 'big', 0, ['x'.repeat(500), 'y'.repeat(500)])
+  for (const version of [0, 2]) {
+    const [p] = partitions(await fetch(c, version, [{ topic: 'big', partition: 0, offset: 0n, maxBytes: 100 }]))
+    assert.equal(p!.errorCode, ErrorCode.NONE)
+    assert.equal(p!.records!.length, 12, `v${version}: the overflow entry only`)
+    assert.equal(p!.records!.readBigInt64BE(0), -1n)
+    assert.deepEqual(decodeLegacyMessages(p!.records!), [])
+  }
+  const [v3] = partitions(await fetch(c, 3, [{ topic: 'big', partition: 0, offset: 0n, maxBytes: 100 }]))
+  assert.equal(decodeLegacyMessages(v3!.records!).length, 2, 'v3 (KIP-74): the first batch whole')
+})

@@ -64,3 +64,28 @@ test('errors: unknown topic or partition, leader epochs, max timestamp before v7
   assert.equal((await list(c, 7, 'le', 0, -1n, { leaderEpoch: 0 })).errorCode, ErrorCode.NONE)
   assert.equal((await list(c, 6, 'le', 0, -3n)).errorCode, ErrorCode.UNSUPPORTED_VERSION)
 })
+
+test('ListOffsets v0: up to max_num_offsets offsets, largest first, by segment; consumers see the high watermark for latest', async (t) => {
+  const tb = await embeddedBroker(t, { 'log.segment.bytes': '200' })
+  await tb.b.broker.createTopic('v0', 1)
+  const c = await tb.client()
+  for (let i = 0; i < 3; i++) await produceAt(c, 'v0', [1000 + i, 1001 + i, 1002 + i, 1003 + i]) // one segment each (200 bytes)
+  const v0 = async (timestamp: bigint, maxNumOffsets: number) => {
+    const resp = await c.request(ApiKey.ListOffsets, 0, { replicaId: -1, topics: [{ name: 'v0', partitions: [{ partitionIndex: 0, timestamp, maxNumOffsets }] }] })
+    const p = resp.topics[0]!.partitions[0]!
+    assert.equal(p.errorCode, ErrorCode.NONE)
+    return p.oldStyleOffsets!.map(Number)
+  }
+  const segments = tb.b.broker.context.replicas.hostedPartition('v0', 0).partition.log!.segmentBaseOffsets()
+  assert.ok(segments.length >= 3, `segments ${segments.join(',')}`)
+  assert.deepEqual(await v0(-1n, 1), [12])
+  assert.deepEqual(await v0(-2n, 1), [0])
+  const all = await v0(-1n, 100)
+  assert.deepEqual(all, [12, ...[...segments].reverse()].filter((o, i, a) => a.indexOf(o) === i), 'log end, then each segment base, largest first')
+  assert.ok(all.length <= segments.length + 1, 'never more than one per segment plus one')
+  // Segment files were all written just now: a time before them finds nothing, a time after all of them everything.
+  assert.deepEqual(await v0(1n, 10), [])
+  assert.deepEqual(await v0(BigInt(Date.now() + 60_000), 2), all.slice(0, 2))
+  const unknown = await c.request(ApiKey.ListOffsets, 0, { replicaId: -1, topics: [{ name: 'nope', partitions: [{ partitionIndex: 0, timestamp: -1n, maxNumOffsets: 1 }] }] })
+  assert.equal(unknown.topics[0]!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+})

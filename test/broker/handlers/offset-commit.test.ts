@@ -43,13 +43,13 @@ async function fetchOffsets(c: RawClient, groupId: string, topics: Record<string
   return g.topics.flatMap((t) => t.partitions.map((p): [string, number, bigint, string | null, number] => [t.name, p.partitionIndex, p.committedOffset, p.metadata, p.committedLeaderEpoch]))
 }
 
-test('ApiVersions lists the offset APIs with the ranges Kafka 4 serves', async (t) => {
+test('ApiVersions lists the offset APIs with every version Kafka 3.x served', async (t) => {
   const tb = await embeddedBroker(t)
   const c = await tb.client()
   const r = await c.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' })
   const range = (k: number) => r.apiKeys.filter((a) => a.apiKey === k).map((a) => [a.minVersion, a.maxVersion])
-  assert.deepEqual(range(ApiKey.OffsetCommit), [[2, 9]])
-  assert.deepEqual(range(ApiKey.OffsetFetch), [[1, 9]])
+  assert.deepEqual(range(ApiKey.OffsetCommit), [[0, 9]])
+  assert.deepEqual(range(ApiKey.OffsetFetch), [[0, 9]])
   assert.deepEqual(range(ApiKey.FindCoordinator), [[0, 6]])
   assert.deepEqual(range(ApiKey.OffsetDelete), [[0, 0]])
 })
@@ -117,4 +117,33 @@ test('committed offsets survive a broker restart', async (t) => {
   const c = await tb.client()
   assert.deepEqual(await fetchOffsets(c, 'g1', { t: [0, 1, 2] }), [['t', 0, 100n, 'meta', 4], ['t', 1, 111n, 'meta', 4], ['t', 2, 102n, 'meta', 4]])
   assert.deepEqual(await fetchOffsets(c, 'g2', { t: [0] }), [['t', 0, 7n, 'x', 4]])
+})
+
+test('OffsetCommit v1 (Kafka 0.8.2) commits to the coordinator; an explicit commit timestamp sets the expiry from it', async (t) => {
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('t', 2)
+  const c = await tb.client()
+  const retentionMs = tb.b.broker.config.get('offsets.retention.minutes') * 60_000
+  const body = commitBody('old', { t: [[0, 10], [1, 11]] })
+  body.topics[0]!.partitions[1]!.commitTimestamp = 1_000_000n
+  assert.deepEqual(await commit(c, 1, body), [['t', 0, ErrorCode.NONE], ['t', 1, ErrorCode.NONE]])
+  assert.equal(tb.b.broker.context.groups.committed('old', 't', 0)!.expireTimestamp, undefined, '-1: expiry as any commit')
+  assert.equal(tb.b.broker.context.groups.committed('old', 't', 1)!.expireTimestamp, 1_000_000 + retentionMs)
+  // Read back with OffsetFetch v1, the version that client pairs with it.
+  const r = await c.request(ApiKey.OffsetFetch, 1, { groupId: 'old', topics: [{ name: 't', partitionIndexes: [0, 1] }] })
+  assert.deepEqual(r.topics!.flatMap((x) => x.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.errorCode])), [[0, 10n, 0], [1, 11n, 0]])
+  // A member's commit is checked against the group, as from v2.
+  assert.deepEqual(await commit(c, 1, commitBody('nobody', { t: [[0, 1]] }, { generationIdOrMemberEpoch: 3, memberId: 'm' })), [['t', 0, ErrorCode.ILLEGAL_GENERATION]])
+})
+
+test('OffsetCommit v0 and OffsetFetch v0 (offsets in ZooKeeper) answer UNSUPPORTED_VERSION per partition, as Kafka 3.x without ZooKeeper', async (t) => {
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('t', 1)
+  const c = await tb.client()
+  assert.deepEqual(await commit(c, 0, commitBody('zk', { t: [[0, 10]] })), [['t', 0, ErrorCode.UNSUPPORTED_VERSION]])
+  assert.equal(tb.b.broker.context.groups.committed('zk', 't', 0), undefined, 'nothing stored')
+  const r = await c.request(ApiKey.OffsetFetch, 0, { groupId: 'zk', topics: [{ name: 't', partitionIndexes: [0] }] })
+  assert.deepEqual(r.topics!.flatMap((x) => x.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.errorCode])), [[0, -1n, ErrorCode.UNSUPPORTED_VERSION]])
+  // The connection stays usable: the answer is an error code, not a close.
+  assert.deepEqual(await commit(c, 2, commitBody('zk', { t: [[0, 10]] })), [['t', 0, ErrorCode.NONE]])
 })

@@ -241,3 +241,50 @@ test('a disk error while appending answers KAFKA_STORAGE_ERROR, stores nothing, 
   const values = (await decodeBatches(await fetchAll(c, 'disk', 0))).flatMap((b) => b.records.map((r) => r.value!.toString()))
   assert.deepEqual(values, ['a', 'b', 'c'])
 })
+
+test('Produce v0-2: v0/v1 message sets are stored as v2 batches with consecutive offsets, codec kept, v0 without timestamps', async (t) => {
+  const { encodeLegacyMessages } = await import('../../../src/protocol/records/legacy.js')
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('old', 1)
+  const c = await tb.client()
+  const set = (magic: 0 | 1, compression: CompressionCodec, tag: string) =>
+    encodeLegacyMessages([0, 1].map((i) => ({ offset: BigInt(i), timestamp: 1_000n + BigInt(i), key: Buffer.from(`${tag}k${i}`), value: Buffer.from(`${tag}v${i}`) })), { magic, compression, timestampType: TimestampType.CreateTime })
+  const sent: Array<[number, 0 | 1, CompressionCodec]> = [[0, 0, CompressionCodec.None], [1, 0, CompressionCodec.Gzip], [2, 1, CompressionCodec.Snappy], [2, 1, CompressionCodec.Lz4]]
+  let expected = 0n
+  for (const [version, magic, codec] of sent) {
+    const [r] = await produce(c, version, [{ topic: 'old', partition: 0, records: set(magic, codec, `${version}${codec}`) }])
+    assert.equal(r!.errorCode, ErrorCode.NONE, `v${version}`)
+    assert.equal(r!.baseOffset, expected)
+    if (version >= 2) assert.equal(r!.logAppendTimeMs, -1n)
+    expected += 2n
+  }
+  const batches = await decodeBatches(await fetchAll(c, 'old', 0))
+  assert.deepEqual(batches.map((b) => [b.baseOffset, b.compression, b.records.length]), [[0n, 0, 2], [2n, 1, 2], [4n, 2, 2], [6n, 3, 2]])
+  assert.deepEqual(batches.map((b) => b.baseTimestamp), [-1n, -1n, 1000n, 1000n], 'v0 carries no timestamp')
+  assert.deepEqual(batches[2]!.records.map((r) => r.value!.toString()), ['22v0', '22v1'])
+  // A v2 batch in Produce v0-2 is taken as it is (Kafka checked magic only from v3).
+  assert.equal((await produce(c, 2, [{ topic: 'old', partition: 0, records: batch(['x']) }]))[0]!.errorCode, ErrorCode.NONE)
+  // v3+ still requires v2 batches.
+  assert.notEqual((await produce(c, 3, [{ topic: 'old', partition: 0, records: set(1, CompressionCodec.None, 'y') }]))[0]!.errorCode, ErrorCode.NONE)
+  assert.equal((await decodeBatches(await fetchAll(c, 'old', 0))).length, 5)
+})
+
+test('Produce v0-2: a corrupt or oversized old message set fails its partition only and leaves no trace; LogAppendTime stamps converted records', async (t) => {
+  const { encodeLegacyMessages } = await import('../../../src/protocol/records/legacy.js')
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('old', 2)
+  await tb.b.broker.createTopic('lat', 1, { 'message.timestamp.type': 'LogAppendTime' })
+  const c = await tb.client()
+  const good = encodeLegacyMessages([{ offset: 0n, timestamp: 5n, key: null, value: Buffer.from('ok') }], { magic: 1, compression: CompressionCodec.Gzip, timestampType: TimestampType.CreateTime })
+  const bad = Buffer.from(good)
+  bad[bad.length - 1]! ^= 1
+  const rs = await produce(c, 1, [{ topic: 'old', partition: 0, records: bad }, { topic: 'old', partition: 1, records: good }, { topic: 'old', partition: 0, records: good.subarray(0, good.length - 2) }])
+  assert.deepEqual(rs.map((r) => r.errorCode), [ErrorCode.CORRUPT_MESSAGE, ErrorCode.NONE, ErrorCode.CORRUPT_MESSAGE])
+  assert.equal((await decodeBatches(await fetchAll(c, 'old', 0))).length, 0, 'nothing stored for the bad partition')
+  const [lat] = await produce(c, 2, [{ topic: 'lat', partition: 0, records: good }])
+  assert.equal(lat!.errorCode, ErrorCode.NONE)
+  assert.ok(lat!.logAppendTimeMs! > 1_000_000n, 'the broker time is answered')
+  const [b] = await decodeBatches(await fetchAll(c, 'lat', 0))
+  assert.equal(b!.timestampType, TimestampType.LogAppendTime)
+  assert.equal(b!.maxTimestamp, lat!.logAppendTimeMs)
+})

@@ -6,7 +6,7 @@ import { createBatch, encodeBatchSync, TimestampType } from '../../../src/protoc
 import { compressSync } from '../../../src/protocol/records/compression/index.js'
 import { compressXerialSync } from '../../../src/protocol/records/compression/snappy.js'
 import { RecordsError } from '../../../src/protocol/records/errors.js'
-import { decodeLegacyMessages } from '../../../src/protocol/records/legacy.js'
+import { decodeLegacyMessages, encodeLegacyMessages } from '../../../src/protocol/records/legacy.js'
 
 const isRecordsError = (code: string) => (e: unknown) => e instanceof RecordsError && e.code === code
 
@@ -138,4 +138,60 @@ test('malformed wrappers are rejected', () => {
 test('a v2 batch inside a legacy message set is refused', () => {
   const v2 = encodeBatchSync(createBatch({ baseTimestamp: 0n, records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: null, headers: [] }] }))
   assert.throws(() => decodeLegacyMessages(v2), isRecordsError('unsupported-magic'))
+})
+
+const enc = (i: number) => ({ offset: 100n + BigInt(i), timestamp: 5000n + BigInt(i), key: i % 2 ? null : Buffer.from(`k${i}`), value: i === 2 ? null : Buffer.from(`v${i}`) })
+
+test('encode round trip: both magics, every v0/v1 codec, as the hand-laid format reads them', () => {
+  const msgs = [0, 1, 2, 3].map(enc)
+  for (const magic of [0, 1] as const) {
+    for (const codec of [CompressionCodec.None, CompressionCodec.Gzip, CompressionCodec.Snappy, CompressionCodec.Lz4]) {
+      const set = encodeLegacyMessages(msgs, { magic, compression: codec, timestampType: TimestampType.CreateTime })
+      const out = decodeLegacyMessages(set)
+      const what = `v${magic} codec ${codec}`
+      assert.deepEqual(out.map((m) => m.offset), msgs.map((m) => m.offset), what)
+      assert.deepEqual(out.map((m) => m.key), msgs.map((m) => m.key), what)
+      assert.deepEqual(out.map((m) => m.value), msgs.map((m) => m.value), what)
+      assert.deepEqual(out.map((m) => m.timestamp), magic === 0 ? msgs.map(() => -1n) : msgs.map((m) => m.timestamp), what)
+      assert.ok(out.every((m) => m.compression === codec && m.magic === magic), what)
+      // The wrapper sits at the last offset, as Kafka writes it; v1 inner offsets are relative.
+      if (codec !== CompressionCodec.None) assert.equal(set.readBigInt64BE(0), 103n, what)
+      else assert.equal(set.length, msgs.reduce((n, m) => n + 12 + 14 + (magic ? 8 : 0) + (m.key?.length ?? 0) + (m.value?.length ?? 0), 0), what)
+    }
+  }
+})
+
+test('encode under LogAppendTime (v1): every message and the wrapper carry the time and the flag', () => {
+  const set = encodeLegacyMessages([0, 1].map(enc), { magic: 1, compression: CompressionCodec.Gzip, timestampType: TimestampType.LogAppendTime, logAppendTime: 777n })
+  assert.equal(set.readInt8(17) & 0x08, 0x08)
+  assert.deepEqual(decodeLegacyMessages(set).map((m) => [m.timestamp, m.timestampType]), [[777n, TimestampType.LogAppendTime], [777n, TimestampType.LogAppendTime]])
+  const plain = encodeLegacyMessages([enc(0)], { magic: 1, compression: CompressionCodec.None, timestampType: TimestampType.LogAppendTime, logAppendTime: 9n })
+  assert.deepEqual(decodeLegacyMessages(plain).map((m) => [m.timestamp, m.timestampType]), [[9n, TimestampType.LogAppendTime]])
+})
+
+test('v0 lz4 is written with the pre-0.10 descriptor checksum (what v0 readers expect), and read back', () => {
+  const set = encodeLegacyMessages([0, 1].map(enc), { magic: 0, compression: CompressionCodec.Lz4, timestampType: TimestampType.CreateTime })
+  const frame = set.subarray(26)
+  const standard = compressSync(CompressionCodec.Lz4, Buffer.alloc(1))
+  assert.equal(frame.readUInt32LE(0), 0x184d2204)
+  assert.notEqual(frame[6], standard[6], 'checksum byte differs from the standard one')
+  assert.equal(decodeLegacyMessages(set).length, 2)
+})
+
+test('zstd has no v0/v1 form', () => {
+  assert.throws(() => encodeLegacyMessages([enc(0)], { magic: 1, compression: CompressionCodec.Zstd, timestampType: TimestampType.CreateTime }), isRecordsError('unsupported-compression'))
+})
+
+test('decode bounds: decompressed bytes across all wrappers, and message count, fail before the memory is taken', () => {
+  const big = { offset: 0n, timestamp: 0n, key: null, value: Buffer.alloc(10_000) }
+  const wrapper = encodeLegacyMessages([big], { magic: 1, compression: CompressionCodec.Gzip, timestampType: TimestampType.CreateTime })
+  const two = Buffer.concat([wrapper, wrapper])
+  assert.equal(decodeLegacyMessages(two, { maxDecompressedBytes: 25_000 }).length, 2)
+  // Each wrapper alone is under the bound; together they are not.
+  assert.throws(() => decodeLegacyMessages(two, { maxDecompressedBytes: 15_000 }), isRecordsError('decompressed-too-large'))
+  const many = encodeLegacyMessages(Array.from({ length: 50 }, (_, i) => enc(i)), { magic: 0, compression: CompressionCodec.Snappy, timestampType: TimestampType.CreateTime })
+  assert.equal(decodeLegacyMessages(many, { maxMessages: 50 }).length, 50)
+  assert.throws(() => decodeLegacyMessages(many, { maxMessages: 49 }), isRecordsError('too-many-records'))
+  const plain = encodeLegacyMessages(Array.from({ length: 5 }, (_, i) => enc(i)), { magic: 0, compression: CompressionCodec.None, timestampType: TimestampType.CreateTime })
+  assert.throws(() => decodeLegacyMessages(plain, { maxMessages: 4 }), isRecordsError('too-many-records'))
 })

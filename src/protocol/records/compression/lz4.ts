@@ -111,6 +111,22 @@ export function repairLegacyDescriptorChecksum(data: Buffer): Buffer {
   return fixed
 }
 
+/**
+ * The reverse of repairLegacyDescriptorChecksum: the checksum byte computed over the magic
+ * number and the descriptor, as Kafka 0.8-0.9 wrote it, for writing v0 message sets (their
+ * readers, e.g. kafka-python's lz4_decode_old_kafka, expect it). Our frames carry no content
+ * size or dictionary id, so the hashed span stays under the 16 bytes xxh32Short handles.
+ */
+export function breakLegacyDescriptorChecksum(data: Buffer): Buffer {
+  if (data.length < 7 || data.readUInt32LE(0) !== FRAME_MAGIC) return data
+  const flg = data[4]!
+  const hcPos = 4 + 2 + (flg & 0x08 ? 8 : 0) + (flg & 0x01 ? 4 : 0)
+  if (data.length <= hcPos || hcPos >= 16) return data
+  const broken = Buffer.from(data)
+  broken[hcPos] = (xxh32Short(broken.subarray(0, hcPos)) >>> 8) & 0xff
+  return broken
+}
+
 const PRIME1 = 0x9e3779b1
 const PRIME2 = 0x85ebca77
 const PRIME3 = 0xc2b2ae3d

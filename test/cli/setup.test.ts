@@ -1,0 +1,46 @@
+/** A new user's first hour: install builds, start does not rebuild, quick-start config, --version. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { loadBrokerConfig } from '../../src/broker/config.js'
+import { startBroker } from '../../src/index.js'
+import { createLogger } from '../../src/util/logger.js'
+import { runCli } from '../helpers/broker-process.js'
+
+const root = fileURLToPath(new URL('../../../', import.meta.url))
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string; scripts: Record<string, string>; files: string[] }
+
+test('npm install builds (prepare), npm start runs the built broker without re-running tsc, with the shipped quick-start config', () => {
+  assert.equal(pkg.scripts.prepare, 'npm run build')
+  assert.equal(pkg.scripts.prestart, undefined, 'no build before every start')
+  assert.match(pkg.scripts.start!, /^node dist\/src\/cli\/samsa\.js server start config\/server\.properties$/)
+  assert.ok(pkg.files.includes('config'))
+  const cfg = loadBrokerConfig({ file: `${root}config/server.properties` })
+  assert.equal(cfg.get('group.initial.rebalance.delay.ms'), 0)
+  assert.deepEqual(cfg.get('listeners'), ['PLAINTEXT://localhost:9092'])
+  // The production default stays Kafka's.
+  assert.equal(loadBrokerConfig().get('group.initial.rebalance.delay.ms'), 3000)
+})
+
+test('startBroker() uses the quick-start rebalance delay of 0 unless told otherwise', async () => {
+  const logger = createLogger({ level: 'silent' })
+  const quick = await startBroker({ logger })
+  try {
+    assert.equal(quick.broker.config.get('group.initial.rebalance.delay.ms'), 0)
+  } finally {
+    await quick.close()
+  }
+  const told = await startBroker({ logger, config: { 'group.initial.rebalance.delay.ms': '3000' } })
+  try {
+    assert.equal(told.broker.config.get('group.initial.rebalance.delay.ms'), 3000)
+  } finally {
+    await told.close()
+  }
+})
+
+test('samsa --version prints the package version', async () => {
+  const r = await runCli(['--version'])
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(r.stdout.trim(), pkg.version)
+})
