@@ -41,17 +41,31 @@ export class EtcdServer {
 
   /** Starts etcd in a new temp dir; `t.after` stops it and removes the dir. */
   static async start(t: TestContext): Promise<EtcdServer> {
+    const server = await EtcdServer.create()
+    t.after(() => server.dispose())
+    return server
+  }
+
+  /** Starts etcd in a new temp dir; the caller calls dispose() (benchmarks, scripts). */
+  static async create(): Promise<EtcdServer> {
     // etcd fsyncs every commit; in memory (/dev/shm) that costs nothing, so tests on this small
     // shared machine do not wait on other tests' disk writes. Restarts keep the data either way.
     const dir = await mkdtemp(join(process.env['SAMSA_TEST_TMP'] ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir()), 'samsa-etcd-'))
     const [client, peer] = await freePorts(2)
     const server = new EtcdServer(dir, client!, peer!)
-    t.after(async () => {
-      await server.stop()
-      await rm(dir, { recursive: true, force: true })
-    })
-    await server.restart()
+    try {
+      await server.restart()
+    } catch (err) {
+      await server.dispose()
+      throw err
+    }
     return server
+  }
+
+  /** Stops etcd and removes its data dir. */
+  async dispose(): Promise<void> {
+    await this.stop()
+    await rm(this.dir, { recursive: true, force: true })
   }
 
   /** Starts the process again (same ports, same data); resolves once etcd answers. */
