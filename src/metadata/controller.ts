@@ -60,8 +60,11 @@ export function decide(p: PartitionInfo, live: ReadonlySet<number>, unclean: boo
   if (p.leader !== -1 && live.has(p.leader)) {
     return liveIsr.length === p.isr.length ? undefined : { change: { isr: liveIsr }, unclean: false }
   }
-  const next = p.replicas.find((r) => p.isr.includes(r) && live.has(r))
-  if (next !== undefined) return { change: { leader: next, leaderEpoch: p.leaderEpoch + 1, isr: liveIsr }, unclean: false }
+  // An empty ISR (no replica was live when the partition was made) holds no acknowledged
+  // record: any live replica may lead it without loss.
+  const eligible = p.isr.length === 0 ? p.replicas : p.isr
+  const next = p.replicas.find((r) => eligible.includes(r) && live.has(r))
+  if (next !== undefined) return { change: { leader: next, leaderEpoch: p.leaderEpoch + 1, isr: p.isr.length === 0 ? [next] : liveIsr }, unclean: false }
   if (unclean) {
     const any = p.replicas.find((r) => live.has(r))
     if (any !== undefined) return { change: { leader: any, leaderEpoch: p.leaderEpoch + 1, isr: [any] }, unclean: true }

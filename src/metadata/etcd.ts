@@ -245,15 +245,22 @@ export class EtcdMetadataStore implements MetadataStore {
   }
 
   unregisterBroker(nodeId: number): Promise<void> {
-    return this.serial(() => {
+    return this.serial(async () => {
+      // Taken out first, so the deletion coming back through the watch is not a lost session.
+      const mine = this.registered.get(nodeId)
       this.registered.delete(nodeId)
       const key = this.layout.broker(nodeId)
-      return this.commit(`unregister broker ${nodeId}`, () => {
-        const held = this.rawBrokers.get(nodeId)
-        if (!held) throw new KafkaError('BROKER_ID_NOT_REGISTERED', `Broker ${nodeId} is not registered.`)
-        if (held.lease !== this.session.leaseId) throw new KafkaError('BROKER_ID_NOT_REGISTERED', `Broker ${nodeId} is registered by another broker's session, not this one; stop that broker instead.`)
-        return { compare: [modIs(key, held.modRevision)], success: [del(key)], result: () => undefined, stale: this.changed(key) }
-      })
+      try {
+        await this.commit(`unregister broker ${nodeId}`, () => {
+          const held = this.rawBrokers.get(nodeId)
+          if (!held) throw new KafkaError('BROKER_ID_NOT_REGISTERED', `Broker ${nodeId} is not registered.`)
+          if (held.lease !== this.session.leaseId) throw new KafkaError('BROKER_ID_NOT_REGISTERED', `Broker ${nodeId} is registered by another broker's session, not this one; stop that broker instead.`)
+          return { compare: [modIs(key, held.modRevision)], success: [del(key)], result: () => undefined, stale: this.changed(key) }
+        })
+      } catch (err) {
+        if (mine && this.rawBrokers.get(nodeId)?.lease === this.session.leaseId) this.registered.set(nodeId, mine)
+        throw err
+      }
     })
   }
 

@@ -35,6 +35,7 @@ test('decide: keep a live leader and drop dead ISR members; else the first live 
   assert.deepEqual(decide(partition({ leader: -1, isr: [1, 3] }), live(3), false), { change: { leader: 3, leaderEpoch: 6, isr: [3] }, unclean: false }, 'an ISR member came back')
   assert.deepEqual(decide(partition({ isr: [1] }), live(3, 2), true), { change: { leader: 2, leaderEpoch: 6, isr: [2] }, unclean: true }, 'unclean: first live replica')
   assert.deepEqual(decide(partition({ isr: [1] }), live(), true), { change: { leader: -1, leaderEpoch: 6 }, unclean: false }, 'unclean, nobody alive')
+  assert.deepEqual(decide(partition({ leader: -1, isr: [] }), live(3), false), { change: { leader: 3, leaderEpoch: 6, isr: [3] }, unclean: false }, 'created with no live replica: the first to come leads')
 })
 
 interface Logged {

@@ -224,6 +224,31 @@ test('a revoked lease unregisters the broker everywhere; its store notices, regi
   assert.deepEqual(seenB.slice(2).sort(), ['brokerRegistered:1', 'controllerChanged:-1->2'])
 })
 
+test('etcd unreachable for longer than the lease TTL: the store counts its session lost, then registers again', async (t) => {
+  if (!requireEtcd(t)) return
+  const etcd = await EtcdServer.start(t)
+  const prefix = uniquePrefix()
+  const sessions: SessionEvent[] = []
+  const a = await openStore(t, etcd, { prefix, self: () => broker(1), leaseTtlSeconds: 1, requestTimeoutMs: 500, onSession: (e) => sessions.push(e) })
+  await a.registerBroker(broker(1))
+  await a.campaign()
+  const lease = a.leaseId
+  etcd.freeze()
+  try {
+    await eventually('the session to count as lost', () => sessions.length === 1, 5000)
+  } finally {
+    etcd.thaw()
+  }
+  assert.equal(sessions[0]!.state, 'lost')
+  assert.match((sessions[0] as { reason: string }).reason, /no keepalive answered|lease lost/)
+  await eventually('registered again', () => sessions.length === 2, 10_000)
+  assert.equal(sessions[1]!.state, 'restored')
+  assert.notEqual(a.leaseId, lease)
+  const b = await openStore(t, etcd, { prefix, self: () => broker(2) })
+  assert.deepEqual(b.brokers(), [broker(1)], 'one registration, under the new lease')
+  await eventually('controller again', () => b.controllerId() === 1 && a.controllerId() === 1)
+})
+
 test('a broker process killed with SIGKILL is unregistered once its lease expires (broker.session.timeout.ms)', async (t) => {
   const etcd = await etcdFor(t)
   if (!etcd) return
