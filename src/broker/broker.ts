@@ -12,7 +12,6 @@
 import { lookup } from 'node:dns/promises'
 import { createServer, isIP, type Server, type Socket } from 'node:net'
 import { hostname } from 'node:os'
-import { LocalMetadataStore } from '../metadata/local.js'
 import type { MetadataStore } from '../metadata/store.js'
 import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
 import { FaultHooks } from '../util/faults.js'
@@ -38,6 +37,7 @@ import { FetchSessionCache } from './fetch-session.js'
 import type { BrokerContext } from './handler.js'
 import { defaultHandlers } from './handlers/index.js'
 import { ReplicaManager } from './replica-manager.js'
+import { joinCluster, openMetadataStore, type ClusterMembership } from './cluster-membership.js'
 import { createTopic } from './topic-admin.js'
 
 export interface BrokerOptions {
@@ -84,6 +84,8 @@ export class Broker {
   private quotas: ConnectionQuotas | undefined
   private connectionOptions: ConnectionOptions | undefined
   private sweeper: NodeJS.Timeout | undefined
+  /** metadata.store=etcd: registration, election and the controller. */
+  private membership: ClusterMembership | undefined
 
   constructor(opts: BrokerOptions = {}) {
     this.config = opts.config ?? loadBrokerConfig()
@@ -146,7 +148,7 @@ export class Broker {
     for (const dir of logDirs) await ensureLogDir(dir, this.faults)
     const store = this.openStore
       ? await this.openStore(() => this.self())
-      : await LocalMetadataStore.open({ dir: logDirs[0]!, clusterId: this.config.get('cluster.id'), self: () => this.self(), logger: this.logger, faults: this.faults })
+      : await openMetadataStore({ config: this.config, self: () => this.self(), logger: this.logger, faults: this.faults })
     let replicas: ReplicaManager
     try {
       replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId, faults: this.faults, ...(this.time ? { time: this.time } : {}) })
@@ -169,6 +171,8 @@ export class Broker {
       // Groups are loaded before clients can connect, so the first request finds them.
       await attachGroupCoordinator(this.ctx, this.ctx.groups)
       await this.listen()
+      // metadata.store=etcd: registration needs the advertised address, so it follows listen().
+      this.membership = await joinCluster({ store, config: this.config, self: this.self(), logger: this.logger, uncleanLeaderElection: (t) => replicas.effectiveConfigs(t).get('unclean.leader.election.enable')?.value === 'true' })
     } catch (err) {
       await this.close()
       throw err
@@ -279,6 +283,7 @@ export class Broker {
       const stopped = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
       for (const c of this.connections) c.close()
       await Promise.all(stopped)
+      await this.membership?.close()
       if (this.ctx) {
         await this.ctx.groups.close()
         await this.ctx.replicas.close()

@@ -119,10 +119,24 @@ export const BROKER_CONFIG = {
     check: (v) => (v === '' || v === 'org.apache.kafka.common.replica.RackAwareReplicaSelector' || v === 'RackAwareReplicaSelector' ? undefined : 'Samsa has the rack-aware selector only: use org.apache.kafka.common.replica.RackAwareReplicaSelector, or leave it empty to read from leaders'),
   },
   'num.replica.fetchers': { kind: 'int', default: '1', doc: 'Fetch loops (each its own connection) per leader this broker follows.', check: atLeast(1) },
+  'metadata.store': { kind: 'string', default: 'local', doc: 'Where cluster metadata lives: local (one broker, a file in the first log dir) or etcd (a cluster of brokers coordinated through etcd; see etcd.endpoints, etcd.prefix).', check: (v) => (v === 'local' || v === 'etcd' ? undefined : 'must be local or etcd') },
+  'etcd.endpoints': { kind: 'list', default: 'http://127.0.0.1:2379', doc: 'etcd client URLs, comma separated (metadata.store=etcd). Plain http only so far.', check: (v) => v.map(checkEtcdEndpoint).find((e) => e !== undefined) },
+  'etcd.prefix': { kind: 'string', default: '/samsa', doc: 'Key prefix of this cluster in etcd, e.g. /samsa/prod: several clusters may share one etcd, each under its own prefix.', check: (v) => (/^\/[^\s]*[^/\s]$/.test(v) ? undefined : 'must be an absolute key path like /samsa/prod (starting with /, no spaces, no trailing /)') },
+  'broker.session.timeout.ms': { kind: 'int', default: '9000', doc: 'How long a broker that stopped answering stays registered (metadata.store=etcd): its etcd lease TTL, rounded up to whole seconds (at least 1 s). A dead broker\'s partitions move to other brokers after about this long.', check: atLeast(1) },
   'log.level': { kind: 'string', default: 'warn', doc: `Samsa log level: ${LEVELS.join(', ')} (SAMSA_LOG_LEVEL sets it too). Anything else stops start-up.`, check: (v) => (isLevel(v) ? undefined : `must be one of: ${LEVELS.join(', ')}`) },
 } satisfies Record<string, Def>
 
 export type BrokerConfigKey = keyof typeof BROKER_CONFIG
+
+function checkEtcdEndpoint(url: string): string | undefined {
+  if (/^https:\/\//i.test(url)) return `${url}: TLS to etcd is not supported yet; use http://`
+  return /^http:\/\/[^/\s]+:\d+\/?$/i.test(url) ? undefined : `${url} is not an etcd client URL like http://127.0.0.1:2379`
+}
+
+/** The etcd lease TTL for broker.session.timeout.ms: etcd leases are whole seconds, so rounded up, at least 1. */
+export function leaseTtlSeconds(cfg: BrokerConfig): number {
+  return Math.max(1, Math.ceil(cfg.get('broker.session.timeout.ms') / 1000))
+}
 
 /** The parsed type of property K, by its kind: number, boolean, string or string[]. */
 export type BrokerConfigValue<K extends BrokerConfigKey> = KindValue[(typeof BROKER_CONFIG)[K]['kind']]
@@ -375,6 +389,9 @@ export function parseConnectionOverrides(value: string): Map<string, number> {
  */
 export function checkBrokerConfig(cfg: BrokerConfig): void {
   resolveListeners(cfg)
+  if (cfg.get('metadata.store') === 'etcd' && cfg.get('etcd.endpoints').length === 0) {
+    throw new ConfigError('metadata.store=etcd needs etcd.endpoints: set it to the etcd client URLs, e.g. http://127.0.0.1:2379')
+  }
   effectiveQueuedMaxRequestBytes(cfg)
   const overrides = parseConnectionOverrides(cfg.get('max.connections.per.ip.overrides'))
   if (cfg.get('max.connections.per.ip') === 0 && overrides.size === 0) {

@@ -581,6 +581,7 @@ export class ReplicaManager {
         return Promise.resolve()
       case 'brokerRegistered':
       case 'brokerUnregistered':
+      case 'controllerChanged':
         return Promise.resolve()
     }
   }

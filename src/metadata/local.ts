@@ -17,6 +17,7 @@ import { randomUuid } from '../protocol/primitives/uuid.js'
 import { readMetaProperties } from '../storage/checkpoint/meta-properties.js'
 import { removeIfExists, writeFileAtomic } from '../storage/io/files.js'
 import { META_PROPERTIES_FILE } from '../storage/log/file-names.js'
+import { checkPartitionChange } from './partition-change.js'
 import { collisionKey, isInternalTopic } from './topic-name.js'
 import type { MetadataChange, MetadataStore, NewTopic, PartitionChange } from './store.js'
 import type { BrokerInfo, PartitionInfo, TopicInfo } from './types.js'
@@ -223,22 +224,7 @@ export class LocalMetadataStore implements MetadataStore {
       const t = this.byName.get(change.topic)
       const current = t?.partitions[change.partition]
       if (!t || !current) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Partition ${change.topic}-${change.partition} does not exist.`)
-      const what = `${change.topic}-${change.partition}`
-      if (change.partitionEpoch !== current.partitionEpoch) {
-        throw new KafkaError('INVALID_UPDATE_VERSION', `The change of ${what} was based on partition epoch ${change.partitionEpoch}, but it is at ${current.partitionEpoch}: re-read its state and decide again.`)
-      }
-      const leader = change.leader ?? current.leader
-      const leaderEpoch = change.leaderEpoch ?? (leader === current.leader ? current.leaderEpoch : current.leaderEpoch + 1)
-      if (leaderEpoch < current.leaderEpoch || (leader !== current.leader && leaderEpoch === current.leaderEpoch)) {
-        throw new KafkaError('FENCED_LEADER_EPOCH', `Leader epoch ${leaderEpoch} of ${what} is not newer than the current ${current.leaderEpoch}${leader !== current.leader ? ' while the leader changes' : ''}.`)
-      }
-      const isr = change.isr ?? current.isr
-      if (leader !== -1 && !current.replicas.includes(leader)) throw new KafkaError('INELIGIBLE_REPLICA', `Broker ${leader} is not a replica of ${what} (replicas ${current.replicas.join(',')}).`)
-      const stranger = isr.find((r) => !current.replicas.includes(r))
-      if (stranger !== undefined) throw new KafkaError('INELIGIBLE_REPLICA', `Broker ${stranger} is not a replica of ${what} (replicas ${current.replicas.join(',')}).`)
-      if (new Set(isr).size !== isr.length) throw new KafkaError('INVALID_REQUEST', `The ISR of ${what} names a broker twice: ${isr.join(',')}.`)
-      if (leader !== -1 && !isr.includes(leader)) throw new KafkaError('INVALID_REQUEST', `The ISR of ${what} must include its leader ${leader}.`)
-      const next: PartitionInfo = { ...current, leader, leaderEpoch, partitionEpoch: current.partitionEpoch + 1, isr: [...isr] }
+      const next = checkPartitionChange(change, current)
       const partitions = [...t.partitions]
       partitions[change.partition] = next
       const updated: TopicInfo = { ...t, partitions }

@@ -45,6 +45,8 @@ export type MetadataChange =
   | { type: 'partitionChanged'; topic: TopicInfo; partition: PartitionInfo; previous: PartitionInfo }
   | { type: 'brokerRegistered'; broker: BrokerInfo }
   | { type: 'brokerUnregistered'; broker: BrokerInfo }
+  /** The controller changed (-1: none, while an election is open). The local store never sends it. */
+  | { type: 'controllerChanged'; controllerId: number; previous: number }
 
 export interface MetadataStore extends MetadataView {
   /** False when open() found no stored state (a fresh broker, or data from before the store). */

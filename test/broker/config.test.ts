@@ -5,7 +5,7 @@ import type { TestContext } from 'node:test'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BROKER_CONFIG, ConfigError, loadBrokerConfig, parseBrokerConfigValue, parseListeners } from '../../src/broker/config.js'
+import { BROKER_CONFIG, checkBrokerConfig, ConfigError, leaseTtlSeconds, loadBrokerConfig, parseBrokerConfigValue, parseListeners } from '../../src/broker/config.js'
 import { startBroker } from '../../src/index.js'
 import { createLogger } from '../../src/util/logger.js'
 
@@ -273,4 +273,28 @@ test('queued.max.request.bytes below socket.request.max.bytes is refused (the la
 test('max.connections.per.ip=0 needs overrides, as in Kafka; malformed overrides name the key', async (t) => {
   await startRefused(t, { 'max.connections.per.ip': '0' }, /max\.connections\.per\.ip can be set to zero only if max\.connections\.per\.ip\.overrides is set/)
   await startRefused(t, { 'max.connections.per.ip.overrides': '127.0.0.1' }, /max\.connections\.per\.ip\.overrides/)
+})
+
+test('cluster keys: metadata.store, etcd.endpoints, etcd.prefix, and the lease TTL from broker.session.timeout.ms', () => {
+  const cfg = loadBrokerConfig()
+  assert.equal(cfg.get('metadata.store'), 'local')
+  assert.deepEqual(cfg.get('etcd.endpoints'), ['http://127.0.0.1:2379'])
+  assert.equal(cfg.get('etcd.prefix'), '/samsa')
+  assert.equal(cfg.get('broker.session.timeout.ms'), 9000)
+  // etcd leases are whole seconds: rounded up, never below 1.
+  for (const [ms, ttl] of [['9000', 9], ['9001', 10], ['1500', 2], ['1', 1], ['999', 1]] as const) {
+    assert.equal(leaseTtlSeconds(loadBrokerConfig({ overrides: { 'broker.session.timeout.ms': ms } })), ttl, ms)
+  }
+  const two = loadBrokerConfig({ overrides: { 'metadata.store': 'etcd', 'etcd.endpoints': 'http://a:2379, http://b:2379' } })
+  assert.deepEqual(two.get('etcd.endpoints'), ['http://a:2379', 'http://b:2379'])
+  const refused: Array<[Record<string, string>, RegExp]> = [
+    [{ 'metadata.store': 'zookeeper' }, /metadata\.store: must be local or etcd/],
+    [{ 'etcd.endpoints': 'https://a:2379' }, /TLS to etcd is not supported yet/],
+    [{ 'etcd.endpoints': 'a:2379' }, /is not an etcd client URL like http:\/\/127\.0\.0\.1:2379/],
+    [{ 'etcd.prefix': 'samsa' }, /etcd\.prefix: must be an absolute key path/],
+    [{ 'etcd.prefix': '/samsa/' }, /no trailing/],
+    [{ 'broker.session.timeout.ms': '0' }, /must be >= 1/],
+  ]
+  for (const [overrides, message] of refused) assert.throws(() => loadBrokerConfig({ overrides }), (e: Error) => e instanceof ConfigError && message.test(e.message))
+  assert.throws(() => checkBrokerConfig(loadBrokerConfig({ overrides: { 'metadata.store': 'etcd', 'etcd.endpoints': '' } })), /metadata\.store=etcd needs etcd\.endpoints/)
 })

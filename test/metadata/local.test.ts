@@ -10,6 +10,7 @@ import { LocalMetadataStore, METADATA_FILE } from '../../src/metadata/local.js'
 import type { MetadataChange } from '../../src/metadata/store.js'
 import type { BrokerInfo } from '../../src/metadata/types.js'
 import { KafkaError } from '../../src/protocol/errors.js'
+import { runStoreContract } from './store-contract.js'
 
 const SELF: BrokerInfo = { nodeId: 7, host: 'h', port: 9092, rack: null }
 
@@ -560,3 +561,5 @@ test('a version 1 metadata file (replica lists only) is read with the state it i
   assert.equal(file.version, 2)
   assert.deepEqual(file.topics[0]!.partitions[1], { replicas: [7], leader: 7, leaderEpoch: 3, partitionEpoch: 1, isr: [7] })
 })
+
+runStoreContract('local', async (t) => openStore(t, await tempDir(t)))

@@ -1,0 +1,188 @@
+/**
+ * Where the etcd metadata store (etcd.ts) keeps each thing under its prefix, and the JSON it
+ * stores there. Several clusters share one etcd by prefix (`etcd.prefix`, e.g. /samsa/prod).
+ *
+ *   <prefix>/cluster-id                        the cluster id (created once, by the first broker)
+ *   <prefix>/brokers/<id>                      BrokerInfo JSON, under the broker's lease
+ *   <prefix>/controller                        {"nodeId": n}, under the controller's lease (election)
+ *   <prefix>/topics/<topicId>                  name, configs, replica lists, initial ISRs
+ *   <prefix>/topic-names/<collision key>       {"name", "topicId"}: the name index; one key per
+ *                                              '.'/'_' collision class, so a create compares one key
+ *   <prefix>/partitions/<topicId>/<partition>  a partition's state once it changed (leader, epochs, ISR)
+ *   <prefix>/broker-configs/<id>|default       dynamic broker config overrides
+ *
+ * Why partitions are split from topics: a topic create must be one transaction, and etcd bounds
+ * a transaction at 128 operations (--max-txn-ops) and 1.5 MiB (--max-request-bytes). So a topic
+ * is created as two keys (topic + name), its initial partition state is implied by the topic key
+ * (epochs 0, leader = first of the initial ISR), and a partition key appears only when that
+ * partition's state first changes: an absent partition key means "still the initial state".
+ * A 10,000-partition topic at replication factor 3 is about 170 KB in one value.
+ */
+import { KafkaError } from '../protocol/errors.js'
+import type { BrokerInfo } from './types.js'
+
+/** A topic as its key stores it. Partition p starts with leader isr[p][0] (or -1), epochs 0. */
+export interface StoredTopic {
+  name: string
+  configs: Record<string, string>
+  replicas: number[][]
+  /** The ISR each partition started with (its replicas that were live when it was created). */
+  isr: number[][]
+}
+
+/** A partition's state once changed by alterPartition. */
+export interface StoredPartitionState {
+  leader: number
+  leaderEpoch: number
+  partitionEpoch: number
+  isr: number[]
+  addingReplicas?: number[]
+  removingReplicas?: number[]
+}
+
+export interface StoredName {
+  name: string
+  topicId: string
+}
+
+/**
+ * The largest value the store writes. etcd refuses requests above --max-request-bytes
+ * (1.5 MiB by default); the rest of the transaction (the name key, compares) stays far below
+ * the margin left here.
+ */
+export const MAX_VALUE_BYTES = 1_400_000
+
+/** What one key under the prefix is. */
+export type ParsedKey =
+  | { kind: 'clusterId' }
+  | { kind: 'broker'; nodeId: number }
+  | { kind: 'controller' }
+  | { kind: 'topic'; topicId: string }
+  | { kind: 'name'; collisionKey: string }
+  | { kind: 'partition'; topicId: string; partition: number }
+  | { kind: 'brokerConfig'; nodeId: number | null }
+
+export class EtcdLayout {
+  /** The prefix without a trailing slash. */
+  readonly prefix: string
+
+  constructor(prefix: string) {
+    const p = prefix.replace(/\/+$/, '')
+    if (p === '' || !p.startsWith('/')) throw new Error(`etcd.prefix must be an absolute key path like /samsa/my-cluster, got ${JSON.stringify(prefix)}`)
+    this.prefix = p
+  }
+
+  /** Every key of this cluster (for the range read and the watch). */
+  get all(): string {
+    return `${this.prefix}/`
+  }
+  get clusterId(): string {
+    return `${this.prefix}/cluster-id`
+  }
+  get controller(): string {
+    return `${this.prefix}/controller`
+  }
+  broker(nodeId: number): string {
+    return `${this.prefix}/brokers/${nodeId}`
+  }
+  topic(topicId: string): string {
+    return `${this.prefix}/topics/${topicId}`
+  }
+  name(collisionKey: string): string {
+    return `${this.prefix}/topic-names/${collisionKey}`
+  }
+  /** The prefix of one topic's partition keys (deleted with the topic, as one range). */
+  partitions(topicId: string): string {
+    return `${this.prefix}/partitions/${topicId}/`
+  }
+  partition(topicId: string, partition: number): string {
+    return `${this.partitions(topicId)}${partition}`
+  }
+  brokerConfig(nodeId: number | null): string {
+    return `${this.prefix}/broker-configs/${nodeId === null ? 'default' : nodeId}`
+  }
+
+  /** What a key is; undefined for keys this version does not know (left alone). */
+  parse(key: string): ParsedKey | undefined {
+    if (!key.startsWith(this.all)) return undefined
+    const parts = key.slice(this.all.length).split('/')
+    const [head, a, b] = parts
+    if (parts.length === 1 && head === 'cluster-id') return { kind: 'clusterId' }
+    if (parts.length === 1 && head === 'controller') return { kind: 'controller' }
+    if (parts.length === 2 && head === 'brokers' && isId(a)) return { kind: 'broker', nodeId: Number(a) }
+    if (parts.length === 2 && head === 'topics' && a) return { kind: 'topic', topicId: a }
+    if (parts.length === 2 && head === 'topic-names' && a) return { kind: 'name', collisionKey: a }
+    if (parts.length === 3 && head === 'partitions' && a && isId(b)) return { kind: 'partition', topicId: a, partition: Number(b) }
+    if (parts.length === 2 && head === 'broker-configs' && (a === 'default' || isId(a))) return { kind: 'brokerConfig', nodeId: a === 'default' ? null : Number(a) }
+    return undefined
+  }
+}
+
+function isId(s: string | undefined): s is string {
+  return s !== undefined && /^(0|[1-9]\d{0,9})$/.test(s)
+}
+
+/** JSON of a value the store writes, refused with POLICY_VIOLATION when etcd would refuse it. */
+export function encodeValue(what: string, value: unknown): Buffer {
+  const buf = Buffer.from(JSON.stringify(value))
+  if (buf.length > MAX_VALUE_BYTES) {
+    throw new KafkaError('POLICY_VIOLATION', `${what} would take ${buf.length} bytes in etcd, more than the ${MAX_VALUE_BYTES} one value may hold (etcd's --max-request-bytes is 1.5 MiB by default); use fewer partitions per topic or fewer configs`)
+  }
+  return buf
+}
+
+// Decoders check the shape: a value another program wrote must not crash the broker.
+
+export function decodeTopic(buf: Buffer): StoredTopic | undefined {
+  const v = parse(buf) as Partial<StoredTopic> | undefined
+  if (!v || typeof v.name !== 'string' || !isStringMap(v.configs) || !isIdLists(v.replicas) || !isIdLists(v.isr) || v.isr.length !== v.replicas.length) return undefined
+  return v as StoredTopic
+}
+
+export function decodePartitionState(buf: Buffer): StoredPartitionState | undefined {
+  const v = parse(buf) as Partial<StoredPartitionState> | undefined
+  if (!v || !Number.isInteger(v.leader) || !Number.isInteger(v.leaderEpoch) || !Number.isInteger(v.partitionEpoch) || !isIds(v.isr)) return undefined
+  if ((v.addingReplicas !== undefined && !isIds(v.addingReplicas)) || (v.removingReplicas !== undefined && !isIds(v.removingReplicas))) return undefined
+  return v as StoredPartitionState
+}
+
+export function decodeName(buf: Buffer): StoredName | undefined {
+  const v = parse(buf) as Partial<StoredName> | undefined
+  return v && typeof v.name === 'string' && typeof v.topicId === 'string' ? (v as StoredName) : undefined
+}
+
+export function decodeBroker(buf: Buffer): BrokerInfo | undefined {
+  const v = parse(buf) as Partial<BrokerInfo> | undefined
+  if (!v || !Number.isInteger(v.nodeId) || typeof v.host !== 'string' || !Number.isInteger(v.port) || (v.rack !== null && typeof v.rack !== 'string')) return undefined
+  return { nodeId: v.nodeId!, host: v.host, port: v.port!, rack: v.rack ?? null }
+}
+
+export function decodeController(buf: Buffer): { nodeId: number } | undefined {
+  const v = parse(buf) as { nodeId?: unknown } | undefined
+  return v && Number.isInteger(v.nodeId) ? { nodeId: v.nodeId as number } : undefined
+}
+
+export function decodeConfigs(buf: Buffer): Record<string, string> | undefined {
+  const v = parse(buf)
+  return isStringMap(v) ? v : undefined
+}
+
+function parse(buf: Buffer): unknown {
+  try {
+    return JSON.parse(buf.toString('utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+function isStringMap(v: unknown): v is Record<string, string> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
+}
+
+function isIds(v: unknown): v is number[] {
+  return Array.isArray(v) && v.every((x) => Number.isInteger(x))
+}
+
+function isIdLists(v: unknown): v is number[][] {
+  return Array.isArray(v) && v.every(isIds)
+}
