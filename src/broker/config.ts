@@ -99,6 +99,8 @@ export const BROKER_CONFIG = {
   'compression.type': { kind: 'string', default: 'producer', doc: 'Default compression.type of topics; only producer (store batches as sent) is supported.', check: (v) => (v === 'producer' ? undefined : 'only producer is supported: batches are stored as the producer compressed them') },
   'min.insync.replicas': { kind: 'int', default: '1', doc: 'Default min.insync.replicas of topics.', check: atLeast(1) },
   'unclean.leader.election.enable': { kind: 'bool', default: 'false', doc: 'Default unclean.leader.election.enable of topics.' },
+  'producer.id.expiration.ms': { kind: 'int', default: '86400000', doc: 'How long a partition keeps an idle idempotent producer\'s state (epoch, last sequences) after its last write; a producer with an open transaction is kept. A producer idle for longer starts afresh at any sequence.', check: atLeast(1) },
+  'producer.id.expiration.check.interval.ms': { kind: 'int', default: '600000', doc: 'How often idle producers are looked for (producer.id.expiration.ms).', check: atLeast(1) },
   'log.level': { kind: 'string', default: 'warn', doc: `Samsa log level: ${LEVELS.join(', ')} (SAMSA_LOG_LEVEL sets it too). Anything else stops start-up.`, check: (v) => (isLevel(v) ? undefined : `must be one of: ${LEVELS.join(', ')}`) },
 } satisfies Record<string, Def>
 
