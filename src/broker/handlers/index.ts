@@ -18,6 +18,7 @@ import { deleteGroupsHandler } from './42-delete-groups.js'
 import { createTopicsHandler } from './19-create-topics.js'
 import { deleteTopicsHandler } from './20-delete-topics.js'
 import { deleteRecordsHandler } from './21-delete-records.js'
+import { initProducerIdHandler } from './22-init-producer-id.js'
 import { describeConfigsHandler } from './32-describe-configs.js'
 import { alterConfigsHandler } from './33-alter-configs.js'
 import { describeLogDirsHandler } from './35-describe-log-dirs.js'
@@ -46,6 +47,7 @@ export function defaultHandlers(): HandlerRegistry {
     .register(createTopicsHandler)
     .register(deleteTopicsHandler)
     .register(deleteRecordsHandler)
+    .register(initProducerIdHandler)
     .register(describeConfigsHandler)
     .register(alterConfigsHandler)
     .register(describeLogDirsHandler)
