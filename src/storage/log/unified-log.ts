@@ -638,7 +638,11 @@ export class UnifiedLog {
       this.closed = true
       const flush = options.flush ?? true
       // A clean shutdown leaves the state at the log end, so the next start replays nothing.
-      if (flush) await this.local.settle().then(() => this.producers.takeSnapshot())
+      // If it cannot be written, the next start replays the log past the newest snapshot instead.
+      if (flush) {
+        await this.local.settle()
+        await this.producers.takeSnapshot().catch((err: Error) => this.logger.warn(`${this.name}: producer snapshot at close failed: ${err.message}`))
+      }
       await this.local.close({ flush })
       await this.epochs.flush()
       if (this.ownsFiles) await this.files.closeAll()
