@@ -34,6 +34,7 @@ import { clientIp, ConnectionQuotas } from './connection-quotas.js'
 import { RequestMemory } from './request-memory.js'
 import { attachGroupCoordinator, createGroupCoordinator } from './coordinator-partitions.js'
 import { FetchSessionCache } from './fetch-session.js'
+import { ProducerIdManager } from './producer-ids.js'
 import type { BrokerContext } from './handler.js'
 import { defaultHandlers } from './handlers/index.js'
 import { ReplicaManager } from './replica-manager.js'
@@ -162,6 +163,7 @@ export class Broker {
       metadata: store,
       replicas,
       fetchSessions: new FetchSessionCache(),
+      producerIds: new ProducerIdManager(store),
       groups: createGroupCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger }),
       handlers: defaultHandlers(),
       logger: this.logger,

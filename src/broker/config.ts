@@ -123,6 +123,8 @@ export const BROKER_CONFIG = {
   'etcd.endpoints': { kind: 'list', default: 'http://127.0.0.1:2379', doc: 'etcd client URLs, comma separated (metadata.store=etcd). Plain http only so far.', check: (v) => v.map(checkEtcdEndpoint).find((e) => e !== undefined) },
   'etcd.prefix': { kind: 'string', default: '/samsa', doc: 'Key prefix of this cluster in etcd, e.g. /samsa/prod: several clusters may share one etcd, each under its own prefix.', check: (v) => (/^\/[^\s]*[^/\s]$/.test(v) ? undefined : 'must be an absolute key path like /samsa/prod (starting with /, no spaces, no trailing /)') },
   'broker.session.timeout.ms': { kind: 'int', default: '9000', doc: 'How long a broker that stopped answering stays registered (metadata.store=etcd): its etcd lease TTL, rounded up to whole seconds (at least 1 s). A dead broker\'s partitions move to other brokers after about this long.', check: atLeast(1) },
+  'producer.id.expiration.ms': { kind: 'int', default: '86400000', doc: 'How long a partition keeps an idle idempotent producer\'s state (epoch, last sequences) after its last write; a producer with an open transaction is kept. A producer idle for longer starts afresh at any sequence.', check: atLeast(1) },
+  'producer.id.expiration.check.interval.ms': { kind: 'int', default: '600000', doc: 'How often idle producers are looked for (producer.id.expiration.ms).', check: atLeast(1) },
   'log.level': { kind: 'string', default: 'warn', doc: `Samsa log level: ${LEVELS.join(', ')} (SAMSA_LOG_LEVEL sets it too). Anything else stops start-up.`, check: (v) => (isLevel(v) ? undefined : `must be one of: ${LEVELS.join(', ')}`) },
 } satisfies Record<string, Def>
 

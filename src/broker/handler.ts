@@ -4,6 +4,7 @@ import type { MetadataStore } from '../metadata/store.js'
 import type { Logger } from '../util/logger.js'
 import type { BrokerConfig } from './config.js'
 import type { FetchSessionCache } from './fetch-session.js'
+import type { ProducerIdManager } from './producer-ids.js'
 import type { ReplicaManager } from './replica-manager.js'
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js'
 
@@ -13,6 +14,8 @@ export interface BrokerContext {
   readonly metadata: MetadataStore
   readonly replicas: ReplicaManager
   readonly fetchSessions: FetchSessionCache
+  /** Producer ids for InitProducerId, from blocks reserved in the metadata store. */
+  readonly producerIds: ProducerIdManager
   readonly groups: GroupCoordinator
   readonly handlers: HandlerRegistry
   readonly logger: Logger

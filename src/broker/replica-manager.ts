@@ -155,6 +155,8 @@ export class ReplicaManager {
       schedule: opts.schedule ?? true,
       ...(opts.faults ? { faults: opts.faults } : {}),
       retentionCheckIntervalMs: config.get('log.retention.check.interval.ms'),
+      producerIdExpirationMs: config.get('producer.id.expiration.ms'),
+      producerIdExpirationCheckIntervalMs: config.get('producer.id.expiration.check.interval.ms'),
     })
     const self = new ReplicaManager(opts, logs)
     await self.reconcile()

@@ -2,7 +2,8 @@
  * `samsa dump-log --files a.log,b.index,...` prints what segment files hold, as
  * kafka-dump-log.sh (DumpLogSegments): batches of `.log` files (records with
  * --deep-iteration, keys and values with --print-data-log), offset and time index entries
- * checked against the log, aborted transactions of `.txnindex` files, and (Samsa's addition:
+ * checked against the log, aborted transactions of `.txnindex` files, the producers of a
+ * producer state snapshot (`.snapshot`, Kafka's format and lines), and (Samsa's addition:
  * Kafka's tool cannot read it) the entries of a `leader-epoch-checkpoint`. It reads local
  * files only; no broker is needed, and it is safe on the files of a running broker (it only
  * reads them, though the active segment may change under it).
@@ -12,8 +13,7 @@
  * in Kafka; a file that cannot be read or parsed as what its name says is reported on stderr
  * and makes the exit code 1, after the other files are dumped.
  *
- * Not supported (each says so when asked for): producer state snapshots (`.snapshot`: Samsa
- * writes none), `--cluster-metadata-decoder`, `--remote-log-metadata-decoder`,
+ * Not supported (each says so when asked for): `--cluster-metadata-decoder`, `--remote-log-metadata-decoder`,
  * `--share-group-state-decoder` (Samsa has no KRaft metadata log, tiered storage or share
  * groups), Decoder classes other than String/Integer/Long (no Java classes to load).
  */
@@ -22,6 +22,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { Command, Option } from 'commander'
 import { LeaderEpochCache } from '../storage/log/leader-epoch-cache.js'
 import { INDEX_SUFFIX, LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, TIME_INDEX_SUFFIX } from '../storage/log/file-names.js'
+import { CorruptSnapshotError, decodeSnapshot } from '../storage/producer-state/snapshot-file.js'
 import { CliError, intArg, usage } from './common.js'
 import { decoderParser, DEFAULT_DECODER_CLASS, offsetsParser, transactionLogParser, type RecordParser } from './dump-log-decoders.js'
 import { dumpOffsetIndex, dumpTimeIndex, dumpTxnIndex, type IndexDumpOptions, type SegmentLog } from './dump-log-index.js'
@@ -55,7 +56,7 @@ interface DumpLogFlags {
 export function dumpLogCommand(): Command {
   return new Command('dump-log')
     .description('print the batches, records and index entries of log segment files (kafka-dump-log.sh); reads local files, no broker needed')
-    .requiredOption('--files <file1,file2,...>', 'REQUIRED: the comma-separated data and index files to dump (.log, .index, .timeindex, .txnindex, leader-epoch-checkpoint)')
+    .requiredOption('--files <file1,file2,...>', 'REQUIRED: the comma-separated data and index files to dump (.log, .index, .timeindex, .txnindex, .snapshot, leader-epoch-checkpoint)')
     .option('--print-data-log', 'print the records\' keys and values (implies --deep-iteration); set by any decoder option')
     .option('--deep-iteration', 'print every record inside each batch, not only the batches')
     .option('--verify-index-only', 'check index files against the log without printing their entries')
@@ -150,7 +151,7 @@ async function dumpFile(path: string, logOpts: LogDumpOptions, indexOpts: IndexD
     return report.note(`Ignoring unknown file ${path}`)
   }
   if (suffix === PRODUCER_SNAPSHOT_SUFFIX) {
-    return report.fail(`${path}: producer state snapshots (.snapshot) are not supported: Samsa does not write them`)
+    return dumpProducerSnapshot(path, report)
   }
   const absolute = resolve(path)
   if (suffix === KRAFT_SNAPSHOT_SUFFIX) {
@@ -223,6 +224,26 @@ function snapshotHeader(name: string): string | undefined {
   if (name === KRAFT_BOOTSTRAP_SNAPSHOT) return 'KRaft bootstrap snapshot'
   const m = /^(\d{20})-(\d{10})\.checkpoint$/.exec(name)
   return m ? `Snapshot end offset: ${Number(m[1])}, epoch: ${Number(m[2])}` : undefined
+}
+
+/**
+ * Kafka's lines for a producer snapshot: one per producer, its newest batch after the entry's
+ * fields (Kafka 3.5+ prints the open transaction's first offset as a Java OptionalLong).
+ */
+async function dumpProducerSnapshot(path: string, report: DumpReport): Promise<void> {
+  let entries
+  try {
+    entries = decodeSnapshot(await readFile(path))
+  } catch (e) {
+    if (e instanceof CorruptSnapshotError) return report.fail(`${path}: ${e.message}`)
+    throw e
+  }
+  for (const e of entries) {
+    const txn = e.currentTxnFirstOffset >= 0 ? `OptionalLong[${e.currentTxnFirstOffset}]` : 'OptionalLong.empty'
+    const head = `producerId: ${e.producerId} producerEpoch: ${e.producerEpoch} coordinatorEpoch: ${e.coordinatorEpoch} currentTxnFirstOffset: ${txn} lastTimestamp: ${e.lastTimestamp} `
+    const b = e.batches[0]
+    report.out.line(b ? `${head}firstSequence: ${e.firstSeq} lastSequence: ${b.lastSeq} lastOffset: ${b.lastOffset} offsetDelta: ${b.offsetDelta} timestamp: ${b.timestamp}` : head)
+  }
 }
 
 /** Samsa's addition: the leader epoch history, one `epoch: E startOffset: O` line per epoch. */

@@ -98,6 +98,10 @@ export class EtcdLayout {
   partition(topicId: string, partition: number): string {
     return `${this.partitions(topicId)}${partition}`
   }
+  /** The next free producer id (allocateProducerIds); read and written directly, not cached. */
+  producerIds(): string {
+    return `${this.all}producer-ids`
+  }
   brokerConfig(nodeId: number | null): string {
     return `${this.prefix}/broker-configs/${nodeId === null ? 'default' : nodeId}`
   }

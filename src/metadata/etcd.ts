@@ -43,7 +43,7 @@ import {
 } from './etcd-layout.js'
 import { checkPartitionChange } from './partition-change.js'
 import { collisionKey, isInternalTopic } from './topic-name.js'
-import type { MetadataChange, MetadataStore, NewTopic, PartitionChange } from './store.js'
+import type { MetadataChange, MetadataStore, NewTopic, PartitionChange, ProducerIdBlock } from './store.js'
 import type { BrokerInfo, PartitionInfo, TopicInfo } from './types.js'
 import type { Logger } from '../util/logger.js'
 
@@ -425,6 +425,28 @@ export class EtcdMetadataStore implements MetadataStore {
         return { compare: [guard], success: [op], result: () => undefined, stale: this.changed(key) }
       }),
     )
+  }
+
+  /**
+   * A block of producer ids by compare-and-swap of the next free id (`<prefix>/producer-ids`),
+   * read from etcd rather than the cache: every broker allocates from the one counter. A block
+   * whose transaction timed out but was applied later is skipped, never handed out twice.
+   */
+  async allocateProducerIds(count: number): Promise<ProducerIdBlock> {
+    if (!Number.isSafeInteger(count) || count < 1) throw new KafkaError('INVALID_REQUEST', `Cannot allocate ${count} producer ids.`)
+    const key = this.layout.producerIds()
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      if (this.closed) throw new KafkaError('REQUEST_TIMED_OUT', 'cannot allocate producer ids: the metadata store is closed')
+      const res = await this.etcd('read the next producer id', () => this.client.kv.range({ key: Buffer.from(key) }))
+      const kv = res.kvs[0]
+      const first = kv ? Number(kv.value.toString()) : 0
+      if (!Number.isSafeInteger(first) || first < 0) throw new KafkaError('UNKNOWN_SERVER_ERROR', `${key} in etcd holds ${JSON.stringify(kv?.value.toString())}, not a producer id; fix or delete that key`)
+      if (first + count > Number.MAX_SAFE_INTEGER) throw new KafkaError('UNKNOWN_SERVER_ERROR', 'Producer ids are exhausted.')
+      const guard = kv ? modIs(key, Number(kv.mod_revision)) : absent(key)
+      const done = await this.etcd('allocate producer ids', () => this.client.kv.txn({ compare: [guard], success: [put(key, Buffer.from(String(first + count)))] }))
+      if (done.succeeded) return { firstProducerId: BigInt(first), count }
+    }
+    throw new KafkaError('REQUEST_TIMED_OUT', `cannot allocate producer ids: other brokers kept allocating (${MAX_ATTEMPTS} attempts); retry`)
   }
 
   alterPartition(change: PartitionChange): Promise<PartitionInfo> {

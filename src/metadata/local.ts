@@ -19,7 +19,7 @@ import { removeIfExists, writeFileAtomic } from '../storage/io/files.js'
 import { META_PROPERTIES_FILE } from '../storage/log/file-names.js'
 import { checkPartitionChange } from './partition-change.js'
 import { collisionKey, isInternalTopic } from './topic-name.js'
-import type { MetadataChange, MetadataStore, NewTopic, PartitionChange } from './store.js'
+import type { MetadataChange, MetadataStore, NewTopic, PartitionChange, ProducerIdBlock } from './store.js'
 import type { BrokerInfo, PartitionInfo, TopicInfo } from './types.js'
 import type { FaultHooks } from '../util/faults.js'
 import type { Logger } from '../util/logger.js'
@@ -59,6 +59,8 @@ interface StoredState {
   topics: StoredTopic[]
   /** '' holds the cluster-wide default, otherwise the node id. */
   brokerConfigs: Record<string, Record<string, string>>
+  /** The first producer id not yet handed out (absent: 0). */
+  nextProducerId?: number
 }
 
 export interface LocalStoreOptions {
@@ -85,6 +87,7 @@ export class LocalMetadataStore implements MetadataStore {
   private readonly byId = new Map<string, TopicInfo>()
   private readonly byCollisionKey = new Map<string, string>()
   private brokerOverrides: Record<string, Record<string, string>> = {}
+  private nextProducerId = 0
   /** Brokers registered besides this one (tests of leadership changes register others). */
   private readonly others = new Map<number, BrokerInfo>()
   private readonly listeners = new Set<(c: MetadataChange) => void>()
@@ -120,6 +123,7 @@ export class LocalMetadataStore implements MetadataStore {
     if (state) {
       for (const t of state.topics) store.index(store.toInfo(t))
       store.brokerOverrides = state.brokerConfigs
+      store.nextProducerId = state.nextProducerId ?? 0
     } else {
       await store.persist()
     }
@@ -252,6 +256,26 @@ export class LocalMetadataStore implements MetadataStore {
     })
   }
 
+  async allocateProducerIds(count: number): Promise<ProducerIdBlock> {
+    if (!Number.isSafeInteger(count) || count < 1) throw new KafkaError('INVALID_REQUEST', `Cannot allocate ${count} producer ids.`)
+    const run = async (): Promise<ProducerIdBlock> => {
+      const first = this.nextProducerId
+      // Producer ids are int64 on the wire; the file keeps a JSON number, exact below 2^53.
+      if (first + count > Number.MAX_SAFE_INTEGER) throw new KafkaError('UNKNOWN_SERVER_ERROR', 'Producer ids are exhausted.')
+      this.nextProducerId = first + count
+      try {
+        await this.persist()
+      } catch (err) {
+        this.nextProducerId = first
+        throw new KafkaError('KAFKA_STORAGE_ERROR', `cannot write ${this.path}: ${(err as Error).message}; no producer ids were allocated`)
+      }
+      return { firstProducerId: BigInt(first), count }
+    }
+    const p = this.chain.then(run, run)
+    this.chain = p.catch(() => undefined)
+    return p
+  }
+
   subscribe(listener: (change: MetadataChange) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
@@ -298,6 +322,7 @@ export class LocalMetadataStore implements MetadataStore {
       clusterId: this.clusterId,
       topics: [...this.byName.values()].map((t) => this.stored(t)),
       brokerConfigs: this.brokerOverrides,
+      ...(this.nextProducerId > 0 ? { nextProducerId: this.nextProducerId } : {}),
     }
     try {
       this.faults?.check('metadata.write', this.path)
@@ -383,7 +408,12 @@ function parseState(text: string, path: string): StoredState {
     throw new Error(`${path} has an unknown format (version ${String(s.version)}); this Samsa reads versions 1 and ${FORMAT_VERSION}`)
   }
   const topics = s.version === 1 ? (s.topics as unknown as StoredTopicV1[]).map(upgradeV1) : s.topics
-  return { version: FORMAT_VERSION, clusterId: s.clusterId, topics, brokerConfigs: s.brokerConfigs ?? {} }
+  const nextProducerId = s.nextProducerId ?? 0
+  // Guessing here could hand out producer ids already in use: their batches would be taken for another producer's.
+  if (typeof nextProducerId !== 'number' || !Number.isSafeInteger(nextProducerId) || nextProducerId < 0) {
+    throw new Error(`${path} has an invalid nextProducerId ${JSON.stringify(nextProducerId)}; restore the file from a backup`)
+  }
+  return { version: FORMAT_VERSION, clusterId: s.clusterId, topics, brokerConfigs: s.brokerConfigs ?? {}, nextProducerId }
 }
 
 /** A version 1 topic as version 2 stores it: what version 1 derived at load, now written down. */

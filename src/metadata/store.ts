@@ -48,6 +48,12 @@ export type MetadataChange =
   /** The controller changed (-1: none, while an election is open). The local store never sends it. */
   | { type: 'controllerChanged'; controllerId: number; previous: number }
 
+/** Producer ids [firstProducerId, firstProducerId + count) reserved for one broker. */
+export interface ProducerIdBlock {
+  firstProducerId: bigint
+  count: number
+}
+
 export interface MetadataStore extends MetadataView {
   /** False when open() found no stored state (a fresh broker, or data from before the store). */
   readonly existed: boolean
@@ -81,6 +87,13 @@ export interface MetadataStore extends MetadataView {
    */
   brokerConfigs(nodeId: number | null): Readonly<Record<string, string>>
   setBrokerConfigs(nodeId: number | null, configs: Record<string, string>): Promise<void>
+  /**
+   * Reserves `count` producer ids no one else will ever get, durably: the block is recorded
+   * before it is returned, so a restart (or another broker) continues after it. Kafka's
+   * controller hands out such blocks (AllocateProducerIds); the cluster store does it by
+   * compare-and-swap of the next free id. KAFKA_STORAGE_ERROR when it cannot be recorded.
+   */
+  allocateProducerIds(count: number): Promise<ProducerIdBlock>
   /** Called after each durable change, in order. Returns an unsubscribe function. */
   subscribe(listener: (change: MetadataChange) => void): () => void
   close(): Promise<void>

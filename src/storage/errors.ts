@@ -14,6 +14,11 @@ export type StorageErrorCode =
   | 'INVALID_TIMESTAMP'
   | 'INCONSISTENT_TOPIC_ID'
   | 'INVALID_CONFIG'
+  /** Producer state (storage/producer-state/): fencing, sequence gaps, transactions. */
+  | 'INVALID_PRODUCER_EPOCH'
+  | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
+  | 'INVALID_TXN_STATE'
+  | 'TRANSACTION_COORDINATOR_FENCED'
   | 'KAFKA_STORAGE_ERROR'
   /** Follower append whose offsets do not continue the log (Kafka's UnexpectedAppendOffsetException). */
   | 'UNEXPECTED_APPEND_OFFSET'

@@ -2,6 +2,7 @@
 export { LogManager, type LogManagerOptions, type TopicPartition, type LoadStats } from './log-manager.js'
 export { LogDir } from './log-dir.js'
 export { UnifiedLog, type UnifiedLogOptions, type AppendOrigin } from './log/unified-log.js'
+export { ProducerStateManager, ProducerStateEntry, type ProducerOrigin } from './producer-state/index.js'
 export type { AppendResult, ReadOptions, FileRange, LogReadResult, OffsetQuery, OffsetAndTimestamp, RecordLocator, LogEvent, LogListener } from './log/types.js'
 export { validateRecordBatches, validateProducerRecords, checkProducerBatch, type ProducerChecks, type ValidateOptions, type ValidatedRecords, type ProducerBatchOptions, type CheckedBatch } from './log/validator.js'
 export type { EpochEntry } from './log/leader-epoch-cache.js'

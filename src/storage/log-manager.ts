@@ -47,6 +47,10 @@ export interface LogManagerOptions {
   highWatermarkCheckpointIntervalMs?: number
   /** Fault hooks shared by every log (tests arm them; see UnifiedLogOptions.faults); default: none armed. */
   faults?: FaultHooks
+  /** producer.id.expiration.ms (default 86400000). */
+  producerIdExpirationMs?: number
+  /** producer.id.expiration.check.interval.ms (default 600000): how often idle producers are forgotten. */
+  producerIdExpirationCheckIntervalMs?: number
 }
 
 export interface TopicPartition {
@@ -148,8 +152,8 @@ export class LogManager {
     })
   }
 
-  private shared(): { files: FileCache; indexCache: IndexCache; clock: Clock; logger: StorageLogger; faults: FaultHooks } {
-    return { files: this.files, indexCache: this.indexCache, clock: this.clock, logger: this.logger, faults: this.faults }
+  private shared(): { files: FileCache; indexCache: IndexCache; clock: Clock; logger: StorageLogger; faults: FaultHooks; producerIdExpirationMs?: number } {
+    return { files: this.files, indexCache: this.indexCache, clock: this.clock, logger: this.logger, faults: this.faults, ...optional('producerIdExpirationMs', this.options.producerIdExpirationMs) }
   }
 
   private configFor(topic: string, extra?: Partial<LogConfig>): LogConfig {
@@ -262,6 +266,13 @@ export class LogManager {
     return deleted
   }
 
+  /** Forgets producers idle past producer.id.expiration.ms in every log; returns how many. */
+  removeExpiredProducers(): number {
+    let removed = 0
+    for (const log of this.allLogs()) removed += log.removeExpiredProducers()
+    return removed
+  }
+
   /** Flushes logs whose unflushed data is older than their flush.ms; returns how many. */
   async flushDueLogs(): Promise<number> {
     let flushed = 0
@@ -302,6 +313,7 @@ export class LogManager {
     const o = this.options
     every('retention', o.retentionCheckIntervalMs ?? 300_000, () => this.runRetention())
     every('flush', o.flushCheckIntervalMs ?? 1000, () => this.flushDueLogs())
+    every('producer-expiration', o.producerIdExpirationCheckIntervalMs ?? 600_000, async () => this.removeExpiredProducers())
     // One writer for all three files; it runs at the shorter (high watermark) interval.
     every('checkpoint', Math.min(o.checkpointIntervalMs ?? 60_000, o.highWatermarkCheckpointIntervalMs ?? 5000), () => this.checkpoint())
   }

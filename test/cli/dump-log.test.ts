@@ -20,6 +20,8 @@ import { OffsetCommitKey } from '../../src/protocol/generated/coordinator/group/
 import { ConsumerGroupMemberMetadataKey, ConsumerGroupMemberMetadataValue } from '../../src/protocol/generated/coordinator/group/consumer-group-member-metadata.js'
 import { TransactionLogKey, TransactionLogValue } from '../../src/protocol/generated/coordinator/transaction/transaction-log.js'
 import { runCli } from '../helpers/broker-process.js'
+import { encodeSnapshot } from '../../src/storage/producer-state/snapshot-file.js'
+import { ProducerStateEntry } from '../../src/storage/producer-state/producer-state-entry.js'
 
 const SEG = '00000000000000000000'
 const T0 = 1_700_000_000_000
@@ -793,7 +795,32 @@ test('leader-epoch-checkpoint entries are printed; unknown files are ignored wit
   assert.equal(r.stderr, `Ignoring unknown file ${join(dir, 'partition.metadata')}\n`)
 })
 
-test('usage errors exit 2 with one line: no --files, unsupported decoders, producer snapshots are reported', async (t) => {
+test('producer state snapshots: one line per producer in Kafka\'s words; a damaged one is reported and exits 1', async (t) => {
+  const dir = tempDir(t)
+  const snapshot = join(dir, '00000000000000000042.snapshot')
+  writeFileSync(
+    snapshot,
+    encodeSnapshot([
+      new ProducerStateEntry({ producerId: 1000n, producerEpoch: 2, coordinatorEpoch: -1, lastTimestamp: T0, currentTxnFirstOffset: -1, batches: [{ lastSeq: 9, lastOffset: 41, offsetDelta: 4, timestamp: T0 }] }),
+      new ProducerStateEntry({ producerId: 1001n, producerEpoch: 0, coordinatorEpoch: 3, lastTimestamp: T0 + 1, currentTxnFirstOffset: 30, batches: [] }),
+    ]),
+  )
+  const r = await dump('--files', snapshot)
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(
+    r.stdout,
+    `Dumping ${snapshot}\n` +
+      `producerId: 1000 producerEpoch: 2 coordinatorEpoch: -1 currentTxnFirstOffset: OptionalLong.empty lastTimestamp: ${T0} firstSequence: 5 lastSequence: 9 lastOffset: 41 offsetDelta: 4 timestamp: ${T0}\n` +
+      `producerId: 1001 producerEpoch: 0 coordinatorEpoch: 3 currentTxnFirstOffset: OptionalLong[30] lastTimestamp: ${T0 + 1} \n`,
+  )
+  const bad = join(dir, `${SEG}.snapshot`)
+  writeFileSync(bad, Buffer.alloc(10))
+  const snap = await dump('--files', bad)
+  assert.equal(snap.code, 1)
+  assert.match(snap.stderr, new RegExp(`^${escape(bad)}: unknown snapshot version 0`, 'm'))
+})
+
+test('usage errors exit 2 with one line: no --files, unsupported decoders', async () => {
   const none = await dump()
   assert.equal(none.code, 2)
   assert.match(none.stderr, /--files/)
@@ -802,11 +829,6 @@ test('usage errors exit 2 with one line: no --files, unsupported decoders, produ
     assert.equal(r.code, 2, flag)
     assert.match(r.stderr, new RegExp(`^samsa dump-log: ${flag} is not supported`))
   }
-  const snapshot = join(tempDir(t), `${SEG}.snapshot`)
-  writeFileSync(snapshot, Buffer.alloc(10))
-  const snap = await dump('--files', snapshot)
-  assert.equal(snap.code, 1)
-  assert.match(snap.stderr, new RegExp(`^${escape(snapshot)}: producer state snapshots \\(\\.snapshot\\) are not supported`, 'm'))
 })
 
 test('--help lists every flag', async () => {

@@ -11,6 +11,7 @@ import type { MetadataChange } from '../../src/metadata/store.js'
 import type { BrokerInfo } from '../../src/metadata/types.js'
 import { KafkaError } from '../../src/protocol/errors.js'
 import { runStoreContract } from './store-contract.js'
+import { FaultHooks } from '../../src/util/faults.js'
 
 const SELF: BrokerInfo = { nodeId: 7, host: 'h', port: 9092, rack: null }
 
@@ -563,3 +564,22 @@ test('a version 1 metadata file (replica lists only) is read with the state it i
 })
 
 runStoreContract('local', async (t) => openStore(t, await tempDir(t)))
+test('allocateProducerIds: disjoint blocks, recorded before they are returned; a failed write allocates nothing; a bad stored value stops the open', async (t) => {
+  const dir = await tempDir(t)
+  const faults = new FaultHooks()
+  const store = await LocalMetadataStore.open({ dir, self: () => SELF, faults })
+  const a = await store.allocateProducerIds(1000)
+  const b = await store.allocateProducerIds(10)
+  assert.deepEqual([a, b], [{ firstProducerId: 0n, count: 1000 }, { firstProducerId: 1000n, count: 10 }])
+  faults.failNext('metadata.write')
+  await assert.rejects(store.allocateProducerIds(5), kafkaError('KAFKA_STORAGE_ERROR', 'no producer ids were allocated'))
+  assert.deepEqual(await store.allocateProducerIds(5), { firstProducerId: 1010n, count: 5 })
+  await assert.rejects(store.allocateProducerIds(0), kafkaError('INVALID_REQUEST'))
+  await store.close()
+  const reopened = await openStore(t, dir)
+  assert.deepEqual(await reopened.allocateProducerIds(1), { firstProducerId: 1015n, count: 1 }, 'a restart continues after the last block')
+  await reopened.close()
+  const state = JSON.parse(await readFile(join(dir, METADATA_FILE), 'utf8'))
+  await writeFile(join(dir, METADATA_FILE), JSON.stringify({ ...state, nextProducerId: 'lots' }))
+  await assert.rejects(LocalMetadataStore.open({ dir, self: () => SELF }), /invalid nextProducerId/)
+})

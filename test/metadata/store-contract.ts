@@ -201,4 +201,14 @@ export function runStoreContract(label: string, open: OpenStore): void {
     assert.deepEqual(store.brokers().map((b) => b.nodeId), [7])
     assert.deepEqual(events, ['brokerRegistered:3', 'brokerUnregistered:3'])
   })
+
+  contract('producer id blocks never overlap, also when allocated concurrently', async (store) => {
+    const blocks = await Promise.all([store.allocateProducerIds(1000), store.allocateProducerIds(10), store.allocateProducerIds(1)])
+    const ranges = blocks.map((b) => [Number(b.firstProducerId), Number(b.firstProducerId) + b.count] as const).sort((a, b) => a[0] - b[0])
+    assert.deepEqual(blocks.map((b) => b.count).sort((a, b) => a - b), [1, 10, 1000])
+    for (let i = 1; i < ranges.length; i++) assert.ok(ranges[i]![0] >= ranges[i - 1]![1], `disjoint: ${JSON.stringify(ranges)}`)
+    const next = await store.allocateProducerIds(5)
+    assert.ok(Number(next.firstProducerId) >= ranges.at(-1)![1], 'a later block comes after every earlier one')
+    await assert.rejects(store.allocateProducerIds(0), kafkaError('INVALID_REQUEST'))
+  })
 }

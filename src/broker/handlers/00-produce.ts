@@ -31,6 +31,13 @@
  *   INVALID_TOPIC_EXCEPTION (writes to internal `__` topics), KAFKA_STORAGE_ERROR (the disk
  *   failed the write: full, read-only, I/O error); INVALID_REQUIRED_ACKS for acks other than
  *   -1, 0, 1. A bad partition never affects the others in the request.
+ * - Idempotent producers (a producer id in the batch; storage/producer-state/): a retry of one of
+ *   the producer's last five batches is answered NONE with the original base offset and is not
+ *   written again; a sequence that does not follow the last one, or a new epoch not starting at
+ *   0, is OUT_OF_ORDER_SEQUENCE_NUMBER; an epoch below the last one is INVALID_PRODUCER_EPOCH;
+ *   a producer the partition has no state for (never seen, or expired after
+ *   producer.id.expiration.ms) starts at any sequence, as Kafka 2.5+ (no UNKNOWN_PRODUCER_ID);
+ *   a batch with a producer id and no sequence is INVALID_RECORD. Nothing is written on a refusal.
  * - A failed append leaves no trace (the log undoes every step), so a client retrying after
  *   KAFKA_STORAGE_ERROR gets dense offsets; reads keep working while writes fail, and writes
  *   resume once the disk has room again.
@@ -44,9 +51,10 @@
  *   and its outcomes to the response.
  * - `message.timestamp.type=LogAppendTime` stamps the broker time and returns it.
  *
- * Gaps: a v0-2 set mixing v0/v1 messages with v2 batches is refused (INVALID_RECORD). Idempotent and
- * transactional batches are stored without producer-state checks until the transactions
- * issue; timestamp bounds are checked on the batch's first and max timestamps, not per record;
+ * Gaps: a v0-2 set mixing v0/v1 messages with v2 batches is refused (INVALID_RECORD).
+ * Transactional batches are checked as an idempotent producer's (plus Kafka's rule that a
+ * producer with an open transaction may not write non-transactionally) but not yet against a
+ * transaction coordinator; timestamp bounds are checked on the batch's first and max timestamps, not per record;
  * records are decoded only on the paths above (Kafka decodes every batch), so a wrong max
  * timestamp above the first one, or a record count the records contradict in a batch that is
  * not otherwise decoded, is stored as sent. A batch decoded on those paths may decompress to

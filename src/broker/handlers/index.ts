@@ -19,6 +19,7 @@ import { createTopicsHandler } from './19-create-topics.js'
 import { deleteTopicsHandler } from './20-delete-topics.js'
 import { deleteRecordsHandler } from './21-delete-records.js'
 import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.js'
+import { initProducerIdHandler } from './22-init-producer-id.js'
 import { describeConfigsHandler } from './32-describe-configs.js'
 import { alterConfigsHandler } from './33-alter-configs.js'
 import { describeLogDirsHandler } from './35-describe-log-dirs.js'
@@ -48,6 +49,7 @@ export function defaultHandlers(): HandlerRegistry {
     .register(deleteTopicsHandler)
     .register(deleteRecordsHandler)
     .register(offsetForLeaderEpochHandler)
+    .register(initProducerIdHandler)
     .register(describeConfigsHandler)
     .register(alterConfigsHandler)
     .register(describeLogDirsHandler)

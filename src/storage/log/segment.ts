@@ -408,6 +408,20 @@ export class Segment implements IndexHolder {
     return undefined
   }
 
+  /**
+   * Walks the headers of the batches holding offsets >= `fromOffset`, in order (producer state
+   * is rebuilt this way). Throws CORRUPT_MESSAGE if the file holds garbage before its end.
+   */
+  async scanBatches(fromOffset: number, onBatch: (b: BatchInfo) => void | Promise<void>): Promise<void> {
+    await this.ensureIndexes()
+    const from = this.offsetIndex.lookup(Math.max(fromOffset, this.baseOffset)).position
+    const scanner = this.scanner({ from, end: this.bytes, chunkSize: RECOVERY_CHUNK })
+    for (let b = await scanner.next(); b; b = await scanner.next()) {
+      if (b.lastOffset >= fromOffset) await onBatch(b)
+    }
+    this.failOnGarbage(scanner)
+  }
+
   /** Reads `length` bytes at `position`; shorter if the file was truncated or deleted meanwhile. */
   async readBytes(position: number, length: number): Promise<Buffer> {
     return readRange(this.ctx.files, this.log, position, length)

@@ -17,6 +17,8 @@ export interface AppendResult {
   bytes: number
   /** What validation corrected in a producer's batches (for a debug log); usually empty. */
   corrections: string[]
+  /** The batch was a producer's retry of one already in the log: nothing was written, the offsets are the original's. */
+  duplicate?: boolean
 }
 
 export interface ReadOptions {

@@ -29,7 +29,7 @@ import { FileCache } from '../io/file-cache.js'
 import { consoleLogger, type StorageLogger } from '../logger.js'
 import { Mutex } from '../mutex.js'
 import type { Undo } from './append-undo.js'
-import type { BatchInfo } from './batch-scanner.js'
+import { NO_PRODUCER_ID, type BatchInfo } from './batch-scanner.js'
 import { PARTITION_METADATA_FILE } from './file-names.js'
 import type { EpochEntry, LeaderEpochCache } from './leader-epoch-cache.js'
 import { loadLog, type LoadedLog } from './loader.js'
@@ -40,6 +40,10 @@ import { planRetention, retentionCandidates, type RetentionReason } from './rete
 import type { SegmentContext, SegmentState } from './segment.js'
 import type { AppendResult, FileRange, LogEvent, LogListener, LogReadResult, OffsetAndTimestamp, OffsetQuery, ReadOptions, RecordLocator } from './types.js'
 import { assignOffsets, validateProducerRecords, validateRecordBatches, type ProducerChecks } from './validator.js'
+import { markerOf } from '../producer-state/marker.js'
+import type { ProducerOrigin } from '../producer-state/producer-append.js'
+import { ProducerStateManager, type PreparedProducers, type ProducerBatch } from '../producer-state/producer-state-manager.js'
+import type { Segment } from './segment.js'
 
 export interface UnifiedLogOptions {
   /** The partition directory, `<logDir>/<topic>-<partition>`. */
@@ -62,7 +66,12 @@ export interface UnifiedLogOptions {
   hadCleanShutdown?: boolean
   /** Fault hooks tests arm (see SegmentContext.faults, plus `segment.roll`, `epochs.write`, `log.create`); default: none armed. */
   faults?: FaultHooks
+  /** producer.id.expiration.ms (default one day): how long an idle producer's state is kept. */
+  producerIdExpirationMs?: number
 }
+
+/** Kafka's default producer.id.expiration.ms: one day. */
+export const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 86_400_000
 
 /**
  * Who wrote the records of a leader append. A client's batches are validated as Kafka's
@@ -86,6 +95,7 @@ export class UnifiedLog {
   private readonly ctx: SegmentContext
   private readonly local: LocalLog
   private readonly epochs: LeaderEpochCache
+  private readonly producers: ProducerStateManager
   private readonly lock = new Mutex()
   private readonly listeners = new Set<LogListener>()
   private startOffset: number
@@ -97,7 +107,7 @@ export class UnifiedLog {
   /** What the loader did when this log was opened. */
   readonly recovery: LoadedLog['recovery']
 
-  private constructor(options: UnifiedLogOptions, ctx: SegmentContext, loaded: LoadedLog, cfg: LogConfig) {
+  private constructor(options: UnifiedLogOptions, ctx: SegmentContext, loaded: LoadedLog, cfg: LogConfig, producers: ProducerStateManager) {
     this.dir = options.dir
     this.topic = options.topic
     this.partition = options.partition
@@ -108,6 +118,7 @@ export class UnifiedLog {
     this.files = ctx.files
     this.local = new LocalLog({ dir: options.dir, name: `${options.topic}-${options.partition}`, ctx, segments: loaded.segments, logEndOffset: loaded.logEndOffset, recoveryPoint: loaded.recoveryPoint })
     this.epochs = loaded.leaderEpochs
+    this.producers = producers
     this.startOffset = loaded.logStartOffset
     this.hw = clamp(options.highWatermark ?? loaded.logStartOffset, loaded.logStartOffset, loaded.logEndOffset)
     this.id = loaded.topicId
@@ -128,6 +139,7 @@ export class UnifiedLog {
     }
     const what = `opening ${options.topic}-${options.partition} in ${options.dir}`
     let loaded: LoadedLog
+    let producers: ProducerStateManager
     try {
       loaded = await loadLog({
         dir: options.dir,
@@ -136,10 +148,22 @@ export class UnifiedLog {
         ...(options.logStartOffset !== undefined ? { logStartOffset: options.logStartOffset } : {}),
         hadCleanShutdown: options.hadCleanShutdown ?? false,
       })
+      const segments = loaded.segments
+      producers = await ProducerStateManager.load({
+        dir: options.dir,
+        name: `${options.topic}-${options.partition}`,
+        logger: ctx.logger,
+        expirationMs: options.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS,
+        logStartOffset: loaded.logStartOffset,
+        logEndOffset: loaded.logEndOffset,
+        segmentBaseOffsets: segments.all().map((seg) => seg.baseOffset),
+        now: ctx.clock.now(),
+        replay: (from, apply) => replaySegments(segments.all(), from, apply),
+      })
     } catch (err) {
       throw storageErrorOf(err, what)
     }
-    const log = new UnifiedLog(options, ctx, loaded, cfg)
+    const log = new UnifiedLog(options, ctx, loaded, cfg, producers)
     holder.log = log
     log.ownsFiles = options.files === undefined
     if (options.topicId !== undefined) {
@@ -201,6 +225,17 @@ export class UnifiedLog {
     return this.local.segmentStates()
   }
 
+  /** This partition's producer state (DescribeProducers, tests); change it only through appends. */
+  get producerState(): ProducerStateManager {
+    return this.producers
+  }
+
+  /** Forgets producers idle longer than producer.id.expiration.ms (Kafka's periodic check); returns how many. */
+  removeExpiredProducers(): number {
+    if (this.closed) return 0
+    return this.producers.removeExpiredProducers(this.clock.now())
+  }
+
   updateConfig(overrides: Partial<LogConfig>): void {
     this.cfg = resolveLogConfig(overrides, this.cfg)
   }
@@ -238,7 +273,7 @@ export class UnifiedLog {
       origin.kind === 'client'
         ? await validateProducerRecords(records, { config: this.cfg, checks: origin.checks, partition: this.name, now: this.clock.now() })
         : { records, batches: validateRecordBatches(records, { verifyCrc: false, fromClient: false }).batches, corrections: [] }
-    const result = await this.appendWith(validated.records, () => {
+    const result = await this.appendWith(validated.records, origin.kind === 'client' ? 'client' : 'coordinator', () => {
       const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? this.clock.now() : -1
       assignOffsets(validated.records, validated.batches, { firstOffset: this.logEndOffset, leaderEpoch: options.leaderEpoch, logAppendTime })
       return { batches: validated.batches, logAppendTime }
@@ -249,10 +284,13 @@ export class UnifiedLog {
 
   /**
    * Appends batches replicated from the leader, keeping their offsets, epochs and timestamps.
-   * Offsets must continue the log (UNEXPECTED_APPEND_OFFSET otherwise).
+   * Offsets must continue the log (UNEXPECTED_APPEND_OFFSET otherwise). Producer state follows
+   * the batches as on the leader (epochs, sequences, transactions, markers) without the
+   * leader's refusals: the leader already checked them (Kafka's AppendOrigin.REPLICATION), so a
+   * follower that becomes leader dedupes and fences exactly as its old leader did.
    */
   async appendAsFollower(records: Buffer): Promise<AppendResult> {
-    return this.appendWith(records, () => {
+    return this.appendWith(records, 'replication', () => {
       const { batches } = validateRecordBatches(records, { verifyCrc: true, fromClient: false })
       let prev = this.logEndOffset - 1
       for (const b of batches) {
@@ -265,7 +303,7 @@ export class UnifiedLog {
     })
   }
 
-  private async appendWith(records: Buffer, prepare: () => { batches: BatchInfo[]; logAppendTime: number }): Promise<AppendResult> {
+  private async appendWith(records: Buffer, producerOrigin: ProducerOrigin, prepare: () => { batches: BatchInfo[]; logAppendTime: number }): Promise<AppendResult> {
     return this.lock.run(async () => {
       await this.ensureWritable()
       if (records.length > this.cfg.segmentBytes) {
@@ -273,6 +311,10 @@ export class UnifiedLog {
       }
       const { batches, logAppendTime } = prepare()
       if (batches.length === 0) return this.emptyAppend()
+      // Producer checks need the offsets just assigned, and nothing is written if they fail; a
+      // retry of a batch already in the log is answered with its offsets and not written again.
+      const producers = this.prepareProducers(records, batches, producerOrigin)
+      if (producers.kind === 'duplicate') return this.duplicateAppend(producers)
       const first = batches[0]!
       const last = batches.at(-1)!
       let maxTimestamp = -1
@@ -301,6 +343,9 @@ export class UnifiedLog {
         if (rolled) {
           undo.push(rolled.undo)
           rolledAt = rolled.baseOffset
+          // The state below the new segment, as Kafka snapshots at every roll. It stays valid if
+          // this append fails: the log below rolledAt does not change.
+          this.local.inBackground(this.producers.takeSnapshot())
         }
         await this.assignEpochs(batches, undo)
         undo.push(await this.local.append({ records, batches, lastOffset: last.lastOffset, maxTimestamp }))
@@ -311,6 +356,7 @@ export class UnifiedLog {
         throw await this.local.repairs.undo(undo, err)
       }
       this.local.advanceEnd(end, { fsynced: fsync })
+      this.producers.commit(producers, end)
       // Flushing the finished segments lets the recovery point pass them, so a crash rescans
       // only the new segment (Kafka does the same). It runs in the background.
       if (rolledAt !== undefined) this.local.inBackground(this.local.flushUpTo(rolledAt))
@@ -329,6 +375,26 @@ export class UnifiedLog {
         corrections: [],
       }
     })
+  }
+
+  private prepareProducers(records: Buffer, batches: readonly BatchInfo[], origin: ProducerOrigin): PreparedProducers {
+    if (!batches.some((b) => b.producerId !== NO_PRODUCER_ID)) return NO_PRODUCERS
+    const withMarkers: ProducerBatch[] = batches.map((info) => {
+      const marker = info.isControl ? markerOf(records, info.position, info.size) : undefined
+      return marker ? { info, marker } : { info }
+    })
+    return this.producers.prepare(withMarkers, origin)
+  }
+
+  /** A producer's retry of a batch already in the log: Kafka answers with the original offsets. */
+  private duplicateAppend(dup: { firstOffset: number; lastOffset: number; timestamp: number }): AppendResult {
+    return {
+      ...this.emptyAppend(),
+      firstOffset: dup.firstOffset,
+      lastOffset: dup.lastOffset,
+      logAppendTime: this.cfg.messageTimestampType === 'LogAppendTime' ? dup.timestamp : -1,
+      duplicate: true,
+    }
   }
 
   /** Records new leader epochs (before the data, as Kafka does); undone with the append. */
@@ -375,6 +441,7 @@ export class UnifiedLog {
     await this.lock.run(async () => {
       await this.ensureWritable()
       await this.local.roll()
+      this.local.inBackground(this.producers.takeSnapshot())
     })
   }
 
@@ -470,6 +537,13 @@ export class UnifiedLog {
         return true
       }
       await this.local.truncateTo(offset, this.cfg.fileDeleteDelayMs)
+      await this.producers.truncateAndReload({
+        logStartOffset: this.startOffset,
+        logEndOffset: this.logEndOffset,
+        segmentBaseOffsets: this.local.segmentBaseOffsets(),
+        now: this.clock.now(),
+        replay: (from, apply) => replaySegments(this.local.allSegments(), from, apply),
+      })
       this.afterTruncation()
       return true
     })
@@ -485,6 +559,7 @@ export class UnifiedLog {
 
   private async truncateFullyLocked(offset: number): Promise<void> {
     await this.local.truncateFullyAndStartAt(offset, this.cfg.fileDeleteDelayMs)
+    await this.producers.truncateFullyAndStartAt(offset)
     this.startOffset = offset
     this.epochs.clear()
     this.afterTruncation()
@@ -533,8 +608,14 @@ export class UnifiedLog {
       highWatermark: this.hw,
     })
     if (plan.count === 0) return { deleted: 0, reasons: [] }
-    if (plan.count === segs.length) await this.local.roll()
+    if (plan.count === segs.length) {
+      await this.local.roll()
+      this.local.inBackground(this.producers.takeSnapshot())
+    }
     await this.local.deleteSegments(segs.slice(0, plan.count), this.cfg.fileDeleteDelayMs)
+    // Snapshots go with their segments (Kafka's rule); the one at the first segment left holds
+    // every producer written before it.
+    this.local.inBackground(this.producers.deleteSnapshotsBefore(this.local.firstSegment.baseOffset))
     this.setLogStartOffset(Math.max(this.startOffset, this.local.firstSegment.baseOffset))
     this.logger.info(`${this.name}: deleted ${plan.count} segment(s) (${plan.reasons.join(', ')})`)
     return { deleted: plan.count, reasons: plan.reasons }
@@ -577,7 +658,14 @@ export class UnifiedLog {
     await this.lock.run(async () => {
       if (this.closed) return
       this.closed = true
-      await this.local.close({ flush: options.flush ?? true })
+      const flush = options.flush ?? true
+      // A clean shutdown leaves the state at the log end, so the next start replays nothing.
+      // If it cannot be written, the next start replays the log past the newest snapshot instead.
+      if (flush) {
+        await this.local.settle()
+        await this.producers.takeSnapshot().catch((err: Error) => this.logger.warn(`${this.name}: producer snapshot at close failed: ${err.message}`))
+      }
+      await this.local.close({ flush })
       await this.epochs.flush()
       if (this.ownsFiles) await this.files.closeAll()
       this.listeners.clear()
@@ -616,6 +704,24 @@ export class UnifiedLog {
         this.logger.warn(`${this.name}: log listener failed: ${(err as Error).message}`)
       }
     }
+  }
+}
+
+const NO_PRODUCERS: PreparedProducers = { kind: 'append', appends: [], completed: [] }
+
+/**
+ * Feeds the batches of `segments` holding offsets >= `from` to `apply`, in order, with the
+ * marker of each control batch (read from the file; they are a few dozen bytes).
+ */
+async function replaySegments(segments: readonly Segment[], from: number, apply: (batch: ProducerBatch) => void): Promise<void> {
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!
+    const next = segments[i + 1]
+    if (next && next.baseOffset <= from) continue
+    await seg.scanBatches(from, async (info) => {
+      const marker = info.isControl ? markerOf(await seg.readBytes(info.position, info.size), 0, info.size) : undefined
+      apply(marker ? { info, marker } : { info })
+    })
   }
 }
 

@@ -35,7 +35,7 @@ import type { LogConfig, TimestampType } from '../config.js'
 import { StorageError, type RecordError } from '../errors.js'
 import { Mutex } from '../mutex.js'
 import { readInt64, writeInt64 } from '../io/files.js'
-import { batchInfoAt, type BatchInfo } from './batch-scanner.js'
+import { batchInfoAt, NO_PRODUCER_ID, type BatchInfo } from './batch-scanner.js'
 import { convertLegacyMessages, legacyShape, type UpConverted } from './up-conversion.js'
 
 export interface ValidateOptions {
@@ -97,6 +97,10 @@ export function validateRecordBatches(records: Buffer, options: ValidateOptions 
         throw new StorageError('INVALID_RECORD', `${where}: record count ${info.recordCount} does not match last offset delta ${lastOffsetDelta}`)
       }
       if (control) throw new StorageError('INVALID_RECORD', `${where}: producers may not send control batches`)
+      // Kafka's LogValidator: an idempotent or transactional batch must carry a sequence.
+      if (info.producerId !== NO_PRODUCER_ID && info.baseSequence < 0) {
+        throw new StorageError('INVALID_RECORD', `${where}: invalid sequence number ${info.baseSequence} in a record batch with producer id ${info.producerId}`)
+      }
     }
     hasControlBatch ||= control
     recordCount += info.recordCount

@@ -18,6 +18,10 @@ export interface BatchSpec {
   partitionLeaderEpoch?: number
   attributes?: number
   producerId?: number
+  /** Default -1 (none). */
+  producerEpoch?: number
+  /** Default -1 (none); an idempotent batch has one. */
+  baseSequence?: number
   /** Byte the values are filled with (default: the record index). */
   fill?: number
 }
@@ -66,8 +70,8 @@ export function buildBatch(spec: BatchSpec = {}): Buffer {
   buf.writeBigInt64BE(BigInt(ts[0]!), 27)
   buf.writeBigInt64BE(BigInt(Math.max(...ts)), 35)
   buf.writeBigInt64BE(BigInt(spec.producerId ?? -1), 43)
-  buf.writeInt16BE(-1, 51)
-  buf.writeInt32BE(-1, 53)
+  buf.writeInt16BE(spec.producerEpoch ?? -1, 51)
+  buf.writeInt32BE(spec.baseSequence ?? -1, 53)
   buf.writeInt32BE(n, 57)
   body.copy(buf, 61)
   buf.writeUInt32BE(computeBatchCrc(buf, 0), 17)

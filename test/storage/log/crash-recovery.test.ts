@@ -7,7 +7,10 @@
  *    from what was written — and only where they were hit;
  *  - nothing before the first damaged byte is lost;
  *  - offsets strictly increase, reads from any offset return only valid batches;
- *  - the next append lands exactly at the log end offset, and a second recovery changes nothing.
+ *  - the next append lands exactly at the log end offset, and a second recovery changes nothing;
+ *  - the producer state (rebuilt from the newest snapshot that survives, then the log past it)
+ *    is exactly that of the batches recovered: each idempotent producer's last sequence and
+ *    offset, so its next batch is accepted and a retry of it is a duplicate.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -34,6 +37,26 @@ interface Template {
   segments: Array<{ base: number; size: number }>
 }
 
+/** Producer state outlives the test: the batches' timestamps are from 1970. */
+const NEVER = Number.MAX_SAFE_INTEGER
+
+/** Each producer's last sequence and offset in these batches, as the recovered state must have them. */
+function producersOf(batches: readonly ParsedBatch[]): Map<bigint, { lastSeq: number; lastOffset: number }> {
+  const out = new Map<bigint, { lastSeq: number; lastOffset: number }>()
+  for (const b of batches) {
+    const pid = b.bytes.readBigInt64BE(43)
+    if (pid === -1n) continue
+    out.set(pid, { lastSeq: b.bytes.readInt32BE(53) + b.lastOffset - b.baseOffset, lastOffset: b.lastOffset })
+  }
+  return out
+}
+
+function stateOf(log: UnifiedLog): Map<bigint, { lastSeq: number; lastOffset: number }> {
+  const out = new Map<bigint, { lastSeq: number; lastOffset: number }>()
+  for (const [pid, e] of log.producerState.activeProducers()) out.set(pid, { lastSeq: e.lastSeq, lastOffset: e.lastDataOffset })
+  return out
+}
+
 // The default keeps `npm test` quick; SAMSA_CRASH_RUNS=500 (by hand) is the long run.
 const SCALE = Number(process.env.SAMSA_CRASH_RUNS ?? 150) / 500
 const RUNS = { cut: Math.round(500 * SCALE), flip: Math.round(500 * SCALE), index: Math.round(200 * SCALE) }
@@ -50,14 +73,20 @@ function segFile(dir: string, base: number, suffix = '.log'): string {
 async function makeTemplate(name: string, config: Template['config'], batches: number, seed: number): Promise<Template> {
   const dir = join(root, name)
   const files = new FileCache()
-  const log = await UnifiedLog.open({ dir, topic: 't', partition: 0, files, logger: silentLogger, config })
+  const log = await UnifiedLog.open({ dir, topic: 't', partition: 0, files, logger: silentLogger, config, producerIdExpirationMs: NEVER })
   let rnd = seed
+  const seqs = new Map<number, number>()
   const next = (n: number) => {
     rnd = (rnd * 1103515245 + 12345) % 2147483648
     return rnd % n
   }
   for (let i = 0; i < batches; i++) {
-    const batch = buildBatch({ records: 1 + next(4), valueSize: 5 + next(150), timestamp: 1000 + i * 7, timestampStep: 1 })
+    // Two of three batches come from one of two idempotent producers.
+    const pid = i % 3 === 2 ? undefined : 500 + (i % 2)
+    const records = 1 + next(4)
+    const seq = pid === undefined ? -1 : (seqs.get(pid) ?? 0)
+    if (pid !== undefined) seqs.set(pid, seq + records)
+    const batch = buildBatch({ records, valueSize: 5 + next(150), timestamp: 1000 + i * 7, timestampStep: 1, ...(pid !== undefined ? { producerId: pid, producerEpoch: 0, baseSequence: seq } : {}) })
     await log.appendAsLeader(batch, { leaderEpoch: Math.floor(i / 15) })
   }
   await log.close()
@@ -137,7 +166,7 @@ async function runCase(t: Template, recoverySegment: number, damage: Damage): Pr
     const mustKeep = firstHit < 0 ? t.batches.length : firstHit
     const recoveryPoint = recoverySegment
 
-    const log = await UnifiedLog.open({ dir, topic: 't', partition: 0, files, logger: silentLogger, config: { ...t.config, fileDeleteDelayMs: 0 }, recoveryPoint, hadCleanShutdown: false })
+    const log = await UnifiedLog.open({ dir, topic: 't', partition: 0, files, logger: silentLogger, config: { ...t.config, fileDeleteDelayMs: 0 }, recoveryPoint, hadCleanShutdown: false, producerIdExpirationMs: NEVER })
     const got = parseBatches(await log.readRecords({ fromOffset: log.logStartOffset, maxBytes: 1 << 24 }))
     const context = () => JSON.stringify({ template: t.dir.split('/').at(-1), recoveryPoint, damage, mustKeep, got: got.length, leo: log.logEndOffset, segments: log.segmentBaseOffsets() })
 
@@ -180,18 +209,33 @@ async function runCase(t: Template, recoverySegment: number, damage: Damage): Pr
       assert.ok(whole === bytes.length || bytes.length === maxBytes, `partial batch not at the byte limit: ${context()}`)
     }
 
-    // Appends continue exactly at the log end offset.
+    // The producer state is that of the batches that survived.
+    const expected = producersOf(got)
+    assert.deepEqual(stateOf(log), expected, `producer state: ${context()}`)
+
+    // Appends continue exactly at the log end offset; each producer continues its sequence.
     const leo = log.logEndOffset
     const appended = await log.appendAsLeader(buildBatch({ records: 2 }), { leaderEpoch: 9 })
     assert.equal(appended.firstOffset, leo, context())
+    let added = 2
+    for (const [pid, { lastSeq }] of expected) {
+      const next = buildBatch({ records: 1, producerId: Number(pid), producerEpoch: 0, baseSequence: lastSeq + 1 })
+      const r = await log.appendAsLeader(Buffer.from(next), { leaderEpoch: 9 })
+      assert.equal(r.firstOffset, leo + added, context())
+      const retry = await log.appendAsLeader(Buffer.from(next), { leaderEpoch: 9 })
+      assert.deepEqual([retry.duplicate, retry.firstOffset], [true, leo + added], `retry not a duplicate: ${context()}`)
+      added++
+    }
+    const after = stateOf(log)
     await log.close({ flush: false })
 
-    // Recovering again (still unclean) finds the same log.
-    const again = await UnifiedLog.open({ dir, topic: 't', partition: 0, files, logger: silentLogger, config: t.config, recoveryPoint: 0, hadCleanShutdown: false })
-    assert.equal(again.logEndOffset, leo + 2, context())
+    // Recovering again (still unclean) finds the same log and the same producers.
+    const again = await UnifiedLog.open({ dir, topic: 't', partition: 0, files, logger: silentLogger, config: t.config, recoveryPoint: 0, hadCleanShutdown: false, producerIdExpirationMs: NEVER })
+    assert.equal(again.logEndOffset, leo + added, context())
+    assert.deepEqual(stateOf(again), after, `producer state after a second recovery: ${context()}`)
     assert.equal(again.recovery.truncatedBytes, 0, context())
     const all = parseBatches(await again.readRecords({ fromOffset: again.logStartOffset, maxBytes: 1 << 24 }))
-    assert.equal(all.length, got.length + 1, context())
+    assert.equal(all.length, got.length + 1 + expected.size, context())
     await again.close({ flush: false })
   } finally {
     await files.closeAll()

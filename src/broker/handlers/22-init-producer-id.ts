@@ -1,0 +1,42 @@
+/**
+ * InitProducerId (key 22), versions 0-5.
+ *
+ * Behaviour:
+ * - Without a transactional id (an idempotent producer): a new producer id with epoch 0, every
+ *   time, whatever producer id and epoch v3+ send (Kafka's rule: KIP-360's bump applies to
+ *   transactional ids; an idempotent producer that lost its sequence state simply starts over
+ *   with a fresh id). Ids come from blocks reserved durably in the metadata store
+ *   (broker/producer-ids.ts), so no id is handed out twice, across restarts too.
+ * - An empty transactional id is INVALID_REQUEST, as in Kafka.
+ * - When a new block cannot be recorded (the metadata file's disk failed) the answer is
+ *   COORDINATOR_NOT_AVAILABLE, which clients retry, and the broker logs the cause.
+ *
+ * Gaps: a transactional id (transactions) gets NOT_COORDINATOR until the transaction
+ * coordinator exists: FindCoordinator refuses key type 1 with a non-retriable INVALID_REQUEST,
+ * so a client that asks it next fails at once. No ACLs (never CLUSTER_AUTHORIZATION_FAILED /
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import { InitProducerIdRequest, InitProducerIdResponse } from '../../protocol/generated/init-producer-id.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import type { Handler } from '../handler.js'
+
+export const initProducerIdHandler: Handler<typeof ApiKey.InitProducerId> = {
+  apiKey: ApiKey.InitProducerId,
+  minVersion: 0,
+  maxVersion: 5,
+  request: InitProducerIdRequest,
+  response: InitProducerIdResponse,
+  async handle(req, ctx) {
+    const fail = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 })
+    if (req.transactionalId === '') return fail(ErrorCode.INVALID_REQUEST)
+    if (req.transactionalId !== null) return fail(ErrorCode.NOT_COORDINATOR)
+    try {
+      const producerId = await ctx.broker.producerIds.generate()
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 }
+    } catch (err) {
+      ctx.broker.logger.error('cannot allocate producer ids', { client: ctx.clientAddress, error: (err as Error).message })
+      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    }
+  },
+}
