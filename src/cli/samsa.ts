@@ -18,6 +18,7 @@ import { describeError, EXIT_USAGE, exitCodeOf } from './common.js'
  */
 const TOOLS: Record<string, () => Promise<Command>> = {
   server: async () => (await import('./server.js')).serverCommand(),
+  cluster: async () => (await import('./cluster.js')).clusterCommand(),
   topics: async () => (await import('./topics.js')).topicsCommand(),
   configs: async () => (await import('./configs.js')).configsCommand(),
   'console-producer': async () => (await import('./console-producer.js')).consoleProducerCommand(),

@@ -19,6 +19,7 @@ import type { Broker } from '../broker/broker.js'
 import { ConfigError, loadBrokerConfig } from '../broker/config.js'
 import { createLogger, parseLevel } from '../util/logger.js'
 import { CliError, collect, intArg, print, splitKeyValue, usage } from './common.js'
+import { alive, isSameProcess, startTicks } from './process-identity.js'
 
 /** This file's compiled path: it names the install. */
 const CLI_ENTRY = fileURLToPath(new URL('./samsa.js', import.meta.url))
@@ -124,37 +125,6 @@ function writePidFile(info: PidFile): string {
   return path
 }
 
-/**
- * When the process started, in clock ticks since boot (field 22 of /proc/<pid>/stat): with
- * the pid it names one process for good, so a pid the OS has since handed to another program
- * is never signalled. null where there is no /proc (macOS).
- */
-function startTicks(pid: number | 'self'): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // The command name (field 2) is in parentheses and may hold spaces; count from after it.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null
-  } catch {
-    return null
-  }
-}
-
-/** Alive, and the very process that wrote the pid file. */
-function isOurs(info: PidFile): boolean {
-  if (!alive(info.pid)) return false
-  const ticks = startTicks(info.pid)
-  return ticks === null || info.startTicks === null || ticks === info.startTicks
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 async function stop(timeoutMs: number): Promise<void> {
   const dir = pidDir()
   let names: string[] = []
@@ -173,7 +143,7 @@ async function stop(timeoutMs: number): Promise<void> {
       rmSync(path, { force: true })
       continue
     }
-    if (isOurs(info)) running.push(info)
+    if (isSameProcess(info.pid, info.startTicks)) running.push(info)
     else rmSync(path, { force: true })
   }
   if (running.length === 0) throw new CliError(`no samsa server to stop (no running broker has a pid file in ${dir})`)
