@@ -1,0 +1,114 @@
+/**
+ * The producer and the read-back of the failover, rolling-restart and chaos tests, with their
+ * history for the checker (test/helpers/history-checker.ts).
+ *
+ * The producer is librdkafka (Debian's python3-confluent-kafka) with acks=all, idempotence off
+ * and no retries: without idempotence a retry may write a record twice, so a record the broker
+ * was asked to write once is written at most once, and whatever it acknowledged must be read
+ * back exactly once at the offset it acknowledged. Records are `r-<i>` on partition i % P at a
+ * steady rate; every delivery report is one JSON line, read as it comes, so a test can act
+ * (kill a broker) mid-stream. Read-back is kcat from the beginning to the high watermark.
+ */
+import { spawn } from 'node:child_process'
+import { PYTHON } from './python.js'
+import { runTool } from './tools.js'
+import type { Attempt, ReadRecord } from './history-checker.js'
+
+const PRODUCER = String.raw`
+import json, sys, time
+from confluent_kafka import Producer
+cfg = json.loads(sys.stdin.readline())
+p = Producer({'bootstrap.servers': sys.argv[1], 'acks': 'all', 'enable.idempotence': False, 'retries': 0,
+              'linger.ms': 5, 'message.timeout.ms': cfg['timeoutMs'], 'request.timeout.ms': 5000,
+              'topic.metadata.refresh.interval.ms': 1000, 'metadata.max.age.ms': 2000})
+out = sys.stdout
+def report(i):
+    def cb(err, msg):
+        out.write(json.dumps({'i': i, 'p': msg.partition(), 'o': msg.offset() if err is None else -1, 'e': None if err is None else err.name()}) + '\n')
+        out.flush()
+    return cb
+start = time.time()
+for i in range(cfg['count']):
+    while time.time() < start + i / cfg['rate']:
+        p.poll(0.001)
+    while True:
+        try:
+            p.produce(cfg['topic'], value=('r-%d' % i).encode(), partition=i % cfg['partitions'], on_delivery=report(i))
+            break
+        except BufferError:
+            p.poll(0.01)
+    p.poll(0)
+left = p.flush(cfg['timeoutMs'] / 1000 + 10)
+out.write(json.dumps({'done': True, 'undelivered': left}) + '\n')
+out.flush()
+`
+
+export interface Delivery {
+  i: number
+  p: number
+  o: number
+  e: string | null
+}
+
+export interface ProducerRun {
+  /** Delivery reports so far. */
+  deliveries: Delivery[]
+  acked(): number
+  /** Resolves when the producer has sent everything and flushed. */
+  done: Promise<void>
+  kill(): void
+}
+
+export function startAckedProducer(bootstrap: string, opts: { topic: string; partitions: number; count: number; rate: number; timeoutMs?: number }): ProducerRun {
+  const proc = spawn(PYTHON, ['-c', PRODUCER, bootstrap], { stdio: ['pipe', 'pipe', 'pipe'] })
+  proc.stdin.end(JSON.stringify({ ...opts, timeoutMs: opts.timeoutMs ?? 20_000 }) + '\n')
+  const deliveries: Delivery[] = []
+  let buf = ''
+  let err = ''
+  let finished = false
+  proc.stdout.setEncoding('utf8').on('data', (s: string) => {
+    buf += s
+    let nl: number
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl)
+      buf = buf.slice(nl + 1)
+      const m = JSON.parse(line) as Delivery | { done: true }
+      if ('done' in m) finished = true
+      else deliveries.push(m)
+    }
+  })
+  proc.stderr.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-5000)))
+  const done = new Promise<void>((resolve, reject) => {
+    proc.once('exit', (code) => (code === 0 && finished ? resolve() : reject(new Error(`producer exited ${code}: ${err}`))))
+  })
+  return {
+    deliveries,
+    acked: () => deliveries.filter((d) => d.e === null).length,
+    done,
+    kill: () => proc.kill('SIGKILL'),
+  }
+}
+
+/** The history of a run: one attempt per record, acknowledged (with its offset), failed, or never reported. */
+export function attemptsOf(run: ProducerRun, count: number, partitions: number): Attempt[] {
+  const byIndex = new Map(run.deliveries.map((d) => [d.i, d]))
+  return Array.from({ length: count }, (_, i) => {
+    const d = byIndex.get(i)
+    const base = { id: `r-${i}`, partition: i % partitions, seq: i }
+    if (!d) return { ...base, status: 'unknown' as const }
+    return d.e === null ? { ...base, status: 'acked' as const, offset: d.o } : { ...base, status: 'failed' as const }
+  })
+}
+
+/** Every record of `topic` from the beginning to the high watermark, with kcat. */
+export async function readBack(bootstrap: string, topic: string): Promise<ReadRecord[]> {
+  const r = await runTool('kcat', ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-J', '-q', '-X', 'fetch.wait.max.ms=100'], { timeoutMs: 60_000 })
+  if (r.code !== 0) throw new Error(`kcat read-back failed: ${r.stderr}`)
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => {
+      const m = JSON.parse(l) as { partition: number; offset: number; payload: string | null }
+      return { partition: m.partition, offset: m.offset, id: m.payload }
+    })
+}
