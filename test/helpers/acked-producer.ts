@@ -2,10 +2,11 @@
  * The producer and the read-back of the failover, rolling-restart and chaos tests, with their
  * history for the checker (test/helpers/history-checker.ts).
  *
- * The producer is librdkafka (Debian's python3-confluent-kafka) with acks=all, idempotence off
- * and no retries: without idempotence a retry may write a record twice, so a record the broker
- * was asked to write once is written at most once, and whatever it acknowledged must be read
- * back exactly once at the offset it acknowledged. Records are `r-<i>` on partition i % P at a
+ * The producer is librdkafka (Debian's python3-confluent-kafka) with acks=all, and either
+ * idempotence off and no retries (without idempotence a retry may write a record twice; so a
+ * record is written at most once, and whatever was acknowledged must be read back exactly once
+ * at the offset acknowledged) or idempotent with librdkafka's retries (every record must then
+ * be acknowledged, and written exactly once). Records are `r-<i>` on partition i % P at a
  * steady rate; every delivery report is one JSON line, read as it comes, so a test can act
  * (kill a broker) mid-stream. Read-back is kcat from the beginning to the high watermark.
  */
@@ -18,9 +19,11 @@ const PRODUCER = String.raw`
 import json, sys, time
 from confluent_kafka import Producer
 cfg = json.loads(sys.stdin.readline())
-p = Producer({'bootstrap.servers': sys.argv[1], 'acks': 'all', 'enable.idempotence': False, 'retries': 0,
-              'linger.ms': 5, 'message.timeout.ms': cfg['timeoutMs'], 'request.timeout.ms': 5000,
-              'topic.metadata.refresh.interval.ms': 1000, 'metadata.max.age.ms': 2000})
+conf = {'bootstrap.servers': sys.argv[1], 'acks': 'all', 'linger.ms': 5, 'message.timeout.ms': cfg['timeoutMs'],
+        'request.timeout.ms': 5000, 'topic.metadata.refresh.interval.ms': 1000, 'metadata.max.age.ms': 2000}
+# Idempotent: librdkafka retries and the broker drops the duplicates. Otherwise no retries at all.
+conf.update({'enable.idempotence': True} if cfg.get('idempotent') else {'enable.idempotence': False, 'retries': 0})
+p = Producer(conf)
 out = sys.stdout
 def report(i):
     def cb(err, msg):
@@ -59,7 +62,7 @@ export interface ProducerRun {
   kill(): void
 }
 
-export function startAckedProducer(bootstrap: string, opts: { topic: string; partitions: number; count: number; rate: number; timeoutMs?: number }): ProducerRun {
+export function startAckedProducer(bootstrap: string, opts: { topic: string; partitions: number; count: number; rate: number; timeoutMs?: number; idempotent?: boolean }): ProducerRun {
   const proc = spawn(PYTHON, ['-c', PRODUCER, bootstrap], { stdio: ['pipe', 'pipe', 'pipe'] })
   proc.stdin.end(JSON.stringify({ ...opts, timeoutMs: opts.timeoutMs ?? 20_000 }) + '\n')
   const deliveries: Delivery[] = []
