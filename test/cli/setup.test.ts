@@ -7,6 +7,7 @@ import { loadBrokerConfig } from '../../src/broker/config.js'
 import { startBroker } from '../../src/index.js'
 import { createLogger } from '../../src/util/logger.js'
 import { runCli } from '../helpers/broker-process.js'
+import { satisfiesNodeRange } from '../helpers/node-range.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string; scripts: Record<string, string>; files: string[] }
@@ -43,4 +44,12 @@ test('samsa --version prints the package version', async () => {
   const r = await runCli(['--version'])
   assert.equal(r.code, 0, r.stderr)
   assert.equal(r.stdout.trim(), pkg.version)
+})
+
+test('npm install prints no engine warnings: every package in package-lock.json accepts the running Node', () => {
+  const lock = JSON.parse(readFileSync(`${root}package-lock.json`, 'utf8')) as { packages: Record<string, { version?: string; engines?: { node?: string } }> }
+  const refused = Object.entries(lock.packages)
+    .filter(([, p]) => typeof p.engines?.node === 'string' && !satisfiesNodeRange(process.versions.node, p.engines.node))
+    .map(([path, p]) => `${path.replace(/^node_modules\//, '')}@${p.version} wants node ${p.engines!.node}`)
+  assert.deepEqual(refused, [], `npm install on Node ${process.versions.node} warns EBADENGINE for these; pin versions that accept it`)
 })

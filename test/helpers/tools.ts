@@ -8,10 +8,15 @@ import type { TestContext } from 'node:test'
 export function requireTool(t: TestContext, label: string, probe: () => boolean): boolean {
   if (probe()) return true
   const msg = `${label} is not installed (bash .ci/run installs it)`
-  if (process.env.CI === 'true') throw new Error(msg)
-  console.warn(`\n*** SKIPPED: ${msg} ***\n`)
+  skipLoudly(msg)
   t.skip(msg)
   return false
+}
+
+/** Something a test needs is missing: one loud line locally (the caller skips), an error under CI=true. */
+export function skipLoudly(msg: string): void {
+  if (process.env.CI === 'true') throw new Error(msg)
+  console.warn(`\n*** SKIPPED: ${msg} ***\n`)
 }
 
 export function hasCommand(cmd: string, args: string[] = ['--version']): boolean {

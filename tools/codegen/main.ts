@@ -35,6 +35,11 @@ function addModule(rel: string, msgs: Message[]): void {
 
 // API messages, headers and "data" messages.
 const msgDir = join(specs, 'messages')
+if (!existsSync(msgDir)) {
+  // A bare clone has no ../shared; say where the specs are looked for instead of an ENOENT trace.
+  console.error(`codegen: Kafka's protocol specs are not at ${specs} (expected ${msgDir}); put the shared folder beside the repository or pass --specs DIR`)
+  process.exit(2)
+}
 const apis = new Map<number, { base: string; request?: Message; response?: Message }>()
 const groups = new Map<string, Message[]>()
 for (const f of readdirSync(msgDir).filter((x) => x.endsWith('.json')).sort()) {

@@ -35,7 +35,10 @@ refused (the connection closes).
 ## Clients tested against Samsa in CI
 
 kcat (librdkafka), kafkajs, @platformatic/kafka, kafka-python and confluent-kafka (Debian
-packages) — see \`test/interop/\`.
+packages) — see \`test/interop/\`. @platformatic/kafka is pinned at 1.22.0, the newest 1.x whose
+dependencies accept Node 20 (1.27 on need \`@platformatic/dynamic-buffer\`, which wants Node
+22.19, and \`npm install\` would warn); it has no transactional producer, so its transaction
+test sends FindCoordinator v6 itself.
 
 ## Old clients (Kafka 0.8 to 0.10)
 

@@ -16,7 +16,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { ENTRIES, hex, messageArbitrary, versionsOf, type Entry } from '../fixtures/codec-model.js'
+import { ENTRIES, NO_SPECS, hex, messageArbitrary, versionsOf, type Entry } from '../fixtures/codec-model.js'
 import { ProtocolError } from '../../../src/protocol/primitives/protocol-error.js'
 
 const FRAMES = Number(process.env.SAMSA_FUZZ_FRAMES ?? 250_000)
@@ -264,7 +264,7 @@ function assertClean(st: Stats): void {
   assert.ok(st.heapPeak - st.heapBase < MAX_HEAP_GROWTH, `heap grew by ${st.heapPeak - st.heapBase} bytes`)
 }
 
-describe('decoder fuzz', () => {
+describe('decoder fuzz', { skip: NO_SPECS }, () => {
   it(`requests and headers: ${FRAMES} random frames + every prefix, only ProtocolError (seed ${SEED})`, { timeout: 300_000 }, () => {
     const pairs = corpus(
       ENTRIES.filter((e) => e.message.type === 'request' || e.message.type === 'header'),

@@ -18,7 +18,7 @@ import { OffsetCommitKey, OffsetCommitValue } from '../../../src/protocol/genera
 import { Writer } from '../../../src/protocol/primitives/writer.js'
 import { Reader } from '../../../src/protocol/primitives/reader.js'
 import { ProtocolError } from '../../../src/protocol/primitives/protocol-error.js'
-import { hex } from '../fixtures/codec-model.js'
+import { hex } from '../fixtures/hex.js'
 
 interface Codec<T> {
   encode(v: T, version: number): Buffer
