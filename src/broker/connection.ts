@@ -26,6 +26,7 @@ import type { Clock } from '../storage/clock.js'
 import { NO_RESPONSE, type BrokerContext, type Handler, type RequestContext } from './handler.js'
 import { apiVersionsBody } from './handlers/18-api-versions.js'
 import type { RequestMemory } from './request-memory.js'
+import type { AppendTurn } from './replica-append.js'
 
 /**
  * Handlers running at once per connection. Beyond this, frames wait unparsed: a client that
@@ -72,6 +73,8 @@ export class Connection {
   }
   /** Handlers started and not yet finished. */
   private running = 0
+  /** Resolves once the last Produce request dispatched has appended (its AppendTurn). */
+  private appendTail: Promise<void> = Promise.resolve()
   private readonly aborter = new AbortController()
   private readonly signal: AbortSignal
   readonly remote: string
@@ -260,6 +263,16 @@ export class Connection {
       return
     }
     const slot = this.enqueue()
+    // Produce requests append in the order they arrived (see AppendTurn); the turn is taken
+    // here, in frame order, and given up at the latest when the handler is done.
+    let release: (() => void) | undefined
+    let appendTurn: AppendTurn | undefined
+    if (header.apiKey === ApiKey.Produce) {
+      const before = this.appendTail
+      const mine = new Promise<void>((r) => (release = r))
+      this.appendTail = mine
+      appendTurn = { wait: () => before, done: release! }
+    }
     const ctx: RequestContext = {
       apiKey: header.apiKey,
       apiVersion: header.apiVersion,
@@ -268,11 +281,13 @@ export class Connection {
       clientAddress: this.remote,
       broker: this.broker,
       signal: this.signal,
+      ...(appendTurn ? { appendTurn } : {}),
     }
     let result: ReturnType<Handler['handle']>
     try {
       result = handler.handle(request, ctx)
     } catch (e) {
+      release?.()
       this.handlerFailed(handler, header, e)
       return
     }
@@ -281,14 +296,17 @@ export class Connection {
       result.then(
         (resp) => {
           this.running--
+          release?.()
           this.complete(slot, header, handler.response, resp, header.apiVersion)
         },
         (e) => {
           this.running--
+          release?.()
           this.handlerFailed(handler, header, e)
         },
       )
     } else {
+      release?.()
       this.complete(slot, header, handler.response, result, header.apiVersion)
     }
   }

@@ -1,6 +1,7 @@
 /** What a request handler is, and what it gets to see. */
 import type { ApiKeyNumber, MessageCodec, RequestOf, ResponseOf } from '../protocol/generated/api-keys.js'
 import type { MetadataStore } from '../metadata/store.js'
+import type { AppendTurn } from './replica-append.js'
 import type { Logger } from '../util/logger.js'
 import type { BrokerConfig } from './config.js'
 import type { FetchSessionCache } from './fetch-session.js'
@@ -33,6 +34,8 @@ export interface RequestContext {
   readonly broker: BrokerContext
   /** Aborted when the connection closes or the broker shuts down. */
   readonly signal: AbortSignal
+  /** Produce: this request's turn in its connection's order of appends (replica-append.ts AppendTurn). */
+  readonly appendTurn?: AppendTurn
 }
 
 /** Returned by a handler when the protocol sends no response (Produce with acks=0). */

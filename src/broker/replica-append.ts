@@ -26,6 +26,19 @@ export interface AppendEntry {
   records: Buffer
 }
 
+/**
+ * A request's place in its connection's order of appends. Kafka handles one request per
+ * connection at a time, so a producer with several requests in flight (and no retries) finds
+ * its records in the log in the order it sent them; Samsa runs a connection's requests
+ * concurrently, and keeps that order for appends with a turn: wait() resolves once the previous
+ * Produce request on the connection has appended, done() lets the next one append. Waiting for
+ * the in-sync replicas (acks=-1) still overlaps.
+ */
+export interface AppendTurn {
+  wait(): Promise<void>
+  done(): void
+}
+
 export interface AppendRequest {
   entries: readonly AppendEntry[]
   acks: -1 | 0 | 1
@@ -37,6 +50,8 @@ export interface AppendRequest {
   internalTopicsAllowed: boolean
   /** Aborted when the client goes away: a waiting acks=-1 stops waiting. */
   signal?: AbortSignal
+  /** The connection's order of appends (Produce); without it the request appends at once. */
+  turn?: AppendTurn
 }
 
 export interface AppendOutcome {
@@ -72,7 +87,13 @@ function failed(e: AppendEntry, err: unknown): AppendOutcome {
 }
 
 export async function appendRecords(rm: ReplicaManager, req: AppendRequest): Promise<AppendOutcome[]> {
-  const written = await Promise.all(req.entries.map((e) => appendOne(rm, req, e)))
+  if (req.turn) await req.turn.wait()
+  let written: Awaited<ReturnType<typeof appendOne>>[]
+  try {
+    written = await Promise.all(req.entries.map((e) => appendOne(rm, req, e)))
+  } finally {
+    req.turn?.done()
+  }
   if (req.acks !== -1) return written.map((w) => w.outcome)
   // One deadline for the whole request, as Kafka's DelayedProduce has.
   const deadline = rm.time.now() + Math.max(0, req.timeoutMs)

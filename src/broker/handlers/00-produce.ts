@@ -50,6 +50,9 @@
  *   validation (storage/log/validator.ts, once) and acks; this handler maps the request to it
  *   and its outcomes to the response.
  * - `message.timestamp.type=LogAppendTime` stamps the broker time and returns it.
+ * - Order: the requests of one connection append in the order they arrived (a producer with
+ *   several in flight finds its records in that order, as with Kafka, which handles one request
+ *   per connection at a time); their acks=-1 waits overlap.
  *
  * Gaps: a v0-2 set mixing v0/v1 messages with v2 batches is refused (INVALID_RECORD).
  * Transactional batches are checked as an idempotent producer's (plus Kafka's rule that a
@@ -121,6 +124,7 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
         origin: { kind: 'client', checks: { singleBatch: ctx.apiVersion >= 3, legacyMessages: ctx.apiVersion < 3, allowZstd: ctx.apiVersion >= 7, maxDecodedBytes: ctx.broker.config.get('socket.request.max.bytes') } },
         internalTopicsAllowed: false,
         signal: ctx.signal,
+        ...(ctx.appendTurn ? { turn: ctx.appendTurn } : {}),
       })
       let i = 0
       responses = req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map(() => answer(ctx, outcomes[i++]!)) }))

@@ -8,7 +8,7 @@ import { CompressionCodec, computeBatchCrc, isBatchCrcValid } from '../../../src
 import { errnoError } from '../../../src/util/faults.js'
 import { createBatch, encodeBatch, encodeBatchSync, TimestampType } from '../../../src/protocol/records/batch.js'
 import { decodeBatches } from '../../../src/protocol/records/record-set.js'
-import { encodeRequest, type RawClient } from '../../helpers/raw-client.js'
+import { decodeResponse, encodeRequest, type RawClient } from '../../helpers/raw-client.js'
 import { embeddedBroker } from '../helpers.js'
 
 function batch(values: string[], opts: { baseTimestamp?: bigint; compression?: CompressionCodec } = {}): Buffer {
@@ -287,4 +287,27 @@ test('Produce v0-2: a corrupt or oversized old message set fails its partition o
   const [b] = await decodeBatches(await fetchAll(c, 'lat', 0))
   assert.equal(b!.timestampType, TimestampType.LogAppendTime)
   assert.equal(b!.maxTimestamp, lat!.logAppendTimeMs)
+})
+
+test('pipelined Produce requests on one connection append in the order they were sent, even when the first takes longer to validate', async (t) => {
+  const { b, client } = await embeddedBroker(t)
+  await b.broker.createTopic('ordered', 1)
+  const c = await client()
+  // The first batch needs decoding (gzip, and a header max timestamp of -1 to correct); the
+  // second is a plain one-record batch that validates at once.
+  const records = Array.from({ length: 2000 }, (_, j) => ({ timestampDelta: j, offsetDelta: j, key: null, value: Buffer.from(`slow ${j} `.padEnd(200, '.')), headers: [] }))
+  const slow = await encodeBatch(createBatch({ baseTimestamp: BigInt(Date.now()), records }), { compression: CompressionCodec.Gzip })
+  slow.writeBigInt64BE(-1n, 35)
+  slow.writeUInt32BE(computeBatchCrc(slow, 0), 17)
+  const fast = encodeBatchSync(createBatch({ baseTimestamp: BigInt(Date.now()), records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.from('fast'), headers: [] }] }))
+  const body = (records: Buffer): ProduceRequest => ({ transactionalId: null, acks: 1, timeoutMs: 10_000, topicData: [{ name: 'ordered', partitionData: [{ index: 0, records }] }] })
+  // Both frames in one write: the broker has both before it has answered either.
+  await c.write(Buffer.concat([encodeRequest(ApiKey.Produce, 9, 1, body(slow)), encodeRequest(ApiKey.Produce, 9, 2, body(fast))]))
+  const offsets: bigint[] = []
+  for (let i = 0; i < 2; i++) {
+    const frameBytes = await c.nextFrame()
+    const resp = decodeResponse(frameBytes, ApiKey.Produce, 9)
+    offsets.push(resp.body.responses[0].partitionResponses[0].baseOffset)
+  }
+  assert.deepEqual(offsets, [0n, 2000n], 'the slow batch first, then the one sent after it')
 })
