@@ -85,6 +85,12 @@ test(`chaos: ${SECONDS} s of SIGKILL, SIGSTOP and SIGTERM of random brokers unde
   const report = checkHistory(attemptsOf(run, count, PARTITIONS), await readBack(c.bootstrap(), 'chaos'))
   t.diagnostic(`${faults.length} faults: ${faults.join(', ')}`)
   t.diagnostic(describeReport(report))
+  if (anomalyCount(report) > 0) {
+    // What the producer was told about the records involved, to tell a broker bug from a client retry.
+    const ids = new Set([...report.duplicated.map((d) => d.id), ...report.reordered.flatMap((r) => [r.first, r.second]), ...report.lost.map((l) => l.id)].slice(0, 40))
+    const told = run.deliveries.filter((d) => ids.has(`r-${d.i}`))
+    t.diagnostic(`delivery reports of those records: ${JSON.stringify(told)}`)
+  }
   assert.ok(faults.length >= Math.floor(SECONDS / 5), `faults were injected: ${faults.length}`)
   assert.equal(anomalyCount(report), 0, describeReport(report))
   assert.ok(report.acked > count / 2, `the cluster kept taking writes: ${report.acked} of ${count} acknowledged`)
