@@ -3,10 +3,13 @@
  * history for the checker (test/helpers/history-checker.ts).
  *
  * The producer is librdkafka (Debian's python3-confluent-kafka) with acks=all, and either
- * idempotence off and no retries (without idempotence a retry may write a record twice; so a
- * record is written at most once, and whatever was acknowledged must be read back exactly once
- * at the offset acknowledged) or idempotent with librdkafka's retries (every record must then
- * be acknowledged, and written exactly once). Records are `r-<i>` on partition i % P at a
+ * idempotence off and no retries, or idempotent with librdkafka's retries. Without idempotence
+ * a resent record may be written twice; retries=0 keeps librdkafka from resending after a
+ * timeout or a lost connection (so with a leader killed, a record is written at most once), but
+ * it still resends a batch answered NOT_LEADER_OR_FOLLOWER, which a leader that lost its
+ * leadership during an acks=all wait answers (as Kafka's does) when the records may already be
+ * on the new leader: tests that move leadership under a live old leader (SIGSTOP, SIGTERM) use
+ * the idempotent producer. Records are `r-<i>` on partition i % P at a
  * steady rate; every delivery report is one JSON line, read as it comes, so a test can act
  * (kill a broker) mid-stream. Read-back is kcat from the beginning to the high watermark.
  */
