@@ -37,8 +37,8 @@ test('a rolling restart of all three brokers under idempotent acks=all load: eve
   await consumer.subscribe({ topic: 'rolling', fromBeginning: true })
   await consumer.run({ eachMessage: async ({ message }) => void seen.add(message.value!.toString()) })
 
-  const count = 12_000
-  const run = startAckedProducer(c.bootstrap(), { topic: 'rolling', partitions: PARTITIONS, count, rate: 600, idempotent: true, timeoutMs: 60_000 })
+  const count = 8000
+  const run = startAckedProducer(c.bootstrap(), { topic: 'rolling', partitions: PARTITIONS, count, rate: 500, idempotent: true, timeoutMs: 60_000 })
   t.after(() => run.kill())
   await c.waitFor('records flowing', async () => run.acked() >= 500)
   for (const id of [0, 1, 2]) {
