@@ -167,6 +167,8 @@ test('ElectLeaders unclean: with no in-sync replica alive, a live out-of-sync re
   const p = state(c, 'lost')
   await c.store.alterPartition({ topic: 'lost', partition: 0, partitionEpoch: p.partitionEpoch, isr: [1] })
   await c.stop(1)
+  const [described] = await a.describeTopics(['lost'])
+  assert.deepEqual(described!.partitions[0]!.offlineReplicas, [1, 2], 'Metadata reports the replicas whose brokers are gone')
   await c.start(2)
   assert.deepEqual(await a.electLeaders('unclean', [{ topic: 'lost', partition: 0 }]), [{ topic: 'lost', partition: 0, error: null }])
   assert.deepEqual([state(c, 'lost').leader, state(c, 'lost').isr], [2, [2]])
