@@ -4,7 +4,7 @@
  * once the listeners are bound (the advertised address is known), registers the broker under its
  * lease, joins the controller election and runs the controller's duties while elected.
  */
-import { Controller } from '../metadata/controller.js'
+import { Controller, type RebalanceOptions } from '../metadata/controller.js'
 import { EtcdMetadataStore } from '../metadata/etcd.js'
 import { LocalMetadataStore } from '../metadata/local.js'
 import type { MetadataStore } from '../metadata/store.js'
@@ -61,7 +61,7 @@ export async function joinCluster(opts: JoinOptions): Promise<ClusterMembership 
   const { store, logger } = opts
   if (!(store instanceof EtcdMetadataStore)) return undefined
   await registerPatiently(store, opts.self, leaseTtlSeconds(opts.config), logger)
-  const controller = new Controller({ store, nodeId: opts.self.nodeId, logger, uncleanLeaderElection: opts.uncleanLeaderElection })
+  const controller = new Controller({ store, nodeId: opts.self.nodeId, logger, uncleanLeaderElection: opts.uncleanLeaderElection, rebalance: rebalanceOptions(opts.config) })
   controller.start()
   await store.campaign()
   logger.info('joined the cluster', { nodeId: opts.self.nodeId, prefix: store.layout.prefix, controller: store.controllerId(), brokers: store.brokers().map((b) => b.nodeId) })
@@ -71,6 +71,15 @@ export async function joinCluster(opts: JoinOptions): Promise<ClusterMembership 
       await controller.close()
       await store.resign().catch(() => undefined)
     },
+  }
+}
+
+/** auto.leader.rebalance.enable and the leader.imbalance.* keys, as the controller takes them. */
+export function rebalanceOptions(config: BrokerConfig): RebalanceOptions {
+  return {
+    enabled: config.get('auto.leader.rebalance.enable'),
+    intervalMs: config.get('leader.imbalance.check.interval.seconds') * 1000,
+    percentage: config.get('leader.imbalance.per.broker.percentage'),
   }
 }
 

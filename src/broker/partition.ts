@@ -139,6 +139,13 @@ export class Partition {
       }
       this.epochStartOffset = this.attached?.logEndOffset ?? -1
       this.announce({ type: 'role', role: 'leader', leaderEpoch: this.epoch })
+    } else {
+      // The same leader with other replicas (a reassignment): an added replica starts unknown
+      // and out of sync, a removed one is forgotten (it holds the high watermark no more).
+      for (const r of info.replicas) {
+        if (r !== this.nodeId && !this.followers.has(r)) this.followers.set(r, { logEndOffset: -1, lastFetchTimeMs: -1, lastCaughtUpTimeMs: info.isr.includes(r) ? now : -1, lastFetchLeaderLogEndOffset: -1 })
+      }
+      for (const r of [...this.followers.keys()]) if (!info.replicas.includes(r)) this.followers.delete(r)
     }
     this.maybeIncrementHighWatermark()
     return isNew

@@ -532,6 +532,19 @@ export class ReplicaManager {
     })
   }
 
+  /**
+   * Deletes this broker's log of a partition reassigned away from it (Kafka's StopReplica with
+   * deletion), unless metadata has since made it a replica again or the topic is another one now.
+   */
+  private async deleteMovedLog(topic: TopicInfo, partition: number): Promise<void> {
+    const now = this.store.topic(topic.name)
+    if (now?.topicId !== topic.topicId || now.partitions[partition]?.replicas.includes(this.nodeId)) return
+    const log = this.logs.getLog({ topic: topic.name, partition })
+    if (!log || (log.topicId !== undefined && log.topicId !== topic.topicId)) return
+    await this.logs.deleteLog({ topic: topic.name, partition })
+    this.logger.info('deleted the log of a partition reassigned away from this broker', { topic: topic.name, partition })
+  }
+
   /** Waits for log creation and deletion triggered by metadata changes. */
   async settled(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending])
@@ -569,9 +582,12 @@ export class ReplicaManager {
       case 'partitionsCreated':
         this.applyTopic(change.topic, change.from)
         return this.topicChange(change.topic.name, () => this.ensureLogs(change.topic, change.from))
-      case 'partitionChanged':
+      case 'partitionChanged': {
         this.applyPartition(change.topic, change.partition)
-        return Promise.resolve()
+        const { topic, partition, previous } = change
+        if (!previous.replicas.includes(this.nodeId) || partition.replicas.includes(this.nodeId)) return Promise.resolve()
+        return this.topicChange(topic.name, () => this.deleteMovedLog(topic, partition.partition))
+      }
       case 'topicDeleted':
         for (const p of change.topic.partitions) this.removePartition(change.topic.name, p.partition)
         return this.topicChange(change.topic.name, () => this.deleteLogs(change.topic))

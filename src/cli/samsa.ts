@@ -29,6 +29,8 @@ const TOOLS: Record<string, () => Promise<Command>> = {
   'producer-perf-test': async () => (await import('./producer-perf-test.js')).producerPerfTestCommand(),
   'consumer-perf-test': async () => (await import('./consumer-perf-test.js')).consumerPerfTestCommand(),
   'dump-log': async () => (await import('./dump-log.js')).dumpLogCommand(),
+  'reassign-partitions': async () => (await import('./reassign-partitions.js')).reassignPartitionsCommand(),
+  'leader-election': async () => (await import('./leader-election.js')).leaderElectionCommand(),
 }
 
 /** The version in package.json (dist/src/cli/samsa.js sits three folders below it). */

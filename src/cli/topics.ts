@@ -13,15 +13,20 @@
  * --topic is a regex (see topic-filter.ts) for everything but --create; a filter that matches
  * nothing fails unless --if-exists. Internal topics are listed unless --exclude-internal.
  *
+ * A partition being reassigned gets Kafka's `\tAdding Replicas: ..\tRemoving Replicas: ..`
+ * columns after Isr, and counts as under-replicated by its target (replicas - removing), as
+ * Kafka's tool does; reassignments are read with ListPartitionReassignments (a broker without it:
+ * none).
+ *
  * Left out: the metric-name collision warning goes to stderr rather than stdout (it is not
- * output a script wants), reassignment columns (Samsa has no reassignments), and
+ * output a script wants), and
  * --partition-size-limit-per-response has no effect (no DescribeTopicPartitions paging).
  */
 import { Command } from 'commander'
 import { AdminError } from '../client/admin/common.js'
 import type { Admin } from '../client/admin/admin.js'
-import type { ConfigEntry, NewTopic, PartitionDescription, TopicDescription } from '../client/admin/types.js'
-import { KafkaError } from '../client/base/errors.js'
+import type { ConfigEntry, NewTopic, PartitionDescription, PartitionReassignment, TopicDescription } from '../client/admin/types.js'
+import { ClientError, KafkaError } from '../client/base/errors.js'
 import { commandConfigOptions } from './command-config.js'
 import { CliError, INT16_MAX, INT32_MAX, bootstrapOption, collect, intArg, parseNumericFlag, print, usage, withAdmin } from './common.js'
 import { hinted, type Hints } from './error-hints.js'
@@ -280,6 +285,7 @@ async function describe(admin: Admin, f: TopicsFlags): Promise<void> {
   if (described.length === 0) return
   const configs = await admin.describeConfigs(described.map((t) => ({ type: 'topic' as const, name: t.name })))
   const live = new Set((await admin.describeCluster()).brokers.map((b) => b.nodeId))
+  const moving = await reassignments(admin, described)
   const report = reportFlags(f).some(([, given]) => given)
   let out = ''
   for (const [i, t] of described.entries()) {
@@ -288,9 +294,23 @@ async function describe(admin: Admin, f: TopicsFlags): Promise<void> {
     if (!report && (!f.topicsWithOverrides || overridden.length > 0)) out += topicLine(t, overridden)
     if (f.topicsWithOverrides) continue
     const minIsr = minInsyncReplicas(entries)
-    for (const p of t.partitions) if (!report || reported(f, p, live, minIsr)) out += partitionLine(t.name, p)
+    for (const p of t.partitions) {
+      const r = moving.get(`${t.name}-${p.partition}`)
+      if (!report || reported(f, p, live, minIsr, r)) out += partitionLine(t.name, p, r)
+    }
   }
   await print(out)
+}
+
+/** Reassignments in progress of the described partitions, by "topic-partition" (none from a broker without the API). */
+async function reassignments(admin: Admin, described: TopicDescription[]): Promise<Map<string, PartitionReassignment>> {
+  try {
+    const list = await admin.listPartitionReassignments(described.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition }))))
+    return new Map(list.map((r) => [`${r.topic}-${r.partition}`, r]))
+  } catch (e) {
+    if (e instanceof ClientError && e.code === 'UNSUPPORTED_VERSION') return new Map()
+    throw e
+  }
 }
 
 function topicLine(t: TopicDescription, overridden: ConfigEntry[]): string {
@@ -299,8 +319,9 @@ function topicLine(t: TopicDescription, overridden: ConfigEntry[]): string {
   return `Topic: ${t.name}${id}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${overridden.map((e) => `${e.name}=${e.value}`).join(',')}\n`
 }
 
-function partitionLine(topic: string, p: PartitionDescription): string {
-  return `\tTopic: ${topic}\tPartition: ${p.partition}\tLeader: ${p.leader ?? 'none'}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}\tElr: N/A\tLastKnownElr: N/A\n`
+function partitionLine(topic: string, p: PartitionDescription, r: PartitionReassignment | undefined): string {
+  const moving = r ? `\tAdding Replicas: ${r.addingReplicas.join(',')}\tRemoving Replicas: ${r.removingReplicas.join(',')}` : ''
+  return `\tTopic: ${topic}\tPartition: ${p.partition}\tLeader: ${p.leader ?? 'none'}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}${moving}\tElr: N/A\tLastKnownElr: N/A\n`
 }
 
 function minInsyncReplicas(entries: ConfigEntry[]): number {
@@ -309,9 +330,11 @@ function minInsyncReplicas(entries: ConfigEntry[]): number {
 }
 
 /** Whether a partition is one the --describe report flags ask for. */
-function reported(f: TopicsFlags, p: PartitionDescription, live: Set<number>, minIsr: number): boolean {
+function reported(f: TopicsFlags, p: PartitionDescription, live: Set<number>, minIsr: number, r: PartitionReassignment | undefined): boolean {
+  // A reassigning partition is measured against its target, as Kafka's getReplicationFactor does.
+  const factor = p.replicas.length - (r?.removingReplicas.length ?? 0)
   return (
-    (f.underReplicatedPartitions === true && p.replicas.length > p.isr.length) ||
+    (f.underReplicatedPartitions === true && factor > p.isr.length) ||
     (f.unavailablePartitions === true && (p.leader === null || !live.has(p.leader))) ||
     (f.underMinIsrPartitions === true && (p.leader === null || p.isr.length < minIsr)) ||
     (f.atMinIsrPartitions === true && p.isr.length === minIsr)

@@ -11,6 +11,11 @@
  * - A broker registers: partitions without a leader whose ISR holds it get it as leader.
  * - On becoming controller: one pass over every partition, since the previous controller may
  *   have died half way through a pass.
+ * - Reassignments (reassignment.ts): when a reassigning partition changes (the leader took an
+ *   added replica into the ISR), it is completed as soon as its target is in sync.
+ * - auto.leader.rebalance.enable: every leader.imbalance.check.interval.seconds, preferred
+ *   elections for the brokers whose share of preferred partitions led by others is above
+ *   leader.imbalance.per.broker.percentage (leader-election.ts).
  *
  * The last replica standing (KIP-966's concern): when no ISR member is alive, the partition
  * gets leader -1 and keeps its ISR as it was; it is NOT shrunk to empty. The ISR is then the set
@@ -24,9 +29,22 @@
  * shutdown cost it the unflushed tail of its log (as in Kafka before KIP-966).
  */
 import { KafkaError } from '../protocol/errors.js'
+import { electionPlan, imbalancedPartitions } from './leader-election.js'
+import { changePartition, MAX_CAS_ATTEMPTS } from './partition-cas.js'
+import { completionPlan, isReassigning, type PartitionPlan } from './reassignment.js'
 import type { MetadataChange, MetadataStore, PartitionChange } from './store.js'
 import type { PartitionInfo, TopicInfo } from './types.js'
 import type { Logger } from '../util/logger.js'
+import { systemTime, type Time, type Timer } from '../util/time.js'
+
+/** Kafka's auto.leader.rebalance.enable and leader.imbalance.* keys. */
+export interface RebalanceOptions {
+  enabled: boolean
+  /** leader.imbalance.check.interval.seconds, in ms. */
+  intervalMs: number
+  /** leader.imbalance.per.broker.percentage. */
+  percentage: number
+}
 
 export interface ControllerOptions {
   store: MetadataStore
@@ -39,10 +57,11 @@ export interface ControllerOptions {
   concurrency?: number
   /** Wait before a pass that failed (etcd unreachable) runs again; default 1000 ms. */
   retryMs?: number
+  /** The automatic preferred-leader rebalance; default off. */
+  rebalance?: RebalanceOptions
+  /** Time for the rebalance checks; default the system's (tests pass a ManualTime). */
+  time?: Time
 }
-
-/** How often a change that lost its compare-and-swap is decided again. */
-const MAX_CAS_ATTEMPTS = 5
 
 /** What the controller wants of one partition, given the live brokers; undefined: nothing to do. */
 export interface Decision {
@@ -80,11 +99,14 @@ export class Controller {
   private queue: Promise<void> = Promise.resolve()
   private active = false
   private retryTimer: NodeJS.Timeout | undefined
+  private rebalanceTimer: Timer | undefined
+  private readonly time: Time
   private closed = false
 
   constructor(opts: ControllerOptions) {
     this.opts = opts
     this.store = opts.store
+    this.time = opts.time ?? systemTime
   }
 
   /** Follows the store's changes; acts whenever this broker is the controller. */
@@ -107,6 +129,7 @@ export class Controller {
     this.closed = true
     this.unsubscribe?.()
     clearTimeout(this.retryTimer)
+    this.time.clearTimeout(this.rebalanceTimer)
     await this.queue
   }
 
@@ -122,6 +145,10 @@ export class Controller {
     } else if (c.type === 'brokerRegistered') {
       const id = c.broker.nodeId
       this.enqueue(`broker ${id} registered`, (p) => p.leader === -1 && p.replicas.includes(id))
+    } else if (c.type === 'partitionChanged' && isReassigning(c.partition)) {
+      const { topicId } = c.topic
+      const n = c.partition.partition
+      this.enqueue(`reassignment of ${c.topic.name}-${n}`, (p, t) => t.topicId === topicId && p.partition === n)
     }
   }
 
@@ -130,18 +157,62 @@ export class Controller {
     if (now === this.active) return
     this.active = now
     this.opts.logger.info(now ? 'this broker is the controller' : 'this broker is no longer the controller', { nodeId: this.opts.nodeId })
-    if (now) this.enqueue('became controller', () => true)
+    if (now) {
+      this.enqueue('became controller', () => true)
+      this.scheduleRebalance()
+    } else {
+      this.time.clearTimeout(this.rebalanceTimer)
+      this.rebalanceTimer = undefined
+    }
   }
 
-  private enqueue(reason: string, which: (p: PartitionInfo) => boolean): void {
+  private scheduleRebalance(): void {
+    const r = this.opts.rebalance
+    if (!r?.enabled || this.closed) return
+    this.time.clearTimeout(this.rebalanceTimer)
+    this.rebalanceTimer = this.time.setTimeout(() => {
+      this.rebalanceTimer = undefined
+      if (!this.active || this.closed) return
+      this.queue = this.queue.then(() => this.rebalance(r.percentage)).catch((err: Error) => this.opts.logger.error('leader rebalance failed', { error: err.message }))
+      void this.queue.then(() => this.scheduleRebalance())
+    }, r.intervalMs)
+  }
+
+  /** Preferred elections where the imbalance is above the bound (Kafka's checkAndTriggerAutoLeaderRebalance). */
+  private async rebalance(percentage: number): Promise<void> {
+    if (!this.active || this.closed) return
+    const live = new Set(this.store.brokers().map((b) => b.nodeId))
+    const work = imbalancedPartitions(this.store.topics(), live, percentage)
+    if (work.length === 0) return
+    let moved = 0
+    for (const w of work) {
+      if (!this.active || this.closed) return
+      try {
+        const done = await changePartition(this.store, w.topic, w.partition, (p, t) => (t.topicId === w.topicId ? electionPlan(p, 'preferred', new Set(this.store.brokers().map((b) => b.nodeId)), `${w.topic}-${w.partition}`).plan : undefined))
+        if (done) moved++
+      } catch (err) {
+        // ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE: the state moved on since the check.
+        if (!(err instanceof KafkaError)) throw err
+      }
+    }
+    this.opts.logger.info('auto leader rebalance: preferred replicas lead again', { partitions: moved, of: work.length })
+  }
+
+  /** Runs the rebalance check now (tests; the timer does it every leader.imbalance.check.interval.seconds). */
+  checkLeaderImbalance(): Promise<void> {
+    this.queue = this.queue.then(() => this.rebalance(this.opts.rebalance?.percentage ?? 10)).catch((err: Error) => this.opts.logger.error('leader rebalance failed', { error: err.message }))
+    return this.queue
+  }
+
+  private enqueue(reason: string, which: (p: PartitionInfo, t: TopicInfo) => boolean): void {
     this.queue = this.queue.then(() => this.pass(reason, which)).catch((err: Error) => this.opts.logger.error('controller pass failed', { reason, error: err.message }))
   }
 
   /** Applies the election rule to every partition `which` selects; a pass cut short by etcd runs again later. */
-  private async pass(reason: string, which: (p: PartitionInfo) => boolean): Promise<void> {
+  private async pass(reason: string, which: (p: PartitionInfo, t: TopicInfo) => boolean): Promise<void> {
     if (!this.active || this.closed) return
     const work: Array<{ topic: string; topicId: string; partition: number }> = []
-    for (const t of this.store.topics()) for (const p of t.partitions) if (which(p)) work.push({ topic: t.name, topicId: t.topicId, partition: p.partition })
+    for (const t of this.store.topics()) for (const p of t.partitions) if (which(p, t)) work.push({ topic: t.name, topicId: t.topicId, partition: p.partition })
     let failed = 0
     let next = 0
     const worker = async (): Promise<void> => {
@@ -167,7 +238,7 @@ export class Controller {
       if (!t || !p) return true
       const live = new Set(this.store.brokers().map((b) => b.nodeId))
       const unclean = this.uncleanAllowed(t)
-      const d = decide(p, live, unclean)
+      const d = this.plan(p, live, unclean)
       if (!d) return true
       try {
         const after = await this.store.alterPartition({ topic, partition, partitionEpoch: p.partitionEpoch, ...d.change })
@@ -182,6 +253,9 @@ export class Controller {
         } else if (after.leader !== p.leader) {
           this.opts.logger.info('partition leader elected', { topic, partition, leader: after.leader, leaderEpoch: after.leaderEpoch, previous: p.leader, isr: after.isr })
         }
+        if (isReassigning(p) && !isReassigning(after)) this.opts.logger.info('partition reassignment completed', { topic, partition, replicas: after.replicas, leader: after.leader, leaderEpoch: after.leaderEpoch })
+        // An election on a reassigning partition may have made its completion possible.
+        if (isReassigning(after) && attempt < MAX_CAS_ATTEMPTS) continue
         return true
       } catch (err) {
         const name = err instanceof KafkaError ? err.errorName : ''
@@ -191,6 +265,14 @@ export class Controller {
         return false
       }
     }
+  }
+
+  /** The election rule first (a dead leader matters most), then a reassignment's completion. */
+  private plan(p: PartitionInfo, live: ReadonlySet<number>, unclean: boolean): { change: PartitionPlan; unclean: boolean } | undefined {
+    const d = decide(p, live, unclean)
+    if (d) return d
+    const done = completionPlan(p, live)
+    return done ? { change: done, unclean: false } : undefined
   }
 
   private uncleanAllowed(t: TopicInfo): boolean {

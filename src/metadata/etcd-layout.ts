@@ -8,7 +8,8 @@
  *   <prefix>/topics/<topicId>                  name, configs, replica lists, initial ISRs
  *   <prefix>/topic-names/<collision key>       {"name", "topicId"}: the name index; one key per
  *                                              '.'/'_' collision class, so a create compares one key
- *   <prefix>/partitions/<topicId>/<partition>  a partition's state once it changed (leader, epochs, ISR)
+ *   <prefix>/partitions/<topicId>/<partition>  a partition's state once it changed (leader, epochs, ISR;
+ *                                              replicas and adding/removing once reassigned)
  *   <prefix>/broker-configs/<id>|default       dynamic broker config overrides
  *
  * Why partitions are split from topics: a topic create must be one transaction, and etcd bounds
@@ -32,6 +33,8 @@ export interface StoredTopic {
 
 /** A partition's state once changed by alterPartition. */
 export interface StoredPartitionState {
+  /** The replica list once a reassignment changed it (absent: the topic key's). */
+  replicas?: number[]
   leader: number
   leaderEpoch: number
   partitionEpoch: number
@@ -146,7 +149,7 @@ export function decodeTopic(buf: Buffer): StoredTopic | undefined {
 export function decodePartitionState(buf: Buffer): StoredPartitionState | undefined {
   const v = parse(buf) as Partial<StoredPartitionState> | undefined
   if (!v || !Number.isInteger(v.leader) || !Number.isInteger(v.leaderEpoch) || !Number.isInteger(v.partitionEpoch) || !isIds(v.isr)) return undefined
-  if ((v.addingReplicas !== undefined && !isIds(v.addingReplicas)) || (v.removingReplicas !== undefined && !isIds(v.removingReplicas))) return undefined
+  if ((v.replicas !== undefined && !isIds(v.replicas)) || (v.addingReplicas !== undefined && !isIds(v.addingReplicas)) || (v.removingReplicas !== undefined && !isIds(v.removingReplicas))) return undefined
   return v as StoredPartitionState
 }
 

@@ -459,7 +459,9 @@ export class EtcdMetadataStore implements MetadataStore {
       const key = this.layout.partition(t.topicId, change.partition)
       const topicKey = this.layout.topic(t.topicId)
       const raw = this.rawPartitions.get(t.topicId)?.get(change.partition)
+      const initial = this.rawTopics.get(t.topicId)!.value.replicas[change.partition]!
       const state: StoredPartitionState = {
+        ...(sameList(next.replicas, initial) ? {} : { replicas: next.replicas }),
         leader: next.leader,
         leaderEpoch: next.leaderEpoch,
         partitionEpoch: next.partitionEpoch,
@@ -701,6 +703,7 @@ export class EtcdMetadataStore implements MetadataStore {
     const changes: MetadataChange[] = []
     const controllerBefore = this.controllerId()
     let controllerFreed = false
+    let brokersChanged = false
     for (const ev of events) {
       const keyText = ev.kv.key.toString('utf8')
       const k = this.layout.parse(keyText)
@@ -737,6 +740,7 @@ export class EtcdMetadataStore implements MetadataStore {
           break
         }
         case 'broker': {
+          brokersChanged = true
           const before = this.rawBrokers.get(k.nodeId)
           const v = put ? decodeBroker(ev.kv.value) : undefined
           if (put && !v) this.malformed(keyText)
@@ -783,6 +787,8 @@ export class EtcdMetadataStore implements MetadataStore {
       const after = this.rebuildPartition(p.topicId, p.partition)
       if (after && p.previous) changes.push({ type: 'partitionChanged', topic: this.byId.get(p.topicId)!, partition: after, previous: p.previous })
     }
+    // Offline replicas follow the registrations: every other topic is rebuilt (no event: its state did not change).
+    if (brokersChanged) for (const topicId of [...this.rawTopics.keys()]) if (!topicsBefore.has(topicId)) this.rebuild(topicId, this.byId.get(topicId))
     const controllerAfter = this.controllerId()
     if (controllerAfter !== controllerBefore) changes.push({ type: 'controllerChanged', controllerId: controllerAfter, previous: controllerBefore })
     for (const c of changes) this.announce(c)
@@ -812,11 +818,16 @@ export class EtcdMetadataStore implements MetadataStore {
     this.byId.delete(topicId)
     if (!raw) return undefined
     const parts = this.rawPartitions.get(topicId)
-    const partitions = raw.value.replicas.map((replicas, p) => partitionInfo(p, replicas, raw.value.isr[p]!, parts?.get(p)?.value))
+    const live = this.liveIds()
+    const partitions = raw.value.replicas.map((replicas, p) => partitionInfo(p, replicas, raw.value.isr[p]!, parts?.get(p)?.value, live))
     const t: TopicInfo = { name: raw.value.name, topicId, internal: isInternalTopic(raw.value.name), partitions, configs: raw.value.configs }
     this.byName.set(t.name, t)
     this.byId.set(topicId, t)
     return t
+  }
+
+  private liveIds(): ReadonlySet<number> {
+    return new Set(this.rawBrokers.keys())
   }
 
   /** Replaces one partition of a cached topic (a new TopicInfo; the old one stays as it was). */
@@ -824,7 +835,7 @@ export class EtcdMetadataStore implements MetadataStore {
     const t = this.byId.get(topicId)
     const raw = this.rawTopics.get(topicId)
     if (!t || !raw || partition >= raw.value.replicas.length) return undefined
-    const next = partitionInfo(partition, raw.value.replicas[partition]!, raw.value.isr[partition]!, this.rawPartitions.get(topicId)?.get(partition)?.value)
+    const next = partitionInfo(partition, raw.value.replicas[partition]!, raw.value.isr[partition]!, this.rawPartitions.get(topicId)?.get(partition)?.value, this.liveIds())
     const partitions = [...t.partitions]
     partitions[partition] = next
     const updated: TopicInfo = { ...t, partitions }
@@ -834,7 +845,9 @@ export class EtcdMetadataStore implements MetadataStore {
   }
 }
 
-function partitionInfo(partition: number, replicas: number[], initialIsr: number[], state: StoredPartitionState | undefined): PartitionInfo {
+/** A partition's state from its topic key and its own key (if it changed); offline: replicas not registered. */
+function partitionInfo(partition: number, initialReplicas: number[], initialIsr: number[], state: StoredPartitionState | undefined, live: ReadonlySet<number>): PartitionInfo {
+  const replicas = state?.replicas ?? initialReplicas
   return {
     partition,
     leader: state ? state.leader : (initialIsr[0] ?? -1),
@@ -844,8 +857,12 @@ function partitionInfo(partition: number, replicas: number[], initialIsr: number
     isr: state?.isr ?? initialIsr,
     addingReplicas: state?.addingReplicas ?? [],
     removingReplicas: state?.removingReplicas ?? [],
-    offlineReplicas: [],
+    offlineReplicas: replicas.filter((r) => !live.has(r)),
   }
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
 function cached<T>(kv: IKeyValue, value: T): Cached<T> {

@@ -159,6 +159,7 @@ export class LocalMetadataStore implements MetadataStore {
         throw new KafkaError('DUPLICATE_BROKER_REGISTRATION', `Broker ${broker.nodeId} is already registered.`)
       }
       this.others.set(broker.nodeId, { ...broker })
+      this.refreshOffline(broker.nodeId)
       return { result: undefined, change: { type: 'brokerRegistered', broker: { ...broker } } }
     }, { persist: false })
   }
@@ -168,6 +169,7 @@ export class LocalMetadataStore implements MetadataStore {
       const b = this.others.get(nodeId)
       if (!b) throw new KafkaError('BROKER_ID_NOT_REGISTERED', `Broker ${nodeId} is not registered${nodeId === this.self().nodeId ? ' (a broker cannot unregister itself from its own store)' : ''}.`)
       this.others.delete(nodeId)
+      this.refreshOffline(nodeId)
       return { result: undefined, change: { type: 'brokerUnregistered', broker: b } }
     }, { persist: false })
   }
@@ -228,7 +230,7 @@ export class LocalMetadataStore implements MetadataStore {
       const t = this.byName.get(change.topic)
       const current = t?.partitions[change.partition]
       if (!t || !current) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Partition ${change.topic}-${change.partition} does not exist.`)
-      const next = checkPartitionChange(change, current)
+      const next = this.withOffline(checkPartitionChange(change, current))
       const partitions = [...t.partitions]
       partitions[change.partition] = next
       const updated: TopicInfo = { ...t, partitions }
@@ -347,6 +349,20 @@ export class LocalMetadataStore implements MetadataStore {
     this.brokerOverrides = s.broker
   }
 
+  /** offlineReplicas: the replicas that are not registered brokers (as Metadata reports them). */
+  private withOffline(p: PartitionInfo): PartitionInfo {
+    const live = new Set(this.brokers().map((b) => b.nodeId))
+    return { ...p, offlineReplicas: p.replicas.filter((r) => !live.has(r)) }
+  }
+
+  /** A broker came or went: the partitions naming it get their offline replicas again (no event: their state did not change). */
+  private refreshOffline(nodeId: number): void {
+    for (const t of [...this.byName.values()]) {
+      if (!t.partitions.some((p) => p.replicas.includes(nodeId))) continue
+      this.index({ ...t, partitions: t.partitions.map((p) => (p.replicas.includes(nodeId) ? this.withOffline(p) : p)) })
+    }
+  }
+
   private index(t: TopicInfo): void {
     const old = this.byName.get(t.name)
     if (old) this.byId.delete(old.topicId)
@@ -380,7 +396,7 @@ export class LocalMetadataStore implements MetadataStore {
   }
 
   private toInfo(s: StoredTopic): TopicInfo {
-    const partitions: PartitionInfo[] = s.partitions.map((p, partition) => ({
+    const partitions: PartitionInfo[] = s.partitions.map((p, partition) => this.withOffline({
       partition,
       leader: p.leader,
       leaderEpoch: p.leaderEpoch,

@@ -33,6 +33,14 @@ export interface PartitionChange {
   /** Must grow when the leader changes, and may never go back. */
   leaderEpoch?: number
   isr?: number[]
+  /**
+   * A new replica list (a reassignment starting, completing or reverting). Leader and ISR are
+   * checked against it. Set without adding/removing, those become empty.
+   */
+  replicas?: number[]
+  /** Replicas a reassignment adds (not yet in sync), and those it removes once they are; both within `replicas`. */
+  addingReplicas?: number[]
+  removingReplicas?: number[]
 }
 
 export type MetadataChange =
@@ -41,7 +49,7 @@ export type MetadataChange =
   | { type: 'partitionsCreated'; topic: TopicInfo; from: number }
   | { type: 'topicConfigChanged'; topic: TopicInfo }
   | { type: 'brokerConfigChanged'; nodeId: number | null }
-  /** One partition's leader, leader epoch or ISR changed (alterPartition). */
+  /** One partition's leader, leader epoch, ISR or replicas changed (alterPartition). */
   | { type: 'partitionChanged'; topic: TopicInfo; partition: PartitionInfo; previous: PartitionInfo }
   | { type: 'brokerRegistered'; broker: BrokerInfo }
   | { type: 'brokerUnregistered'; broker: BrokerInfo }
@@ -75,7 +83,9 @@ export interface MetadataStore extends MetadataView {
    * UNKNOWN_TOPIC_OR_PARTITION, INVALID_UPDATE_VERSION when `partitionEpoch` is not the
    * current one (someone changed it first), FENCED_LEADER_EPOCH for a leader epoch that goes
    * back (or stays while the leader changes), INELIGIBLE_REPLICA for a leader or ISR member
-   * that is not a replica, INVALID_REQUEST for an ISR without the leader. On success the
+   * that is not a replica, INVALID_REQUEST for an ISR without the leader,
+   * INVALID_REPLICA_ASSIGNMENT for replica lists that name a broker twice or adding/removing
+   * replicas outside the replicas (partition-change.ts). On success the
    * partition epoch is one higher and a `partitionChanged` event follows.
    */
   alterPartition(change: PartitionChange): Promise<PartitionInfo>

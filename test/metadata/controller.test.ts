@@ -13,6 +13,7 @@ import { EtcdMetadataStore } from '../../src/metadata/etcd.js'
 import { LocalMetadataStore } from '../../src/metadata/local.js'
 import type { MetadataStore } from '../../src/metadata/store.js'
 import type { BrokerInfo, PartitionInfo } from '../../src/metadata/types.js'
+import { ManualTime } from '../../src/util/time.js'
 import { EtcdServer, requireEtcd, uniquePrefix } from '../cluster/etcd-harness.js'
 
 function broker(nodeId: number): BrokerInfo {
@@ -169,6 +170,45 @@ test('a change that loses its compare-and-swap is decided again on the new state
   assert.ok(raced)
   // Decided again on isr [1,2]: 2 leads, 3 is not brought back into the ISR.
   assert.deepEqual(state(store, 't'), [[2, 1, [2]]])
+})
+
+test('a reassigning partition is completed by the controller once its ISR holds the target; one started on a dead leader gets a new leader too', async (t) => {
+  const store = await localStore(t)
+  const logs: Logged[] = []
+  const c = startController(t, store, logs)
+  await store.createTopic({ name: 'r', assignments: [[1, 2]], configs: {} })
+  // The reassignment [1, 2] -> [3, 2], as AlterPartitionReassignments starts it.
+  await store.alterPartition({ topic: 'r', partition: 0, partitionEpoch: 0, replicas: [3, 2, 1], addingReplicas: [3], removingReplicas: [1] })
+  await c.settled()
+  assert.deepEqual(store.topic('r')!.partitions[0]!.addingReplicas, [3], '3 is not in sync yet: nothing to complete')
+  // The leader takes 3 into the ISR: the controller completes, and 1 leaving bumps the epoch.
+  await store.alterPartition({ topic: 'r', partition: 0, partitionEpoch: 1, isr: [1, 2, 3] })
+  await c.settled()
+  const done = store.topic('r')!.partitions[0]!
+  assert.deepEqual([done.replicas, done.addingReplicas, done.removingReplicas, done.isr, done.leader, done.leaderEpoch], [[3, 2], [], [], [2, 3], 3, 1])
+  assert.ok(logs.some((l) => l.msg === 'partition reassignment completed'))
+})
+
+test('the automatic rebalance runs only when enabled and only while this broker is the controller', async (t) => {
+  const store = await localStore(t)
+  await store.createTopic({ name: 'b', assignments: [[1, 2]], configs: {} })
+  await store.alterPartition({ topic: 'b', partition: 0, partitionEpoch: 0, leader: 2 })
+  const time = new ManualTime()
+  const off = startController(t, store, [], { time, rebalance: { enabled: false, intervalMs: 1000, percentage: 10 } })
+  time.advance(5000)
+  await off.settled()
+  assert.equal(store.topic('b')!.partitions[0]!.leader, 2, 'disabled: nothing moves')
+  await off.close()
+  const notElected = new Controller({ store, nodeId: 99, logger: logger([]), time, rebalance: { enabled: true, intervalMs: 1000, percentage: 10 } })
+  notElected.start()
+  t.after(() => notElected.close())
+  time.advance(5000)
+  await notElected.settled()
+  assert.equal(store.topic('b')!.partitions[0]!.leader, 2, 'not the controller: nothing moves')
+  const on = startController(t, store, [], { time, rebalance: { enabled: true, intervalMs: 1000, percentage: 10 } })
+  time.advance(1000)
+  await on.settled()
+  assert.deepEqual([store.topic('b')!.partitions[0]!.leader, store.topic('b')!.partitions[0]!.leaderEpoch], [1, 2])
 })
 
 test('a controller that is not elected does nothing', async (t) => {

@@ -48,7 +48,7 @@ runStoreContract('etcd', async (t) => {
   const store = await openStore(t, etcd, { prefix: uniquePrefix() })
   await store.registerBroker(broker(SELF_ID))
   return store
-})
+}, async (t, store) => openStore(t, shared!, { prefix: (store as EtcdMetadataStore).layout.prefix }))
 
 /** Collects every change a store announces, as short strings. */
 function recorder(store: EtcdMetadataStore): string[] {

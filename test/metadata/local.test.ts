@@ -563,7 +563,17 @@ test('a version 1 metadata file (replica lists only) is read with the state it i
   assert.deepEqual(file.topics[0]!.partitions[1], { replicas: [7], leader: 7, leaderEpoch: 3, partitionEpoch: 1, isr: [7] })
 })
 
-runStoreContract('local', async (t) => openStore(t, await tempDir(t)))
+const contractDirs = new WeakMap<object, string>()
+runStoreContract(
+  'local',
+  async (t) => {
+    const dir = await tempDir(t)
+    const store = await openStore(t, dir)
+    contractDirs.set(store, dir)
+    return store
+  },
+  async (t, store) => openStore(t, contractDirs.get(store)!),
+)
 test('allocateProducerIds: disjoint blocks, recorded before they are returned; a failed write allocates nothing; a bad stored value stops the open', async (t) => {
   const dir = await tempDir(t)
   const faults = new FaultHooks()

@@ -31,11 +31,14 @@ function names(store: MetadataStore): string[] {
   return [...store.topics()].map((t) => t.name).sort()
 }
 
-export function runStoreContract(label: string, open: OpenStore): void {
-  const contract = (name: string, fn: (store: MetadataStore) => Promise<void>): void => {
+/** A second store over what `store` keeps (its file, its etcd prefix): what a restart would read. */
+export type ReopenStore = (t: TestContext, store: MetadataStore) => Promise<MetadataStore>
+
+export function runStoreContract(label: string, open: OpenStore, reopen: ReopenStore): void {
+  const contract = (name: string, fn: (store: MetadataStore, reopen: () => Promise<MetadataStore>) => Promise<void>): void => {
     test(`${label} contract: ${name}`, async (t) => {
       const store = await open(t)
-      if (store) await fn(store)
+      if (store) await fn(store, () => reopen(t, store))
     })
   }
 
@@ -169,6 +172,52 @@ export function runStoreContract(label: string, open: OpenStore): void {
     const offline = await store.alterPartition({ topic: 'p', partition: 0, partitionEpoch: 2, leader: -1 })
     assert.deepEqual([offline.leader, offline.leaderEpoch, offline.isr], [-1, 2, [1]], 'no leader, the ISR kept')
     assert.deepEqual(seen, ['0->1 leader 7@0 isr 7', '1->2 leader 1@1 isr 1', '2->3 leader -1@2 isr 1'])
+  })
+
+  contract('alterPartition with replicas: a reassignment starts (adding, removing), is checked, completes with a new leader epoch, and is kept', async (store, reopenStore) => {
+    for (const id of [1, 2]) await store.registerBroker({ nodeId: id, host: `b${id}`, port: 9, rack: null })
+    await store.createTopic({ name: 'r', assignments: [[7, 1], [7, 3]], configs: {} })
+    const changed: string[] = []
+    store.subscribe((c) => {
+      if (c.type === 'partitionChanged') changed.push(`${c.partition.replicas}|${c.partition.addingReplicas}|${c.partition.removingReplicas}`)
+    })
+    // [7, 1] -> [7, 2], as Kafka's controller starts it: replicas target + removing, adding and removing apart.
+    const started = await store.alterPartition({ topic: 'r', partition: 0, partitionEpoch: 0, replicas: [7, 2, 1], addingReplicas: [2], removingReplicas: [1] })
+    assert.deepEqual([started.replicas, started.addingReplicas, started.removingReplicas, started.leaderEpoch, started.partitionEpoch, started.isr], [[7, 2, 1], [2], [1], 0, 1, [7, 1]])
+    assert.deepEqual(store.topic('r')!.partitions[0], started, 'read your writes')
+    const bad: Array<[object, string, string]> = [
+      [{ replicas: [7, 7] }, 'INVALID_REPLICA_ASSIGNMENT', 'twice'],
+      [{ replicas: [] }, 'INVALID_REPLICA_ASSIGNMENT', 'empty'],
+      [{ addingReplicas: [5] }, 'INVALID_REPLICA_ASSIGNMENT', 'Broker 5'],
+      [{ addingReplicas: [2, 2] }, 'INVALID_REPLICA_ASSIGNMENT', 'twice'],
+      [{ addingReplicas: [1], removingReplicas: [1] }, 'INVALID_REPLICA_ASSIGNMENT', 'both'],
+      [{ replicas: [1, 2] }, 'INELIGIBLE_REPLICA', 'Broker 7'],
+      [{ replicas: [7, 2] }, 'INELIGIBLE_REPLICA', 'Broker 1'],
+    ]
+    for (const [change, name, text] of bad) await assert.rejects(store.alterPartition({ topic: 'r', partition: 0, partitionEpoch: 1, ...change }), kafkaError(name, text), JSON.stringify(change))
+    assert.deepEqual(store.topic('r')!.partitions[0], started, 'refused changes leave no trace')
+    const caughtUp = await store.alterPartition({ topic: 'r', partition: 0, partitionEpoch: 1, isr: [7, 1, 2] })
+    assert.deepEqual([caughtUp.replicas, caughtUp.addingReplicas, caughtUp.removingReplicas], [[7, 2, 1], [2], [1]], 'an ISR change keeps the reassignment')
+    // Completing: replica 1 leaves, so the leader epoch grows (its fetches are fenced) though 7 still leads.
+    const done = await store.alterPartition({ topic: 'r', partition: 0, partitionEpoch: 2, replicas: [7, 2], isr: [7, 2] })
+    assert.deepEqual([done.replicas, done.addingReplicas, done.removingReplicas, done.leader, done.leaderEpoch, done.partitionEpoch, done.isr], [[7, 2], [], [], 7, 1, 3, [7, 2]])
+    const grown = await store.alterPartition({ topic: 'r', partition: 1, partitionEpoch: 0, replicas: [7, 3, 1], addingReplicas: [1] })
+    assert.deepEqual([grown.leaderEpoch, grown.offlineReplicas], [0, [3]], 'adding keeps the epoch; broker 3 is not registered')
+    assert.deepEqual(changed, ['7,2,1|2|1', '7,2,1|2|1', '7,2||', '7,3,1|1|'])
+    const again = await reopenStore()
+    assert.deepEqual(again.topic('r')!.partitions.map((p) => [p.replicas, p.addingReplicas, p.removingReplicas, p.leader, p.leaderEpoch, p.partitionEpoch, p.isr]), [
+      [[7, 2], [], [], 7, 1, 3, [7, 2]],
+      [[7, 3, 1], [1], [], 7, 0, 1, [7]],
+    ])
+  })
+
+  contract('offlineReplicas: the replicas that are not registered brokers, kept up to date as brokers come and go', async (store) => {
+    await store.createTopic({ name: 'o', assignments: [[7, 4], [7]], configs: {} })
+    assert.deepEqual(store.topic('o')!.partitions.map((p) => p.offlineReplicas), [[4], []])
+    await store.registerBroker({ nodeId: 4, host: 'b4', port: 9, rack: null })
+    assert.deepEqual(store.topic('o')!.partitions.map((p) => p.offlineReplicas), [[], []])
+    await store.unregisterBroker(4)
+    assert.deepEqual(store.topic('o')!.partitions.map((p) => p.offlineReplicas), [[4], []])
   })
 
   contract('alterPartition: of concurrent changes based on the same partition epoch, exactly one wins', async (store) => {

@@ -24,7 +24,10 @@ import { describeConfigsHandler } from './32-describe-configs.js'
 import { alterConfigsHandler } from './33-alter-configs.js'
 import { describeLogDirsHandler } from './35-describe-log-dirs.js'
 import { createPartitionsHandler } from './37-create-partitions.js'
+import { electLeadersHandler } from './43-elect-leaders.js'
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js'
+import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassignments.js'
+import { listPartitionReassignmentsHandler } from './46-list-partition-reassignments.js'
 import { offsetDeleteHandler } from './47-offset-delete.js'
 import { describeClusterHandler } from './60-describe-cluster.js'
 
@@ -54,7 +57,10 @@ export function defaultHandlers(): HandlerRegistry {
     .register(alterConfigsHandler)
     .register(describeLogDirsHandler)
     .register(createPartitionsHandler)
+    .register(electLeadersHandler)
     .register(incrementalAlterConfigsHandler)
+    .register(alterPartitionReassignmentsHandler)
+    .register(listPartitionReassignmentsHandler)
     .register(offsetDeleteHandler)
     .register(describeClusterHandler)
 }

@@ -1,6 +1,6 @@
 /**
  * The admin client: topics, configs, consumer groups and their offsets, partition offsets and
- * records, the cluster. Works against any Kafka broker: each request goes at the highest
+ * records, reassignments and leader elections, the cluster. Works against any Kafka broker: each request goes at the highest
  * version both sides know, and a feature an old broker lacks fails with UNSUPPORTED_VERSION.
  *
  * Every method takes optional `{ timeoutMs, signal }` last; `timeoutMs` bounds the whole call,
@@ -20,6 +20,7 @@ import { alterGroupOffsets, deleteGroupOffsets, groupLag, listGroupOffsets, rese
 import { deleteGroups, describeGroups, listGroups, type ListGroupsOptions } from './groups.js'
 import { deleteRecords, listOffsets, type IsolationLevel } from './offsets.js'
 import { resolveAdminOptions, type AdminOptions, type CallOptions, type ResolvedAdminOptions } from './options.js'
+import { alterPartitionReassignments, electLeaders, listPartitionReassignments } from './reassignments.js'
 import { createPartitions, createTopics, deleteTopics, describeTopics, listTopics } from './topics.js'
 import type {
   BrokerLogDirs,
@@ -29,6 +30,8 @@ import type {
   ConfigResource,
   CreatedTopic,
   DeletedRecords,
+  ElectionResult,
+  ElectionType,
   GroupDescription,
   GroupListing,
   ListedOffset,
@@ -37,7 +40,9 @@ import type {
   OffsetQuery,
   OffsetToCommit,
   PartitionLag,
+  PartitionReassignment,
   PlannedOffset,
+  ReassignmentTarget,
   RecordsToDelete,
   ResetOffsetsRequest,
   ResourceConfig,
@@ -148,6 +153,23 @@ export class Admin {
   /** Deletes records before the given offsets; returns the new low watermarks. */
   async deleteRecords(requests: RecordsToDelete[], o: CallOptions = {}): Promise<DeletedRecords[]> {
     return deleteRecords(this.call('deleteRecords', o), requests)
+  }
+
+  // ---- replicas and leaders --------------------------------------------------------------------
+
+  /** Starts (replicas) or cancels (null) partition reassignments; resolves once the controller has them. */
+  async alterPartitionReassignments(targets: ReassignmentTarget[], o: CallOptions = {}): Promise<void> {
+    return alterPartitionReassignments(this.call('alterPartitionReassignments', o), targets)
+  }
+
+  /** Reassignments in progress (of `partitions`, or all), sorted. */
+  async listPartitionReassignments(partitions?: TopicPartition[], o: CallOptions = {}): Promise<PartitionReassignment[]> {
+    return listPartitionReassignments(this.call('listPartitionReassignments', o), partitions)
+  }
+
+  /** Preferred or unclean leader elections; each partition's outcome (null partitions: all that needed one). */
+  async electLeaders(type: ElectionType, partitions: TopicPartition[] | null, o: CallOptions = {}): Promise<ElectionResult[]> {
+    return electLeaders(this.call('electLeaders', o), type, partitions)
   }
 
   // ---- cluster ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import { brokerError, finish, isKafkaError, isTransient, retrying, settle, type 
 import type { CreatedTopic, NewPartitions, NewTopic, TopicDescription } from './types.js'
 
 /** NOT_CONTROLLER after a metadata refresh, and failures to reach the controller. */
-function controllerRetriable(e: Error): boolean {
+export function controllerRetriable(e: Error): boolean {
   return isTransient(e) || isKafkaError(e, ErrorCode.NOT_CONTROLLER)
 }
 
@@ -28,7 +28,7 @@ function controllerRetriable(e: Error): boolean {
  * The controller's connection. The first attempt trusts cached metadata; retries (after
  * NOT_CONTROLLER or a lost connection) look the controller up again.
  */
-async function controller(call: Call, attempt: number): Promise<BrokerConnection> {
+export async function controller(call: Call, attempt: number): Promise<BrokerConnection> {
   const c = call.cluster
   if (attempt > 0 || c.updatedAt === 0 || !c.brokers.has(c.controllerId)) await c.fetchMetadata([])
   return c.brokers.has(c.controllerId) ? c.connection(c.controllerId) : c.anyConnection()

@@ -280,3 +280,29 @@ export interface BrokerLogDirs {
   broker: number
   logDirs: LogDirDescription[]
 }
+
+/** A reassignment to ask for: the partition's new replica list, or null to cancel the one in progress. */
+export interface ReassignmentTarget {
+  topic: string
+  partition: number
+  replicas: number[] | null
+}
+
+/** A reassignment in progress (ListPartitionReassignments). */
+export interface PartitionReassignment {
+  topic: string
+  partition: number
+  /** Target replicas first, then those being removed. */
+  replicas: number[]
+  addingReplicas: number[]
+  removingReplicas: number[]
+}
+
+export type ElectionType = 'preferred' | 'unclean'
+
+/** One partition's election outcome: error null when a leader was elected. */
+export interface ElectionResult {
+  topic: string
+  partition: number
+  error: Error | null
+}
