@@ -167,6 +167,7 @@ export class Broker {
       groups: createGroupCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger }),
       handlers: defaultHandlers(),
       logger: this.logger,
+      faults: this.faults,
       shutdown: this.shutdown.signal,
     }
     try {

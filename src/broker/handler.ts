@@ -1,6 +1,7 @@
 /** What a request handler is, and what it gets to see. */
 import type { ApiKeyNumber, MessageCodec, RequestOf, ResponseOf } from '../protocol/generated/api-keys.js'
 import type { MetadataStore } from '../metadata/store.js'
+import type { FaultHooks } from '../util/faults.js'
 import type { Logger } from '../util/logger.js'
 import type { BrokerConfig } from './config.js'
 import type { FetchSessionCache } from './fetch-session.js'
@@ -21,6 +22,8 @@ export interface BrokerContext {
   readonly logger: Logger
   /** Aborted when the broker shuts down: long polls return at once. */
   readonly shutdown: AbortSignal
+  /** Test hooks; `response.send` (detail: the response's name) loses a response after its request was handled. */
+  readonly faults?: FaultHooks
 }
 
 export interface RequestContext {

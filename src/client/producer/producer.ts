@@ -22,6 +22,10 @@
  * wait for metadata or memory wait in one line, in call order. A batch the broker refuses as
  * too large is split (sender.ts), and its records' promises still settle each with its own
  * offset, or with MESSAGE_TOO_LARGE for a single record over the limit.
+ *
+ * Idempotence is on by default (`idempotent`, as the Java client): the first send gets a
+ * producer id, and each record then lands exactly once and in order per partition whatever the
+ * retries (idempotence.ts, sender.ts).
  */
 import { BATCH_HEADER_SIZE } from '../../protocol/records/batch-header.js'
 import { Cluster, type TopicInfo } from '../base/cluster.js'
@@ -31,6 +35,8 @@ import { RecordAccumulator, type AppendResult, type PartitionQueue } from './acc
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js'
 import { choosePartition, defaultPartitioner, type DefaultPartitioner } from './partitioner.js'
 import { maxRecordSize, recordResult, type BatchResult, type ProducerBatch, type WireHeader } from './producer-batch.js'
+import { IdempotentState } from './idempotence.js'
+import { initProducerId } from './init-producer-id.js'
 import { Sender } from './sender.js'
 import type { ProducerRecord, RecordMetadata } from './types.js'
 
@@ -86,6 +92,7 @@ export class Producer {
   private readonly cluster: Cluster
   private readonly acc: RecordAccumulator
   private readonly sender: Sender
+  private readonly idempotence: IdempotentState | undefined
   private readonly partitioner: DefaultPartitioner
   private closing: Promise<void> | undefined
   /** Sends on the slow path not yet appended, and the last of them (see sendSlow). */
@@ -98,7 +105,14 @@ export class Producer {
     const { batchSize, bufferMemory, lingerMs, acks } = this.options
     // Under acks=0 a batch completes while its bytes may still wait in the socket: no reuse.
     this.acc = new RecordAccumulator({ batchSize, bufferMemory, lingerMs, reuseBuffers: acks !== 0 })
-    this.sender = new Sender(this.cluster, this.acc, this.options)
+    const logger = this.options.logger
+    this.idempotence = this.options.idempotent
+      ? new IdempotentState(
+          () => initProducerId(this.cluster, { transactionalId: null, transactionTimeoutMs: 60_000 }),
+          (message, fields) => logger.info(message, fields),
+        )
+      : undefined
+    this.sender = new Sender(this.cluster, this.acc, this.options, this.idempotence)
     this.partitioner = defaultPartitioner()
   }
 
@@ -348,3 +362,4 @@ export class Producer {
     this.acc.dropFreeBuffers()
   }
 }
+
