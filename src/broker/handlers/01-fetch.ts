@@ -15,9 +15,10 @@
  * - Limits: `partition_max_bytes` per partition and `max_bytes` (v3+) for the response; the
  *   first batch found is returned whole even if larger (KIP-74), later partitions stop at
  *   the budget. A range may end inside a batch; clients drop the partial batch, as with Kafka.
- * - Consumers read up to the high watermark; `isolation_level` is accepted and, without
- *   transactions, read_committed sees the same (last stable offset = high watermark,
- *   aborted transactions empty).
+ * - Consumers read up to the high watermark; read_committed (`isolation_level` 1) up to the last
+ *   stable offset (below it no transaction is undecided), reported in every answer. Gap: the
+ *   aborted transactions list is empty until the aborted-transaction index (.txnindex) lands,
+ *   so read_committed consumers do not yet skip the records of aborted transactions.
  * - Errors per partition: OFFSET_OUT_OF_RANGE (outside [log start, log end]),
  *   UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13+ addresses topics by id),
  *   FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (KIP-320, v9+), KAFKA_STORAGE_ERROR.

@@ -41,7 +41,7 @@ import type { SegmentContext, SegmentState } from './segment.js'
 import type { AppendResult, FileRange, LogEvent, LogListener, LogReadResult, OffsetAndTimestamp, OffsetQuery, ReadOptions, RecordLocator } from './types.js'
 import { assignOffsets, validateProducerRecords, validateRecordBatches, type ProducerChecks } from './validator.js'
 import { markerOf } from '../producer-state/marker.js'
-import type { ProducerOrigin } from '../producer-state/producer-append.js'
+import type { CompletedTxn, ProducerOrigin } from '../producer-state/producer-append.js'
 import { ProducerStateManager, type PreparedProducers, type ProducerBatch } from '../producer-state/producer-state-manager.js'
 import type { Segment } from './segment.js'
 
@@ -100,6 +100,8 @@ export class UnifiedLog {
   private readonly listeners = new Set<LogListener>()
   private startOffset: number
   private hw: number
+  /** Transactions whose marker is at or above the high watermark (Kafka's unreplicatedTxns). */
+  private unreplicatedTxns: CompletedTxn[] = []
   private id: string | undefined
   private closed = false
   /** The descriptor pool was made for this log alone and closes with it. */
@@ -193,6 +195,19 @@ export class UnifiedLog {
   get highWatermark(): number {
     return this.hw
   }
+  /**
+   * The last stable offset (Kafka's UnifiedLog.lastStableOffset): read_committed consumers read
+   * below it. It is the high watermark unless a transaction is undecided below it: one still
+   * open (its first offset), or one whose marker is written but not yet below the high
+   * watermark (a new leader might not have the marker, so the outcome is not settled yet).
+   */
+  get lastStableOffset(): number {
+    let lso = this.hw
+    const open = this.producers.firstUndecidedOffset()
+    if (open !== undefined && open < lso) lso = open
+    for (const t of this.unreplicatedTxns) if (t.firstOffset < lso) lso = t.firstOffset
+    return Math.max(lso, this.startOffset)
+  }
   /** Every offset below this is on disk (fsynced). */
   get recoveryPoint(): number {
     return this.local.recoveryPoint
@@ -251,6 +266,8 @@ export class UnifiedLog {
     const hw = clamp(offset, this.startOffset, this.logEndOffset)
     if (hw !== this.hw) {
       this.hw = hw
+      // Completed transactions whose marker is now below the high watermark are settled.
+      if (this.unreplicatedTxns.length > 0) this.unreplicatedTxns = this.unreplicatedTxns.filter((t) => t.lastOffset >= hw)
       this.emit({ type: 'highWatermark', highWatermark: hw })
     }
     return hw
@@ -357,6 +374,7 @@ export class UnifiedLog {
       }
       this.local.advanceEnd(end, { fsynced: fsync })
       this.producers.commit(producers, end)
+      for (const t of producers.completed) if (t.lastOffset >= this.hw) this.unreplicatedTxns.push(t)
       // Flushing the finished segments lets the recovery point pass them, so a crash rescans
       // only the new segment (Kafka does the same). It runs in the background.
       if (rolledAt !== undefined) this.local.inBackground(this.local.flushUpTo(rolledAt))
@@ -560,6 +578,7 @@ export class UnifiedLog {
   private async truncateFullyLocked(offset: number): Promise<void> {
     await this.local.truncateFullyAndStartAt(offset, this.cfg.fileDeleteDelayMs)
     await this.producers.truncateFullyAndStartAt(offset)
+    this.unreplicatedTxns = []
     this.startOffset = offset
     this.epochs.clear()
     this.afterTruncation()
@@ -568,6 +587,8 @@ export class UnifiedLog {
 
   private afterTruncation(): void {
     this.hw = Math.min(this.hw, this.logEndOffset)
+    // A truncated marker reopens its transaction in the reloaded producer state; the rest stay.
+    this.unreplicatedTxns = this.unreplicatedTxns.filter((t) => t.lastOffset < this.logEndOffset)
     this.epochs.truncateFromEnd(this.logEndOffset)
     this.local.inBackground(this.epochs.flush())
     this.emit({ type: 'truncate', logEndOffset: this.logEndOffset })

@@ -298,3 +298,34 @@ test('a read racing an append never sees bytes past the log end offset it starte
     await log.close()
   })
 })
+
+test('lastStableOffset: an open transaction holds it at its first offset; its marker frees it once below the high watermark; truncating the marker holds it again', async () => {
+  const { createEndTxnBatch } = await import('../../../src/protocol/records/control.js')
+  const { encodeBatchSync } = await import('../../../src/protocol/records/batch.js')
+  await withLogEnv(async ({ open }) => {
+    const log = await open()
+    const txn = (pid: number, seq: number) => buildBatch({ records: 2, producerId: pid, producerEpoch: 0, baseSequence: seq, attributes: 0x10 })
+    const marker = (pid: number, commit: boolean) =>
+      encodeBatchSync(createEndTxnBatch({ commit, producerId: BigInt(pid), producerEpoch: 0, coordinatorEpoch: 0, timestamp: 1000n }))
+    await log.appendAsLeader(buildBatch({ records: 3 }), { leaderEpoch: 0 })
+    log.updateHighWatermark(log.logEndOffset)
+    assert.equal(log.lastStableOffset, 3, 'no transaction: the high watermark')
+    await log.appendAsLeader(txn(7, 0), { leaderEpoch: 0 }) // offsets 3-4
+    await log.appendAsLeader(buildBatch({ records: 1 }), { leaderEpoch: 0 }) // 5
+    await log.appendAsLeader(txn(8, 0), { leaderEpoch: 0 }) // 6-7
+    log.updateHighWatermark(log.logEndOffset)
+    assert.equal(log.highWatermark, 8)
+    assert.equal(log.lastStableOffset, 3, 'the first open transaction')
+    await log.appendAsLeader(marker(7, true), { leaderEpoch: 0, origin: { kind: 'coordinator' } }) // 8
+    assert.equal(log.lastStableOffset, 3, 'the marker is not below the high watermark yet')
+    log.updateHighWatermark(log.logEndOffset)
+    assert.equal(log.lastStableOffset, 6, 'producer 8 is still open')
+    await log.appendAsLeader(marker(8, false), { leaderEpoch: 0, origin: { kind: 'coordinator' } }) // 9
+    log.updateHighWatermark(log.logEndOffset)
+    assert.equal(log.lastStableOffset, 10)
+    // A follower losing the abort marker: producer 8's transaction is open again.
+    await log.truncateTo(9)
+    assert.equal(log.lastStableOffset, 6)
+    await log.close()
+  })
+})
