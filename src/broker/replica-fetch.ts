@@ -74,6 +74,8 @@ export interface FetchedPartition {
   records: Buffer
   /** The replica the consumer should read this partition from (KIP-392); -1: keep asking this broker. */
   preferredReadReplica: number
+  /** read_committed: aborted transactions overlapping the records read. */
+  abortedTransactions?: Array<{ producerId: bigint; firstOffset: number }>
 }
 
 interface Target {
@@ -93,6 +95,7 @@ interface Read {
   highWatermark: number
   lastStableOffset: number
   logStartOffset: number
+  abortedTransactions?: Array<{ producerId: bigint; firstOffset: number }>
 }
 
 export async function fetchMessages(rm: ReplicaManager, params: FetchParams): Promise<FetchedPartition[]> {
@@ -123,6 +126,7 @@ export async function fetchMessages(rm: ReplicaManager, params: FetchParams): Pr
       logStartOffset: r.logStartOffset,
       records: await recordsOf(r),
       preferredReadReplica: r.target.preferred ?? -1,
+      ...(r.abortedTransactions ? { abortedTransactions: r.abortedTransactions } : {}),
     })),
   )
 }
@@ -183,7 +187,9 @@ async function readAll(targets: Target[], maxBytes: number, follower: boolean, h
       }
       budget -= r.bytes
       bytes += r.bytes
-      reads.push({ target, errorCode: ErrorCode.NONE, ranges: r.ranges, bytes: r.bytes, highWatermark: r.highWatermark, lastStableOffset, logStartOffset: r.logStartOffset })
+      const read: Read = { target, errorCode: ErrorCode.NONE, ranges: r.ranges, bytes: r.bytes, highWatermark: r.highWatermark, lastStableOffset, logStartOffset: r.logStartOffset }
+      if (readCommitted && r.bytes > 0) read.abortedTransactions = log.abortedTransactions(fetchOffset, upper)
+      reads.push(read)
     } catch (err) {
       errors = true
       reads.push({ target, errorCode: errorCodeOf(err), ranges: [], bytes: 0, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset, logStartOffset: log.logStartOffset })

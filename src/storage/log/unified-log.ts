@@ -40,6 +40,7 @@ import { planRetention, retentionCandidates, type RetentionReason } from './rete
 import type { SegmentContext, SegmentState } from './segment.js'
 import type { AppendResult, FileRange, LogEvent, LogListener, LogReadResult, OffsetAndTimestamp, OffsetQuery, ReadOptions, RecordLocator } from './types.js'
 import { assignOffsets, validateProducerRecords, validateRecordBatches, type ProducerChecks } from './validator.js'
+import { TxnIndex } from '../index/txn-index.js'
 import { markerOf } from '../producer-state/marker.js'
 import type { CompletedTxn, ProducerOrigin } from '../producer-state/producer-append.js'
 import { ProducerStateManager, type PreparedProducers, type ProducerBatch } from '../producer-state/producer-state-manager.js'
@@ -102,6 +103,8 @@ export class UnifiedLog {
   private hw: number
   /** Transactions whose marker is at or above the high watermark (Kafka's unreplicatedTxns). */
   private unreplicatedTxns: CompletedTxn[] = []
+  /** The aborted transactions (`.txnindex` files), for read_committed fetches. */
+  private txnIndex!: TxnIndex
   private id: string | undefined
   private closed = false
   /** The descriptor pool was made for this log alone and closes with it. */
@@ -167,6 +170,12 @@ export class UnifiedLog {
     }
     const log = new UnifiedLog(options, ctx, loaded, cfg, producers)
     holder.log = log
+    try {
+      log.txnIndex = await TxnIndex.open(options.dir, log.logEndOffset)
+    } catch (err) {
+      await log.close({ flush: false })
+      throw storageErrorOf(err, what)
+    }
     log.ownsFiles = options.files === undefined
     if (options.topicId !== undefined) {
       try {
@@ -366,6 +375,7 @@ export class UnifiedLog {
         }
         await this.assignEpochs(batches, undo)
         undo.push(await this.local.append({ records, batches, lastOffset: last.lastOffset, maxTimestamp }))
+        await this.indexAborts(producers, undo)
         // Inside the lock and before the end offset moves: a failed fsync can still be undone,
         // and no reader has seen bytes that may not be durable.
         if (fsync) await this.local.flushUpTo(end)
@@ -393,6 +403,24 @@ export class UnifiedLog {
         corrections: [],
       }
     })
+  }
+
+  /** Records the transactions this append's abort markers end (Kafka's TransactionIndex). */
+  private async indexAborts(producers: PreparedProducers, undo: Undo[]): Promise<void> {
+    if (producers.kind !== 'append') return
+    const segmentBase = this.local.segmentBaseOffsets().at(-1)!
+    for (const t of producers.completed) {
+      if (!t.isAborted) continue
+      undo.push(await this.txnIndex.append(segmentBase, { producerId: t.producerId, firstOffset: t.firstOffset, lastOffset: t.lastOffset, lastStableOffset: this.lastStableOffset }))
+    }
+  }
+
+  /**
+   * The aborted transactions overlapping [fromOffset, upperOffset), for a read_committed fetch
+   * (Kafka's collectAbortedTransactions): consumers drop those producers' records in that range.
+   */
+  abortedTransactions(fromOffset: number, upperOffset: number): Array<{ producerId: bigint; firstOffset: number }> {
+    return this.txnIndex.collect(fromOffset, upperOffset).map((e) => ({ producerId: e.producerId, firstOffset: e.firstOffset }))
   }
 
   private prepareProducers(records: Buffer, batches: readonly BatchInfo[], origin: ProducerOrigin): PreparedProducers {
@@ -555,6 +583,8 @@ export class UnifiedLog {
         return true
       }
       await this.local.truncateTo(offset, this.cfg.fileDeleteDelayMs)
+      await this.txnIndex.truncateTo(this.logEndOffset)
+      await this.txnIndex.retainSegments(this.local.segmentBaseOffsets())
       await this.producers.truncateAndReload({
         logStartOffset: this.startOffset,
         logEndOffset: this.logEndOffset,
@@ -578,6 +608,7 @@ export class UnifiedLog {
   private async truncateFullyLocked(offset: number): Promise<void> {
     await this.local.truncateFullyAndStartAt(offset, this.cfg.fileDeleteDelayMs)
     await this.producers.truncateFullyAndStartAt(offset)
+    await this.txnIndex.retainSegments([])
     this.unreplicatedTxns = []
     this.startOffset = offset
     this.epochs.clear()
@@ -637,6 +668,7 @@ export class UnifiedLog {
     // Snapshots go with their segments (Kafka's rule); the one at the first segment left holds
     // every producer written before it.
     this.local.inBackground(this.producers.deleteSnapshotsBefore(this.local.firstSegment.baseOffset))
+    this.local.inBackground(this.txnIndex.retainSegments(this.local.segmentBaseOffsets()))
     this.setLogStartOffset(Math.max(this.startOffset, this.local.firstSegment.baseOffset))
     this.logger.info(`${this.name}: deleted ${plan.count} segment(s) (${plan.reasons.join(', ')})`)
     return { deleted: plan.count, reasons: plan.reasons }

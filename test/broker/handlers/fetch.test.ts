@@ -260,5 +260,17 @@ test('read_committed stops at the last stable offset while a transaction is open
   assert.equal(m!.errorCode, ErrorCode.NONE)
   const after = await read(1)
   assert.deepEqual([after.highWatermark, after.lastStableOffset], [4n, 4n])
+  assert.deepEqual(after.abortedTransactions, [])
   assert.deepEqual(await latest(1), 4n)
+  // A second transaction, aborted: read_committed answers list it, for the consumer to drop.
+  const txn2 = encodeBatchSync(
+    createBatch({ baseTimestamp: BigInt(Date.now()), producerId: init.producerId, producerEpoch: init.producerEpoch, baseSequence: 1, isTransactional: true, records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.from('aborted'), headers: [] }] }),
+  )
+  await c.request(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'lso', partitionData: [{ index: 0, records: txn2 }] }] })
+  const abort = encodeBatchSync(createEndTxnBatch({ commit: false, producerId: init.producerId, producerEpoch: init.producerEpoch, coordinatorEpoch: 0, timestamp: BigInt(Date.now()) }))
+  await tb.b.broker.replicas.appendRecords({ entries: [{ topic: 'lso', partition: 0, records: abort }], acks: -1, timeoutMs: 5000, origin: { kind: 'coordinator' }, internalTopicsAllowed: false })
+  const withAbort = await read(1)
+  assert.equal(withAbort.lastStableOffset, 6n)
+  assert.deepEqual(withAbort.abortedTransactions, [{ producerId: init.producerId, firstOffset: 4n }])
+  assert.equal((await read(0)).abortedTransactions, null, 'read_uncommitted: none')
 })
