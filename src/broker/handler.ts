@@ -8,6 +8,7 @@ import type { FetchSessionCache } from './fetch-session.js'
 import type { ProducerIdManager } from './producer-ids.js'
 import type { ReplicaManager } from './replica-manager.js'
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js'
+import type { TransactionCoordinator } from '../coordinator/txn/coordinator.js'
 
 export interface BrokerContext {
   readonly nodeId: number
@@ -18,6 +19,8 @@ export interface BrokerContext {
   /** Producer ids for InitProducerId, from blocks reserved in the metadata store. */
   readonly producerIds: ProducerIdManager
   readonly groups: GroupCoordinator
+  /** The transaction coordinator (`__transaction_state`). */
+  readonly txns: TransactionCoordinator
   readonly handlers: HandlerRegistry
   readonly logger: Logger
   /** Aborted when the broker shuts down: long polls return at once. */

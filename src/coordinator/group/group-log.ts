@@ -174,13 +174,13 @@ export class GroupLog {
    * mapped as Kafka's coordinators map write errors (COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
    * UNKNOWN_SERVER_ERROR).
    */
-  async append(partition: number, entries: readonly GroupLogEntry[], admit?: () => void): Promise<{ firstOffset: number; lastOffset: number }> {
+  async append(partition: number, entries: readonly GroupLogEntry[], admit?: () => void, producer?: TxnProducer): Promise<{ firstOffset: number; lastOffset: number }> {
     if (this.closed) throw new KafkaError('NOT_COORDINATOR', 'the group coordinator is shutting down')
     if (entries.length === 0) return { firstOffset: -1, lastOffset: -1 }
     return this.queue(partition).run(async () => {
       admit?.()
       try {
-        return await this.topic.append(partition, encodeEntries(entries, this.time.now()))
+        return await this.topic.append(partition, encodeEntries(entries, this.time.now(), producer))
       } catch (err) {
         throw coordinatorError(err)
       }
@@ -418,9 +418,16 @@ export class GroupLog {
   }
 }
 
-function encodeEntries(entries: readonly GroupLogEntry[], now: number): Buffer {
+/** The producer of a transactional offset commit (TxnOffsetCommit): its batch is part of its transaction. */
+export interface TxnProducer {
+  producerId: bigint
+  producerEpoch: number
+}
+
+function encodeEntries(entries: readonly GroupLogEntry[], now: number, producer?: TxnProducer): Buffer {
   const records = entries.map((e, i) => ({ timestampDelta: 0, offsetDelta: i, key: e.key, value: e.value, headers: [] }))
-  return encodeBatchSync(createBatch({ baseTimestamp: BigInt(now), records }))
+  const txn = producer ? { producerId: producer.producerId, producerEpoch: producer.producerEpoch, isTransactional: true } : {}
+  return encodeBatchSync(createBatch({ baseTimestamp: BigInt(now), records, ...txn }))
 }
 
 /** A batch of copied records that keep their original timestamps (tombstone ages depend on them). */
