@@ -4,10 +4,14 @@
  * the committed records, a read_uncommitted one every record, neither a control record; a
  * zombie producer with the same transactional id is fenced; a transaction left open is aborted
  * by the coordinator after its timeout (on the broker's injected clock) and the last stable
- * offset moves on; offsets sent to a transaction are visible only once it commits.
+ * offset moves on; offsets sent to a transaction are visible only once it commits; a broker
+ * restarted mid-transaction reloads it, and initializing the id again aborts it.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Kafka, logLevel, type Producer as KafkaJsProducer } from 'kafkajs'
 import { startBroker } from '../../src/index.js'
 import { Consumer } from '../../src/client/consumer/index.js'
@@ -196,4 +200,36 @@ test('confluent-kafka (librdkafka): commits and aborts interleaved; read_committ
   const all = [0, 1, 2, 3, 4].flatMap((i) => [0, 1].map((p) => `${p}:t${i}-p${p}`)).sort()
   assert.deepEqual(await readAll(b.bootstrap, 'ck-txn', 2, 'read_committed', committed.length), committed)
   assert.deepEqual(await readAll(b.bootstrap, 'ck-txn', 2, 'read_uncommitted', all.length), all)
+})
+
+test('broker restart mid-transaction: the coordinator reloads __transaction_state; the open transaction is aborted when its id is initialized again, and the last stable offset moves on', async (t) => {
+  const defer = deferrer(t)
+  const dir = mkdtempSync(join(tmpdir(), 'samsa-txn-restart-'))
+  defer(() => rmSync(dir, { recursive: true, force: true }))
+  const first = await startBroker({ logger: quiet, logDirs: [dir] })
+  let firstOpen = true
+  defer(() => (firstOpen ? first.close() : undefined))
+  await first.broker.createTopic('restart-txn', 1)
+  const k1 = new Kafka({ brokers: [first.bootstrap], logLevel: logLevel.NOTHING })
+  const p1 = k1.producer({ transactionalId: 'restart-id', idempotent: true, maxInFlightRequests: 1 })
+  await p1.connect()
+  const tx = await p1.transaction()
+  await tx.send({ topic: 'restart-txn', messages: [{ value: 'open-at-restart' }] })
+  await p1.disconnect()
+  await first.close()
+  firstOpen = false
+  const second = await startBroker({ logger: quiet, logDirs: [dir] })
+  defer(() => second.close())
+  const log = async () => (await second.broker.replicas.leaderLog('restart-txn', 0)).log
+  assert.equal((await log()).lastStableOffset, 0, 'the open transaction survived the restart')
+  assert.equal((await second.broker.context.txns.describe('restart-id'))?.state, 1, 'Ongoing, reloaded')
+  const k2 = new Kafka({ brokers: [second.bootstrap], logLevel: logLevel.NOTHING })
+  const p2 = k2.producer({ transactionalId: 'restart-id', idempotent: true, maxInFlightRequests: 1 })
+  defer(() => p2.disconnect())
+  await p2.connect()
+  const tx2 = await p2.transaction()
+  await tx2.send({ topic: 'restart-txn', messages: [{ value: 'after-restart' }] })
+  await tx2.commit()
+  assert.deepEqual(await readAll(second.bootstrap, 'restart-txn', 1, 'read_committed', 1), ['0:after-restart'])
+  assert.deepEqual(await readAll(second.bootstrap, 'restart-txn', 1, 'read_uncommitted', 2), ['0:after-restart', '0:open-at-restart'])
 })
