@@ -46,7 +46,24 @@ export class IdempotentState {
     /** Fetches a producer id (InitProducerId); retries are its own. */
     private readonly initProducerId: () => Promise<ProducerIdAndEpoch>,
     private readonly log: (message: string, fields: Record<string, unknown>) => void = () => {},
+    /**
+     * Whether a gap is healed by bumping the epoch locally (an idempotent producer, KIP-360);
+     * a transactional producer's epoch belongs to its coordinator, so it asks InitProducerId again.
+     */
+    private readonly localBump = true,
   ) {}
+
+  /** Gets the producer id now (a transactional producer's initTransactions); throws why it cannot. */
+  async initialize(): Promise<void> {
+    if (this.fatalError) throw this.fatalError
+    if (this.id) return
+    await new Promise<void>((resolve) => {
+      this.ensureId(resolve)
+      if (!this.initializing) resolve()
+    })
+    await this.initializing
+    if (this.fatalError) throw this.fatalError
+  }
 
   get producerId(): bigint {
     return this.id?.producerId ?? -1n
@@ -91,7 +108,7 @@ export class IdempotentState {
    */
   heal(): void {
     if (!this.id) return
-    if (this.newIdWanted || this.id.epoch >= MAX_EPOCH) {
+    if (this.newIdWanted || this.id.epoch >= MAX_EPOCH || (this.bumpWanted && !this.localBump)) {
       // A new id starts every partition afresh: nothing else to heal.
       this.newIdWanted = false
       this.bumpWanted = false

@@ -43,6 +43,14 @@ export interface ProducerOptions extends BaseOptions {
   idempotent?: boolean
   /** Kafka's name for `idempotent`; give one of the two. */
   enableIdempotence?: boolean
+  /**
+   * transactional.id: makes the producer transactional (and idempotent): records are sent
+   * inside beginTransaction() ... commitTransaction() / abortTransaction(). A newer producer with
+   * the same id fences this one.
+   */
+  transactionalId?: string
+  /** transaction.timeout.ms (default 60000): the coordinator aborts a transaction open longer. */
+  transactionTimeoutMs?: number
 }
 
 export interface ResolvedProducerOptions extends ResolvedBaseOptions {
@@ -57,6 +65,8 @@ export interface ResolvedProducerOptions extends ResolvedBaseOptions {
   deliveryTimeoutMs: number
   partitioner: Partitioner | undefined
   idempotent: boolean
+  transactionalId: string | null
+  transactionTimeoutMs: number
 }
 
 const CODECS: Record<CompressionType, CompressionCodec> = {
@@ -81,7 +91,14 @@ export function resolveProducerOptions(o: ProducerOptions): ResolvedProducerOpti
   const lingerMs = intOption('lingerMs', o.lingerMs, 5)
   const deliveryTimeoutMs = intOption('deliveryTimeoutMs', o.deliveryTimeoutMs, 120_000, 1)
   const retries = intOption('retries', o.retries, 2_147_483_647)
-  const idempotent = resolveIdempotence(o, acks, retries, base.maxInFlightRequestsPerConnection)
+  const transactionalId = o.transactionalId ?? null
+  if (transactionalId !== null && (typeof transactionalId !== 'string' || transactionalId === '')) {
+    throw new ClientError('INVALID_OPTION', `option transactionalId must be a non-empty string, got ${JSON.stringify(o.transactionalId)}`)
+  }
+  if (transactionalId !== null && (o.idempotent === false || o.enableIdempotence === false)) {
+    throw new ClientError('INVALID_OPTION', 'a transactional producer is idempotent: leave idempotent unset (or true) with transactionalId')
+  }
+  const idempotent = resolveIdempotence(transactionalId !== null ? { ...o, idempotent: true } : o, acks, retries, base.maxInFlightRequestsPerConnection)
   const r: ResolvedProducerOptions = {
     ...base,
     acks,
@@ -95,6 +112,8 @@ export function resolveProducerOptions(o: ProducerOptions): ResolvedProducerOpti
     deliveryTimeoutMs,
     partitioner: o.partitioner,
     idempotent,
+    transactionalId,
+    transactionTimeoutMs: intOption('transactionTimeoutMs', o.transactionTimeoutMs, 60_000, 1),
   }
   // Kafka refuses a delivery timeout that cannot cover one linger plus one request.
   if (deliveryTimeoutMs < lingerMs + base.requestTimeoutMs) {

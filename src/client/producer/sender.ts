@@ -39,6 +39,7 @@ import { ClientError, errorFor, isRetriable, KafkaError } from '../base/errors.j
 import { backoffMs } from '../base/options.js'
 import type { PartitionQueue, RecordAccumulator } from './accumulator.js'
 import type { IdempotentState } from './idempotence.js'
+import type { TransactionManager } from './transactions.js'
 import type { ResolvedProducerOptions } from './options.js'
 import type { ProducerBatch } from './producer-batch.js'
 
@@ -59,8 +60,8 @@ export class Sender {
     private readonly opts: ResolvedProducerOptions,
     /** The producer id and sequences, when idempotent. */
     private readonly idem?: IdempotentState,
-    /** The transactional id sent with each Produce request (null outside transactions). */
-    private readonly transactionalId: () => string | null = () => null,
+    /** The transactional producer's transaction state: partitions are added before their first batch. */
+    private readonly txn?: TransactionManager,
   ) {
     acc.onReady = () => this.wake()
   }
@@ -135,6 +136,8 @@ export class Sender {
         nextAt = Math.min(nextAt, head.createdMs + this.opts.deliveryTimeoutMs)
         continue
       }
+      // A transaction's partition goes only once the coordinator has it (AddPartitionsToTxn).
+      if (this.txn && !this.txn.isAdded(q.topic, q.partition, () => this.wake())) continue
       if (!this.acc.isReady(q, now)) {
         nextAt = Math.min(nextAt, this.acc.readyAt(q))
         continue
@@ -168,6 +171,7 @@ export class Sender {
         q.inFlight++
         b.probe = this.isProbe(q, b)
         if (b.probe) q.probing++
+        if (this.txn) b.transactional = true
         this.idem?.assign(b)
         batches.push(b)
         // One batch per partition per request: the next ready one goes in the next request.
@@ -289,7 +293,7 @@ export class Sender {
       list.push({ index: b.partition, records })
     }
     return {
-      transactionalId: this.transactionalId(),
+      transactionalId: this.txn?.transactionalId ?? null,
       acks: this.opts.acks,
       timeoutMs: this.opts.requestTimeoutMs,
       topicData: [...byTopic].map(([name, partitionData]) => ({ name, topicId: undefined, partitionData })),
@@ -423,6 +427,8 @@ export class Sender {
       b.fail(e)
       // Its sequence range will never be written: later batches of the partition cannot follow.
       this.idem?.failed(b)
+      // A transaction that lost a record can only be aborted.
+      this.txn?.batchFailed(e)
     } else {
       b.complete(r!)
     }
