@@ -39,6 +39,8 @@ const PRODUCER: Record<string, Mapping> = {
   retries: { option: 'retries', kind: 'int' },
   'delivery.timeout.ms': { option: 'deliveryTimeoutMs', kind: 'int' },
   'enable.idempotence': { option: 'idempotent', kind: 'bool' },
+  'transactional.id': { option: 'transactionalId', kind: 'string' },
+  'transaction.timeout.ms': { option: 'transactionTimeoutMs', kind: 'int' },
 }
 
 const CONSUMER: Record<string, Mapping> = {
