@@ -174,8 +174,6 @@ export class Sender {
         if (this.txn) b.transactional = true
         this.idem?.assign(b)
         batches.push(b)
-        // One batch per partition per request: the next ready one goes in the next request.
-        if (q.batches.length > 0) nextAt = Math.min(nextAt, this.acc.isReady(q, now) ? now : this.acc.readyAt(q))
       }
       this.inFlight.set(node, (this.inFlight.get(node) ?? 0) + 1)
       this.send(node, batches)
