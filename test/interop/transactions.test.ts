@@ -10,6 +10,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel, type Producer as KafkaJsProducer } from 'kafkajs'
@@ -232,4 +233,39 @@ test('broker restart mid-transaction: the coordinator reloads __transaction_stat
   await tx2.commit()
   assert.deepEqual(await readAll(second.bootstrap, 'restart-txn', 1, 'read_committed', 1), ['0:after-restart'])
   assert.deepEqual(await readAll(second.bootstrap, 'restart-txn', 1, 'read_uncommitted', 2), ['0:after-restart', '0:open-at-restart'])
+})
+
+test('offsets sent to a transaction before a broker restart commit with it afterwards: the reloaded group partition keeps them pending until the marker', async (t) => {
+  const defer = deferrer(t)
+  const dir = mkdtempSync(join(tmpdir(), 'samsa-txn-offsets-'))
+  defer(() => rmSync(dir, { recursive: true, force: true }))
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port
+      s.close(() => resolve(p))
+    })
+  })
+  const first = await startBroker({ logger: quiet, logDirs: [dir], port })
+  let firstOpen = true
+  defer(() => (firstOpen ? first.close() : undefined))
+  await first.broker.createTopic('restart-offsets', 1)
+  const kafka = new Kafka({ brokers: [first.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } })
+  const p = kafka.producer({ transactionalId: 'restart-offsets-id', idempotent: true, maxInFlightRequests: 1 })
+  defer(() => p.disconnect())
+  await p.connect()
+  const tx = await p.transaction()
+  await tx.send({ topic: 'restart-offsets', messages: [{ value: 'v' }] })
+  await tx.sendOffsets({ consumerGroupId: 'restart-group', topics: [{ topic: 'restart-offsets', partitions: [{ partition: 0, offset: '5' }] }] })
+  await first.close()
+  firstOpen = false
+  const second = await startBroker({ logger: quiet, logDirs: [dir], port })
+  defer(() => second.close())
+  await tx.commit()
+  const deadline = Date.now() + 10_000
+  let committed = second.broker.context.groups.committed('restart-group', 'restart-offsets', 0)
+  while (!committed && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20))
+    committed = second.broker.context.groups.committed('restart-group', 'restart-offsets', 0)
+  }
+  assert.equal(committed?.offset, 5n, 'the pending commit became visible at the marker')
 })

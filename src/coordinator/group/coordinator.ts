@@ -196,6 +196,7 @@ export class GroupCoordinator {
         partition,
         (key, value, recordOffset) => shard.offsets.replay(key, value, recordOffset),
         (groupId, value) => shard.membership.load(groupId, value),
+        (producerId, key, value, recordOffset) => shard.offsets.replayPending(producerId, key, value, recordOffset),
       )
       if (this.led.get(partition) !== state) {
         // Resigned while loading: this shard was never served and is dropped.

@@ -424,6 +424,25 @@ export class OffsetManager {
     })
   }
 
+  /** A transactional commit found at load without its transaction's marker: it waits for it (onTransactionCompleted). */
+  replayPending(producerId: bigint, key: OffsetCommitKey, value: StoredOffset, recordOffset: number): void {
+    let list = this.pendingTxn.get(producerId)
+    if (!list) this.pendingTxn.set(producerId, (list = []))
+    list.push({
+      groupId: key.group,
+      topic: key.topic,
+      partition: key.partition,
+      value: {
+        offset: value.offset,
+        leaderEpoch: value.leaderEpoch,
+        metadata: value.metadata,
+        commitTimestamp: Number(value.commitTimestamp),
+        expireTimestamp: value.expireTimestamp !== undefined && value.expireTimestamp >= 0n ? Number(value.expireTimestamp) : undefined,
+        recordOffset,
+      },
+    })
+  }
+
   /** Stops the expiry timer and waits for an expiry run in flight. */
   async close(): Promise<void> {
     this.closed = true

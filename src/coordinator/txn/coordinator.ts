@@ -302,10 +302,11 @@ export class TransactionCoordinator {
   async addPartitions(o: { transactionalId: string; producerId: bigint; producerEpoch: number; partitions: Array<{ topic: string; partition: number }> } & FencedCode): Promise<number> {
     const { partition, shard } = await this.shardOf(o.transactionalId)
     const id = o.transactionalId
-    if (shard.busy.has(id)) return ErrorCode.CONCURRENT_TRANSACTIONS
     const m = shard.txns.get(id)
+    // Fencing first, as Kafka: a zombie hears PRODUCER_FENCED even while the id is busy.
     const bad = this.check(m, o.producerId, o.producerEpoch, o.fencedCode)
     if (bad !== undefined) return bad
+    if (shard.busy.has(id)) return ErrorCode.CONCURRENT_TRANSACTIONS
     const keys = o.partitions.map((p) => tpKey(p.topic, p.partition))
     if (m!.state === TxnState.Ongoing && keys.every((k) => m!.partitions.has(k))) return ErrorCode.NONE
     return this.exclusive(shard, id, async () => {
@@ -337,11 +338,11 @@ export class TransactionCoordinator {
   async endTxn(o: { transactionalId: string; producerId: bigint; producerEpoch: number; commit: boolean } & FencedCode): Promise<number> {
     const { partition, shard } = await this.shardOf(o.transactionalId)
     const id = o.transactionalId
-    if (shard.busy.has(id)) return ErrorCode.CONCURRENT_TRANSACTIONS
     const m = shard.txns.get(id)
     if (!m || m.producerId !== o.producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING
-    // A retried EndTxn after the coordinator aborted on a timeout: that producer is fenced.
+    // Fencing first, as Kafka (a zombie, or a producer whose transaction timed out), then busy.
     if (o.producerEpoch !== m.producerEpoch) return o.fencedCode
+    if (shard.busy.has(id)) return ErrorCode.CONCURRENT_TRANSACTIONS
     if (m.state !== TxnState.Ongoing) this.logger.info('EndTxn outside an ongoing transaction', { transactionalId: id, state: m.state, commit: o.commit })
     switch (m.state) {
       case TxnState.Ongoing:

@@ -98,6 +98,7 @@ test('markers that fail are retried until written; the id answers CONCURRENT_TRA
   assert.equal(markers.length, 1)
   assert.equal(await c.addPartitions({ transactionalId: 't', producerId, producerEpoch, partitions: [{ topic: 'x', partition: 0 }], ...FENCED }), ErrorCode.CONCURRENT_TRANSACTIONS)
   assert.equal((await c.initProducerId({ transactionalId: 't', timeoutMs: 10_000, producerId: -1n, producerEpoch: -1, ...FENCED })).errorCode, ErrorCode.CONCURRENT_TRANSACTIONS)
+  assert.equal(await c.endTxn({ transactionalId: 't', producerId, producerEpoch: producerEpoch - 1, commit: true, ...FENCED }), ErrorCode.PRODUCER_FENCED, 'fencing is answered before busy, as Kafka')
   time.advance(200)
   await settle()
   time.advance(200)
