@@ -342,6 +342,13 @@ export class Connection {
     this.opts.memory.release(slot.reserved)
     slot.reserved = 0
     if (this.closed) return
+    try {
+      this.broker.faults?.check('response.send', codec.name)
+    } catch {
+      // A test's lost response: the request took effect, the client sees the connection drop.
+      this.close()
+      return
+    }
     if (body !== NO_RESPONSE) {
       const w = new Writer(512)
       w.writeInt32(0) // size, patched below
