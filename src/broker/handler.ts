@@ -10,6 +10,7 @@ import type { ProducerIdManager } from './producer-ids.js'
 import type { ReplicaManager } from './replica-manager.js'
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js'
 import type { TransactionCoordinator } from '../coordinator/txn/coordinator.js'
+import type { KafkaPrincipal } from '../security/principal.js'
 
 export interface BrokerContext {
   readonly nodeId: number
@@ -37,6 +38,8 @@ export interface RequestContext {
   readonly clientId: string | null
   /** host:port of the client, for logs. */
   readonly clientAddress: string
+  /** Who the connection acts as (User:ANONYMOUS until TLS or SASL says otherwise). */
+  readonly principal: KafkaPrincipal
   readonly broker: BrokerContext
   /** Aborted when the connection closes or the broker shuts down. */
   readonly signal: AbortSignal
