@@ -115,10 +115,21 @@ function runFile(file) {
   })
 }
 
+/** Seconds a file's process lived beyond its tests' own durations (top-level TAP entries). */
+function lingered(r) {
+  let tests = 0
+  for (const m of r.out.matchAll(/^(?:not )?ok \d+ - .*\n  ---\n  duration_ms: ([\d.]+)/gm)) tests += Number(m[1])
+  return (r.ms - tests) / 1000
+}
+
 function report(r) {
   const secs = (r.ms / 1000).toFixed(1)
   if (r.ok) {
-    console.log(`ok ${r.file} (${r.pass} passed${r.skipped ? `, ${r.skipped} skipped` : ''}, ${secs} s)`)
+    // A timer or socket left open keeps a file's process alive after its tests: say so, as it
+    // costs the whole run that time.
+    const idle = lingered(r)
+    const note = idle > 10 ? `; ${idle.toFixed(0)} s of it after its tests: something it left open kept it alive` : ''
+    console.log(`ok ${r.file} (${r.pass} passed${r.skipped ? `, ${r.skipped} skipped` : ''}, ${secs} s${note})`)
     // Skips say why; show them even when the file passes.
     for (const line of r.out.split('\n')) if (/# SKIP/.test(line)) console.log(`    ${line.trim()}`)
   } else {
