@@ -15,7 +15,10 @@
  *
  * Environment: SAMSA_BENCH_TOPICS (1000), SAMSA_BENCH_PARTITIONS_PER_TOPIC (10),
  * SAMSA_BENCH_SECONDS (15), SAMSA_BENCH_RECORD_SIZE (1024), SAMSA_BENCH_DIR (default the OS
- * temp dir). Linux only (/proc).
+ * temp dir), SAMSA_BENCH_BROKER_NODE_ARGS (node arguments for the broker process, space
+ * separated, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it; the profile is written
+ * when it stops).
+ * Linux only (/proc).
  */
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -55,6 +58,7 @@ async function start(logDir: string): Promise<{ broker: BrokerProcess; ms: numbe
     logDir,
     overrides: { 'num.partitions': '1', 'auto.create.topics.enable': 'false', 'log.segment.bytes': String(16 * MiB) },
     startTimeoutMs: 120_000,
+    nodeArgs: (process.env['SAMSA_BENCH_BROKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
   })
   return { broker, ms: Date.now() - t0 }
 }

@@ -43,6 +43,8 @@ export interface StartBrokerProcessOptions {
   /** Extra CLI arguments placed after `server start` (e.g. a properties file). */
   args?: string[]
   env?: NodeJS.ProcessEnv
+  /** Arguments for node itself, before the script (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[]
   /** How long to wait for the "listening" line. */
   startTimeoutMs?: number
   /**
@@ -59,7 +61,7 @@ export async function startBrokerProcess(opts: StartBrokerProcessOptions = {}): 
     'log.dirs': logDir,
     ...opts.overrides,
   }
-  const args = [SAMSA_CLI, 'server', 'start', ...(opts.args ?? [])]
+  const args = [...(opts.nodeArgs ?? []), SAMSA_CLI, 'server', 'start', ...(opts.args ?? [])]
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`)
   const proc = spawn(process.execPath, args, {
     env: { ...process.env, ...opts.env },
