@@ -160,7 +160,7 @@ export class Broker {
     }
     const producerIds = new ProducerIdManager(store)
     const groups = createGroupCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger })
-    const txns = createTxnCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger, producerIds, groups }, this.time)
+    const txns = createTxnCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger, producerIds, groups, faults: this.faults }, this.time)
     this.ctx = {
       nodeId: this.nodeId,
       config: this.config,

@@ -55,6 +55,8 @@ export interface TxnMarkerWriter {
     commit: boolean
     partitions: Array<{ topic: string; partition: number }>
   }): Promise<Array<{ topic: string; partition: number; errorCode: number }>>
+  /** Releases connections to other brokers. */
+  close?(): void
 }
 
 export interface TxnCoordinatorOptions {
@@ -385,6 +387,13 @@ export class TransactionCoordinator {
           while (left.length > 0) {
             if (this.closed || this.led.get(partition) !== shard) return
             const results = await this.markers.write({ producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: shard.epoch, commit, partitions: left })
+            // A leader has seen a newer coordinator of this partition: that one completes the
+            // transaction (it finds Prepare* when it loads); this one is about to resign.
+            const fenced = results.find((r) => r.errorCode === ErrorCode.TRANSACTION_COORDINATOR_FENCED)
+            if (fenced) {
+              this.logger.warn('transaction markers refused: a newer coordinator exists; leaving the transaction to it', { transactionalId: id, partition: `${fenced.topic}-${fenced.partition}`, coordinatorEpoch: shard.epoch })
+              return
+            }
             // A deleted topic needs no marker; anything else (no leader yet, a disk error) is retried.
             const failed = results.filter((r) => r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
             left = failed.map((r) => ({ topic: r.topic, partition: r.partition }))
@@ -465,5 +474,6 @@ export class TransactionCoordinator {
     this.closed = true
     this.time.clearTimeout(this.timer)
     this.led.clear()
+    this.markers.close?.()
   }
 }
