@@ -26,7 +26,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { Logger } from '../../util/logger.js'
 import { systemTime, type Time, type Timer } from '../../util/time.js'
 import type { InternalTopic } from '../internal-topic.js'
-import { copyMetadata, isComplete, isPrepare, TxnState, type TxnMetadata } from './txn-metadata.js'
+import { copyMetadata, isComplete, isPrepare, TXN_STATE_NAMES, TxnState, type TxnMetadata } from './txn-metadata.js'
 import { splitTp, tpKey, TRANSACTION_STATE_TOPIC, TxnLog, txnTopicSettings } from './txn-log.js'
 
 export { TRANSACTION_STATE_TOPIC }
@@ -431,6 +431,31 @@ export class TransactionCoordinator {
       else if (s.status === 'loaded') for (const m of s.txns.values()) txns.push(copyMetadata(m))
     }
     return { loading, txns }
+  }
+
+  /**
+   * ListTransactions: the ids of every loaded partition, filtered as Kafka's
+   * TransactionStateManager.listTransactionStates: by state name (names Kafka does not know are
+   * returned apart and match nothing), by producer id, and by duration (v1: only transactions
+   * open longer than `durationMs`; negative: no filter). While a partition loads the answer is
+   * COORDINATOR_LOAD_IN_PROGRESS with no ids.
+   */
+  listTransactions(f: { states: string[]; producerIds: bigint[]; durationMs: number }): { errorCode: number; unknownStates: string[]; txns: TxnMetadata[] } {
+    const known = new Map(Object.entries(TXN_STATE_NAMES).map(([code, name]) => [name, Number(code) as TxnState]))
+    const unknownStates = f.states.filter((n) => !known.has(n))
+    const states = new Set(f.states.filter((n) => known.has(n)).map((n) => known.get(n)!))
+    const { loading, txns } = this.list()
+    if (loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, unknownStates, txns: [] }
+    const ids = new Set(f.producerIds)
+    const now = this.time.now()
+    const listed = txns.filter((m) => {
+      if (m.state === TxnState.Dead) return false
+      if (f.states.length > 0 && !states.has(m.state)) return false
+      if (ids.size > 0 && !ids.has(m.producerId)) return false
+      if (f.durationMs >= 0 && !(m.startMs >= 0 && now - m.startMs > f.durationMs)) return false
+      return true
+    })
+    return { errorCode: ErrorCode.NONE, unknownStates, txns: listed }
   }
 
   // ---- timers ----------------------------------------------------------------------------
