@@ -24,6 +24,7 @@ import { TRANSACTION_STATE_TOPIC, TransactionCoordinator, type TxnCoordinatorCon
 import type { Time } from '../util/time.js'
 import type { ProducerIdManager } from './producer-ids.js'
 import { TxnMarkerChannel } from './txn-marker-channel.js'
+import type { BrokerPeers } from './broker-peers.js'
 import type { FaultHooks } from '../util/faults.js'
 
 /** What the coordinator's side of the broker uses (a BrokerContext will do, or these parts before one exists). */
@@ -175,11 +176,11 @@ export function txnCoordinatorConfig(config: BrokerConfig): TxnCoordinatorConfig
   }
 }
 
-export function createTxnCoordinator(broker: CoordinatorBroker & { producerIds: ProducerIdManager; groups: GroupCoordinator; faults?: FaultHooks }, time?: Time): TransactionCoordinator {
+export function createTxnCoordinator(broker: CoordinatorBroker & { producerIds: ProducerIdManager; groups: GroupCoordinator; faults?: FaultHooks; peers: BrokerPeers }, time?: Time): TransactionCoordinator {
   return new TransactionCoordinator({
     topic: internalTopic(broker, TRANSACTION_STATE_TOPIC),
     config: txnCoordinatorConfig(broker.config),
-    markers: new TxnMarkerChannel(broker),
+    markers: new TxnMarkerChannel(broker, broker.peers),
     newProducerId: () => broker.producerIds.generate(),
     logger: broker.logger,
     ...(time ? { time } : {}),

@@ -14,41 +14,30 @@
  * its leader is not registered, NETWORK_EXCEPTION when the request to a leader failed (its
  * connection is dropped and opened again on the next send).
  *
- * One connection per remote broker, reopened when closed or when the broker's address changed.
+ * Connections to other brokers come from the broker's BrokerPeers (one per broker, reopened
+ * after a failure).
  * Fault point `txn.markers.send` (detail: the destination broker id) fails a destination's send
  * as a network failure would, so tests can stop a commit half way.
  *
  * Gap: Kafka drains markers of many transactions into one request per broker; here each
  * transaction sends its own request (the connection pipelines concurrent ones).
  */
-import { BrokerConnection } from '../client/base/connection.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { ApiKey } from '../protocol/generated/api-keys.js'
 import type { FaultHooks } from '../util/faults.js'
 import type { TxnMarkerWriter } from '../coordinator/txn/coordinator.js'
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js'
 import type { CoordinatorBroker } from './coordinator-partitions.js'
+import type { BrokerPeers } from './broker-peers.js'
 import { writeTxnMarkers } from './txn-markers.js'
 
 type Marker = Parameters<TxnMarkerWriter['write']>[0]
 type Result = { topic: string; partition: number; errorCode: number }
 
-/** The receiving leader waits up to 30 s for its in-sync replicas (txn-markers.ts); a request may take that long. */
-const REQUEST_TIMEOUT_MS = 40_000
-const CONNECT_TIMEOUT_MS = 10_000
-
-interface Peer {
-  host: string
-  port: number
-  conn: Promise<BrokerConnection>
-}
-
 export class TxnMarkerChannel implements TxnMarkerWriter {
-  private readonly peers = new Map<number, Peer>()
-  private readonly abort = new AbortController()
-
   constructor(
     private readonly broker: CoordinatorBroker & { groups: GroupCoordinator; faults?: FaultHooks },
+    private readonly peers: BrokerPeers,
     private readonly transactionVersion = 1,
   ) {}
 
@@ -83,9 +72,8 @@ export class TxnMarkerChannel implements TxnMarkerWriter {
   }
 
   private async send(leader: number, m: Marker): Promise<Result[]> {
-    const b = this.broker.metadata.brokers().find((x) => x.nodeId === leader)
-    if (!b) return m.partitions.map((tp) => ({ ...tp, errorCode: ErrorCode.LEADER_NOT_AVAILABLE }))
-    const conn = await this.connection(leader, b.host, b.port)
+    const conn = await this.peers.connection(leader)
+    if (!conn) return m.partitions.map((tp) => ({ ...tp, errorCode: ErrorCode.LEADER_NOT_AVAILABLE }))
     const topics = new Map<string, number[]>()
     for (const tp of m.partitions) {
       let list = topics.get(tp.topic)
@@ -107,10 +95,10 @@ export class TxnMarkerChannel implements TxnMarkerWriter {
             },
           ],
         },
-        { signal: this.abort.signal },
+        { signal: this.peers.signal },
       )
     } catch (err) {
-      this.drop(leader, conn)
+      this.peers.drop(leader, conn)
       throw err
     }
     const answered = new Map<string, number>()
@@ -120,39 +108,5 @@ export class TxnMarkerChannel implements TxnMarkerWriter {
     }
     // A partition the leader left out of its answer was not written: retried.
     return m.partitions.map((tp) => ({ ...tp, errorCode: answered.get(`${tp.topic}\u0000${tp.partition}`) ?? ErrorCode.UNKNOWN_SERVER_ERROR }))
-  }
-
-  private connection(nodeId: number, host: string, port: number): Promise<BrokerConnection> {
-    const peer = this.peers.get(nodeId)
-    if (peer && peer.host === host && peer.port === port) {
-      return peer.conn.then((c) => (c.isClosed ? this.open(nodeId, host, port) : c))
-    }
-    if (peer) void peer.conn.then((c) => c.close(), () => undefined)
-    return this.open(nodeId, host, port)
-  }
-
-  private open(nodeId: number, host: string, port: number): Promise<BrokerConnection> {
-    const conn = BrokerConnection.open(
-      { host, port, nodeId, clientId: `samsa-txn-markers-${this.broker.nodeId}`, connectTimeoutMs: CONNECT_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, maxInFlight: 5 },
-      this.abort.signal,
-    )
-    const peer: Peer = { host, port, conn }
-    this.peers.set(nodeId, peer)
-    conn.catch(() => {
-      if (this.peers.get(nodeId) === peer) this.peers.delete(nodeId)
-    })
-    return conn
-  }
-
-  private drop(nodeId: number, conn: BrokerConnection): void {
-    conn.close()
-    const peer = this.peers.get(nodeId)
-    if (peer) void peer.conn.then((c) => c === conn && this.peers.get(nodeId) === peer && this.peers.delete(nodeId), () => undefined)
-  }
-
-  close(): void {
-    this.abort.abort()
-    for (const p of this.peers.values()) void p.conn.then((c) => c.close(), () => undefined)
-    this.peers.clear()
   }
 }

@@ -59,6 +59,7 @@ async function threeBrokers(t: TestContext, extra: Record<string, string> = {}):
     defer(() => b.close())
   }
   const md = brokers[0]!.broker.metadata
+  await eventually('every broker registered', () => md.brokers().length === 3)
   await brokers[0]!.broker.createTopic(TOPIC, 3, {})
   await eventually('every broker to lead one partition of the topic', () => {
     const leaders = md.topic(TOPIC)?.partitions.map((p) => p.leader) ?? []
