@@ -13,6 +13,7 @@ import assert from 'node:assert/strict'
 import { Kafka, logLevel } from 'kafkajs'
 import { startBroker, type StartedBroker } from '../../src/index.js'
 import { Consumer } from '../../src/client/consumer/index.js'
+import { Admin } from '../../src/client/admin/index.js'
 import { TRANSACTION_STATE_TOPIC } from '../../src/coordinator/txn/coordinator.js'
 import { TxnState } from '../../src/coordinator/txn/txn-metadata.js'
 import { createLogger } from '../../src/util/logger.js'
@@ -100,6 +101,7 @@ test('kafkajs transactions over partitions led by three brokers: commits and abo
   await p.connect()
   const committed: string[] = []
   const all: string[] = []
+  const began = Date.now()
   for (let i = 0; i < 6; i++) {
     const tx = await p.transaction()
     const messages = [0, 1, 2].map((partition) => ({ partition, value: `t${i}-p${partition}` }))
@@ -113,8 +115,18 @@ test('kafkajs transactions over partitions led by three brokers: commits and abo
       await tx.abort()
     }
   }
+  t.diagnostic(`6 transactions over 3 leaders (3 commits, 3 aborts) in ${Date.now() - began} ms`)
   assert.deepEqual(await readAll(bootstrap, 'read_committed', committed.length), committed.sort())
   assert.deepEqual(await readAll(bootstrap, 'read_uncommitted', all.length), all.sort())
+  // The admin APIs find the id at its coordinator, wherever that is.
+  const admin = new Admin({ bootstrapServers: bootstrap, logger: quiet })
+  defer(() => admin.close())
+  const coordinatorId = brokers[0]!.broker.metadata.topic(TRANSACTION_STATE_TOPIC)!.partitions[brokers[0]!.broker.context.txns.partitionFor('spread-1')]!.leader
+  await eventually('the last abort to complete', async () => (await admin.describeTransactions(['spread-1']))[0]!.state === 'CompleteAbort')
+  const listed = await admin.listTransactions()
+  assert.deepEqual(listed.map((l) => [l.transactionalId, l.coordinator, l.state]), [['spread-1', coordinatorId, 'CompleteAbort']])
+  const [described] = await admin.describeTransactions(['spread-1'])
+  assert.equal(described!.coordinator, coordinatorId)
   // Every partition's last stable offset moved past the last transaction: its markers were written.
   for (const b of brokers) {
     for (const part of b.broker.metadata.topic(TOPIC)!.partitions.filter((x) => x.leader === b.broker.nodeId)) {
