@@ -186,9 +186,12 @@ export class TransactionCoordinator {
     return n
   }
 
-  private async shardOf(transactionalId: string): Promise<{ partition: number; shard: Shard }> {
+  private async shardOf(transactionalId: string, create = true): Promise<{ partition: number; shard: Shard }> {
     if (this.closed) throw new KafkaError('COORDINATOR_NOT_AVAILABLE', 'The transaction coordinator is shutting down.')
-    if (!this.log.exists()) await this.ensureTopic()
+    if (!this.log.exists()) {
+      if (!create) throw new KafkaError('NOT_COORDINATOR', `No transaction has begun in this cluster (${TRANSACTION_STATE_TOPIC} does not exist yet), so none coordinates transactional id ${transactionalId}.`)
+      await this.ensureTopic()
+    }
     const partition = this.partitionFor(transactionalId)
     const shard = this.led.get(partition)
     if (shard?.status === 'loaded') return { partition, shard }
@@ -417,7 +420,8 @@ export class TransactionCoordinator {
 
   /** The id's state, for DescribeTransactions and tests. */
   async describe(transactionalId: string): Promise<TxnMetadata | undefined> {
-    const { shard } = await this.shardOf(transactionalId)
+    // Looking at an id creates nothing: without __transaction_state there is no coordinator yet.
+    const { shard } = await this.shardOf(transactionalId, false)
     const m = shard.txns.get(transactionalId)
     return m && copyMetadata(m)
   }

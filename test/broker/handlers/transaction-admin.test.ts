@@ -57,3 +57,13 @@ test('ListTransactions, DescribeTransactions and DescribeProducers: state and pr
   assert.equal(dp.topics[1]!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   await ta.abort()
 })
+
+test('DescribeTransactions before any transaction: NOT_COORDINATOR, and __transaction_state is not created by looking', async (t) => {
+  const tb = await embeddedBroker(t)
+  const c = await tb.client()
+  const d = await c.request(ApiKey.DescribeTransactions, 0, { transactionalIds: ['nobody'] })
+  assert.equal(d.transactionStates[0]!.errorCode, ErrorCode.NOT_COORDINATOR)
+  assert.equal(tb.b.broker.metadata.topic('__transaction_state'), undefined)
+  const l = await c.request(ApiKey.ListTransactions, 1, { stateFilters: [], producerIdFilters: [], durationFilter: -1n })
+  assert.deepEqual([l.errorCode, l.transactionStates.length], [ErrorCode.NONE, 0])
+})
