@@ -15,6 +15,8 @@ import { hostname } from 'node:os'
 import type { MetadataStore } from '../metadata/store.js'
 import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
 import { FaultHooks } from '../util/faults.js'
+import { BrokerPeers } from './broker-peers.js'
+import { TxnVerifier } from './txn-verification.js'
 import { systemClock, type Clock } from '../storage/clock.js'
 import type { Time } from '../util/time.js'
 import { ensureLogDir } from '../storage/log-dir.js'
@@ -88,6 +90,8 @@ export class Broker {
   private sweeper: NodeJS.Timeout | undefined
   /** metadata.store=etcd: registration, election and the controller. */
   private membership: ClusterMembership | undefined
+  /** Connections to other brokers for the requests this broker sends (markers, verification). */
+  private peers: BrokerPeers | undefined
 
   constructor(opts: BrokerOptions = {}) {
     this.config = opts.config ?? loadBrokerConfig()
@@ -160,7 +164,10 @@ export class Broker {
     }
     const producerIds = new ProducerIdManager(store)
     const groups = createGroupCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger })
-    const txns = createTxnCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger, producerIds, groups }, this.time)
+    const peers = new BrokerPeers(store, `samsa-broker-${this.nodeId}`)
+    this.peers = peers
+    const txns = createTxnCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger, producerIds, groups, faults: this.faults, peers }, this.time)
+    const txnVerifier = new TxnVerifier({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger, txns }, peers)
     this.ctx = {
       nodeId: this.nodeId,
       config: this.config,
@@ -170,6 +177,7 @@ export class Broker {
       producerIds,
       groups,
       txns,
+      txnVerifier,
       handlers: defaultHandlers(),
       logger: this.logger,
       faults: this.faults,
@@ -295,6 +303,7 @@ export class Broker {
       await this.membership?.close()
       if (this.ctx) {
         await this.ctx.txns.close()
+        this.peers?.close()
         await this.ctx.groups.close()
         await this.ctx.replicas.close()
         await this.ctx.metadata.close()

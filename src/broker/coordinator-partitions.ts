@@ -23,7 +23,9 @@ import { createTopic } from './topic-admin.js'
 import { TRANSACTION_STATE_TOPIC, TransactionCoordinator, type TxnCoordinatorConfig } from '../coordinator/txn/coordinator.js'
 import type { Time } from '../util/time.js'
 import type { ProducerIdManager } from './producer-ids.js'
-import { writeTxnMarkers } from './txn-markers.js'
+import { TxnMarkerChannel } from './txn-marker-channel.js'
+import type { BrokerPeers } from './broker-peers.js'
+import type { FaultHooks } from '../util/faults.js'
 
 /** What the coordinator's side of the broker uses (a BrokerContext will do, or these parts before one exists). */
 export type CoordinatorBroker = Pick<BrokerContext, 'nodeId' | 'config' | 'metadata' | 'replicas' | 'logger'>
@@ -174,11 +176,11 @@ export function txnCoordinatorConfig(config: BrokerConfig): TxnCoordinatorConfig
   }
 }
 
-export function createTxnCoordinator(broker: CoordinatorBroker & { producerIds: ProducerIdManager; groups: GroupCoordinator }, time?: Time): TransactionCoordinator {
+export function createTxnCoordinator(broker: CoordinatorBroker & { producerIds: ProducerIdManager; groups: GroupCoordinator; faults?: FaultHooks; peers: BrokerPeers }, time?: Time): TransactionCoordinator {
   return new TransactionCoordinator({
     topic: internalTopic(broker, TRANSACTION_STATE_TOPIC),
     config: txnCoordinatorConfig(broker.config),
-    markers: { write: (m) => writeTxnMarkers(broker, { ...m, transactionVersion: 1 }) },
+    markers: new TxnMarkerChannel(broker, broker.peers),
     newProducerId: () => broker.producerIds.generate(),
     logger: broker.logger,
     ...(time ? { time } : {}),

@@ -3,6 +3,7 @@ import type { ApiKeyNumber, MessageCodec, RequestOf, ResponseOf } from '../proto
 import type { MetadataStore } from '../metadata/store.js'
 import type { AppendTurn } from './replica-append.js'
 import type { FaultHooks } from '../util/faults.js'
+import type { TxnVerifier } from './txn-verification.js'
 import type { Logger } from '../util/logger.js'
 import type { BrokerConfig } from './config.js'
 import type { FetchSessionCache } from './fetch-session.js'
@@ -23,6 +24,8 @@ export interface BrokerContext {
   readonly groups: GroupCoordinator
   /** The transaction coordinator (`__transaction_state`). */
   readonly txns: TransactionCoordinator
+  /** Asks the transaction coordinator whether a transactional write's partition is in its transaction (KIP-890 part 1). */
+  readonly txnVerifier?: TxnVerifier
   readonly handlers: HandlerRegistry
   readonly logger: Logger
   /** Aborted when the broker shuts down: long polls return at once. */

@@ -10,9 +10,8 @@
  * TRANSACTION_COORDINATOR_FENCED, a stale producer epoch INVALID_PRODUCER_EPOCH; nothing is
  * written for a partition that fails.
  *
- * Gap: the coordinator sends markers only to partitions this broker leads (the replica manager
- * answers NOT_LEADER_OR_FOLLOWER for the others and the coordinator retries); a cluster needs the
- * coordinator to send WriteTxnMarkers to the other leaders.
+ * The coordinator reaches partitions other brokers lead through txn-marker-channel.ts, which
+ * sends them WriteTxnMarkers and calls this for the partitions this broker leads.
  */
 import { encodeBatchSync } from '../protocol/records/batch.js'
 import { createEndTxnBatch } from '../protocol/records/control.js'

@@ -31,6 +31,7 @@ const TOOLS: Record<string, () => Promise<Command>> = {
   'dump-log': async () => (await import('./dump-log.js')).dumpLogCommand(),
   'reassign-partitions': async () => (await import('./reassign-partitions.js')).reassignPartitionsCommand(),
   'leader-election': async () => (await import('./leader-election.js')).leaderElectionCommand(),
+  transactions: async () => (await import('./transactions.js')).transactionsCommand(),
 }
 
 /** The version in package.json (dist/src/cli/samsa.js sits three folders below it). */

@@ -54,10 +54,18 @@
  *   several in flight finds its records in that order, as with Kafka, which handles one request
  *   per connection at a time); their acks=-1 waits overlap.
  *
- * Gaps: a v0-2 set mixing v0/v1 messages with v2 batches is refused (INVALID_RECORD).
- * Transactional batches are checked as an idempotent producer's (plus Kafka's rule that a
- * producer with an open transaction may not write non-transactionally) but not yet against a
- * transaction coordinator; timestamp bounds are checked on the batch's first and max timestamps, not per record;
+ * - Transactional batches (KIP-890 part 1, `transaction.partition.verification.enable`, default
+ *   true): a request with a transactional id whose batch would open the producer's transaction
+ *   on a partition is first checked with the transaction coordinator (broker/txn-verification.ts;
+ *   AddPartitionsToTxn v4 verifyOnly when it is another broker). A partition never added is
+ *   INVALID_TXN_STATE, a stale epoch INVALID_PRODUCER_EPOCH, a coordinator that cannot answer
+ *   NOT_ENOUGH_REPLICAS (retriable); nothing is appended. Later batches of the open transaction
+ *   are not asked about again. Besides that they are checked as an idempotent producer's (plus
+ *   Kafka's rule that a producer with an open transaction may not write non-transactionally).
+ *
+ * Gaps: a v0-2 set mixing v0/v1 messages with v2 batches is refused (INVALID_RECORD). Kafka's
+ * verification guard is not kept (a marker written between the verification and the append:
+ * such a batch opens a hanging transaction: `samsa transactions find-hanging` and `abort`). Timestamp bounds are checked on the batch's first and max timestamps, not per record;
  * records are decoded only on the paths above (Kafka decodes every batch), so a wrong max
  * timestamp above the first one, or a record count the records contradict in a batch that is
  * not otherwise decoded, is stored as sent. A batch decoded on those paths may decompress to
@@ -74,6 +82,7 @@ import {
 import { ErrorCode } from '../../protocol/errors.js'
 import { NO_RESPONSE, type Handler, type RequestContext } from '../handler.js'
 import type { AppendOutcome } from '../replica-append.js'
+import { ATTR_TRANSACTIONAL, ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, MAGIC_OFFSET, MAGIC_V2, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET } from '../../protocol/records/batch-header.js'
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null = null): ProduceResponsePartitionProduceResponse {
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage }
@@ -100,6 +109,66 @@ function answer(ctx: RequestContext, o: AppendOutcome): ProduceResponsePartition
   }
 }
 
+interface Refusal {
+  partition: number
+  errorCode: number
+  errorMessage: string
+}
+
+/**
+ * KIP-890 part 1: the entries (by index) whose transactional batch opens the producer's
+ * transaction on a partition the coordinator says is not in it; they are not appended. A batch
+ * of a transaction already open on the partition (the producer state shows it) needs no
+ * question. Entries that are not transactional v2 batches, or whose partition is not hosted
+ * here, go to the append unchanged (which answers them as usual).
+ */
+async function verifyTransactional(ctx: RequestContext, transactionalId: string | null, entries: Array<{ topic: string; partition: number; records: Buffer }>): Promise<Map<number, Refusal>> {
+  const refused = new Map<number, Refusal>()
+  const verifier = ctx.broker.txnVerifier
+  if (transactionalId === null || !verifier || !ctx.broker.config.get('transaction.partition.verification.enable')) return refused
+  const asks: Array<{ index: number; topic: string; partition: number; producerId: bigint; producerEpoch: number }> = []
+  entries.forEach((e, index) => {
+    const r = e.records
+    if (r.length < BATCH_HEADER_SIZE || r[MAGIC_OFFSET] !== MAGIC_V2 || (r.readInt16BE(ATTRIBUTES_OFFSET) & ATTR_TRANSACTIONAL) === 0) return
+    const producerId = r.readBigInt64BE(PRODUCER_ID_OFFSET)
+    const producerEpoch = r.readInt16BE(PRODUCER_EPOCH_OFFSET)
+    let log
+    try {
+      log = ctx.broker.replicas.hostedPartition(e.topic, e.partition).partition.log
+    } catch {
+      return
+    }
+    const entry = log?.producerState.lastEntry(producerId)
+    if (entry && entry.producerEpoch === producerEpoch && entry.currentTxnFirstOffset >= 0) return
+    asks.push({ index, topic: e.topic, partition: e.partition, producerId, producerEpoch })
+  })
+  // One question per producer (a request carries one producer's batches, but a client may err).
+  const byProducer = new Map<string, typeof asks>()
+  for (const a of asks) {
+    const k = `${a.producerId}:${a.producerEpoch}`
+    const list = byProducer.get(k)
+    if (list) list.push(a)
+    else byProducer.set(k, [a])
+  }
+  await Promise.all(
+    [...byProducer.values()].map(async (list) => {
+      const codes = await verifier.verify({ transactionalId, producerId: list[0]!.producerId, producerEpoch: list[0]!.producerEpoch, partitions: list.map((a) => ({ topic: a.topic, partition: a.partition })) })
+      list.forEach((a, i) => {
+        const errorCode = codes[i]!
+        if (errorCode === ErrorCode.NONE) return
+        const why =
+          errorCode === ErrorCode.INVALID_TXN_STATE
+            ? `${a.topic}-${a.partition} is not in the ongoing transaction of transactional id ${transactionalId} (producer ${a.producerId}, epoch ${a.producerEpoch}): add it with AddPartitionsToTxn before writing; nothing was written`
+            : errorCode === ErrorCode.INVALID_PRODUCER_EPOCH
+              ? `producer ${a.producerId} epoch ${a.producerEpoch} is not the current epoch of transactional id ${transactionalId}; nothing was written`
+              : `the transaction coordinator of ${transactionalId} could not verify the write to ${a.topic}-${a.partition} right now; retry`
+        refused.set(a.index, { partition: a.partition, errorCode, errorMessage: why })
+      })
+    }),
+  )
+  return refused
+}
+
 export const produceHandler: Handler<typeof ApiKey.Produce> = {
   apiKey: ApiKey.Produce,
   minVersion: 0,
@@ -116,8 +185,9 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
       }))
     } else {
       const entries = req.topicData.flatMap((t) => t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records ?? Buffer.alloc(0) })))
+      const refused = await verifyTransactional(ctx, req.transactionalId ?? null, entries)
       const outcomes = await ctx.broker.replicas.appendRecords({
-        entries,
+        entries: entries.filter((_, i) => !refused.has(i)),
         acks,
         timeoutMs: req.timeoutMs,
         // The request's own rules travel with the records, as capability flags.
@@ -127,7 +197,14 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
         ...(ctx.appendTurn ? { turn: ctx.appendTurn } : {}),
       })
       let i = 0
-      responses = req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map(() => answer(ctx, outcomes[i++]!)) }))
+      let j = 0
+      responses = req.topicData.map((t) => ({
+        name: t.name,
+        partitionResponses: t.partitionData.map(() => {
+          const r = refused.get(i++)
+          return r ? partitionError(r.partition, r.errorCode, r.errorMessage) : answer(ctx, outcomes[j++]!)
+        }),
+      }))
     }
     if (acks === 0) return NO_RESPONSE
     return { responses, throttleTimeMs: 0 }

@@ -12,8 +12,9 @@
  *   not lead the group's `__consumer_offsets` partition, COORDINATOR_LOAD_IN_PROGRESS while it
  *   loads): the group's error code on v2+ (no topics; v8+ per group), and on v1, which has no
  *   group-level field, on every partition asked.
- * - requireStable (v7+) waits for the group's commits in flight. Without transactions there are
- *   no pending transactional offsets, so UNSTABLE_OFFSET_COMMIT never occurs.
+ * - requireStable (v7+) waits for the group's commits in flight; a partition with offsets a
+ *   transaction committed (TxnOffsetCommit) and whose marker is not written yet answers
+ *   UNSTABLE_OFFSET_COMMIT with offset -1 (KIP-447), which consumers retry.
  *
  * Gaps: v0 reads no offsets (see above). No ACLs. KIP-848 member epochs
  * are not checked (classic groups only).

@@ -14,8 +14,10 @@
  * - The number of transactions and partitions is bounded by the request's size, which the
  *   connection bounds; nothing is allocated per partition before decoding.
  *
- * Gaps: no ACLs; Produce does not yet verify transactional writes against the coordinator
- * (transaction.partition.verification.enable), so a produce to a partition not added is written.
+ * - verifyOnly is what partition leaders send before a transaction's first write to a partition
+ *   (broker/txn-verification.ts, transaction.partition.verification.enable).
+ *
+ * Gaps: no ACLs.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {

@@ -9,14 +9,43 @@
  * UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID); generation -1 skips the check. Per-partition codes;
  * NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS from the group's partition.
  *
- * Gaps: the coordinator does not check that the group's partition was added to the transaction
- * (AddOffsetsToTxn) or the producer's epoch against the transaction coordinator (Kafka's
- * TV2 verification); no ACLs.
+ * With transaction.partition.verification.enable (KIP-890 part 1) the transaction coordinator is
+ * asked first that the group's `__consumer_offsets` partition is in the producer's transaction
+ * with this epoch (AddOffsetsToTxn): INVALID_TXN_STATE (never added), INVALID_PRODUCER_EPOCH (a
+ * fenced producer) on every partition, nothing written. A stale epoch is also refused by the
+ * partition's producer state when it has seen a newer one.
+ *
+ * Gaps: no ACLs.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
-import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../../protocol/generated/txn-offset-commit.js'
-import type { Handler } from '../handler.js'
+import { TxnOffsetCommitRequest, TxnOffsetCommitResponse, type TxnOffsetCommitRequest as TxnOffsetCommitRequestBody } from '../../protocol/generated/txn-offset-commit.js'
+import type { Handler, RequestContext } from '../handler.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import { GROUP_METADATA_TOPIC } from '../../coordinator/group/group-log.js'
 import { coordinatorCode } from './txn-common.js'
+
+/**
+ * KIP-890 part 1 for offsets: the group's `__consumer_offsets` partition must be in the
+ * producer's ongoing transaction (AddOffsetsToTxn) with this epoch, unless the partition already
+ * holds this producer's open transaction. INVALID_TXN_STATE / INVALID_PRODUCER_EPOCH otherwise,
+ * COORDINATOR_LOAD_IN_PROGRESS (retriable for TxnOffsetCommit, as Kafka converts it) when the
+ * transaction coordinator cannot answer.
+ */
+async function verifyOffsetsPartition(ctx: RequestContext, req: TxnOffsetCommitRequestBody): Promise<number> {
+  const verifier = ctx.broker.txnVerifier
+  if (!verifier || !ctx.broker.config.get('transaction.partition.verification.enable')) return ErrorCode.NONE
+  const partition = ctx.broker.groups.partitionFor(req.groupId)
+  let log
+  try {
+    log = ctx.broker.replicas.hostedPartition(GROUP_METADATA_TOPIC, partition).partition.log
+  } catch {
+    return ErrorCode.NONE // not hosted here: the commit answers NOT_COORDINATOR
+  }
+  const entry = log?.producerState.lastEntry(req.producerId)
+  if (entry && entry.producerEpoch === req.producerEpoch && entry.currentTxnFirstOffset >= 0) return ErrorCode.NONE
+  const [code] = await verifier.verify({ transactionalId: req.transactionalId, producerId: req.producerId, producerEpoch: req.producerEpoch, partitions: [{ topic: GROUP_METADATA_TOPIC, partition }] })
+  return code === ErrorCode.NOT_ENOUGH_REPLICAS ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : code!
+}
 
 export const txnOffsetCommitHandler: Handler<typeof ApiKey.TxnOffsetCommit> = {
   apiKey: ApiKey.TxnOffsetCommit,
@@ -27,6 +56,8 @@ export const txnOffsetCommitHandler: Handler<typeof ApiKey.TxnOffsetCommit> = {
   async handle(req, ctx) {
     const all = (code: number) => ({ throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })) })
     try {
+      const refused = await verifyOffsetsPartition(ctx, req)
+      if (refused !== ErrorCode.NONE) return all(refused)
       const results = await ctx.broker.groups.commitTransactionalOffsets(
         {
           groupId: req.groupId,

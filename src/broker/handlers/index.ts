@@ -35,6 +35,9 @@ import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassig
 import { listPartitionReassignmentsHandler } from './46-list-partition-reassignments.js'
 import { offsetDeleteHandler } from './47-offset-delete.js'
 import { describeClusterHandler } from './60-describe-cluster.js'
+import { describeProducersHandler } from './61-describe-producers.js'
+import { describeTransactionsHandler } from './65-describe-transactions.js'
+import { listTransactionsHandler } from './66-list-transactions.js'
 
 export function defaultHandlers(): HandlerRegistry {
   return new HandlerRegistry()
@@ -73,4 +76,7 @@ export function defaultHandlers(): HandlerRegistry {
     .register(listPartitionReassignmentsHandler)
     .register(offsetDeleteHandler)
     .register(describeClusterHandler)
+    .register(describeProducersHandler)
+    .register(describeTransactionsHandler)
+    .register(listTransactionsHandler)
 }

@@ -1,6 +1,6 @@
 /**
  * The admin client: topics, configs, consumer groups and their offsets, partition offsets and
- * records, reassignments and leader elections, the cluster. Works against any Kafka broker: each request goes at the highest
+ * records, reassignments and leader elections, transactions, the cluster. Works against any Kafka broker: each request goes at the highest
  * version both sides know, and a feature an old broker lacks fails with UNSUPPORTED_VERSION.
  *
  * Every method takes optional `{ timeoutMs, signal }` last; `timeoutMs` bounds the whole call,
@@ -21,6 +21,17 @@ import { deleteGroups, describeGroups, listGroups, type ListGroupsOptions } from
 import { deleteRecords, listOffsets, type IsolationLevel } from './offsets.js'
 import { resolveAdminOptions, type AdminOptions, type CallOptions, type ResolvedAdminOptions } from './options.js'
 import { alterPartitionReassignments, electLeaders, listPartitionReassignments } from './reassignments.js'
+import {
+  abortTransaction,
+  describeProducers,
+  describeTransactions,
+  listTransactions,
+  type AbortTransactionSpec,
+  type ListTransactionsOptions,
+  type PartitionProducers,
+  type TransactionDescription,
+  type TransactionListing,
+} from './transactions.js'
 import { createPartitions, createTopics, deleteTopics, describeTopics, listTopics } from './topics.js'
 import type {
   BrokerLogDirs,
@@ -170,6 +181,28 @@ export class Admin {
   /** Preferred or unclean leader elections; each partition's outcome (null partitions: all that needed one). */
   async electLeaders(type: ElectionType, partitions: TopicPartition[] | null, o: CallOptions = {}): Promise<ElectionResult[]> {
     return electLeaders(this.call('electLeaders', o), type, partitions)
+  }
+
+  // ---- transactions ----------------------------------------------------------------------------
+
+  /** ListTransactions at every broker (each lists the ids it coordinates), filtered by state, producer id or duration. */
+  async listTransactions(o: CallOptions & ListTransactionsOptions = {}): Promise<TransactionListing[]> {
+    return listTransactions(this.call('listTransactions', o), o)
+  }
+
+  /** DescribeTransactions at each id's coordinator. */
+  async describeTransactions(transactionalIds: string[], o: CallOptions = {}): Promise<TransactionDescription[]> {
+    return describeTransactions(this.call('describeTransactions', o), transactionalIds)
+  }
+
+  /** DescribeProducers at each partition's leader, or at `brokerId` (a replica's own view). */
+  async describeProducers(partitions: TopicPartition[], o: CallOptions & { brokerId?: number } = {}): Promise<PartitionProducers[]> {
+    return describeProducers(this.call('describeProducers', o), partitions, o)
+  }
+
+  /** Writes an abort marker for the producer's open transaction on one partition (a hanging transaction). */
+  async abortTransaction(spec: AbortTransactionSpec, o: CallOptions = {}): Promise<void> {
+    return abortTransaction(this.call('abortTransaction', o), spec)
   }
 
   // ---- cluster ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ export function leaderRetriable(e: Error): boolean {
  * Groups items by their partition's current leader. Items whose partition cannot be sent
  * anywhere right now come back in `errors`.
  */
-async function byLeader<Q extends { topic: string; partition: number }>(call: Call, items: Q[]): Promise<{ leaders: Map<number, Q[]>; errors: Outcomes<Q, never> }> {
+export async function byLeader<Q extends { topic: string; partition: number }>(call: Call, items: Q[]): Promise<{ leaders: Map<number, Q[]>; errors: Outcomes<Q, never> }> {
   const resp = await call.cluster.fetchMetadata([...new Set(items.map((q) => q.topic))])
   const topics = new Map(resp.topics.map((t) => [t.name, t]))
   const errors: Outcomes<Q, never> = new Map()

@@ -246,7 +246,8 @@ export class OffsetManager {
    * The group's committed offsets: of `topics` (-1, '' for partitions without one), or of every
    * partition with a commit when `topics` is null. Throws KafkaError when the membership rejects
    * the member (v9+). requireStable waits for the group's commits in flight, as Kafka's
-   * write-ordered fetch does.
+   * write-ordered fetch does, and answers UNSTABLE_OFFSET_COMMIT for partitions a transaction
+   * has offsets pending for.
    */
   async fetch(groupId: string, topics: Array<{ topic: string; partitions: number[] }> | null, opts: { memberId?: string | null; memberEpoch?: number; requireStable?: boolean } = {}): Promise<FetchedTopic[]> {
     if (opts.requireStable) await this.withGroup(groupId, async () => {})
@@ -258,13 +259,19 @@ export class OffsetManager {
       known = false
     }
     const offsets = known ? this.groups.get(groupId) : undefined
+    // requireStable (KIP-447): a partition with a transactional commit not yet decided answers
+    // UNSTABLE_OFFSET_COMMIT, which the consumer retries, instead of an offset about to change.
+    const stable = (topic: string, partition: number, o: CommittedOffset | undefined): FetchedOffset =>
+      opts.requireStable && this.hasPendingTxnOffset(groupId, topic, partition)
+        ? { partition, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT }
+        : fetched(partition, o)
     if (topics === null) {
       return [...(offsets ?? new Map<string, PartitionOffsets>())].map(([topic, parts]) => ({
         topic,
-        partitions: [...parts].map(([partition, o]) => fetched(partition, o)),
+        partitions: [...parts].map(([partition, o]) => stable(topic, partition, o)),
       }))
     }
-    return topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => fetched(p, offsets?.get(t.topic)?.get(p))) }))
+    return topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => stable(t.topic, p, offsets?.get(t.topic)?.get(p))) }))
   }
 
   // ---- OffsetDelete ----------------------------------------------------------------------

@@ -26,7 +26,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { Logger } from '../../util/logger.js'
 import { systemTime, type Time, type Timer } from '../../util/time.js'
 import type { InternalTopic } from '../internal-topic.js'
-import { copyMetadata, isComplete, isPrepare, TxnState, type TxnMetadata } from './txn-metadata.js'
+import { copyMetadata, isComplete, isPrepare, TXN_STATE_NAMES, TxnState, type TxnMetadata } from './txn-metadata.js'
 import { splitTp, tpKey, TRANSACTION_STATE_TOPIC, TxnLog, txnTopicSettings } from './txn-log.js'
 
 export { TRANSACTION_STATE_TOPIC }
@@ -55,6 +55,8 @@ export interface TxnMarkerWriter {
     commit: boolean
     partitions: Array<{ topic: string; partition: number }>
   }): Promise<Array<{ topic: string; partition: number; errorCode: number }>>
+  /** Releases connections to other brokers. */
+  close?(): void
 }
 
 export interface TxnCoordinatorOptions {
@@ -184,9 +186,12 @@ export class TransactionCoordinator {
     return n
   }
 
-  private async shardOf(transactionalId: string): Promise<{ partition: number; shard: Shard }> {
+  private async shardOf(transactionalId: string, create = true): Promise<{ partition: number; shard: Shard }> {
     if (this.closed) throw new KafkaError('COORDINATOR_NOT_AVAILABLE', 'The transaction coordinator is shutting down.')
-    if (!this.log.exists()) await this.ensureTopic()
+    if (!this.log.exists()) {
+      if (!create) throw new KafkaError('NOT_COORDINATOR', `No transaction has begun in this cluster (${TRANSACTION_STATE_TOPIC} does not exist yet), so none coordinates transactional id ${transactionalId}.`)
+      await this.ensureTopic()
+    }
     const partition = this.partitionFor(transactionalId)
     const shard = this.led.get(partition)
     if (shard?.status === 'loaded') return { partition, shard }
@@ -385,6 +390,13 @@ export class TransactionCoordinator {
           while (left.length > 0) {
             if (this.closed || this.led.get(partition) !== shard) return
             const results = await this.markers.write({ producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: shard.epoch, commit, partitions: left })
+            // A leader has seen a newer coordinator of this partition: that one completes the
+            // transaction (it finds Prepare* when it loads); this one is about to resign.
+            const fenced = results.find((r) => r.errorCode === ErrorCode.TRANSACTION_COORDINATOR_FENCED)
+            if (fenced) {
+              this.logger.warn('transaction markers refused: a newer coordinator exists; leaving the transaction to it', { transactionalId: id, partition: `${fenced.topic}-${fenced.partition}`, coordinatorEpoch: shard.epoch })
+              return
+            }
             // A deleted topic needs no marker; anything else (no leader yet, a disk error) is retried.
             const failed = results.filter((r) => r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
             left = failed.map((r) => ({ topic: r.topic, partition: r.partition }))
@@ -408,7 +420,8 @@ export class TransactionCoordinator {
 
   /** The id's state, for DescribeTransactions and tests. */
   async describe(transactionalId: string): Promise<TxnMetadata | undefined> {
-    const { shard } = await this.shardOf(transactionalId)
+    // Looking at an id creates nothing: without __transaction_state there is no coordinator yet.
+    const { shard } = await this.shardOf(transactionalId, false)
     const m = shard.txns.get(transactionalId)
     return m && copyMetadata(m)
   }
@@ -422,6 +435,31 @@ export class TransactionCoordinator {
       else if (s.status === 'loaded') for (const m of s.txns.values()) txns.push(copyMetadata(m))
     }
     return { loading, txns }
+  }
+
+  /**
+   * ListTransactions: the ids of every loaded partition, filtered as Kafka's
+   * TransactionStateManager.listTransactionStates: by state name (names Kafka does not know are
+   * returned apart and match nothing), by producer id, and by duration (v1: only transactions
+   * open longer than `durationMs`; negative: no filter). While a partition loads the answer is
+   * COORDINATOR_LOAD_IN_PROGRESS with no ids.
+   */
+  listTransactions(f: { states: string[]; producerIds: bigint[]; durationMs: number }): { errorCode: number; unknownStates: string[]; txns: TxnMetadata[] } {
+    const known = new Map(Object.entries(TXN_STATE_NAMES).map(([code, name]) => [name, Number(code) as TxnState]))
+    const unknownStates = f.states.filter((n) => !known.has(n))
+    const states = new Set(f.states.filter((n) => known.has(n)).map((n) => known.get(n)!))
+    const { loading, txns } = this.list()
+    if (loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, unknownStates, txns: [] }
+    const ids = new Set(f.producerIds)
+    const now = this.time.now()
+    const listed = txns.filter((m) => {
+      if (m.state === TxnState.Dead) return false
+      if (f.states.length > 0 && !states.has(m.state)) return false
+      if (ids.size > 0 && !ids.has(m.producerId)) return false
+      if (f.durationMs >= 0 && !(m.startMs >= 0 && now - m.startMs > f.durationMs)) return false
+      return true
+    })
+    return { errorCode: ErrorCode.NONE, unknownStates, txns: listed }
   }
 
   // ---- timers ----------------------------------------------------------------------------
@@ -465,5 +503,6 @@ export class TransactionCoordinator {
     this.closed = true
     this.time.clearTimeout(this.timer)
     this.led.clear()
+    this.markers.close?.()
   }
 }

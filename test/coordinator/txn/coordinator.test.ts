@@ -28,16 +28,26 @@ interface Marker {
 function setup(topic = new MemoryTopic(1), time = new ManualTime(1_000_000)) {
   const markers: Marker[] = []
   let failNext = 0
+  let failCode: number = ErrorCode.NOT_LEADER_OR_FOLLOWER
   const writer: TxnMarkerWriter = {
     async write(m) {
       markers.push({ ...m, partitions: m.partitions.map((p) => `${p.topic}-${p.partition}`) })
-      const code = failNext > 0 ? (failNext--, ErrorCode.NOT_LEADER_OR_FOLLOWER) : ErrorCode.NONE
+      const code = failNext > 0 ? (failNext--, failCode) : ErrorCode.NONE
       return m.partitions.map((p) => ({ ...p, errorCode: code }))
     },
   }
   let nextId = 100n
   const c = new TransactionCoordinator({ topic, config, markers: writer, newProducerId: async () => nextId++, logger: createLogger({ level: 'error' }), time })
-  return { c, topic, time, markers, failMarkers: (n: number) => (failNext = n) }
+  return {
+    c,
+    topic,
+    time,
+    markers,
+    failMarkers: (n: number, code: number = ErrorCode.NOT_LEADER_OR_FOLLOWER) => {
+      failNext = n
+      failCode = code
+    },
+  }
 }
 
 const settle = async () => {
@@ -105,6 +115,20 @@ test('markers that fail are retried until written; the id answers CONCURRENT_TRA
   await settle()
   assert.equal(markers.length, 3)
   assert.equal(await stateOf(c, 't'), TxnState.CompleteAbort)
+})
+
+test('markers refused with TRANSACTION_COORDINATOR_FENCED: the coordinator stops completing and leaves the transaction in Prepare* for the newer one', async () => {
+  const { c, markers, failMarkers, time } = setup()
+  await c.onElection(0, 1)
+  const { producerId, producerEpoch } = await c.initProducerId({ transactionalId: 't', timeoutMs: 10_000, producerId: -1n, producerEpoch: -1, ...FENCED })
+  await c.addPartitions({ transactionalId: 't', producerId, producerEpoch, partitions: [{ topic: 'x', partition: 0 }], ...FENCED })
+  failMarkers(1, ErrorCode.TRANSACTION_COORDINATOR_FENCED)
+  assert.equal(await c.endTxn({ transactionalId: 't', producerId, producerEpoch, commit: true, ...FENCED }), ErrorCode.NONE)
+  await settle()
+  time.advance(1000)
+  await settle()
+  assert.equal(markers.length, 1, 'no retry after a fenced answer')
+  assert.equal(await stateOf(c, 't'), TxnState.PrepareCommit)
 })
 
 test('a new coordinator (another broker, or a restart) loads the log and completes a commit the old one decided; a stale election is ignored', async () => {
