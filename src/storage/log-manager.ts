@@ -10,6 +10,7 @@ import { resolveLogConfig, type LogConfig } from './config.js'
 import { StorageError } from './errors.js'
 import { IndexCache } from './index/index-cache.js'
 import { FileCache } from './io/file-cache.js'
+import { openFileBudget } from './io/open-file-limit.js'
 import { mapConcurrent } from './io/files.js'
 import { LogDir } from './log-dir.js'
 import { partitionDirName } from './log/file-names.js'
@@ -29,7 +30,7 @@ export interface LogManagerOptions {
   topicConfig?: (topic: string) => Partial<LogConfig> | undefined
   clock?: Clock
   logger?: StorageLogger
-  /** Bound on open segment files across all logs (default 1024). */
+  /** Bound on open segment files across all logs (default: from the process's open-file limit, openFileBudget). */
   maxOpenFiles?: number
   /** Memory for indexes of inactive segments (default 128 MiB). */
   indexCacheBytes?: number
@@ -110,7 +111,7 @@ export class LogManager {
     for (const path of options.logDirs) {
       dirs.push(await LogDir.open({ path, ...optional('clusterId', options.clusterId), ...optional('nodeId', options.nodeId), logger }))
     }
-    const files = new FileCache({ maxOpenFiles: options.maxOpenFiles ?? 1024 })
+    const files = new FileCache({ maxOpenFiles: options.maxOpenFiles ?? openFileBudget() })
     const indexCache = new IndexCache({ maxBytes: options.indexCacheBytes ?? 128 * 1024 * 1024 })
     const stats: LoadStats = { partitions: 0, recoveredSegments: 0, truncatedBytes: 0, millis: 0 }
     const manager = new LogManager(options, dirs, files, indexCache, stats)
