@@ -11,8 +11,10 @@
  * truncated or deleted segments later. Kept in memory as well: a partition holds few aborts
  * compared to its records, and the files are read once at open.
  *
- * Gap (Kafka rebuilds the index while recovering a segment): after a power loss with fsync off,
- * a marker that reached the disk while its entry did not is not re-indexed.
+ * After an unclean shutdown the log past its recovery point is replayed for the producer state,
+ * and every abort met there that has no entry gets one (`restore`): a power loss can keep a
+ * marker whose entry never reached the disk, and Kafka rebuilds the index of recovered segments
+ * the same way.
  */
 import { appendFile, readdir, readFile, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -87,6 +89,23 @@ export class TxnIndex {
       if (before === 0) this.files.delete(segmentBase)
       await truncate(path, before * ENTRY_SIZE)
     }
+  }
+
+  /** Whether an entry for the abort marker at `lastOffset` exists. */
+  hasMarker(lastOffset: number): boolean {
+    for (const list of this.files.values()) if (list.some((e) => e.lastOffset === lastOffset)) return true
+    return false
+  }
+
+  /** Adds the entries of `aborts` that are missing, each in the segment holding its marker; returns how many. */
+  async restore(aborts: readonly AbortedTxn[], segmentOf: (offset: number) => number): Promise<number> {
+    let added = 0
+    for (const a of aborts) {
+      if (this.hasMarker(a.lastOffset)) continue
+      await this.append(segmentOf(a.lastOffset), a)
+      added++
+    }
+    return added
   }
 
   /** Aborted transactions that overlap [fromOffset, upperOffset), by first offset. */

@@ -164,6 +164,9 @@ export class UnifiedLog {
         segmentBaseOffsets: segments.all().map((seg) => seg.baseOffset),
         now: ctx.clock.now(),
         replay: (from, apply) => replaySegments(segments.all(), from, apply),
+        // After an unclean shutdown, what lies past the checkpointed recovery point is replayed
+        // even where a snapshot covers it, so its aborts can be checked against the .txnindex.
+        ...(options.hadCleanShutdown ? {} : { snapshotAtOrBelow: options.recoveryPoint ?? 0 }),
       })
     } catch (err) {
       throw storageErrorOf(err, what)
@@ -172,6 +175,9 @@ export class UnifiedLog {
     holder.log = log
     try {
       log.txnIndex = await TxnIndex.open(options.dir, log.logEndOffset)
+      const bases = log.local.segmentBaseOffsets()
+      const restored = await log.txnIndex.restore(producers.takeReplayedAborts(), (offset) => bases.filter((b) => b <= offset).at(-1) ?? bases[0]!)
+      if (restored > 0) ctx.logger.warn(`${options.topic}-${options.partition}: ${restored} aborted transaction(s) missing from the .txnindex were indexed again from the log`)
     } catch (err) {
       await log.close({ flush: false })
       throw storageErrorOf(err, what)

@@ -54,6 +54,20 @@ export interface LogExtent {
   segmentBaseOffsets: readonly number[]
   now: number
   replay: Replay
+  /**
+   * Use no snapshot above this offset (the log's recovery point): what lies past it may not
+   * have reached the disk whole, so it is replayed, and the aborts found on the way are handed
+   * back (replayedAborts) for the transaction index to check.
+   */
+  snapshotAtOrBelow?: number
+}
+
+/** An aborted transaction met while replaying the log, with the last stable offset it left. */
+export interface ReplayedAbort {
+  producerId: bigint
+  firstOffset: number
+  lastOffset: number
+  lastStableOffset: number
 }
 
 export interface ProducerStateManagerOptions {
@@ -80,6 +94,7 @@ export class ProducerStateManager {
   private snapshots: number[] = []
   private mapEnd = 0
   private lastSnap = 0
+  private replayed: ReplayedAbort[] = []
 
   private constructor(options: ProducerStateManagerOptions) {
     this.dir = options.dir
@@ -94,6 +109,13 @@ export class ProducerStateManager {
     psm.snapshots = await listSnapshots(options.dir)
     await psm.reload(options)
     return psm
+  }
+
+  /** The aborted transactions the last load replayed (each once: the list is emptied). */
+  takeReplayedAborts(): ReplayedAbort[] {
+    const out = this.replayed
+    this.replayed = []
+    return out
   }
 
   // ---- reading ---------------------------------------------------------------------------
@@ -184,7 +206,14 @@ export class ProducerStateManager {
     const b = batch.info
     if (b.producerId !== NO_PRODUCER_ID) {
       try {
-        this.commit(this.prepare([batch], 'replication'), b.lastOffset + 1)
+        const prepared = this.prepare([batch], 'replication')
+        this.commit(prepared, b.lastOffset + 1)
+        if (prepared.kind === 'append') {
+          for (const t of prepared.completed) {
+            // Kafka's rule for the entry's last stable offset: the oldest transaction still open, else just past the marker.
+            if (t.isAborted) this.replayed.push({ producerId: t.producerId, firstOffset: t.firstOffset, lastOffset: t.lastOffset, lastStableOffset: this.firstUndecidedOffset() ?? t.lastOffset + 1 })
+          }
+        }
       } catch (err) {
         // The log holds it, so the state must follow it; only a data batch inside an open
         // transaction that is not transactional can end here, and Kafka stops the same way.
@@ -271,8 +300,12 @@ export class ProducerStateManager {
     this.snapshots = this.snapshots.filter(trusted)
     this.mapEnd = logStartOffset
     this.lastSnap = logStartOffset
-    while (this.snapshots.length > 0) {
-      const offset = this.snapshots.at(-1)!
+    this.replayed = []
+    // Snapshots above the limit stay on disk (they are sound); this load starts below them.
+    const limit = options.snapshotAtOrBelow ?? logEndOffset
+    let usable = this.snapshots.filter((o) => o <= limit)
+    while (usable.length > 0) {
+      const offset = usable.at(-1)!
       const path = snapshotPath(this.dir, offset)
       try {
         for (const e of await readSnapshot(path)) {
@@ -289,7 +322,8 @@ export class ProducerStateManager {
         this.producers.clear()
         this.ongoing.clear()
         await rm(path, { force: true })
-        this.snapshots = this.snapshots.slice(0, -1)
+        this.snapshots = this.snapshots.filter((o) => o !== offset)
+        usable = usable.slice(0, -1)
       }
     }
     if (this.mapEnd < logEndOffset) await options.replay(this.mapEnd, (b) => this.replayBatch(b))

@@ -369,3 +369,46 @@ test('.txnindex: an abort marker records its transaction (Kafka’s 34-byte entr
     await log.close()
   })
 })
+
+test('.txnindex after an unclean shutdown: aborts past the recovery point whose entries were lost are indexed again from the log; a clean reopen replays nothing', async () => {
+  const { createEndTxnBatch } = await import('../../../src/protocol/records/control.js')
+  const { encodeBatchSync } = await import('../../../src/protocol/records/batch.js')
+  const { rm } = await import('node:fs/promises')
+  await withLogEnv(async ({ open, dir }) => {
+    const cfg = { config: { segmentBytes: 400 } }
+    let log = await open(cfg)
+    const txn = (pid: number, seq: number) => buildBatch({ records: 2, producerId: pid, producerEpoch: 0, baseSequence: seq, attributes: 0x10 })
+    const marker = (pid: number, commit: boolean) =>
+      encodeBatchSync(createEndTxnBatch({ commit, producerId: BigInt(pid), producerEpoch: 0, coordinatorEpoch: 0, timestamp: 1000n }))
+    const coordinator = { leaderEpoch: 0, origin: { kind: 'coordinator' as const } }
+    await log.appendAsLeader(txn(5, 0), { leaderEpoch: 0 }) // 0-1
+    await log.appendAsLeader(txn(6, 0), { leaderEpoch: 0 }) // 2-3
+    await log.appendAsLeader(marker(5, false), coordinator) // 4: abort, producer 6 still open
+    await log.appendAsLeader(marker(6, true), coordinator) // 5: commit
+    await log.appendAsLeader(txn(5, 2), { leaderEpoch: 0 }) // 6-7
+    await log.appendAsLeader(marker(5, false), coordinator) // 8: abort
+    log.updateHighWatermark(log.logEndOffset)
+    const all = [{ producerId: 5n, firstOffset: 0 }, { producerId: 5n, firstOffset: 6 }]
+    assert.deepEqual(log.abortedTransactions(0, 9), all)
+    await log.close()
+    // A power loss that kept the markers but not the index entries (they are not fsynced).
+    for (const f of (await readdir(dir)).filter((f) => f.endsWith('.txnindex'))) await rm(join(dir, f))
+
+    log = await open({ ...cfg, hadCleanShutdown: true, recoveryPoint: 9 })
+    assert.deepEqual(log.abortedTransactions(0, 9), [], 'a clean shutdown trusts the index: nothing replayed')
+    await log.close()
+
+    log = await open({ ...cfg, hadCleanShutdown: false, recoveryPoint: 0 })
+    assert.deepEqual(log.abortedTransactions(0, 9), all, 'both aborts indexed again')
+    const bytes = Buffer.concat(await Promise.all((await readdir(dir)).filter((f) => f.endsWith('.txnindex')).map((f) => readFile(join(dir, f)))))
+    assert.equal(bytes.length, 2 * 34, 'written to the files, once each')
+    const lso = [bytes.readBigInt64BE(26), bytes.readBigInt64BE(34 + 26)].sort()
+    assert.deepEqual(lso, [2n, 9n], 'last stable offsets as Kafka computes them: the open transaction of producer 6, then past the marker')
+    assert.equal(log.lastStableOffset, log.highWatermark, 'no transaction is left open')
+    await log.close()
+
+    log = await open({ ...cfg, hadCleanShutdown: false, recoveryPoint: 0 })
+    assert.equal(log.abortedTransactions(0, 9).length, 2, 'a second recovery adds nothing twice')
+    await log.close()
+  })
+})
