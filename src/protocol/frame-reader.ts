@@ -1,7 +1,6 @@
 /**
- * Splits a byte stream into Kafka frames (int32 size + body). Chunks are kept as a list and
- * joined once per frame, so a large frame arriving in many pieces is copied once, not once per
- * piece.
+ * Splits a byte stream into Kafka frames (int32 size + body). Chunks are kept as a list; a
+ * frame inside one chunk is a view of it, and a frame spread over several is copied once, alone.
  */
 export type FrameResult = { frame: Buffer } | { tooLarge: number } | undefined
 
@@ -38,12 +37,34 @@ export class FrameReader {
       if (first.length === 4 + size) this.chunks.shift()
       else this.chunks[0] = first.subarray(4 + size)
     } else {
-      const all = Buffer.concat(this.chunks, this.total)
-      frame = all.subarray(4, 4 + size)
-      this.chunks = all.length > 4 + size ? [all.subarray(4 + size)] : []
+      frame = this.take(4 + size).subarray(4)
     }
     this.total -= 4 + size
     return { frame }
+  }
+
+  /**
+   * Removes the first `n` bytes as one buffer, copying only them: what follows stays in its
+   * chunks (joining every buffered byte instead copied the pipelined requests behind this frame
+   * again with each frame).
+   */
+  private take(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n)
+    let filled = 0
+    while (filled < n) {
+      const c = this.chunks[0]!
+      const want = n - filled
+      if (c.length <= want) {
+        c.copy(out, filled)
+        filled += c.length
+        this.chunks.shift()
+      } else {
+        c.copy(out, filled, 0, want)
+        filled += want
+        this.chunks[0] = c.subarray(want)
+      }
+    }
+    return out
   }
 
   private peekSize(): number {
