@@ -166,7 +166,8 @@ async function main(): Promise<void> {
     for (const ph of [few, all]) console.log(`| ${ph.label} | ${fmt(rate(ph))} | ${(mib(ph) / ph.seconds).toFixed(1)} | ${(ph.brokerCpuMs / mib(ph)).toFixed(2)} |`)
     console.log(`throughput ratio, ${fmt(total)} partitions / 10: ${(rate(all) / rate(few)).toFixed(2)} (target >= 0.7)`)
   } finally {
-    await broker.stop('SIGKILL').catch(() => undefined)
+    // SIGTERM: a profiled broker writes its profile on a clean stop.
+    await broker.stop('SIGTERM', 120_000).catch(() => undefined)
     await rm(dir, { recursive: true, force: true })
   }
 }

@@ -124,12 +124,15 @@ export class LogManager {
 
   private async loadAll(): Promise<void> {
     const found: Array<{ topic: string; partition: number; dir: string; logDir: LogDir }> = []
+    // A set, not a search of `found`: with 10,000 partitions the search cost seconds at start-up.
+    const seen = new Set<string>()
     for (const logDir of this.dirs) {
       for (const p of await logDir.listPartitions()) {
         const key = partitionDirName(p.topic, p.partition)
-        if (found.some((f) => partitionDirName(f.topic, f.partition) === key)) {
+        if (seen.has(key)) {
           throw new StorageError('KAFKA_STORAGE_ERROR', `partition ${key} exists in more than one log dir`)
         }
+        seen.add(key)
         found.push({ ...p, logDir })
       }
     }
