@@ -163,3 +163,16 @@ test('a log dir of another cluster or node is refused; damaged checkpoints are i
     await again.close()
   })
 })
+
+test('a partition found in two log dirs stops the start-up with KAFKA_STORAGE_ERROR naming it', async () => {
+  await withTempDir(async (root) => {
+    const dirs = [join(root, 'a'), join(root, 'b')]
+    const lm = await LogManager.open(options(dirs))
+    for (let p = 0; p < 2; p++) await lm.getOrCreateLog({ topic: 'orders', partition: p, topicId: 'AAAAAAAAAAAAAAAAAAAAAQ' })
+    await lm.close()
+    const { cp } = await import('node:fs/promises')
+    const inA = (await readdir(dirs[0]!)).find((n) => n.startsWith('orders-'))!
+    await cp(join(dirs[0]!, inA), join(dirs[1]!, inA), { recursive: true })
+    await assert.rejects(LogManager.open(options(dirs)), (err: unknown) => isStorageError(err) && err.code === 'KAFKA_STORAGE_ERROR' && err.message.includes(`${inA} exists in more than one log dir`))
+  })
+})
