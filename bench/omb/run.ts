@@ -1,0 +1,98 @@
+/**
+ * The OpenMessaging-style benchmark (issue 20): runs workloads (bench/omb/workloads/*.json, in
+ * the shape of OMB's YAML) with Samsa's client or librdkafka as the driver, and prints what OMB
+ * prints (publish and consume rates, backlog, publish latency, publish delay and end-to-end
+ * latency at p50 ... p99.99 and max) plus the broker's CPU-ms per MiB and RSS.
+ *
+ *   npm run build && node dist/bench/omb/run.js --workload bench/omb/workloads/<name>.json \
+ *     [--workload ...] [--driver samsa|librdkafka|both] [--bootstrap-server host:port] \
+ *     [--broker-pid pid] [--output file.json]
+ *
+ * Without --bootstrap-server it starts a Samsa broker process of its own (log in a temp dir,
+ * SAMSA_BENCH_DIR to choose where) and measures its CPU and RSS; with one, give --broker-pid
+ * for those figures. Each run is one table; several runs also get a summary table; the JSON
+ * file (default omb-<first workload>-<time>.json in the current directory) holds every result.
+ * A progress line goes to stderr every second.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism, loadavg } from 'node:os'
+import { parseArgs } from 'node:util'
+import { progress } from '../progress.js'
+import { runWorkload, type RunResult } from './coordinator.js'
+import { DRIVERS, type DriverName } from './driver-process.js'
+import { target } from './broker.js'
+import { load, resultTable, summaryTable } from './report.js'
+import { parseWorkload, type Workload } from './workload.js'
+
+export function loadWorkload(path: string): Workload {
+  let doc: unknown
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (e) {
+    throw new Error(`${path}: cannot read the workload: ${(e as Error).message}`)
+  }
+  return parseWorkload(doc, path)
+}
+
+export function driversOf(arg: string | undefined): DriverName[] {
+  if (arg === undefined) return ['samsa']
+  if (arg === 'both') return [...DRIVERS]
+  const list = arg.split(',')
+  for (const d of list) if (!DRIVERS.includes(d as DriverName)) throw new Error(`--driver must be samsa, librdkafka or both, got ${JSON.stringify(d)}`)
+  return list as DriverName[]
+}
+
+/** Runs every workload with every driver against one broker; prints each table as it ends. */
+export async function runAll(workloads: Workload[], drivers: DriverName[], bootstrap: string | undefined, brokerPid: number | undefined): Promise<RunResult[]> {
+  const t = await target(bootstrap, brokerPid)
+  const p = progress()
+  const results: RunResult[] = []
+  try {
+    console.log(`${t.describe}; node ${process.version}, ${availableParallelism()} CPUs; load average ${load(loadavg())}`)
+    for (const w of workloads) {
+      for (const driver of drivers) {
+        const r = await runWorkload(w, { driver, bootstrap: t.bootstrap, brokerPid: t.pid, progress: (line) => p.update(line) })
+        p.done()
+        results.push(r)
+        console.log('')
+        for (const line of resultTable(r)) console.log(line)
+      }
+    }
+  } finally {
+    p.done()
+    await t.close()
+  }
+  return results
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      workload: { type: 'string', multiple: true },
+      driver: { type: 'string' },
+      'bootstrap-server': { type: 'string' },
+      'broker-pid': { type: 'string' },
+      output: { type: 'string' },
+    },
+  })
+  if (!values.workload?.length) throw new Error('give --workload bench/omb/workloads/<name>.json (one or more)')
+  const workloads = values.workload.map(loadWorkload)
+  const drivers = driversOf(values.driver)
+  const pid = values['broker-pid'] === undefined ? undefined : Number(values['broker-pid'])
+  if (pid !== undefined && !(Number.isInteger(pid) && pid > 0)) throw new Error(`--broker-pid must be a process id, got ${values['broker-pid']}`)
+  const results = await runAll(workloads, drivers, values['bootstrap-server'], pid)
+  if (results.length > 1) {
+    console.log('')
+    for (const line of summaryTable(results)) console.log(line)
+  }
+  const file = values.output ?? `omb-${workloads[0]!.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
+  console.log(`\nresults in ${file}`)
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((e: Error) => {
+    console.error(e.message)
+    process.exit(1)
+  })
+}
