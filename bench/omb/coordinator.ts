@@ -181,7 +181,21 @@ export async function runWorkload(w: Workload, opts: RunOptions): Promise<RunRes
       second.pub.reset()
       prev = { acked: total.acked, received: total.received, at: now }
     }
-    const ticker = setInterval(tickOnce, 1000)
+    // Flushes are serialised: a flush waits for the next flush line, so two at once would share one.
+    let flushing: Promise<unknown> = Promise.resolve()
+    const flushAll = () => (flushing = flushing.then(() => Promise.all(drivers.map((d) => d.flush()))))
+    // Each second, every driver's counts up to now (a flush), so producer and consumer counts
+    // are from the same instant: the drivers' own stats lines are a second apart and not aligned,
+    // which the controller would read as a second of backlog.
+    let ticking = true
+    const ticker = (async () => {
+      while (ticking) {
+        await sleep(1000)
+        if (!ticking) break
+        await flushAll()
+        if (ticking) tickOnce()
+      }
+    })().catch(() => undefined)
     const waitPhase = async (ms: number) => {
       const end = performance.now() + ms
       while (performance.now() < end) {
@@ -191,7 +205,7 @@ export async function runWorkload(w: Workload, opts: RunOptions): Promise<RunRes
       }
     }
     const boundary = async (next: string) => {
-      await Promise.all(drivers.map((d) => d.flush()))
+      await flushAll()
       phase = zero()
       h = hists()
       label = next
@@ -224,7 +238,7 @@ export async function runWorkload(w: Workload, opts: RunOptions): Promise<RunRes
       const machine0 = machineCpuMs()
       const t0 = performance.now()
       await waitPhase(w.testMs)
-      await Promise.all(drivers.map((d) => d.flush()))
+      await flushAll()
       const seconds = (performance.now() - t0) / 1000
       const cpu1 = opts.brokerPid ? cpuMs(opts.brokerPid) : undefined
       const machine1 = machineCpuMs()
@@ -266,7 +280,8 @@ export async function runWorkload(w: Workload, opts: RunOptions): Promise<RunRes
       if (machine0 !== undefined && machine1 !== undefined) result.machineCpuPercent = ((machine1 - machine0) / (seconds * 1000)) * 100
       return result
     } finally {
-      clearInterval(ticker)
+      ticking = false
+      await ticker
     }
   } finally {
     // Producers first, so the consumers see the last messages; then the consumers.

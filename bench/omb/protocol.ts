@@ -7,7 +7,8 @@
  * The first line a driver reads is its WorkerConfig. It then connects and answers `ready`
  * (a consumer driver once every consumer of every subscription has its partitions). Commands:
  *   { cmd: 'start', rate }   producer: start the schedule at `rate` messages/s over all its producers
- *   { cmd: 'rate', rate }    producer: new rate from now on (the max-rate controller)
+ *   { cmd: 'rate', rate }    producer: a new schedule at `rate` from now on (the max-rate controller);
+                            messages the old schedule had not sent yet are dropped
  *   { cmd: 'pause' } / { cmd: 'resume' }   consumer: stop / restart delivering (build-and-drain)
  *   { cmd: 'flush' }         answer a stats line now (marked flush) — the coordinator does this at
  *                            phase boundaries so every count lands in the right phase

@@ -6,13 +6,14 @@
  *
  *   npm run build && node dist/bench/omb/run.js --workload bench/omb/workloads/<name>.json \
  *     [--workload ...] [--driver samsa|librdkafka|both] [--bootstrap-server host:port] \
- *     [--broker-pid pid] [--output file.json]
+ *     [--broker-pid pid] [--output file.json] [--warmup-seconds s] [--test-seconds s]
  *
  * Without --bootstrap-server it starts a Samsa broker process of its own (log in a temp dir,
  * SAMSA_BENCH_DIR to choose where) and measures its CPU and RSS; with one, give --broker-pid
  * for those figures. Each run is one table; several runs also get a summary table; the JSON
  * file (default omb-<first workload>-<time>.json in the current directory) holds every result.
- * A progress line goes to stderr every second.
+ * A progress line goes to stderr every second. --warmup-seconds and --test-seconds override the
+ * workloads' durations (for short runs).
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
@@ -73,10 +74,21 @@ async function main(): Promise<void> {
       'bootstrap-server': { type: 'string' },
       'broker-pid': { type: 'string' },
       output: { type: 'string' },
+      'warmup-seconds': { type: 'string' },
+      'test-seconds': { type: 'string' },
     },
   })
   if (!values.workload?.length) throw new Error('give --workload bench/omb/workloads/<name>.json (one or more)')
-  const workloads = values.workload.map(loadWorkload)
+  const seconds = (k: 'warmup-seconds' | 'test-seconds') => {
+    const v = values[k]
+    if (v === undefined) return undefined
+    const n = Number(v)
+    if (!(n >= 0) || (k === 'test-seconds' && n === 0)) throw new Error(`--${k} must be a number of seconds${k === 'test-seconds' ? ' > 0' : ' >= 0'}, got ${v}`)
+    return n * 1000
+  }
+  const warmupMs = seconds('warmup-seconds')
+  const testMs = seconds('test-seconds')
+  const workloads = values.workload.map(loadWorkload).map((w) => ({ ...w, warmupMs: warmupMs ?? w.warmupMs, testMs: testMs ?? w.testMs }))
   const drivers = driversOf(values.driver)
   const pid = values['broker-pid'] === undefined ? undefined : Number(values['broker-pid'])
   if (pid !== undefined && !(Number.isInteger(pid) && pid > 0)) throw new Error(`--broker-pid must be a process id, got ${values['broker-pid']}`)

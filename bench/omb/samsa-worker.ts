@@ -137,9 +137,10 @@ async function producerWorker(cfg: ProducerConfig, commands: AsyncIterable<Comma
     schedule(Math.max(0, (nextDueUs - nowUs()) / 1000))
   }
   const setRate = (r: number) => {
-    // Re-anchor at the next message's intended time so a rate change neither skips nor bunches messages.
-    const nextDue = rate > 0 ? anchorUs + ((seq - anchorSeq) * 1e6) / rate : nowUs()
-    anchorUs = Math.min(nextDue, nowUs() + 1e6 / r)
+    // A new schedule from now: messages the old one had not sent yet are dropped, not sent late.
+    // Only the max-rate controller changes the rate, and it lowers it because the producers fell
+    // behind; carrying that lateness into the new rate would count it again in every latency.
+    anchorUs = nowUs()
     anchorSeq = seq
     rate = r
     schedule(0)

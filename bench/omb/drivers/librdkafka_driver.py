@@ -147,9 +147,8 @@ def producer_worker(cfg, q):
                 c = q.get_nowait() if rate > 0 else q.get(timeout=0.1)
                 cmd = c['cmd']
                 if cmd in ('start', 'rate'):
-                    # Re-anchor at the next message's intended time, as samsa-worker.ts does.
-                    next_due = anchor_us + (seq - anchor_seq) * 1e6 / rate if rate > 0 else now_us()
-                    anchor_us = min(next_due, now_us() + 1e6 / c['rate'])
+                    # A new schedule from now, as samsa-worker.ts's setRate explains.
+                    anchor_us = now_us()
                     anchor_seq = seq
                     rate = float(c['rate'])
                 elif cmd == 'flush':
@@ -249,9 +248,13 @@ def consumer_worker(cfg, q):
                     parts = c.assignment()
                     if parts:
                         (c.pause if paused else c.resume)(parts)
-                msgs = c.consume(num_messages=1000, timeout=0.1)
-                if not msgs:
+                # consume(n, timeout) waits for n messages or the timeout, whichever comes
+                # first: at low rates that is the timeout, added to every latency. So wait for
+                # one message, then take what is already there without waiting.
+                first = c.poll(0.1)
+                if first is None:
                     continue
+                msgs = [first] + c.consume(num_messages=999, timeout=0)
                 now = now_us()
                 n = 0
                 b = 0
