@@ -8,7 +8,7 @@
  *
  *   npm run build && node dist/bench/latency/ladder.js [--driver samsa|librdkafka|both] \
  *     [--bootstrap-server host:port] [--broker-pid pid] [--sizes 100,1024] [--rates 1,5,25,50,100] \
- *     [--warmup-seconds 5] [--test-seconds 15] [--output file.json]
+ *     [--warmup-seconds 5] [--test-seconds 15] [--output file.json] [--trace file]
  *
  * Per size and driver the maximum sustainable rate is found first (OMB's rate controller); a
  * fixed step more than 20% above it is not run (its row says so): it could only measure a
@@ -25,6 +25,7 @@ import { driversOf } from '../omb/run.js'
 import { progress, fmt } from '../progress.js'
 import type { Workload } from '../omb/workload.js'
 import { loadavg } from 'node:os'
+import { enableTrace, traceOf } from './trace-report.js'
 
 const MiB = 1024 * 1024
 
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
       'warmup-seconds': { type: 'string' },
       'test-seconds': { type: 'string' },
       output: { type: 'string' },
+      trace: { type: 'string' },
     },
   })
   const drivers = driversOf(values.driver ?? 'both')
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
   if (!(warmupMs >= 0 && testMs > 0)) throw new Error('--warmup-seconds must be >= 0 and --test-seconds > 0')
   const pid = values['broker-pid'] === undefined ? undefined : Number(values['broker-pid'])
 
+  if (values.trace) enableTrace(values.trace)
   const t = await target(values['bootstrap-server'], pid)
   const p = progress()
   const results: RunResult[] = []
@@ -71,9 +74,11 @@ async function main(): Promise<void> {
         const run = async (w: Workload) => {
           const r = await runWorkload(w, { driver, bootstrap: t.bootstrap, brokerPid: t.pid, progress: (line) => p.update(line) })
           p.done()
+          if (values.trace) r.trace = await traceOf(values.trace, r.topics)
           results.push(r)
           console.log('')
           for (const line of resultTable(r)) console.log(line)
+          for (const line of r.trace ?? []) console.log(line)
           return r
         }
         const max = await run(step(`ladder-${size}b-max`, 0))

@@ -51,6 +51,9 @@ export interface PhaseCounts {
 export interface RunResult {
   workload: Workload
   driver: DriverName
+  topics: string[]
+  /** Trace mode's per-hop breakdown (bench/latency/trace-report.ts), when the run was traced. */
+  trace?: string[]
   bootstrap: string
   startedAt: string
   /** Load average (1, 5, 15 min) at the start and the end of the test phase: the machine is shared. */
@@ -255,6 +258,7 @@ export async function runWorkload(w: Workload, opts: RunOptions): Promise<RunRes
       const result: RunResult = {
         workload: w,
         driver: opts.driver,
+        topics,
         bootstrap: opts.bootstrap,
         startedAt: new Date().toISOString(),
         loadStart,

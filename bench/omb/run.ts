@@ -6,14 +6,16 @@
  *
  *   npm run build && node dist/bench/omb/run.js --workload bench/omb/workloads/<name>.json \
  *     [--workload ...] [--driver samsa|librdkafka|both] [--bootstrap-server host:port] \
- *     [--broker-pid pid] [--output file.json] [--warmup-seconds s] [--test-seconds s]
+ *     [--broker-pid pid] [--output file.json] [--warmup-seconds s] [--test-seconds s] [--trace file]
  *
  * Without --bootstrap-server it starts a Samsa broker process of its own (log in a temp dir,
  * SAMSA_BENCH_DIR to choose where) and measures its CPU and RSS; with one, give --broker-pid
  * for those figures. Each run is one table; several runs also get a summary table; the JSON
  * file (default omb-<first workload>-<time>.json in the current directory) holds every result.
  * A progress line goes to stderr every second. --warmup-seconds and --test-seconds override the
- * workloads' durations (for short runs).
+ * workloads' durations (for short runs). --trace <file> turns on trace mode (src/util/trace.ts)
+ * in the broker it starts and in the Samsa driver processes, and prints each run's per-hop
+ * breakdown (bench/latency/trace-report.ts) after its table.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
@@ -24,6 +26,7 @@ import { DRIVERS, type DriverName } from './driver-process.js'
 import { target } from './broker.js'
 import { load, resultTable, summaryTable } from './report.js'
 import { parseWorkload, type Workload } from './workload.js'
+import { enableTrace, traceOf } from '../latency/trace-report.js'
 
 export function loadWorkload(path: string): Workload {
   let doc: unknown
@@ -44,7 +47,8 @@ export function driversOf(arg: string | undefined): DriverName[] {
 }
 
 /** Runs every workload with every driver against one broker; prints each table as it ends. */
-export async function runAll(workloads: Workload[], drivers: DriverName[], bootstrap: string | undefined, brokerPid: number | undefined): Promise<RunResult[]> {
+export async function runAll(workloads: Workload[], drivers: DriverName[], bootstrap: string | undefined, brokerPid: number | undefined, traceFile?: string): Promise<RunResult[]> {
+  if (traceFile) enableTrace(traceFile)
   const t = await target(bootstrap, brokerPid)
   const p = progress()
   const results: RunResult[] = []
@@ -54,9 +58,11 @@ export async function runAll(workloads: Workload[], drivers: DriverName[], boots
       for (const driver of drivers) {
         const r = await runWorkload(w, { driver, bootstrap: t.bootstrap, brokerPid: t.pid, progress: (line) => p.update(line) })
         p.done()
+        if (traceFile) r.trace = await traceOf(traceFile, r.topics)
         results.push(r)
         console.log('')
         for (const line of resultTable(r)) console.log(line)
+        for (const line of r.trace ?? []) console.log(line)
       }
     }
   } finally {
@@ -76,6 +82,7 @@ async function main(): Promise<void> {
       output: { type: 'string' },
       'warmup-seconds': { type: 'string' },
       'test-seconds': { type: 'string' },
+      trace: { type: 'string' },
     },
   })
   if (!values.workload?.length) throw new Error('give --workload bench/omb/workloads/<name>.json (one or more)')
@@ -92,7 +99,7 @@ async function main(): Promise<void> {
   const drivers = driversOf(values.driver)
   const pid = values['broker-pid'] === undefined ? undefined : Number(values['broker-pid'])
   if (pid !== undefined && !(Number.isInteger(pid) && pid > 0)) throw new Error(`--broker-pid must be a process id, got ${values['broker-pid']}`)
-  const results = await runAll(workloads, drivers, values['bootstrap-server'], pid)
+  const results = await runAll(workloads, drivers, values['bootstrap-server'], pid, values.trace)
   if (results.length > 1) {
     console.log('')
     for (const line of summaryTable(results)) console.log(line)
