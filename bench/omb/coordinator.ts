@@ -149,6 +149,7 @@ export async function runWorkload(w: Workload, opts: RunOptions): Promise<RunRes
     let ramp = 1
     let prev = { acked: 0, received: 0, at: performance.now() }
     let label = w.warmupMs > 0 ? 'warm-up' : 'test'
+    let consumersPaused = false
     const phaseStart = { at: performance.now() }
     const tickOnce = () => {
       const now = performance.now()
@@ -160,7 +161,8 @@ export async function runWorkload(w: Workload, opts: RunOptions): Promise<RunRes
         const expected = rate * sec
         const published = total.acked - prev.acked
         const receivedPerSub = (total.received - prev.received) / subs
-        const receiveBacklog = w.subscriptionsPerTopic > 0 ? total.acked - total.received / subs : 0
+        // While the consumers are paused to build a backlog, only the producers count.
+        const receiveBacklog = w.subscriptionsPerTopic > 0 && !consumersPaused ? total.acked - total.received / subs : 0
         const publishBacklog = expected - published
         const limit = backlogLimit(rate)
         const behind = receiveBacklog > limit ? { actual: receivedPerSub, backlog: receiveBacklog } : publishBacklog > limit ? { actual: published, backlog: publishBacklog } : undefined
@@ -223,11 +225,13 @@ export async function runWorkload(w: Workload, opts: RunOptions): Promise<RunRes
       if (w.consumerBacklogBytes > 0 && consumer) {
         await boundary('backlog build')
         consumer.send({ cmd: 'pause' })
+        consumersPaused = true
         const t0 = performance.now()
         while (total.sentBytes * subs - total.receivedBytes < w.consumerBacklogBytes) await waitPhase(100)
         const buildSeconds = (performance.now() - t0) / 1000
         await boundary('backlog drain')
         consumer.send({ cmd: 'resume' })
+        consumersPaused = false
         const t1 = performance.now()
         const drainedAt = () => total.sent * subs - total.received <= backlogLimit(rate) * subs
         while (!drainedAt()) await waitPhase(100)

@@ -9,7 +9,7 @@ export const PAYLOAD_FILL: Buffer = (() => {
 
 /**
  * OMB's key distributors draw from a fixed set of random keys; 10,000 of 7 characters here
- * (ROUND_ROBIN walks them in order, RANDOM_NANO picks one at random per message).
+ * (KEY_ROUND_ROBIN walks them in order, RANDOM_NANO picks one at random per message).
  */
 export function makeKeys(count = 10_000): string[] {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'

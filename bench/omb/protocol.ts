@@ -17,10 +17,13 @@
  * Reports: `{ type: 'ready' }`, `StatsLine` about once a second, `{ type: 'error', message }`
  * (fatal: the coordinator stops the run), `{ type: 'stopped' }`.
  *
- * Times are microseconds since the epoch (CLOCK_REALTIME), the one clock every process on the
- * machine shares: a payload's bytes 0-7 hold the intended send time and 8-15 the actual send
- * time, both unsigned 64-bit big-endian.
+ * Times are microseconds on CLOCK_MONOTONIC, the one clock every process on the machine shares
+ * to the microsecond (the wall clock as Node reads it is off by milliseconds between processes):
+ * a payload's bytes 0-7 hold the intended send time and 8-15 the actual send time, both
+ * unsigned 64-bit big-endian. So producer and consumer drivers must run on one machine (the
+ * coordinator starts both); the broker may be elsewhere.
  */
+import { monotonicMicros } from '../../src/util/trace.js'
 import type { KeyDistributor } from './workload.js'
 
 export interface ProducerConfig {
@@ -77,5 +80,5 @@ export interface StatsLine {
 
 export type Report = StatsLine | { type: 'ready' } | { type: 'stopped' } | { type: 'error'; message: string }
 
-/** Microseconds since the epoch, to the microsecond (Date.now() has only milliseconds). */
-export const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000)
+/** Microseconds on CLOCK_MONOTONIC, comparable with every other process's on the machine (see monotonicMicros). */
+export const nowUs = monotonicMicros

@@ -86,7 +86,7 @@ async function producerWorker(cfg: ProducerConfig, commands: AsyncIterable<Comma
     value.writeUInt32BE(sentUs % 2 ** 32, 12)
     const { p, topic } = producers[next]!
     next = (next + 1) % producers.length
-    const key = keys === undefined ? null : cfg.keyDistributor === 'ROUND_ROBIN' ? keys[keyIndex++ % keys.length]! : keys[Math.floor(Math.random() * keys.length)]!
+    const key = keys === undefined ? null : cfg.keyDistributor === 'KEY_ROUND_ROBIN' ? keys[keyIndex++ % keys.length]! : keys[Math.floor(Math.random() * keys.length)]!
     outstandingBytes += cfg.messageSize
     sent++
     sentBytes += cfg.messageSize

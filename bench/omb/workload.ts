@@ -13,7 +13,8 @@
  *     time, so `messageSize` is at least 16.
  */
 
-export const KEY_DISTRIBUTORS = ['NO_KEY', 'ROUND_ROBIN', 'RANDOM_NANO'] as const
+/** OMB's KeyDistributorType names; ROUND_ROBIN is accepted for KEY_ROUND_ROBIN. */
+export const KEY_DISTRIBUTORS = ['NO_KEY', 'KEY_ROUND_ROBIN', 'RANDOM_NANO'] as const
 export type KeyDistributor = (typeof KEY_DISTRIBUTORS)[number]
 
 export interface Workload {
@@ -80,8 +81,9 @@ export function parseWorkload(doc: unknown, source: string): Workload {
 
   const name = o['name'] ?? source.replace(/^.*\//, '').replace(/\.json$/, '')
   if (typeof name !== 'string' || name === '') fail('"name" must be a non-empty string')
-  const keyDistributor = o['keyDistributor'] ?? 'NO_KEY'
-  if (!KEY_DISTRIBUTORS.includes(keyDistributor as KeyDistributor)) fail(`"keyDistributor" must be one of ${KEY_DISTRIBUTORS.join(', ')}, got ${JSON.stringify(keyDistributor)}`)
+  const given = o['keyDistributor'] ?? 'NO_KEY'
+  const keyDistributor = given === 'ROUND_ROBIN' ? 'KEY_ROUND_ROBIN' : given
+  if (!KEY_DISTRIBUTORS.includes(keyDistributor as KeyDistributor)) fail(`"keyDistributor" must be one of ${KEY_DISTRIBUTORS.join(', ')} (or ROUND_ROBIN), got ${JSON.stringify(given)}`)
   const testMs = duration('testDurationMinutes', 'testDurationSeconds', undefined)
   if (testMs <= 0) fail('the test duration must be positive')
   const backlogGB = num('consumerBacklogSizeGB') ?? 0

@@ -14,14 +14,15 @@
  *
  * Each process appends JSON lines `{"tp":"topic/partition","o":"offset","h":{hop:µs,...}}` to
  * the file, buffered and written every half second and at exit (one write of whole lines, so
- * several processes can append to one file). Times are microseconds since the epoch
- * (CLOCK_REALTIME), comparable between processes on one machine. bench/latency/trace-report.ts
- * joins the lines and prints the per-hop breakdown.
+ * several processes can append to one file). Times are microseconds on CLOCK_MONOTONIC
+ * (monotonicMicros), comparable between processes on one machine only: trace a broker and its
+ * clients on one machine. bench/latency/trace-report.ts joins the lines and prints the
+ * per-hop breakdown.
  */
 import { appendFileSync } from 'node:fs'
 
 export interface Trace {
-  /** Microseconds since the epoch. */
+  /** Microseconds on CLOCK_MONOTONIC (monotonicMicros). */
   now(): number
   /** Remembers `hop` (at `us`, default now) on an object whose offsets are not known yet. */
   mark(on: object, hop: string, us?: number): void
@@ -36,6 +37,21 @@ export interface Trace {
 }
 
 type Hops = Record<string, number>
+
+let monotonicOffsetUs: number | undefined
+
+/**
+ * Microseconds on the machine's CLOCK_MONOTONIC (since boot), which every process on the
+ * machine shares: Node's process.hrtime and Python's time.monotonic_ns read it. Not the wall
+ * clock: `performance.timeOrigin + performance.now()` is off it by a millisecond or more,
+ * differently in each process (measured here: 0.5 to 5 ms), which is the size of what is
+ * traced, and Date.now() has only milliseconds. Read through performance.now() (the same
+ * clock, no BigInt per call) from an offset taken once.
+ */
+export function monotonicMicros(): number {
+  monotonicOffsetUs ??= Number(process.hrtime.bigint()) / 1000 - performance.now() * 1000
+  return Math.round(monotonicOffsetUs + performance.now() * 1000)
+}
 
 export function createTrace(file: string, sample: number): Trace {
   const marks = new WeakMap<object, Hops>()
@@ -59,7 +75,7 @@ export function createTrace(file: string, sample: number): Trace {
     const s = ((first + n - 1n) / n) * n
     return s <= last ? s : undefined
   }
-  const now = () => Math.round((performance.timeOrigin + performance.now()) * 1000)
+  const now = monotonicMicros
   const line = (on: object | undefined, hop: string, topic: string, partition: number, first: bigint, last: bigint) => {
     const o = sampled(first, last)
     if (o === undefined) return undefined

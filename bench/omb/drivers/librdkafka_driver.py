@@ -38,7 +38,8 @@ def emit(obj):
 
 
 def now_us():
-    return time.time_ns() // 1000
+    # CLOCK_MONOTONIC, as the Node side (src/util/trace.ts monotonicMicros): shared by every process on the machine.
+    return time.monotonic_ns() // 1000
 
 
 def bucket_of(us):

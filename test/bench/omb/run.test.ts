@@ -12,7 +12,7 @@ import { hasPythonModule } from '../../helpers/tools.js'
 
 const small: Workload = {
   name: 'smoke', topics: 1, partitionsPerTopic: 2, messageSize: 200, subscriptionsPerTopic: 1, producersPerTopic: 2, consumerPerSubscription: 2,
-  keyDistributor: 'ROUND_ROBIN', producerRate: 300, warmupMs: 500, testMs: 1500, consumerBacklogBytes: 0,
+  keyDistributor: 'KEY_ROUND_ROBIN', producerRate: 300, warmupMs: 500, testMs: 1500, consumerBacklogBytes: 0,
 }
 
 test('both drivers run a small workload against a broker process, and build-and-drain drains', async (t) => {

@@ -28,6 +28,8 @@ test('defaults and durations: minutes win over seconds, warm-up defaults to none
   assert.equal(w.testMs, 10_000)
   assert.equal(w.name, 'x')
   assert.equal(w.keyDistributor, 'NO_KEY')
+  assert.equal(parseWorkload({ ...base, keyDistributor: 'ROUND_ROBIN' }, 'y').keyDistributor, 'KEY_ROUND_ROBIN')
+  assert.equal(parseWorkload({ ...base, keyDistributor: 'RANDOM_NANO' }, 'y').keyDistributor, 'RANDOM_NANO')
   assert.equal(w.subscriptionsPerTopic, 1)
   assert.equal(parseWorkload(base, 'y').warmupMs, 0)
   assert.equal(parseWorkload({ ...base, consumerBacklogSizeGB: 0.5 }, 'y').consumerBacklogBytes, 500_000_000)
@@ -39,7 +41,7 @@ test('mistakes are refused with the field and what is wrong', () => {
     [{ ...base, messageSize: 8 }, /"messageSize" must be an integer from 16/],
     [{ ...base, topics: 1.5 }, /"topics" must be an integer/],
     [{ ...base, producerRate: -1 }, /"producerRate"/],
-    [{ ...base, keyDistributor: 'KEY_ROUND_ROBIN' }, /"keyDistributor" must be one of NO_KEY, ROUND_ROBIN, RANDOM_NANO/],
+    [{ ...base, keyDistributor: 'ROUND_ROBIN_KEY' }, /"keyDistributor" must be one of NO_KEY, KEY_ROUND_ROBIN, RANDOM_NANO \(or ROUND_ROBIN\)/],
     [{ ...base, testDurationSeconds: undefined }, /"testDurationMinutes" or "testDurationSeconds" is required/],
     [{ ...base, testDurationSeconds: 0 }, /test duration must be positive/],
     [{ ...base, consumerPerSubscription: 1_000_000 }, /"consumerPerSubscription" must be an integer from 1 to 1000/],
