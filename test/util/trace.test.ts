@@ -5,11 +5,20 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createBatch, encodeBatchSync } from '../../src/protocol/records/index.js'
-import { batchesSpan, createTrace, trace } from '../../src/util/trace.js'
+import { batchesSpan, createTrace, monotonicMicros, trace } from '../../src/util/trace.js'
 
 test('off unless SAMSA_TRACE is set', () => {
   assert.equal(process.env['SAMSA_TRACE'], undefined)
   assert.equal(trace, undefined)
+})
+
+test('monotonicMicros reads the clock process.hrtime reads, to a few microseconds', () => {
+  for (let i = 0; i < 3; i++) {
+    const a = monotonicMicros()
+    const hr = Number(process.hrtime.bigint()) / 1000
+    const b = monotonicMicros()
+    assert.ok(hr >= a - 5 && hr <= b + 5, `${a} <= ${hr} <= ${b}`)
+  }
 })
 
 test('a line for each range holding a sampled offset, with the marks made before', async () => {
