@@ -28,6 +28,7 @@ import { apiVersionsBody } from './handlers/18-api-versions.js'
 import type { RequestMemory } from './request-memory.js'
 import type { AppendTurn } from './replica-append.js'
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js'
+import { trace } from '../util/trace.js'
 
 /**
  * Handlers running at once per connection. Beyond this, frames wait unparsed: a client that
@@ -234,6 +235,7 @@ export class Connection {
   }
 
   private onFrame(frame: Buffer): void {
+    const frameUs = trace?.now()
     let header: DecodedRequestHeader
     try {
       header = decodeRequestHeader(frame)
@@ -287,6 +289,7 @@ export class Connection {
       signal: this.signal,
       ...(appendTurn ? { appendTurn } : {}),
     }
+    if (trace) trace.mark(ctx, `broker.read.${header.apiKey}`, frameUs)
     let result: ReturnType<Handler['handle']>
     try {
       result = handler.handle(request, ctx)
@@ -302,6 +305,7 @@ export class Connection {
           this.running--
           release?.()
           this.complete(slot, header, handler.response, resp, header.apiVersion)
+          trace?.release(ctx, 'broker.responseWritten')
         },
         (e) => {
           this.running--

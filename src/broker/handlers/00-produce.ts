@@ -83,6 +83,7 @@ import { ErrorCode } from '../../protocol/errors.js'
 import { NO_RESPONSE, type Handler, type RequestContext } from '../handler.js'
 import type { AppendOutcome } from '../replica-append.js'
 import { ATTR_TRANSACTIONAL, ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, MAGIC_OFFSET, MAGIC_V2, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET } from '../../protocol/records/batch-header.js'
+import { trace } from '../../util/trace.js'
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null = null): ProduceResponsePartitionProduceResponse {
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage }
@@ -98,6 +99,7 @@ function answer(ctx: RequestContext, o: AppendOutcome): ProduceResponsePartition
   if (o.errorCode !== ErrorCode.NONE) {
     return { ...partitionError(o.partition, o.errorCode, o.errorMessage), recordErrors: o.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })) }
   }
+  trace?.emit(ctx, 'broker.appended', o.topic, o.partition, BigInt(o.baseOffset), BigInt(o.lastOffset))
   return {
     index: o.partition,
     errorCode: ErrorCode.NONE,

@@ -53,6 +53,7 @@ import type { Handler, RequestContext } from '../handler.js'
 import { errorCodeOf } from '../error-codes.js'
 import { downConversionMagic, downConvert } from '../down-conversion.js'
 import type { FetchedPartition } from '../replica-fetch.js'
+import { batchesSpan, trace } from '../../util/trace.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -196,6 +197,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
       signal: ctx.signal,
     })
     const toMagic = downConversionMagic(ctx.apiVersion)
+    trace?.mark(ctx, 'broker.fetchReturned')
 
     const topics: FetchResponseFetchableTopicResponse[] = []
     const byTopic = new Map<string, FetchResponseFetchableTopicResponse>()
@@ -213,7 +215,11 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
       t.sentHighWatermark = read.highWatermark
       t.sentLastStableOffset = read.lastStableOffset
       t.sentLogStartOffset = read.logStartOffset
-      if (read.records.length > 0) returnedData.push(keyOf(ctx, t))
+      if (read.records.length > 0) {
+        returnedData.push(keyOf(ctx, t))
+        const span = trace && batchesSpan(read.records)
+        if (span) trace!.defer(ctx, 'broker.fetchEncoded', t.topic, t.partition, span.first > t.fetchOffset ? span.first : BigInt(t.fetchOffset), span.last)
+      }
       const { errorCode, records } = toMagic === undefined || replicaId >= 0 || read.errorCode !== ErrorCode.NONE ? read : await converted(ctx, t, read, toMagic)
       const partition: FetchResponsePartitionData = {
         partitionIndex: t.partition,

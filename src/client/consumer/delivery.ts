@@ -15,6 +15,7 @@ import { abortReason } from '../base/errors.js'
 import type { CompletedFetch, FetchBuffer } from './fetch-buffer.js'
 import type { PartitionState } from './subscription-state.js'
 import type { ConsumerBatch, ConsumerRecord, IterateOptions, PollOptions } from './types.js'
+import { trace } from '../../util/trace.js'
 
 export interface DeliveryHooks {
   /** Rebalance steps, automatic commits; may throw (a fatal group error). */
@@ -187,6 +188,7 @@ export class Delivery {
     const out = from === 0 && to === cf.records.length ? cf.records : cf.records.slice(from, to)
     cf.idx = to
     const last = out[out.length - 1]!
+    trace?.emit(undefined, 'consumer.delivered', cf.state.topic, cf.state.partition, out[0]!.offset, last.offset)
     cf.state.position = last.offset + 1n
     cf.state.positionLeaderEpoch = last.leaderEpoch
     this.deliveries++

@@ -34,6 +34,7 @@ import type { Logger } from '../../util/logger.js'
 import { CompletedFetch, scanBatches, type FetchBuffer } from './fetch-buffer.js'
 import type { ResolvedConsumerOptions } from './options.js'
 import type { PartitionState, SubscriptionState } from './subscription-state.js'
+import { trace } from '../../util/trace.js'
 
 export interface FetcherEvents {
   /** New data is buffered. */
@@ -254,6 +255,7 @@ export class Fetcher {
           return 'none'
         }
         if (scan.nextOffset === null) return 'none'
+        trace?.emit(undefined, 'consumer.received', s.topic, s.partition, r.fetchOffset, scan.nextOffset - 1n)
         const cf = new CompletedFetch(
           {
             state: s,

@@ -11,6 +11,7 @@ import { ClientError } from '../base/errors.js'
 import { tpKey } from '../base/types.js'
 import { BATCH_HEADER_SIZE } from '../../protocol/records/batch-header.js'
 import { ProducerBatch, type WireHeader } from './producer-batch.js'
+import { trace } from '../../util/trace.js'
 
 export interface PartitionQueue {
   topic: string
@@ -142,6 +143,7 @@ export class RecordAccumulator {
     if (this.used + capacity > this.opts.bufferMemory && this.used > 0) return undefined
     const batch = new ProducerBatch(q.topic, q.partition, capacity, nowMs, this.takeBuffer(capacity))
     batch.order = [q.nextOrder++]
+    trace?.mark(batch, 'producer.enqueue')
     this.used += capacity
     this.incomplete.add(batch)
     q.batches.push(batch)

@@ -42,6 +42,7 @@ import type { IdempotentState } from './idempotence.js'
 import type { TransactionManager } from './transactions.js'
 import type { ResolvedProducerOptions } from './options.js'
 import type { ProducerBatch } from './producer-batch.js'
+import { trace } from '../../util/trace.js'
 
 export class Sender {
   private scheduled = false
@@ -166,6 +167,7 @@ export class Sender {
         }
         bytes += b.sizeInBytes
         b.closed = true
+        trace?.mark(b, 'producer.drained')
         const q = this.acc.queue(b.topic, b.partition)
         q.batches.shift()
         q.inFlight++
@@ -261,6 +263,7 @@ export class Sender {
       } else {
         // request() puts the bytes in the connection's queue synchronously.
         const pending = conn.request(ApiKey.Produce, body, { version })
+        if (trace) for (const b of batches) trace.mark(b, 'producer.written')
         written()
         resp = await pending
       }
@@ -428,6 +431,7 @@ export class Sender {
       // A transaction that lost a record can only be aborted.
       this.txn?.batchFailed(e)
     } else {
+      if (trace && r!.baseOffset >= 0n) trace.emit(b, 'producer.acked', b.topic, b.partition, r!.baseOffset, r!.baseOffset + BigInt(b.count) - 1n)
       b.complete(r!)
     }
     this.acc.release(b)
