@@ -230,7 +230,9 @@ test('on etcd: the controller broker dies, another takes over and moves the dead
   const stores: EtcdMetadataStore[] = []
   const controllers: Controller[] = []
   for (const id of [1, 2, 3]) {
-    const s = await EtcdMetadataStore.open({ endpoints: [etcd.endpoint], prefix, self: () => broker(id), leaseTtlSeconds: 1, requestTimeoutMs: 2000 })
+    // A 3 s lease: with 1 s a loaded machine let a live broker's lease lapse too. The dead
+    // broker's goes at once anyway (close revokes it).
+    const s = await EtcdMetadataStore.open({ endpoints: [etcd.endpoint], prefix, self: () => broker(id), leaseTtlSeconds: 3, requestTimeoutMs: 2000 })
     t.after(() => s.close())
     await s.registerBroker(broker(id))
     const c = new Controller({ store: s, nodeId: id, logger: logger([]) })
