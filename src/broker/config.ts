@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { isLevel, LEVELS } from '../util/logger.js'
 import { parseProperties } from '../util/properties.js'
+import { COMPRESSION_TYPES, type CompressionType } from '../storage/config.js'
 
 /** The parsed value of each kind of property. */
 interface KindValue {
@@ -101,7 +102,10 @@ export const BROKER_CONFIG = {
   'log.message.downconversion.enable': { kind: 'bool', default: 'true', doc: 'Default message.downconversion.enable: whether Fetch v0-3 (clients before Kafka 0.11) get stored batches converted to their message format.' },
   'log.message.timestamp.difference.max.ms': { kind: 'long', default: '9223372036854775807', doc: 'Kafka 3.x key (KIP-937): the default of log.message.timestamp.before.max.ms and log.message.timestamp.after.max.ms when those are not set.', check: atLeast(0), deprecated: 'log.message.timestamp.difference.max.ms is deprecated (KIP-937, removed in Kafka 4): use log.message.timestamp.before.max.ms and log.message.timestamp.after.max.ms; it applies to whichever of them is not set' },
   'log.message.format.version': { kind: 'string', default: '3.0-IV1', doc: 'Kafka 3.x key, ignored: batches are always stored in message format v2.', deprecated: 'log.message.format.version is ignored (deprecated in Kafka 3.0, removed in Kafka 4): batches are always stored in message format v2' },
-  'compression.type': { kind: 'string', default: 'producer', doc: 'Default compression.type of topics; only producer (store batches as sent) is supported.', check: (v) => (v === 'producer' ? undefined : 'only producer is supported: batches are stored as the producer compressed them') },
+  'compression.type': { kind: 'string', default: 'producer', doc: 'Default compression.type of topics: uncompressed, gzip, snappy, lz4 or zstd makes the leader store batches in that codec (recompressing the others); producer stores them as sent.', check: (v) => (COMPRESSION_TYPES.includes(v as CompressionType) ? undefined : `must be one of ${COMPRESSION_TYPES.join(', ')}`) },
+  'compression.gzip.level': { kind: 'int', default: '-1', doc: 'Default compression.gzip.level (KIP-390): 1-9, or -1 for the default (6).', check: (v) => (v === -1 || (v >= 1 && v <= 9) ? undefined : 'must be 1-9 or -1') },
+  'compression.lz4.level': { kind: 'int', default: '9', doc: 'Default compression.lz4.level (KIP-390): 1-17; accepted, not applied (the lz4 library has one level).', check: (v) => (v >= 1 && v <= 17 ? undefined : 'must be 1-17') },
+  'compression.zstd.level': { kind: 'int', default: '3', doc: 'Default compression.zstd.level (KIP-390): -131072 to 22.', check: (v) => (v >= -131072 && v <= 22 ? undefined : 'must be in [-131072, 22]') },
   'min.insync.replicas': { kind: 'int', default: '1', doc: 'Default min.insync.replicas of topics.', check: atLeast(1) },
   'unclean.leader.election.enable': { kind: 'bool', default: 'false', doc: 'Default unclean.leader.election.enable of topics.' },
   'controlled.shutdown.enable': { kind: 'bool', default: 'true', doc: 'On a clean stop (SIGTERM), hand each partition this broker leads to another in-sync replica first, so clients only retry.' },
