@@ -1,13 +1,30 @@
 #!/usr/bin/env node
-// Runs every compiled test file (dist/test/**/*.test.js) with node's test runner.
-// Node 20's `--test` takes no globs, so the files are listed here. Extra arguments
-// narrow the run: `npm test -- storage` runs files whose path contains "storage".
-import { readdirSync, statSync } from 'node:fs'
+// Runs every compiled test file (dist/test/**/*.test.js), each in its own node process, a few
+// at a time. Extra arguments narrow the run: `npm test -- storage` runs files whose path
+// contains "storage". `--record` writes each file's duration to scripts/test-durations.json.
+//
+// Why not `node --test` with a concurrency: it starts files in name order, so the slowest ones
+// (the cluster and CLI tests, one to two minutes each) could start last and leave one core busy
+// at the end while the other idles. Here the files start longest first, from the durations
+// recorded in scripts/test-durations.json (files not listed there count as slow, so a new file
+// is not left for the end), and a file's output is printed whole when it ends, so files running
+// side by side do not interleave.
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 
 const root = 'dist/test'
-const filters = process.argv.slice(2)
+const durationsFile = 'scripts/test-durations.json'
+const args = process.argv.slice(2)
+const record = args.includes('--record')
+const filters = args.filter((a) => a !== '--record')
+// Three files at a time on two cores: many tests wait on broker processes and clients, so a
+// third file uses time the first two spend waiting (measured: 7m05s with 2, 5m34s with 3).
+const concurrency = Number(process.env.SAMSA_TEST_CONCURRENCY ?? 3)
+// A file that hangs (a client retrying against a broker already stopped) fails by name after
+// this long instead of stalling the run.
+const fileTimeoutMs = Number(process.env.SAMSA_TEST_FILE_TIMEOUT_MS ?? 300_000)
+
 const files = []
 function walk(dir) {
   for (const name of readdirSync(dir).sort()) {
@@ -22,10 +39,123 @@ if (selected.length === 0) {
   console.error(`no test files matched ${filters.join(' ')}`)
   process.exit(1)
 }
-// Three files at a time on two cores: many tests wait on broker processes and clients, so a
-// third file uses time the first two spend waiting (measured: 7m05s with 2, 5m34s with 3).
-// A file that hangs (a client retrying against a broker already stopped) fails by name after
-// 5 minutes instead of stalling the run (Node 20 applies the timeout to each file); the slowest
-// files (the cluster tests) take one to two minutes on a loaded machine.
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=3', '--test-timeout=300000', ...selected], { stdio: 'inherit' })
-process.exit(r.status ?? 1)
+
+let known = {}
+try {
+  known = JSON.parse(readFileSync(durationsFile, 'utf8'))
+} catch {
+  // No durations yet: name order, as `node --test` would run them.
+}
+const unknownMs = Math.max(60_000, ...Object.values(known))
+const estimate = (f) => known[f] ?? unknownMs
+const queue = [...selected].sort((a, b) => estimate(b) - estimate(a))
+
+const results = []
+// Files run in their own process groups (so a file's leftovers can be killed with it); an
+// interrupted run takes them down too.
+const running = new Set()
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const pid of running) {
+      try {
+        process.kill(-pid, 'SIGKILL')
+      } catch {}
+    }
+    process.exit(130)
+  })
+}
+const started = Date.now()
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const t0 = Date.now()
+    const child = spawn(process.execPath, ['--test-reporter=tap', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    })
+    running.add(child.pid)
+    const chunks = []
+    child.stdout.on('data', (c) => chunks.push(c))
+    child.stderr.on('data', (c) => chunks.push(c))
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        child.kill('SIGKILL')
+      }
+    }, fileTimeoutMs)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      running.delete(child.pid)
+      // The test's own brokers and clients run in the file's process group: none outlives it.
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {}
+      const out = Buffer.concat(chunks).toString('utf8')
+      const count = (name) => Number(out.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0)
+      const r = {
+        file,
+        ms: Date.now() - t0,
+        ok: code === 0 && !timedOut,
+        timedOut,
+        code,
+        signal,
+        tests: count('tests'),
+        pass: count('pass'),
+        fail: count('fail'),
+        skipped: count('skipped'),
+        out,
+      }
+      results.push(r)
+      report(r)
+      resolve()
+    })
+  })
+}
+
+/** Seconds a file's process lived beyond its tests' own durations (top-level TAP entries). */
+function lingered(r) {
+  let tests = 0
+  for (const m of r.out.matchAll(/^(?:not )?ok \d+ - .*\n  ---\n  duration_ms: ([\d.]+)/gm)) tests += Number(m[1])
+  return (r.ms - tests) / 1000
+}
+
+function report(r) {
+  const secs = (r.ms / 1000).toFixed(1)
+  if (r.ok) {
+    // A timer or socket left open keeps a file's process alive after its tests: say so, as it
+    // costs the whole run that time.
+    const idle = lingered(r)
+    const note = idle > 10 ? `; ${idle.toFixed(0)} s of it after its tests: something it left open kept it alive` : ''
+    console.log(`ok ${r.file} (${r.pass} passed${r.skipped ? `, ${r.skipped} skipped` : ''}, ${secs} s${note})`)
+    // Skips say why; show them even when the file passes.
+    for (const line of r.out.split('\n')) if (/# SKIP/.test(line)) console.log(`    ${line.trim()}`)
+  } else {
+    const why = r.timedOut ? `timed out after ${fileTimeoutMs / 1000} s` : r.signal ? `killed by ${r.signal}` : `${r.fail} failed`
+    console.log(`\nnot ok ${r.file} (${why}, ${secs} s)\n${r.out.replace(/^/gm, '    ')}`)
+  }
+}
+
+async function worker() {
+  for (let f = queue.shift(); f !== undefined; f = queue.shift()) await runFile(f)
+}
+await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker))
+
+const failed = results.filter((r) => !r.ok)
+const sum = (k) => results.reduce((n, r) => n + r[k], 0)
+console.log(
+  `\n# files ${results.length}, failed ${failed.length}; tests ${sum('tests')}, pass ${sum('pass')}, fail ${sum('fail')}, skipped ${sum('skipped')}; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+)
+console.log('# slowest: ' + [...results].sort((a, b) => b.ms - a.ms).slice(0, 8).map((r) => `${r.file.replace(/^dist\/test\//, '')} ${(r.ms / 1000).toFixed(0)} s`).join(', '))
+for (const r of failed) console.log(`# failed: ${r.file}`)
+
+if (record) {
+  const merged = { ...known }
+  for (const r of results) merged[r.file] = r.ms
+  const sorted = Object.fromEntries(Object.entries(merged).filter(([f]) => files.includes(f)).sort(([a], [b]) => a.localeCompare(b)))
+  writeFileSync(durationsFile, JSON.stringify(sorted, null, 1) + '\n')
+  console.log(`# durations written to ${durationsFile}`)
+}
+process.exit(failed.length ? 1 : 0)

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Broker } from './broker/broker.js'
 import { loadBrokerConfig } from './broker/config.js'
+import type { Time } from './util/time.js'
 import type { Logger } from './util/logger.js'
 
 export { Broker } from './broker/broker.js'
@@ -41,6 +42,8 @@ export interface StartBrokerOptions {
   /** Any other broker property, by Kafka name. */
   config?: Record<string, string>
   logger?: Logger
+  /** The broker's clock and timers (a ManualTime in tests: coordinator timeouts, ISR lag); default the system clock. */
+  time?: Time
 }
 
 export interface StartedBroker {
@@ -66,7 +69,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Starte
       ...opts.config,
     },
   })
-  const broker = new Broker({ config, ...(opts.logger ? { logger: opts.logger } : {}) })
+  const broker = new Broker({ config, ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.time ? { time: opts.time } : {}) })
   await broker.start()
   const l = broker.listeners[0]!
   return {

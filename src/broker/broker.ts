@@ -32,7 +32,8 @@ import {
 import { Connection, type ConnectionOptions } from './connection.js'
 import { clientIp, ConnectionQuotas } from './connection-quotas.js'
 import { RequestMemory } from './request-memory.js'
-import { attachGroupCoordinator, createGroupCoordinator } from './coordinator-partitions.js'
+import { attachCoordinator, attachGroupCoordinator, createGroupCoordinator, createTxnCoordinator } from './coordinator-partitions.js'
+import { TRANSACTION_STATE_TOPIC } from '../coordinator/txn/coordinator.js'
 import { FetchSessionCache } from './fetch-session.js'
 import { ProducerIdManager } from './producer-ids.js'
 import type { BrokerContext } from './handler.js'
@@ -157,21 +158,27 @@ export class Broker {
       await store.close()
       throw err
     }
+    const producerIds = new ProducerIdManager(store)
+    const groups = createGroupCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger })
+    const txns = createTxnCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger, producerIds, groups }, this.time)
     this.ctx = {
       nodeId: this.nodeId,
       config: this.config,
       metadata: store,
       replicas,
       fetchSessions: new FetchSessionCache(),
-      producerIds: new ProducerIdManager(store),
-      groups: createGroupCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger }),
+      producerIds,
+      groups,
+      txns,
       handlers: defaultHandlers(),
       logger: this.logger,
+      faults: this.faults,
       shutdown: this.shutdown.signal,
     }
     try {
       // Groups are loaded before clients can connect, so the first request finds them.
       await attachGroupCoordinator(this.ctx, this.ctx.groups)
+      await attachCoordinator(this.ctx, TRANSACTION_STATE_TOPIC, this.ctx.txns)
       await this.listen()
       // metadata.store=etcd: registration needs the advertised address, so it follows listen().
       this.membership = await joinCluster({ store, config: this.config, self: this.self(), logger: this.logger, uncleanLeaderElection: (t) => replicas.effectiveConfigs(t).get('unclean.leader.election.enable')?.value === 'true' })
@@ -287,6 +294,7 @@ export class Broker {
       await Promise.all(stopped)
       await this.membership?.close()
       if (this.ctx) {
+        await this.ctx.txns.close()
         await this.ctx.groups.close()
         await this.ctx.replicas.close()
         await this.ctx.metadata.close()

@@ -27,6 +27,7 @@ import { NO_RESPONSE, type BrokerContext, type Handler, type RequestContext } fr
 import { apiVersionsBody } from './handlers/18-api-versions.js'
 import type { RequestMemory } from './request-memory.js'
 import type { AppendTurn } from './replica-append.js'
+import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js'
 
 /**
  * Handlers running at once per connection. Beyond this, frames wait unparsed: a client that
@@ -78,6 +79,8 @@ export class Connection {
   private readonly aborter = new AbortController()
   private readonly signal: AbortSignal
   readonly remote: string
+  /** Who this connection acts as; authentication replaces it. */
+  principal: KafkaPrincipal = ANONYMOUS
 
   constructor(
     private readonly socket: Socket,
@@ -279,6 +282,7 @@ export class Connection {
       correlationId: header.correlationId,
       clientId: header.clientId,
       clientAddress: this.remote,
+      principal: this.principal,
       broker: this.broker,
       signal: this.signal,
       ...(appendTurn ? { appendTurn } : {}),
@@ -342,6 +346,13 @@ export class Connection {
     this.opts.memory.release(slot.reserved)
     slot.reserved = 0
     if (this.closed) return
+    try {
+      this.broker.faults?.check('response.send', codec.name)
+    } catch {
+      // A test's lost response: the request took effect, the client sees the connection drop.
+      this.close()
+      return
+    }
     if (body !== NO_RESPONSE) {
       const w = new Writer(512)
       w.writeInt32(0) // size, patched below

@@ -20,9 +20,19 @@ import type { BrokerConfig } from './config.js'
 import type { BrokerContext } from './handler.js'
 import { errorCodeOf } from './error-codes.js'
 import { createTopic } from './topic-admin.js'
+import { TRANSACTION_STATE_TOPIC, TransactionCoordinator, type TxnCoordinatorConfig } from '../coordinator/txn/coordinator.js'
+import type { Time } from '../util/time.js'
+import type { ProducerIdManager } from './producer-ids.js'
+import { writeTxnMarkers } from './txn-markers.js'
 
 /** What the coordinator's side of the broker uses (a BrokerContext will do, or these parts before one exists). */
 export type CoordinatorBroker = Pick<BrokerContext, 'nodeId' | 'config' | 'metadata' | 'replicas' | 'logger'>
+
+/** A coordinator told about leadership of its internal topic's partitions. */
+interface LedCoordinator {
+  onElection(partition: number, leaderEpoch: number): Promise<void>
+  onResignation(partition: number, leaderEpoch?: number): Promise<void>
+}
 
 /** Anything told about leadership: the group coordinator now, the transaction coordinator later. */
 export interface PartitionLeadershipListener {
@@ -56,13 +66,18 @@ export function internalTopic(broker: CoordinatorBroker, name: string): Internal
       attempt(async () => {
         const existing = broker.metadata.topic(name)
         if (existing) return existing.partitions.length
-        // offsets.topic.replication.factor is capped at the live brokers, so one broker can serve groups.
+        // The replication factor is capped at the live brokers, so one broker can serve
+        // coordinators; min.insync.replicas (transaction.state.log.min.isr) at that factor.
         const live = broker.metadata.brokers().length
+        const replicationFactor = Math.max(1, Math.min(settings.replicationFactor, live))
+        const configs = { ...settings.configs }
+        const minIsr = configs['min.insync.replicas']
+        if (minIsr !== undefined && Number(minIsr) > replicationFactor) configs['min.insync.replicas'] = String(replicationFactor)
         const created = await createTopic(broker, {
           name,
           partitions: settings.partitions,
-          replicationFactor: Math.max(1, Math.min(settings.replicationFactor, live)),
-          configs: settings.configs,
+          replicationFactor,
+          configs,
           allowInternal: true,
         })
         return created.topic!.partitions.length
@@ -142,6 +157,49 @@ export async function attachGroupCoordinator(broker: CoordinatorBroker, groups: 
     existing.partitions.map((p) => {
       const hosted = broker.replicas.getPartition(GROUP_METADATA_TOPIC, p.partition)
       return hosted?.role === 'leader' ? groups.onElection(p.partition, hosted.leaderEpoch) : Promise.resolve()
+    }),
+  )
+}
+
+/** The transaction coordinator's settings, from the broker's (Kafka's names and defaults). */
+export function txnCoordinatorConfig(config: BrokerConfig): TxnCoordinatorConfig {
+  return {
+    maxTimeoutMs: config.get('transaction.max.timeout.ms'),
+    abortCheckIntervalMs: config.get('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
+    idExpirationMs: config.get('transactional.id.expiration.ms'),
+    topicPartitions: config.get('transaction.state.log.num.partitions'),
+    topicReplicationFactor: config.get('transaction.state.log.replication.factor'),
+    topicSegmentBytes: config.get('transaction.state.log.segment.bytes'),
+    topicMinInsyncReplicas: config.get('transaction.state.log.min.isr'),
+  }
+}
+
+export function createTxnCoordinator(broker: CoordinatorBroker & { producerIds: ProducerIdManager; groups: GroupCoordinator }, time?: Time): TransactionCoordinator {
+  return new TransactionCoordinator({
+    topic: internalTopic(broker, TRANSACTION_STATE_TOPIC),
+    config: txnCoordinatorConfig(broker.config),
+    markers: { write: (m) => writeTxnMarkers(broker, { ...m, transactionVersion: 1 }) },
+    newProducerId: () => broker.producerIds.generate(),
+    logger: broker.logger,
+    ...(time ? { time } : {}),
+  })
+}
+
+/** Keeps a coordinator told which partitions of `topic` this broker leads; resolves once those led at start-up are loaded. */
+export async function attachCoordinator(broker: CoordinatorBroker, topic: string, coordinator: LedCoordinator): Promise<void> {
+  const report = (what: string) => (err: Error) => broker.logger.error(`${topic} coordinator: ${what} failed`, { error: err.message })
+  broker.replicas.onLeadershipChange((change) => {
+    if (change.topic !== topic) return
+    if (change.role === 'leader') coordinator.onElection(change.partition, change.leaderEpoch).catch(report('election'))
+    else if (change.role === 'none') coordinator.onResignation(change.partition).catch(report('resignation'))
+    else coordinator.onResignation(change.partition, change.leaderEpoch).catch(report('resignation'))
+  })
+  const existing = broker.metadata.topic(topic)
+  if (!existing) return
+  await Promise.all(
+    existing.partitions.map((p) => {
+      const hosted = broker.replicas.getPartition(topic, p.partition)
+      return hosted?.role === 'leader' ? coordinator.onElection(p.partition, hosted.leaderEpoch) : Promise.resolve()
     }),
   )
 }

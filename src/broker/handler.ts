@@ -2,12 +2,15 @@
 import type { ApiKeyNumber, MessageCodec, RequestOf, ResponseOf } from '../protocol/generated/api-keys.js'
 import type { MetadataStore } from '../metadata/store.js'
 import type { AppendTurn } from './replica-append.js'
+import type { FaultHooks } from '../util/faults.js'
 import type { Logger } from '../util/logger.js'
 import type { BrokerConfig } from './config.js'
 import type { FetchSessionCache } from './fetch-session.js'
 import type { ProducerIdManager } from './producer-ids.js'
 import type { ReplicaManager } from './replica-manager.js'
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js'
+import type { TransactionCoordinator } from '../coordinator/txn/coordinator.js'
+import type { KafkaPrincipal } from '../security/principal.js'
 
 export interface BrokerContext {
   readonly nodeId: number
@@ -18,10 +21,14 @@ export interface BrokerContext {
   /** Producer ids for InitProducerId, from blocks reserved in the metadata store. */
   readonly producerIds: ProducerIdManager
   readonly groups: GroupCoordinator
+  /** The transaction coordinator (`__transaction_state`). */
+  readonly txns: TransactionCoordinator
   readonly handlers: HandlerRegistry
   readonly logger: Logger
   /** Aborted when the broker shuts down: long polls return at once. */
   readonly shutdown: AbortSignal
+  /** Test hooks; `response.send` (detail: the response's name) loses a response after its request was handled. */
+  readonly faults?: FaultHooks
 }
 
 export interface RequestContext {
@@ -31,6 +38,8 @@ export interface RequestContext {
   readonly clientId: string | null
   /** host:port of the client, for logs. */
   readonly clientAddress: string
+  /** Who the connection acts as (User:ANONYMOUS until TLS or SASL says otherwise). */
+  readonly principal: KafkaPrincipal
   readonly broker: BrokerContext
   /** Aborted when the connection closes or the broker shuts down. */
   readonly signal: AbortSignal

@@ -11,7 +11,8 @@
  *   replica in its rack that has its offset (preferredReadReplica; no records this time), and
  *   such consumers may read from followers, up to the follower's high watermark.
  * - Consumers (replica id -1) read up to the high watermark; read_committed up to the last
- *   stable offset, which is the high watermark while there are no transactions. A follower
+ *   stable offset (UnifiedLog.lastStableOffset: the high watermark unless a transaction below
+ *   it is undecided), which every answer reports. A follower
  *   (replica id >= 0, one of the partition's replicas) reads up to the log end, and its fetch
  *   offset is its log end offset: the leader records it, which may move the high watermark.
  * - Budgets: `maxBytes` per partition and for the whole response; the first batch found is
@@ -73,6 +74,8 @@ export interface FetchedPartition {
   records: Buffer
   /** The replica the consumer should read this partition from (KIP-392); -1: keep asking this broker. */
   preferredReadReplica: number
+  /** read_committed: aborted transactions overlapping the records read. */
+  abortedTransactions?: Array<{ producerId: bigint; firstOffset: number }>
 }
 
 interface Target {
@@ -90,11 +93,14 @@ interface Read {
   ranges: FileRange[]
   bytes: number
   highWatermark: number
+  lastStableOffset: number
   logStartOffset: number
+  abortedTransactions?: Array<{ producerId: bigint; firstOffset: number }>
 }
 
 export async function fetchMessages(rm: ReplicaManager, params: FetchParams): Promise<FetchedPartition[]> {
   const follower = params.replicaId >= 0
+  const readCommitted = !follower && params.isolation === 'read_committed'
   const targets = await Promise.all(params.partitions.map((req) => resolve(rm, params, req)))
   const watch = new LogWatch(
     targets.flatMap((t) => (t.log && t.preferred === undefined ? [t.log] : [])),
@@ -103,11 +109,11 @@ export async function fetchMessages(rm: ReplicaManager, params: FetchParams): Pr
   let result: Awaited<ReturnType<typeof readAll>>
   try {
     const deadline = Date.now() + Math.max(0, params.maxWaitMs)
-    result = await readAll(targets, params.maxBytes, follower, params.hardMaxBytes === true)
+    result = await readAll(targets, params.maxBytes, follower, params.hardMaxBytes === true, readCommitted)
     while (!result.errors && result.bytes < params.minBytes && targets.length > 0) {
       const left = deadline - Date.now()
       if (left <= 0 || !(await watch.wait(left, params.signal))) break
-      result = await readAll(targets, params.maxBytes, follower, params.hardMaxBytes === true)
+      result = await readAll(targets, params.maxBytes, follower, params.hardMaxBytes === true, readCommitted)
     }
   } finally {
     watch.close()
@@ -116,10 +122,11 @@ export async function fetchMessages(rm: ReplicaManager, params: FetchParams): Pr
     result.reads.map(async (r) => ({
       errorCode: r.errorCode,
       highWatermark: r.highWatermark,
-      lastStableOffset: r.highWatermark,
+      lastStableOffset: r.lastStableOffset,
       logStartOffset: r.logStartOffset,
       records: await recordsOf(r),
       preferredReadReplica: r.target.preferred ?? -1,
+      ...(r.abortedTransactions ? { abortedTransactions: r.abortedTransactions } : {}),
     })),
   )
 }
@@ -149,7 +156,7 @@ async function resolve(rm: ReplicaManager, params: FetchParams, req: FetchPartit
 }
 
 /** What each partition can return now (byte ranges, not bytes), within the budgets. */
-async function readAll(targets: Target[], maxBytes: number, follower: boolean, hardMaxBytes: boolean): Promise<{ reads: Read[]; bytes: number; errors: boolean }> {
+async function readAll(targets: Target[], maxBytes: number, follower: boolean, hardMaxBytes: boolean, readCommitted: boolean): Promise<{ reads: Read[]; bytes: number; errors: boolean }> {
   let budget = maxBytes
   let bytes = 0
   let errors = false
@@ -159,17 +166,18 @@ async function readAll(targets: Target[], maxBytes: number, follower: boolean, h
     const log = target.log
     if (!log || target.error !== undefined) {
       errors = true
-      reads.push({ target, errorCode: target.error ?? ErrorCode.UNKNOWN_SERVER_ERROR, ranges: [], bytes: 0, highWatermark: -1, logStartOffset: -1 })
+      reads.push({ target, errorCode: target.error ?? ErrorCode.UNKNOWN_SERVER_ERROR, ranges: [], bytes: 0, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 })
       continue
     }
     const fetchOffset = target.req.fetchOffset
     if (target.preferred !== undefined) {
-      reads.push({ target, errorCode: ErrorCode.NONE, ranges: [], bytes: 0, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset })
+      reads.push({ target, errorCode: ErrorCode.NONE, ranges: [], bytes: 0, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset, logStartOffset: log.logStartOffset })
       continue
     }
     try {
       const limit = Math.min(target.req.maxBytes, budget)
-      const upper = follower ? log.logEndOffset : log.highWatermark
+      const lastStableOffset = log.lastStableOffset
+      const upper = follower ? log.logEndOffset : readCommitted ? lastStableOffset : log.highWatermark
       const r =
         limit > 0 || bytes === 0
           ? await log.read({ fromOffset: fetchOffset, maxBytes: Math.max(limit, 0), maxOffset: upper, minOneBatch: bytes === 0 && !hardMaxBytes })
@@ -179,10 +187,12 @@ async function readAll(targets: Target[], maxBytes: number, follower: boolean, h
       }
       budget -= r.bytes
       bytes += r.bytes
-      reads.push({ target, errorCode: ErrorCode.NONE, ranges: r.ranges, bytes: r.bytes, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset })
+      const read: Read = { target, errorCode: ErrorCode.NONE, ranges: r.ranges, bytes: r.bytes, highWatermark: r.highWatermark, lastStableOffset, logStartOffset: r.logStartOffset }
+      if (readCommitted && r.bytes > 0) read.abortedTransactions = log.abortedTransactions(fetchOffset, upper)
+      reads.push(read)
     } catch (err) {
       errors = true
-      reads.push({ target, errorCode: errorCodeOf(err), ranges: [], bytes: 0, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset })
+      reads.push({ target, errorCode: errorCodeOf(err), ranges: [], bytes: 0, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset, logStartOffset: log.logStartOffset })
     }
   }
   return { reads, bytes, errors }

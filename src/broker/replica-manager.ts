@@ -70,6 +70,8 @@ export interface OffsetRequest {
   replicaId: number
   /** Max-timestamp lookups came with ListOffsets v7. */
   allowMaxTimestamp: boolean
+  /** read_committed (ListOffsets v2+ isolation level 1): consumers see offsets below the last stable offset. */
+  readCommitted?: boolean
 }
 
 const EARLIEST = -2n
@@ -355,13 +357,14 @@ export class ReplicaManager {
 
   /**
    * ListOffsets for one partition (Kafka's Partition.fetchOffsetForTimestamp): the leader
-   * answers, consumers never see offsets at or past the high watermark, a debugging tool
+   * answers, consumers never see offsets at or past the high watermark (read_committed: the
+   * last stable offset), a debugging tool
    * (replica id -2) reads up to the log end. Undefined when nothing matches.
    */
   async listOffset(req: OffsetRequest): Promise<OffsetAndTimestamp | undefined> {
     const { log } = await this.leaderLog(req.topic, req.partition, req.currentLeaderEpoch)
     if (req.timestamp === MAX_TIMESTAMP && !req.allowMaxTimestamp) throw new KafkaError('UNSUPPORTED_VERSION', 'max timestamp lookups need ListOffsets v7+')
-    const bound = req.replicaId === DEBUG_REPLICA ? log.logEndOffset : log.highWatermark
+    const bound = req.replicaId === DEBUG_REPLICA ? log.logEndOffset : req.readCommitted ? log.lastStableOffset : log.highWatermark
     const locate = locateRecords(this.config.get('socket.request.max.bytes'), (err) => {
       this.logger.warn('a stored batch is too large to decode; ListOffsets answers from its header', { topic: req.topic, partition: req.partition, error: err.message })
     })

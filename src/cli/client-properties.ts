@@ -38,7 +38,9 @@ const PRODUCER: Record<string, Mapping> = {
   'compression.type': { option: 'compression', kind: 'string' },
   retries: { option: 'retries', kind: 'int' },
   'delivery.timeout.ms': { option: 'deliveryTimeoutMs', kind: 'int' },
-  'enable.idempotence': { option: 'enableIdempotence', kind: 'bool' },
+  'enable.idempotence': { option: 'idempotent', kind: 'bool' },
+  'transactional.id': { option: 'transactionalId', kind: 'string' },
+  'transaction.timeout.ms': { option: 'transactionTimeoutMs', kind: 'int' },
 }
 
 const CONSUMER: Record<string, Mapping> = {

@@ -11,7 +11,7 @@
  * - `--index-sanity-check`: Kafka's start-up checks of the index, plus Samsa's own (those
  *   that make a Samsa broker rebuild the index at start-up: entries strictly increasing and
  *   inside the log, the last offset entry matching the log). One line: passed, or why not.
- * - `.txnindex`: each aborted transaction, as Kafka writes them (Samsa does not write them yet).
+ * - `.txnindex`: each aborted transaction, as Kafka (and Samsa) write them.
  *
  * Entries are read with storage's OffsetIndex / TimeIndex over the file's bytes, whole entries
  * only (a torn tail is what the sanity check reports). As in Kafka, entries stop at the first

@@ -24,8 +24,10 @@
  *   a record the broker refuses as too large fails alone, its neighbours in the same send call
  *   count as sent (the producer splits batches the broker refuses, see client/producer/sender.ts).
  * - --throughput 0 is refused (Kafka blocks for ever after the first record).
- * - Transactions (--transactional-id, --transaction-duration-ms, transactional.id) are refused
- *   until the Samsa producer has them.
+ * - Transactions (--transactional-id, --transaction-duration-ms, or transactional.id in the
+ *   properties), as Kafka's: one transaction open at a time, committed once it is
+ *   --transaction-duration-ms old (default 3000 with a transactional id) and at the end; the
+ *   commit waits for the transaction's records, so the send loop pauses meanwhile.
  * - --print-metrics prints the figures this tool measures under Kafka's metric names
  *   (metrics-table.ts); the client keeps no metrics of its own yet.
  *
@@ -86,8 +88,8 @@ export function producerPerfTestCommand(): Command {
     .option('--bootstrap-server <host:port>', 'the broker(s) to connect to; wins over bootstrap.servers in the properties')
     .option('--warmup-records <count>', 'records left out of a second, steady-state summary line', intArg('--warmup-records', 0, SAFE_MAX), 0)
     .option('--print-metrics', 'print metrics at the end')
-    .option('--transactional-id <id>', 'produce in transactions (not supported yet)')
-    .option('--transaction-duration-ms <ms>', 'commit a transaction this often (not supported yet)', intArg('--transaction-duration-ms', 1))
+    .option('--transactional-id <id>', 'produce in transactions with this transactional.id')
+    .option('--transaction-duration-ms <ms>', 'commit each transaction once it is this old (default 3000 when transactional)', intArg('--transaction-duration-ms', 1))
     .addHelpText(
       'after',
       '\nExample: samsa producer-perf-test --topic t --num-records 1000000 --record-size 100 --throughput -1 --producer-props bootstrap.servers=localhost:9092 acks=1\n' +
@@ -108,6 +110,8 @@ interface Plan {
   bootstrap: string
   clientId: string
   printMetrics: boolean
+  /** 0: no transactions; else commit each transaction once it is this old. */
+  transactionDurationMs: number
   reportingIntervalMs: number
 }
 
@@ -122,9 +126,10 @@ async function plan(f: Flags): Promise<Plan> {
   for (const [k, v] of keyValues(f.producerProps, '--producer-props')) props.set(k, v)
   if (f.bootstrapServer !== undefined) props.set('bootstrap.servers', f.bootstrapServer)
   if (!props.has('client.id')) props.set('client.id', 'perf-producer-client')
-  if (f.transactionalId !== undefined || f.transactionDurationMs !== undefined || props.has('transactional.id')) {
-    throw usage('transactions are not supported by the Samsa producer yet (--transactional-id, --transaction-duration-ms, transactional.id); run without them')
-  }
+  if (f.transactionalId !== undefined) props.set('transactional.id', f.transactionalId)
+  // Kafka: a duration alone makes the run transactional under a generated id.
+  if (f.transactionDurationMs !== undefined && !props.has('transactional.id')) props.set('transactional.id', `performance-producer-${Date.now()}`)
+  const transactionDurationMs = props.has('transactional.id') ? (f.transactionDurationMs ?? 3000) : 0
   const bootstrap = props.get('bootstrap.servers')?.trim()
   if (!bootstrap) throw usage('give the broker to produce to: --bootstrap-server host:port, or bootstrap.servers=host:port in --producer-props or --producer.config')
 
@@ -154,6 +159,7 @@ async function plan(f: Flags): Promise<Plan> {
     bootstrap,
     clientId: props.get('client.id')!,
     printMetrics: f.printMetrics === true,
+    transactionDurationMs,
     reportingIntervalMs: Number.isInteger(env) && env > 0 ? env : 5000,
   }
 }
@@ -312,7 +318,17 @@ async function perfTest(producer: Producer, p: Plan): Promise<void> {
   const throttler = new ThroughputThrottler(p.throughput, start)
   let sliceStart = start
   let generated = 0
+  const transactional = p.transactionDurationMs > 0
+  let txnStart = performance.now()
+  if (transactional) await producer.beginTransaction()
   for (let i = 0; i < p.numRecords && firstError === undefined; i++) {
+    if (transactional && performance.now() - txnStart >= p.transactionDurationMs) {
+      sendPending()
+      await producer.commitTransaction()
+      await producer.beginTransaction()
+      txnStart = performance.now()
+      sliceStart = txnStart
+    }
     if (i === p.warmupRecords && p.warmupRecords > 0) {
       sendPending()
       steady = new ProducerStats({ startMs: performance.now(), reportingIntervalMs: p.reportingIntervalMs, steadyState: true, print: out })
@@ -345,6 +361,7 @@ async function perfTest(producer: Producer, p: Plan): Promise<void> {
 
   // Kafka closes the producer (or flushes it, to read its metrics) before the summary.
   await producer.flush()
+  if (transactional && firstError === undefined) await producer.commitTransaction()
   if (unsettledCalls > 0) await new Promise<void>((r) => (allSettled = r))
   clearInterval(ticker)
   progress.done()

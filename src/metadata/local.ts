@@ -290,18 +290,26 @@ export class LocalMetadataStore implements MetadataStore {
   // ---- internals -------------------------------------------------------------------------
 
   /**
-   * Applies `fn` to the in-memory state, writes the file, then notifies listeners. A failed
-   * write (full disk) restores the state from before `fn`, so memory never runs ahead of disk.
+   * Decides the change with `fn` on the in-memory state, puts the state from before back while
+   * the file is written, and shows the new one only once it is durable, then notifies listeners:
+   * memory never runs ahead of disk, and a change whose write fails (a full disk) was never seen.
    */
   private mutate<T>(fn: () => { result: T; change: MetadataChange }, options: { persist: boolean } = { persist: true }): Promise<T> {
     const run = async (): Promise<T> => {
       const before = this.snapshot()
       const outcome = fn()
-      try {
-        if (options.persist) await this.persist()
-      } catch (err) {
+      if (options.persist) {
+        // Readers keep seeing the durable state while the file is written: the new state is
+        // decided, written, and only then shown, so a change that fails was never visible.
+        const after = this.snapshot()
+        const state = this.serialize()
         this.restore(before)
-        throw new KafkaError('KAFKA_STORAGE_ERROR', `cannot write ${this.path}: ${(err as Error).message}; nothing was changed: free space on that disk (or fix it) and retry`)
+        try {
+          await this.writeState(state)
+        } catch (err) {
+          throw new KafkaError('KAFKA_STORAGE_ERROR', `cannot write ${this.path}: ${(err as Error).message}; nothing was changed: free space on that disk (or fix it) and retry`)
+        }
+        this.restore(after)
       }
       // The change is durable: a listener's failure must neither undo it nor starve the others.
       for (const l of this.listeners) {
@@ -318,14 +326,21 @@ export class LocalMetadataStore implements MetadataStore {
     return p
   }
 
-  private async persist(): Promise<void> {
-    const state: StoredState = {
+  private persist(): Promise<void> {
+    return this.writeState(this.serialize())
+  }
+
+  private serialize(): StoredState {
+    return {
       version: FORMAT_VERSION,
       clusterId: this.clusterId,
       topics: [...this.byName.values()].map((t) => this.stored(t)),
-      brokerConfigs: this.brokerOverrides,
+      brokerConfigs: structuredClone(this.brokerOverrides),
       ...(this.nextProducerId > 0 ? { nextProducerId: this.nextProducerId } : {}),
     }
+  }
+
+  private async writeState(state: StoredState): Promise<void> {
     try {
       this.faults?.check('metadata.write', this.path)
       await writeFileAtomic(this.path, JSON.stringify(state, null, 1) + '\n', { fsync: true })

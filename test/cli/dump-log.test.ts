@@ -58,13 +58,14 @@ before(async () => {
       { topic: ROLLED, numPartitions: 1, configs: { 'index.interval.bytes': '100', 'segment.bytes': '1000' } },
     ])
     await admin.close()
-    const producer = new Producer({ bootstrapServers: broker.bootstrap, lingerMs: 0 })
+    // Plain batches (no producer id): the lines below are known exactly; idempotent ones are in the marker tests.
+    const producer = new Producer({ bootstrapServers: broker.bootstrap, lingerMs: 0, idempotent: false })
     // One send at a time: one batch per record, so batch lines are known exactly.
     for (let i = 0; i < PLAIN_COUNT; i++) await producer.send({ topic: PLAIN, ...plainRecord(i) })
     for (let i = 0; i < 30; i++) await producer.send({ topic: ROLLED, key: `r${i}`, value: `rolled-value-${i}`, timestamp: T0 + i })
     await producer.close()
     for (const codec of CODEC_NAMES) {
-      const p = new Producer({ bootstrapServers: broker.bootstrap, lingerMs: 50, compression: codec })
+      const p = new Producer({ bootstrapServers: broker.bootstrap, lingerMs: 50, compression: codec, idempotent: false })
       await p.sendBatch(Array.from({ length: 5 }, (_, j) => ({ topic: CODECS, key: `${codec}-key-${j}`, value: `${codec}-${j}`, timestamp: T0 + j })))
       await p.close()
     }

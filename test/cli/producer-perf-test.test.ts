@@ -91,6 +91,27 @@ test("sends --num-records records and prints Kafka's summary line", async () => 
   assert.ok(new Set(got).size > 100, 'and they differ')
 })
 
+test('--transactional-id with --transaction-duration-ms: every record in committed transactions, which a read_committed consumer sees', async () => {
+  await createTopic('perf-txn')
+  const r = await perf(['--topic', 'perf-txn', '--num-records', '3000', '--record-size', '50', '--throughput', '3000', '--transactional-id', 'perf-tx', '--transaction-duration-ms', '200', '--bootstrap-server', broker.bootstrap])
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(SUMMARY.exec(r.stdout)?.[1], '3000')
+  // Several transactions: each holds a commit marker, so the log ends past the records.
+  const end = await recordCount('perf-txn')
+  assert.ok(end > 3000n + 3n, `markers of several transactions: log end ${end}`)
+  const c = new Consumer({ bootstrapServers: broker.bootstrap, isolationLevel: 'read_committed' })
+  try {
+    c.assign([0, 1, 2].map((partition) => ({ topic: 'perf-txn', partition })))
+    c.seekToBeginning()
+    let n = 0
+    const deadline = Date.now() + 30_000
+    while (n < 3000 && Date.now() < deadline) n += (await c.poll({ timeoutMs: 1000 })).length
+    assert.equal(n, 3000, 'all committed')
+  } finally {
+    await c.close()
+  }
+})
+
 test('--throughput paces the run, and window lines come every reporting interval', async () => {
   await createTopic('perf-throttled')
   const started = Date.now()
@@ -222,9 +243,7 @@ test('bad flags: one line naming the problem, exit code 2', async () => {
     [['--topic', 't', '--num-records', '10', '--record-size', '10', '--throughput', '-1'], /--bootstrap-server host:port, or bootstrap\.servers/],
     [[...base, '--record-size', '10', '--throughput', 'fast'], /--throughput/],
     [[...base, '--record-size', '10', '--throughput', '0'], /--throughput 0 would never finish/],
-    [[...base, '--record-size', '10', '--transactional-id', 'tx'], /transactions are not supported .* yet/],
-    [[...base, '--record-size', '10', '--transaction-duration-ms', '1000'], /transactions are not supported/],
-    [[...base, '--record-size', '10', '--producer-props', 'transactional.id=tx'], /transactions are not supported/],
+    [[...base, '--record-size', '10', '--transaction-duration-ms', '0'], /--transaction-duration-ms/],
     [[...base, '--record-size', '10', '--producer-props', 'acks'], /--producer-props takes key=value/],
     [[...base, '--record-size', '10', '--producer-props', 'acks=2'], /acks/],
     [[...base, '--record-size', '10', '--warmup-records', '10'], /--warmup-records must be fewer than --num-records/],

@@ -6,7 +6,7 @@
  * fail (.ci/run installs etcd-server).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -19,6 +19,16 @@ const ETCD = process.env['SAMSA_ETCD'] ?? 'etcd'
 /** False (and the test skipped) when etcd is missing outside CI. */
 export function requireEtcd(t: TestContext): boolean {
   return requireTool(t, 'etcd (Debian etcd-server)', () => hasCommand(ETCD, ['--version']))
+}
+
+/** The state letter of /proc/<pid>/stat (R, S, T for stopped, ...); undefined without /proc. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+  } catch {
+    return undefined
+  }
 }
 
 export class EtcdServer {
@@ -118,7 +128,15 @@ export class EtcdServer {
 
   /** The process stops running but keeps its sockets: requests hang instead of failing. */
   freeze(): void {
-    this.proc?.kill('SIGSTOP')
+    const proc = this.proc
+    if (!proc?.pid) return
+    proc.kill('SIGSTOP')
+    // kill() only queues the signal: on a busy machine etcd may still answer a request sent
+    // right after. Wait (briefly, synchronously) until the kernel shows it stopped.
+    const deadline = Date.now() + 2000
+    for (let st = processState(proc.pid); st !== undefined && st !== 'T' && Date.now() < deadline; st = processState(proc.pid)) {
+      // spin: a stop takes microseconds once the process is scheduled
+    }
   }
 
   thaw(): void {

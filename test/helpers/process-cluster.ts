@@ -36,6 +36,15 @@ export interface ProcessCluster {
   waitFor(what: string, cond: () => Promise<boolean>, timeoutMs?: number): Promise<void>
 }
 
+/**
+ * Each step (start, stop, kill, waits) with its time on stderr, to find where a slow or hung
+ * test spent it: the test runner shows a file's output only when it fails. SAMSA_TEST_TRACE=0
+ * silences it.
+ */
+export function trace(msg: string): void {
+  if (process.env.SAMSA_TEST_TRACE !== '0') process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] ${msg}\n`)
+}
+
 export async function processCluster(t: TestContext, size: number, overrides: Record<string, string> = {}): Promise<ProcessCluster> {
   const etcd = await EtcdServer.start(t)
   const root = mkdtempSync(join(tmpdir(), 'samsa-pcluster-'))
@@ -66,6 +75,7 @@ export async function processCluster(t: TestContext, size: number, overrides: Re
     bootstrap: () => [...procs.values()].map((p) => p.bootstrap).join(','),
     async start(id) {
       if (procs.has(id)) throw new Error(`broker ${id} is running`)
+      trace(`start broker ${id}`)
       const p = await startBrokerProcess({ logDir: logDir(id), overrides: settings(id), startTimeoutMs: 30_000 })
       ports.set(id, p.port)
       procs.set(id, p)
@@ -74,6 +84,7 @@ export async function processCluster(t: TestContext, size: number, overrides: Re
     async kill(id) {
       const p = procs.get(id)
       if (!p) return
+      trace(`SIGKILL broker ${id}`)
       procs.delete(id)
       paused.delete(id)
       await p.stop('SIGKILL')
@@ -83,7 +94,9 @@ export async function processCluster(t: TestContext, size: number, overrides: Re
       if (!p) return
       if (paused.has(id)) cluster.resume(id)
       procs.delete(id)
+      trace(`SIGTERM broker ${id}`)
       await p.stop('SIGTERM', 30_000)
+      trace(`broker ${id} stopped`)
     },
     pause(id) {
       const p = procs.get(id)
@@ -114,9 +127,13 @@ export async function processCluster(t: TestContext, size: number, overrides: Re
     async waitFor(what, cond, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs
       let last: unknown
+      trace(`waiting for ${what}`)
       for (;;) {
         try {
-          if (await cond()) return
+          if (await cond()) {
+            trace(`done waiting for ${what}`)
+            return
+          }
         } catch (err) {
           last = err
         }

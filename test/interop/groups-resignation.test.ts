@@ -77,7 +77,14 @@ test('kafkajs: the coordinator resigns and is elected again; the client retries 
   await md.alterPartition({ topic: '__consumer_offsets', partition, partitionEpoch: state().partitionEpoch, leader: 0, isr: [0] })
   assert.equal(state().leaderEpoch, epoch + 2)
   await waitFor(() => groups.partitionStatus(partition).status === 'loaded', 'the coordinator to load the partition again')
-  assert.deepEqual(committed(), before, 'the committed offsets are intact: the new leader loaded them from the log')
+  // Intact: loaded from the log, not lost or reset (the client may already have committed more
+  // once the coordinator answered again, so at least what was committed before).
+  const loaded = committed()
+  assert.equal(loaded.length, before.length, 'every partition still has its committed offset')
+  for (const [i, [p, offset]] of before.entries()) {
+    assert.equal(loaded[i]![0], p)
+    assert.ok(loaded[i]![1] >= offset, `partition ${p}: committed ${loaded[i]![1]}, at least the ${offset} committed before the resignation`)
+  }
   await waitFor(allCommitted, 'the records produced while the coordinator was away consumed and committed once it came back')
   const third = await send('after', 100)
   await waitFor(allCommitted, 'the group to go on consuming and committing')

@@ -182,7 +182,9 @@ test('kafkajs consumer.run in a group reads back every message the producer sent
       if (got.length === sent.length) resolve()
     },
   })
-  await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`consumed ${got.length} of ${sent.length}`)), 60_000))])
+  // The timer is cleared: a pending one kept the file's process alive a minute after its tests.
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([all, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`consumed ${got.length} of ${sent.length}`)), 60_000)))]).finally(() => clearTimeout(timer))
   for (const p of [0, 1]) {
     const want = sent.filter((s) => s.partition === p)
     assert.deepEqual(

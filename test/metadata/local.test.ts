@@ -593,3 +593,26 @@ test('allocateProducerIds: disjoint blocks, recorded before they are returned; a
   await writeFile(join(dir, METADATA_FILE), JSON.stringify({ ...state, nextProducerId: 'lots' }))
   await assert.rejects(LocalMetadataStore.open({ dir, self: () => SELF }), /invalid nextProducerId/)
 })
+
+test('a change is not visible until its file write is done; a failed write was never visible', async (t) => {
+  const dir = await tempDir(t)
+  const faults = new FaultHooks()
+  const store = await LocalMetadataStore.open({ dir, self: () => SELF, faults })
+  t.after(() => store.close())
+  const pending = store.createTopic({ name: 'slow', assignments: [[SELF.nodeId]], configs: {} })
+  let done = false
+  void pending.then(() => (done = true))
+  let turns = 0
+  while (!done) {
+    assert.equal(store.topic('slow'), undefined, 'not visible while the file is being written')
+    turns++
+    await new Promise((r) => setImmediate(r))
+  }
+  assert.ok(turns > 1, 'the write took more than one turn of the event loop')
+  assert.ok(store.topic('slow'))
+  faults.failNext('metadata.write')
+  const failing = store.createTopic({ name: 'never', assignments: [[SELF.nodeId]], configs: {} })
+  assert.equal(store.topic('never'), undefined)
+  await assert.rejects(failing, kafkaError('KAFKA_STORAGE_ERROR'))
+  assert.equal(store.topic('never'), undefined)
+})

@@ -15,9 +15,10 @@
  * - Limits: `partition_max_bytes` per partition and `max_bytes` (v3+) for the response; the
  *   first batch found is returned whole even if larger (KIP-74), later partitions stop at
  *   the budget. A range may end inside a batch; clients drop the partial batch, as with Kafka.
- * - Consumers read up to the high watermark; `isolation_level` is accepted and, without
- *   transactions, read_committed sees the same (last stable offset = high watermark,
- *   aborted transactions empty).
+ * - Consumers read up to the high watermark; read_committed (`isolation_level` 1) up to the last
+ *   stable offset (below it no transaction is undecided), reported in every answer, with the
+ *   aborted transactions overlapping what is read (from the `.txnindex` files): the consumer
+ *   drops those producers' records from each first offset up to the abort marker.
  * - Errors per partition: OFFSET_OUT_OF_RANGE (outside [log start, log end]),
  *   UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13+ addresses topics by id),
  *   FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (KIP-320, v9+), KAFKA_STORAGE_ERROR.
@@ -220,7 +221,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         highWatermark: BigInt(read.highWatermark),
         lastStableOffset: BigInt(read.lastStableOffset),
         logStartOffset: BigInt(read.logStartOffset),
-        abortedTransactions: readCommitted && read.errorCode === ErrorCode.NONE ? [] : null,
+        abortedTransactions: readCommitted && read.errorCode === ErrorCode.NONE ? (read.abortedTransactions ?? []).map((a) => ({ producerId: a.producerId, firstOffset: BigInt(a.firstOffset) })) : null,
         preferredReadReplica: read.preferredReadReplica,
         records,
       }

@@ -7,16 +7,17 @@
  *   offsets by segment file times, plus the log end (ReplicaManager.legacyListOffsets,
  *   storage/log/legacy-offsets.ts); -1 gives the high watermark for consumers, -2 the log start.
  *   At most one offset per segment plus one, whatever is asked.
- * - Timestamps: -2 earliest (log start offset), -1 latest (the high watermark, which is also
- *   the last stable offset while there are no transactions), -3 max timestamp (v7+), -4
+ * - Timestamps: -2 earliest (log start offset), -1 latest (the high watermark; with isolation
+ *   level read_committed, v2+, the last stable offset), -3 max timestamp (v7+), -4
  *   earliest local (v8+; equals earliest without tiered storage), -5 latest tiered (v9+;
  *   answers offset -1, as Kafka does with tiered storage off), any other value: the first
  *   offset whose record timestamp is >= it, exact to the record (batches are decoded only for
  *   this lookup), or offset -1 when there is none below the high watermark. A stored batch
  *   whose records would decompress past socket.request.max.bytes (or claim more than that /
  *   128 records) is not decoded: it answers its first offset, and the broker logs a warning.
- * - Consumers (replica id -1) never see offsets at or past the high watermark; replica id -2
- *   (debugging tools) reads up to the log end.
+ * - Consumers (replica id -1) never see offsets at or past the high watermark (read_committed:
+ *   the last stable offset, below which no transaction is undecided); replica id -2 (debugging
+ *   tools) reads up to the log end.
  * - currentLeaderEpoch (v4+) is checked: FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH.
  * - A partition listed twice gets INVALID_REQUEST.
  *
@@ -65,6 +66,7 @@ async function listOffset(ctx: RequestContext, req: ListOffsetsRequest, topic: s
       ...(currentLeaderEpoch !== undefined ? { currentLeaderEpoch } : {}),
       replicaId: req.replicaId,
       allowMaxTimestamp: ctx.apiVersion >= 7,
+      readCommitted: ctx.apiVersion >= 2 && req.isolationLevel === 1,
     })
     return answer(partition, ErrorCode.NONE, found)
   } catch (err) {

@@ -9,10 +9,8 @@
  *   created first if needed, so the first lookup already gets an answer (Kafka answers
  *   COORDINATOR_NOT_AVAILABLE while it creates the topic, and the client retries). Any group id,
  *   "" included, has a coordinator.
- * - Transactions (key type 1): INVALID_REQUEST until the transaction coordinator exists, as a
- *   broker that does not know the key type answers. The error must not be retriable:
- *   COORDINATOR_NOT_AVAILABLE made kafkajs retry for its whole budget (~15 s) and
- *   @platformatic/kafka's beginTransaction() hang for minutes; this way they fail at once.
+ * - Transactions (key type 1): the leader of `__transaction_state` partition
+ *   abs(javaHashCode(id)) % partitions, the topic created first if needed (as for groups).
  * - Share groups (key type 2): INVALID_REQUEST below v6 (as Kafka), COORDINATOR_NOT_AVAILABLE
  *   on v6 (share groups are not supported, as a Kafka 4 broker without them enabled answers).
  *   Other key types: INVALID_REQUEST.
@@ -25,6 +23,7 @@ import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { FindCoordinatorRequest, FindCoordinatorResponse, type FindCoordinatorResponseCoordinator } from '../../protocol/generated/find-coordinator.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { GROUP_METADATA_TOPIC } from '../../coordinator/group/group-log.js'
+import { TRANSACTION_STATE_TOPIC } from '../../coordinator/txn/coordinator.js'
 import type { Handler, RequestContext } from '../handler.js'
 
 const GROUP = 0
@@ -37,7 +36,7 @@ async function lookup(ctx: RequestContext, keyType: number, key: string): Promis
     case GROUP:
       break
     case TRANSACTION:
-      return none(ErrorCode.INVALID_REQUEST, 'This broker has no transaction coordinator: transactions are not supported yet.')
+      return transactionCoordinator(ctx, key, none)
     case SHARE:
       if (ctx.apiVersion < 6) return none(ErrorCode.INVALID_REQUEST, 'Share group coordinators need FindCoordinator v6 or later.')
       return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Share groups are not supported.')
@@ -48,6 +47,26 @@ async function lookup(ctx: RequestContext, keyType: number, key: string): Promis
   try {
     await groups.ensureTopic()
     const leader = ctx.broker.metadata.topic(GROUP_METADATA_TOPIC)?.partitions[groups.partitionFor(key)]?.leader
+    const node = ctx.broker.metadata.brokers().find((b) => b.nodeId === leader)
+    if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The coordinator's partition has no live leader.`)
+    return { key, nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null }
+  } catch (err) {
+    const code = err instanceof KafkaError ? err.code : ErrorCode.COORDINATOR_NOT_AVAILABLE
+    return none(code, (err as Error).message)
+  }
+}
+
+async function transactionCoordinator(
+  ctx: RequestContext,
+  key: string,
+  none: (errorCode: number, errorMessage: string) => FindCoordinatorResponseCoordinator,
+): Promise<FindCoordinatorResponseCoordinator> {
+  // Kafka refuses an empty transactional id here (a producer without one is not transactional).
+  if (key === '') return none(ErrorCode.INVALID_REQUEST, 'An empty transactional id has no coordinator.')
+  const txns = ctx.broker.txns
+  try {
+    await txns.ensureTopic()
+    const leader = ctx.broker.metadata.topic(TRANSACTION_STATE_TOPIC)?.partitions[txns.partitionFor(key)]?.leader
     const node = ctx.broker.metadata.brokers().find((b) => b.nodeId === leader)
     if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The coordinator's partition has no live leader.`)
     return { key, nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null }

@@ -7,19 +7,24 @@
  *   transactional ids; an idempotent producer that lost its sequence state simply starts over
  *   with a fresh id). Ids come from blocks reserved durably in the metadata store
  *   (broker/producer-ids.ts), so no id is handed out twice, across restarts too.
+ * - With a transactional id: the transaction coordinator's (coordinator/txn/coordinator.ts):
+ *   NOT_COORDINATOR unless this broker leads the id's `__transaction_state` partition; a new
+ *   producer id with epoch 0 the first time, later the epoch bumped (fencing older producers:
+ *   their requests then answer PRODUCER_FENCED, INVALID_PRODUCER_EPOCH before v4); an open
+ *   transaction is aborted first (CONCURRENT_TRANSACTIONS until it is); a timeout above
+ *   transaction.max.timeout.ms is INVALID_TRANSACTION_TIMEOUT; with a producer id and epoch
+ *   (v3+) only that producer may bump (INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED).
  * - An empty transactional id is INVALID_REQUEST, as in Kafka.
  * - When a new block cannot be recorded (the metadata file's disk failed) the answer is
  *   COORDINATOR_NOT_AVAILABLE, which clients retry, and the broker logs the cause.
  *
- * Gaps: a transactional id (transactions) gets NOT_COORDINATOR until the transaction
- * coordinator exists: FindCoordinator refuses key type 1 with a non-retriable INVALID_REQUEST,
- * so a client that asks it next fails at once. No ACLs (never CLUSTER_AUTHORIZATION_FAILED /
- * TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
+ * Gaps: no ACLs (never CLUSTER_AUTHORIZATION_FAILED / TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { InitProducerIdRequest, InitProducerIdResponse } from '../../protocol/generated/init-producer-id.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import type { Handler } from '../handler.js'
+import { coordinatorCode } from './txn-common.js'
 
 export const initProducerIdHandler: Handler<typeof ApiKey.InitProducerId> = {
   apiKey: ApiKey.InitProducerId,
@@ -30,7 +35,22 @@ export const initProducerIdHandler: Handler<typeof ApiKey.InitProducerId> = {
   async handle(req, ctx) {
     const fail = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 })
     if (req.transactionalId === '') return fail(ErrorCode.INVALID_REQUEST)
-    if (req.transactionalId !== null) return fail(ErrorCode.NOT_COORDINATOR)
+    if (req.transactionalId !== null) {
+      try {
+        return {
+          throttleTimeMs: 0,
+          ...(await ctx.broker.txns.initProducerId({
+            transactionalId: req.transactionalId,
+            timeoutMs: req.transactionTimeoutMs,
+            producerId: req.producerId ?? -1n,
+            producerEpoch: req.producerEpoch ?? -1,
+            fencedCode: ctx.apiVersion >= 4 ? ErrorCode.PRODUCER_FENCED : ErrorCode.INVALID_PRODUCER_EPOCH,
+          })),
+        }
+      } catch (err) {
+        return fail(coordinatorCode(err))
+      }
+    }
     try {
       const producerId = await ctx.broker.producerIds.generate()
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 }

@@ -22,6 +22,11 @@ import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.js'
 import { initProducerIdHandler } from './22-init-producer-id.js'
 import { describeConfigsHandler } from './32-describe-configs.js'
 import { alterConfigsHandler } from './33-alter-configs.js'
+import { addPartitionsToTxnHandler } from './24-add-partitions-to-txn.js'
+import { addOffsetsToTxnHandler } from './25-add-offsets-to-txn.js'
+import { endTxnHandler } from './26-end-txn.js'
+import { writeTxnMarkersHandler } from './27-write-txn-markers.js'
+import { txnOffsetCommitHandler } from './28-txn-offset-commit.js'
 import { describeLogDirsHandler } from './35-describe-log-dirs.js'
 import { createPartitionsHandler } from './37-create-partitions.js'
 import { electLeadersHandler } from './43-elect-leaders.js'
@@ -53,6 +58,11 @@ export function defaultHandlers(): HandlerRegistry {
     .register(deleteRecordsHandler)
     .register(offsetForLeaderEpochHandler)
     .register(initProducerIdHandler)
+    .register(addPartitionsToTxnHandler)
+    .register(addOffsetsToTxnHandler)
+    .register(endTxnHandler)
+    .register(writeTxnMarkersHandler)
+    .register(txnOffsetCommitHandler)
     .register(describeConfigsHandler)
     .register(alterConfigsHandler)
     .register(describeLogDirsHandler)

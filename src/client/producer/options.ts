@@ -35,10 +35,22 @@ export interface ProducerOptions extends BaseOptions {
    */
   partitioner?: Partitioner
   /**
-   * enable.idempotence: not yet supported (the transactions issue adds it); setting it true is
-   * refused rather than silently ignored.
+   * enable.idempotence (default true, as the Java client since 3.0): each batch carries a
+   * producer id and sequence numbers, so retries never duplicate or reorder records. Needs
+   * acks 'all', retries > 0 and maxInFlightRequestsPerConnection <= 5; left unset, it is off
+   * when those say otherwise (as the Java client decides), set true with them it is refused.
    */
+  idempotent?: boolean
+  /** Kafka's name for `idempotent`; give one of the two. */
   enableIdempotence?: boolean
+  /**
+   * transactional.id: makes the producer transactional (and idempotent): records are sent
+   * inside beginTransaction() ... commitTransaction() / abortTransaction(). A newer producer with
+   * the same id fences this one.
+   */
+  transactionalId?: string
+  /** transaction.timeout.ms (default 60000): the coordinator aborts a transaction open longer. */
+  transactionTimeoutMs?: number
 }
 
 export interface ResolvedProducerOptions extends ResolvedBaseOptions {
@@ -52,6 +64,9 @@ export interface ResolvedProducerOptions extends ResolvedBaseOptions {
   retries: number
   deliveryTimeoutMs: number
   partitioner: Partitioner | undefined
+  idempotent: boolean
+  transactionalId: string | null
+  transactionTimeoutMs: number
 }
 
 const CODECS: Record<CompressionType, CompressionCodec> = {
@@ -70,14 +85,20 @@ export function resolveProducerOptions(o: ProducerOptions): ResolvedProducerOpti
   if (compression === undefined) {
     throw new ClientError('INVALID_OPTION', `option compression must be one of ${Object.keys(CODECS).join(', ')}, got ${JSON.stringify(o.compression)}`)
   }
-  if (o.enableIdempotence) {
-    throw new ClientError('INVALID_OPTION', 'enableIdempotence is not supported yet; leave it unset (acks and retries still apply)')
-  }
   if (o.partitioner !== undefined && typeof o.partitioner !== 'function') {
     throw new ClientError('INVALID_OPTION', 'option partitioner must be a function ({ topic, key, value, partitionCount }) => number | undefined')
   }
   const lingerMs = intOption('lingerMs', o.lingerMs, 5)
   const deliveryTimeoutMs = intOption('deliveryTimeoutMs', o.deliveryTimeoutMs, 120_000, 1)
+  const retries = intOption('retries', o.retries, 2_147_483_647)
+  const transactionalId = o.transactionalId ?? null
+  if (transactionalId !== null && (typeof transactionalId !== 'string' || transactionalId === '')) {
+    throw new ClientError('INVALID_OPTION', `option transactionalId must be a non-empty string, got ${JSON.stringify(o.transactionalId)}`)
+  }
+  if (transactionalId !== null && (o.idempotent === false || o.enableIdempotence === false)) {
+    throw new ClientError('INVALID_OPTION', 'a transactional producer is idempotent: leave idempotent unset (or true) with transactionalId')
+  }
+  const idempotent = resolveIdempotence(transactionalId !== null ? { ...o, idempotent: true } : o, acks, retries, base.maxInFlightRequestsPerConnection)
   const r: ResolvedProducerOptions = {
     ...base,
     acks,
@@ -87,9 +108,12 @@ export function resolveProducerOptions(o: ProducerOptions): ResolvedProducerOpti
     maxBlockMs: intOption('maxBlockMs', o.maxBlockMs, 60_000),
     maxRequestSize: intOption('maxRequestSize', o.maxRequestSize, 1_048_576, 1),
     compression,
-    retries: intOption('retries', o.retries, 2_147_483_647),
+    retries,
     deliveryTimeoutMs,
     partitioner: o.partitioner,
+    idempotent,
+    transactionalId,
+    transactionTimeoutMs: intOption('transactionTimeoutMs', o.transactionTimeoutMs, 60_000, 1),
   }
   // Kafka refuses a delivery timeout that cannot cover one linger plus one request.
   if (deliveryTimeoutMs < lingerMs + base.requestTimeoutMs) {
@@ -99,4 +123,26 @@ export function resolveProducerOptions(o: ProducerOptions): ResolvedProducerOpti
     )
   }
   return r
+}
+
+/**
+ * Kafka's rule (KIP-679): idempotence is on unless asked off; asked for explicitly it needs
+ * acks=all, retries and at most 5 requests in flight (the broker remembers the last 5 batches
+ * per producer, so a sixth could not be recognised as a duplicate); not asked for, those
+ * settings turn it off quietly.
+ */
+function resolveIdempotence(o: ProducerOptions, acks: number, retries: number, maxInFlight: number): boolean {
+  if (o.idempotent !== undefined && o.enableIdempotence !== undefined && o.idempotent !== o.enableIdempotence) {
+    throw new ClientError('INVALID_OPTION', `options idempotent (${o.idempotent}) and enableIdempotence (${o.enableIdempotence}) disagree; give one of them`)
+  }
+  const asked = o.idempotent ?? o.enableIdempotence
+  if (asked !== undefined && typeof asked !== 'boolean') throw new ClientError('INVALID_OPTION', `option idempotent must be true or false, got ${JSON.stringify(asked)}`)
+  const conflicts: string[] = []
+  if (acks !== -1) conflicts.push(`acks must be 'all' (got ${acks})`)
+  if (retries === 0) conflicts.push('retries must be above 0')
+  if (maxInFlight > 5) conflicts.push(`maxInFlightRequestsPerConnection must be at most 5 (got ${maxInFlight})`)
+  if (asked === true && conflicts.length > 0) {
+    throw new ClientError('INVALID_OPTION', `an idempotent producer needs ${conflicts.join(', ')}; change those options or set idempotent: false`)
+  }
+  return asked ?? conflicts.length === 0
 }

@@ -13,6 +13,7 @@
  */
 import {
   ATTR_COMPRESSION_MASK,
+  ATTR_TRANSACTIONAL,
   ATTRIBUTES_OFFSET,
   BASE_OFFSET_OFFSET,
   BASE_SEQUENCE_OFFSET,
@@ -151,6 +152,18 @@ export class ProducerBatch {
   private parts: BatchPart[] | undefined
   private partsLeft = 0
   private wire: Buffer | undefined
+  /**
+   * The idempotent producer's stamp (sender.ts assigns it when the batch is first drained, and
+   * again after an epoch bump): producer id -1 for a producer without idempotence. A retry
+   * resends the same stamp, which is what lets the broker recognise a duplicate.
+   */
+  producerId = -1n
+  producerEpoch = -1
+  baseSequence = -1
+  /** Part of a transaction (the batch attribute Kafka's transactional producers set). */
+  transactional = false
+  /** The stamp written into `wire` (a changed stamp rewrites the header and CRC). */
+  private wireStamp = ''
   readonly done: Promise<BatchResult>
   private resolveDone!: (r: BatchResult) => void
   private rejectDone!: (e: Error) => void
@@ -322,7 +335,7 @@ export class ProducerBatch {
    * the same bytes.
    */
   async wireBytes(codec: CompressionCodec): Promise<Buffer> {
-    if (this.wire) return this.wire
+    if (this.wire) return this.stamped(this.wire, codec)
     this.closed = true
     let out: Buffer
     if (codec === 0) {
@@ -336,16 +349,25 @@ export class ProducerBatch {
     out.writeInt32BE(out.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET)
     out.writeInt32BE(-1, PARTITION_LEADER_EPOCH_OFFSET) // partition leader epoch: set by the broker
     out.writeInt8(MAGIC_V2, MAGIC_OFFSET)
-    out.writeInt16BE(codec & ATTR_COMPRESSION_MASK, ATTRIBUTES_OFFSET)
     out.writeInt32BE(this.count - 1, LAST_OFFSET_DELTA_OFFSET)
     out.writeBigInt64BE(BigInt(this.baseTimestamp), BASE_TIMESTAMP_OFFSET)
     out.writeBigInt64BE(BigInt(this.maxTimestamp), MAX_TIMESTAMP_OFFSET)
-    out.writeBigInt64BE(-1n, PRODUCER_ID_OFFSET) // producer id: set once idempotence lands
-    out.writeInt16BE(-1, PRODUCER_EPOCH_OFFSET)
-    out.writeInt32BE(-1, BASE_SEQUENCE_OFFSET)
     out.writeInt32BE(this.count, RECORD_COUNT_OFFSET)
-    out.writeUInt32BE(computeBatchCrc(out, 0), CRC_OFFSET)
     this.wire = out
+    this.wireStamp = ''
+    return this.stamped(out, codec)
+  }
+
+  /** Writes the producer stamp and attributes into the wire bytes when they changed, then the CRC. */
+  private stamped(out: Buffer, codec: CompressionCodec): Buffer {
+    const stamp = `${this.producerId}/${this.producerEpoch}/${this.baseSequence}/${this.transactional}`
+    if (stamp === this.wireStamp) return out
+    out.writeInt16BE((codec & ATTR_COMPRESSION_MASK) | (this.transactional ? ATTR_TRANSACTIONAL : 0), ATTRIBUTES_OFFSET)
+    out.writeBigInt64BE(this.producerId, PRODUCER_ID_OFFSET)
+    out.writeInt16BE(this.producerEpoch, PRODUCER_EPOCH_OFFSET)
+    out.writeInt32BE(this.baseSequence, BASE_SEQUENCE_OFFSET)
+    out.writeUInt32BE(computeBatchCrc(out, 0), CRC_OFFSET)
+    this.wireStamp = stamp
     return out
   }
 
@@ -378,6 +400,7 @@ export class ProducerBatch {
     const buf = this.buf
     this.buf = EMPTY
     this.wire = undefined
+    this.wireStamp = ''
     this.closed = true
     return buf
   }

@@ -22,6 +22,10 @@
  * wait for metadata or memory wait in one line, in call order. A batch the broker refuses as
  * too large is split (sender.ts), and its records' promises still settle each with its own
  * offset, or with MESSAGE_TOO_LARGE for a single record over the limit.
+ *
+ * Idempotence is on by default (`idempotent`, as the Java client): the first send gets a
+ * producer id, and each record then lands exactly once and in order per partition whatever the
+ * retries (idempotence.ts, sender.ts).
  */
 import { BATCH_HEADER_SIZE } from '../../protocol/records/batch-header.js'
 import { Cluster, type TopicInfo } from '../base/cluster.js'
@@ -31,7 +35,10 @@ import { RecordAccumulator, type AppendResult, type PartitionQueue } from './acc
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js'
 import { choosePartition, defaultPartitioner, type DefaultPartitioner } from './partitioner.js'
 import { maxRecordSize, recordResult, type BatchResult, type ProducerBatch, type WireHeader } from './producer-batch.js'
+import { IdempotentState } from './idempotence.js'
+import { initProducerId } from './init-producer-id.js'
 import { Sender } from './sender.js'
+import { TransactionManager, type GroupMetadataForTxn, type TopicPartitionOffset } from './transactions.js'
 import type { ProducerRecord, RecordMetadata } from './types.js'
 
 function toKey(k: string | Buffer | null | undefined): Buffer | null {
@@ -86,6 +93,8 @@ export class Producer {
   private readonly cluster: Cluster
   private readonly acc: RecordAccumulator
   private readonly sender: Sender
+  private readonly idempotence: IdempotentState | undefined
+  private readonly transactions: TransactionManager | undefined
   private readonly partitioner: DefaultPartitioner
   private closing: Promise<void> | undefined
   /** Sends on the slow path not yet appended, and the last of them (see sendSlow). */
@@ -98,7 +107,24 @@ export class Producer {
     const { batchSize, bufferMemory, lingerMs, acks } = this.options
     // Under acks=0 a batch completes while its bytes may still wait in the socket: no reuse.
     this.acc = new RecordAccumulator({ batchSize, bufferMemory, lingerMs, reuseBuffers: acks !== 0 })
-    this.sender = new Sender(this.cluster, this.acc, this.options)
+    const logger = this.options.logger
+    const { transactionalId, transactionTimeoutMs } = this.options
+    this.idempotence = this.options.idempotent
+      ? new IdempotentState(
+          () =>
+            initProducerId(this.cluster, {
+              transactionalId,
+              transactionTimeoutMs,
+              // A transactional producer re-initializing (a gap to heal) names the id it holds (KIP-360).
+              ...(transactionalId !== null && this.idempotence && this.idempotence.producerId >= 0n ? { current: { producerId: this.idempotence.producerId, epoch: this.idempotence.epoch } } : {}),
+            }),
+          (message, fields) => logger.info(message, fields),
+          transactionalId === null,
+        )
+      : undefined
+    this.transactions =
+      transactionalId !== null ? new TransactionManager(this.cluster, this.options, transactionalId, () => ({ producerId: this.idempotence!.producerId, epoch: this.idempotence!.epoch })) : undefined
+    this.sender = new Sender(this.cluster, this.acc, this.options, this.idempotence, this.transactions)
     this.partitioner = defaultPartitioner()
   }
 
@@ -106,6 +132,7 @@ export class Producer {
   send(record: ProducerRecord): Promise<RecordMetadata> {
     try {
       if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
+      this.transactions?.checkSend()
       const topic = this.cluster.topics.get(record.topic)
       // Fast path: known metadata appends synchronously, keeping call order. (Staleness is the
       // sender's concern: it refreshes in the background.) Sends blocked on memory go first.
@@ -161,6 +188,11 @@ export class Producer {
    * later call that finds the metadata cached cannot overtake this one.
    */
   private appendAll(records: ProducerRecord[], each: boolean): Promise<Array<Slot | Error>> {
+    try {
+      this.transactions?.checkSend()
+    } catch (e) {
+      return Promise.reject(e)
+    }
     const slots: Array<Slot | Error> = new Array(records.length)
     let i = 0
     if (this.slowSends === 0) {
@@ -303,6 +335,59 @@ export class Producer {
     return a
   }
 
+  // ---- transactions ----------------------------------------------------------------------
+
+  private txn(): TransactionManager {
+    if (!this.transactions) throw new ClientError('ILLEGAL_STATE', 'transactions need the transactionalId option')
+    if (this.closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed')
+    return this.transactions
+  }
+
+  /**
+   * Gets the transactional id's producer id from its coordinator, fencing any older producer of
+   * the id and aborting what it left open (Kafka's initTransactions). beginTransaction calls it
+   * when it was not called.
+   */
+  async initTransactions(): Promise<void> {
+    this.txn()
+    await this.idempotence!.initialize()
+  }
+
+  /** Opens a transaction: the records sent until commitTransaction/abortTransaction belong to it. */
+  async beginTransaction(): Promise<void> {
+    const t = this.txn()
+    await this.initTransactions()
+    t.beginTransaction()
+  }
+
+  /**
+   * Commits the consumer's offsets as part of the transaction (consume-transform-produce): the
+   * group sees them only if the transaction commits. `offsets` are the next offsets to read.
+   */
+  async sendOffsetsToTransaction(offsets: TopicPartitionOffset[], groupMetadata: GroupMetadataForTxn): Promise<void> {
+    await this.txn().sendOffsets(offsets, groupMetadata)
+  }
+
+  /**
+   * Sends every record of the transaction, then commits it. Throws when a record failed (the
+   * transaction must then be aborted) or the producer was fenced (KafkaError PRODUCER_FENCED:
+   * close it).
+   */
+  async commitTransaction(): Promise<void> {
+    const t = this.txn()
+    await this.flush()
+    await t.end(true)
+  }
+
+  /** Aborts the transaction: records sent in it are never seen by read_committed consumers. */
+  async abortTransaction(): Promise<void> {
+    const t = this.txn()
+    // Records not sent yet are dropped; those in flight are waited for (they must land before the marker).
+    this.acc.abortAll(new ClientError('ABORTED', 'the transaction was aborted before these records were sent'))
+    await this.flush()
+    await t.end(false)
+  }
+
   /** Waits until every record sent before this call is acknowledged or has failed. */
   async flush(): Promise<void> {
     // Sends still waiting for metadata or memory count too: wait until they are in batches.
@@ -348,3 +433,4 @@ export class Producer {
     this.acc.dropFreeBuffers()
   }
 }
+

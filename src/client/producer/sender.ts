@@ -4,9 +4,13 @@
  * completes, retries, splits or fails them from the responses.
  *
  * Ordering: up to max.in.flight.requests.per.connection requests per broker are outstanding at
- * once, so — as in Kafka without idempotence — a retried batch may land after a later one.
- * Idempotence (a later issue) hooks in at `buildRequest` (producer id, epoch, sequence per
- * batch) and at `onPartitionError` (OUT_OF_ORDER_SEQUENCE, DUPLICATE_SEQUENCE).
+ * once. Without idempotence a retried batch may land after a later one, as in Kafka. With it
+ * (the default, idempotence.ts) each batch carries the producer id, epoch and its partition's
+ * sequence range: the broker refuses a batch that does not follow the last one it wrote
+ * (OUT_OF_ORDER_SEQUENCE_NUMBER, retried here once the batch before it lands) and answers a
+ * resent batch it already wrote with its original offsets, so every record lands once, in order.
+ * A gap no retry closes makes the epoch go up (KIP-360) once nothing is in flight; nothing new is
+ * sent meanwhile.
  *
  * Retries: retriable errors and dropped connections put the batch back in its place in its
  * queue after a backoff, refreshing metadata first when the error says the leader moved, until
@@ -34,6 +38,8 @@ import { isStaleMetadata, type Cluster } from '../base/cluster.js'
 import { ClientError, errorFor, isRetriable, KafkaError } from '../base/errors.js'
 import { backoffMs } from '../base/options.js'
 import type { PartitionQueue, RecordAccumulator } from './accumulator.js'
+import type { IdempotentState } from './idempotence.js'
+import type { TransactionManager } from './transactions.js'
 import type { ResolvedProducerOptions } from './options.js'
 import type { ProducerBatch } from './producer-batch.js'
 
@@ -52,8 +58,42 @@ export class Sender {
     private readonly cluster: Cluster,
     private readonly acc: RecordAccumulator,
     private readonly opts: ResolvedProducerOptions,
+    /** The producer id and sequences, when idempotent. */
+    private readonly idem?: IdempotentState,
+    /** The transactional producer's transaction state: partitions are added before their first batch. */
+    private readonly txn?: TransactionManager,
   ) {
     acc.onReady = () => this.wake()
+  }
+
+  /** Requests in flight to every broker. */
+  private get totalInFlight(): number {
+    let n = 0
+    for (const v of this.inFlight.values()) n += v
+    return n
+  }
+
+  /**
+   * Whether idempotent batches may go now. Without an id one is fetched first; with a gap to heal
+   * the sender waits for every request in flight, then bumps the epoch. Queued batches still expire.
+   */
+  private idempotenceReady(): boolean {
+    const idem = this.idem
+    if (!idem) return true
+    if (idem.fatalError) {
+      this.failQueued(idem.fatalError)
+      return false
+    }
+    if (idem.healing && this.totalInFlight === 0) idem.heal()
+    if (!idem.ready) idem.ensureId(() => this.wake())
+    return idem.ready
+  }
+
+  /** Fails every queued batch (no producer id can be had). */
+  private failQueued(e: Error): void {
+    for (const q of this.acc.queues.values()) {
+      for (const b of q.batches.splice(0)) this.finish(b, e)
+    }
   }
 
   /** Runs a drain soon (after the current synchronous sends, so they share requests). */
@@ -86,11 +126,18 @@ export class Sender {
     const now = Date.now()
     const perNode = new Map<number, ProducerBatch[]>()
     let nextAt = Infinity
+    const canSend = this.idempotenceReady()
     for (const q of this.acc.queues.values()) {
       if (q.batches.length === 0) continue
       this.expire(q.batches, now)
       const head = q.batches[0]
       if (!head) continue
+      if (!canSend) {
+        nextAt = Math.min(nextAt, head.createdMs + this.opts.deliveryTimeoutMs)
+        continue
+      }
+      // A transaction's partition goes only once the coordinator has it (AddPartitionsToTxn).
+      if (this.txn && !this.txn.isAdded(q.topic, q.partition, () => this.wake())) continue
       if (!this.acc.isReady(q, now)) {
         nextAt = Math.min(nextAt, this.acc.readyAt(q))
         continue
@@ -124,6 +171,8 @@ export class Sender {
         q.inFlight++
         b.probe = this.isProbe(q, b)
         if (b.probe) q.probing++
+        if (this.txn) b.transactional = true
+        this.idem?.assign(b)
         batches.push(b)
       }
       this.inFlight.set(node, (this.inFlight.get(node) ?? 0) + 1)
@@ -242,7 +291,7 @@ export class Sender {
       list.push({ index: b.partition, records })
     }
     return {
-      transactionalId: null,
+      transactionalId: this.txn?.transactionalId ?? null,
       acks: this.opts.acks,
       timeoutMs: this.opts.requestTimeoutMs,
       topicData: [...byTopic].map(([name, partitionData]) => ({ name, topicId: undefined, partitionData })),
@@ -258,7 +307,9 @@ export class Sender {
         this.onBatchError(b, new ClientError('ILLEGAL_STATE', `the broker's Produce response left out ${b.topic}-${b.partition}`, true))
         continue
       }
-      if (r.errorCode === 0) {
+      // A batch the broker already wrote (a broker older than 2.5 may say so with this code).
+      if (r.errorCode === 0 || (r.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER && this.idem)) {
+        this.idem?.acknowledged(b)
         const q = this.acc.queue(b.topic, b.partition)
         if (b.sizeInBytes > q.fitBytes) q.fitBytes = b.sizeInBytes
         // The limit went up (the topic's config changed): what was refused may fit now.
@@ -273,8 +324,54 @@ export class Sender {
         continue
       }
       const e = errorFor(r.errorCode, `producing to ${b.topic}-${b.partition}${detail ? ` (${detail})` : ''}`)!
+      if (this.idem && this.onSequenceError(b, r.errorCode, e)) continue
       this.onBatchError(b, e)
     }
+  }
+
+  /**
+   * The idempotent producer's answers to sequence and epoch errors; false for errors it leaves
+   * to onBatchError.
+   * - OUT_OF_ORDER_SEQUENCE_NUMBER for a batch behind one still unanswered (or refused): the
+   *   earlier batch did not land, so this one waits for its retry. For the batch the partition
+   *   expects next, the broker lost what we wrote (or never had it): the gap cannot close, so the
+   *   epoch goes up and the batch is resent from sequence 0. UNKNOWN_PRODUCER_ID (brokers before
+   *   2.5, which forget producers) likewise.
+   * - INVALID_PRODUCER_EPOCH for a batch stamped before a bump: resent with the new stamp. For a
+   *   current one the broker knows a later epoch of our id: a new id is fetched and the batch
+   *   fails, as Kafka's producer fails it.
+   */
+  private onSequenceError(b: ProducerBatch, code: number, e: Error): boolean {
+    const idem = this.idem!
+    if (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID) {
+      if (!idem.isCurrent(b)) return this.retry(b, e)
+      if (code === ErrorCode.UNKNOWN_PRODUCER_ID || idem.isNextExpected(b)) idem.requestBump(b, e.message)
+      return this.retry(b, e)
+    }
+    if (code === ErrorCode.INVALID_PRODUCER_EPOCH) {
+      if (!idem.isCurrent(b)) return this.retry(b, e)
+      idem.requestNewId(b)
+      this.finish(b, e)
+      return true
+    }
+    return false
+  }
+
+  /** Requeues `b` for another attempt after a backoff, within retries and deliveryTimeoutMs. */
+  private retry(b: ProducerBatch, e: Error): boolean {
+    const now = Date.now()
+    if (b.attempts > this.opts.retries) {
+      this.finish(b, e)
+      return true
+    }
+    if (now - b.createdMs >= this.opts.deliveryTimeoutMs) {
+      this.finish(b, this.timeoutError(b, `retrying after: ${e.message}`))
+      return true
+    }
+    b.retryAtMs = now + backoffMs(this.opts, b.attempts - 1)
+    this.opts.logger.debug('retrying produce', { topic: b.topic, partition: b.partition, attempt: b.attempts, sequence: b.baseSequence, error: e.message })
+    this.acc.requeue(b)
+    return true
   }
 
   /** Splits a refused batch of several records; fails a single record, naming the limit. */
@@ -287,6 +384,7 @@ export class Sender {
     if (b.count > 1 && !b.settled) {
       const target = Math.ceil((q.fitBytes + Math.min(size, q.refusedBytes)) / 2)
       const parts = this.acc.splitAndReenqueue(b, target)
+      this.idem?.assignParts(b, parts)
       this.opts.logger.debug('splitting a batch the broker refused as too large', {
         topic: b.topic,
         partition: b.partition,
@@ -313,25 +411,25 @@ export class Sender {
     const code = (e as { code?: unknown }).code
     if (typeof code === 'number' && isStaleMetadata(code)) this.metadataWanted = true
     if ((e as { code?: unknown }).code === 'CONNECTION_ERROR' || (e as { code?: unknown }).code === 'REQUEST_TIMED_OUT') this.metadataWanted = true
-    const now = Date.now()
     // A broker that refuses the produce version (or the codec) will not change its mind.
     const fatal = code === 'UNSUPPORTED_VERSION' || code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE
     if (!fatal && isRetriable(e) && b.attempts <= this.opts.retries) {
-      if (now - b.createdMs >= this.opts.deliveryTimeoutMs) {
-        this.finish(b, this.timeoutError(b, `retrying after: ${e.message}`))
-        return
-      }
-      b.retryAtMs = now + backoffMs(this.opts, b.attempts - 1)
-      this.opts.logger.debug('retrying produce', { topic: b.topic, partition: b.partition, attempt: b.attempts, error: e.message })
-      this.acc.requeue(b)
+      this.retry(b, e)
       return
     }
     this.finish(b, e)
   }
 
   private finish(b: ProducerBatch, e: Error | undefined, r?: { baseOffset: bigint; logAppendTime: number }): void {
-    if (e) b.fail(e)
-    else b.complete(r!)
+    if (e) {
+      b.fail(e)
+      // Its sequence range will never be written: later batches of the partition cannot follow.
+      this.idem?.failed(b)
+      // A transaction that lost a record can only be aborted.
+      this.txn?.batchFailed(e)
+    } else {
+      b.complete(r!)
+    }
     this.acc.release(b)
   }
 }

@@ -196,6 +196,7 @@ export class GroupCoordinator {
         partition,
         (key, value, recordOffset) => shard.offsets.replay(key, value, recordOffset),
         (groupId, value) => shard.membership.load(groupId, value),
+        (producerId, key, value, recordOffset) => shard.offsets.replayPending(producerId, key, value, recordOffset),
       )
       if (this.led.get(partition) !== state) {
         // Resigned while loading: this shard was never served and is dropped.
@@ -369,6 +370,17 @@ export class GroupCoordinator {
 
   async commitOffsets(req: OffsetCommitInput): Promise<PartitionResult[]> {
     return (await this.shard(req.groupId)).offsets.commit(req)
+  }
+
+  /** TxnOffsetCommit: commits that become visible at the transaction's commit marker. */
+  async commitTransactionalOffsets(req: OffsetCommitInput, producer: { producerId: bigint; producerEpoch: number }): Promise<PartitionResult[]> {
+    return (await this.shard(req.groupId)).offsets.commitTransactional(req, producer)
+  }
+
+  /** A commit or abort marker was written to `partition` of `__consumer_offsets` for `producerId`. */
+  async onTransactionCompleted(partition: number, producerId: bigint, commit: boolean): Promise<void> {
+    const p = this.led.get(partition)
+    if (p?.status === 'loaded') p.shard.offsets.onTransactionCompleted(producerId, commit)
   }
 
   async fetchOffsets(groupId: string, topics: Array<{ topic: string; partitions: number[] }> | null, opts: { memberId?: string | null; memberEpoch?: number; requireStable?: boolean } = {}): Promise<FetchedTopic[]> {

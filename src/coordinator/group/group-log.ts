@@ -38,6 +38,9 @@ export const GROUP_METADATA_TOPIC = '__consumer_offsets'
 /** Replays an offset commit (value) or its deletion (null); recordOffset orders commits. */
 export type OffsetRecordHandler = (key: OffsetCommitKey, value: StoredOffset | null, recordOffset: number) => void
 
+/** A transactional offset commit whose transaction had no marker yet when the partition was loaded. */
+export type PendingOffsetHandler = (producerId: bigint, key: OffsetCommitKey, value: StoredOffset, recordOffset: number) => void
+
 /** Restores membership from a GroupMetadata record (null: tombstone) while loading the log. */
 export type GroupRecordHandler = (groupId: string, value: GroupMetadataValue | null) => void
 
@@ -174,13 +177,13 @@ export class GroupLog {
    * mapped as Kafka's coordinators map write errors (COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
    * UNKNOWN_SERVER_ERROR).
    */
-  async append(partition: number, entries: readonly GroupLogEntry[], admit?: () => void): Promise<{ firstOffset: number; lastOffset: number }> {
+  async append(partition: number, entries: readonly GroupLogEntry[], admit?: () => void, producer?: TxnProducer): Promise<{ firstOffset: number; lastOffset: number }> {
     if (this.closed) throw new KafkaError('NOT_COORDINATOR', 'the group coordinator is shutting down')
     if (entries.length === 0) return { firstOffset: -1, lastOffset: -1 }
     return this.queue(partition).run(async () => {
       admit?.()
       try {
-        return await this.topic.append(partition, encodeEntries(entries, this.time.now()))
+        return await this.topic.append(partition, encodeEntries(entries, this.time.now(), producer))
       } catch (err) {
         throw coordinatorError(err)
       }
@@ -204,13 +207,13 @@ export class GroupLog {
    * marker and dropped at ABORT. Records of unknown types or that do not decode are skipped
    * with a warning. Runs in the partition's append queue.
    */
-  async load(partition: number, onOffset: OffsetRecordHandler, onGroup: GroupRecordHandler): Promise<LoadStats> {
+  async load(partition: number, onOffset: OffsetRecordHandler, onGroup: GroupRecordHandler, onPendingOffset?: PendingOffsetHandler): Promise<LoadStats> {
     return this.queue(partition).run(async () => {
       const stats: LoadStats = { records: 0, skipped: 0 }
       const unknownTypes = new Map<number, number>()
       const live = new Set<string>()
       const { logStartOffset, logEndOffset } = await this.topic.offsets(partition)
-      const { pending, aborted } = await this.scan(partition, logStartOffset, logEndOffset, false, (r) => {
+      const { pending, aborted, open } = await this.scan(partition, logStartOffset, logEndOffset, false, (r) => {
         stats.records++
         let decoded
         try {
@@ -231,7 +234,15 @@ export class GroupLog {
         }
       })
       stats.skipped += aborted
-      if (pending > 0) {
+      if (pending > 0 && onPendingOffset) {
+        // A transaction still open: its commits wait for its marker, as they did before the load.
+        for (const [producerId, records] of open) {
+          for (const r of records) {
+            const decoded = decodeGroupRecord(r.key, r.value)
+            if (decoded.type === 'offset' && decoded.value) onPendingOffset(producerId, decoded.key, decoded.value, r.offset)
+          }
+        }
+      } else if (pending > 0) {
         stats.skipped += pending
         this.logger.warn('transactional offset commits without a commit or abort marker were not applied', { partition, records: pending })
       }
@@ -254,7 +265,7 @@ export class GroupLog {
    * still waiting at `to`. A batch that does not decode throws when `strict`, else is skipped
    * with a warning.
    */
-  private async scan(partition: number, from: number, to: number, strict: boolean, visit: (r: ScannedRecord) => void): Promise<{ next: number; pending: number; aborted: number }> {
+  private async scan(partition: number, from: number, to: number, strict: boolean, visit: (r: ScannedRecord) => void): Promise<{ next: number; pending: number; aborted: number; open: Map<bigint, ScannedRecord[]> }> {
     const open = new Map<bigint, ScannedRecord[]>()
     let aborted = 0
     let pos = from
@@ -290,7 +301,7 @@ export class GroupLog {
     }
     let pending = 0
     for (const list of open.values()) pending += list.length
-    return { next: pos, pending, aborted }
+    return { next: pos, pending, aborted, open }
   }
 
   private visitBatch(batch: RecordBatch, from: number, open: Map<bigint, ScannedRecord[]>, visit: (r: ScannedRecord) => void, onAborted: () => void): void {
@@ -418,9 +429,16 @@ export class GroupLog {
   }
 }
 
-function encodeEntries(entries: readonly GroupLogEntry[], now: number): Buffer {
+/** The producer of a transactional offset commit (TxnOffsetCommit): its batch is part of its transaction. */
+export interface TxnProducer {
+  producerId: bigint
+  producerEpoch: number
+}
+
+function encodeEntries(entries: readonly GroupLogEntry[], now: number, producer?: TxnProducer): Buffer {
   const records = entries.map((e, i) => ({ timestampDelta: 0, offsetDelta: i, key: e.key, value: e.value, headers: [] }))
-  return encodeBatchSync(createBatch({ baseTimestamp: BigInt(now), records }))
+  const txn = producer ? { producerId: producer.producerId, producerEpoch: producer.producerEpoch, isTransactional: true } : {}
+  return encodeBatchSync(createBatch({ baseTimestamp: BigInt(now), records, ...txn }))
 }
 
 /** A batch of copied records that keep their original timestamps (tombstone ages depend on them). */

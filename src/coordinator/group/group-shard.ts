@@ -12,7 +12,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { Logger } from '../../util/logger.js'
 import type { Time } from '../../util/time.js'
 import type { GroupCoordinatorConfig } from './coordinator.js'
-import type { GroupLog } from './group-log.js'
+import type { GroupLog, TxnProducer } from './group-log.js'
 import { groupMetadataRecord, type GroupLogEntry } from './group-records.js'
 import { GroupMembership, type GroupDescription } from './membership.js'
 import { OffsetManager } from './offset-manager.js'
@@ -37,7 +37,7 @@ export class GroupShard {
     this.partition = opts.partition
     this.log = opts.log
     const logger = opts.logger.child({ partition: opts.partition })
-    const append = (groupId: string, entries: readonly GroupLogEntry[]) => this.append(groupId, entries)
+    const append = (groupId: string, entries: readonly GroupLogEntry[], producer?: TxnProducer) => this.append(groupId, entries, producer)
     this.membership = new GroupMembership({
       minSessionTimeoutMs: c.minSessionTimeoutMs,
       maxSessionTimeoutMs: c.maxSessionTimeoutMs,
@@ -84,11 +84,16 @@ export class GroupShard {
   }
 
   /** Appends to this shard's partition, refused once the shard is closed. */
-  private async append(groupId: string, entries: readonly GroupLogEntry[]): Promise<{ firstOffset: number; lastOffset: number }> {
+  private async append(groupId: string, entries: readonly GroupLogEntry[], producer?: TxnProducer): Promise<{ firstOffset: number; lastOffset: number }> {
     const refuse = () => new KafkaError('NOT_COORDINATOR', `This broker no longer coordinates group ${groupId} (it resigned as leader of __consumer_offsets-${this.partition}); find the coordinator again.`)
-    const written = await this.log.append(this.partition, entries, () => {
-      if (!this.active) throw refuse()
-    })
+    const written = await this.log.append(
+      this.partition,
+      entries,
+      () => {
+        if (!this.active) throw refuse()
+      },
+      producer,
+    )
     // Written, but the partition moved meanwhile: its new leader has the record; the caller
     // must not change this shard's memory and retries there.
     if (!this.active) throw refuse()

@@ -19,6 +19,7 @@ import type { Logger } from '../../util/logger.js'
 import { systemTime, type Time, type Timer } from '../../util/time.js'
 import type { MembershipView } from './coordinator.js'
 import { offsetCommitRecord, type GroupLogEntry, type StoredOffset } from './group-records.js'
+import type { TxnProducer } from './group-log.js'
 
 export interface CommittedOffset {
   offset: bigint
@@ -34,7 +35,16 @@ export interface CommittedOffset {
 
 /** What OffsetManager needs of GroupLog. */
 export interface OffsetLog {
-  append(groupId: string, entries: readonly GroupLogEntry[]): Promise<{ firstOffset: number; lastOffset: number }>
+  /** With a producer: a transactional batch of that producer's transaction (TxnOffsetCommit). */
+  append(groupId: string, entries: readonly GroupLogEntry[], producer?: TxnProducer): Promise<{ firstOffset: number; lastOffset: number }>
+}
+
+/** A transactional commit written and waiting for its transaction's marker. */
+interface PendingTxnOffset {
+  groupId: string
+  topic: string
+  partition: number
+  value: CommittedOffset
 }
 
 export interface OffsetManagerOptions {
@@ -109,6 +119,8 @@ export class OffsetManager {
   private readonly checkIntervalMs: number
   private readonly onGroupOffsetsExpired: ((groupId: string) => void | Promise<void>) | undefined
   private readonly groups = new Map<string, GroupOffsets>()
+  /** Transactional commits by producer id, applied at their commit marker, dropped at an abort. */
+  private readonly pendingTxn = new Map<bigint, PendingTxnOffset[]>()
   private readonly locks = new Map<string, { mutex: Mutex; users: number }>()
   private timer: Timer | undefined
   private expiring: Promise<unknown> | undefined
@@ -148,9 +160,39 @@ export class OffsetManager {
    * writes one record per accepted partition and returns each partition's error code
    * (OFFSET_METADATA_TOO_LARGE for metadata longer than offset.metadata.max.bytes).
    */
-  async commit(req: OffsetCommitInput): Promise<PartitionResult[]> {
+  /**
+   * TxnOffsetCommit: the commits are written as part of the producer's transaction and become
+   * visible (to OffsetFetch) only when its commit marker is written (`onTransactionCompleted`);
+   * an abort drops them. A generation of -1 (TxnOffsetCommit before v3, or a producer that does
+   * not send the consumer's group metadata) skips the membership check, as Kafka.
+   */
+  async commitTransactional(req: OffsetCommitInput, producer: TxnProducer): Promise<PartitionResult[]> {
+    return this.commit(req, producer)
+  }
+
+  /** A transaction's marker reached this partition: its pending commits are applied or dropped. */
+  onTransactionCompleted(producerId: bigint, commit: boolean): void {
+    const pending = this.pendingTxn.get(producerId)
+    if (!pending) return
+    this.pendingTxn.delete(producerId)
+    if (!commit) return
+    for (const p of pending) {
+      const held = this.committed(p.groupId, p.topic, p.partition)
+      // A plain commit written after the transactional one wins, as on replay.
+      if (held && held.recordOffset > p.value.recordOffset) continue
+      this.put(p.groupId, p.topic, p.partition, p.value)
+    }
+  }
+
+  /** Whether a transaction holds uncommitted offsets of the group's partition (OffsetFetch requireStable). */
+  hasPendingTxnOffset(groupId: string, topic: string, partition: number): boolean {
+    for (const list of this.pendingTxn.values()) if (list.some((p) => p.groupId === groupId && p.topic === topic && p.partition === partition)) return true
+    return false
+  }
+
+  async commit(req: OffsetCommitInput, producer?: TxnProducer): Promise<PartitionResult[]> {
     return this.withGroup(req.groupId, async () => {
-      this.validateCommit(req)
+      if (!producer || req.generationId >= 0) this.validateCommit(req)
       const now = this.time.now()
       const expireTimestamp = req.retentionTimeMs === -1 ? undefined : now + req.retentionTimeMs
       const results: PartitionResult[] = []
@@ -169,8 +211,14 @@ export class OffsetManager {
         results.push({ topic: o.topic, partition: o.partition, errorCode: ErrorCode.NONE })
       }
       if (entries.length > 0) {
-        const { firstOffset } = await this.log.append(req.groupId, entries)
-        accepted.forEach((a, i) => this.put(req.groupId, a.topic, a.partition, { ...a.value, recordOffset: firstOffset + i }))
+        const { firstOffset } = await this.log.append(req.groupId, entries, producer)
+        if (producer) {
+          let list = this.pendingTxn.get(producer.producerId)
+          if (!list) this.pendingTxn.set(producer.producerId, (list = []))
+          accepted.forEach((a, i) => list!.push({ groupId: req.groupId, topic: a.topic, partition: a.partition, value: { ...a.value, recordOffset: firstOffset + i } }))
+        } else {
+          accepted.forEach((a, i) => this.put(req.groupId, a.topic, a.partition, { ...a.value, recordOffset: firstOffset + i }))
+        }
       }
       return results
     })
@@ -373,6 +421,25 @@ export class OffsetManager {
       commitTimestamp: Number(value.commitTimestamp),
       expireTimestamp: value.expireTimestamp !== undefined && value.expireTimestamp >= 0n ? Number(value.expireTimestamp) : undefined,
       recordOffset,
+    })
+  }
+
+  /** A transactional commit found at load without its transaction's marker: it waits for it (onTransactionCompleted). */
+  replayPending(producerId: bigint, key: OffsetCommitKey, value: StoredOffset, recordOffset: number): void {
+    let list = this.pendingTxn.get(producerId)
+    if (!list) this.pendingTxn.set(producerId, (list = []))
+    list.push({
+      groupId: key.group,
+      topic: key.topic,
+      partition: key.partition,
+      value: {
+        offset: value.offset,
+        leaderEpoch: value.leaderEpoch,
+        metadata: value.metadata,
+        commitTimestamp: Number(value.commitTimestamp),
+        expireTimestamp: value.expireTimestamp !== undefined && value.expireTimestamp >= 0n ? Number(value.expireTimestamp) : undefined,
+        recordOffset,
+      },
     })
   }
 

@@ -40,8 +40,9 @@ import { planRetention, retentionCandidates, type RetentionReason } from './rete
 import type { SegmentContext, SegmentState } from './segment.js'
 import type { AppendResult, FileRange, LogEvent, LogListener, LogReadResult, OffsetAndTimestamp, OffsetQuery, ReadOptions, RecordLocator } from './types.js'
 import { assignOffsets, validateProducerRecords, validateRecordBatches, type ProducerChecks } from './validator.js'
+import { TxnIndex } from '../index/txn-index.js'
 import { markerOf } from '../producer-state/marker.js'
-import type { ProducerOrigin } from '../producer-state/producer-append.js'
+import type { CompletedTxn, ProducerOrigin } from '../producer-state/producer-append.js'
 import { ProducerStateManager, type PreparedProducers, type ProducerBatch } from '../producer-state/producer-state-manager.js'
 import type { Segment } from './segment.js'
 
@@ -100,6 +101,10 @@ export class UnifiedLog {
   private readonly listeners = new Set<LogListener>()
   private startOffset: number
   private hw: number
+  /** Transactions whose marker is at or above the high watermark (Kafka's unreplicatedTxns). */
+  private unreplicatedTxns: CompletedTxn[] = []
+  /** The aborted transactions (`.txnindex` files), for read_committed fetches. */
+  private txnIndex!: TxnIndex
   private id: string | undefined
   private closed = false
   /** The descriptor pool was made for this log alone and closes with it. */
@@ -165,6 +170,12 @@ export class UnifiedLog {
     }
     const log = new UnifiedLog(options, ctx, loaded, cfg, producers)
     holder.log = log
+    try {
+      log.txnIndex = await TxnIndex.open(options.dir, log.logEndOffset)
+    } catch (err) {
+      await log.close({ flush: false })
+      throw storageErrorOf(err, what)
+    }
     log.ownsFiles = options.files === undefined
     if (options.topicId !== undefined) {
       try {
@@ -192,6 +203,19 @@ export class UnifiedLog {
   /** Moved by the partition's leader (the high-watermark rule lives in broker/partition.ts). */
   get highWatermark(): number {
     return this.hw
+  }
+  /**
+   * The last stable offset (Kafka's UnifiedLog.lastStableOffset): read_committed consumers read
+   * below it. It is the high watermark unless a transaction is undecided below it: one still
+   * open (its first offset), or one whose marker is written but not yet below the high
+   * watermark (a new leader might not have the marker, so the outcome is not settled yet).
+   */
+  get lastStableOffset(): number {
+    let lso = this.hw
+    const open = this.producers.firstUndecidedOffset()
+    if (open !== undefined && open < lso) lso = open
+    for (const t of this.unreplicatedTxns) if (t.firstOffset < lso) lso = t.firstOffset
+    return Math.max(lso, this.startOffset)
   }
   /** Every offset below this is on disk (fsynced). */
   get recoveryPoint(): number {
@@ -251,6 +275,8 @@ export class UnifiedLog {
     const hw = clamp(offset, this.startOffset, this.logEndOffset)
     if (hw !== this.hw) {
       this.hw = hw
+      // Completed transactions whose marker is now below the high watermark are settled.
+      if (this.unreplicatedTxns.length > 0) this.unreplicatedTxns = this.unreplicatedTxns.filter((t) => t.lastOffset >= hw)
       this.emit({ type: 'highWatermark', highWatermark: hw })
     }
     return hw
@@ -349,6 +375,7 @@ export class UnifiedLog {
         }
         await this.assignEpochs(batches, undo)
         undo.push(await this.local.append({ records, batches, lastOffset: last.lastOffset, maxTimestamp }))
+        await this.indexAborts(producers, undo)
         // Inside the lock and before the end offset moves: a failed fsync can still be undone,
         // and no reader has seen bytes that may not be durable.
         if (fsync) await this.local.flushUpTo(end)
@@ -357,6 +384,7 @@ export class UnifiedLog {
       }
       this.local.advanceEnd(end, { fsynced: fsync })
       this.producers.commit(producers, end)
+      for (const t of producers.completed) if (t.lastOffset >= this.hw) this.unreplicatedTxns.push(t)
       // Flushing the finished segments lets the recovery point pass them, so a crash rescans
       // only the new segment (Kafka does the same). It runs in the background.
       if (rolledAt !== undefined) this.local.inBackground(this.local.flushUpTo(rolledAt))
@@ -375,6 +403,24 @@ export class UnifiedLog {
         corrections: [],
       }
     })
+  }
+
+  /** Records the transactions this append's abort markers end (Kafka's TransactionIndex). */
+  private async indexAborts(producers: PreparedProducers, undo: Undo[]): Promise<void> {
+    if (producers.kind !== 'append') return
+    const segmentBase = this.local.segmentBaseOffsets().at(-1)!
+    for (const t of producers.completed) {
+      if (!t.isAborted) continue
+      undo.push(await this.txnIndex.append(segmentBase, { producerId: t.producerId, firstOffset: t.firstOffset, lastOffset: t.lastOffset, lastStableOffset: this.lastStableOffset }))
+    }
+  }
+
+  /**
+   * The aborted transactions overlapping [fromOffset, upperOffset), for a read_committed fetch
+   * (Kafka's collectAbortedTransactions): consumers drop those producers' records in that range.
+   */
+  abortedTransactions(fromOffset: number, upperOffset: number): Array<{ producerId: bigint; firstOffset: number }> {
+    return this.txnIndex.collect(fromOffset, upperOffset).map((e) => ({ producerId: e.producerId, firstOffset: e.firstOffset }))
   }
 
   private prepareProducers(records: Buffer, batches: readonly BatchInfo[], origin: ProducerOrigin): PreparedProducers {
@@ -537,6 +583,8 @@ export class UnifiedLog {
         return true
       }
       await this.local.truncateTo(offset, this.cfg.fileDeleteDelayMs)
+      await this.txnIndex.truncateTo(this.logEndOffset)
+      await this.txnIndex.retainSegments(this.local.segmentBaseOffsets())
       await this.producers.truncateAndReload({
         logStartOffset: this.startOffset,
         logEndOffset: this.logEndOffset,
@@ -560,6 +608,8 @@ export class UnifiedLog {
   private async truncateFullyLocked(offset: number): Promise<void> {
     await this.local.truncateFullyAndStartAt(offset, this.cfg.fileDeleteDelayMs)
     await this.producers.truncateFullyAndStartAt(offset)
+    await this.txnIndex.retainSegments([])
+    this.unreplicatedTxns = []
     this.startOffset = offset
     this.epochs.clear()
     this.afterTruncation()
@@ -568,6 +618,8 @@ export class UnifiedLog {
 
   private afterTruncation(): void {
     this.hw = Math.min(this.hw, this.logEndOffset)
+    // A truncated marker reopens its transaction in the reloaded producer state; the rest stay.
+    this.unreplicatedTxns = this.unreplicatedTxns.filter((t) => t.lastOffset < this.logEndOffset)
     this.epochs.truncateFromEnd(this.logEndOffset)
     this.local.inBackground(this.epochs.flush())
     this.emit({ type: 'truncate', logEndOffset: this.logEndOffset })
@@ -616,6 +668,7 @@ export class UnifiedLog {
     // Snapshots go with their segments (Kafka's rule); the one at the first segment left holds
     // every producer written before it.
     this.local.inBackground(this.producers.deleteSnapshotsBefore(this.local.firstSegment.baseOffset))
+    this.local.inBackground(this.txnIndex.retainSegments(this.local.segmentBaseOffsets()))
     this.setLogStartOffset(Math.max(this.startOffset, this.local.firstSegment.baseOffset))
     this.logger.info(`${this.name}: deleted ${plan.count} segment(s) (${plan.reasons.join(', ')})`)
     return { deleted: plan.count, reasons: plan.reasons }

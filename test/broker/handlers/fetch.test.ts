@@ -229,3 +229,48 @@ test('Fetch v0-2 hold the partition limit even for the first batch (an overflow 
   const [v3] = partitions(await fetch(c, 3, [{ topic: 'big', partition: 0, offset: 0n, maxBytes: 100 }]))
   assert.equal(decodeLegacyMessages(v3!.records!).length, 2, 'v3 (KIP-74): the first batch whole')
 })
+
+test('read_committed stops at the last stable offset while a transaction is open (Fetch and ListOffsets); read_uncommitted reads to the high watermark; the marker moves it on', async (t) => {
+  const { createBatch, encodeBatchSync } = await import('../../../src/protocol/records/batch.js')
+  const { createEndTxnBatch } = await import('../../../src/protocol/records/control.js')
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('lso', 1)
+  const c = await tb.client()
+  await produceValues(c, 'lso', 0, ['before'])
+  const init = await c.request(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 })
+  const txn = encodeBatchSync(
+    createBatch({ baseTimestamp: BigInt(Date.now()), producerId: init.producerId, producerEpoch: init.producerEpoch, baseSequence: 0, isTransactional: true, records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.from('in-txn'), headers: [] }] }),
+  )
+  const produced = await c.request(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'lso', partitionData: [{ index: 0, records: txn }] }] })
+  assert.equal(produced.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NONE)
+  await produceValues(c, 'lso', 0, ['after'])
+  const read = async (isolationLevel: number) => partitions(await fetch(c, 12, [{ topic: 'lso', partition: 0, offset: 0n }], { isolationLevel }))[0]!
+  const latest = async (isolationLevel: number) =>
+    (await c.request(ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel, topics: [{ name: 'lso', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }] }] })).topics[0]!.partitions[0]!.offset
+  const committed = await read(1)
+  assert.deepEqual([committed.highWatermark, committed.lastStableOffset], [3n, 1n])
+  assert.deepEqual(await values(committed), ['before'], 'nothing at or past the open transaction')
+  const uncommitted = await read(0)
+  assert.equal(uncommitted.lastStableOffset, 1n, 'every answer reports the last stable offset')
+  assert.deepEqual(await values(uncommitted), ['before', 'in-txn', 'after'])
+  assert.deepEqual([await latest(1), await latest(0)], [1n, 3n])
+  // The coordinator's commit marker (as WriteTxnMarkers writes it) decides the transaction.
+  const marker = encodeBatchSync(createEndTxnBatch({ commit: true, producerId: init.producerId, producerEpoch: init.producerEpoch, coordinatorEpoch: 0, timestamp: BigInt(Date.now()) }))
+  const [m] = await tb.b.broker.replicas.appendRecords({ entries: [{ topic: 'lso', partition: 0, records: marker }], acks: -1, timeoutMs: 5000, origin: { kind: 'coordinator' }, internalTopicsAllowed: false })
+  assert.equal(m!.errorCode, ErrorCode.NONE)
+  const after = await read(1)
+  assert.deepEqual([after.highWatermark, after.lastStableOffset], [4n, 4n])
+  assert.deepEqual(after.abortedTransactions, [])
+  assert.deepEqual(await latest(1), 4n)
+  // A second transaction, aborted: read_committed answers list it, for the consumer to drop.
+  const txn2 = encodeBatchSync(
+    createBatch({ baseTimestamp: BigInt(Date.now()), producerId: init.producerId, producerEpoch: init.producerEpoch, baseSequence: 1, isTransactional: true, records: [{ timestampDelta: 0, offsetDelta: 0, key: null, value: Buffer.from('aborted'), headers: [] }] }),
+  )
+  await c.request(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'lso', partitionData: [{ index: 0, records: txn2 }] }] })
+  const abort = encodeBatchSync(createEndTxnBatch({ commit: false, producerId: init.producerId, producerEpoch: init.producerEpoch, coordinatorEpoch: 0, timestamp: BigInt(Date.now()) }))
+  await tb.b.broker.replicas.appendRecords({ entries: [{ topic: 'lso', partition: 0, records: abort }], acks: -1, timeoutMs: 5000, origin: { kind: 'coordinator' }, internalTopicsAllowed: false })
+  const withAbort = await read(1)
+  assert.equal(withAbort.lastStableOffset, 6n)
+  assert.deepEqual(withAbort.abortedTransactions, [{ producerId: init.producerId, firstOffset: 4n }])
+  assert.equal((await read(0)).abortedTransactions, null, 'read_uncommitted: none')
+})

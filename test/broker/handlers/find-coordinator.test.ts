@@ -25,8 +25,10 @@ for (const version of [0, 1, 2, 3]) {
     assert.deepEqual([again.errorCode, again.nodeId], [ErrorCode.NONE, 0], 'the empty group id has a coordinator too')
     if (version >= 1) {
       const txn = await c.request(ApiKey.FindCoordinator, version, { key: 'tx', keyType: TRANSACTION })
-      assert.deepEqual([txn.errorCode, txn.nodeId, txn.host, txn.port], [ErrorCode.INVALID_REQUEST, -1, '', -1], 'not retriable: clients must not wait for a coordinator that never comes')
-      assert.match(txn.errorMessage ?? '', /transactions are not supported/)
+      assert.deepEqual([txn.errorCode, txn.nodeId, txn.host, txn.port], [ErrorCode.NONE, 0, tb.b.host, tb.b.port], 'a transactional id’s coordinator; __transaction_state is created first')
+      assert.equal(tb.b.broker.metadata.topic('__transaction_state')!.partitions.length, 50)
+      const empty = await c.request(ApiKey.FindCoordinator, version, { key: '', keyType: TRANSACTION })
+      assert.equal(empty.errorCode, ErrorCode.INVALID_REQUEST, 'an empty transactional id has none')
       const share = await c.request(ApiKey.FindCoordinator, version, { key: 'g:id:0', keyType: SHARE })
       assert.equal(share.errorCode, ErrorCode.INVALID_REQUEST, 'share keys need v6')
     }
@@ -44,8 +46,8 @@ for (const version of [4, 5, 6]) {
     )
     const txn = await c.request(ApiKey.FindCoordinator, version, { keyType: TRANSACTION, coordinatorKeys: ['t1', 't2'] })
     assert.deepEqual(txn.coordinators!.map((x) => [x.key, x.errorCode, x.nodeId, x.host, x.port]), [
-      ['t1', ErrorCode.INVALID_REQUEST, -1, '', -1],
-      ['t2', ErrorCode.INVALID_REQUEST, -1, '', -1],
+      ['t1', ErrorCode.NONE, 0, tb.b.host, tb.b.port],
+      ['t2', ErrorCode.NONE, 0, tb.b.host, tb.b.port],
     ])
     const share = await c.request(ApiKey.FindCoordinator, version, { keyType: SHARE, coordinatorKeys: ['g:x:0'] })
     assert.equal(share.coordinators![0]!.errorCode, version >= 6 ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.INVALID_REQUEST)

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isBatchCrcValid } from '../../../src/protocol/records/batch-header.js'
 import { isStorageError } from '../../../src/storage/errors.js'
@@ -295,6 +295,77 @@ test('a read racing an append never sees bytes past the log end offset it starte
     for (const r of await Promise.all(reads)) {
       assert.ok(r.leo === 1 ? r.bytes < 200 : r.bytes > 1000, JSON.stringify(r))
     }
+    await log.close()
+  })
+})
+
+test('lastStableOffset: an open transaction holds it at its first offset; its marker frees it once below the high watermark; truncating the marker holds it again', async () => {
+  const { createEndTxnBatch } = await import('../../../src/protocol/records/control.js')
+  const { encodeBatchSync } = await import('../../../src/protocol/records/batch.js')
+  await withLogEnv(async ({ open }) => {
+    const log = await open()
+    const txn = (pid: number, seq: number) => buildBatch({ records: 2, producerId: pid, producerEpoch: 0, baseSequence: seq, attributes: 0x10 })
+    const marker = (pid: number, commit: boolean) =>
+      encodeBatchSync(createEndTxnBatch({ commit, producerId: BigInt(pid), producerEpoch: 0, coordinatorEpoch: 0, timestamp: 1000n }))
+    await log.appendAsLeader(buildBatch({ records: 3 }), { leaderEpoch: 0 })
+    log.updateHighWatermark(log.logEndOffset)
+    assert.equal(log.lastStableOffset, 3, 'no transaction: the high watermark')
+    await log.appendAsLeader(txn(7, 0), { leaderEpoch: 0 }) // offsets 3-4
+    await log.appendAsLeader(buildBatch({ records: 1 }), { leaderEpoch: 0 }) // 5
+    await log.appendAsLeader(txn(8, 0), { leaderEpoch: 0 }) // 6-7
+    log.updateHighWatermark(log.logEndOffset)
+    assert.equal(log.highWatermark, 8)
+    assert.equal(log.lastStableOffset, 3, 'the first open transaction')
+    await log.appendAsLeader(marker(7, true), { leaderEpoch: 0, origin: { kind: 'coordinator' } }) // 8
+    assert.equal(log.lastStableOffset, 3, 'the marker is not below the high watermark yet')
+    log.updateHighWatermark(log.logEndOffset)
+    assert.equal(log.lastStableOffset, 6, 'producer 8 is still open')
+    await log.appendAsLeader(marker(8, false), { leaderEpoch: 0, origin: { kind: 'coordinator' } }) // 9
+    log.updateHighWatermark(log.logEndOffset)
+    assert.equal(log.lastStableOffset, 10)
+    // A follower losing the abort marker: producer 8's transaction is open again.
+    await log.truncateTo(9)
+    assert.equal(log.lastStableOffset, 6)
+    await log.close()
+  })
+})
+
+test('.txnindex: an abort marker records its transaction (Kafka’s 34-byte entries) in its segment; kept across a reopen, dropped with a truncated marker and with deleted segments', async () => {
+  const { createEndTxnBatch } = await import('../../../src/protocol/records/control.js')
+  const { encodeBatchSync } = await import('../../../src/protocol/records/batch.js')
+  await withLogEnv(async ({ open, dir }) => {
+    let log = await open({ config: { segmentBytes: 400 } })
+    const txn = (pid: number, seq: number) => buildBatch({ records: 2, producerId: pid, producerEpoch: 0, baseSequence: seq, attributes: 0x10 })
+    const marker = (pid: number, commit: boolean) =>
+      encodeBatchSync(createEndTxnBatch({ commit, producerId: BigInt(pid), producerEpoch: 0, coordinatorEpoch: 0, timestamp: 1000n }))
+    const coordinator = { leaderEpoch: 0, origin: { kind: 'coordinator' as const } }
+    await log.appendAsLeader(txn(5, 0), { leaderEpoch: 0 }) // 0-1
+    await log.appendAsLeader(txn(6, 0), { leaderEpoch: 0 }) // 2-3
+    await log.appendAsLeader(marker(5, false), coordinator) // 4: abort
+    await log.appendAsLeader(marker(6, true), coordinator) // 5: commit, not indexed
+    await log.appendAsLeader(txn(5, 2), { leaderEpoch: 0 }) // 6-7
+    await log.appendAsLeader(marker(5, false), coordinator) // 8: abort
+    log.updateHighWatermark(log.logEndOffset)
+    const all = [{ producerId: 5n, firstOffset: 0 }, { producerId: 5n, firstOffset: 6 }]
+    assert.deepEqual(log.abortedTransactions(0, 9), all)
+    assert.deepEqual(log.abortedTransactions(5, 9), [all[1]], 'only those overlapping the range')
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.txnindex'))
+    assert.ok(files.length >= 1)
+    const bytes = Buffer.concat(await Promise.all(files.map((f) => readFile(join(dir, f)))))
+    assert.equal(bytes.length, 2 * 34)
+    assert.equal(bytes.readBigInt64BE(2), 5n)
+    assert.equal(bytes.readBigInt64BE(18), 4n, 'the last offset is the marker’s')
+    await log.close()
+    log = await open({ config: { segmentBytes: 400 } })
+    assert.deepEqual(log.abortedTransactions(0, 9), all, 'read back from the files')
+    await log.truncateTo(8)
+    assert.deepEqual(log.abortedTransactions(0, 9), [all[0]], 'the truncated marker’s entry is gone')
+    await log.appendAsLeader(buildBatch({ records: 1 }), { leaderEpoch: 0 })
+    log.updateHighWatermark(log.logEndOffset)
+    await log.deleteRecordsBefore(log.logEndOffset)
+    await log.settle()
+    assert.deepEqual(log.abortedTransactions(0, 9), [], 'gone with its segment')
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.txnindex')), [])
     await log.close()
   })
 })

@@ -9,25 +9,27 @@
  * frame descriptor and the block headers. lz4-napi decodes the first frame only and ignores
  * what follows it, so only that frame is measured.
  */
-import * as lz4 from 'lz4-napi'
+import { lazyRequire } from '../../../util/lazy-require.js'
 import { checkOutput, malformed, refuseOver, type DecompressOptions } from './limit.js'
+
+const lz4 = lazyRequire<typeof import('lz4-napi')>('lz4-napi')
 
 const FRAME_OPTIONS = { contentChecksum: false, blockChecksums: false }
 const FRAME_MAGIC = 0x184d2204
 
-export const compress = (data: Buffer): Promise<Buffer> => lz4.compressFrame(data, FRAME_OPTIONS)
-export const compressSync = (data: Buffer): Buffer => lz4.compressFrameSync(data, FRAME_OPTIONS)
+export const compress = (data: Buffer): Promise<Buffer> => lz4().compressFrame(data, FRAME_OPTIONS)
+export const compressSync = (data: Buffer): Buffer => lz4().compressFrameSync(data, FRAME_OPTIONS)
 
 export async function decompress(data: Buffer, options: DecompressOptions = {}): Promise<Buffer> {
-  if (options.maxBytes === undefined) return lz4.decompressFrame(data)
+  if (options.maxBytes === undefined) return lz4().decompressFrame(data)
   refuseLarge(data, options.maxBytes)
-  return checkOutput('lz4', await lz4.decompressFrame(data), options.maxBytes)
+  return checkOutput('lz4', await lz4().decompressFrame(data), options.maxBytes)
 }
 
 export function decompressSync(data: Buffer, options: DecompressOptions = {}): Buffer {
-  if (options.maxBytes === undefined) return lz4.decompressFrameSync(data)
+  if (options.maxBytes === undefined) return lz4().decompressFrameSync(data)
   refuseLarge(data, options.maxBytes)
-  return checkOutput('lz4', lz4.decompressFrameSync(data), options.maxBytes)
+  return checkOutput('lz4', lz4().decompressFrameSync(data), options.maxBytes)
 }
 
 function refuseLarge(data: Buffer, maxBytes: number): void {

@@ -13,9 +13,11 @@
  * much before decoding, so a bounded decompression checks the lengths first: five bytes can
  * ask for 4 GiB.
  */
-import * as snappy from 'snappy'
+import { lazyRequire } from '../../../util/lazy-require.js'
 import { RecordsError, RecordsErrorCode } from '../errors.js'
 import { checkOutput, malformed, refuseOver, type DecompressOptions } from './limit.js'
+
+const snappy = lazyRequire<typeof import('snappy')>('snappy')
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
 const XERIAL_HEADER_SIZE = 16
@@ -27,7 +29,7 @@ export function isXerialFramed(data: Buffer): boolean {
 }
 
 function rawUncompressSync(block: Buffer): Buffer {
-  return snappy.uncompressSync(block, { asBuffer: true }) as Buffer
+  return snappy().uncompressSync(block, { asBuffer: true }) as Buffer
 }
 
 function xerialBlocks(data: Buffer): Buffer[] {
@@ -48,8 +50,8 @@ function xerialBlocks(data: Buffer): Buffer[] {
   return blocks
 }
 
-export const compress = (data: Buffer): Promise<Buffer> => snappy.compress(data)
-export const compressSync = (data: Buffer): Buffer => snappy.compressSync(data)
+export const compress = (data: Buffer): Promise<Buffer> => snappy().compress(data)
+export const compressSync = (data: Buffer): Buffer => snappy().compressSync(data)
 
 /** The uncompressed length a raw block declares: a little-endian base-128 varint of at most 32 bits. */
 export function rawUncompressedLength(block: Buffer): number {
@@ -77,7 +79,7 @@ export async function decompress(data: Buffer, options: DecompressOptions = {}):
   const xerial = isXerialFramed(data)
   const blocks = xerial ? xerialBlocks(data) : [data]
   if (maxBytes !== undefined) refuseLarge(blocks, maxBytes)
-  const parts = await Promise.all(blocks.map((b) => snappy.uncompress(b, { asBuffer: true }) as Promise<Buffer>))
+  const parts = await Promise.all(blocks.map((b) => snappy().uncompress(b, { asBuffer: true }) as Promise<Buffer>))
   const out = xerial ? Buffer.concat(parts) : parts[0]!
   return maxBytes === undefined ? out : checkOutput('snappy', out, maxBytes)
 }
@@ -99,7 +101,7 @@ export function compressXerialSync(data: Buffer, blockSize = XERIAL_BLOCK_SIZE):
   header.writeInt32BE(1, 12)
   const parts: Buffer[] = [header]
   for (let pos = 0; pos < data.length; pos += blockSize) {
-    const block = snappy.compressSync(data.subarray(pos, pos + blockSize))
+    const block = snappy().compressSync(data.subarray(pos, pos + blockSize))
     const len = Buffer.allocUnsafe(4)
     len.writeInt32BE(block.length, 0)
     parts.push(len, block)

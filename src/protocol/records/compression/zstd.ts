@@ -7,8 +7,10 @@
  * which needs no decompression: producers rarely declare the content size (the library itself,
  * the Java client and librdkafka all stream without it), but every block says what it holds.
  */
-import * as zstd from '@mongodb-js/zstd'
+import { lazyRequire } from '../../../util/lazy-require.js'
 import { checkOutput, malformed, refuseOver, type DecompressOptions } from './limit.js'
+
+const zstd = lazyRequire<typeof import('@mongodb-js/zstd')>('@mongodb-js/zstd')
 
 const FRAME_MAGIC = 0xfd2fb528
 const SKIPPABLE_MAGIC = 0x184d2a50
@@ -107,13 +109,13 @@ export function zstdSizes(data: Buffer): ZstdSizes {
 }
 
 // Level 3 is zstd's and Kafka's default (compression.zstd.level).
-export const compress = (data: Buffer, level = 3): Promise<Buffer> => zstd.compress(data, level)
+export const compress = (data: Buffer, level = 3): Promise<Buffer> => zstd().compress(data, level)
 
 export async function decompress(data: Buffer, options: DecompressOptions = {}): Promise<Buffer> {
   const { maxBytes } = options
-  if (maxBytes === undefined) return zstd.decompress(data)
+  if (maxBytes === undefined) return zstd().decompress(data)
   const sizes = zstdSizes(data)
   if (sizes.largestDeclared !== undefined) refuseOver('zstd', sizes.largestDeclared, maxBytes, (n) => `${n} bytes (a frame header declares it)`)
   refuseOver('zstd', sizes.bound, maxBytes, (n) => `up to ${n} bytes (its block headers allow that much)`)
-  return checkOutput('zstd', await zstd.decompress(data), maxBytes)
+  return checkOutput('zstd', await zstd().decompress(data), maxBytes)
 }

@@ -1,0 +1,78 @@
+/**
+ * AddPartitionsToTxn (key 24), versions 0-5.
+ *
+ * Behaviour:
+ * - v0-3 (a producer): its partitions join its transaction at the coordinator
+ *   (TransactionCoordinator.addPartitions), which goes Ongoing; one code for every partition:
+ *   NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS (a commit or abort
+ *   still completing: retry), INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED (v2+; before:
+ *   INVALID_PRODUCER_EPOCH). A partition of an unknown topic is UNKNOWN_TOPIC_OR_PARTITION and the
+ *   others OPERATION_NOT_ATTEMPTED, nothing added (Kafka's rule).
+ * - v4+ (KIP-890, brokers batching several transactions): each transaction on its own; with
+ *   verifyOnly the partitions are only checked (NONE when in the ongoing transaction, else
+ *   TRANSACTION_ABORTABLE), otherwise added as above.
+ * - The number of transactions and partitions is bounded by the request's size, which the
+ *   connection bounds; nothing is allocated per partition before decoding.
+ *
+ * Gaps: no ACLs; Produce does not yet verify transactional writes against the coordinator
+ * (transaction.partition.verification.enable), so a produce to a partition not added is written.
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import {
+  AddPartitionsToTxnRequest,
+  AddPartitionsToTxnResponse,
+  type AddPartitionsToTxnRequestAddPartitionsToTxnTopic,
+  type AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult,
+} from '../../protocol/generated/add-partitions-to-txn.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import type { Handler, RequestContext } from '../handler.js'
+import { coordinatorCode, fencedCode } from './txn-common.js'
+
+function results(topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[], code: (topic: string, partition: number) => number): AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] {
+  return topics.map((t) => ({ name: t.name, resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: code(t.name, p) })) }))
+}
+
+async function addOne(
+  ctx: RequestContext,
+  tx: { transactionalId: string; producerId: bigint; producerEpoch: number; verifyOnly: boolean; topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] },
+): Promise<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[]> {
+  const partitions = tx.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })))
+  try {
+    if (tx.verifyOnly) {
+      const codes = await ctx.broker.txns.verifyPartitions({ ...tx, partitions })
+      let i = 0
+      return results(tx.topics, () => codes[i++]!)
+    }
+    const unknown = new Set(partitions.filter((p) => (ctx.broker.metadata.topic(p.topic)?.partitions.length ?? 0) <= p.partition).map((p) => `${p.topic}:${p.partition}`))
+    if (unknown.size > 0) return results(tx.topics, (t, p) => (unknown.has(`${t}:${p}`) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED))
+    const code = await ctx.broker.txns.addPartitions({ ...tx, partitions, fencedCode: fencedCode(ctx.apiVersion, 2) })
+    return results(tx.topics, () => code)
+  } catch (err) {
+    const code = coordinatorCode(err)
+    return results(tx.topics, () => code)
+  }
+}
+
+export const addPartitionsToTxnHandler: Handler<typeof ApiKey.AddPartitionsToTxn> = {
+  apiKey: ApiKey.AddPartitionsToTxn,
+  minVersion: 0,
+  maxVersion: 5,
+  request: AddPartitionsToTxnRequest,
+  response: AddPartitionsToTxnResponse,
+  async handle(req, ctx) {
+    if (ctx.apiVersion >= 4) {
+      const resultsByTransaction = await Promise.all(
+        (req.transactions ?? []).map(async (tx) => ({ transactionalId: tx.transactionalId, topicResults: await addOne(ctx, tx) })),
+      )
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction }
+    }
+    const resultsByTopicV3AndBelow = await addOne(ctx, {
+      transactionalId: req.v3AndBelowTransactionalId ?? '',
+      producerId: req.v3AndBelowProducerId ?? -1n,
+      producerEpoch: req.v3AndBelowProducerEpoch ?? -1,
+      verifyOnly: false,
+      topics: req.v3AndBelowTopics ?? [],
+    })
+    return { throttleTimeMs: 0, resultsByTopicV3AndBelow }
+  },
+}

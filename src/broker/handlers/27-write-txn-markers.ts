@@ -1,0 +1,44 @@
+/**
+ * WriteTxnMarkers (key 27), versions 0-1: a transaction coordinator asks this broker, as
+ * leader, to write commit/abort markers (broker/txn-markers.ts, the same path this broker's own
+ * coordinator uses). Per partition: NONE once written (acks=all), NOT_LEADER_OR_FOLLOWER,
+ * UNKNOWN_TOPIC_OR_PARTITION, TRANSACTION_COORDINATOR_FENCED (an older coordinator epoch than the
+ * partition saw), INVALID_PRODUCER_EPOCH; nothing is written for a partition that fails.
+ * Markers to `__consumer_offsets` apply or drop the transaction's offset commits.
+ *
+ * Gaps: no ACLs (Kafka requires CLUSTER_ACTION); any client may send it.
+ */
+import { ApiKey } from '../../protocol/generated/api-keys.js'
+import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../../protocol/generated/write-txn-markers.js'
+import type { Handler } from '../handler.js'
+import { writeTxnMarkers } from '../txn-markers.js'
+
+export const writeTxnMarkersHandler: Handler<typeof ApiKey.WriteTxnMarkers> = {
+  apiKey: ApiKey.WriteTxnMarkers,
+  minVersion: 0,
+  maxVersion: 1,
+  request: WriteTxnMarkersRequest,
+  response: WriteTxnMarkersResponse,
+  async handle(req, ctx) {
+    const markers = await Promise.all(
+      req.markers.map(async (m) => {
+        const written = await writeTxnMarkers(ctx.broker, {
+          producerId: m.producerId,
+          producerEpoch: m.producerEpoch,
+          coordinatorEpoch: m.coordinatorEpoch,
+          commit: m.transactionResult,
+          partitions: m.topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition }))),
+          transactionVersion: 1,
+        })
+        const byTopic = new Map<string, Array<{ partitionIndex: number; errorCode: number }>>()
+        for (const r of written) {
+          let list = byTopic.get(r.topic)
+          if (!list) byTopic.set(r.topic, (list = []))
+          list.push({ partitionIndex: r.partition, errorCode: r.errorCode })
+        }
+        return { producerId: m.producerId, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) }
+      }),
+    )
+    return { markers }
+  },
+}
