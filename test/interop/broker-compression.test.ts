@@ -50,10 +50,17 @@ print(json.dumps({'type': cfg['compression.type'].value, 'level': cfg['compressi
 test('uncompressed kcat records into a zstd topic are stored zstd, deduplicated, and every client reads them', async (t) => {
   if (!requireTool(t, 'kcat', () => hasCommand('kcat', ['-V']))) return
   if (!requireTool(t, 'python3-confluent-kafka', () => hasPythonModule('confluent_kafka'))) return
+  // after() hooks run in registration order; clients must close before the broker stops (a
+  // kafkajs consumer whose broker is gone spins its fetch loop, kafkajs#1384), so one hook
+  // undoes everything in reverse.
+  const cleanups: Array<() => unknown> = []
+  t.after(async () => {
+    for (const undo of cleanups.reverse()) await undo()
+  })
   const b = await startBrokerProcess()
-  t.after(() => b.stop())
+  cleanups.push(() => b.stop())
   const c = await RawClient.connect(b.port, b.host)
-  t.after(() => c.close())
+  cleanups.push(() => c.close())
   const topic = 'zstd-topic'
   assert.equal((await createTopic(c, topic, 1)).errorCode, ErrorCode.NONE)
 
@@ -91,7 +98,7 @@ test('uncompressed kcat records into a zstd topic are stored zstd, deduplicated,
   const kafka = new kafkajs.Kafka({ clientId: 'samsa-zstd', brokers: [b.bootstrap], logLevel: kafkajs.logLevel.NOTHING })
   const consumer = kafka.consumer({ groupId: 'zstd-readers' })
   await consumer.connect()
-  t.after(() => consumer.disconnect())
+  cleanups.push(() => consumer.disconnect())
   await consumer.subscribe({ topic, fromBeginning: true })
   const got: string[] = []
   // kafkajs ships no zstd codec; applications register one, as here.
