@@ -228,5 +228,9 @@ export function logConfigOf(effective: ReadonlyMap<string, EffectiveValue>): Log
     compressionGzipLevel: toNumber(get('compression.gzip.level')),
     compressionLz4Level: toNumber(get('compression.lz4.level')),
     compressionZstdLevel: toNumber(get('compression.zstd.level')),
+    deleteRetentionMs: toNumber(get('delete.retention.ms')),
+    minCompactionLagMs: toNumber(get('min.compaction.lag.ms')),
+    maxCompactionLagMs: toNumber(get('max.compaction.lag.ms')),
+    minCleanableDirtyRatio: Number(get('min.cleanable.dirty.ratio')),
   })
 }

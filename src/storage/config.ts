@@ -56,6 +56,14 @@ export interface LogConfig {
   compressionLz4Level: number
   /** compression.zstd.level: -131072..22. */
   compressionZstdLevel: number
+  /** delete.retention.ms: how long the cleaner keeps a tombstone once its segment is cleaned. */
+  deleteRetentionMs: number
+  /** min.compaction.lag.ms: records younger than this stay uncleaned. */
+  minCompactionLagMs: number
+  /** max.compaction.lag.ms: a dirty record older than this makes the log cleanable whatever its dirty ratio; Infinity never. */
+  maxCompactionLagMs: number
+  /** min.cleanable.dirty.ratio: the dirty share of the cleanable bytes at which the cleaner runs. */
+  minCleanableDirtyRatio: number
 }
 
 /** Kafka's Long.MAX_VALUE, which Kafka uses to mean "never" for flush settings. */
@@ -80,6 +88,10 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   compressionGzipLevel: COMPRESSION_LEVELS.gzip.default,
   compressionLz4Level: COMPRESSION_LEVELS.lz4.default,
   compressionZstdLevel: COMPRESSION_LEVELS.zstd.default,
+  deleteRetentionMs: 24 * 60 * 60 * 1000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.POSITIVE_INFINITY,
+  minCleanableDirtyRatio: 0.5,
 })
 
 const INT32_MAX = 0x7fffffff
@@ -105,6 +117,10 @@ export function resolveLogConfig(overrides: Partial<LogConfig> = {}, base: Reado
   checkRange('file.delete.delay.ms', c.fileDeleteDelayMs, 0, Number.POSITIVE_INFINITY)
   checkRange('compression.lz4.level', c.compressionLz4Level, COMPRESSION_LEVELS.lz4.min, COMPRESSION_LEVELS.lz4.max)
   checkRange('compression.zstd.level', c.compressionZstdLevel, COMPRESSION_LEVELS.zstd.min, COMPRESSION_LEVELS.zstd.max)
+  checkRange('delete.retention.ms', c.deleteRetentionMs, 0, Number.POSITIVE_INFINITY)
+  checkRange('min.compaction.lag.ms', c.minCompactionLagMs, 0, Number.POSITIVE_INFINITY)
+  checkRange('max.compaction.lag.ms', c.maxCompactionLagMs, 1, Number.POSITIVE_INFINITY)
+  checkRange('min.cleanable.dirty.ratio', c.minCleanableDirtyRatio, 0, 1)
   if (c.compressionGzipLevel !== -1) checkRange('compression.gzip.level', c.compressionGzipLevel, COMPRESSION_LEVELS.gzip.min, COMPRESSION_LEVELS.gzip.max)
   if (!COMPRESSION_TYPES.includes(c.compressionType)) {
     throw new StorageError('INVALID_CONFIG', `compression.type must be one of ${COMPRESSION_TYPES.join(', ')}, got ${String(c.compressionType)}`)
@@ -143,6 +159,10 @@ export const LOG_CONFIG_PROPERTY_NAMES: Readonly<Record<keyof LogConfig, string>
   compressionGzipLevel: 'compression.gzip.level',
   compressionLz4Level: 'compression.lz4.level',
   compressionZstdLevel: 'compression.zstd.level',
+  deleteRetentionMs: 'delete.retention.ms',
+  minCompactionLagMs: 'min.compaction.lag.ms',
+  maxCompactionLagMs: 'max.compaction.lag.ms',
+  minCleanableDirtyRatio: 'min.cleanable.dirty.ratio',
 })
 
 /**
@@ -164,6 +184,10 @@ export function logConfigFromProperties(
       overrides.messageTimestampType = raw.trim() as TimestampType
     } else if (key === 'compressionType') {
       overrides.compressionType = raw.trim() as CompressionType
+    } else if (key === 'minCleanableDirtyRatio') {
+      const ratio = Number(raw.trim())
+      if (raw.trim() === '' || Number.isNaN(ratio)) throw new StorageError('INVALID_CONFIG', `${name} must be a number, got '${raw}'`)
+      overrides.minCleanableDirtyRatio = ratio
     } else if (key === 'compact') {
       overrides.compact = raw.split(',').some((p) => p.trim() === 'compact')
     } else {

@@ -313,6 +313,9 @@ test('logConfigOf: defaults match storage defaults; values map to numbers, Long.
         'message.timestamp.after.max.ms': '60000',
         'cleanup.policy': 'compact,delete',
         'file.delete.delay.ms': '0',
+        'delete.retention.ms': '5000',
+        'min.compaction.lag.ms': '10',
+        'min.cleanable.dirty.ratio': '0.25',
       },
       [],
     ),
@@ -336,6 +339,10 @@ test('logConfigOf: defaults match storage defaults; values map to numbers, Long.
     compressionGzipLevel: -1,
     compressionLz4Level: 9,
     compressionZstdLevel: 3,
+    deleteRetentionMs: 5000,
+    minCompactionLagMs: 10,
+    maxCompactionLagMs: Number.POSITIVE_INFINITY,
+    minCleanableDirtyRatio: 0.25,
   })
   const never = logConfigOf(effectiveTopicConfigs({ 'retention.ms': LONG_MAX, 'segment.ms': LONG_MAX, 'flush.ms': LONG_MAX, 'flush.messages': LONG_MAX }, []))
   assert.equal(never.retentionMs, Number.POSITIVE_INFINITY)
