@@ -282,7 +282,8 @@ export class LocalLog {
     await rename(swapPath, cleanedPath.slice(0, -'.cleaned'.length))
     const { size } = await stat(cleanedPath.slice(0, -'.cleaned'.length))
     const seg = Segment.fromDisk(this.ctx, { dir: this.dir, baseOffset: base, size })
-    await seg.ensureIndexes()
+    // The indexes are built from the cleaned batches (the old ones went with the old segments).
+    await seg.recover({ verifyCrc: false, truncate: false })
     this.segments.add(seg)
     return seg
   }
