@@ -14,6 +14,6 @@ const log = await UnifiedLog.open({ dir, topic: 't', partition: 0, logger: silen
 log.updateHighWatermark(log.logEndOffset)
 await log.flush()
 process.stdout.write('cleaning\n')
-await cleanLog(log.cleaner(), { now: Date.now(), firstDirtyOffset: 0, map: new OffsetMap(1 << 16), throttle: new Throttle(Number(process.argv[3] ?? 200_000)), force: true })
+await cleanLog(log.cleaner(), { now: Date.now(), firstDirtyOffset: 0, map: new OffsetMap(1 << 16), throttle: new Throttle(Number(process.argv[3] ?? 1_000_000)), force: true })
 await log.close()
 process.stdout.write('done\n')

@@ -52,12 +52,19 @@ test(`kill -9 while cleaning, ${KILLS} times: the log recovers valid, every key'
       }
       await log.roll()
       await log.close()
-      const child = spawn(process.execPath, [WORKER, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const child = spawn(process.execPath, [WORKER, dir], { stdio: ['ignore', 'pipe', 'pipe'] })
       let out = ''
-      await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((out += d.toString()), out.includes('cleaning') && resolve())))
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 120)))
+      let err = ''
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+      await new Promise<void>((resolve) => {
+        child.stdout.on('data', (d: Buffer) => ((out += d.toString()), out.includes('cleaning') && resolve()))
+        void exited.then(() => resolve())
+      })
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 200)))
       child.kill('SIGKILL')
-      await new Promise((r) => child.once('exit', r))
+      const code = await exited
+      assert.ok(code === null || out.includes('done'), `round ${round}: the cleaning process failed (${code}): ${err}`)
 
       const reopened = await open(dir)
       assert.equal(reopened.logEndOffset, n, `round ${round}: the log end survives`)
