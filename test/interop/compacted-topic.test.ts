@@ -80,6 +80,19 @@ test('kcat and kafkajs read a cleaned compacted topic: latest value per key at i
   const offsets = [...dumped.stdout.matchAll(/\| offset: (\d+)/g)].map((m) => Number(m[1]))
   assert.deepEqual(offsets, [195, 196, 197, 198, 200])
 
+  // A delete-policy topic switched to compact with `samsa configs` is cleaned at the next round.
+  await b.broker.createTopic('switched', 1, { 'segment.bytes': '1024', 'min.cleanable.dirty.ratio': '0.01' })
+  const sw = await runTool('kcat', ['-P', '-b', b.bootstrap, '-t', 'switched', '-p', '0', '-K', ':', '-X', 'batch.num.messages=10'], { input: lines.join('\n') + '\n', timeoutMs: 30_000 })
+  assert.equal(sw.code, 0, sw.stderr)
+  const switched = b.broker.replicas.logs.getLog({ topic: 'switched', partition: 0 })!
+  await switched.roll()
+  await switched.flush()
+  assert.deepEqual((await b.broker.replicas.logs.runCleaner()).map((c) => c.topic), [], 'cleanup.policy=delete: not cleaned')
+  const altered = await runCli(['configs', '--bootstrap-server', b.bootstrap, '--alter', '--topic', 'switched', '--add-config', 'cleanup.policy=compact'], { timeoutMs: 30_000 })
+  assert.equal(altered.code, 0, altered.stderr)
+  await waitFor(() => switched.config.compact, 'the policy change applied to the log')
+  assert.deepEqual((await b.broker.replicas.logs.runCleaner()).map((c) => [c.topic, c.result.recordsRemoved]), [['switched', 195]])
+
   // __consumer_offsets: many commits of one group, cleaned by the same cleaner, replayed after a restart.
   // The coordinator may still be loading its partition right after start: retry until a commit lands.
   const c = await RawClient.connect(b.port, b.host)
