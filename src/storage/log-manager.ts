@@ -239,6 +239,8 @@ export class LogManager {
     const managed = this.logs.get(key)
     if (!managed) return false
     this.logs.delete(key)
+    // A topic made again under the same name must not inherit where the old one's cleaning ended.
+    this.cleaner?.forget(managed.dir.path, tp.topic, tp.partition)
     await managed.log.delete()
     return true
   }

@@ -155,8 +155,8 @@ async function loadFiles(options: LoadLogOptions, names: string[]): Promise<Omit
  * end offset. A segment cut short by corruption makes every later segment invalid: offsets
  * after a hole cannot be trusted to continue the log, so they are deleted (as Kafka does).
  * Unflushed segments must also be contiguous (each ends where the next begins), which holds
- * for everything appends and rolls write; a future log cleaner, whose output has gaps, must
- * flush it and move the recovery point past it before it counts as trusted.
+ * for everything appends and rolls write, and for the cleaner's output too: it cleans only below
+ * the recovery point and keeps each cleaned group's last batch, so gaps stay inside segments.
  */
 async function recoverUnflushed(args: {
   options: LoadLogOptions

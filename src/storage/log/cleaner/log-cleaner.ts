@@ -67,7 +67,10 @@ export class LogCleaner {
     const candidates: Array<{ log: UnifiedLog; dir: string; firstDirty: number; ratio: number }> = []
     for (const { log, dir } of logs) {
       if (log.isClosed || !log.config.compact) continue
-      const firstDirty = Math.max((await this.checkpointOf(dir)).get(partitionKey(log.topic, log.partition)) ?? 0, log.logStartOffset)
+      let checkpointed = (await this.checkpointOf(dir)).get(partitionKey(log.topic, log.partition)) ?? 0
+      // Past the log end, the log was truncated (or made again) since: clean it from its start.
+      if (checkpointed > log.logEndOffset) checkpointed = 0
+      const firstDirty = Math.max(checkpointed, log.logStartOffset)
       const c = await cleanability(log.cleaner(), now, firstDirty)
       if (c.dirtyBytes > 0 && (c.ratio >= log.config.minCleanableDirtyRatio || c.due)) candidates.push({ log, dir, firstDirty, ratio: c.ratio })
     }
