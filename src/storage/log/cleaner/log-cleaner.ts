@@ -37,7 +37,6 @@ export interface CleanedLog {
 
 export class LogCleaner {
   private readonly throttle: Throttle
-  private readonly maps: OffsetMap[] = []
   /** First dirty offset per log dir, by `topic-partition` (loaded lazily from the checkpoint). */
   private readonly checkpoints = new Map<string, Map<string, number>>()
   /** Totals since start, for the bench and operations. */
@@ -56,15 +55,19 @@ export class LogCleaner {
     this.mapBytes = Math.floor(options.dedupeBufferBytes / this.threads)
   }
 
-  /** The offset maps are allocated on the first log to clean: a broker without compacted data never holds them. */
-  private offsetMaps(): OffsetMap[] {
-    if (this.maps.length === 0) for (let i = 0; i < this.threads; i++) this.maps.push(new OffsetMap(this.mapBytes))
-    return this.maps
+  /**
+   * An offset map for a pass: its share of log.cleaner.dedupe.buffer.size, or less when the dirty
+   * bytes cannot hold that many keys (a record takes at least 8 bytes), so a broker whose
+   * compacted logs are small (tests, a quiet __consumer_offsets) does not hold 128 MiB for them.
+   */
+  private offsetMap(dirtyBytes: number): OffsetMap {
+    const needed = Math.ceil(dirtyBytes / 8 / 0.9 + 1) * 24
+    return new OffsetMap(Math.max(24, Math.min(this.mapBytes, needed)))
   }
 
   /** One round over `logs` (with their log dir paths); returns what was cleaned. */
   async cleanOnce(logs: ReadonlyArray<{ log: UnifiedLog; dir: string }>, now: number): Promise<CleanedLog[]> {
-    const candidates: Array<{ log: UnifiedLog; dir: string; firstDirty: number; ratio: number }> = []
+    const candidates: Array<{ log: UnifiedLog; dir: string; firstDirty: number; ratio: number; dirtyBytes: number }> = []
     for (const { log, dir } of logs) {
       if (log.isClosed || !log.config.compact) continue
       let checkpointed = (await this.checkpointOf(dir)).get(partitionKey(log.topic, log.partition)) ?? 0
@@ -72,18 +75,18 @@ export class LogCleaner {
       if (checkpointed > log.logEndOffset) checkpointed = 0
       const firstDirty = Math.max(checkpointed, log.logStartOffset)
       const c = await cleanability(log.cleaner(), now, firstDirty)
-      if (c.dirtyBytes > 0 && (c.ratio >= log.config.minCleanableDirtyRatio || c.due)) candidates.push({ log, dir, firstDirty, ratio: c.ratio })
+      if (c.dirtyBytes > 0 && (c.ratio >= log.config.minCleanableDirtyRatio || c.due)) candidates.push({ log, dir, firstDirty, ratio: c.ratio, dirtyBytes: c.dirtyBytes })
     }
     if (candidates.length === 0) return []
     candidates.sort((a, b) => b.ratio - a.ratio)
     const done: CleanedLog[] = []
     const queue = candidates.slice()
     await Promise.all(
-      this.offsetMaps().map(async (map) => {
+      Array.from({ length: this.threads }, async () => {
         for (let next = queue.shift(); next; next = queue.shift()) {
-          const { log, dir, firstDirty } = next
+          const { log, dir, firstDirty, dirtyBytes } = next
           try {
-            const result = await cleanLog(log.cleaner(), { now, firstDirtyOffset: firstDirty, map, throttle: this.throttle, force: true })
+            const result = await cleanLog(log.cleaner(), { now, firstDirtyOffset: firstDirty, map: this.offsetMap(dirtyBytes), throttle: this.throttle, force: true })
             if (!result) continue
             ;(await this.checkpointOf(dir)).set(partitionKey(log.topic, log.partition), result.endOffset)
             this.totals.passes++

@@ -196,3 +196,44 @@ for (const point of ['cleaner.write', 'cleaner.swap', 'cleaner.replace', 'cleane
     })
   })
 }
+
+test('the offset map bounds a pass: it maps whole dirty segments while they fit, and the next pass goes on from there', async () => {
+  await withTempDir(async (dir) => {
+    const clock = new ManualClock(1_000_000)
+    const log = await openLog(dir, clock)
+    const seq = { n: 0 }
+    // Three rounds of 30 distinct keys each, every round in its own segments.
+    for (let r = 0; r < 3; r++) {
+      await append(log, Array.from({ length: 30 }, (_, i) => ({ key: i, value: `r${r}` })), clock, seq)
+      await log.roll()
+    }
+    await log.flush()
+    const map = new OffsetMap(24 * 40) // 36 keys at the load factor
+    assert.equal(map.room, 36)
+    const first = (await cleanLog(log.cleaner(), { now: clock.now(), firstDirtyOffset: 0, map, force: true }))!
+    const bases = log.segmentBaseOffsets()
+    assert.ok(first.endOffset > 0 && first.endOffset < 90, `the first pass stops inside the dirty section (${first.endOffset})`)
+    assert.ok(bases.includes(first.endOffset), 'at a segment boundary')
+    const second = (await cleanLog(log.cleaner(), { now: clock.now(), firstDirtyOffset: first.endOffset, map, force: true }))!
+    assert.ok(second.endOffset > first.endOffset)
+    let end = second.endOffset
+    while (end < 90) end = (await cleanLog(log.cleaner(), { now: clock.now(), firstDirtyOffset: end, map, force: true }))!.endOffset
+    const after = await readAll(log)
+    assert.deepEqual([...after.values()].map((r) => r.value), Array(30).fill('r2'), 'only the last round is left')
+    await log.close()
+  })
+})
+
+test('OffsetMap: latest offset per key, bounded by its memory', () => {
+  const m = new OffsetMap(24 * 10)
+  assert.equal(m.room, 9)
+  for (let i = 0; i < 9; i++) m.put(Buffer.from(`k${i}`), i)
+  m.put(Buffer.from('k3'), 100) // an existing key takes no room
+  assert.equal(m.get(Buffer.from('k3')), 100)
+  assert.equal(m.get(Buffer.from('k8')), 8)
+  assert.equal(m.get(Buffer.from('nope')), -1)
+  assert.throws(() => m.put(Buffer.from('k9'), 9), /full/)
+  m.clear()
+  assert.equal(m.get(Buffer.from('k3')), -1)
+  assert.equal(m.room, 9)
+})
