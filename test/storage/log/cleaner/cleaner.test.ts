@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readdir } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { createBatch, decodeBatch, encodeBatch } from '../../../../src/protocol/records/batch.js'
 import { CompressionCodec } from '../../../../src/protocol/records/batch-header.js'
@@ -236,4 +237,40 @@ test('OffsetMap: latest offset per key, bounded by its memory', () => {
   m.clear()
   assert.equal(m.get(Buffer.from('k3')), -1)
   assert.equal(m.room, 9)
+})
+
+test('cleaned batches keep their codec, producer id, epoch, base sequence and offset span; an emptied idempotent batch keeps its header', async () => {
+  await withTempDir(async (dir) => {
+    const clock = new ManualClock(1_000_000)
+    const log = await openLog(dir, clock)
+    const rec = (key: string, value: string, i: number) => ({ timestampDelta: 0, offsetDelta: i, key: Buffer.from(key), value: Buffer.from(value), headers: [] })
+    const idem = (seq: number, records: ReturnType<typeof rec>[]) => encodeBatch(createBatch({ baseTimestamp: BigInt(clock.now()), records, producerId: 9n, producerEpoch: 2, baseSequence: seq }), { compression: CompressionCodec.Gzip })
+    await log.appendAsLeader(await idem(0, [rec('a', '1', 0), rec('b', '1', 1), rec('a', '2', 2)]), { leaderEpoch: 0 }) // offsets 0-2
+    await log.appendAsLeader(await idem(3, [rec('b', '2', 0)]), { leaderEpoch: 0 }) // 3
+    await log.appendAsLeader(await idem(4, [rec('a', '3', 0)]), { leaderEpoch: 0 }) // 4: a's latest
+    log.updateHighWatermark(log.logEndOffset)
+    await log.roll()
+    await log.flush()
+    assert.ok(await clean(log, clock, 0))
+    const raw = await log.readRecords({ fromOffset: 0, maxBytes: 1 << 20 })
+    const batches: Awaited<ReturnType<typeof decodeBatch>>[] = []
+    for (let pos = 0; pos < raw.length; ) {
+      const size = 12 + raw.readInt32BE(pos + 8)
+      batches.push(await decodeBatch(raw.subarray(pos, pos + size)))
+      pos += size
+    }
+    const shape = batches.map((b) => [Number(b.baseOffset), b.lastOffsetDelta, b.compression, b.producerId, b.producerEpoch, b.baseSequence, b.records.map((r) => `${r.key}=${r.value}`)])
+    assert.deepEqual(shape, [
+      [0, 2, CompressionCodec.Gzip, 9n, 2, 0, []], // a=1, b=1, a=2 all superseded: the header stays (idempotent)
+      [3, 0, CompressionCodec.Gzip, 9n, 2, 3, ['b=2']],
+      [4, 0, CompressionCodec.Gzip, 9n, 2, 4, ['a=3']],
+    ])
+    await log.close()
+    // Producer state rebuilt from the cleaned log (no snapshot): a retry of the last batch is still a duplicate.
+    for (const f of await readdir(dir)) if (f.endsWith('.snapshot')) await rm(join(dir, f))
+    const again = await openLog(dir, clock, new FaultHooks(), { recoveryPoint: 0, hadCleanShutdown: false })
+    const retry = await again.appendAsLeader(await idem(4, [rec('a', '3', 0)]), { leaderEpoch: 0 })
+    assert.deepEqual([retry.duplicate, retry.firstOffset], [true, 4])
+    await again.close()
+  })
 })
