@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { isLevel, LEVELS } from '../util/logger.js'
 import { parseProperties } from '../util/properties.js'
+import { COMPRESSION_TYPES, type CompressionType } from '../storage/config.js'
 
 /** The parsed value of each kind of property. */
 interface KindValue {
@@ -88,6 +89,11 @@ export const BROKER_CONFIG = {
   'offsets.retention.check.interval.ms': { kind: 'long', default: '600000', doc: 'How often expired committed offsets are looked for.', check: atLeast(1) },
   'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', doc: 'Delay of the first rebalance of an empty group.', check: atLeast(0) },
   'log.cleanup.policy': { kind: 'list', default: 'delete', doc: 'Default cleanup.policy of topics: delete and/or compact.', check: (v) => (v.every((p) => p === 'delete' || p === 'compact') ? undefined : 'must be delete, compact or both') },
+  'log.cleaner.enable': { kind: 'bool', default: 'true', doc: 'Run the log cleaner for topics with cleanup.policy compact.' },
+  'log.cleaner.threads': { kind: 'int', default: '1', doc: 'Logs cleaned at once (concurrent passes on the event loop, not worker threads yet).', check: atLeast(1) },
+  'log.cleaner.dedupe.buffer.size': { kind: 'long', default: '134217728', doc: 'Memory of the cleaner offset maps (24 bytes per key), shared by the threads.', check: atLeast(1024) },
+  'log.cleaner.io.max.bytes.per.second': { kind: 'double', default: '1.7976931348623157E308', doc: 'I/O budget of the cleaner: bytes read and written per second.', check: (v) => (v <= 0 ? 'must be positive' : undefined) },
+  'log.cleaner.backoff.ms': { kind: 'long', default: '15000', doc: 'How often the cleaner looks for logs to clean.', check: atLeast(1) },
   'log.cleaner.delete.retention.ms': { kind: 'long', default: '86400000', doc: 'Default delete.retention.ms: how long tombstones stay in compacted topics.', check: atLeast(0) },
   'log.cleaner.min.compaction.lag.ms': { kind: 'long', default: '0', doc: 'Default min.compaction.lag.ms.', check: atLeast(0) },
   'log.cleaner.max.compaction.lag.ms': { kind: 'long', default: '9223372036854775807', doc: 'Default max.compaction.lag.ms.', check: atLeast(1) },
@@ -101,7 +107,10 @@ export const BROKER_CONFIG = {
   'log.message.downconversion.enable': { kind: 'bool', default: 'true', doc: 'Default message.downconversion.enable: whether Fetch v0-3 (clients before Kafka 0.11) get stored batches converted to their message format.' },
   'log.message.timestamp.difference.max.ms': { kind: 'long', default: '9223372036854775807', doc: 'Kafka 3.x key (KIP-937): the default of log.message.timestamp.before.max.ms and log.message.timestamp.after.max.ms when those are not set.', check: atLeast(0), deprecated: 'log.message.timestamp.difference.max.ms is deprecated (KIP-937, removed in Kafka 4): use log.message.timestamp.before.max.ms and log.message.timestamp.after.max.ms; it applies to whichever of them is not set' },
   'log.message.format.version': { kind: 'string', default: '3.0-IV1', doc: 'Kafka 3.x key, ignored: batches are always stored in message format v2.', deprecated: 'log.message.format.version is ignored (deprecated in Kafka 3.0, removed in Kafka 4): batches are always stored in message format v2' },
-  'compression.type': { kind: 'string', default: 'producer', doc: 'Default compression.type of topics; only producer (store batches as sent) is supported.', check: (v) => (v === 'producer' ? undefined : 'only producer is supported: batches are stored as the producer compressed them') },
+  'compression.type': { kind: 'string', default: 'producer', doc: 'Default compression.type of topics: uncompressed, gzip, snappy, lz4 or zstd makes the leader store batches in that codec (recompressing the others); producer stores them as sent.', check: (v) => (COMPRESSION_TYPES.includes(v as CompressionType) ? undefined : `must be one of ${COMPRESSION_TYPES.join(', ')}`) },
+  'compression.gzip.level': { kind: 'int', default: '-1', doc: 'Default compression.gzip.level (KIP-390): 1-9, or -1 for the default (6).', check: (v) => (v === -1 || (v >= 1 && v <= 9) ? undefined : 'must be 1-9 or -1') },
+  'compression.lz4.level': { kind: 'int', default: '9', doc: 'Default compression.lz4.level (KIP-390): 1-17; accepted, not applied (the lz4 library has one level).', check: (v) => (v >= 1 && v <= 17 ? undefined : 'must be 1-17') },
+  'compression.zstd.level': { kind: 'int', default: '3', doc: 'Default compression.zstd.level (KIP-390): -131072 to 22.', check: (v) => (v >= -131072 && v <= 22 ? undefined : 'must be in [-131072, 22]') },
   'min.insync.replicas': { kind: 'int', default: '1', doc: 'Default min.insync.replicas of topics.', check: atLeast(1) },
   'unclean.leader.election.enable': { kind: 'bool', default: 'false', doc: 'Default unclean.leader.election.enable of topics.' },
   'controlled.shutdown.enable': { kind: 'bool', default: 'true', doc: 'On a clean stop (SIGTERM), hand each partition this broker leads to another in-sync replica first, so clients only retry.' },

@@ -126,6 +126,9 @@ export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorCo
     offsetMetadataMaxBytes: config.get('offset.metadata.max.bytes'),
     offsetsRetentionMinutes: config.get('offsets.retention.minutes'),
     offsetsRetentionCheckIntervalMs: config.get('offsets.retention.check.interval.ms'),
+    // The log cleaner compacts __consumer_offsets (records keep their offsets, as in Kafka); the
+    // coordinator's snapshotting compaction runs only when the cleaner is off.
+    ...(config.get('log.cleaner.enable') ? { compactionIntervalMs: 0 } : {}),
   }
 }
 

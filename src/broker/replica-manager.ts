@@ -157,6 +157,16 @@ export class ReplicaManager {
       schedule: opts.schedule ?? true,
       ...(opts.faults ? { faults: opts.faults } : {}),
       retentionCheckIntervalMs: config.get('log.retention.check.interval.ms'),
+      ...(config.get('log.cleaner.enable')
+        ? {
+            cleaner: {
+              threads: config.get('log.cleaner.threads'),
+              dedupeBufferBytes: config.get('log.cleaner.dedupe.buffer.size'),
+              ioMaxBytesPerSecond: config.get('log.cleaner.io.max.bytes.per.second'),
+              backoffMs: config.get('log.cleaner.backoff.ms'),
+            },
+          }
+        : {}),
       producerIdExpirationMs: config.get('producer.id.expiration.ms'),
       producerIdExpirationCheckIntervalMs: config.get('producer.id.expiration.check.interval.ms'),
     })

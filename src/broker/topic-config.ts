@@ -6,7 +6,7 @@
  * that source; storage receives the result as a LogConfig.
  */
 import { KafkaError } from '../protocol/errors.js'
-import { resolveLogConfig, type LogConfig } from '../storage/index.js'
+import { COMPRESSION_LEVELS, COMPRESSION_TYPES, resolveLogConfig, type CompressionType, type LogConfig } from '../storage/index.js'
 import type { BrokerConfig } from './config.js'
 
 export const LONG_MAX = '9223372036854775807'
@@ -50,6 +50,12 @@ function def(name: string, kind: Kind, dflt: string, synonyms: Array<string | Sy
   return { name, kind, default: dflt, synonyms: synonyms.map((s) => (typeof s === 'string' ? { name: s } : s)), doc, ...(check ? { check } : {}), ...(deprecated ? { deprecated } : {}) }
 }
 
+const isLevel = (codec: keyof typeof COMPRESSION_LEVELS) => (v: string) => {
+  const { min, max, default: dflt } = COMPRESSION_LEVELS[codec]
+  const n = Number(v.trim())
+  return /^-?\d+$/.test(v.trim()) && ((n >= min && n <= max) || n === dflt) ? undefined : `must be an integer in [${min}, ${max}]${dflt < min ? ` or ${dflt}` : ''}`
+}
+
 const HOUR = 3_600_000
 
 /** Every topic config Samsa accepts, by Kafka name. */
@@ -58,9 +64,10 @@ export const TOPIC_CONFIG: ReadonlyMap<string, TopicConfigDef> = new Map(
     def('cleanup.policy', 'list', 'delete', ['log.cleanup.policy'], 'delete and/or compact.', (v) =>
       v.split(',').every((p) => p.trim() === 'delete' || p.trim() === 'compact') ? undefined : 'must be delete, compact or both (comma separated)',
     ),
-    def('compression.type', 'string', 'producer', ['compression.type'], 'Only producer: batches are stored as the producer compressed them.', (v) =>
-      v.trim() === 'producer' ? undefined : 'only producer is supported: Samsa stores batches as the producer compressed them (set compression on the producer instead)',
-    ),
+    def('compression.gzip.level', 'int', String(COMPRESSION_LEVELS.gzip.default), ['compression.gzip.level'], 'gzip level when the broker compresses (compression.type=gzip): 1-9, or -1 for the default (6).', isLevel('gzip')),
+    def('compression.lz4.level', 'int', String(COMPRESSION_LEVELS.lz4.default), ['compression.lz4.level'], 'lz4 level (1-17): accepted, not applied (the lz4 library has one level).', isLevel('lz4')),
+    def('compression.type', 'string', 'producer', ['compression.type'], 'Codec the broker stores batches in (uncompressed, gzip, snappy, lz4, zstd), recompressing those sent otherwise; producer stores them as sent.', oneOf(...COMPRESSION_TYPES)),
+    def('compression.zstd.level', 'int', String(COMPRESSION_LEVELS.zstd.default), ['compression.zstd.level'], 'zstd level when the broker compresses (compression.type=zstd): -131072 to 22.', isLevel('zstd')),
     def('delete.retention.ms', 'long', '86400000', ['log.cleaner.delete.retention.ms'], 'How long tombstones stay in compacted topics.', isLong(0)),
     def('file.delete.delay.ms', 'long', '60000', ['log.segment.delete.delay.ms'], 'Delay before a deleted segment file is removed.', isLong(0)),
     def('flush.messages', 'long', LONG_MAX, ['log.flush.interval.messages'], 'fsync after this many messages.', isLong(1)),
@@ -217,5 +224,13 @@ export function logConfigOf(effective: ReadonlyMap<string, EffectiveValue>): Log
     messageTimestampAfterMaxMs: orDifference(get('message.timestamp.after.max.ms'), get('message.timestamp.difference.max.ms')),
     compact: get('cleanup.policy').split(',').some((p) => p.trim() === 'compact'),
     fileDeleteDelayMs: toNumber(get('file.delete.delay.ms')),
+    compressionType: get('compression.type') as CompressionType,
+    compressionGzipLevel: toNumber(get('compression.gzip.level')),
+    compressionLz4Level: toNumber(get('compression.lz4.level')),
+    compressionZstdLevel: toNumber(get('compression.zstd.level')),
+    deleteRetentionMs: toNumber(get('delete.retention.ms')),
+    minCompactionLagMs: toNumber(get('min.compaction.lag.ms')),
+    maxCompactionLagMs: toNumber(get('max.compaction.lag.ms')),
+    minCleanableDirtyRatio: Number(get('min.cleanable.dirty.ratio')),
   })
 }

@@ -7,6 +7,18 @@ import { StorageError } from './errors.js'
 
 export type TimestampType = 'CreateTime' | 'LogAppendTime'
 
+/** compression.type: a codec the leader stores batches in, or producer (as sent). */
+export type CompressionType = 'producer' | 'uncompressed' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+export const COMPRESSION_TYPES: readonly CompressionType[] = ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd']
+
+/** KIP-390's ranges: gzip 1-9 or -1 (zlib's default), lz4 1-17, zstd -131072..22. */
+export const COMPRESSION_LEVELS = {
+  gzip: { min: 1, max: 9, default: -1 },
+  lz4: { min: 1, max: 17, default: 9 },
+  zstd: { min: -131072, max: 22, default: 3 },
+} as const
+
 export interface LogConfig {
   /** segment.bytes: roll when the active segment would grow beyond this. */
   segmentBytes: number
@@ -36,6 +48,22 @@ export interface LogConfig {
   compact: boolean
   /** file.delete.delay.ms: how long deleted segments stay (renamed *.deleted) before unlinking. */
   fileDeleteDelayMs: number
+  /** compression.type: the codec the leader stores a producer's batches in; producer keeps theirs. */
+  compressionType: CompressionType
+  /** compression.gzip.level: 1-9, or -1 for zlib's default. */
+  compressionGzipLevel: number
+  /** compression.lz4.level: 1-17 (accepted; lz4-napi has no level, so not applied). */
+  compressionLz4Level: number
+  /** compression.zstd.level: -131072..22. */
+  compressionZstdLevel: number
+  /** delete.retention.ms: how long the cleaner keeps a tombstone once its segment is cleaned. */
+  deleteRetentionMs: number
+  /** min.compaction.lag.ms: records younger than this stay uncleaned. */
+  minCompactionLagMs: number
+  /** max.compaction.lag.ms: a dirty record older than this makes the log cleanable whatever its dirty ratio; Infinity never. */
+  maxCompactionLagMs: number
+  /** min.cleanable.dirty.ratio: the dirty share of the cleanable bytes at which the cleaner runs. */
+  minCleanableDirtyRatio: number
 }
 
 /** Kafka's Long.MAX_VALUE, which Kafka uses to mean "never" for flush settings. */
@@ -56,6 +84,14 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   messageTimestampAfterMaxMs: Number.POSITIVE_INFINITY,
   compact: false,
   fileDeleteDelayMs: 60_000,
+  compressionType: 'producer',
+  compressionGzipLevel: COMPRESSION_LEVELS.gzip.default,
+  compressionLz4Level: COMPRESSION_LEVELS.lz4.default,
+  compressionZstdLevel: COMPRESSION_LEVELS.zstd.default,
+  deleteRetentionMs: 24 * 60 * 60 * 1000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.POSITIVE_INFINITY,
+  minCleanableDirtyRatio: 0.5,
 })
 
 const INT32_MAX = 0x7fffffff
@@ -79,6 +115,16 @@ export function resolveLogConfig(overrides: Partial<LogConfig> = {}, base: Reado
   checkRange('message.timestamp.before.max.ms', c.messageTimestampBeforeMaxMs, 0, Number.POSITIVE_INFINITY)
   checkRange('message.timestamp.after.max.ms', c.messageTimestampAfterMaxMs, 0, Number.POSITIVE_INFINITY)
   checkRange('file.delete.delay.ms', c.fileDeleteDelayMs, 0, Number.POSITIVE_INFINITY)
+  checkRange('compression.lz4.level', c.compressionLz4Level, COMPRESSION_LEVELS.lz4.min, COMPRESSION_LEVELS.lz4.max)
+  checkRange('compression.zstd.level', c.compressionZstdLevel, COMPRESSION_LEVELS.zstd.min, COMPRESSION_LEVELS.zstd.max)
+  checkRange('delete.retention.ms', c.deleteRetentionMs, 0, Number.POSITIVE_INFINITY)
+  checkRange('min.compaction.lag.ms', c.minCompactionLagMs, 0, Number.POSITIVE_INFINITY)
+  checkRange('max.compaction.lag.ms', c.maxCompactionLagMs, 1, Number.POSITIVE_INFINITY)
+  checkRange('min.cleanable.dirty.ratio', c.minCleanableDirtyRatio, 0, 1)
+  if (c.compressionGzipLevel !== -1) checkRange('compression.gzip.level', c.compressionGzipLevel, COMPRESSION_LEVELS.gzip.min, COMPRESSION_LEVELS.gzip.max)
+  if (!COMPRESSION_TYPES.includes(c.compressionType)) {
+    throw new StorageError('INVALID_CONFIG', `compression.type must be one of ${COMPRESSION_TYPES.join(', ')}, got ${String(c.compressionType)}`)
+  }
   if (c.messageTimestampType !== 'CreateTime' && c.messageTimestampType !== 'LogAppendTime') {
     throw new StorageError('INVALID_CONFIG', `message.timestamp.type must be CreateTime or LogAppendTime, got ${String(c.messageTimestampType)}`)
   }
@@ -91,7 +137,7 @@ function checkRange(name: string, value: number, min: number, max: number): void
   }
 }
 
-type NumericKey = Exclude<keyof LogConfig, 'messageTimestampType' | 'compact'>
+type NumericKey = Exclude<keyof LogConfig, 'messageTimestampType' | 'compact' | 'compressionType'>
 
 /** Kafka topic-level property name for each field. */
 export const LOG_CONFIG_PROPERTY_NAMES: Readonly<Record<keyof LogConfig, string>> = Object.freeze({
@@ -109,6 +155,14 @@ export const LOG_CONFIG_PROPERTY_NAMES: Readonly<Record<keyof LogConfig, string>
   messageTimestampAfterMaxMs: 'message.timestamp.after.max.ms',
   compact: 'cleanup.policy',
   fileDeleteDelayMs: 'file.delete.delay.ms',
+  compressionType: 'compression.type',
+  compressionGzipLevel: 'compression.gzip.level',
+  compressionLz4Level: 'compression.lz4.level',
+  compressionZstdLevel: 'compression.zstd.level',
+  deleteRetentionMs: 'delete.retention.ms',
+  minCompactionLagMs: 'min.compaction.lag.ms',
+  maxCompactionLagMs: 'max.compaction.lag.ms',
+  minCleanableDirtyRatio: 'min.cleanable.dirty.ratio',
 })
 
 /**
@@ -128,6 +182,12 @@ export function logConfigFromProperties(
       unknown.push(name)
     } else if (key === 'messageTimestampType') {
       overrides.messageTimestampType = raw.trim() as TimestampType
+    } else if (key === 'compressionType') {
+      overrides.compressionType = raw.trim() as CompressionType
+    } else if (key === 'minCleanableDirtyRatio') {
+      const ratio = Number(raw.trim())
+      if (raw.trim() === '' || Number.isNaN(ratio)) throw new StorageError('INVALID_CONFIG', `${name} must be a number, got '${raw}'`)
+      overrides.minCleanableDirtyRatio = ratio
     } else if (key === 'compact') {
       overrides.compact = raw.split(',').some((p) => p.trim() === 'compact')
     } else {

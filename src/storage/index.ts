@@ -6,7 +6,7 @@ export { ProducerStateManager, ProducerStateEntry, type ProducerOrigin } from '.
 export type { AppendResult, ReadOptions, FileRange, LogReadResult, OffsetQuery, OffsetAndTimestamp, RecordLocator, LogEvent, LogListener } from './log/types.js'
 export { validateRecordBatches, validateProducerRecords, checkProducerBatch, type ProducerChecks, type ValidateOptions, type ValidatedRecords, type ProducerBatchOptions, type CheckedBatch } from './log/validator.js'
 export type { EpochEntry } from './log/leader-epoch-cache.js'
-export { DEFAULT_LOG_CONFIG, resolveLogConfig, logConfigFromProperties, logConfigToProperties, LOG_CONFIG_PROPERTY_NAMES, type LogConfig, type TimestampType } from './config.js'
+export { DEFAULT_LOG_CONFIG, resolveLogConfig, logConfigFromProperties, logConfigToProperties, LOG_CONFIG_PROPERTY_NAMES, type LogConfig, type TimestampType, type CompressionType, COMPRESSION_TYPES, COMPRESSION_LEVELS } from './config.js'
 export { StorageError, isStorageError, isIoError, type StorageErrorCode, type RecordError } from './errors.js'
 export { systemClock, ManualClock, type Clock } from './clock.js'
 export { consoleLogger, silentLogger, type StorageLogger } from './logger.js'

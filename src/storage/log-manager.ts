@@ -13,6 +13,7 @@ import { FileCache } from './io/file-cache.js'
 import { openFileBudget } from './io/open-file-limit.js'
 import { mapConcurrent } from './io/files.js'
 import { LogDir } from './log-dir.js'
+import { LogCleaner, type CleanedLog, type LogCleanerOptions } from './log/cleaner/log-cleaner.js'
 import { partitionDirName } from './log/file-names.js'
 import { UnifiedLog } from './log/unified-log.js'
 import { consoleLogger, type StorageLogger } from './logger.js'
@@ -52,6 +53,8 @@ export interface LogManagerOptions {
   producerIdExpirationMs?: number
   /** producer.id.expiration.check.interval.ms (default 600000): how often idle producers are forgotten. */
   producerIdExpirationCheckIntervalMs?: number
+  /** The log cleaner for compacted topics (log.cleaner.enable); absent: no cleaning. */
+  cleaner?: LogCleanerOptions & { backoffMs: number }
 }
 
 export interface TopicPartition {
@@ -89,6 +92,8 @@ export class LogManager {
   private readonly timers: NodeJS.Timeout[] = []
   private readonly running = new Set<string>()
   private closed = false
+  /** Cleans compacted logs (absent when log.cleaner.enable is false). */
+  readonly cleaner: LogCleaner | undefined
 
   private constructor(options: LogManagerOptions, dirs: LogDir[], files: FileCache, indexCache: IndexCache, stats: LoadStats) {
     this.options = options
@@ -96,6 +101,7 @@ export class LogManager {
     this.files = files
     this.indexCache = indexCache
     this.clock = options.clock ?? systemClock
+    this.cleaner = options.cleaner ? new LogCleaner(options.cleaner, options.logger ?? consoleLogger) : undefined
     this.logger = options.logger ?? consoleLogger
     this.faults = options.faults ?? new FaultHooks()
     this.hadCleanShutdown = dirs.every((d) => d.hadCleanShutdown)
@@ -237,6 +243,8 @@ export class LogManager {
     const managed = this.logs.get(key)
     if (!managed) return false
     this.logs.delete(key)
+    // A topic made again under the same name must not inherit where the old one's cleaning ended.
+    this.cleaner?.forget(managed.dir.path, tp.topic, tp.partition)
     await managed.log.delete()
     return true
   }
@@ -255,6 +263,13 @@ export class LogManager {
   }
 
   // ---- periodic tasks --------------------------------------------------------------------
+
+  /** One cleaner round over every compacted log (the scheduler runs it every log.cleaner.backoff.ms). */
+  async runCleaner(): Promise<CleanedLog[]> {
+    if (!this.cleaner) return []
+    const logs = [...this.logs.values()].map((m) => ({ log: m.log, dir: m.dir.path }))
+    return this.cleaner.cleanOnce(logs, this.clock.now())
+  }
 
   /** Applies retention to every log; returns the number of segments deleted. */
   async runRetention(): Promise<number> {
@@ -316,6 +331,7 @@ export class LogManager {
     }
     const o = this.options
     every('retention', o.retentionCheckIntervalMs ?? 300_000, () => this.runRetention())
+    if (o.cleaner) every('cleaner', o.cleaner.backoffMs, () => this.runCleaner())
     every('flush', o.flushCheckIntervalMs ?? 1000, () => this.flushDueLogs())
     every('producer-expiration', o.producerIdExpirationCheckIntervalMs ?? 600_000, async () => this.removeExpiredProducers())
     // One writer for all three files; it runs at the shorter (high watermark) interval.

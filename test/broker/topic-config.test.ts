@@ -69,7 +69,10 @@ test("with nothing set every config is Kafka's default, with no synonyms", () =>
   assert.deepEqual([...all.keys()].sort(), [...TOPIC_CONFIG.keys()].sort())
   const expected: Record<string, string> = {
     'cleanup.policy': 'delete',
+    'compression.gzip.level': '-1',
+    'compression.lz4.level': '9',
     'compression.type': 'producer',
+    'compression.zstd.level': '3',
     'delete.retention.ms': '86400000',
     'file.delete.delay.ms': '60000',
     'flush.messages': LONG_MAX,
@@ -134,7 +137,10 @@ test('precedence: topic override > dynamic broker > dynamic default > static > d
 test('each topic config inherits from its broker synonym', () => {
   const cases: Array<[topic: string, broker: string, value: string]> = [
     ['cleanup.policy', 'log.cleanup.policy', 'compact'],
-    ['compression.type', 'compression.type', 'producer'],
+    ['compression.gzip.level', 'compression.gzip.level', '9'],
+    ['compression.lz4.level', 'compression.lz4.level', '17'],
+    ['compression.type', 'compression.type', 'zstd'],
+    ['compression.zstd.level', 'compression.zstd.level', '-5'],
     ['delete.retention.ms', 'log.cleaner.delete.retention.ms', '1234'],
     ['file.delete.delay.ms', 'log.segment.delete.delay.ms', '4321'],
     ['flush.messages', 'log.flush.interval.messages', '10'],
@@ -271,11 +277,21 @@ test('validateTopicConfigs accepts good values (trimmed) and refuses unknown nam
   }
 })
 
-test('compression.type accepts only producer', () => {
-  assert.deepEqual(validateTopicConfigs({ 'compression.type': ' producer ' }), { 'compression.type': 'producer' })
-  for (const v of ['gzip', 'snappy', 'lz4', 'zstd', 'uncompressed', 'PRODUCER', '']) {
-    assert.throws(() => validateTopicConfigs({ 'compression.type': v }), invalidConfig('compression.type', 'only producer'), v)
+test('compression.type accepts the codecs and producer; KIP-390 levels have their ranges', () => {
+  for (const v of ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd']) {
+    assert.deepEqual(validateTopicConfigs({ 'compression.type': ` ${v} ` }), { 'compression.type': v })
   }
+  for (const v of ['none', 'PRODUCER', 'brotli', '']) {
+    assert.throws(() => validateTopicConfigs({ 'compression.type': v }), invalidConfig('compression.type', 'must be one of'), v)
+  }
+  const good: Array<[string, string]> = [['compression.gzip.level', '-1'], ['compression.gzip.level', '1'], ['compression.gzip.level', '9'], ['compression.lz4.level', '1'], ['compression.lz4.level', '17'], ['compression.zstd.level', '-131072'], ['compression.zstd.level', '22']]
+  for (const [k, v] of good) assert.deepEqual(validateTopicConfigs({ [k]: v }), { [k]: v })
+  const bad: Array<[string, string]> = [['compression.gzip.level', '0'], ['compression.gzip.level', '10'], ['compression.lz4.level', '0'], ['compression.lz4.level', '18'], ['compression.zstd.level', '23'], ['compression.zstd.level', '-131073'], ['compression.zstd.level', 'x']]
+  for (const [k, v] of bad) assert.throws(() => validateTopicConfigs({ [k]: v }), invalidConfig(k), `${k}=${v}`)
+  const c = logConfigOf(effectiveTopicConfigs({ 'compression.type': 'zstd', 'compression.zstd.level': '7', 'compression.gzip.level': '2' }, []))
+  assert.equal(c.compressionType, 'zstd')
+  assert.equal(c.compressionZstdLevel, 7)
+  assert.equal(c.compressionGzipLevel, 2)
 })
 
 test('logConfigOf: defaults match storage defaults; values map to numbers, Long.MAX to Infinity', () => {
@@ -297,6 +313,9 @@ test('logConfigOf: defaults match storage defaults; values map to numbers, Long.
         'message.timestamp.after.max.ms': '60000',
         'cleanup.policy': 'compact,delete',
         'file.delete.delay.ms': '0',
+        'delete.retention.ms': '5000',
+        'min.compaction.lag.ms': '10',
+        'min.cleanable.dirty.ratio': '0.25',
       },
       [],
     ),
@@ -316,6 +335,14 @@ test('logConfigOf: defaults match storage defaults; values map to numbers, Long.
     messageTimestampAfterMaxMs: 60000,
     compact: true,
     fileDeleteDelayMs: 0,
+    compressionType: 'producer',
+    compressionGzipLevel: -1,
+    compressionLz4Level: 9,
+    compressionZstdLevel: 3,
+    deleteRetentionMs: 5000,
+    minCompactionLagMs: 10,
+    maxCompactionLagMs: Number.POSITIVE_INFINITY,
+    minCleanableDirtyRatio: 0.25,
   })
   const never = logConfigOf(effectiveTopicConfigs({ 'retention.ms': LONG_MAX, 'segment.ms': LONG_MAX, 'flush.ms': LONG_MAX, 'flush.messages': LONG_MAX }, []))
   assert.equal(never.retentionMs, Number.POSITIVE_INFINITY)

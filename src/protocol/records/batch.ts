@@ -63,6 +63,8 @@ export interface RecordBatch {
 export interface EncodeBatchOptions {
   /** Overrides batch.compression. */
   compression?: CompressionCodec
+  /** The codec's level (KIP-390); absent: its default. Async encoding only. */
+  level?: number
 }
 
 export interface DecodeBatchOptions {
@@ -200,7 +202,7 @@ function withHeader(section: Buffer): Buffer {
 export async function encodeBatch(batch: RecordBatch, options: EncodeBatchOptions = {}): Promise<Buffer> {
   const codec = options.compression ?? batch.compression ?? CompressionCodec.None
   if (codec === CompressionCodec.None) return finishBatch(writeRecords(batch.records, BATCH_HEADER_SIZE), batch, codec)
-  const compressed = await compress(codec, writeRecords(batch.records, 0))
+  const compressed = await compress(codec, writeRecords(batch.records, 0), options.level !== undefined ? { level: options.level } : {})
   return finishBatch(withHeader(compressed), batch, codec)
 }
 

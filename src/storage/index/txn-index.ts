@@ -136,6 +136,11 @@ export class TxnIndex {
     }
   }
 
+  /** True if the segment starting at `base` has entries. */
+  hasSegment(base: number): boolean {
+    return (this.files.get(base)?.length ?? 0) > 0
+  }
+
   get size(): number {
     let n = 0
     for (const list of this.files.values()) n += list.length

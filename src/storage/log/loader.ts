@@ -5,7 +5,7 @@
  * indexes are rebuilt. After a clean shutdown only the tail of the active segment is read
  * (to learn the log end offset), so opening thousands of partitions stays cheap.
  */
-import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isNotFound } from '../errors.js'
 import { readPartitionMetadata } from '../checkpoint/partition-metadata.js'
@@ -18,7 +18,12 @@ import {
   TIME_INDEX_SUFFIX,
   TMP_SUFFIX,
   parseSegmentFileName,
+  segmentPath,
 } from './file-names.js'
+import { BatchScanner } from './batch-scanner.js'
+import { SWAP_SUFFIX } from './cleaner/cleaner.js'
+import { TXN_INDEX_SUFFIX } from '../index/txn-index.js'
+import { readAt } from '../io/files.js'
 import { LeaderEpochCache } from './leader-epoch-cache.js'
 import { Segment, type SegmentContext } from './segment.js'
 import { Segments } from './segments.js'
@@ -71,6 +76,7 @@ export async function loadLog(options: LoadLogOptions): Promise<LoadedLog> {
 
 async function loadFiles(options: LoadLogOptions, names: string[]): Promise<Omit<LoadedLog, 'created'>> {
   const { dir, ctx } = options
+  if (names.some((n) => n.endsWith(LOG_SUFFIX + SWAP_SUFFIX))) names = await finishSwaps(dir, names, ctx)
   const logBases: number[] = []
   const indexBases = new Set<string>()
   for (const name of names) {
@@ -149,8 +155,8 @@ async function loadFiles(options: LoadLogOptions, names: string[]): Promise<Omit
  * end offset. A segment cut short by corruption makes every later segment invalid: offsets
  * after a hole cannot be trusted to continue the log, so they are deleted (as Kafka does).
  * Unflushed segments must also be contiguous (each ends where the next begins), which holds
- * for everything appends and rolls write; a future log cleaner, whose output has gaps, must
- * flush it and move the recovery point past it before it counts as trusted.
+ * for everything appends and rolls write, and for the cleaner's output too: it cleans only below
+ * the recovery point and keeps each cleaned group's last batch, so gaps stay inside segments.
  */
 async function recoverUnflushed(args: {
   options: LoadLogOptions
@@ -203,6 +209,40 @@ async function recoverUnflushed(args: {
     }
   }
   return logEndOffset
+}
+
+/**
+ * A `<base>.log.swap` is a cleaned segment group the cleaner had fsynced and begun to swap in
+ * (cleaner/cleaner.ts): it replaces every segment whose base offset lies in its range
+ * [base, last offset + 1) — some may already be renamed `*.deleted` — and becomes `<base>.log`,
+ * its indexes rebuilt on first use (Kafka's completeSwapOperations). `.cleaned` files, never
+ * swapped, are dropped with the other leftovers: the segments they were cleaned from are intact.
+ */
+async function finishSwaps(dir: string, names: string[], ctx: SegmentContext): Promise<string[]> {
+  for (const name of names) {
+    if (!name.endsWith(LOG_SUFFIX + SWAP_SUFFIX)) continue
+    const base = parseSegmentFileName(name.slice(0, -SWAP_SUFFIX.length), LOG_SUFFIX)
+    if (base === undefined) continue
+    const path = join(dir, name)
+    const size = (await stat(path)).size
+    const fh = await open(path, 'r')
+    let end = base
+    try {
+      const scanner = new BatchScanner({ from: 0, end: size, chunkSize: 1 << 20, read: (pos, len) => readAt(fh, pos, len) })
+      for (let b = await scanner.next(); b; b = await scanner.next()) end = b.lastOffset + 1
+    } finally {
+      await fh.close()
+    }
+    for (const other of names) {
+      const b = parseSegmentFileName(other, LOG_SUFFIX)
+      if (b === undefined || b < base || b >= end) continue
+      for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, ...(b === base ? [] : [TXN_INDEX_SUFFIX])]) await unlinkQuietly(segmentPath(dir, b, suffix))
+    }
+    for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) await unlinkQuietly(segmentPath(dir, base, suffix))
+    await rename(path, segmentPath(dir, base, LOG_SUFFIX))
+    ctx.logger.info(`${dir}: finished the cleaner's swap of segment ${base} (offsets up to ${end})`)
+  }
+  return readdir(dir)
 }
 
 async function unlinkQuietly(path: string): Promise<void> {

@@ -10,7 +10,7 @@
  * undone step by step (append-undo.ts); an undo that fails on disk leaves a repair that must
  * succeed before the next write.
  */
-import { rename, rm } from 'node:fs/promises'
+import { rename, rm, stat } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { StorageError, storageErrorOf } from '../errors.js'
 import type { FileCache } from '../io/file-cache.js'
@@ -258,6 +258,34 @@ export class LocalLog {
       this.segments.remove(seg)
       await this.deleter.delete(seg, fileDeleteDelayMs)
     }
+  }
+
+  /**
+   * The cleaner's swap (Kafka's replaceSegments), under the log's lock: `<base>.log.cleaned`
+   * (fsynced) becomes `.swap`, the group's segments are renamed `*.deleted` (unlinked after
+   * file.delete.delay.ms; fetches reading them keep their descriptors), and the swap becomes
+   * `<base>.log`, indexed from its batches. A crash at any step leaves files the loader turns
+   * into the state before (no swap yet) or after (a swap: it replaces every segment in its range).
+   * False, with nothing changed, if a segment of the group left the log meanwhile (retention,
+   * truncation).
+   */
+  async replaceSegments(group: readonly Segment[], cleanedPath: string, fileDeleteDelayMs: number): Promise<Segment | undefined> {
+    const live = new Set(this.segments.all())
+    if (group.some((s) => !live.has(s) || s.active || s.deleted)) return undefined
+    const base = group[0]!.baseOffset
+    const swapPath = cleanedPath.slice(0, -'.cleaned'.length) + '.swap'
+    this.ctx.faults.check('cleaner.swap', swapPath)
+    await rename(cleanedPath, swapPath)
+    this.ctx.faults.check('cleaner.replace', swapPath)
+    await this.deleteSegments(group, fileDeleteDelayMs)
+    this.ctx.faults.check('cleaner.rename', swapPath)
+    await rename(swapPath, cleanedPath.slice(0, -'.cleaned'.length))
+    const { size } = await stat(cleanedPath.slice(0, -'.cleaned'.length))
+    const seg = Segment.fromDisk(this.ctx, { dir: this.dir, baseOffset: base, size })
+    // The indexes are built from the cleaned batches (the old ones went with the old segments).
+    await seg.recover({ verifyCrc: false, truncate: false })
+    this.segments.add(seg)
+    return seg
   }
 
   private setEnd(offset: number, segment: Segment): void {

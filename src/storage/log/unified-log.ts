@@ -45,6 +45,7 @@ import { markerOf } from '../producer-state/marker.js'
 import type { CompletedTxn, ProducerOrigin } from '../producer-state/producer-append.js'
 import { ProducerStateManager, type PreparedProducers, type ProducerBatch } from '../producer-state/producer-state-manager.js'
 import type { Segment } from './segment.js'
+import type { CleanableLog } from './cleaner/cleaner.js'
 
 export interface UnifiedLogOptions {
   /** The partition directory, `<logDir>/<topic>-<partition>`. */
@@ -678,6 +679,46 @@ export class UnifiedLog {
     this.setLogStartOffset(Math.max(this.startOffset, this.local.firstSegment.baseOffset))
     this.logger.info(`${this.name}: deleted ${plan.count} segment(s) (${plan.reasons.join(', ')})`)
     return { deleted: plan.count, reasons: plan.reasons }
+  }
+
+  /**
+   * The log as the cleaner sees it (cleaner/cleaner.ts). Cleanable: whole inactive segments
+   * below the high watermark, the last stable offset (an open transaction's records wait for
+   * its marker) and the recovery point (cleaned output is fsynced, and recovery re-reads only
+   * segments past that point, which must stay contiguous), and older than min.compaction.lag.ms.
+   */
+  cleaner(): CleanableLog {
+    return {
+      name: this.name,
+      dir: this.dir,
+      logStartOffset: this.startOffset,
+      faults: this.ctx.faults,
+      config: this.cfg,
+      cleanableSegments: async (now) => {
+        const all = this.local.allSegments()
+        let bound = Math.min(all.at(-1)!.baseOffset, this.hw, this.lastStableOffset, this.local.recoveryPoint)
+        const segments: Segment[] = []
+        for (let i = 0; i < all.length - 1; i++) {
+          const s = all[i]!
+          const next = all[i + 1]!.baseOffset
+          if (next > bound) break
+          // min.compaction.lag.ms: a segment with a record younger than that stays dirty.
+          if (this.cfg.minCompactionLagMs > 0 && (await s.largestTimestamp()) > now - this.cfg.minCompactionLagMs) break
+          segments.push(s)
+        }
+        bound = segments.length === 0 ? all[0]!.baseOffset : all[segments.length]!.baseOffset
+        return { segments, firstUncleanableOffset: bound }
+      },
+      hasAbortedTxns: (base) => this.txnIndex.hasSegment(base),
+      replaceSegments: (group, cleanedPath) =>
+        this.lock.run(async () => {
+          this.ensureOpen()
+          const seg = await this.local.replaceSegments(group, cleanedPath, this.cfg.fileDeleteDelayMs)
+          if (seg === undefined) return false
+          await this.txnIndex.retainSegments(this.local.segmentBaseOffsets())
+          return true
+        }),
+    }
   }
 
   private setLogStartOffset(offset: number): void {

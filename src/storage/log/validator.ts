@@ -23,6 +23,7 @@ import {
   MAX_TIMESTAMP_OFFSET,
   MIN_BATCH_LENGTH,
   RECORD_COUNT_OFFSET,
+  CompressionCodec,
   computeBatchCrc,
   isBatchCrcValid,
   setBaseOffset,
@@ -30,6 +31,7 @@ import {
   setPartitionLeaderEpoch,
 } from '../../protocol/records/batch-header.js'
 import { decodeBatch, decodeLimits, encodeBatch, type RecordBatch } from '../../protocol/records/batch.js'
+import { codecName } from '../../protocol/records/compression/index.js'
 import { RecordsError, RecordsErrorCode } from '../../protocol/records/errors.js'
 import type { LogConfig, TimestampType } from '../config.js'
 import { StorageError, type RecordError } from '../errors.js'
@@ -147,6 +149,8 @@ export interface ProducerBatchOptions {
    * socket.request.max.bytes. Over it: MESSAGE_TOO_LARGE. Absent: unbounded.
    */
   maxDecodedBytes?: number
+  /** The codec (and its level) to store the batch in, from compression.type; absent: producer (as sent). */
+  target?: { codec: number; level?: number }
 }
 
 export interface CheckedBatch {
@@ -168,6 +172,10 @@ export interface CheckedBatch {
  *   rebuilds those; it leaves uncompressed ones as sent, and so does this);
  * - on a compacted topic, a record without a key fails the batch with INVALID_RECORD and a
  *   record error per such record.
+ * - when the topic's compression.type names a codec other than the batch's, the batch is
+ *   rebuilt in that codec (Kafka's LogValidator: a source codec differing from the target
+ *   rules out in-place assignment), keeping its producer fields, sequence and timestamps, with
+ *   offset deltas 0..n-1 and the max timestamp taken from the records.
  * Records are decoded (decompressed if needed) only for those cases; the header and CRC are
  * rewritten only when something changed.
  */
@@ -181,7 +189,8 @@ export async function checkProducerBatch(records: Buffer, batch: BatchInfo, opti
   const maxTimestamp = readInt64(records, pos + MAX_TIMESTAMP_OFFSET)
   const count = records.readInt32BE(pos + RECORD_COUNT_OFFSET)
   const doubtfulMax = createTime && (maxTimestamp < 0 || maxTimestamp < baseTimestamp || (count === 1 && maxTimestamp !== baseTimestamp))
-  if (!doubtfulMax && !options.compacted) {
+  const recompress = options.target !== undefined && options.target.codec !== (attributes & ATTR_COMPRESSION_MASK)
+  if (!doubtfulMax && !options.compacted && !recompress) {
     if (flaggedLogAppendTime) {
       clearLogAppendTime(records, pos, corrections)
       records.writeUInt32BE(computeBatchCrc(records, pos), pos + CRC_OFFSET)
@@ -194,7 +203,10 @@ export async function checkProducerBatch(records: Buffer, batch: BatchInfo, opti
   // 7 MiB bombs took a broker's peak RSS up 613 MiB concurrently, 104 MiB one at a time:
   // bench/broker/bomb-requests.ts). The price falls on that rare path only: under such an attack
   // compressed batches for compacted topics wait their turn; ordinary ones take microseconds.
-  if ((attributes & ATTR_COMPRESSION_MASK) !== 0) return decoding.run(() => checkDecoded(records, batch, options, corrections))
+  // Recompressing holds every record of the batch decoded and then encoded again, so it takes
+  // the same turn whatever the source codec: an uncompressed request of many partitions for a
+  // zstd topic must not decode them all at once either.
+  if ((attributes & ATTR_COMPRESSION_MASK) !== 0 || recompress) return decoding.run(() => checkDecoded(records, batch, options, corrections))
   return checkDecoded(records, batch, options, corrections)
 }
 
@@ -214,13 +226,20 @@ async function checkDecoded(records: Buffer, batch: BatchInfo, options: Producer
   if (options.compacted) checkKeys(decoded, options.partition)
   let out = records
   let at = pos
-  if ((attributes & ATTR_COMPRESSION_MASK) !== 0 && decoded.records.some((r, i) => r.offsetDelta !== i)) {
+  const source = attributes & ATTR_COMPRESSION_MASK
+  const target = options.target
+  if (target !== undefined && target.codec !== source) {
+    out = await rebuild(decoded, target)
+    at = 0
+    corrections.push(`recompressed ${codecName(source)} -> ${codecName(target.codec)} (compression.type)`)
+  } else if (source !== 0 && decoded.records.some((r, i) => r.offsetDelta !== i)) {
     out = await rebuild(decoded)
     at = 0
     corrections.push('offset deltas renumbered 0..n-1')
   }
   if (flaggedLogAppendTime) clearLogAppendTime(out, at, corrections)
-  if (doubtfulMax) {
+  // A rebuilt batch's max timestamp is Kafka's: the records', whatever the producer declared.
+  if (doubtfulMax || (out !== records && createTime)) {
     // Kafka's rule: the largest record timestamp, or -1 when no record has one.
     let max = -1
     for (const r of decoded.records) max = Math.max(max, baseTimestamp + r.timestampDelta)
@@ -273,10 +292,33 @@ function checkKeys(batch: RecordBatch, partition: string): void {
   throw new StorageError('INVALID_RECORD', `${errors.length} record(s) of the batch rejected (a compacted topic needs a key on every record); first: ${shown}`, { recordErrors: errors })
 }
 
-/** Re-encodes a batch with offset deltas 0..n-1, keeping its codec, producer fields and record timestamps. */
-async function rebuild(b: RecordBatch): Promise<Buffer> {
+/**
+ * Re-encodes a batch with offset deltas 0..n-1, keeping its producer fields and record
+ * timestamps, in `target`'s codec (default: its own). The async codecs compress off the event
+ * loop (zlib's thread pool, the napi libraries' workers).
+ */
+async function rebuild(b: RecordBatch, target?: { codec: number; level?: number }): Promise<Buffer> {
   const records = b.records.map((r, i) => ({ ...r, offsetDelta: i }))
-  return encodeBatch({ ...b, records, lastOffsetDelta: records.length - 1 })
+  const options = target === undefined ? {} : { compression: target.codec as CompressionCodec, ...(target.level !== undefined ? { level: target.level } : {}) }
+  return encodeBatch({ ...b, records, lastOffsetDelta: records.length - 1 }, options)
+}
+
+/** The codec and level compression.type asks for; undefined for producer (store as sent). */
+export function targetCodec(config: Readonly<LogConfig>): { codec: number; level?: number } | undefined {
+  switch (config.compressionType) {
+    case 'producer':
+      return undefined
+    case 'uncompressed':
+      return { codec: CompressionCodec.None }
+    case 'gzip':
+      return config.compressionGzipLevel === -1 ? { codec: CompressionCodec.Gzip } : { codec: CompressionCodec.Gzip, level: config.compressionGzipLevel }
+    case 'snappy':
+      return { codec: CompressionCodec.Snappy }
+    case 'lz4':
+      return { codec: CompressionCodec.Lz4 }
+    case 'zstd':
+      return { codec: CompressionCodec.Zstd, level: config.compressionZstdLevel }
+  }
 }
 
 /** Rules of the request the records came in, which the log cannot know (capability flags, not versions). */
@@ -333,6 +375,7 @@ export async function validateProducerRecords(
     if (codec > ZSTD) throw new StorageError('CORRUPT_MESSAGE', `Unknown compression codec ${codec}`)
     if (codec === ZSTD && !checks.allowZstd) throw new StorageError('UNSUPPORTED_COMPRESSION_TYPE', 'zstd needs Produce v7 or later')
   }
+  const target = targetCodec(config)
   const parts: Buffer[] = []
   const stored: BatchInfo[] = []
   let rebuilt = false
@@ -342,9 +385,14 @@ export async function validateProducerRecords(
       timestampType: config.messageTimestampType,
       compacted: config.compact,
       ...(checks.maxDecodedBytes !== undefined ? { maxDecodedBytes: checks.maxDecodedBytes } : {}),
+      ...(target !== undefined ? { target } : {}),
     })
     const own = checked.records === records ? records.subarray(b.position, b.position + b.size) : checked.records.subarray(checked.batch.position, checked.batch.position + checked.batch.size)
     rebuilt ||= checked.records !== records
+    // Kafka re-checks the size of what it rebuilt: recompressing (to uncompressed above all) can grow a batch.
+    if (checked.records !== records && checked.batch.size > config.maxMessageBytes) {
+      throw new StorageError('MESSAGE_TOO_LARGE', `the batch for ${options.partition} is ${checked.batch.size} bytes once stored in compression.type=${config.compressionType}, over max.message.bytes ${config.maxMessageBytes}`)
+    }
     corrections.push(...checked.corrections)
     parts.push(own)
     stored.push(checked.batch)

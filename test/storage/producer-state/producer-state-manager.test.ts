@@ -198,3 +198,19 @@ test('follower appends update the state without the leader\'s checks, so a new l
     await log.close()
   })
 })
+
+test('compression.type=zstd: recompressed idempotent batches keep their sequences, and a retry is still a duplicate', async () => {
+  await withTempDir(async (dir) => {
+    const log = await UnifiedLog.open({ dir, topic: 't', partition: 0, logger: silentLogger, config: { segmentBytes: 1 << 20, fileDeleteDelayMs: 0, compressionType: 'zstd' } })
+    const first = await log.appendAsLeader(idem(0, { records: 3 }), { leaderEpoch: 0 })
+    await log.appendAsLeader(idem(3, { records: 3 }), { leaderEpoch: 0 })
+    const leo = log.logEndOffset
+    const retry = await log.appendAsLeader(idem(0, { records: 3 }), { leaderEpoch: 0 })
+    assert.deepEqual([retry.duplicate, retry.firstOffset, retry.lastOffset], [true, first.firstOffset, first.firstOffset + 2])
+    assert.equal(log.logEndOffset, leo, 'the duplicate is not appended')
+    assert.equal(await refusal(log.appendAsLeader(idem(9), { leaderEpoch: 0 })), 'OUT_OF_ORDER_SEQUENCE_NUMBER')
+    const segment = await readFile(join(dir, '00000000000000000000.log'))
+    assert.equal(segment.readInt16BE(21) & 7, 4, 'stored as zstd')
+    await log.close()
+  })
+})

@@ -2,7 +2,7 @@ import { promisify } from 'node:util'
 import { gunzip, gunzipSync, gzip, gzipSync, type ZlibOptions } from 'node:zlib'
 import { checkOutput, tooLarge, type DecompressOptions } from './limit.js'
 
-const gzipAsync = promisify(gzip)
+const gzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gzip)
 const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip)
 
 /**
@@ -19,7 +19,8 @@ function bounded(err: unknown, maxBytes: number | undefined): unknown {
 }
 
 // The async forms run on libuv's thread pool, which keeps large batches off the event loop.
-export const compress = (data: Buffer): Promise<Buffer> => gzipAsync(data)
+// level: 1-9, or -1 (absent) for zlib's default (6), as Kafka's compression.gzip.level.
+export const compress = (data: Buffer, level?: number): Promise<Buffer> => gzipAsync(data, level === undefined ? {} : { level })
 export const compressSync = (data: Buffer): Buffer => gzipSync(data)
 
 export async function decompress(data: Buffer, options: DecompressOptions = {}): Promise<Buffer> {

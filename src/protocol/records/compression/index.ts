@@ -50,18 +50,26 @@ export function hasSyncCodec(codec: number): boolean {
   return codec >= CompressionCodec.None && codec <= CompressionCodec.Lz4
 }
 
-export async function compress(codec: number, data: Buffer): Promise<Buffer> {
+/**
+ * KIP-390 levels (compression.gzip.level, compression.zstd.level); absent: the codec's default.
+ * lz4-napi has no level setting, so an lz4 level is not applied (docs/configuration.md says so).
+ */
+export interface CompressOptions {
+  level?: number
+}
+
+export async function compress(codec: number, data: Buffer, options: CompressOptions = {}): Promise<Buffer> {
   switch (codec) {
     case CompressionCodec.None:
       return data
     case CompressionCodec.Gzip:
-      return gzip.compress(data)
+      return gzip.compress(data, options.level)
     case CompressionCodec.Snappy:
       return snappy.compress(data)
     case CompressionCodec.Lz4:
       return lz4.compress(data)
     case CompressionCodec.Zstd:
-      return zstd.compress(data)
+      return zstd.compress(data, options.level)
     default:
       return unsupported(codec)
   }

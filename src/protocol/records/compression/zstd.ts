@@ -108,8 +108,8 @@ export function zstdSizes(data: Buffer): ZstdSizes {
   return { bound, largestDeclared }
 }
 
-// Level 3 is zstd's and Kafka's default.
-export const compress = (data: Buffer): Promise<Buffer> => zstd().compress(data, 3)
+// Level 3 is zstd's and Kafka's default (compression.zstd.level).
+export const compress = (data: Buffer, level = 3): Promise<Buffer> => zstd().compress(data, level)
 
 export async function decompress(data: Buffer, options: DecompressOptions = {}): Promise<Buffer> {
   const { maxBytes } = options
