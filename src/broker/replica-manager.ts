@@ -603,6 +603,7 @@ export class ReplicaManager {
       case 'brokerRegistered':
       case 'brokerUnregistered':
       case 'controllerChanged':
+      case 'aclsChanged':
         return Promise.resolve()
     }
   }
