@@ -13,6 +13,7 @@ import { lookup } from 'node:dns/promises'
 import { createServer, isIP, type Server, type Socket } from 'node:net'
 import { hostname } from 'node:os'
 import type { MetadataStore } from '../metadata/store.js'
+import { createBrokerAuthorizer } from '../security/authorizer/broker-authorizer.js'
 import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
 import { FaultHooks } from '../util/faults.js'
 import { systemClock, type Clock } from '../storage/clock.js'
@@ -171,6 +172,7 @@ export class Broker {
       groups,
       txns,
       handlers: defaultHandlers(),
+      authorizer: createBrokerAuthorizer(this.config, store),
       logger: this.logger,
       faults: this.faults,
       shutdown: this.shutdown.signal,

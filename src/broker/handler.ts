@@ -11,6 +11,7 @@ import type { ReplicaManager } from './replica-manager.js'
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js'
 import type { TransactionCoordinator } from '../coordinator/txn/coordinator.js'
 import type { KafkaPrincipal } from '../security/principal.js'
+import type { StandardAuthorizer } from '../security/authorizer/standard-authorizer.js'
 
 export interface BrokerContext {
   readonly nodeId: number
@@ -24,6 +25,8 @@ export interface BrokerContext {
   /** The transaction coordinator (`__transaction_state`). */
   readonly txns: TransactionCoordinator
   readonly handlers: HandlerRegistry
+  /** ACLs (authorizer.class.name); absent: no authorization, every request allowed. Handlers ask through security/authorizer/broker-authorizer.ts authorize(). */
+  readonly authorizer?: StandardAuthorizer
   readonly logger: Logger
   /** Aborted when the broker shuts down: long polls return at once. */
   readonly shutdown: AbortSignal

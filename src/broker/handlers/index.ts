@@ -35,6 +35,9 @@ import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassig
 import { listPartitionReassignmentsHandler } from './46-list-partition-reassignments.js'
 import { offsetDeleteHandler } from './47-offset-delete.js'
 import { describeClusterHandler } from './60-describe-cluster.js'
+import { describeAclsHandler } from './29-describe-acls.js'
+import { createAclsHandler } from './30-create-acls.js'
+import { deleteAclsHandler } from './31-delete-acls.js'
 
 export function defaultHandlers(): HandlerRegistry {
   return new HandlerRegistry()
@@ -63,6 +66,9 @@ export function defaultHandlers(): HandlerRegistry {
     .register(endTxnHandler)
     .register(writeTxnMarkersHandler)
     .register(txnOffsetCommitHandler)
+    .register(describeAclsHandler)
+    .register(createAclsHandler)
+    .register(deleteAclsHandler)
     .register(describeConfigsHandler)
     .register(alterConfigsHandler)
     .register(describeLogDirsHandler)
