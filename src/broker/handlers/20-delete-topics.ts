@@ -30,6 +30,7 @@ import {
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import type { TopicInfo } from '../../metadata/types.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { deleteTopic } from '../topic-admin.js'
 
@@ -115,6 +116,12 @@ export const deleteTopicsHandler: Handler<typeof ApiKey.DeleteTopics> = {
 
     const responses: Result[] = []
     for (const r of resolve(entries, ctx)) {
+      // DELETE on the topic, checked before existence so a refusal reveals nothing (Kafka's order).
+      const name = r.topic?.name ?? r.entry.name
+      if (name && !authorize(ctx, 'DELETE', 'TOPIC', name)) {
+        responses.push(shape(result(r.entry, new KafkaError('TOPIC_AUTHORIZATION_FAILED'))))
+        continue
+      }
       if (r.error || !r.topic) {
         responses.push(shape(result(r.entry, r.error)))
         continue

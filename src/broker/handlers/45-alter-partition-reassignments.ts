@@ -28,6 +28,7 @@ import {
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { changePartition } from '../../metadata/partition-cas.js'
 import { checkTarget, reassignmentPlan, revertPlan } from '../../metadata/reassignment.js'
+import { authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { errorCodeOf } from '../error-codes.js'
 import { MAX_PARTITIONS_PER_REQUEST } from '../topic-admin.js'
@@ -52,8 +53,9 @@ export const alterPartitionReassignmentsHandler: Handler<typeof ApiKey.AlterPart
   response: AlterPartitionReassignmentsResponse,
   async handle(req, ctx) {
     const total = req.topics.reduce((n, t) => n + t.partitions.length, 0)
-    const refused =
-      total > MAX_PARTITIONS_PER_REQUEST
+    const refused = !authorizeCluster(ctx, 'ALTER')
+      ? new KafkaError('CLUSTER_AUTHORIZATION_FAILED')
+      : total > MAX_PARTITIONS_PER_REQUEST
         ? new KafkaError('POLICY_VIOLATION', `Unable to perform excessively large batch operation. The request reassigns ${total} partitions; at most ${MAX_PARTITIONS_PER_REQUEST} may be reassigned in one request.`)
         : undefined
     const responses = []
