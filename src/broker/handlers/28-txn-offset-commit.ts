@@ -15,6 +15,8 @@
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../../protocol/generated/txn-offset-commit.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 import { coordinatorCode } from './txn-common.js'
 
@@ -26,6 +28,8 @@ export const txnOffsetCommitHandler: Handler<typeof ApiKey.TxnOffsetCommit> = {
   response: TxnOffsetCommitResponse,
   async handle(req, ctx) {
     const all = (code: number) => ({ throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })) })
+    if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) return all(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return all(ErrorCode.GROUP_AUTHORIZATION_FAILED)
     try {
       const results = await ctx.broker.groups.commitTransactionalOffsets(
         {

@@ -29,6 +29,7 @@ import {
   replaceBrokerConfigs,
   replaceTopicConfigs,
 } from '../config-admin.js'
+import { requireConfigAccess } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 
 async function alter(r: AlterConfigsRequestAlterConfigsResource, validateOnly: boolean, ctx: RequestContext): Promise<void> {
@@ -53,7 +54,10 @@ export const alterConfigsHandler: Handler<typeof ApiKey.AlterConfigs> = {
   request: AlterConfigsRequest,
   response: AlterConfigsResponse,
   async handle(req, ctx) {
-    const responses = await alterEach(ctx.broker, req.resources, (r) => alter(r, req.validateOnly, ctx))
+    const responses = await alterEach(ctx.broker, req.resources, (r) => {
+      requireConfigAccess(ctx, 'ALTER_CONFIGS', r.resourceType, r.resourceName)
+      return alter(r, req.validateOnly, ctx)
+    })
     return { throttleTimeMs: 0, responses }
   },
 }

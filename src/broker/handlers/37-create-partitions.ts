@@ -30,6 +30,7 @@ import {
   type CreatePartitionsResponseCreatePartitionsTopicResult,
 } from '../../protocol/generated/create-partitions.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 import { checkCreatePartitionsBatch, createPartitions } from '../topic-admin.js'
 
@@ -54,6 +55,7 @@ export const createPartitionsHandler: Handler<typeof ApiKey.CreatePartitions> = 
       if (answered.has(t.name)) continue
       answered.add(t.name)
       try {
+        if (!authorize(ctx, 'ALTER', 'TOPIC', t.name)) throw new KafkaError('TOPIC_AUTHORIZATION_FAILED')
         if (refused !== undefined) throw refused
         if (counts.get(t.name)! > 1) throw new KafkaError('INVALID_REQUEST', 'Duplicate topic name.')
         await createPartitions(ctx.broker, { name: t.name, count: t.count, assignments: t.assignments === null ? null : t.assignments.map((a) => a.brokerIds), validateOnly: req.validateOnly })

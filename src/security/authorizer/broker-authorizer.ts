@@ -7,6 +7,7 @@
 import type { BrokerConfig } from '../../broker/config.js'
 import type { RequestContext } from '../../broker/handler.js'
 import type { MetadataStore } from '../../metadata/store.js'
+import { KafkaError } from '../../protocol/errors.js'
 import { principalToString } from '../principal.js'
 import { CLUSTER_NAME } from './acl.js'
 import { hostOfClientAddress, parseSuperUsers, StandardAuthorizer, type Action, type ResourceKind } from './standard-authorizer.js'
@@ -49,4 +50,17 @@ export function authorizedOperationBits(ctx: RequestContext, resourceType: Resou
   const a = ctx.broker.authorizer
   if (!a) return supported
   return a.authorizedOperations(principalToString(ctx.principal), hostOfClientAddress(ctx.clientAddress), resourceType, name, supported)
+}
+
+/** Config resource types (DescribeConfigs/AlterConfigs codes) that the CLUSTER resource guards. */
+const BROKER_CONFIG_RESOURCES = new Set([4, 8])
+const TOPIC_CONFIG_RESOURCE = 2
+
+/**
+ * Throws the refusal Kafka answers for a configs request: topics need `op` on the topic
+ * (TOPIC_AUTHORIZATION_FAILED), brokers and broker loggers on the cluster (CLUSTER_AUTHORIZATION_FAILED).
+ */
+export function requireConfigAccess(ctx: RequestContext, op: 'DESCRIBE_CONFIGS' | 'ALTER_CONFIGS', resourceType: number, name: string): void {
+  if (resourceType === TOPIC_CONFIG_RESOURCE && !authorize(ctx, op, 'TOPIC', name)) throw new KafkaError('TOPIC_AUTHORIZATION_FAILED')
+  if (BROKER_CONFIG_RESOURCES.has(resourceType) && !authorizeCluster(ctx, op)) throw new KafkaError('CLUSTER_AUTHORIZATION_FAILED')
 }
