@@ -8,7 +8,8 @@
  * loading COORDINATOR_LOAD_IN_PROGRESS (each group its own, state and members empty, as Kafka's
  * DescribeGroupsResponse.groupError).
  * Authorized operations (v3+) are the INT32_MIN "not requested" sentinel or, when asked, all
- * group operations (no ACLs).
+ * group operations without an authorizer, those the ACLs allow with one. DESCRIBE on each
+ * group, else GROUP_AUTHORIZATION_FAILED (docs/security.md).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { DescribeGroupsRequest, DescribeGroupsResponse } from '../../protocol/generated/describe-groups.js'

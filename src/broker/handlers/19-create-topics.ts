@@ -31,7 +31,8 @@
  * __share_group_state) are refused with INVALID_REQUEST as well as __cluster_metadata, which
  * is all Kafka refuses: their coordinators create them with the partition count their
  * hashing needs. Other `__` names are ordinary topics, as in Kafka. No create
- * topic policy, no controller mutation quota (throttle time is 0), no ACLs.
+ * topic policy, no controller mutation quota (throttle time is 0). Authorization: CREATE on the cluster or
+ * the topic, else TOPIC_AUTHORIZATION_FAILED.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {

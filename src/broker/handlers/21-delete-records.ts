@@ -12,7 +12,7 @@
  * - With a single replica the answer needs no waiting; when replication arrives, Kafka waits
  *   for every follower's log start offset (DelayedDeleteRecords) up to timeoutMs.
  *
- * Gaps: no ACLs.
+ * Authorization: DELETE on the topic (TOPIC_AUTHORIZATION_FAILED per partition).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {

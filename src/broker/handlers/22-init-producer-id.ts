@@ -18,7 +18,9 @@
  * - When a new block cannot be recorded (the metadata file's disk failed) the answer is
  *   COORDINATOR_NOT_AVAILABLE, which clients retry, and the broker logs the cause.
  *
- * Gaps: no ACLs (never CLUSTER_AUTHORIZATION_FAILED / TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
+ * Authorization: WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED); an
+ * idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679),
+ * else CLUSTER_AUTHORIZATION_FAILED.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { InitProducerIdRequest, InitProducerIdResponse } from '../../protocol/generated/init-producer-id.js'

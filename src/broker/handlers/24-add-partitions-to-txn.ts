@@ -14,7 +14,8 @@
  * - The number of transactions and partitions is bounded by the request's size, which the
  *   connection bounds; nothing is allocated per partition before decoding.
  *
- * Gaps: no ACLs; Produce does not yet verify transactional writes against the coordinator
+ * Authorization: WRITE on the transactional id, then on each topic.
+ * Gaps: verify-only batches (v4, sent by brokers) do not require CLUSTER_ACTION; Produce does not yet verify transactional writes against the coordinator
  * (transaction.partition.verification.enable), so a produce to a partition not added is written.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'

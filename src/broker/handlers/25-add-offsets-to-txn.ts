@@ -6,7 +6,7 @@
  * codes are AddPartitionsToTxn's (PRODUCER_FENCED from v2, INVALID_PRODUCER_EPOCH before).
  * `__consumer_offsets` is created first if needed, as FindCoordinator does.
  *
- * Gaps: no ACLs (never GROUP_AUTHORIZATION_FAILED).
+ * Authorization: WRITE on the transactional id, READ on the group.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from '../../protocol/generated/add-offsets-to-txn.js'

@@ -6,7 +6,8 @@
  * partition saw), INVALID_PRODUCER_EPOCH; nothing is written for a partition that fails.
  * Markers to `__consumer_offsets` apply or drop the transaction's offset commits.
  *
- * Gaps: no ACLs (Kafka requires CLUSTER_ACTION); any client may send it.
+ * Authorization: CLUSTER_ACTION on the cluster (brokers: super users), else
+ * CLUSTER_AUTHORIZATION_FAILED for every partition, as Kafka.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../../protocol/generated/write-txn-markers.js'

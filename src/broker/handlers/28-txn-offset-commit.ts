@@ -11,7 +11,8 @@
  *
  * Gaps: the coordinator does not check that the group's partition was added to the transaction
  * (AddOffsetsToTxn) or the producer's epoch against the transaction coordinator (Kafka's
- * TV2 verification); no ACLs.
+ * TV2 verification); READ on each topic is not checked (Kafka checks it). Authorization:
+ * WRITE on the transactional id and READ on the group, else every partition is refused.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../../protocol/generated/txn-offset-commit.js'

@@ -18,7 +18,7 @@
  *   (v3+, documentation only when includeDocumentation). Nothing is sensitive.
  * - Other resource types (GROUP, CLIENT_METRICS): INVALID_REQUEST per resource.
  *
- * Gaps: no ACLs.
+ * Authorization: DESCRIBE_CONFIGS on the topic, or on the cluster for brokers and loggers.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {

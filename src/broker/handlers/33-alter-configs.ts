@@ -15,7 +15,8 @@
  * - validateOnly checks and changes nothing. Changes are durable (metadata file) before the
  *   answer and apply to existing logs at once.
  *
- * Gaps: no ACLs, no alter config policy.
+ * Authorization: ALTER_CONFIGS on the topic, or on the cluster for brokers.
+ * Gaps: no alter config policy.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { AlterConfigsRequest, AlterConfigsResponse, type AlterConfigsRequestAlterConfigsResource } from '../../protocol/generated/alter-configs.js'

@@ -11,7 +11,7 @@
  * - v3+: top-level errorCode 0. v4: totalBytes / usableBytes of the dir's file system
  *   (statfs); a dir that cannot be read answers KAFKA_STORAGE_ERROR with no topics.
  *
- * Gaps: no ACLs (Kafka answers CLUSTER_AUTHORIZATION_FAILED without DESCRIBE on the cluster).
+ * Authorization: DESCRIBE on the cluster; without it an empty answer (v3+: CLUSTER_AUTHORIZATION_FAILED).
  */
 import { statfs } from 'node:fs/promises'
 import { resolve } from 'node:path'

@@ -19,9 +19,10 @@
  * - Internal topics (__consumer_offsets, __transaction_state) keep their partition count:
  *   INVALID_REQUEST. Their coordinators map groups and transactions to partitions by the count,
  *   so growing them would strand committed offsets. Kafka's broker allows it (its tool refuses
- *   it for the offsets topic, and ACLs keep clients away); Samsa has no ACLs.
+ *   it for the offsets topic, and ACLs keep clients away); Samsa refuses it even with ALTER on the topic.
  *
- * Gaps: no ACLs, no controller mutation quota (throttle time 0).
+ * Authorization: ALTER on the topic (TOPIC_AUTHORIZATION_FAILED).
+ * Gaps: no controller mutation quota (throttle time 0).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {

@@ -17,7 +17,7 @@
  * - v0 has no top-level error code; v1+ answers NONE there.
  * - More than 10,000 named partitions: each POLICY_VIOLATION.
  *
- * Gaps: no ACLs.
+ * Authorization: ALTER on the cluster (CLUSTER_AUTHORIZATION_FAILED per partition).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {

@@ -17,7 +17,8 @@
  * - More than 10,000 partitions in one request: every partition POLICY_VIOLATION (the bound of
  *   Kafka's controller on one operation).
  *
- * Gaps: no ACLs; v1 (allowReplicationFactorChange) is not in the specs Samsa is generated from.
+ * Authorization: ALTER on the cluster (CLUSTER_AUTHORIZATION_FAILED per partition).
+ * Gaps: v1 (allowReplicationFactorChange) is not in the specs Samsa is generated from.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {

@@ -7,7 +7,7 @@
  *   reassigned, are left out (no error), as Kafka does.
  * - Each partition lists its replicas (target + leaving), adding and removing replicas.
  *
- * Gaps: no ACLs.
+ * Authorization: DESCRIBE on the cluster (CLUSTER_AUTHORIZATION_FAILED).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {

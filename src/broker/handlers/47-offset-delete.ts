@@ -13,7 +13,7 @@
  *   deleted. Unknown topics and partitions: UNKNOWN_TOPIC_OR_PARTITION (checked before the
  *   group, as Kafka's KafkaApis does; the group is still checked).
  *
- * Gaps: no ACLs.
+ * Authorization: DELETE on the group (GROUP_AUTHORIZATION_FAILED), READ on each topic.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { OffsetDeleteRequest, OffsetDeleteResponse, type OffsetDeleteResponseTopic } from '../../protocol/generated/offset-delete.js'
