@@ -13,6 +13,7 @@ import { lookup } from 'node:dns/promises'
 import { createServer, isIP, type Server, type Socket } from 'node:net'
 import { hostname } from 'node:os'
 import type { MetadataStore } from '../metadata/store.js'
+import { createBrokerAuthorizer } from '../security/authorizer/broker-authorizer.js'
 import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
 import { FaultHooks } from '../util/faults.js'
 import { BrokerPeers } from './broker-peers.js'
@@ -179,6 +180,7 @@ export class Broker {
       txns,
       txnVerifier,
       handlers: defaultHandlers(),
+      authorizer: createBrokerAuthorizer(this.config, store),
       logger: this.logger,
       faults: this.faults,
       shutdown: this.shutdown.signal,

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { isLevel, LEVELS } from '../util/logger.js'
 import { parseProperties } from '../util/properties.js'
 import { COMPRESSION_TYPES, type CompressionType } from '../storage/config.js'
+import { checkAuthorizerClassName, checkSuperUsers } from '../security/authorizer/standard-authorizer.js'
 
 /** The parsed value of each kind of property. */
 interface KindValue {
@@ -145,6 +146,9 @@ export const BROKER_CONFIG = {
   'transaction.state.log.min.isr': { kind: 'int', default: '2', doc: 'min.insync.replicas of __transaction_state when the broker creates it (capped at its replication factor).', check: atLeast(1) },
   'producer.id.expiration.ms': { kind: 'int', default: '86400000', doc: 'How long a partition keeps an idle idempotent producer\'s state (epoch, last sequences) after its last write; a producer with an open transaction is kept. A producer idle for longer starts afresh at any sequence.', check: atLeast(1) },
   'producer.id.expiration.check.interval.ms': { kind: 'int', default: '600000', doc: 'How often idle producers are looked for (producer.id.expiration.ms).', check: atLeast(1) },
+  'authorizer.class.name': { kind: 'string', default: '', doc: 'Authorization: org.apache.kafka.metadata.authorizer.StandardAuthorizer (or samsa; kafka.security.authorizer.AclAuthorizer is accepted as an alias) turns on ACLs with Kafka\'s StandardAuthorizer rules; empty allows every request (no authorization).', check: checkAuthorizerClassName },
+  'super.users': { kind: 'string', default: '', doc: 'Principals allowed everything whatever the ACLs say, separated by semicolons: User:admin;User:broker. Brokers reach each other as their inter-broker principal, so list it here when ACLs are on.', check: checkSuperUsers },
+  'allow.everyone.if.no.acl.found': { kind: 'bool', default: 'false', doc: 'With an authorizer: allow a request on a resource no ACL names (for any principal). False, as Kafka: such requests are denied.' },
   'log.level': { kind: 'string', default: 'warn', doc: `Samsa log level: ${LEVELS.join(', ')} (SAMSA_LOG_LEVEL sets it too). Anything else stops start-up.`, check: (v) => (isLevel(v) ? undefined : `must be one of: ${LEVELS.join(', ')}`) },
 } satisfies Record<string, Def>
 

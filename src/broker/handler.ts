@@ -12,6 +12,7 @@ import type { ReplicaManager } from './replica-manager.js'
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js'
 import type { TransactionCoordinator } from '../coordinator/txn/coordinator.js'
 import type { KafkaPrincipal } from '../security/principal.js'
+import type { StandardAuthorizer } from '../security/authorizer/standard-authorizer.js'
 
 export interface BrokerContext {
   readonly nodeId: number
@@ -27,6 +28,8 @@ export interface BrokerContext {
   /** Asks the transaction coordinator whether a transactional write's partition is in its transaction (KIP-890 part 1). */
   readonly txnVerifier?: TxnVerifier
   readonly handlers: HandlerRegistry
+  /** ACLs (authorizer.class.name); absent: no authorization, every request allowed. Handlers ask through security/authorizer/broker-authorizer.ts authorize(). */
+  readonly authorizer?: StandardAuthorizer
   readonly logger: Logger
   /** Aborted when the broker shuts down: long polls return at once. */
   readonly shutdown: AbortSignal

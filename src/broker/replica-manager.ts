@@ -613,6 +613,7 @@ export class ReplicaManager {
       case 'brokerRegistered':
       case 'brokerUnregistered':
       case 'controllerChanged':
+      case 'aclsChanged':
         return Promise.resolve()
     }
   }

@@ -11,6 +11,8 @@
  *   <prefix>/partitions/<topicId>/<partition>  a partition's state once it changed (leader, epochs, ISR;
  *                                              replicas and adding/removing once reassigned)
  *   <prefix>/broker-configs/<id>|default       dynamic broker config overrides
+ *   <prefix>/acls/<id>                         one ACL binding (JSON); the id is a hash of the binding,
+ *                                              so creating the same ACL twice finds the same key
  *
  * Why partitions are split from topics: a topic create must be one transaction, and etcd bounds
  * a transaction at 128 operations (--max-txn-ops) and 1.5 MiB (--max-request-bytes). So a topic
@@ -19,7 +21,9 @@
  * partition's state first changes: an absent partition key means "still the initial state".
  * A 10,000-partition topic at replication factor 3 is about 170 KB in one value.
  */
+import { createHash } from 'node:crypto'
 import { KafkaError } from '../protocol/errors.js'
+import { bindingKey, type AclBinding } from '../security/authorizer/acl.js'
 import type { BrokerInfo } from './types.js'
 
 /** A topic as its key stores it. Partition p starts with leader isr[p][0] (or -1), epochs 0. */
@@ -64,6 +68,7 @@ export type ParsedKey =
   | { kind: 'name'; collisionKey: string }
   | { kind: 'partition'; topicId: string; partition: number }
   | { kind: 'brokerConfig'; nodeId: number | null }
+  | { kind: 'acl'; id: string }
 
 export class EtcdLayout {
   /** The prefix without a trailing slash. */
@@ -109,6 +114,10 @@ export class EtcdLayout {
     return `${this.prefix}/broker-configs/${nodeId === null ? 'default' : nodeId}`
   }
 
+  acl(binding: AclBinding): string {
+    return `${this.prefix}/acls/${aclId(binding)}`
+  }
+
   /** What a key is; undefined for keys this version does not know (left alone). */
   parse(key: string): ParsedKey | undefined {
     if (!key.startsWith(this.all)) return undefined
@@ -121,8 +130,26 @@ export class EtcdLayout {
     if (parts.length === 2 && head === 'topic-names' && a) return { kind: 'name', collisionKey: a }
     if (parts.length === 3 && head === 'partitions' && a && isId(b)) return { kind: 'partition', topicId: a, partition: Number(b) }
     if (parts.length === 2 && head === 'broker-configs' && (a === 'default' || isId(a))) return { kind: 'brokerConfig', nodeId: a === 'default' ? null : Number(a) }
+    if (parts.length === 2 && head === 'acls' && a && /^[0-9a-f]{32}$/.test(a)) return { kind: 'acl', id: a }
     return undefined
   }
+}
+
+/** The key id of an ACL: a hash of its fields, so equal ACLs share one key. */
+export function aclId(binding: AclBinding): string {
+  return createHash('sha256').update(bindingKey(binding)).digest('hex').slice(0, 32)
+}
+
+const RESOURCE_TYPES = new Set(['TOPIC', 'GROUP', 'CLUSTER', 'TRANSACTIONAL_ID', 'DELEGATION_TOKEN', 'USER'])
+const OPERATIONS = new Set(['ALL', 'READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE', 'CLUSTER_ACTION', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE', 'CREATE_TOKENS', 'DESCRIBE_TOKENS'])
+
+export function decodeAcl(buf: Buffer): AclBinding | undefined {
+  const v = parse(buf) as Partial<AclBinding> | undefined
+  const p = v?.pattern
+  const e = v?.entry
+  if (!p || !e || typeof p.name !== 'string' || !RESOURCE_TYPES.has(p.resourceType as string) || (p.patternType !== 'LITERAL' && p.patternType !== 'PREFIXED')) return undefined
+  if (typeof e.principal !== 'string' || typeof e.host !== 'string' || !OPERATIONS.has(e.operation as string) || (e.permission !== 'ALLOW' && e.permission !== 'DENY')) return undefined
+  return { pattern: { resourceType: p.resourceType, name: p.name, patternType: p.patternType }, entry: { principal: e.principal, host: e.host, operation: e.operation, permission: e.permission } } as AclBinding
 }
 
 function isId(s: string | undefined): s is string {

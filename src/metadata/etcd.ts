@@ -29,6 +29,7 @@ import { KafkaError } from '../protocol/errors.js'
 import { randomUuid } from '../protocol/primitives/uuid.js'
 import { EtcdSession } from './etcd-session.js'
 import {
+  decodeAcl,
   decodeBroker,
   decodeConfigs,
   decodeController,
@@ -43,7 +44,8 @@ import {
 } from './etcd-layout.js'
 import { checkPartitionChange } from './partition-change.js'
 import { collisionKey, isInternalTopic } from './topic-name.js'
-import type { MetadataChange, MetadataStore, NewTopic, PartitionChange, ProducerIdBlock } from './store.js'
+import { MAX_ACLS_PER_CHANGE, type MetadataChange, type MetadataStore, type NewTopic, type PartitionChange, type ProducerIdBlock } from './store.js'
+import type { AclBinding } from '../security/authorizer/acl.js'
 import type { BrokerInfo, PartitionInfo, TopicInfo } from './types.js'
 import type { Logger } from '../util/logger.js'
 
@@ -122,6 +124,7 @@ export class EtcdMetadataStore implements MetadataStore {
   private readonly rawBrokers = new Map<number, Cached<BrokerInfo>>()
   private rawController: Cached<{ nodeId: number }> | undefined
   private readonly rawBrokerConfigs = new Map<string, Cached<Record<string, string>>>()
+  private readonly rawAcls = new Map<string, Cached<AclBinding>>()
   // What the view serves, rebuilt from the raw cache as it changes (new objects on each change).
   private readonly byName = new Map<string, TopicInfo>()
   private readonly byId = new Map<string, TopicInfo>()
@@ -427,6 +430,42 @@ export class EtcdMetadataStore implements MetadataStore {
     )
   }
 
+  acls(): readonly AclBinding[] {
+    return [...this.rawAcls.values()].map((c) => c.value)
+  }
+
+  /** One transaction: every new ACL's key must still be absent, so a create either lands whole or is decided again. */
+  async createAcls(bindings: readonly AclBinding[]): Promise<void> {
+    checkAclCount(bindings.length)
+    return this.serial(() =>
+      this.commit('create ACLs', () => {
+        const keys = [...new Map(bindings.map((b) => [this.layout.acl(b), b])).entries()].filter(([k]) => !this.rawAcls.has(k))
+        return {
+          compare: keys.map(([k]) => absent(k)),
+          success: keys.map(([k, b]) => put(k, encodeValue('an ACL', b))),
+          result: () => undefined,
+          stale: this.changed(...keys.map(([k]) => k)),
+        }
+      }),
+    )
+  }
+
+  async deleteAcls(bindings: readonly AclBinding[]): Promise<AclBinding[]> {
+    checkAclCount(bindings.length)
+    return this.serial(() =>
+      this.commit('delete ACLs', () => {
+        const present = bindings.map((b) => ({ key: this.layout.acl(b), raw: this.rawAcls.get(this.layout.acl(b)) })).filter((x) => x.raw !== undefined)
+        const unique = [...new Map(present.map((x) => [x.key, x])).values()]
+        return {
+          compare: unique.map((x) => modIs(x.key, x.raw!.modRevision)),
+          success: unique.map((x) => del(x.key)),
+          result: () => unique.map((x) => x.raw!.value),
+          stale: this.changed(...unique.map((x) => x.key)),
+        }
+      }),
+    )
+  }
+
   /**
    * A block of producer ids by compare-and-swap of the next free id (`<prefix>/producer-ids`),
    * read from etcd rather than the cache: every broker allocates from the one counter. A block
@@ -547,6 +586,8 @@ export class EtcdMetadataStore implements MetadataStore {
         return this.rawBrokerConfigs.get(configKey(k.nodeId))?.modRevision ?? 0
       case 'controller':
         return this.rawController?.modRevision ?? 0
+      case 'acl':
+        return this.rawAcls.get(key)?.modRevision ?? 0
       case 'clusterId':
         return 0
     }
@@ -652,6 +693,7 @@ export class EtcdMetadataStore implements MetadataStore {
     for (const id of this.rawBrokers.keys()) keys.push(this.layout.broker(id))
     if (this.rawController) keys.push(this.layout.controller)
     for (const k of this.rawBrokerConfigs.keys()) keys.push(this.layout.brokerConfig(k === '' ? null : Number(k)))
+    keys.push(...this.rawAcls.keys())
     return keys
   }
 
@@ -704,6 +746,8 @@ export class EtcdMetadataStore implements MetadataStore {
     const controllerBefore = this.controllerId()
     let controllerFreed = false
     let brokersChanged = false
+    const aclsAdded: AclBinding[] = []
+    const aclsRemoved: AclBinding[] = []
     for (const ev of events) {
       const keyText = ev.kv.key.toString('utf8')
       const k = this.layout.parse(keyText)
@@ -769,10 +813,24 @@ export class EtcdMetadataStore implements MetadataStore {
           changes.push({ type: 'brokerConfigChanged', nodeId: k.nodeId })
           break
         }
+        case 'acl': {
+          const v = put ? decodeAcl(ev.kv.value) : undefined
+          if (put && !v) this.malformed(keyText)
+          const before = this.rawAcls.get(keyText)
+          if (v) {
+            this.rawAcls.set(keyText, cached(ev.kv, v))
+            if (!before) aclsAdded.push(v)
+          } else if (before) {
+            this.rawAcls.delete(keyText)
+            aclsRemoved.push(before.value)
+          }
+          break
+        }
         case 'clusterId':
           break
       }
     }
+    if (aclsAdded.length > 0 || aclsRemoved.length > 0) changes.push({ type: 'aclsChanged', added: aclsAdded, removed: aclsRemoved })
     for (const [topicId, before] of topicsBefore) {
       const after = this.rebuild(topicId, before)
       if (!before && after) changes.push({ type: 'topicCreated', topic: after })
@@ -867,6 +925,10 @@ function sameList(a: readonly number[], b: readonly number[]): boolean {
 
 function cached<T>(kv: IKeyValue, value: T): Cached<T> {
   return { modRevision: Number(kv.mod_revision), createRevision: Number(kv.create_revision), lease: kv.lease, value }
+}
+
+function checkAclCount(n: number): void {
+  if (n > MAX_ACLS_PER_CHANGE) throw new KafkaError('INVALID_REQUEST', `${n} ACLs in one change; at most ${MAX_ACLS_PER_CHANGE} are changed at once (one etcd transaction): send them in several requests`)
 }
 
 function configKey(nodeId: number | null): string {

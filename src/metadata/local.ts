@@ -19,7 +19,8 @@ import { removeIfExists, writeFileAtomic } from '../storage/io/files.js'
 import { META_PROPERTIES_FILE } from '../storage/log/file-names.js'
 import { checkPartitionChange } from './partition-change.js'
 import { collisionKey, isInternalTopic } from './topic-name.js'
-import type { MetadataChange, MetadataStore, NewTopic, PartitionChange, ProducerIdBlock } from './store.js'
+import { MAX_ACLS_PER_CHANGE, type MetadataChange, type MetadataStore, type NewTopic, type PartitionChange, type ProducerIdBlock } from './store.js'
+import { bindingKey, type AclBinding } from '../security/authorizer/acl.js'
 import type { BrokerInfo, PartitionInfo, TopicInfo } from './types.js'
 import type { FaultHooks } from '../util/faults.js'
 import type { Logger } from '../util/logger.js'
@@ -61,6 +62,8 @@ interface StoredState {
   brokerConfigs: Record<string, Record<string, string>>
   /** The first producer id not yet handed out (absent: 0). */
   nextProducerId?: number
+  /** ACLs (absent: none). */
+  acls?: AclBinding[]
 }
 
 export interface LocalStoreOptions {
@@ -88,6 +91,7 @@ export class LocalMetadataStore implements MetadataStore {
   private readonly byCollisionKey = new Map<string, string>()
   private brokerOverrides: Record<string, Record<string, string>> = {}
   private nextProducerId = 0
+  private aclMap = new Map<string, AclBinding>()
   /** Brokers registered besides this one (tests of leadership changes register others). */
   private readonly others = new Map<number, BrokerInfo>()
   private readonly listeners = new Set<(c: MetadataChange) => void>()
@@ -124,6 +128,7 @@ export class LocalMetadataStore implements MetadataStore {
       for (const t of state.topics) store.index(store.toInfo(t))
       store.brokerOverrides = state.brokerConfigs
       store.nextProducerId = state.nextProducerId ?? 0
+      for (const b of state.acls ?? []) store.aclMap.set(bindingKey(b), b)
     } else {
       await store.persist()
     }
@@ -258,6 +263,39 @@ export class LocalMetadataStore implements MetadataStore {
     })
   }
 
+  acls(): readonly AclBinding[] {
+    return [...this.aclMap.values()]
+  }
+
+  createAcls(bindings: readonly AclBinding[]): Promise<void> {
+    return this.mutate(() => {
+      checkAclCount(bindings.length)
+      const added: AclBinding[] = []
+      for (const b of bindings) {
+        const key = bindingKey(b)
+        if (this.aclMap.has(key)) continue
+        this.aclMap.set(key, structuredClone(b))
+        added.push(b)
+      }
+      return { result: undefined, change: { type: 'aclsChanged', added, removed: [] } }
+    })
+  }
+
+  deleteAcls(bindings: readonly AclBinding[]): Promise<AclBinding[]> {
+    return this.mutate(() => {
+      checkAclCount(bindings.length)
+      const removed: AclBinding[] = []
+      for (const b of bindings) {
+        const key = bindingKey(b)
+        const had = this.aclMap.get(key)
+        if (!had) continue
+        this.aclMap.delete(key)
+        removed.push(had)
+      }
+      return { result: removed, change: { type: 'aclsChanged', added: [], removed } }
+    })
+  }
+
   async allocateProducerIds(count: number): Promise<ProducerIdBlock> {
     if (!Number.isSafeInteger(count) || count < 1) throw new KafkaError('INVALID_REQUEST', `Cannot allocate ${count} producer ids.`)
     const run = async (): Promise<ProducerIdBlock> => {
@@ -337,6 +375,7 @@ export class LocalMetadataStore implements MetadataStore {
       topics: [...this.byName.values()].map((t) => this.stored(t)),
       brokerConfigs: structuredClone(this.brokerOverrides),
       ...(this.nextProducerId > 0 ? { nextProducerId: this.nextProducerId } : {}),
+      ...(this.aclMap.size > 0 ? { acls: [...this.aclMap.values()] } : {}),
     }
   }
 
@@ -352,11 +391,12 @@ export class LocalMetadataStore implements MetadataStore {
     }
   }
 
-  private snapshot(): { topics: TopicInfo[]; broker: Record<string, Record<string, string>> } {
-    return { topics: [...this.byName.values()], broker: structuredClone(this.brokerOverrides) }
+  private snapshot(): { topics: TopicInfo[]; broker: Record<string, Record<string, string>>; acls: Map<string, AclBinding> } {
+    return { topics: [...this.byName.values()], broker: structuredClone(this.brokerOverrides), acls: new Map(this.aclMap) }
   }
 
-  private restore(s: { topics: TopicInfo[]; broker: Record<string, Record<string, string>> }): void {
+  private restore(s: { topics: TopicInfo[]; broker: Record<string, Record<string, string>>; acls: Map<string, AclBinding> }): void {
+    this.aclMap = s.acls
     this.byName.clear()
     this.byId.clear()
     this.byCollisionKey.clear()
@@ -444,10 +484,15 @@ function parseState(text: string, path: string): StoredState {
   if (typeof nextProducerId !== 'number' || !Number.isSafeInteger(nextProducerId) || nextProducerId < 0) {
     throw new Error(`${path} has an invalid nextProducerId ${JSON.stringify(nextProducerId)}; restore the file from a backup`)
   }
-  return { version: FORMAT_VERSION, clusterId: s.clusterId, topics, brokerConfigs: s.brokerConfigs ?? {}, nextProducerId }
+  if (s.acls !== undefined && !Array.isArray(s.acls)) throw new Error(`${path} has invalid acls; restore the file from a backup`)
+  return { version: FORMAT_VERSION, clusterId: s.clusterId, topics, brokerConfigs: s.brokerConfigs ?? {}, nextProducerId, ...(s.acls ? { acls: s.acls } : {}) }
 }
 
 /** A version 1 topic as version 2 stores it: what version 1 derived at load, now written down. */
 function upgradeV1(t: StoredTopicV1): StoredTopic {
   return { name: t.name, topicId: t.topicId, configs: t.configs, partitions: t.replicas.map((replicas) => ({ replicas, leader: replicas[0] ?? -1, leaderEpoch: 0, partitionEpoch: 0, isr: replicas })) }
+}
+
+function checkAclCount(n: number): void {
+  if (n > MAX_ACLS_PER_CHANGE) throw new KafkaError('INVALID_REQUEST', `${n} ACLs in one change; at most ${MAX_ACLS_PER_CHANGE} are changed at once: send them in several requests`)
 }

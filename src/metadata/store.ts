@@ -8,6 +8,13 @@
  * resolve once the change is durable, and throw KafkaError with the code the API answers.
  */
 import type { BrokerInfo, MetadataView, PartitionInfo, TopicInfo } from './types.js'
+import type { AclBinding } from '../security/authorizer/acl.js'
+
+/**
+ * The most ACLs one createAcls/deleteAcls call changes: the etcd store makes each call one
+ * transaction of one key per ACL, and etcd bounds a transaction at 128 operations.
+ */
+export const MAX_ACLS_PER_CHANGE = 128
 
 export interface NewTopic {
   name: string
@@ -55,6 +62,8 @@ export type MetadataChange =
   | { type: 'brokerUnregistered'; broker: BrokerInfo }
   /** The controller changed (-1: none, while an election is open). The local store never sends it. */
   | { type: 'controllerChanged'; controllerId: number; previous: number }
+  /** ACLs were added or removed (by any broker: every authorizer follows these). */
+  | { type: 'aclsChanged'; added: AclBinding[]; removed: AclBinding[] }
 
 /** Producer ids [firstProducerId, firstProducerId + count) reserved for one broker. */
 export interface ProducerIdBlock {
@@ -104,6 +113,15 @@ export interface MetadataStore extends MetadataView {
    * compare-and-swap of the next free id. KAFKA_STORAGE_ERROR when it cannot be recorded.
    */
   allocateProducerIds(count: number): Promise<ProducerIdBlock>
+  /** Every ACL, as CreateAcls left them (Kafka keeps them in the metadata log). */
+  acls(): readonly AclBinding[]
+  /**
+   * Adds ACLs, all or none; one that exists already stays as it is (as Kafka). At most
+   * MAX_ACLS_PER_CHANGE (INVALID_REQUEST beyond). An `aclsChanged` event follows.
+   */
+  createAcls(bindings: readonly AclBinding[]): Promise<void>
+  /** Removes those of `bindings` that exist, all at once (at most MAX_ACLS_PER_CHANGE); resolves with the ones removed. */
+  deleteAcls(bindings: readonly AclBinding[]): Promise<AclBinding[]>
   /** Called after each durable change, in order. Returns an unsubscribe function. */
   subscribe(listener: (change: MetadataChange) => void): () => void
   close(): Promise<void>

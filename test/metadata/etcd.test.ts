@@ -68,6 +68,9 @@ function recorder(store: EtcdMetadataStore): string[] {
       case 'partitionChanged':
         seen.push(`${c.type}:${c.topic.name}-${c.partition.partition}@${c.partition.partitionEpoch}`)
         break
+      case 'aclsChanged':
+        seen.push(`${c.type}:+${c.added.length}-${c.removed.length}`)
+        break
       default:
         seen.push(`${c.type}:${c.topic.name}:${c.topic.partitions.length}`)
     }
@@ -422,4 +425,21 @@ test('a compacted watch is reloaded: the store reads the prefix again and announ
   // And it follows changes again.
   await b.createTopic({ name: 'after', assignments: [[2]], configs: {} })
   await eventually('a follows', () => a.topic('after') !== undefined)
+})
+
+test('an ACL created through one store reaches another on the same prefix through the watch, and so does its deletion', async (t) => {
+  const etcd = await etcdFor(t)
+  if (!etcd) return
+  const prefix = uniquePrefix()
+  const a = await openStore(t, etcd, { prefix })
+  const b = await openStore(t, etcd, { prefix })
+  const binding = { pattern: { resourceType: 'GROUP', name: 'g', patternType: 'PREFIXED' }, entry: { principal: 'User:a', host: '10.0.0.1', operation: 'READ', permission: 'DENY' } } as const
+  const seen = new Promise<void>((resolve) => b.subscribe((c) => { if (c.type === 'aclsChanged' && c.added.length === 1) resolve() }))
+  await a.createAcls([binding])
+  await seen
+  assert.deepEqual(b.acls(), [binding])
+  const gone = new Promise<void>((resolve) => b.subscribe((c) => { if (c.type === 'aclsChanged' && c.removed.length === 1) resolve() }))
+  assert.deepEqual(await a.deleteAcls([binding]), [binding])
+  await gone
+  assert.deepEqual(b.acls(), [])
 })

@@ -616,3 +616,23 @@ test('a change is not visible until its file write is done; a failed write was n
   await assert.rejects(failing, kafkaError('KAFKA_STORAGE_ERROR'))
   assert.equal(store.topic('never'), undefined)
 })
+
+test('createAcls whose write fails adds no ACL, not even in memory, and announces nothing', async (t) => {
+  const dir = await tempDir(t)
+  const faults = new FaultHooks()
+  const store = await LocalMetadataStore.open({ dir, self: () => SELF, faults })
+  t.after(() => store.close())
+  let events = 0
+  store.subscribe((c) => {
+    if (c.type === 'aclsChanged') events++
+  })
+  const binding = { pattern: { resourceType: 'TOPIC', name: 't', patternType: 'LITERAL' }, entry: { principal: 'User:a', host: '*', operation: 'READ', permission: 'ALLOW' } } as const
+  faults.failNext('metadata.write')
+  const failing = store.createAcls([binding, { ...binding, pattern: { ...binding.pattern, name: 'u' } }])
+  assert.equal(store.acls().length, 0)
+  await assert.rejects(failing, kafkaError('KAFKA_STORAGE_ERROR'))
+  assert.equal(store.acls().length, 0)
+  assert.equal(events, 0)
+  await store.createAcls([binding])
+  assert.equal(store.acls().length, 1)
+})

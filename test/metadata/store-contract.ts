@@ -7,6 +7,7 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { MetadataChange, MetadataStore } from '../../src/metadata/store.js'
 import { KafkaError } from '../../src/protocol/errors.js'
+import type { AclBinding } from '../../src/security/authorizer/acl.js'
 
 export const SELF_ID = 7
 
@@ -259,5 +260,29 @@ export function runStoreContract(label: string, open: OpenStore, reopen: ReopenS
     const next = await store.allocateProducerIds(5)
     assert.ok(Number(next.firstProducerId) >= ranges.at(-1)![1], 'a later block comes after every earlier one')
     await assert.rejects(store.allocateProducerIds(0), kafkaError('INVALID_REQUEST'))
+  })
+  contract('ACLs: created all at once, kept across a reopen, a duplicate kept once, deleted by binding, with events', async (store, reopenStore) => {
+    const acl = (name: string, op: AclBinding['entry']['operation'], patternType: 'LITERAL' | 'PREFIXED' = 'LITERAL'): AclBinding => ({
+      pattern: { resourceType: 'TOPIC', name, patternType },
+      entry: { principal: 'User:alice', host: '*', operation: op, permission: 'ALLOW' },
+    })
+    const key = (b: AclBinding): string => `${b.pattern.patternType}:${b.pattern.name}:${b.entry.operation}`
+    const listed = (s: MetadataStore): string[] => s.acls().map(key).sort()
+    const events: string[] = []
+    store.subscribe((c) => {
+      if (c.type === 'aclsChanged') events.push(`+${c.added.map(key).sort().join(',')} -${c.removed.map(key).sort().join(',')}`)
+    })
+    await store.createAcls([acl('a', 'READ'), acl('b', 'WRITE', 'PREFIXED')])
+    await store.createAcls([acl('a', 'READ'), acl('c', 'DESCRIBE')])
+    assert.deepEqual(listed(store), ['LITERAL:a:READ', 'LITERAL:c:DESCRIBE', 'PREFIXED:b:WRITE'])
+    const again = await reopenStore()
+    assert.deepEqual(listed(again), listed(store), 'ACLs are durable')
+    const removed = await store.deleteAcls([acl('a', 'READ'), acl('zzz', 'READ')])
+    assert.deepEqual(removed.map(key), ['LITERAL:a:READ'], 'only what existed is reported removed')
+    assert.deepEqual(listed(store), ['LITERAL:c:DESCRIBE', 'PREFIXED:b:WRITE'])
+    assert.deepEqual(events, ['+LITERAL:a:READ,PREFIXED:b:WRITE -', '+LITERAL:c:DESCRIBE -', '+ -LITERAL:a:READ'])
+    const tooMany = Array.from({ length: 129 }, (_, i) => acl(`t${i}`, 'READ'))
+    await assert.rejects(store.createAcls(tooMany), kafkaError('INVALID_REQUEST', 'at most 128'))
+    assert.equal(store.acls().length, 2, 'a refused create adds nothing')
   })
 }

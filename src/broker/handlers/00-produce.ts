@@ -23,6 +23,10 @@
  *   records than that many bytes hold at 128 bytes each (decoded records cost at least that on
  *   the heap). Kafka answers MESSAGE_TOO_LARGE for a batch it will not take, and the Java
  *   producer then splits the batch and retries; a small "zip bomb" never reaches memory.
+ * - Authorization (authorizer.class.name): WRITE on each topic (TOPIC_AUTHORIZATION_FAILED for
+ *   its partitions, the others still written); transactional records need WRITE on the request's
+ *   transactional id, else every partition is TRANSACTIONAL_ID_AUTHORIZATION_FAILED (Kafka 3+
+ *   asks no IDEMPOTENT_WRITE here: InitProducerId checks it, KIP-679).
  * - Errors are per partition: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, CORRUPT_MESSAGE, INVALID_RECORD
  *   (with a record error per keyless record on a compacted topic, "Compacted topic cannot
  *   accept message without key ..." as Kafka words it), MESSAGE_TOO_LARGE,
@@ -80,6 +84,7 @@ import {
   type ProduceResponseTopicProduceResponse,
 } from '../../protocol/generated/produce.js'
 import { ErrorCode } from '../../protocol/errors.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import { NO_RESPONSE, type Handler, type RequestContext } from '../handler.js'
 import type { AppendOutcome } from '../replica-append.js'
 import { ATTR_TRANSACTIONAL, ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, MAGIC_OFFSET, MAGIC_V2, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET } from '../../protocol/records/batch-header.js'
@@ -171,6 +176,11 @@ async function verifyTransactional(ctx: RequestContext, transactionalId: string 
   return refused
 }
 
+/** Whether the partition's first batch is transactional (v2 attributes bit 4), as Kafka's RequestUtils.hasTransactionalRecords looks. */
+function isTransactional(records: Buffer | null | undefined): boolean {
+  return records != null && records.length >= BATCH_HEADER_SIZE && records[MAGIC_OFFSET] === MAGIC_V2 && (records.readInt16BE(ATTRIBUTES_OFFSET) & ATTR_TRANSACTIONAL) !== 0
+}
+
 export const produceHandler: Handler<typeof ApiKey.Produce> = {
   apiKey: ApiKey.Produce,
   minVersion: 0,
@@ -185,8 +195,15 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
         name: t.name,
         partitionResponses: t.partitionData.map((p) => partitionError(p.index, ErrorCode.INVALID_REQUIRED_ACKS)),
       }))
+    } else if (ctx.broker.authorizer && req.topicData.some((t) => t.partitionData.some((p) => isTransactional(p.records))) && (req.transactionalId == null || !authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId))) {
+      // Kafka refuses the whole request: transactional records need WRITE on their transactional id.
+      // (Kafka refuses a transactional batch without a transactional id even with no authorizer;
+      // Samsa does that only with one, leaving today's behaviour without ACLs as it was.)
+      responses = req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionError(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)) }))
     } else {
-      const entries = req.topicData.flatMap((t) => t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records ?? Buffer.alloc(0) })))
+      // Topics the principal may not WRITE are answered TOPIC_AUTHORIZATION_FAILED and never reach the log.
+      const allowed = new Map(req.topicData.map((t) => [t.name, authorize(ctx, 'WRITE', 'TOPIC', t.name)]))
+      const entries = req.topicData.filter((t) => allowed.get(t.name)).flatMap((t) => t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records ?? Buffer.alloc(0) })))
       const refused = await verifyTransactional(ctx, req.transactionalId ?? null, entries)
       const outcomes = await ctx.broker.replicas.appendRecords({
         entries: entries.filter((_, i) => !refused.has(i)),
@@ -202,7 +219,8 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
       let j = 0
       responses = req.topicData.map((t) => ({
         name: t.name,
-        partitionResponses: t.partitionData.map(() => {
+        partitionResponses: t.partitionData.map((p) => {
+          if (!allowed.get(t.name)) return partitionError(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
           const r = refused.get(i++)
           return r ? partitionError(r.partition, r.errorCode, r.errorMessage) : answer(ctx, outcomes[j++]!)
         }),

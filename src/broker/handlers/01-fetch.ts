@@ -19,6 +19,8 @@
  *   stable offset (below it no transaction is undecided), reported in every answer, with the
  *   aborted transactions overlapping what is read (from the `.txnindex` files): the consumer
  *   drops those producers' records from each first offset up to the abort marker.
+ * - Authorization: a follower's fetch needs CLUSTER_ACTION on the cluster, a consumer's READ on
+ *   each topic; otherwise those partitions are TOPIC_AUTHORIZATION_FAILED (with no data).
  * - Errors per partition: OFFSET_OUT_OF_RANGE (outside [log start, log end]),
  *   UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13+ addresses topics by id),
  *   FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (KIP-320, v9+), KAFKA_STORAGE_ERROR.
@@ -54,6 +56,7 @@ import { errorCodeOf } from '../error-codes.js'
 import { downConversionMagic, downConvert } from '../down-conversion.js'
 import type { FetchedPartition } from '../replica-fetch.js'
 import { batchesSpan, trace } from '../../util/trace.js'
+import { authorize, authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -177,6 +180,17 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     const maxBytes = ctx.apiVersion >= 3 ? (req.maxBytes ?? 0x7fffffff) : 0x7fffffff
     // A follower names itself in ReplicaState from v15, in ReplicaId before.
     const replicaId = ctx.apiVersion >= 15 ? (req.replicaState?.replicaId ?? -1) : (req.replicaId ?? -1)
+    // Followers need CLUSTER_ACTION on the cluster, consumers READ on each topic (Kafka's handleFetchRequest).
+    const followerAllowed = replicaId >= 0 && authorizeCluster(ctx, 'CLUSTER_ACTION')
+    const readable = new Map<string, boolean>()
+    const denied = (topic: string): boolean => {
+      if (replicaId >= 0) return !followerAllowed
+      let ok = readable.get(topic)
+      if (ok === undefined) readable.set(topic, (ok = authorize(ctx, 'READ', 'TOPIC', topic)))
+      return !ok
+    }
+    // Per request, never stored in the session's partitions: a grant applies to the next fetch.
+    const errorOf = (t: Target): number | undefined => t.error ?? (denied(t.topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : undefined)
     const fetched = await ctx.broker.replicas.fetchMessages({
       replicaId,
       maxWaitMs: req.maxWaitMs,
@@ -189,7 +203,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         fetchOffset: t.fetchOffset,
         maxBytes: t.maxBytes,
         currentLeaderEpoch: t.currentLeaderEpoch,
-        ...(t.error !== undefined ? { error: t.error } : {}),
+        ...(errorOf(t) !== undefined ? { error: errorOf(t)! } : {}),
       })),
       // KIP-392: a consumer's rack (v11+), and such consumers may be sent to, and read from, followers.
       ...(replicaId < 0 && ctx.apiVersion >= 11 ? { clientRack: req.rackId ?? '', followerReadsAllowed: true } : {}),

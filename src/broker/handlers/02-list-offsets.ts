@@ -2,6 +2,7 @@
  * ListOffsets (key 2), versions 0-10.
  *
  * Behaviour:
+ * - Authorization: DESCRIBE on each topic, else TOPIC_AUTHORIZATION_FAILED for its partitions.
  * - v0 (Kafka before 0.10.1) asks for up to `max_num_offsets` offsets before a time and gets
  *   them in `old_style_offsets`, largest first, as Kafka answered until 4.0: segment base
  *   offsets by segment file times, plus the log end (ReplicaManager.legacyListOffsets,
@@ -36,6 +37,7 @@ import { ErrorCode } from '../../protocol/errors.js'
 import type { OffsetAndTimestamp } from '../replica-manager.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { errorCodeOf } from '../error-codes.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 
 function answer(partitionIndex: number, errorCode: number, found?: OffsetAndTimestamp): ListOffsetsResponseListOffsetsPartitionResponse {
   return {
@@ -83,18 +85,22 @@ export const listOffsetsHandler: Handler<typeof ApiKey.ListOffsets> = {
   async handle(req, ctx) {
     const seen = new Set<string>()
     const topics = await Promise.all(
-      req.topics.map(async (t) => ({
+      req.topics.map(async (t) => {
+        const describable = authorize(ctx, 'DESCRIBE', 'TOPIC', t.name)
+        return {
         name: t.name,
         partitions: await Promise.all(
           t.partitions.map((p) => {
             const key = `${t.name}:${p.partitionIndex}`
             if (seen.has(key)) return answer(p.partitionIndex, ErrorCode.INVALID_REQUEST)
             seen.add(key)
+            if (!describable) return answer(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
             if (ctx.apiVersion === 0) return legacyListOffsets(ctx, req, t.name, p.partitionIndex, p.timestamp, p.maxNumOffsets ?? 1)
             return listOffset(ctx, req, t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch)
           }),
         ),
-      })),
+        }
+      }),
     )
     return { throttleTimeMs: 0, topics }
   },

@@ -34,6 +34,7 @@ import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { OffsetCommitRequest, OffsetCommitResponse, type OffsetCommitResponseTopic } from '../../protocol/generated/offset-commit.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { OffsetCommitInput } from '../../coordinator/group/offset-manager.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 
 export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
@@ -47,13 +48,21 @@ export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
       ctx.broker.logger.warn('OffsetCommit v0 (offsets in ZooKeeper) is not supported: answering UNSUPPORTED_VERSION; configure the client for Kafka 0.8.2 or later', { group: req.groupId, client: ctx.clientAddress })
       return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNSUPPORTED_VERSION })) })) }
     }
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) {
+      return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED })) })) }
+    }
     const md = ctx.broker.metadata
     const codes = new Map<string, number>()
     const at = (topic: string, partition: number) => `${partition}:${topic}`
     const offsets: OffsetCommitInput['offsets'] = []
     for (const t of req.topics) {
       const topic = md.topic(t.name)
+      const readable = authorize(ctx, 'READ', 'TOPIC', t.name)
       for (const p of t.partitions) {
+        if (!readable) {
+          codes.set(at(t.name, p.partitionIndex), ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+          continue
+        }
         if (!topic?.partitions[p.partitionIndex]) {
           codes.set(at(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
           continue

@@ -28,6 +28,7 @@ import {
 } from '../../protocol/generated/offset-fetch.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { Handler, RequestContext } from '../handler.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 
 interface GroupAsk {
   groupId: string
@@ -37,19 +38,29 @@ interface GroupAsk {
 }
 
 async function fetchGroup(ctx: RequestContext, ask: GroupAsk, requireStable: boolean): Promise<OffsetFetchResponseGroup> {
+  // Kafka's checks: DESCRIBE on the group, and on each topic (named topics it may not see are
+  // TOPIC_AUTHORIZATION_FAILED; when all are asked for, those are left out).
+  if (!authorize(ctx, 'DESCRIBE', 'GROUP', ask.groupId)) return { groupId: ask.groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] }
+  const visible = (topic: string) => authorize(ctx, 'DESCRIBE', 'TOPIC', topic)
+  const denied = (ask.topics ?? []).filter((t) => !visible(t.name))
+  const asked = ask.topics?.filter((t) => visible(t.name)) ?? null
   try {
-    const topics = await ctx.broker.groups.fetchOffsets(ask.groupId, ask.topics?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null, {
+    const found = asked?.length === 0 ? [] : await ctx.broker.groups.fetchOffsets(ask.groupId, asked?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null, {
       memberId: ask.memberId,
       memberEpoch: ask.memberEpoch,
       requireStable,
     })
+    const topics = found.filter((t) => asked !== null || visible(t.topic))
     return {
       groupId: ask.groupId,
       errorCode: ErrorCode.NONE,
-      topics: topics.map((t) => ({
+      topics: [
+        ...denied.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) })),
+        ...topics.map((t) => ({
         name: t.topic,
         partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode })),
-      })),
+        })),
+      ],
     }
   } catch (err) {
     if (!(err instanceof KafkaError)) ctx.broker.logger.error('offset fetch failed', { group: ask.groupId, client: ctx.clientAddress, error: (err as Error).message })

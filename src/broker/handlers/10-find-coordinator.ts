@@ -17,7 +17,8 @@
  * - An error answers node -1, host "", port -1, as Kafka's Node.noNode. On v1-3 a success carries
  *   the error message "NONE", as Kafka's does.
  *
- * Gaps: no ACLs (never GROUP/TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
+ * - Authorization: DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED) or the transactional id
+ *   (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), checked before the coordinator topic is made.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { FindCoordinatorRequest, FindCoordinatorResponse, type FindCoordinatorResponseCoordinator } from '../../protocol/generated/find-coordinator.js'
@@ -25,6 +26,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { GROUP_METADATA_TOPIC } from '../../coordinator/group/group-log.js'
 import { TRANSACTION_STATE_TOPIC } from '../../coordinator/txn/coordinator.js'
 import type { Handler, RequestContext } from '../handler.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 
 const GROUP = 0
 const TRANSACTION = 1
@@ -34,8 +36,10 @@ async function lookup(ctx: RequestContext, keyType: number, key: string): Promis
   const none = (errorCode: number, errorMessage: string): FindCoordinatorResponseCoordinator => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage })
   switch (keyType) {
     case GROUP:
+      if (!authorize(ctx, 'DESCRIBE', 'GROUP', key)) return none(ErrorCode.GROUP_AUTHORIZATION_FAILED, 'Not authorized to access the group.')
       break
     case TRANSACTION:
+      if (!authorize(ctx, 'DESCRIBE', 'TRANSACTIONAL_ID', key)) return none(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Not authorized to access the transactional id.')
       return transactionCoordinator(ctx, key, none)
     case SHARE:
       if (ctx.apiVersion < 6) return none(ErrorCode.INVALID_REQUEST, 'Share group coordinators need FindCoordinator v6 or later.')

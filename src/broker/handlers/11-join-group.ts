@@ -16,7 +16,7 @@
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { JoinGroupRequest, JoinGroupResponse } from '../../protocol/generated/join-group.js'
 import type { Handler } from '../handler.js'
-import { clientHost, errorCodeOf } from './group-common.js'
+import { clientHost, errorCodeOf, withGroup } from './group-common.js'
 
 export const joinGroupHandler: Handler<typeof ApiKey.JoinGroup> = {
   apiKey: ApiKey.JoinGroup,
@@ -25,7 +25,7 @@ export const joinGroupHandler: Handler<typeof ApiKey.JoinGroup> = {
   request: JoinGroupRequest,
   response: JoinGroupResponse,
   async handle(req, ctx) {
-    const r = await ctx.broker.groups
+    const r = await withGroup(ctx, 'READ', req.groupId, () => ctx.broker.groups
       .join({
         groupId: req.groupId,
         memberId: req.memberId,
@@ -38,7 +38,7 @@ export const joinGroupHandler: Handler<typeof ApiKey.JoinGroup> = {
         clientHost: clientHost(ctx),
         requireKnownMemberId: ctx.apiVersion >= 4,
         supportsSkipAssignment: ctx.apiVersion >= 9,
-      })
+      }))
       .catch((err: unknown) => ({
         errorCode: errorCodeOf(ctx, err, 'join group', req.groupId),
         generationId: -1,

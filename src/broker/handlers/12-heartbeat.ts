@@ -9,7 +9,7 @@
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { HeartbeatRequest, HeartbeatResponse } from '../../protocol/generated/heartbeat.js'
 import type { Handler } from '../handler.js'
-import { errorCodeOf } from './group-common.js'
+import { errorCodeOf, withGroup } from './group-common.js'
 
 export const heartbeatHandler: Handler<typeof ApiKey.Heartbeat> = {
   apiKey: ApiKey.Heartbeat,
@@ -18,8 +18,7 @@ export const heartbeatHandler: Handler<typeof ApiKey.Heartbeat> = {
   request: HeartbeatRequest,
   response: HeartbeatResponse,
   async handle(req, ctx) {
-    const errorCode = await ctx.broker.groups
-      .heartbeat(req.groupId, req.memberId, req.groupInstanceId ?? null, req.generationId)
+    const errorCode = await withGroup(ctx, 'READ', req.groupId, () => ctx.broker.groups.heartbeat(req.groupId, req.memberId, req.groupInstanceId ?? null, req.generationId))
       .catch((err: unknown) => errorCodeOf(ctx, err, 'heartbeat', req.groupId))
     return { throttleTimeMs: 0, errorCode }
   },

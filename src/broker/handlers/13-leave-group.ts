@@ -12,7 +12,7 @@ import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { LeaveGroupRequest, LeaveGroupResponse } from '../../protocol/generated/leave-group.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import type { Handler } from '../handler.js'
-import { errorCodeOf } from './group-common.js'
+import { errorCodeOf, withGroup } from './group-common.js'
 
 export const leaveGroupHandler: Handler<typeof ApiKey.LeaveGroup> = {
   apiKey: ApiKey.LeaveGroup,
@@ -25,7 +25,7 @@ export const leaveGroupHandler: Handler<typeof ApiKey.LeaveGroup> = {
     const leaving = batch ? (req.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })) : [{ memberId: req.memberId ?? '', groupInstanceId: null }]
     let r: { errorCode: number; members: number[] }
     try {
-      r = await ctx.broker.groups.leave(req.groupId, leaving)
+      r = await withGroup(ctx, 'READ', req.groupId, () => ctx.broker.groups.leave(req.groupId, leaving))
     } catch (err) {
       return { throttleTimeMs: 0, errorCode: errorCodeOf(ctx, err, 'leave group', req.groupId), members: [] }
     }

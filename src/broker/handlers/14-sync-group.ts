@@ -12,7 +12,7 @@
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { SyncGroupRequest, SyncGroupResponse } from '../../protocol/generated/sync-group.js'
 import type { Handler } from '../handler.js'
-import { errorCodeOf } from './group-common.js'
+import { errorCodeOf, withGroup } from './group-common.js'
 
 export const syncGroupHandler: Handler<typeof ApiKey.SyncGroup> = {
   apiKey: ApiKey.SyncGroup,
@@ -21,7 +21,7 @@ export const syncGroupHandler: Handler<typeof ApiKey.SyncGroup> = {
   request: SyncGroupRequest,
   response: SyncGroupResponse,
   async handle(req, ctx) {
-    const r = await ctx.broker.groups
+    const r = await withGroup(ctx, 'READ', req.groupId, () => ctx.broker.groups
       .sync({
         groupId: req.groupId,
         generationId: req.generationId,
@@ -31,7 +31,7 @@ export const syncGroupHandler: Handler<typeof ApiKey.SyncGroup> = {
         protocolName: ctx.apiVersion >= 5 ? (req.protocolName ?? null) : null,
         // Copies: the request frame's memory is not ours to keep.
         assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: Buffer.from(a.assignment) })),
-      })
+      }))
       .catch((err: unknown) => ({ errorCode: errorCodeOf(ctx, err, 'sync group', req.groupId), protocolType: null, protocolName: null, assignment: Buffer.alloc(0) }))
     return { throttleTimeMs: 0, errorCode: r.errorCode, protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment }
   },

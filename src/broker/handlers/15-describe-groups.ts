@@ -8,14 +8,16 @@
  * loading COORDINATOR_LOAD_IN_PROGRESS (each group its own, state and members empty, as Kafka's
  * DescribeGroupsResponse.groupError).
  * Authorized operations (v3+) are the INT32_MIN "not requested" sentinel or, when asked, all
- * group operations (no ACLs).
+ * group operations without an authorizer, those the ACLs allow with one. DESCRIBE on each
+ * group, else GROUP_AUTHORIZATION_FAILED (docs/security.md).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { DescribeGroupsRequest, DescribeGroupsResponse } from '../../protocol/generated/describe-groups.js'
 import { ErrorCode } from '../../protocol/errors.js'
-import { authorizedOperations } from '../authorized-operations.js'
+import { NOT_REQUESTED, SUPPORTED_OPERATIONS } from '../authorized-operations.js'
+import { authorizedOperationBits } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
-import { errorCodeOf } from './group-common.js'
+import { errorCodeOf, withGroup } from './group-common.js'
 
 export const describeGroupsHandler: Handler<typeof ApiKey.DescribeGroups> = {
   apiKey: ApiKey.DescribeGroups,
@@ -24,11 +26,11 @@ export const describeGroupsHandler: Handler<typeof ApiKey.DescribeGroups> = {
   request: DescribeGroupsRequest,
   response: DescribeGroupsResponse,
   async handle(req, ctx) {
-    const authorized = authorizedOperations('group', req.includeAuthorizedOperations)
     const groups = await Promise.all(
       req.groups.map(async (id) => {
+        const authorized = req.includeAuthorizedOperations ? authorizedOperationBits(ctx, 'GROUP', id, SUPPORTED_OPERATIONS.group) : NOT_REQUESTED
         try {
-          const d = await ctx.broker.groups.describe(id)
+          const d = await withGroup(ctx, 'DESCRIBE', id, () => ctx.broker.groups.describe(id))
           return {
             errorCode: ErrorCode.NONE,
             groupId: id,

@@ -9,6 +9,7 @@
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { ListGroupsRequest, ListGroupsResponse } from '../../protocol/generated/list-groups.js'
+import { authorize, authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 
 export const listGroupsHandler: Handler<typeof ApiKey.ListGroups> = {
@@ -21,7 +22,10 @@ export const listGroupsHandler: Handler<typeof ApiKey.ListGroups> = {
     const { errorCode, groups } = ctx.broker.groups.list()
     const states = new Set((req.statesFilter ?? []).map((s) => s.toLowerCase()))
     const types = new Set((req.typesFilter ?? []).map((s) => s.toLowerCase()))
+    // DESCRIBE on the cluster lists every group; otherwise only those the principal may DESCRIBE (Kafka).
+    const all = authorizeCluster(ctx, 'DESCRIBE')
     const listed = groups
+      .filter((g) => all || authorize(ctx, 'DESCRIBE', 'GROUP', g.groupId))
       .filter((g) => (states.size === 0 || states.has(g.state.toLowerCase())) && (types.size === 0 || types.has('classic')))
       .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: 'classic' }))
     return { throttleTimeMs: 0, errorCode, groups: listed }

@@ -31,7 +31,8 @@
  * __share_group_state) are refused with INVALID_REQUEST as well as __cluster_metadata, which
  * is all Kafka refuses: their coordinators create them with the partition count their
  * hashing needs. Other `__` names are ordinary topics, as in Kafka. No create
- * topic policy, no controller mutation quota (throttle time is 0), no ACLs.
+ * topic policy, no controller mutation quota (throttle time is 0). Authorization: CREATE on the cluster or
+ * the topic, else TOPIC_AUTHORIZATION_FAILED.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -43,6 +44,7 @@ import {
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import { describeTopicConfigs } from '../config-describe.js'
+import { authorize, authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { checkCreateTopicsBatch, createTopic } from '../topic-admin.js'
 
@@ -121,9 +123,12 @@ export const createTopicsHandler: Handler<typeof ApiKey.CreateTopics> = {
     const validateOnly = req.validateOnly ?? false
     const topics: CreateTopicsResponseCreatableTopicResult[] = []
     const answered = new Set<string>()
+    // CREATE on the cluster covers every topic; otherwise CREATE on each (Kafka's handleCreateTopicsRequest).
+    const clusterCreate = authorizeCluster(ctx, 'CREATE')
+    const mayCreate = (name: string) => clusterCreate || authorize(ctx, 'CREATE', 'TOPIC', name)
     try {
       // Duplicates are refused on their own, as Kafka does before its controller counts.
-      checkCreateTopicsBatch(ctx.broker, req.topics.filter((t) => counts.get(t.name) === 1))
+      checkCreateTopicsBatch(ctx.broker, req.topics.filter((t) => counts.get(t.name) === 1 && mayCreate(t.name)))
     } catch (err) {
       for (const t of req.topics) {
         if (answered.has(t.name)) continue
@@ -138,6 +143,7 @@ export const createTopicsHandler: Handler<typeof ApiKey.CreateTopics> = {
       if (answered.has(t.name)) continue
       answered.add(t.name)
       if (counts.get(t.name)! > 1) topics.push(failed(t.name, new KafkaError('INVALID_REQUEST', 'Duplicate topic name.'), ctx))
+      else if (!mayCreate(t.name)) topics.push(failed(t.name, new KafkaError('TOPIC_AUTHORIZATION_FAILED'), ctx))
       else topics.push(await createOne(t, validateOnly, ctx))
     }
     return { throttleTimeMs: 0, topics }

@@ -10,15 +10,16 @@
  *   entry with both or neither, and a name whose topic's id was also given.
  * - Internal topics (__consumer_offsets, __transaction_state, __share_group_state) answer
  *   INVALID_REQUEST and are kept, with the wording of Kafka's kafka-topics.sh, which refuses them
- *   the same way. (Kafka's broker deletes them for a client with DELETE on the topic; Samsa has
- *   no ACLs, so any client could, and the committed offsets would be gone after a restart.)
+ *   the same way. (Kafka's broker deletes them for a client with DELETE on the topic; without
+ *   an authorizer any client could, and the committed offsets would be gone after a restart.)
  * - The answer is sent once the metadata change is durable and this broker's logs of the
  *   topic are gone, so a CreateTopics of the same name right after succeeds. Deletions are
  *   serialised with the creates, auto-creates and partition additions of the same name; a topic
  *   deleted or re-created between reading the request and deleting it answers
  *   UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID when named by id) and the new one is kept.
  *
- * Gaps: no ACLs, no controller mutation quota; results keep request order (Kafka shuffles
+ * Authorization: DELETE on the topic (TOPIC_AUTHORIZATION_FAILED).
+ * Gaps: no controller mutation quota; results keep request order (Kafka shuffles
  * them to hide which topics exist from unauthorised clients, which needs ACLs to matter).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
@@ -30,6 +31,7 @@ import {
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import type { TopicInfo } from '../../metadata/types.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { deleteTopic } from '../topic-admin.js'
 
@@ -115,6 +117,12 @@ export const deleteTopicsHandler: Handler<typeof ApiKey.DeleteTopics> = {
 
     const responses: Result[] = []
     for (const r of resolve(entries, ctx)) {
+      // DELETE on the topic, checked before existence so a refusal reveals nothing (Kafka's order).
+      const name = r.topic?.name ?? r.entry.name
+      if (name && !authorize(ctx, 'DELETE', 'TOPIC', name)) {
+        responses.push(shape(result(r.entry, new KafkaError('TOPIC_AUTHORIZATION_FAILED'))))
+        continue
+      }
       if (r.error || !r.topic) {
         responses.push(shape(result(r.entry, r.error)))
         continue

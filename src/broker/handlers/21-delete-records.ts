@@ -12,7 +12,7 @@
  * - With a single replica the answer needs no waiting; when replication arrives, Kafka waits
  *   for every follower's log start offset (DelayedDeleteRecords) up to timeoutMs.
  *
- * Gaps: no ACLs.
+ * Authorization: DELETE on the topic (TOPIC_AUTHORIZATION_FAILED per partition).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -21,6 +21,7 @@ import {
   type DeleteRecordsResponseDeleteRecordsPartitionResult,
 } from '../../protocol/generated/delete-records.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { errorCodeOf } from '../error-codes.js'
 import { isInternalTopic } from '../../metadata/topic-name.js'
@@ -40,7 +41,12 @@ export const deleteRecordsHandler: Handler<typeof ApiKey.DeleteRecords> = {
     const topics = []
     for (const t of req.topics) {
       const partitions: DeleteRecordsResponseDeleteRecordsPartitionResult[] = []
+      const deletable = authorize(ctx, 'DELETE', 'TOPIC', t.name)
       for (const p of t.partitions) {
+        if (!deletable) {
+          partitions.push({ partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })
+          continue
+        }
         try {
           const low = await deleteBefore(t.name, p.partitionIndex, p.offset, ctx)
           partitions.push({ partitionIndex: p.partitionIndex, lowWatermark: BigInt(low), errorCode: ErrorCode.NONE })

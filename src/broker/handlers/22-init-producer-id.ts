@@ -18,11 +18,14 @@
  * - When a new block cannot be recorded (the metadata file's disk failed) the answer is
  *   COORDINATOR_NOT_AVAILABLE, which clients retry, and the broker logs the cause.
  *
- * Gaps: no ACLs (never CLUSTER_AUTHORIZATION_FAILED / TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
+ * Authorization: WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED); an
+ * idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679),
+ * else CLUSTER_AUTHORIZATION_FAILED.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { InitProducerIdRequest, InitProducerIdResponse } from '../../protocol/generated/init-producer-id.js'
 import { ErrorCode } from '../../protocol/errors.js'
+import { authorize, authorizeAny, authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 import { coordinatorCode } from './txn-common.js'
 
@@ -35,6 +38,9 @@ export const initProducerIdHandler: Handler<typeof ApiKey.InitProducerId> = {
   async handle(req, ctx) {
     const fail = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 })
     if (req.transactionalId === '') return fail(ErrorCode.INVALID_REQUEST)
+    // Transactional: WRITE on the id. Idempotent: IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679).
+    if (req.transactionalId !== null && !authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    if (req.transactionalId === null && !authorizeCluster(ctx, 'IDEMPOTENT_WRITE') && !authorizeAny(ctx, 'WRITE', 'TOPIC')) return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     if (req.transactionalId !== null) {
       try {
         return {

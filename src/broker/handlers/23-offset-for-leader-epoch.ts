@@ -12,7 +12,8 @@
  *   (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH). Unknown partitions: UNKNOWN_TOPIC_OR_PARTITION.
  * - v0 answers without the epoch (it has no field for it).
  *
- * Gaps: no ACLs (CLUSTER_ACTION for replicas, DESCRIBE for consumers).
+ * - Authorization: DESCRIBE on each topic (TOPIC_AUTHORIZATION_FAILED), or CLUSTER_ACTION on
+ *   the cluster, which brokers' followers hold (Kafka's inter-broker principal).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -23,6 +24,7 @@ import {
 import { ErrorCode } from '../../protocol/errors.js'
 import type { Handler } from '../handler.js'
 import { errorCodeOf } from '../error-codes.js'
+import { authorize, authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 
 export const offsetForLeaderEpochHandler: Handler<typeof ApiKey.OffsetForLeaderEpoch> = {
   apiKey: ApiKey.OffsetForLeaderEpoch,
@@ -33,9 +35,15 @@ export const offsetForLeaderEpochHandler: Handler<typeof ApiKey.OffsetForLeaderE
   async handle(req, ctx) {
     const replicaId = req.replicaId ?? -1
     const topics = []
+    const clusterAction = authorizeCluster(ctx, 'CLUSTER_ACTION')
     for (const t of req.topics) {
       const partitions: OffsetForLeaderEpochResponseEpochEndOffset[] = []
+      const allowed = clusterAction || authorize(ctx, 'DESCRIBE', 'TOPIC', t.topic)
       for (const p of t.partitions) {
+        if (!allowed) {
+          partitions.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, partition: p.partition, leaderEpoch: -1, endOffset: -1n })
+          continue
+        }
         try {
           const r = await ctx.broker.replicas.lastOffsetForLeaderEpoch({
             topic: t.topic,

@@ -17,7 +17,8 @@
  * - verifyOnly is what partition leaders send before a transaction's first write to a partition
  *   (broker/txn-verification.ts, transaction.partition.verification.enable).
  *
- * Gaps: no ACLs.
+ * Authorization: WRITE on the transactional id, then on each topic.
+ * Gaps: verify-only batches (v4, sent by brokers) do not require CLUSTER_ACTION.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -27,6 +28,7 @@ import {
   type AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult,
 } from '../../protocol/generated/add-partitions-to-txn.js'
 import { ErrorCode } from '../../protocol/errors.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { coordinatorCode, fencedCode } from './txn-common.js'
 
@@ -39,6 +41,10 @@ async function addOne(
   tx: { transactionalId: string; producerId: bigint; producerEpoch: number; verifyOnly: boolean; topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] },
 ): Promise<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[]> {
   const partitions = tx.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })))
+  // Kafka: WRITE on the transactional id, then WRITE on every topic; one refused topic stops the rest (OPERATION_NOT_ATTEMPTED).
+  if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', tx.transactionalId)) return results(tx.topics, () => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+  const unwritable = new Set(tx.topics.filter((t) => !authorize(ctx, 'WRITE', 'TOPIC', t.name)).map((t) => t.name))
+  if (unwritable.size > 0) return results(tx.topics, (t) => (unwritable.has(t) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED))
   try {
     if (tx.verifyOnly) {
       const codes = await ctx.broker.txns.verifyPartitions({ ...tx, partitions })

@@ -6,11 +6,13 @@
  * codes are AddPartitionsToTxn's (PRODUCER_FENCED from v2, INVALID_PRODUCER_EPOCH before).
  * `__consumer_offsets` is created first if needed, as FindCoordinator does.
  *
- * Gaps: no ACLs (never GROUP_AUTHORIZATION_FAILED).
+ * Authorization: WRITE on the transactional id, READ on the group.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from '../../protocol/generated/add-offsets-to-txn.js'
 import { GROUP_METADATA_TOPIC } from '../../coordinator/group/group-log.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 import { coordinatorCode, fencedCode } from './txn-common.js'
 
@@ -21,6 +23,8 @@ export const addOffsetsToTxnHandler: Handler<typeof ApiKey.AddOffsetsToTxn> = {
   request: AddOffsetsToTxnRequest,
   response: AddOffsetsToTxnResponse,
   async handle(req, ctx) {
+    if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED }
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED }
     try {
       await ctx.broker.groups.ensureTopic()
       const errorCode = await ctx.broker.txns.addPartitions({

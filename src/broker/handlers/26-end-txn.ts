@@ -15,6 +15,8 @@
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { EndTxnRequest, EndTxnResponse } from '../../protocol/generated/end-txn.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 import { coordinatorCode, fencedCode } from './txn-common.js'
 
@@ -25,6 +27,7 @@ export const endTxnHandler: Handler<typeof ApiKey.EndTxn> = {
   request: EndTxnRequest,
   response: EndTxnResponse,
   async handle(req, ctx) {
+    if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED }
     let errorCode: number
     try {
       errorCode = await ctx.broker.txns.endTxn({

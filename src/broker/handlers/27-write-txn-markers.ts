@@ -6,10 +6,13 @@
  * partition saw), INVALID_PRODUCER_EPOCH; nothing is written for a partition that fails.
  * Markers to `__consumer_offsets` apply or drop the transaction's offset commits.
  *
- * Gaps: no ACLs (Kafka requires CLUSTER_ACTION); any client may send it.
+ * Authorization: CLUSTER_ACTION on the cluster (brokers: super users), else
+ * CLUSTER_AUTHORIZATION_FAILED for every partition, as Kafka.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../../protocol/generated/write-txn-markers.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import { authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 import { writeTxnMarkers } from '../txn-markers.js'
 
@@ -20,6 +23,10 @@ export const writeTxnMarkersHandler: Handler<typeof ApiKey.WriteTxnMarkers> = {
   request: WriteTxnMarkersRequest,
   response: WriteTxnMarkersResponse,
   async handle(req, ctx) {
+    // Only brokers (CLUSTER_ACTION: super users in practice) may write markers; Kafka refuses every partition.
+    if (!authorizeCluster(ctx, 'CLUSTER_ACTION')) {
+      return { markers: req.markers.map((m) => ({ producerId: m.producerId, topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED })) })) })) }
+    }
     const markers = await Promise.all(
       req.markers.map(async (m) => {
         const written = await writeTxnMarkers(ctx.broker, {

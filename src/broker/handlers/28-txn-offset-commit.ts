@@ -15,11 +15,13 @@
  * fenced producer) on every partition, nothing written. A stale epoch is also refused by the
  * partition's producer state when it has seen a newer one.
  *
- * Gaps: no ACLs.
+ * Authorization: WRITE on the transactional id and READ on the group, else every partition is
+ * refused. Gap: READ on each topic is not checked (Kafka checks it).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { TxnOffsetCommitRequest, TxnOffsetCommitResponse, type TxnOffsetCommitRequest as TxnOffsetCommitRequestBody } from '../../protocol/generated/txn-offset-commit.js'
 import type { Handler, RequestContext } from '../handler.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { GROUP_METADATA_TOPIC } from '../../coordinator/group/group-log.js'
 import { coordinatorCode } from './txn-common.js'
@@ -55,6 +57,8 @@ export const txnOffsetCommitHandler: Handler<typeof ApiKey.TxnOffsetCommit> = {
   response: TxnOffsetCommitResponse,
   async handle(req, ctx) {
     const all = (code: number) => ({ throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })) })
+    if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) return all(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return all(ErrorCode.GROUP_AUTHORIZATION_FAILED)
     try {
       const refused = await verifyOffsetsPartition(ctx, req)
       if (refused !== ErrorCode.NONE) return all(refused)

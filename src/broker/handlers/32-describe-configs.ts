@@ -18,7 +18,7 @@
  *   (v3+, documentation only when includeDocumentation). Nothing is sensitive.
  * - Other resource types (GROUP, CLIENT_METRICS): INVALID_REQUEST per resource.
  *
- * Gaps: no ACLs.
+ * Authorization: DESCRIBE_CONFIGS on the topic, or on the cluster for brokers and loggers.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -31,6 +31,7 @@ import {
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { ResourceType } from '../config-admin.js'
 import { CONFIG_SOURCE, describeBrokerConfigs, describeDynamicDefaults, describeTopicConfigs, type ConfigDescription } from '../config-describe.js'
+import { requireConfigAccess } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { validateTopicName } from '../../metadata/topic-name.js'
 
@@ -94,6 +95,7 @@ export const describeConfigsHandler: Handler<typeof ApiKey.DescribeConfigs> = {
     const results: DescribeConfigsResponseDescribeConfigsResult[] = req.resources.map((r) => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName }
       try {
+        requireConfigAccess(ctx, 'DESCRIBE_CONFIGS', r.resourceType, r.resourceName)
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: describe(r, ctx).map((c) => entry(c, req)) }
       } catch (err) {
         if (!(err instanceof KafkaError)) ctx.broker.logger.error('describing configs failed', { ...base, error: (err as Error).message })

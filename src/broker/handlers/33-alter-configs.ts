@@ -15,7 +15,8 @@
  * - validateOnly checks and changes nothing. Changes are durable (metadata file) before the
  *   answer and apply to existing logs at once.
  *
- * Gaps: no ACLs, no alter config policy.
+ * Authorization: ALTER_CONFIGS on the topic, or on the cluster for brokers.
+ * Gaps: no alter config policy.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { AlterConfigsRequest, AlterConfigsResponse, type AlterConfigsRequestAlterConfigsResource } from '../../protocol/generated/alter-configs.js'
@@ -29,6 +30,7 @@ import {
   replaceBrokerConfigs,
   replaceTopicConfigs,
 } from '../config-admin.js'
+import { requireConfigAccess } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 
 async function alter(r: AlterConfigsRequestAlterConfigsResource, validateOnly: boolean, ctx: RequestContext): Promise<void> {
@@ -53,7 +55,10 @@ export const alterConfigsHandler: Handler<typeof ApiKey.AlterConfigs> = {
   request: AlterConfigsRequest,
   response: AlterConfigsResponse,
   async handle(req, ctx) {
-    const responses = await alterEach(ctx.broker, req.resources, (r) => alter(r, req.validateOnly, ctx))
+    const responses = await alterEach(ctx.broker, req.resources, (r) => {
+      requireConfigAccess(ctx, 'ALTER_CONFIGS', r.resourceType, r.resourceName)
+      return alter(r, req.validateOnly, ctx)
+    })
     return { throttleTimeMs: 0, responses }
   },
 }

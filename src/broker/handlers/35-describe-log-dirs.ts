@@ -11,7 +11,7 @@
  * - v3+: top-level errorCode 0. v4: totalBytes / usableBytes of the dir's file system
  *   (statfs); a dir that cannot be read answers KAFKA_STORAGE_ERROR with no topics.
  *
- * Gaps: no ACLs (Kafka answers CLUSTER_AUTHORIZATION_FAILED without DESCRIBE on the cluster).
+ * Authorization: DESCRIBE on the cluster; without it an empty answer (v3+: CLUSTER_AUTHORIZATION_FAILED).
  */
 import { statfs } from 'node:fs/promises'
 import { resolve } from 'node:path'
@@ -23,6 +23,7 @@ import {
   type DescribeLogDirsResponseDescribeLogDirsTopic,
 } from '../../protocol/generated/describe-log-dirs.js'
 import { ErrorCode } from '../../protocol/errors.js'
+import { authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 
 const LONG_MAX = 9223372036854775807n
@@ -34,6 +35,8 @@ export const describeLogDirsHandler: Handler<typeof ApiKey.DescribeLogDirs> = {
   request: DescribeLogDirsRequest,
   response: DescribeLogDirsResponse,
   async handle(req, ctx) {
+    // Kafka answers an empty result (v3+: CLUSTER_AUTHORIZATION_FAILED at the top) without DESCRIBE on the cluster.
+    if (!authorizeCluster(ctx, 'DESCRIBE')) return { throttleTimeMs: 0, errorCode: ctx.apiVersion >= 3 ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : ErrorCode.NONE, results: [] }
     const wanted = req.topics === null ? undefined : new Set(req.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}\u0000${p}`)))
     type Hosted = { topic: string; partition: number; size: number; offsetLag: number }
     const byDir = new Map<string, Map<string, Hosted[]>>()

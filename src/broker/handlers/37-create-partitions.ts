@@ -19,9 +19,10 @@
  * - Internal topics (__consumer_offsets, __transaction_state) keep their partition count:
  *   INVALID_REQUEST. Their coordinators map groups and transactions to partitions by the count,
  *   so growing them would strand committed offsets. Kafka's broker allows it (its tool refuses
- *   it for the offsets topic, and ACLs keep clients away); Samsa has no ACLs.
+ *   it for the offsets topic, and ACLs keep clients away); Samsa refuses it even with ALTER on the topic.
  *
- * Gaps: no ACLs, no controller mutation quota (throttle time 0).
+ * Authorization: ALTER on the topic (TOPIC_AUTHORIZATION_FAILED).
+ * Gaps: no controller mutation quota (throttle time 0).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -30,6 +31,7 @@ import {
   type CreatePartitionsResponseCreatePartitionsTopicResult,
 } from '../../protocol/generated/create-partitions.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 import { checkCreatePartitionsBatch, createPartitions } from '../topic-admin.js'
 
@@ -54,6 +56,7 @@ export const createPartitionsHandler: Handler<typeof ApiKey.CreatePartitions> = 
       if (answered.has(t.name)) continue
       answered.add(t.name)
       try {
+        if (!authorize(ctx, 'ALTER', 'TOPIC', t.name)) throw new KafkaError('TOPIC_AUTHORIZATION_FAILED')
         if (refused !== undefined) throw refused
         if (counts.get(t.name)! > 1) throw new KafkaError('INVALID_REQUEST', 'Duplicate topic name.')
         await createPartitions(ctx.broker, { name: t.name, count: t.count, assignments: t.assignments === null ? null : t.assignments.map((a) => a.brokerIds), validateOnly: req.validateOnly })

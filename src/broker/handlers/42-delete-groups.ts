@@ -10,6 +10,7 @@
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/generated/delete-groups.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 
 export const deleteGroupsHandler: Handler<typeof ApiKey.DeleteGroups> = {
@@ -24,7 +25,7 @@ export const deleteGroupsHandler: Handler<typeof ApiKey.DeleteGroups> = {
     for (const groupId of req.groupsNames) {
       let errorCode: number
       try {
-        errorCode = groupId === '' ? ErrorCode.INVALID_GROUP_ID : await groups.deleteGroup(groupId)
+        errorCode = !authorize(ctx, 'DELETE', 'GROUP', groupId) ? ErrorCode.GROUP_AUTHORIZATION_FAILED : groupId === '' ? ErrorCode.INVALID_GROUP_ID : await groups.deleteGroup(groupId)
       } catch (err) {
         errorCode = err instanceof KafkaError ? err.code : ErrorCode.COORDINATOR_NOT_AVAILABLE
       }

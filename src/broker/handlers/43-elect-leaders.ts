@@ -17,7 +17,7 @@
  * - v0 has no top-level error code; v1+ answers NONE there.
  * - More than 10,000 named partitions: each POLICY_VIOLATION.
  *
- * Gaps: no ACLs.
+ * Authorization: ALTER on the cluster (CLUSTER_AUTHORIZATION_FAILED per partition).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -29,6 +29,7 @@ import {
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { ELECTION_TYPES, electionPlan, type ElectionType } from '../../metadata/leader-election.js'
 import { changePartition } from '../../metadata/partition-cas.js'
+import { authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { errorCodeOf } from '../error-codes.js'
 import { MAX_PARTITIONS_PER_REQUEST } from '../topic-admin.js'
@@ -60,8 +61,9 @@ export const electLeadersHandler: Handler<typeof ApiKey.ElectLeaders> = {
       ? [...ctx.broker.metadata.topics()].map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partition) }))
       : req.topicPartitions!.map((t) => ({ topic: t.topic, partitions: [...new Set(t.partitions)] }))
     const total = wanted.reduce((n, t) => n + t.partitions.length, 0)
-    const refused =
-      type === undefined
+    const refused = !authorizeCluster(ctx, 'ALTER')
+      ? new KafkaError('CLUSTER_AUTHORIZATION_FAILED')
+      : type === undefined
         ? new KafkaError('INVALID_REQUEST', `Unknown election type ${req.electionType}; 0 (PREFERRED) and 1 (UNCLEAN) are known.`)
         : !all && total > MAX_PARTITIONS_PER_REQUEST
           ? new KafkaError('POLICY_VIOLATION', `Unable to perform excessively large batch operation. The request names ${total} partitions; at most ${MAX_PARTITIONS_PER_REQUEST} may be elected in one request.`)

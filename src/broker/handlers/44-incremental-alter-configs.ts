@@ -35,6 +35,7 @@ import {
   replaceTopicConfigs,
   topicOverrides,
 } from '../config-admin.js'
+import { requireConfigAccess } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { TOPIC_CONFIG } from '../topic-config.js'
 
@@ -118,7 +119,10 @@ export const incrementalAlterConfigsHandler: Handler<typeof ApiKey.IncrementalAl
   request: IncrementalAlterConfigsRequest,
   response: IncrementalAlterConfigsResponse,
   async handle(req, ctx) {
-    const responses = await alterEach(ctx.broker, req.resources, (r) => alter(r, req.validateOnly, ctx))
+    const responses = await alterEach(ctx.broker, req.resources, (r) => {
+      requireConfigAccess(ctx, 'ALTER_CONFIGS', r.resourceType, r.resourceName)
+      return alter(r, req.validateOnly, ctx)
+    })
     return { throttleTimeMs: 0, responses }
   },
 }

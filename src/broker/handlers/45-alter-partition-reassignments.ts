@@ -17,7 +17,8 @@
  * - More than 10,000 partitions in one request: every partition POLICY_VIOLATION (the bound of
  *   Kafka's controller on one operation).
  *
- * Gaps: no ACLs; v1 (allowReplicationFactorChange) is not in the specs Samsa is generated from.
+ * Authorization: ALTER on the cluster (CLUSTER_AUTHORIZATION_FAILED per partition).
+ * Gaps: v1 (allowReplicationFactorChange) is not in the specs Samsa is generated from.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -28,6 +29,7 @@ import {
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { changePartition } from '../../metadata/partition-cas.js'
 import { checkTarget, reassignmentPlan, revertPlan } from '../../metadata/reassignment.js'
+import { authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { errorCodeOf } from '../error-codes.js'
 import { MAX_PARTITIONS_PER_REQUEST } from '../topic-admin.js'
@@ -52,8 +54,9 @@ export const alterPartitionReassignmentsHandler: Handler<typeof ApiKey.AlterPart
   response: AlterPartitionReassignmentsResponse,
   async handle(req, ctx) {
     const total = req.topics.reduce((n, t) => n + t.partitions.length, 0)
-    const refused =
-      total > MAX_PARTITIONS_PER_REQUEST
+    const refused = !authorizeCluster(ctx, 'ALTER')
+      ? new KafkaError('CLUSTER_AUTHORIZATION_FAILED')
+      : total > MAX_PARTITIONS_PER_REQUEST
         ? new KafkaError('POLICY_VIOLATION', `Unable to perform excessively large batch operation. The request reassigns ${total} partitions; at most ${MAX_PARTITIONS_PER_REQUEST} may be reassigned in one request.`)
         : undefined
     const responses = []

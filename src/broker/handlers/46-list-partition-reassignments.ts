@@ -7,7 +7,7 @@
  *   reassigned, are left out (no error), as Kafka does.
  * - Each partition lists its replicas (target + leaving), adding and removing replicas.
  *
- * Gaps: no ACLs.
+ * Authorization: DESCRIBE on the cluster (CLUSTER_AUTHORIZATION_FAILED).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -19,6 +19,7 @@ import {
 import { ErrorCode } from '../../protocol/errors.js'
 import { isReassigning } from '../../metadata/reassignment.js'
 import type { PartitionInfo } from '../../metadata/types.js'
+import { authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 
 function ongoing(p: PartitionInfo | undefined): ListPartitionReassignmentsResponseOngoingPartitionReassignment | undefined {
@@ -33,6 +34,7 @@ export const listPartitionReassignmentsHandler: Handler<typeof ApiKey.ListPartit
   request: ListPartitionReassignmentsRequest,
   response: ListPartitionReassignmentsResponse,
   handle(req, ctx) {
+    if (!authorizeCluster(ctx, 'DESCRIBE')) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, topics: [] }
     const store = ctx.broker.metadata
     const topics: ListPartitionReassignmentsResponseOngoingTopicReassignment[] = []
     const add = (name: string, partitions: Array<ListPartitionReassignmentsResponseOngoingPartitionReassignment | undefined>) => {

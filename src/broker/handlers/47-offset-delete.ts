@@ -13,11 +13,12 @@
  *   deleted. Unknown topics and partitions: UNKNOWN_TOPIC_OR_PARTITION (checked before the
  *   group, as Kafka's KafkaApis does; the group is still checked).
  *
- * Gaps: no ACLs.
+ * Authorization: DELETE on the group (GROUP_AUTHORIZATION_FAILED), READ on each topic.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { OffsetDeleteRequest, OffsetDeleteResponse, type OffsetDeleteResponseTopic } from '../../protocol/generated/offset-delete.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler } from '../handler.js'
 
 export const offsetDeleteHandler: Handler<typeof ApiKey.OffsetDelete> = {
@@ -28,6 +29,7 @@ export const offsetDeleteHandler: Handler<typeof ApiKey.OffsetDelete> = {
   response: OffsetDeleteResponse,
   async handle(req, ctx) {
     if (req.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, throttleTimeMs: 0, topics: [] }
+    if (!authorize(ctx, 'DELETE', 'GROUP', req.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] }
     const md = ctx.broker.metadata
     const byTopic = new Map<string, Map<number, number>>()
     const answer = (topic: string, partition: number, code: number) => {
@@ -39,8 +41,10 @@ export const offsetDeleteHandler: Handler<typeof ApiKey.OffsetDelete> = {
     for (const t of req.topics) {
       const topic = md.topic(t.name)
       const ok: number[] = []
+      const readable = authorize(ctx, 'READ', 'TOPIC', t.name)
       for (const p of t.partitions) {
-        if (topic?.partitions[p.partitionIndex]) ok.push(p.partitionIndex)
+        if (!readable) answer(t.name, p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+        else if (topic?.partitions[p.partitionIndex]) ok.push(p.partitionIndex)
         else answer(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
       }
       if (ok.length > 0) valid.push({ topic: t.name, partitions: ok })

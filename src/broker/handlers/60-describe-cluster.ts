@@ -8,12 +8,15 @@
  *   MISMATCHED_ENDPOINT_TYPE, any other value UNSUPPORTED_ENDPOINT_TYPE, as Kafka's brokers do
  *   (clients then ask a controller endpoint, which Samsa does not separate from its brokers).
  * - clusterAuthorizedOperations: INT32_MIN when not requested; when requested, every cluster
- *   operation (Samsa has no ACLs, so everything is allowed, as Kafka without an authorizer).
+ *   operation without an authorizer (as Kafka), those the ACLs allow with one (0 without
+ *   DESCRIBE on the cluster). Kafka refuses no principal DescribeCluster itself.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { DescribeClusterRequest, DescribeClusterResponse } from '../../protocol/generated/describe-cluster.js'
 import { ErrorCode } from '../../protocol/errors.js'
-import { authorizedOperations, NOT_REQUESTED } from '../authorized-operations.js'
+import { NOT_REQUESTED, SUPPORTED_OPERATIONS } from '../authorized-operations.js'
+import { authorizeCluster, authorizedOperationBits } from '../../security/authorizer/broker-authorizer.js'
+import { CLUSTER_NAME } from '../../security/authorizer/acl.js'
 import type { Handler } from '../handler.js'
 
 const BROKERS = 1
@@ -52,7 +55,8 @@ export const describeClusterHandler: Handler<typeof ApiKey.DescribeCluster> = {
       clusterId: md.clusterId,
       controllerId: brokers.some((b) => b.brokerId === controllerId) ? controllerId : -1,
       brokers,
-      clusterAuthorizedOperations: authorizedOperations('cluster', req.includeClusterAuthorizedOperations),
+      // Kafka refuses nothing here: the bits are the ACLs' (all without an authorizer), 0 without DESCRIBE on the cluster.
+      clusterAuthorizedOperations: !req.includeClusterAuthorizedOperations ? NOT_REQUESTED : authorizeCluster(ctx, 'DESCRIBE') ? authorizedOperationBits(ctx, 'CLUSTER', CLUSTER_NAME, SUPPORTED_OPERATIONS.cluster) : 0,
     }
   },
 }

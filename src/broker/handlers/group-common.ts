@@ -1,6 +1,17 @@
 /** Small pieces the group handlers share. */
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { RequestContext } from '../handler.js'
+import { authorize } from '../../security/authorizer/broker-authorizer.js'
+import type { Action } from '../../security/authorizer/standard-authorizer.js'
+
+/**
+ * Runs `fn` when the principal may do `op` on the group; otherwise rejects with
+ * GROUP_AUTHORIZATION_FAILED, which the handler's error path answers like any coordinator error.
+ */
+export function withGroup<T>(ctx: RequestContext, op: Action, groupId: string, fn: () => Promise<T>): Promise<T> {
+  if (!authorize(ctx, op, 'GROUP', groupId)) return Promise.reject(new KafkaError('GROUP_AUTHORIZATION_FAILED'))
+  return fn()
+}
 
 /** Kafka reports a member's host as "/" + its IP address. */
 export function clientHost(ctx: RequestContext): string {

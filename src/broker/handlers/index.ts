@@ -38,6 +38,9 @@ import { describeClusterHandler } from './60-describe-cluster.js'
 import { describeProducersHandler } from './61-describe-producers.js'
 import { describeTransactionsHandler } from './65-describe-transactions.js'
 import { listTransactionsHandler } from './66-list-transactions.js'
+import { describeAclsHandler } from './29-describe-acls.js'
+import { createAclsHandler } from './30-create-acls.js'
+import { deleteAclsHandler } from './31-delete-acls.js'
 
 export function defaultHandlers(): HandlerRegistry {
   return new HandlerRegistry()
@@ -66,6 +69,9 @@ export function defaultHandlers(): HandlerRegistry {
     .register(endTxnHandler)
     .register(writeTxnMarkersHandler)
     .register(txnOffsetCommitHandler)
+    .register(describeAclsHandler)
+    .register(createAclsHandler)
+    .register(deleteAclsHandler)
     .register(describeConfigsHandler)
     .register(alterConfigsHandler)
     .register(describeLogDirsHandler)
