@@ -2,7 +2,7 @@
  * A broker process: metadata store, partition logs, listeners, connections and the handler
  * registry. `start()` opens the store and the logs (recovering them if needed), then binds the
  * listeners (port 0 picks a free port; the advertised address then uses the real one).
- * Config that cannot be served (non-PLAINTEXT listeners, unknown advertised names, limits that
+ * Config that cannot be served (TLS listeners, SASL without users, unknown advertised names, limits that
  * contradict each other) and unwritable log dirs are refused before anything is opened.
  * Accepted connections pass the connection quotas and share one request memory budget; a
  * sweep closes idle connections and requests that arrive too slowly.
@@ -23,12 +23,14 @@ import {
   checkBrokerConfig,
   ConfigError,
   effectiveQueuedMaxRequestBytes,
+  interBrokerListener,
   loadBrokerConfig,
   parseConnectionOverrides,
   resolveListeners,
   type BrokerConfig,
-  type Listener,
+  type ResolvedListener,
 } from './config.js'
+import { saslListenerConfig } from '../security/listener-security.js'
 import { Connection, type ConnectionOptions } from './connection.js'
 import { clientIp, ConnectionQuotas } from './connection-quotas.js'
 import { RequestMemory } from './request-memory.js'
@@ -60,7 +62,7 @@ export interface BrokerOptions {
 /** How often connections are checked against their time limits, at most. */
 const MAX_SWEEP_MS = 1000
 
-export interface BoundListener extends Listener {
+export interface BoundListener extends ResolvedListener {
   /** The address clients are told to use. */
   advertisedHost: string
   advertisedPort: number
@@ -85,6 +87,8 @@ export class Broker {
   readonly requestMemory: RequestMemory
   private quotas: ConnectionQuotas | undefined
   private connectionOptions: ConnectionOptions | undefined
+  /** Per listener name: its connections' options (the listener and its SASL set-up). */
+  private readonly listenerOptions = new Map<string, ConnectionOptions>()
   private sweeper: NodeJS.Timeout | undefined
   /** metadata.store=etcd: registration, election and the controller. */
   private membership: ClusterMembership | undefined
@@ -136,10 +140,20 @@ export class Broker {
     return this.bound
   }
 
+  /**
+   * This broker as registered: host and port of the inter-broker listener (what replica
+   * fetchers use), and every listener's advertised address for Metadata.
+   */
   private self(): BrokerInfo {
-    const l = this.bound[0]
+    const l = this.bound.length > 0 ? interBrokerListener(this.config, this.bound) : undefined
     const rack = this.config.get('broker.rack')
-    return { nodeId: this.nodeId, host: l?.advertisedHost ?? 'localhost', port: l?.advertisedPort ?? 0, rack: rack || null }
+    return {
+      nodeId: this.nodeId,
+      host: l?.advertisedHost ?? 'localhost',
+      port: l?.advertisedPort ?? 0,
+      rack: rack || null,
+      ...(this.bound.length > 0 ? { endpoints: this.bound.map((b) => ({ listener: b.name, host: b.advertisedHost, port: b.advertisedPort })) } : {}),
+    }
   }
 
   async start(): Promise<void> {
@@ -211,8 +225,11 @@ export class Broker {
       this.sweeper.unref()
     }
     for (const l of listeners) {
+      const sasl = saslListenerConfig(this.config, l)
+      const options: ConnectionOptions = { ...this.connectionOptions, listener: { name: l.name, ...(sasl ? { sasl } : {}) }, ...(this.time ? { time: this.time } : {}) }
+      this.listenerOptions.set(l.name, options)
       // allowHalfOpen: a client may send its requests and end its side; it still gets every answer.
-      const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket))
+      const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket, options))
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen({ port: l.port, host: l.host || undefined }, () => {
@@ -246,8 +263,8 @@ export class Broker {
     })
   }
 
-  private accept(socket: Socket): void {
-    if (this.closing || !this.quotas || !this.connectionOptions) {
+  private accept(socket: Socket, options: ConnectionOptions): void {
+    if (this.closing || !this.quotas) {
       socket.destroy()
       return
     }
@@ -262,7 +279,7 @@ export class Broker {
     const conn = new Connection(
       socket,
       this.context,
-      this.connectionOptions,
+      options,
       (c) => {
         this.connections.delete(c)
         quotas.release(ip)
