@@ -78,10 +78,22 @@ export const BROKER_CONFIG = {
   'max.connections.per.ip.overrides': { kind: 'string', default: '', doc: 'Per-IP or per-host exceptions to max.connections.per.ip: host:count, comma separated (host names are resolved at start-up).' },
   'connections.max.idle.ms': { kind: 'long', default: '600000', doc: 'A connection with no request being handled and no bytes read or written for this long is closed (one that stopped reading its responses counts as idle); -1 never.', check: (v) => (v === -1 || v > 0 ? undefined : 'must be -1 or positive') },
   'samsa.request.read.timeout.ms': { kind: 'long', default: '60000', doc: 'Samsa only (Kafka has no such bound): a request whose first bytes arrived must arrive whole within this long while the broker is reading, or the connection is closed (slow senders holding memory); -1 never.', check: (v) => (v === -1 || v > 0 ? undefined : 'must be -1 or positive') },
-  'listener.security.protocol.map': { kind: 'list', default: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL', doc: 'Security protocol of each listener name, NAME:PROTOCOL. PLAINTEXT and SASL_PLAINTEXT are served; a listener mapped to SSL or SASL_SSL stops start-up (TLS is not implemented yet).' },
+  'listener.security.protocol.map': { kind: 'list', default: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL', doc: 'Security protocol of each listener name, NAME:PROTOCOL. All four are served (SSL and SASL_SSL need ssl.keystore.location).' },
   'inter.broker.listener.name': { kind: 'string', default: '', doc: 'The listener other brokers (replica fetchers) use; its address is the one registered as the broker\'s host and port. Defaults to the first listener. With metadata.store=etcd it must be a PLAINTEXT listener (replica fetchers do not authenticate yet).' },
   'sasl.enabled.mechanisms': { kind: 'list', default: 'GSSAPI', doc: 'SASL mechanisms served on SASL listeners (listener.name.<listener>.sasl.enabled.mechanisms overrides it per listener). Samsa serves PLAIN; GSSAPI (Kerberos, Kafka\'s default) is not supported, so set this when a SASL listener exists.' },
   'sasl.jaas.config': { kind: 'string', default: '', sensitive: true, doc: 'JAAS login module entry for SASL mechanisms, as Kafka\'s: for PLAIN, org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret"; (one user_<name>=<password> per user). listener.name.<listener>.<mechanism>.sasl.jaas.config overrides it (mechanism in lower case, e.g. listener.name.sasl_plaintext.plain.sasl.jaas.config).' },
+  'ssl.keystore.type': { kind: 'string', default: 'PEM', doc: 'Format of the key store of TLS listeners: PEM only (Kafka\'s default JKS is Java-only; convert JKS or PKCS12 stores to PEM). listener.name.<listener>.ssl.* overrides every ssl.* key per listener.' },
+  'ssl.keystore.location': { kind: 'string', default: '', doc: 'PEM file with the private key and its certificate chain of TLS listeners. Re-read when it changes (new connections use the new certificate).' },
+  'ssl.keystore.key': { kind: 'string', default: '', sensitive: true, doc: 'The private key in PEM, inline (instead of ssl.keystore.location).' },
+  'ssl.keystore.certificate.chain': { kind: 'string', default: '', doc: 'The certificate chain in PEM, inline (with ssl.keystore.key).' },
+  'ssl.keystore.password': { kind: 'string', default: '', sensitive: true, doc: 'Accepted for Kafka configs; used as the key passphrase when ssl.key.password is not set.' },
+  'ssl.key.password': { kind: 'string', default: '', sensitive: true, doc: 'Passphrase of an encrypted private key.' },
+  'ssl.truststore.type': { kind: 'string', default: 'PEM', doc: 'Format of the trust store: PEM only.' },
+  'ssl.truststore.location': { kind: 'string', default: '', doc: 'PEM file with the CA certificates client certificates must chain to (ssl.client.auth). Re-read when it changes.' },
+  'ssl.truststore.certificates': { kind: 'string', default: '', doc: 'The trusted CA certificates in PEM, inline (instead of ssl.truststore.location).' },
+  'ssl.client.auth': { kind: 'string', default: 'none', doc: 'Client certificates on TLS listeners: required (the handshake fails without a valid one), requested (checked when sent), none.', check: (v) => (['required', 'requested', 'none'].includes(v.toLowerCase()) ? undefined : 'must be required, requested or none') },
+  'ssl.enabled.protocols': { kind: 'list', default: 'TLSv1.2,TLSv1.3', doc: 'TLS versions served: TLSv1.2 and/or TLSv1.3.' },
+  'ssl.principal.mapping.rules': { kind: 'string', default: 'DEFAULT', doc: 'How an SSL client certificate subject (RFC 2253, e.g. CN=alice,OU=eng,O=acme) becomes the principal name: Kafka\'s RULE:pattern/replacement/[LU] rules and DEFAULT (the whole subject), comma separated, first match wins; a subject no rule matches is refused.' },
   'connection.failed.authentication.delay.ms': { kind: 'int', default: '100', doc: 'How long a refused authentication waits before its answer and the close (slows password guessing). Must be lower than connections.max.idle.ms.', check: atLeast(0) },
   'offsets.topic.num.partitions': { kind: 'int', default: '50', doc: 'Partitions of __consumer_offsets.', check: atLeast(1) },
   'offsets.topic.replication.factor': { kind: 'int', default: '3', doc: 'Replication factor of __consumer_offsets (capped at the live brokers).', check: atLeast(1) },
@@ -369,12 +381,6 @@ export function resolveListeners(cfg: BrokerConfig): { listeners: ResolvedListen
     if (securityProtocol === undefined) {
       throw new ConfigError(
         `No security protocol defined for listener ${l.name} (${raw[i]}): add ${l.name}:PLAINTEXT to listener.security.protocol.map, or name the listener PLAINTEXT`,
-      )
-    }
-    if (securityProtocol === 'SSL' || securityProtocol === 'SASL_SSL') {
-      throw new ConfigError(
-        `listener ${raw[i]} uses security protocol ${securityProtocol}, which this broker does not support yet (TLS is not implemented); ` +
-          'use PLAINTEXT or SASL_PLAINTEXT (clients of this listener would fail their TLS handshake)',
       )
     }
     return { ...l, securityProtocol }

@@ -201,7 +201,9 @@ export class Connection {
       const size = this.frames.nextSize()
       if (size === undefined) break
       if (size < 0 || size > this.opts.maxRequestSize) {
-        this.reject(`request size ${size} is outside 0..socket.request.max.bytes (${this.opts.maxRequestSize})`)
+        // 0x16 0x03: a TLS ClientHello, a TLS client on a listener without TLS.
+        const hint = size >>> 16 === 0x1603 ? ' (this looks like a TLS handshake: the client uses SSL on a listener without TLS)' : ''
+        this.reject(`request size ${size} is outside 0..socket.request.max.bytes (${this.opts.maxRequestSize})${hint}`)
         return
       }
       if (this.reserved === 0 && size > 0) {
