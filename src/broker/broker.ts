@@ -2,7 +2,7 @@
  * A broker process: metadata store, partition logs, listeners, connections and the handler
  * registry. `start()` opens the store and the logs (recovering them if needed), then binds the
  * listeners (port 0 picks a free port; the advertised address then uses the real one).
- * Config that cannot be served (non-PLAINTEXT listeners, unknown advertised names, limits that
+ * Config that cannot be served (TLS listeners, SASL without users, unknown advertised names, limits that
  * contradict each other) and unwritable log dirs are refused before anything is opened.
  * Accepted connections pass the connection quotas and share one request memory budget; a
  * sweep closes idle connections and requests that arrive too slowly.
@@ -11,6 +11,8 @@
  */
 import { lookup } from 'node:dns/promises'
 import { createServer, isIP, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
+import { listenerTls, watchTls, type ListenerTls } from '../security/tls.js'
 import { hostname } from 'node:os'
 import type { MetadataStore } from '../metadata/store.js'
 import { createBrokerAuthorizer } from '../security/authorizer/broker-authorizer.js'
@@ -26,12 +28,15 @@ import {
   checkBrokerConfig,
   ConfigError,
   effectiveQueuedMaxRequestBytes,
+  interBrokerListener,
   loadBrokerConfig,
   parseConnectionOverrides,
   resolveListeners,
   type BrokerConfig,
-  type Listener,
+  type ResolvedListener,
 } from './config.js'
+import { saslListenerConfig } from '../security/listener-security.js'
+import type { KafkaPrincipal } from '../security/principal.js'
 import { Connection, type ConnectionOptions } from './connection.js'
 import { clientIp, ConnectionQuotas } from './connection-quotas.js'
 import { RequestMemory } from './request-memory.js'
@@ -63,7 +68,7 @@ export interface BrokerOptions {
 /** How often connections are checked against their time limits, at most. */
 const MAX_SWEEP_MS = 1000
 
-export interface BoundListener extends Listener {
+export interface BoundListener extends ResolvedListener {
   /** The address clients are told to use. */
   advertisedHost: string
   advertisedPort: number
@@ -88,7 +93,15 @@ export class Broker {
   readonly requestMemory: RequestMemory
   private quotas: ConnectionQuotas | undefined
   private connectionOptions: ConnectionOptions | undefined
+  /** Per listener name: its connections' options (the listener and its SASL set-up). */
+  private readonly listenerOptions = new Map<string, ConnectionOptions>()
   private sweeper: NodeJS.Timeout | undefined
+  /** Raw sockets of TLS listeners (until they close). */
+  private readonly handshaking = new Set<Socket>()
+  /** TLS listeners' set-up, by listener name. */
+  private readonly tls = new Map<string, ListenerTls>()
+  /** Stop watching TLS key and certificate files. */
+  private readonly unwatch: Array<() => void> = []
   /** metadata.store=etcd: registration, election and the controller. */
   private membership: ClusterMembership | undefined
   /** Connections to other brokers for the requests this broker sends (markers, verification). */
@@ -141,15 +154,30 @@ export class Broker {
     return this.bound
   }
 
+  /**
+   * This broker as registered: host and port of the inter-broker listener (what replica
+   * fetchers use), and every listener's advertised address for Metadata.
+   */
   private self(): BrokerInfo {
-    const l = this.bound[0]
+    const l = this.bound.length > 0 ? interBrokerListener(this.config, this.bound) : undefined
     const rack = this.config.get('broker.rack')
-    return { nodeId: this.nodeId, host: l?.advertisedHost ?? 'localhost', port: l?.advertisedPort ?? 0, rack: rack || null }
+    return {
+      nodeId: this.nodeId,
+      host: l?.advertisedHost ?? 'localhost',
+      port: l?.advertisedPort ?? 0,
+      rack: rack || null,
+      ...(this.bound.length > 0 ? { endpoints: this.bound.map((b) => ({ listener: b.name, host: b.advertisedHost, port: b.advertisedPort })) } : {}),
+    }
   }
 
   async start(): Promise<void> {
     // Everything that can be refused is refused before a file is touched.
     checkBrokerConfig(this.config)
+    // TLS keys and certificates are loaded (and refused) before anything is opened too.
+    for (const l of resolveListeners(this.config).listeners) {
+      if (l.securityProtocol === 'SSL' || l.securityProtocol === 'SASL_SSL') this.tls.set(l.name, listenerTls(this.config, l.name))
+      saslListenerConfig(this.config, l)
+    }
     const logDirs = this.config.get('log.dirs')
     if (logDirs.length === 0) throw new Error('log.dirs is empty: set log.dirs (or log.dir) to where the broker keeps its data')
     for (const dir of logDirs) await ensureLogDir(dir, this.faults)
@@ -221,8 +249,12 @@ export class Broker {
       this.sweeper.unref()
     }
     for (const l of listeners) {
+      const sasl = saslListenerConfig(this.config, l)
+      const options: ConnectionOptions = { ...this.connectionOptions, listener: { name: l.name, ...(sasl ? { sasl } : {}) }, ...(this.time ? { time: this.time } : {}) }
+      this.listenerOptions.set(l.name, options)
+      const tls = this.tls.get(l.name)
       // allowHalfOpen: a client may send its requests and end its side; it still gets every answer.
-      const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket))
+      const server = tls ? this.tlsServer(l.name, l.securityProtocol === 'SSL', tls, options) : createServer({ allowHalfOpen: true }, (socket) => this.accept(socket, options))
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen({ port: l.port, host: l.host || undefined }, () => {
@@ -256,10 +288,47 @@ export class Broker {
     })
   }
 
-  private accept(socket: Socket): void {
-    if (this.closing || !this.quotas || !this.connectionOptions) {
+  /**
+   * A TLS listener: connections are served once their handshake is done. A failed handshake
+   * (a plaintext client, garbage, an untrusted certificate) closes that socket with one line.
+   */
+  private tlsServer(name: string, sslPrincipal: boolean, tls: ListenerTls, options: ConnectionOptions): Server {
+    const server = createTlsServer({ allowHalfOpen: true, ...tls.options() }, (socket: TLSSocket) => {
+      if (socket.authorizationError && socket.getPeerCertificate()?.raw) {
+        this.logger.warn('closing connection: client certificate not trusted', { client: `${socket.remoteAddress}:${socket.remotePort}`, listener: name, error: String(socket.authorizationError) })
+        socket.destroy()
+        return
+      }
+      let principal: KafkaPrincipal | undefined
+      if (sslPrincipal) {
+        principal = tls.principal(socket)
+        if (!principal) {
+          this.logger.warn('closing connection: no ssl.principal.mapping.rules rule matches the client certificate subject', { client: `${socket.remoteAddress}:${socket.remotePort}`, listener: name })
+          socket.destroy()
+          return
+        }
+      }
+      const conn = this.accept(socket, options)
+      if (conn && principal) conn.principal = principal
+    })
+    // Sockets still in their handshake are not Connections yet; with allowHalfOpen one whose
+    // client went away would keep close() waiting, so close() destroys them.
+    server.on('connection', (s: Socket) => {
+      this.handshaking.add(s)
+      s.once('close', () => this.handshaking.delete(s))
+    })
+    server.on('tlsClientError', (err, socket) => {
+      this.logger.warn('closing connection: TLS handshake failed', { client: `${socket.remoteAddress}:${socket.remotePort}`, listener: name, error: err.message.trim().split('\n')[0] })
       socket.destroy()
-      return
+    })
+    this.unwatch.push(watchTls(server, tls, name, this.logger))
+    return server
+  }
+
+  private accept(socket: Socket, options: ConnectionOptions): Connection | undefined {
+    if (this.closing || !this.quotas) {
+      socket.destroy()
+      return undefined
     }
     const quotas = this.quotas
     const ip = clientIp(socket.remoteAddress)
@@ -267,18 +336,19 @@ export class Broker {
     if (refused !== undefined) {
       quotas.refused(ip, refused)
       socket.destroy()
-      return
+      return undefined
     }
     const conn = new Connection(
       socket,
       this.context,
-      this.connectionOptions,
+      options,
       (c) => {
         this.connections.delete(c)
         quotas.release(ip)
       },
     )
     this.connections.add(conn)
+    return conn
   }
 
   /**
@@ -299,8 +369,10 @@ export class Broker {
       }
       this.shutdown.abort()
       clearInterval(this.sweeper)
+      for (const u of this.unwatch) u()
       const stopped = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
       for (const c of this.connections) c.close()
+      for (const s of this.handshaking) s.destroy()
       await Promise.all(stopped)
       await this.membership?.close()
       if (this.ctx) {

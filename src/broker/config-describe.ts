@@ -3,7 +3,7 @@
  * value, where the value came from (Kafka's ConfigSource ids), its synonyms, its type and its
  * documentation. Also says which broker properties may change at runtime.
  */
-import { BROKER_CONFIG, BROKER_CONFIG_KEYS, brokerConfigDef, type BrokerConfig, type ConfigValue } from './config.js'
+import { BROKER_CONFIG, BROKER_CONFIG_KEYS, brokerConfigDef, type BrokerConfig, type ConfigValue, type Def } from './config.js'
 import { LONG_MAX, TOPIC_CONFIG, effectiveTopicConfig, type ConfigLayer, type ConfigSource } from './topic-config.js'
 
 /** DescribeConfigsResponse ConfigSource ids. */
@@ -112,7 +112,7 @@ export function describeBrokerConfigs(
       value,
       source: first.source,
       readOnly: !DYNAMIC_BROKER_CONFIGS.has(name),
-      isSensitive: false,
+      isSensitive: (def as Def).sensitive === true,
       synonyms,
       configType: CONFIG_TYPE[def.kind] ?? 0,
       documentation: def.doc,

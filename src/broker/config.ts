@@ -30,6 +30,8 @@ interface DefOf<K extends Kind> {
   check?: (v: KindValue[K]) => string | undefined
   /** A Kafka 3.x key that Kafka 4 removed: accepted, and this warning is logged when it is set. */
   deprecated?: string
+  /** A secret (passwords): DescribeConfigs answers null for it, and it is never logged. */
+  sensitive?: boolean
 }
 
 /** One property's definition; its `check` sees the value typed as its kind parses it. */
@@ -78,7 +80,23 @@ export const BROKER_CONFIG = {
   'max.connections.per.ip.overrides': { kind: 'string', default: '', doc: 'Per-IP or per-host exceptions to max.connections.per.ip: host:count, comma separated (host names are resolved at start-up).' },
   'connections.max.idle.ms': { kind: 'long', default: '600000', doc: 'A connection with no request being handled and no bytes read or written for this long is closed (one that stopped reading its responses counts as idle); -1 never.', check: (v) => (v === -1 || v > 0 ? undefined : 'must be -1 or positive') },
   'samsa.request.read.timeout.ms': { kind: 'long', default: '60000', doc: 'Samsa only (Kafka has no such bound): a request whose first bytes arrived must arrive whole within this long while the broker is reading, or the connection is closed (slow senders holding memory); -1 never.', check: (v) => (v === -1 || v > 0 ? undefined : 'must be -1 or positive') },
-  'listener.security.protocol.map': { kind: 'list', default: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL', doc: 'Security protocol of each listener name, NAME:PROTOCOL. Only PLAINTEXT is served so far: a listener mapped to another protocol stops start-up.' },
+  'listener.security.protocol.map': { kind: 'list', default: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL', doc: 'Security protocol of each listener name, NAME:PROTOCOL. All four are served (SSL and SASL_SSL need ssl.keystore.location).' },
+  'inter.broker.listener.name': { kind: 'string', default: '', doc: 'The listener other brokers (replica fetchers) use; its address is the one registered as the broker\'s host and port. Defaults to the first listener. With metadata.store=etcd it must be a PLAINTEXT listener (replica fetchers do not authenticate yet).' },
+  'sasl.enabled.mechanisms': { kind: 'list', default: 'GSSAPI', doc: 'SASL mechanisms served on SASL listeners (listener.name.<listener>.sasl.enabled.mechanisms overrides it per listener). Samsa serves PLAIN; GSSAPI (Kerberos, Kafka\'s default) is not supported, so set this when a SASL listener exists.' },
+  'sasl.jaas.config': { kind: 'string', default: '', sensitive: true, doc: 'JAAS login module entry for SASL mechanisms, as Kafka\'s: for PLAIN, org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret"; (one user_<name>=<password> per user). listener.name.<listener>.<mechanism>.sasl.jaas.config overrides it (mechanism in lower case, e.g. listener.name.sasl_plaintext.plain.sasl.jaas.config).' },
+  'ssl.keystore.type': { kind: 'string', default: 'PEM', doc: 'Format of the key store of TLS listeners: PEM only (Kafka\'s default JKS is Java-only; convert JKS or PKCS12 stores to PEM). listener.name.<listener>.ssl.* overrides every ssl.* key per listener.' },
+  'ssl.keystore.location': { kind: 'string', default: '', doc: 'PEM file with the private key and its certificate chain of TLS listeners. Re-read when it changes (new connections use the new certificate).' },
+  'ssl.keystore.key': { kind: 'string', default: '', sensitive: true, doc: 'The private key in PEM, inline (instead of ssl.keystore.location).' },
+  'ssl.keystore.certificate.chain': { kind: 'string', default: '', doc: 'The certificate chain in PEM, inline (with ssl.keystore.key).' },
+  'ssl.keystore.password': { kind: 'string', default: '', sensitive: true, doc: 'Accepted for Kafka configs; used as the key passphrase when ssl.key.password is not set.' },
+  'ssl.key.password': { kind: 'string', default: '', sensitive: true, doc: 'Passphrase of an encrypted private key.' },
+  'ssl.truststore.type': { kind: 'string', default: 'PEM', doc: 'Format of the trust store: PEM only.' },
+  'ssl.truststore.location': { kind: 'string', default: '', doc: 'PEM file with the CA certificates client certificates must chain to (ssl.client.auth). Re-read when it changes.' },
+  'ssl.truststore.certificates': { kind: 'string', default: '', doc: 'The trusted CA certificates in PEM, inline (instead of ssl.truststore.location).' },
+  'ssl.client.auth': { kind: 'string', default: 'none', doc: 'Client certificates on TLS listeners: required (the handshake fails without a valid one), requested (checked when sent), none.', check: (v) => (['required', 'requested', 'none'].includes(v.toLowerCase()) ? undefined : 'must be required, requested or none') },
+  'ssl.enabled.protocols': { kind: 'list', default: 'TLSv1.2,TLSv1.3', doc: 'TLS versions served: TLSv1.2 and/or TLSv1.3.' },
+  'ssl.principal.mapping.rules': { kind: 'string', default: 'DEFAULT', doc: 'How an SSL client certificate subject (RFC 2253, e.g. CN=alice,OU=eng,O=acme) becomes the principal name: Kafka\'s RULE:pattern/replacement/[LU] rules and DEFAULT (the whole subject), comma separated, first match wins; a subject no rule matches is refused.' },
+  'connection.failed.authentication.delay.ms': { kind: 'int', default: '100', doc: 'How long a refused authentication waits before its answer and the close (slows password guessing). Must be lower than connections.max.idle.ms.', check: atLeast(0) },
   'offsets.topic.num.partitions': { kind: 'int', default: '50', doc: 'Partitions of __consumer_offsets.', check: atLeast(1) },
   'offsets.topic.replication.factor': { kind: 'int', default: '3', doc: 'Replication factor of __consumer_offsets (capped at the live brokers).', check: atLeast(1) },
   'group.min.session.timeout.ms': { kind: 'int', default: '6000', doc: 'Smallest session timeout a consumer may ask for.', check: atLeast(0) },
@@ -191,6 +209,11 @@ export class BrokerConfig {
   /** Keys set by the file, the environment or an override (not defaults), with their raw text. */
   readonly explicit = new Map<string, string>()
   private readonly values = new Map<BrokerConfigKey, ConfigValue>()
+  /**
+   * Per-listener settings, Kafka's `listener.name.<listener>.<key>` (listener in lower case):
+   * the raw text keyed by the whole property name. Secrets among them are never logged.
+   */
+  readonly listenerProps = new Map<string, string>()
 
   constructor() {
     for (const key of BROKER_CONFIG_KEYS) this.values.set(key, parseBrokerConfigValue(key, BROKER_CONFIG[key].default))
@@ -203,6 +226,20 @@ export class BrokerConfig {
 
   set<K extends BrokerConfigKey>(key: K, value: BrokerConfigValue<K>): void {
     this.values.set(key, value)
+  }
+
+  /**
+   * The raw value of `key` for `listener`: `listener.name.<listener>.<mechanism>.<key>` (when
+   * a mechanism is given), then `listener.name.<listener>.<key>`, then the broker-wide key
+   * when it was set; undefined when none is.
+   */
+  listenerRaw(listener: string, key: BrokerConfigKey, mechanism?: string): string | undefined {
+    const prefix = `listener.name.${listener.toLowerCase()}.`
+    if (mechanism !== undefined) {
+      const v = this.listenerProps.get(`${prefix}${mechanism.toLowerCase()}.${key}`)
+      if (v !== undefined) return v
+    }
+    return this.listenerProps.get(prefix + key) ?? this.explicit.get(key)
   }
 
   /** The value of `name` when it is a broker property, else undefined. */
@@ -256,6 +293,9 @@ export function parseBrokerConfigValue(key: string, raw: string): ConfigValue {
   return parseValue(key, def, raw)
 }
 
+/** `listener.name.<listener>.`: Kafka's prefix of per-listener settings. */
+const LISTENER_PREFIXED = /^listener\.name\.([A-Za-z0-9_]+)\./
+
 export interface LoadConfigOptions {
   file?: string
   overrides?: Record<string, string>
@@ -284,6 +324,10 @@ export function loadBrokerConfig(opts: LoadConfigOptions = {}): BrokerConfig {
 
   const cfg = new BrokerConfig()
   for (const [k, { value: v, source }] of raw) {
+    if (LISTENER_PREFIXED.test(k)) {
+      cfg.listenerProps.set(k.replace(LISTENER_PREFIXED, (_, l: string) => `listener.name.${l.toLowerCase()}.`), v.trim())
+      continue
+    }
     if (!isBrokerConfigKey(k)) {
       opts.warn?.(`unknown property ${k} ignored`)
       continue
@@ -353,12 +397,6 @@ export function resolveListeners(cfg: BrokerConfig): { listeners: ResolvedListen
         `No security protocol defined for listener ${l.name} (${raw[i]}): add ${l.name}:PLAINTEXT to listener.security.protocol.map, or name the listener PLAINTEXT`,
       )
     }
-    if (securityProtocol !== 'PLAINTEXT') {
-      throw new ConfigError(
-        `listener ${raw[i]} uses security protocol ${securityProtocol}, which this broker does not support yet (only PLAINTEXT); ` +
-          'use a PLAINTEXT listener (TLS and SASL are not implemented, and clients of this listener would fail their handshake)',
-      )
-    }
     return { ...l, securityProtocol }
   })
   const advertised = parseListeners('advertised.listeners', cfg.get('advertised.listeners'))
@@ -370,7 +408,48 @@ export function resolveListeners(cfg: BrokerConfig): { listeners: ResolvedListen
         `The valid options based on the current configuration are ${[...names].join(',')}`,
     )
   }
+  const inter = cfg.get('inter.broker.listener.name').toUpperCase()
+  if (inter !== '' && !names.has(inter)) {
+    throw new ConfigError(`inter.broker.listener.name must be a listener name defined in listeners. Found ${inter}. The valid options based on currently configured listeners are ${[...names].join(',')}`)
+  }
   return { listeners, advertised }
+}
+
+/** The SASL mechanisms Samsa can serve. */
+export const SUPPORTED_SASL_MECHANISMS = ['PLAIN'] as const
+
+/** A SASL listener's enabled mechanisms (listener.name.<l>.sasl.enabled.mechanisms, else sasl.enabled.mechanisms). */
+export function saslMechanisms(cfg: BrokerConfig, listener: string): string[] {
+  const raw = cfg.listenerRaw(listener, 'sasl.enabled.mechanisms')
+  const list = raw === undefined ? cfg.get('sasl.enabled.mechanisms') : raw.split(',').map((x) => x.trim()).filter((x) => x !== '')
+  return list.map((m) => m.toUpperCase())
+}
+
+function checkSaslListeners(cfg: BrokerConfig, listeners: ResolvedListener[]): void {
+  for (const l of listeners) {
+    if (l.securityProtocol !== 'SASL_PLAINTEXT' && l.securityProtocol !== 'SASL_SSL') continue
+    const mechs = saslMechanisms(cfg, l.name)
+    if (mechs.length === 0) throw new ConfigError(`listener ${l.name} uses ${l.securityProtocol} but sasl.enabled.mechanisms is empty: set it, e.g. sasl.enabled.mechanisms=PLAIN`)
+    const unsupported = mechs.filter((m) => !(SUPPORTED_SASL_MECHANISMS as readonly string[]).includes(m))
+    if (unsupported.length > 0) {
+      throw new ConfigError(
+        `listener ${l.name}: SASL mechanism ${unsupported.join(', ')} is not supported (Samsa serves ${SUPPORTED_SASL_MECHANISMS.join(', ')}; GSSAPI is Kafka's default): ` +
+          `set sasl.enabled.mechanisms (or listener.name.${l.name.toLowerCase()}.sasl.enabled.mechanisms), e.g. to PLAIN`,
+      )
+    }
+    if (mechs.includes('PLAIN') && cfg.listenerRaw(l.name, 'sasl.jaas.config', 'PLAIN') === undefined) {
+      throw new ConfigError(
+        `listener ${l.name} enables PLAIN but has no users: set listener.name.${l.name.toLowerCase()}.plain.sasl.jaas.config (or sasl.jaas.config) to ` +
+          `org.apache.kafka.common.security.plain.PlainLoginModule required user_<name>="<password>";`,
+      )
+    }
+  }
+}
+
+/** The listener replica fetchers use: inter.broker.listener.name, else the first. */
+export function interBrokerListener<L extends Listener>(cfg: BrokerConfig, listeners: readonly L[]): L {
+  const name = cfg.get('inter.broker.listener.name').toUpperCase()
+  return listeners.find((l) => l.name === name) ?? listeners[0]!
 }
 
 /** The broker-wide request memory budget in bytes (queued.max.request.bytes, -1 resolved). */
@@ -414,7 +493,12 @@ export function parseConnectionOverrides(value: string): Map<string, number> {
  * refuse its own config leaves no trace on disk.
  */
 export function checkBrokerConfig(cfg: BrokerConfig): void {
-  resolveListeners(cfg)
+  const { listeners } = resolveListeners(cfg)
+  checkSaslListeners(cfg, listeners)
+  const inter = interBrokerListener(cfg, listeners)
+  if (cfg.get('metadata.store') === 'etcd' && inter.securityProtocol !== 'PLAINTEXT') {
+    throw new ConfigError(`inter.broker.listener.name ${inter.name} uses ${inter.securityProtocol}; replica fetchers cannot authenticate yet: name a PLAINTEXT listener in inter.broker.listener.name`)
+  }
   if (cfg.get('metadata.store') === 'etcd' && cfg.get('etcd.endpoints').length === 0) {
     throw new ConfigError('metadata.store=etcd needs etcd.endpoints: set it to the etcd client URLs, e.g. http://127.0.0.1:2379')
   }

@@ -10,6 +10,10 @@
  * not count), and a connection with no request being handled and no bytes moved for
  * connections.max.idle.ms is closed.
  *
+ * On a SASL listener the connection starts unauthenticated: only ApiVersions, SaslHandshake and
+ * SaslAuthenticate are served until src/security/sasl/server-authenticator.ts says otherwise
+ * (after a v0 handshake the next frames are raw SASL tokens); anything else closes it.
+ *
  * Anything malformed — an oversize or negative frame size, a header or body that does not
  * decode, an unknown API key or an unsupported version — closes this connection with one log
  * line; other connections are untouched.
@@ -29,6 +33,8 @@ import type { RequestMemory } from './request-memory.js'
 import type { AppendTurn } from './replica-append.js'
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js'
 import { trace } from '../util/trace.js'
+import { SaslServerAuthenticator, type SaslListenerConfig } from '../security/sasl/server-authenticator.js'
+import { systemTime, type Time } from '../util/time.js'
 
 /**
  * Handlers running at once per connection. Beyond this, frames wait unparsed: a client that
@@ -54,6 +60,10 @@ export interface ConnectionOptions {
   idleMs: number
   /** samsa.request.read.timeout.ms; <= 0 never. */
   readTimeoutMs: number
+  /** The listener's name (upper case) and, on SASL listeners, its SASL set-up. */
+  listener?: { name: string; sasl?: SaslListenerConfig }
+  /** Timers (the failed-authentication delay); system time by default. */
+  time?: Time
 }
 
 export class Connection {
@@ -82,6 +92,10 @@ export class Connection {
   readonly remote: string
   /** Who this connection acts as; authentication replaces it. */
   principal: KafkaPrincipal = ANONYMOUS
+  /** SASL listeners: the authentication state; undefined on others. */
+  private readonly sasl: SaslServerAuthenticator | undefined
+  /** Answer what is queued, read nothing more, then close (a refused authentication). */
+  private ending = false
 
   constructor(
     private readonly socket: Socket,
@@ -93,6 +107,14 @@ export class Connection {
     this.frames = new FrameReader(opts.maxRequestSize)
     this.lastActivity = opts.clock.now()
     this.signal = AbortSignal.any([this.aborter.signal, broker.shutdown])
+    const saslCfg = opts.listener?.sasl
+    this.sasl = saslCfg
+      ? new SaslServerAuthenticator(saslCfg, {
+          remote: this.remote,
+          authenticated: (p) => (this.principal = p),
+          closeAfterResponses: () => this.endAfterResponses(),
+        }, broker.logger, opts.time ?? systemTime)
+      : undefined
     socket.setNoDelay(true)
     socket.on('data', (chunk) => this.onData(chunk))
     socket.on('drain', () => {
@@ -161,8 +183,14 @@ export class Connection {
     this.close()
   }
 
+  private endAfterResponses(): void {
+    if (this.ending) return
+    this.ending = true
+    this.socket.pause()
+  }
+
   private onData(chunk: Buffer): void {
-    if (this.closed) return
+    if (this.closed || this.ending) return
     if (chunk.length > 0) {
       this.frames.push(chunk)
       this.lastActivity = this.opts.clock.now()
@@ -170,11 +198,13 @@ export class Connection {
     for (;;) {
       // Frames already buffered wait while paused (too many in flight, the client is not
       // reading its responses, or no request memory); maybeResume parses them later.
-      if (this.closed || this.paused) return
+      if (this.closed || this.paused || this.ending) return
       const size = this.frames.nextSize()
       if (size === undefined) break
       if (size < 0 || size > this.opts.maxRequestSize) {
-        this.reject(`request size ${size} is outside 0..socket.request.max.bytes (${this.opts.maxRequestSize})`)
+        // 0x16 0x03: a TLS ClientHello, a TLS client on a listener without TLS.
+        const hint = size >>> 16 === 0x1603 ? ' (this looks like a TLS handshake: the client uses SSL on a listener without TLS)' : ''
+        this.reject(`request size ${size} is outside 0..socket.request.max.bytes (${this.opts.maxRequestSize})${hint}`)
         return
       }
       if (this.reserved === 0 && size > 0) {
@@ -213,6 +243,14 @@ export class Connection {
    * The client half-closed its side (allowHalfOpen): answer everything it sent, then end ours.
    */
   private maybeFinish(): void {
+    if (this.ending && !this.closed && this.queue.length === 0) {
+      // allowHalfOpen would keep the socket until the client ends too: destroy once written.
+      this.socket.end(() => this.socket.destroy())
+      this.closed = true
+      this.releaseAll()
+      this.aborter.abort()
+      return
+    }
     if (this.inputEnded && !this.closed && !this.paused && this.queue.length === 0) this.socket.end()
   }
 
@@ -236,6 +274,10 @@ export class Connection {
 
   private onFrame(frame: Buffer): void {
     const frameUs = trace?.now()
+    if (this.sasl?.rawTokens) {
+      this.onRawSaslToken(frame)
+      return
+    }
     let header: DecodedRequestHeader
     try {
       header = decodeRequestHeader(frame)
@@ -246,6 +288,11 @@ export class Connection {
     const handler = this.broker.handlers.get(header.apiKey)
     if (!handler) {
       this.reject(`unknown or unsupported API key ${header.apiKey}`, { correlationId: header.correlationId })
+      return
+    }
+    const refused = this.sasl?.refusal(header.apiKey)
+    if (refused !== undefined) {
+      this.reject(`not authenticated: ${refused}`, { apiKey: header.apiKey, correlationId: header.correlationId })
       return
     }
     if (header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
@@ -285,6 +332,8 @@ export class Connection {
       clientId: header.clientId,
       clientAddress: this.remote,
       principal: this.principal,
+      listenerName: this.opts.listener?.name ?? 'PLAINTEXT',
+      ...(this.sasl ? { sasl: this.sasl } : {}),
       broker: this.broker,
       signal: this.signal,
       ...(appendTurn ? { appendTurn } : {}),
@@ -317,6 +366,31 @@ export class Connection {
       release?.()
       this.complete(slot, header, handler.response, result, header.apiVersion)
     }
+  }
+
+  /** A SASL token after a v0 handshake: answered with a size-framed token, no response header. */
+  private onRawSaslToken(frame: Buffer): void {
+    const slot = this.enqueue()
+    this.running++
+    this.sasl!.rawToken(frame).then(
+      (reply) => {
+        this.running--
+        this.opts.memory.release(slot.reserved)
+        slot.reserved = 0
+        if (reply) {
+          const size = Buffer.alloc(4)
+          size.writeInt32BE(reply.length)
+          slot.chunks = [size, reply]
+        }
+        slot.done = true
+        if (!this.closed) this.flush()
+      },
+      (e) => {
+        this.running--
+        this.broker.logger.error('SASL token handling failed', { client: this.remote, error: (e as Error).message })
+        this.close()
+      },
+    )
   }
 
   private handlerFailed(handler: Handler, header: DecodedRequestHeader, e: unknown): void {

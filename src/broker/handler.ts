@@ -13,6 +13,7 @@ import type { GroupCoordinator } from '../coordinator/group/coordinator.js'
 import type { TransactionCoordinator } from '../coordinator/txn/coordinator.js'
 import type { KafkaPrincipal } from '../security/principal.js'
 import type { StandardAuthorizer } from '../security/authorizer/standard-authorizer.js'
+import type { SaslServerAuthenticator } from '../security/sasl/server-authenticator.js'
 
 export interface BrokerContext {
   readonly nodeId: number
@@ -46,6 +47,10 @@ export interface RequestContext {
   readonly clientAddress: string
   /** Who the connection acts as (User:ANONYMOUS until TLS or SASL says otherwise). */
   readonly principal: KafkaPrincipal
+  /** The listener the request came in on (its name, upper case): Metadata answers with its addresses. */
+  readonly listenerName: string
+  /** The connection's SASL state, on SASL_PLAINTEXT and SASL_SSL listeners. */
+  readonly sasl?: SaslServerAuthenticator
   readonly broker: BrokerContext
   /** Aborted when the connection closes or the broker shuts down. */
   readonly signal: AbortSignal

@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto'
 import { KafkaError } from '../protocol/errors.js'
 import { bindingKey, type AclBinding } from '../security/authorizer/acl.js'
-import type { BrokerInfo } from './types.js'
+import type { BrokerEndpoint, BrokerInfo } from './types.js'
 
 /** A topic as its key stores it. Partition p starts with leader isr[p][0] (or -1), epochs 0. */
 export interface StoredTopic {
@@ -188,7 +188,10 @@ export function decodeName(buf: Buffer): StoredName | undefined {
 export function decodeBroker(buf: Buffer): BrokerInfo | undefined {
   const v = parse(buf) as Partial<BrokerInfo> | undefined
   if (!v || !Number.isInteger(v.nodeId) || typeof v.host !== 'string' || !Number.isInteger(v.port) || (v.rack !== null && typeof v.rack !== 'string')) return undefined
-  return { nodeId: v.nodeId!, host: v.host, port: v.port!, rack: v.rack ?? null }
+  const endpoints = Array.isArray(v.endpoints)
+    ? v.endpoints.filter((e): e is BrokerEndpoint => !!e && typeof e.listener === 'string' && typeof e.host === 'string' && Number.isInteger(e.port)).map((e) => ({ listener: e.listener, host: e.host, port: e.port }))
+    : undefined
+  return { nodeId: v.nodeId!, host: v.host, port: v.port!, rack: v.rack ?? null, ...(endpoints ? { endpoints } : {}) }
 }
 
 export function decodeController(buf: Buffer): { nodeId: number } | undefined {

@@ -1,9 +1,30 @@
 /** Cluster metadata as the broker sees it: domain types, not wire types. */
 export interface BrokerInfo {
   nodeId: number
+  /** The inter-broker listener's address (inter.broker.listener.name): what replica fetchers use. */
   host: string
   port: number
   rack: string | null
+  /** Every listener's advertised address, by listener name; absent from brokers registered before listeners had names. */
+  endpoints?: BrokerEndpoint[]
+}
+
+export interface BrokerEndpoint {
+  /** Listener name, upper case. */
+  listener: string
+  host: string
+  port: number
+}
+
+/**
+ * The address of `b` on `listener`, as Kafka answers Metadata with the endpoints of the
+ * listener the request came in on; undefined when `b` has no such listener (Kafka leaves such
+ * brokers out). A broker without endpoints is reached at its one address.
+ */
+export function brokerAddress(b: BrokerInfo, listener: string): { host: string; port: number } | undefined {
+  if (!b.endpoints) return { host: b.host, port: b.port }
+  const e = b.endpoints.find((x) => x.listener === listener)
+  return e ? { host: e.host, port: e.port } : undefined
 }
 
 /**

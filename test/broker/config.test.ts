@@ -237,11 +237,17 @@ async function startRefused(t: TestContext, config: Record<string, string>, patt
   assert.equal(existsSync(dir), false, 'a refused config leaves no trace on disk')
 }
 
-test('a listener whose security protocol is not PLAINTEXT is refused at start-up, saying so', async (t) => {
-  await startRefused(t, { listeners: 'SSL://127.0.0.1:0' }, /listener SSL:\/\/127\.0\.0\.1:0 uses security protocol SSL, which this broker does not support yet \(only PLAINTEXT\)/)
-  await startRefused(t, { listeners: 'PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0' }, /uses security protocol SASL_SSL/)
+test('a TLS listener without a key is refused at start-up, saying so; SASL_PLAINTEXT is served', async (t) => {
+  await startRefused(t, { listeners: 'SSL://127.0.0.1:0' }, /listener SSL uses TLS but has no key: set ssl\.keystore\.location/)
+  await startRefused(t, { listeners: 'PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required user_a="b";' }, /listener SASL_SSL uses TLS but has no key/)
   // The protocol comes from listener.security.protocol.map, not from the name.
-  await startRefused(t, { listeners: 'CLIENT://127.0.0.1:0', 'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT' }, /listener CLIENT:\/\/127\.0\.0\.1:0 uses security protocol SASL_PLAINTEXT/)
+  await startRefused(t, { listeners: 'CLIENT://127.0.0.1:0', 'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT' }, /listener CLIENT enables SASL mechanism GSSAPI|SASL mechanism GSSAPI is not supported/)
+  const b = await startBroker({
+    config: { listeners: 'CLIENT://127.0.0.1:0', 'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT', 'sasl.enabled.mechanisms': 'PLAIN', 'listener.name.client.plain.sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required user_a="b";' },
+    logger: createLogger({ level: 'silent' }),
+  })
+  t.after(() => b.close())
+  assert.equal(b.broker.listeners[0]!.securityProtocol, 'SASL_PLAINTEXT')
 })
 
 test('a listener name without a security protocol is refused as Kafka refuses it; mapping it to PLAINTEXT serves it', async (t) => {

@@ -33,7 +33,7 @@ import {
 } from '../../protocol/generated/metadata.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
-import type { TopicInfo } from '../../metadata/types.js'
+import { brokerAddress, type TopicInfo } from '../../metadata/types.js'
 import { KafkaError } from '../../protocol/errors.js'
 import { NOT_REQUESTED, SUPPORTED_OPERATIONS } from '../authorized-operations.js'
 import { authorize, authorizeCluster, authorizedOperationBits } from '../../security/authorizer/broker-authorizer.js'
@@ -113,7 +113,11 @@ export const metadataHandler: Handler<typeof ApiKey.Metadata> = {
     }
     return {
       throttleTimeMs: 0,
-      brokers: md.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      // The addresses of the listener this request came in on, as Kafka.
+      brokers: md.brokers().flatMap((b) => {
+        const a = brokerAddress(b, ctx.listenerName)
+        return a ? [{ nodeId: b.nodeId, host: a.host, port: a.port, rack: b.rack }] : []
+      }),
       clusterId: md.clusterId,
       controllerId: md.controllerId(),
       topics,

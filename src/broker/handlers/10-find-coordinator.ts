@@ -25,6 +25,7 @@ import { FindCoordinatorRequest, FindCoordinatorResponse, type FindCoordinatorRe
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { GROUP_METADATA_TOPIC } from '../../coordinator/group/group-log.js'
 import { TRANSACTION_STATE_TOPIC } from '../../coordinator/txn/coordinator.js'
+import { brokerAddress } from '../../metadata/types.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { authorize } from '../../security/authorizer/broker-authorizer.js'
 
@@ -52,8 +53,9 @@ async function lookup(ctx: RequestContext, keyType: number, key: string): Promis
     await groups.ensureTopic()
     const leader = ctx.broker.metadata.topic(GROUP_METADATA_TOPIC)?.partitions[groups.partitionFor(key)]?.leader
     const node = ctx.broker.metadata.brokers().find((b) => b.nodeId === leader)
-    if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The coordinator's partition has no live leader.`)
-    return { key, nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null }
+    const addr = node && brokerAddress(node, ctx.listenerName)
+    if (!node || !addr) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The coordinator's partition has no live leader.`)
+    return { key, nodeId: node.nodeId, host: addr.host, port: addr.port, errorCode: ErrorCode.NONE, errorMessage: null }
   } catch (err) {
     const code = err instanceof KafkaError ? err.code : ErrorCode.COORDINATOR_NOT_AVAILABLE
     return none(code, (err as Error).message)
@@ -72,8 +74,9 @@ async function transactionCoordinator(
     await txns.ensureTopic()
     const leader = ctx.broker.metadata.topic(TRANSACTION_STATE_TOPIC)?.partitions[txns.partitionFor(key)]?.leader
     const node = ctx.broker.metadata.brokers().find((b) => b.nodeId === leader)
-    if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The coordinator's partition has no live leader.`)
-    return { key, nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null }
+    const addr = node && brokerAddress(node, ctx.listenerName)
+    if (!node || !addr) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The coordinator's partition has no live leader.`)
+    return { key, nodeId: node.nodeId, host: addr.host, port: addr.port, errorCode: ErrorCode.NONE, errorMessage: null }
   } catch (err) {
     const code = err instanceof KafkaError ? err.code : ErrorCode.COORDINATOR_NOT_AVAILABLE
     return none(code, (err as Error).message)

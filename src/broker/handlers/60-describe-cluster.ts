@@ -2,7 +2,7 @@
  * DescribeCluster (key 60), versions 0-1.
  *
  * Behaviour:
- * - Lists the live brokers with their advertised addresses and racks, the cluster id, and the
+ * - Lists the live brokers with their advertised addresses on the request's listener and racks, the cluster id, and the
  *   controller id (always one of the listed brokers, -1 otherwise, as Kafka).
  * - v1 endpointType: 1 (brokers) is answered; 2 (controllers) sent to a broker gets
  *   MISMATCHED_ENDPOINT_TYPE, any other value UNSUPPORTED_ENDPOINT_TYPE, as Kafka's brokers do
@@ -17,6 +17,7 @@ import { ErrorCode } from '../../protocol/errors.js'
 import { NOT_REQUESTED, SUPPORTED_OPERATIONS } from '../authorized-operations.js'
 import { authorizeCluster, authorizedOperationBits } from '../../security/authorizer/broker-authorizer.js'
 import { CLUSTER_NAME } from '../../security/authorizer/acl.js'
+import { brokerAddress } from '../../metadata/types.js'
 import type { Handler } from '../handler.js'
 
 const BROKERS = 1
@@ -45,7 +46,10 @@ export const describeClusterHandler: Handler<typeof ApiKey.DescribeCluster> = {
       return refuse(ErrorCode.MISMATCHED_ENDPOINT_TYPE, 'The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER')
     }
     if (endpointType !== BROKERS) return refuse(ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, `Unsupported endpoint type ${endpointType}`)
-    const brokers = md.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack }))
+    const brokers = md.brokers().flatMap((b) => {
+      const a = brokerAddress(b, ctx.listenerName)
+      return a ? [{ brokerId: b.nodeId, host: a.host, port: a.port, rack: b.rack }] : []
+    })
     const controllerId = md.controllerId()
     return {
       throttleTimeMs: 0,

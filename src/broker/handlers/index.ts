@@ -13,7 +13,9 @@ import { leaveGroupHandler } from './13-leave-group.js'
 import { syncGroupHandler } from './14-sync-group.js'
 import { describeGroupsHandler } from './15-describe-groups.js'
 import { listGroupsHandler } from './16-list-groups.js'
+import { saslHandshakeHandler } from './17-sasl-handshake.js'
 import { apiVersionsHandler } from './18-api-versions.js'
+import { saslAuthenticateHandler } from './36-sasl-authenticate.js'
 import { deleteGroupsHandler } from './42-delete-groups.js'
 import { createTopicsHandler } from './19-create-topics.js'
 import { deleteTopicsHandler } from './20-delete-topics.js'
@@ -57,7 +59,9 @@ export function defaultHandlers(): HandlerRegistry {
     .register(syncGroupHandler)
     .register(describeGroupsHandler)
     .register(listGroupsHandler)
+    .register(saslHandshakeHandler)
     .register(apiVersionsHandler)
+    .register(saslAuthenticateHandler)
     .register(deleteGroupsHandler)
     .register(createTopicsHandler)
     .register(deleteTopicsHandler)

@@ -1,0 +1,29 @@
+/** What a server-side SASL mechanism is: messages in, challenges out, a principal at the end. */
+import type { KafkaPrincipal } from '../principal.js'
+
+export interface SaslStep {
+  /** Bytes for the client (a challenge, or the final server message). */
+  response: Buffer
+  /** Set once the exchange succeeded. */
+  principal?: KafkaPrincipal
+}
+
+export interface SaslServer {
+  readonly mechanism: string
+  /** One client message; throws SaslAuthenticationError when the client is refused. */
+  evaluate(token: Buffer): SaslStep | Promise<SaslStep>
+}
+
+/**
+ * The client is refused. `message` goes to the client (Kafka's wording, never a secret);
+ * `user` (when known) goes to the broker's log.
+ */
+export class SaslAuthenticationError extends Error {
+  override name = 'SaslAuthenticationError'
+  constructor(
+    message: string,
+    readonly user?: string,
+  ) {
+    super(message)
+  }
+}
