@@ -353,7 +353,7 @@ export interface Listener {
   port: number
 }
 
-/** Kafka's security protocols; only PLAINTEXT is served so far. */
+/** Kafka's security protocols (all four are served: see src/security/). */
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const
 export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number]
 
