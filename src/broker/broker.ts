@@ -16,7 +16,7 @@ import type { MetadataStore } from '../metadata/store.js'
 import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
 import { FaultHooks } from '../util/faults.js'
 import { systemClock, type Clock } from '../storage/clock.js'
-import type { Time } from '../util/time.js'
+import { systemTime, type Time } from '../util/time.js'
 import { ensureLogDir } from '../storage/log-dir.js'
 import { createLogger, isLevel, LEVELS, parseLevel, type Logger } from '../util/logger.js'
 import {
@@ -41,6 +41,7 @@ import { defaultHandlers } from './handlers/index.js'
 import { ReplicaManager } from './replica-manager.js'
 import { joinCluster, openMetadataStore, type ClusterMembership } from './cluster-membership.js'
 import { createTopic } from './topic-admin.js'
+import { ClientQuotaManager } from './quotas/client-quota-manager.js'
 
 export interface BrokerOptions {
   config?: BrokerConfig
@@ -174,6 +175,12 @@ export class Broker {
       logger: this.logger,
       faults: this.faults,
       shutdown: this.shutdown.signal,
+      quotas: new ClientQuotaManager({
+        table: () => store.clientQuotas(),
+        time: this.time ?? systemTime,
+        samples: this.config.get('quota.window.num'),
+        windowMs: this.config.get('quota.window.size.seconds') * 1000,
+      }),
     }
     try {
       // Groups are loaded before clients can connect, so the first request finds them.

@@ -8,6 +8,8 @@
  * resolve once the change is durable, and throw KafkaError with the code the API answers.
  */
 import type { BrokerInfo, MetadataView, PartitionInfo, TopicInfo } from './types.js'
+import type { QuotaEntity } from '../broker/quotas/entity.js'
+import type { QuotaTable } from '../broker/quotas/resolve.js'
 
 export interface NewTopic {
   name: string
@@ -49,6 +51,8 @@ export type MetadataChange =
   | { type: 'partitionsCreated'; topic: TopicInfo; from: number }
   | { type: 'topicConfigChanged'; topic: TopicInfo }
   | { type: 'brokerConfigChanged'; nodeId: number | null }
+  /** One entity's client quotas were set or removed. */
+  | { type: 'clientQuotasChanged'; entity: QuotaEntity }
   /** One partition's leader, leader epoch, ISR or replicas changed (alterPartition). */
   | { type: 'partitionChanged'; topic: TopicInfo; partition: PartitionInfo; previous: PartitionInfo }
   | { type: 'brokerRegistered'; broker: BrokerInfo }
@@ -97,6 +101,13 @@ export interface MetadataStore extends MetadataView {
    */
   brokerConfigs(nodeId: number | null): Readonly<Record<string, string>>
   setBrokerConfigs(nodeId: number | null, configs: Record<string, string>): Promise<void>
+  /** Client quotas (user / client-id entities) by their entityKey (broker/quotas/entity.ts). */
+  clientQuotas(): QuotaTable
+  /**
+   * Sets (a number) or removes (null) quota keys of one entity, as one change: an entity left
+   * with no key is removed. Keys and values are validated by the caller.
+   */
+  alterClientQuotas(entity: QuotaEntity, changes: Readonly<Record<string, number | null>>): Promise<void>
   /**
    * Reserves `count` producer ids no one else will ever get, durably: the block is recorded
    * before it is returned, so a restart (or another broker) continues after it. Kafka's

@@ -34,6 +34,8 @@ import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.j
 import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassignments.js'
 import { listPartitionReassignmentsHandler } from './46-list-partition-reassignments.js'
 import { offsetDeleteHandler } from './47-offset-delete.js'
+import { describeClientQuotasHandler } from './48-describe-client-quotas.js'
+import { alterClientQuotasHandler } from './49-alter-client-quotas.js'
 import { describeClusterHandler } from './60-describe-cluster.js'
 
 export function defaultHandlers(): HandlerRegistry {
@@ -72,5 +74,7 @@ export function defaultHandlers(): HandlerRegistry {
     .register(alterPartitionReassignmentsHandler)
     .register(listPartitionReassignmentsHandler)
     .register(offsetDeleteHandler)
+    .register(describeClientQuotasHandler)
+    .register(alterClientQuotasHandler)
     .register(describeClusterHandler)
 }
