@@ -83,6 +83,11 @@ export class Connection {
   readonly remote: string
   /** Set while client quotas hold reading back (KIP-219: muted after a throttled response). */
   private muteTimer: Timer | undefined
+  /**
+   * A client under a quota has one request handled at a time, as Kafka handles every
+   * connection: pipelined requests read before a throttle could be applied would pass it by.
+   */
+  private oneAtATime = false
   /** Who this connection acts as; authentication replaces it. */
   principal: KafkaPrincipal = ANONYMOUS
 
@@ -199,7 +204,7 @@ export class Connection {
       // A frame that did not become a request (rejected above) gives its reservation back here.
       this.opts.memory.release(this.reserved)
       this.reserved = 0
-      if (this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING) this.pause()
+      if (this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING || (this.oneAtATime && this.queue.length > 0)) this.pause()
     }
     // The rest of a frame is on its way: its time to arrive starts now.
     if (this.frames.buffered > 0) this.frameStartedAt ??= this.opts.clock.now()
@@ -231,7 +236,7 @@ export class Connection {
 
   private maybeResume(): void {
     if (!this.paused || this.closed) return
-    if (this.muteTimer || this.waitingForMemory || this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING || this.socket.writableNeedDrain) return
+    if (this.muteTimer || (this.oneAtATime && this.queue.length > 0) || this.waitingForMemory || this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING || this.socket.writableNeedDrain) return
     this.paused = false
     this.socket.resume()
     // Frames that arrived before the pause are still buffered.
@@ -270,6 +275,7 @@ export class Connection {
       this.reject('malformed request body', { apiKey: header.apiKey, apiVersion: header.apiVersion, error: (e as Error).message })
       return
     }
+    this.oneAtATime = this.broker.quotas?.limits(this.principal.name, header.clientId ?? '') ?? false
     const slot = this.enqueue()
     // Produce requests append in the order they arrived (see AppendTurn); the turn is taken
     // here, in frame order, and given up at the latest when the handler is done.

@@ -24,6 +24,8 @@ interface Sensor {
   lastRecord: number
 }
 
+const THROTTLING_KEYS: QuotaKey[] = ['producer_byte_rate', 'consumer_byte_rate', 'request_percentage']
+
 /** Records between sweeps of rates no one used for a whole window. */
 const SWEEP_EVERY = 1024
 
@@ -45,9 +47,11 @@ export class ClientQuotaManager {
     return this.opts.samples * this.opts.windowMs
   }
 
-  /** Whether any quota of `key` applies to this user and client id. */
-  applies(key: QuotaKey, user: string, clientId: string): boolean {
-    return resolveQuota(this.opts.table(), key, user, clientId) !== undefined
+  /** Whether a quota that throttles connections (bytes or request time) applies to this user and client id. */
+  limits(user: string, clientId: string): boolean {
+    const table = this.opts.table()
+    if (table.size === 0) return false
+    return THROTTLING_KEYS.some((k) => resolveQuota(table, k, user, clientId) !== undefined)
   }
 
   /**
