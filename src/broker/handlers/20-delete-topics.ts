@@ -18,9 +18,13 @@
  *   deleted or re-created between reading the request and deleting it answers
  *   UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID when named by id) and the new one is kept.
  *
- * Gaps: no ACLs, no controller mutation quota; results keep request order (Kafka shuffles
+ * controller_mutation_rate (quotas/mutations.ts): strict from v5 (THROTTLING_QUOTA_EXCEEDED once over
+ * the rate), throttled only before.
+ *
+ * Gaps: no ACLs; results keep request order (Kafka shuffles
  * them to hide which topics exist from unauthorised clients, which needs ACLs to matter).
  */
+import { MutationQuota } from '../quotas/mutations.js'
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
   DeleteTopicsRequest,
@@ -114,19 +118,23 @@ export const deleteTopicsHandler: Handler<typeof ApiKey.DeleteTopics> = {
     }
 
     const responses: Result[] = []
+    // KIP-599: strict from v5.
+    const quota = new MutationQuota(ctx, ctx.apiVersion >= 5)
     for (const r of resolve(entries, ctx)) {
       if (r.error || !r.topic) {
         responses.push(shape(result(r.entry, r.error)))
         continue
       }
       try {
+        quota.check()
         await deleteTopic(ctx.broker, { name: r.topic.name, topicId: r.topic.topicId, byId: r.byId ?? false })
+        quota.record(r.topic.partitions.length)
         responses.push(shape(result(r.entry)))
       } catch (err) {
         if (!(err instanceof KafkaError)) ctx.broker.logger.error('deleting a topic failed', { topic: r.topic.name, error: (err as Error).message })
         responses.push(shape(result(r.entry, err instanceof KafkaError ? err : new KafkaError('UNKNOWN_SERVER_ERROR', (err as Error).message))))
       }
     }
-    return { throttleTimeMs: 0, responses }
+    return { throttleTimeMs: quota.throttleTimeMs, responses }
   },
 }

@@ -54,6 +54,14 @@ export class ClientQuotaManager {
     return THROTTLING_KEYS.some((k) => resolveQuota(table, k, user, clientId) !== undefined)
   }
 
+  /** Whether the rate of the quota of `key` is already over its bound (strict quotas refuse then). */
+  exceeded(key: QuotaKey, user: string, clientId: string): boolean {
+    const q = resolveQuota(this.opts.table(), key, user, clientId)
+    if (!q) return false
+    const s = this.sensors.get(`${key}\u0000${q.user}\u0000${q.clientId}`)
+    return s !== undefined && s.rate.measure(this.opts.time.now()) > q.bound
+  }
+
   /**
    * The most a quota of `key` lets through in one go (Kafka's getMaxValueInQuotaWindow): the
    * bound over samples-1 windows; undefined without a quota.

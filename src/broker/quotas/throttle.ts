@@ -32,6 +32,8 @@ export interface RequestUse {
 /** APIs Kafka never throttles on request time (ApiVersions must always answer; broker-to-broker calls). */
 const REQUEST_QUOTA_EXEMPT = new Set<number>([ApiKey.ApiVersions, ApiKey.WriteTxnMarkers])
 
+const MUTATION_APIS = new Set<number>([ApiKey.CreateTopics, ApiKey.DeleteTopics, ApiKey.CreatePartitions])
+
 /** Fetch from a follower: replication is not a client and answers to no client quota. */
 function fromFollower(req: FetchRequest): boolean {
   return (req.replicaId ?? -1) >= 0 || (req.replicaState?.replicaId ?? -1) >= 0
@@ -58,6 +60,10 @@ export function applyQuotas(q: ClientQuotaManager, use: RequestUse, responseByte
       const sessionId = (req.sessionEpoch ?? 0) > 0 ? resp.sessionId : 0
       replace = { ...resp, errorCode: 0, sessionId, responses: [] } satisfies FetchResponse
     }
+  }
+  if (MUTATION_APIS.has(use.apiKey)) {
+    // controller_mutation_rate was charged by the handler (mutations.ts): its throttle is in the body.
+    throttleMs = Math.max(throttleMs, (body as { throttleTimeMs?: number }).throttleTimeMs ?? 0)
   }
   if (!REQUEST_QUOTA_EXEMPT.has(use.apiKey)) {
     // Percent of one thread over a second: ms of handler time per second / 10.

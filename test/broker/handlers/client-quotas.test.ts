@@ -204,3 +204,34 @@ test('a consumer under a byte-rate quota gets at most its quota window per Fetch
   const bytes = r.responses.reduce((n, tp) => n + tp.partitions.reduce((m, p) => m + ((p.records as Buffer | null)?.length ?? 0), 0), 0)
   assert.ok(bytes > 4000 && bytes <= 5000, `${bytes} bytes`)
 })
+
+test('controller_mutation_rate (KIP-599): strict CreateTopics v6 is refused once over the rate, permissive v5 is throttled only', async (t) => {
+  const { b } = await manualBroker(t)
+  const conn = async () => {
+    const c = await RawClient.connect(b.port, b.host)
+    t.after(() => c.close())
+    return c
+  }
+  await alter(await conn(), [set([{ entityType: 'client-id', entityName: 'admin' }], { controller_mutation_rate: 1 })])
+  const create = async (version: number, name: string, partitions: number, clientId = 'admin') =>
+    (await conn()).request(ApiKey.CreateTopics, version, { topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false }, clientId)
+  // The mutation that crosses the bound is accepted; 20 partitions over 10 s is 2/s: throttled.
+  const first = await create(6, 'm1', 20)
+  assert.equal(first.topics[0]!.errorCode, ErrorCode.NONE)
+  assert.ok(first.throttleTimeMs! > 0)
+  const strict = await create(6, 'm2', 1)
+  assert.equal(strict.topics[0]!.errorCode, ErrorCode.THROTTLING_QUOTA_EXCEEDED)
+  assert.ok(strict.throttleTimeMs! > 0)
+  assert.equal(b.broker.metadata.topic('m2'), undefined)
+  const permissive = await create(5, 'm3', 1)
+  assert.equal(permissive.topics[0]!.errorCode, ErrorCode.NONE)
+  assert.ok(permissive.throttleTimeMs! > 0)
+  const other = await create(6, 'm4', 1, 'someone-else')
+  assert.equal(other.topics[0]!.errorCode, ErrorCode.NONE)
+  assert.equal(other.throttleTimeMs, 0)
+  // DeleteTopics v5 and CreatePartitions v3 are strict too.
+  const del = await (await conn()).request(ApiKey.DeleteTopics, 5, { topicNames: ['m3'], timeoutMs: 5000 } as never, 'admin')
+  assert.equal(del.responses[0]!.errorCode, ErrorCode.THROTTLING_QUOTA_EXCEEDED)
+  const grow = await (await conn()).request(ApiKey.CreatePartitions, 3, { topics: [{ name: 'm3', count: 2, assignments: null }], timeoutMs: 5000, validateOnly: false }, 'admin')
+  assert.equal(grow.results[0]!.errorCode, ErrorCode.THROTTLING_QUOTA_EXCEEDED)
+})
