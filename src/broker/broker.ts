@@ -21,7 +21,7 @@ import { FaultHooks } from '../util/faults.js'
 import { BrokerPeers } from './broker-peers.js'
 import { TxnVerifier } from './txn-verification.js'
 import { systemClock, type Clock } from '../storage/clock.js'
-import type { Time } from '../util/time.js'
+import { systemTime, type Time } from '../util/time.js'
 import { ensureLogDir } from '../storage/log-dir.js'
 import { createLogger, isLevel, LEVELS, parseLevel, type Logger } from '../util/logger.js'
 import {
@@ -49,6 +49,7 @@ import { defaultHandlers } from './handlers/index.js'
 import { ReplicaManager } from './replica-manager.js'
 import { joinCluster, openMetadataStore, type ClusterMembership } from './cluster-membership.js'
 import { createTopic } from './topic-admin.js'
+import { ClientQuotaManager } from './quotas/client-quota-manager.js'
 
 export interface BrokerOptions {
   config?: BrokerConfig
@@ -212,6 +213,12 @@ export class Broker {
       logger: this.logger,
       faults: this.faults,
       shutdown: this.shutdown.signal,
+      quotas: new ClientQuotaManager({
+        table: () => store.clientQuotas(),
+        time: this.time ?? systemTime,
+        samples: this.config.get('quota.window.num'),
+        windowMs: this.config.get('quota.window.size.seconds') * 1000,
+      }),
     }
     try {
       // Groups are loaded before clients can connect, so the first request finds them.

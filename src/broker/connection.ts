@@ -34,7 +34,8 @@ import type { AppendTurn } from './replica-append.js'
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js'
 import { trace } from '../util/trace.js'
 import { SaslServerAuthenticator, type SaslListenerConfig } from '../security/sasl/server-authenticator.js'
-import { systemTime, type Time } from '../util/time.js'
+import { systemTime, type Time, type Timer } from '../util/time.js'
+import { applyQuotas, type RequestUse } from './quotas/throttle.js'
 
 /**
  * Handlers running at once per connection. Beyond this, frames wait unparsed: a client that
@@ -90,6 +91,13 @@ export class Connection {
   private readonly aborter = new AbortController()
   private readonly signal: AbortSignal
   readonly remote: string
+  /** Set while client quotas hold reading back (KIP-219: muted after a throttled response). */
+  private muteTimer: Timer | undefined
+  /**
+   * A client under a quota has one request handled at a time, as Kafka handles every
+   * connection: pipelined requests read before a throttle could be applied would pass it by.
+   */
+  private oneAtATime = false
   /** Who this connection acts as; authentication replaces it. */
   principal: KafkaPrincipal = ANONYMOUS
   /** SASL listeners: the authentication state; undefined on others. */
@@ -137,6 +145,7 @@ export class Connection {
   close(): void {
     if (!this.closed) this.socket.destroy()
     this.closed = true
+    this.broker.quotas?.time.clearTimeout(this.muteTimer)
     this.releaseAll()
     this.aborter.abort()
   }
@@ -225,7 +234,7 @@ export class Connection {
       // A frame that did not become a request (rejected above) gives its reservation back here.
       this.opts.memory.release(this.reserved)
       this.reserved = 0
-      if (this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING) this.pause()
+      if (this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING || (this.oneAtATime && this.queue.length > 0)) this.pause()
     }
     // The rest of a frame is on its way: its time to arrive starts now.
     if (this.frames.buffered > 0) this.frameStartedAt ??= this.opts.clock.now()
@@ -265,7 +274,7 @@ export class Connection {
 
   private maybeResume(): void {
     if (!this.paused || this.closed) return
-    if (this.waitingForMemory || this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING || this.socket.writableNeedDrain) return
+    if (this.muteTimer || (this.oneAtATime && this.queue.length > 0) || this.waitingForMemory || this.queue.length >= this.opts.maxInFlight || this.running >= MAX_RUNNING || this.socket.writableNeedDrain) return
     this.paused = false
     this.socket.resume()
     // Frames that arrived before the pause are still buffered.
@@ -314,6 +323,7 @@ export class Connection {
       this.reject('malformed request body', { apiKey: header.apiKey, apiVersion: header.apiVersion, error: (e as Error).message })
       return
     }
+    this.oneAtATime = this.broker.quotas?.limits(this.principal.name, header.clientId ?? '') ?? false
     const slot = this.enqueue()
     // Produce requests append in the order they arrived (see AppendTurn); the turn is taken
     // here, in frame order, and given up at the latest when the handler is done.
@@ -340,6 +350,7 @@ export class Connection {
     }
     if (trace) trace.mark(ctx, `broker.read.${header.apiKey}`, frameUs)
     let result: ReturnType<Handler['handle']>
+    const started = performance.now()
     try {
       result = handler.handle(request, ctx)
     } catch (e) {
@@ -347,13 +358,14 @@ export class Connection {
       this.handlerFailed(handler, header, e)
       return
     }
+    const use: RequestUse = { apiKey: header.apiKey, principal: this.principal, clientId: header.clientId, request, requestBytes: frame.length, handlerMs: performance.now() - started }
     if (result instanceof Promise) {
       this.running++
       result.then(
         (resp) => {
           this.running--
           release?.()
-          this.complete(slot, header, handler.response, resp, header.apiVersion)
+          this.complete(slot, header, handler.response, resp, header.apiVersion, use)
           trace?.release(ctx, 'broker.responseWritten')
         },
         (e) => {
@@ -364,7 +376,7 @@ export class Connection {
       )
     } else {
       release?.()
-      this.complete(slot, header, handler.response, result, header.apiVersion)
+      this.complete(slot, header, handler.response, result, header.apiVersion, use)
     }
   }
 
@@ -418,6 +430,7 @@ export class Connection {
     codec: Handler['response'],
     body: ResponseOf<ApiKeyNumber> | typeof NO_RESPONSE,
     version: number,
+    use?: RequestUse,
   ): void {
     // Kafka frees a request's buffer once the handler is done with it, before the response
     // is sent; the response's own bytes are bounded by the socket's backpressure.
@@ -431,23 +444,58 @@ export class Connection {
       this.close()
       return
     }
+    let throttleMs = 0
+    const quotas = this.broker.quotas
     if (body !== NO_RESPONSE) {
-      const w = new Writer(512)
-      w.writeInt32(0) // size, patched below
-      w.writeInt32(header.correlationId)
-      if (responseHeaderVersion(header.apiKey, version) >= 1) w.writeUnsignedVarint(0)
-      try {
-        codec.write(w, body, version)
-      } catch (e) {
-        this.broker.logger.error('cannot encode response', { api: codec.name, apiVersion: version, error: (e as Error).message })
-        this.close()
-        return
+      const encodeStarted = performance.now()
+      let chunks = this.encode(header, codec, body, version)
+      if (!chunks) return
+      if (use && quotas) {
+        use.handlerMs += performance.now() - encodeStarted
+        const t = applyQuotas(quotas, use, chunks.reduce((n, c) => n + c.length, 0), body)
+        throttleMs = t.throttleMs
+        if (throttleMs > 0) {
+          const throttled = { ...((t.replace ?? body) as { throttleTimeMs?: number }) }
+          throttled.throttleTimeMs = Math.max(throttled.throttleTimeMs ?? 0, throttleMs)
+          chunks = this.encode(header, codec, throttled as ResponseOf<ApiKeyNumber>, version)
+          if (!chunks) return
+        }
       }
-      w.patchInt32(0, w.length - 4)
-      slot.chunks = w.toChunks()
+      slot.chunks = chunks
+    } else if (use && quotas) {
+      throttleMs = applyQuotas(quotas, use, 0, body).throttleMs
     }
     slot.done = true
     this.flush()
+    if (throttleMs > 0) this.mute(throttleMs)
+  }
+
+  private encode(header: DecodedRequestHeader, codec: Handler['response'], body: ResponseOf<ApiKeyNumber>, version: number): Buffer[] | undefined {
+    const w = new Writer(512)
+    w.writeInt32(0) // size, patched below
+    w.writeInt32(header.correlationId)
+    if (responseHeaderVersion(header.apiKey, version) >= 1) w.writeUnsignedVarint(0)
+    try {
+      codec.write(w, body, version)
+    } catch (e) {
+      this.broker.logger.error('cannot encode response', { api: codec.name, apiVersion: version, error: (e as Error).message })
+      this.close()
+      return undefined
+    }
+    w.patchInt32(0, w.length - 4)
+    return w.toChunks()
+  }
+
+  /** Stops reading for `ms` (or longer, if already muted for longer): the client's throttle. */
+  private mute(ms: number): void {
+    const time = this.broker.quotas!.time
+    if (this.closed || (this.muteTimer && this.muteTimer.dueAt >= time.now() + ms)) return
+    time.clearTimeout(this.muteTimer)
+    this.muteTimer = time.setTimeout(() => {
+      this.muteTimer = undefined
+      this.maybeResume()
+    }, ms)
+    this.pause()
   }
 
   private flush(): void {

@@ -14,6 +14,7 @@ import type { TransactionCoordinator } from '../coordinator/txn/coordinator.js'
 import type { KafkaPrincipal } from '../security/principal.js'
 import type { StandardAuthorizer } from '../security/authorizer/standard-authorizer.js'
 import type { SaslServerAuthenticator } from '../security/sasl/server-authenticator.js'
+import type { ClientQuotaManager } from './quotas/client-quota-manager.js'
 
 export interface BrokerContext {
   readonly nodeId: number
@@ -34,6 +35,8 @@ export interface BrokerContext {
   readonly logger: Logger
   /** Aborted when the broker shuts down: long polls return at once. */
   readonly shutdown: AbortSignal
+  /** Client quotas (producer/consumer byte rates, request time); absent: nothing is throttled. */
+  readonly quotas?: ClientQuotaManager
   /** Test hooks; `response.send` (detail: the response's name) loses a response after its request was handled. */
   readonly faults?: FaultHooks
 }

@@ -610,6 +610,7 @@ export class ReplicaManager {
       case 'brokerConfigChanged':
         for (const t of this.store.topics()) this.logs.setTopicConfig(t.name, this.logConfig(t))
         return Promise.resolve()
+      case 'clientQuotasChanged':
       case 'brokerRegistered':
       case 'brokerUnregistered':
       case 'controllerChanged':

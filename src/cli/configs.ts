@@ -18,8 +18,11 @@
  * --add-config takes `k=v,k2=[a,b]` (brackets group a value with commas and are removed);
  * --delete-config names keys, which must be set on the entity (Kafka's "Invalid config(s)").
  *
- * Left out: clients, users, ips, client-metrics and groups (Samsa has no quotas, SCRAM users or
- * group configs yet) and --bootstrap-controller (no separate controllers).
+ * `--entity-type clients|users` (client quotas, and SCRAM credentials for users) is
+ * configs-quotas.ts.
+ *
+ * Left out: ips, client-metrics and groups (Samsa has no ip quotas or group configs yet) and
+ * --bootstrap-controller (no separate controllers).
  */
 import { Command } from 'commander'
 import { validateTopicName } from '../metadata/topic-name.js'
@@ -29,6 +32,7 @@ import { commandConfigOptions } from './command-config.js'
 import { CliError, INT32_MAX, bootstrapOption, collect, parseNumericFlag, print, readPropertiesFile, splitTopLevelCommas, usage, withAdmin } from './common.js'
 import { hinted, type Hints } from './error-hints.js'
 import { rejectZookeeper, zookeeperOption } from './zookeeper.js'
+import { runQuotaConfigs } from './configs-quotas.js'
 
 interface ConfigsFlags {
   bootstrapServer?: string
@@ -60,7 +64,7 @@ interface Entity {
 const RESOURCE: Record<EntityType, ConfigResourceType> = { topics: 'topic', brokers: 'broker', 'broker-loggers': 'broker-logger' }
 const SINGULAR: Record<EntityType, string> = { topics: 'topic', brokers: 'broker', 'broker-loggers': 'broker-logger' }
 /** Kafka's other entity types, which Samsa has nothing to configure for yet. */
-const UNSUPPORTED = ['clients', 'users', 'ips', 'client-metrics', 'groups']
+const UNSUPPORTED = ['ips', 'client-metrics', 'groups']
 
 export function configsCommand(): Command {
   const cmd = new Command('configs').description('describe or alter topic and broker configs (kafka-configs.sh)')
@@ -70,7 +74,7 @@ export function configsCommand(): Command {
     .option('--describe', 'show the configs of the entity')
     .option('--alter', 'change the configs of the entity')
     .option('--all', 'with --describe: every config with its value, not only the dynamic ones')
-    .option('--entity-type <type>', 'topics, brokers or broker-loggers')
+    .option('--entity-type <type>', 'topics, brokers, broker-loggers, clients or users')
     .option('--entity-name <name>', 'topic name or broker id', collect)
     .option('--entity-default', 'with --entity-type brokers: the cluster-wide default of every broker')
     .option('--add-config <k=v,...>', "configs to set: 'k1=v1,k2=[v1,v2],k3=v3' (brackets group values with commas)", collect)
@@ -92,6 +96,7 @@ const HINTS: Hints = {
 }
 
 async function run(f: ConfigsFlags): Promise<void> {
+  if (f.entityType === 'clients' || f.entityType === 'users') return runQuotas(f, f.entityType)
   const { entity, action } = check(f)
   const adds = action === 'alter' ? configsToAdd(f) : new Map<string, string>()
   const deletes = (f.deleteConfig ?? []).flatMap((d) => d.split(',')).map((k) => k.trim()).filter((k) => k !== '')
@@ -107,6 +112,21 @@ async function run(f: ConfigsFlags): Promise<void> {
     },
     commandConfigOptions(f.commandConfig),
   )
+}
+
+/** Quotas of clients or users (configs-quotas.ts; SCRAM keys of users are routed there too). */
+function runQuotas(f: ConfigsFlags, type: 'clients' | 'users'): Promise<void> {
+  rejectZookeeper(f)
+  if ((f.describe ? 1 : 0) + (f.alter ? 1 : 0) !== 1) throw usage('Command must include exactly one action: --describe, --alter')
+  if (!f.bootstrapServer) throw usage('--bootstrap-server must be specified: the broker to connect to, e.g. --bootstrap-server localhost:9092')
+  if (f.topic !== undefined || f.broker !== undefined || f.brokerLogger !== undefined || f.brokerDefaults) throw usage('--entity-{type,name,default} should not be used in conjunction with specific entity flags (--topic, --broker, ...)')
+  const names: Array<string | null> = [...(f.entityName ?? []), ...(f.entityDefault ? [null] : [])]
+  if (names.length > 1) throw usage('Give one entity: a single --entity-name, or --entity-default')
+  if (f.describe && (f.addConfig || f.addConfigFile || f.deleteConfig)) throw usage("--add-config and --delete-config can't be used with --describe; use them with --alter")
+  if (f.alter && !f.addConfig && !f.addConfigFile && !f.deleteConfig) throw usage('At least one of --add-config, --add-config-file, or --delete-config must be specified with --alter')
+  const adds = f.alter ? configsToAdd(f) : new Map<string, string>()
+  const deletes = (f.deleteConfig ?? []).flatMap((d) => d.split(',')).map((k) => k.trim()).filter((k) => k !== '')
+  return runQuotaConfigs(f.bootstrapServer, f.commandConfig, type, names[0], f.describe ? 'describe' : 'alter', adds, deletes)
 }
 
 // ---- flag checks ---------------------------------------------------------------------------------
@@ -136,7 +156,7 @@ function check(f: ConfigsFlags): { entity: Entity; action: 'describe' | 'alter' 
   if (types.length === 0) throw usage('At least one entity type must be specified: --entity-type topics|brokers|broker-loggers, or --topic, --broker, --broker-logger, --broker-defaults')
   if (types.length > 1) throw usage(`Only one entity type may be given, got ${types.join(' and ')}`)
   const type = types[0]!
-  if (UNSUPPORTED.includes(type)) throw usage(`entity type ${type} is not supported by Samsa (no quotas, SCRAM users or group configs yet); supported: topics, brokers, broker-loggers`)
+  if (UNSUPPORTED.includes(type)) throw usage(`entity type ${type} is not supported by Samsa (no ip quotas or group configs yet); supported: topics, brokers, broker-loggers`)
   if (!(type in RESOURCE)) throw usage(`Invalid entity type ${type}, the entity type must be one of topics, brokers, broker-loggers`)
   const entityType = type as EntityType
 

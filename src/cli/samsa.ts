@@ -21,6 +21,7 @@ const TOOLS: Record<string, () => Promise<Command>> = {
   cluster: async () => (await import('./cluster.js')).clusterCommand(),
   topics: async () => (await import('./topics.js')).topicsCommand(),
   configs: async () => (await import('./configs.js')).configsCommand(),
+  'client-quotas': async () => (await import('./configs-quotas.js')).clientQuotasCommand(),
   'console-producer': async () => (await import('./console-producer.js')).consoleProducerCommand(),
   'console-consumer': async () => (await import('./console-consumer.js')).consoleConsumerCommand(),
   'consumer-groups': async () => (await import('./consumer-groups.js')).consumerGroupsCommand(),

@@ -69,6 +69,8 @@ export type ParsedKey =
   | { kind: 'partition'; topicId: string; partition: number }
   | { kind: 'brokerConfig'; nodeId: number | null }
   | { kind: 'acl'; id: string }
+  /** One entity's client quotas; `entityKey` as broker/quotas/entity.ts makes it. */
+  | { kind: 'clientQuota'; entityKey: string }
 
 export class EtcdLayout {
   /** The prefix without a trailing slash. */
@@ -113,6 +115,9 @@ export class EtcdLayout {
   brokerConfig(nodeId: number | null): string {
     return `${this.prefix}/broker-configs/${nodeId === null ? 'default' : nodeId}`
   }
+  clientQuota(entityKey: string): string {
+    return `${this.prefix}/client-quotas/${encodeURIComponent(entityKey)}`
+  }
 
   acl(binding: AclBinding): string {
     return `${this.prefix}/acls/${aclId(binding)}`
@@ -131,6 +136,13 @@ export class EtcdLayout {
     if (parts.length === 3 && head === 'partitions' && a && isId(b)) return { kind: 'partition', topicId: a, partition: Number(b) }
     if (parts.length === 2 && head === 'broker-configs' && (a === 'default' || isId(a))) return { kind: 'brokerConfig', nodeId: a === 'default' ? null : Number(a) }
     if (parts.length === 2 && head === 'acls' && a && /^[0-9a-f]{32}$/.test(a)) return { kind: 'acl', id: a }
+    if (parts.length === 2 && head === 'client-quotas' && a) {
+      try {
+        return { kind: 'clientQuota', entityKey: decodeURIComponent(a) }
+      } catch {
+        return undefined
+      }
+    }
     return undefined
   }
 }
@@ -202,6 +214,13 @@ export function decodeController(buf: Buffer): { nodeId: number } | undefined {
 export function decodeConfigs(buf: Buffer): Record<string, string> | undefined {
   const v = parse(buf)
   return isStringMap(v) ? v : undefined
+}
+
+/** A client quota record: key to number. */
+export function decodeQuotaValues(buf: Buffer): Record<string, number> | undefined {
+  const v = parse(buf)
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
+  return Object.values(v).every((x) => typeof x === 'number' && Number.isFinite(x)) ? (v as Record<string, number>) : undefined
 }
 
 function parse(buf: Buffer): unknown {

@@ -23,6 +23,8 @@
  * vanish everywhere (brokerUnregistered, controllerChanged); the store that lost it says so
  * (onSession) and registers again, and campaigns again, once etcd answers and the id is free.
  */
+import { describeEntity, entityKey, parseEntityKey, type QuotaEntity } from '../broker/quotas/entity.js'
+import type { QuotaTable } from '../broker/quotas/resolve.js'
 import { CompareResult, CompareTarget, Etcd3, type ICompare, type IEvent, type IKeyValue, type IRequestOp, type Watcher } from 'etcd3'
 import { ExponentialBackoff, noop, type IBackoff } from 'cockatiel'
 import { KafkaError } from '../protocol/errors.js'
@@ -32,6 +34,7 @@ import {
   decodeAcl,
   decodeBroker,
   decodeConfigs,
+  decodeQuotaValues,
   decodeController,
   decodeName,
   decodePartitionState,
@@ -125,6 +128,9 @@ export class EtcdMetadataStore implements MetadataStore {
   private rawController: Cached<{ nodeId: number }> | undefined
   private readonly rawBrokerConfigs = new Map<string, Cached<Record<string, string>>>()
   private readonly rawAcls = new Map<string, Cached<AclBinding>>()
+  private readonly rawQuotas = new Map<string, Cached<Record<string, number>>>()
+  /** The client quota view, rebuilt (a new map) when a quota changes. */
+  private quotaView = new Map<string, { entity: QuotaEntity; values: Record<string, number> }>()
   // What the view serves, rebuilt from the raw cache as it changes (new objects on each change).
   private readonly byName = new Map<string, TopicInfo>()
   private readonly byId = new Map<string, TopicInfo>()
@@ -218,6 +224,9 @@ export class EtcdMetadataStore implements MetadataStore {
   }
   brokerConfigs(nodeId: number | null): Readonly<Record<string, string>> {
     return this.rawBrokerConfigs.get(configKey(nodeId))?.value ?? {}
+  }
+  clientQuotas(): QuotaTable {
+    return this.quotaView
   }
   /** The lease of this store's session while it is alive (tests revoke it to simulate a lost broker). */
   get leaseId(): string | undefined {
@@ -466,6 +475,24 @@ export class EtcdMetadataStore implements MetadataStore {
     )
   }
 
+  alterClientQuotas(entity: QuotaEntity, changes: Readonly<Record<string, number | null>>): Promise<void> {
+    const ek = entityKey(entity)
+    return this.serial(() =>
+      this.commit(`alter the client quotas of ${describeEntity(entity)}`, () => {
+        const key = this.layout.clientQuota(ek)
+        const raw = this.rawQuotas.get(ek)
+        const values = { ...raw?.value }
+        for (const [k, v] of Object.entries(changes)) {
+          if (v === null) delete values[k]
+          else values[k] = v
+        }
+        const guard = raw ? modIs(key, raw.modRevision) : absent(key)
+        const op = Object.keys(values).length === 0 ? del(key) : put(key, encodeValue('client quotas', values))
+        return { compare: [guard], success: [op], result: () => undefined, stale: this.changed(key) }
+      }),
+    )
+  }
+
   /**
    * A block of producer ids by compare-and-swap of the next free id (`<prefix>/producer-ids`),
    * read from etcd rather than the cache: every broker allocates from the one counter. A block
@@ -584,6 +611,8 @@ export class EtcdMetadataStore implements MetadataStore {
         return this.rawBrokers.get(k.nodeId)?.modRevision ?? 0
       case 'brokerConfig':
         return this.rawBrokerConfigs.get(configKey(k.nodeId))?.modRevision ?? 0
+      case 'clientQuota':
+        return this.rawQuotas.get(k.entityKey)?.modRevision ?? 0
       case 'controller':
         return this.rawController?.modRevision ?? 0
       case 'acl':
@@ -694,6 +723,7 @@ export class EtcdMetadataStore implements MetadataStore {
     if (this.rawController) keys.push(this.layout.controller)
     for (const k of this.rawBrokerConfigs.keys()) keys.push(this.layout.brokerConfig(k === '' ? null : Number(k)))
     keys.push(...this.rawAcls.keys())
+    for (const k of this.rawQuotas.keys()) keys.push(this.layout.clientQuota(k))
     return keys
   }
 
@@ -824,6 +854,19 @@ export class EtcdMetadataStore implements MetadataStore {
             this.rawAcls.delete(keyText)
             aclsRemoved.push(before.value)
           }
+          break
+        }
+        case 'clientQuota': {
+          const entity = parseEntityKey(k.entityKey)
+          const v = put && entity ? decodeQuotaValues(ev.kv.value) : undefined
+          if (put && !v) this.malformed(keyText)
+          if (v) this.rawQuotas.set(k.entityKey, cached(ev.kv, v))
+          else this.rawQuotas.delete(k.entityKey)
+          const view = new Map(this.quotaView)
+          if (v && entity) view.set(entityKey(entity), { entity, values: { ...v } })
+          else if (entity) view.delete(entityKey(entity))
+          this.quotaView = view
+          if (entity) changes.push({ type: 'clientQuotasChanged', entity })
           break
         }
         case 'clusterId':

@@ -10,6 +10,8 @@
  * based on the same partition epoch exactly one wins. Registrations are not persisted (a
  * broker registers each time it starts); this broker is always registered.
  */
+import { entityKey, parseEntityKey, type QuotaEntity } from '../broker/quotas/entity.js'
+import type { QuotaTable } from '../broker/quotas/resolve.js'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { KafkaError } from '../protocol/errors.js'
@@ -64,6 +66,8 @@ interface StoredState {
   nextProducerId?: number
   /** ACLs (absent: none). */
   acls?: AclBinding[]
+  /** Client quotas by entityKey (absent: none). */
+  clientQuotas?: Record<string, Record<string, number>>
 }
 
 export interface LocalStoreOptions {
@@ -90,6 +94,7 @@ export class LocalMetadataStore implements MetadataStore {
   private readonly byId = new Map<string, TopicInfo>()
   private readonly byCollisionKey = new Map<string, string>()
   private brokerOverrides: Record<string, Record<string, string>> = {}
+  private quotas = new Map<string, { entity: QuotaEntity; values: Record<string, number> }>()
   private nextProducerId = 0
   private aclMap = new Map<string, AclBinding>()
   /** Brokers registered besides this one (tests of leadership changes register others). */
@@ -129,6 +134,7 @@ export class LocalMetadataStore implements MetadataStore {
       store.brokerOverrides = state.brokerConfigs
       store.nextProducerId = state.nextProducerId ?? 0
       for (const b of state.acls ?? []) store.aclMap.set(bindingKey(b), b)
+      store.quotas = quotaMap(state.clientQuotas ?? {}, path)
     } else {
       await store.persist()
     }
@@ -154,6 +160,10 @@ export class LocalMetadataStore implements MetadataStore {
   }
   brokerConfigs(nodeId: number | null): Readonly<Record<string, string>> {
     return this.brokerOverrides[nodeId === null ? '' : String(nodeId)] ?? {}
+  }
+
+  clientQuotas(): QuotaTable {
+    return this.quotas
   }
 
   // ---- changes ---------------------------------------------------------------------------
@@ -296,6 +306,23 @@ export class LocalMetadataStore implements MetadataStore {
     })
   }
 
+  alterClientQuotas(entity: QuotaEntity, changes: Readonly<Record<string, number | null>>): Promise<void> {
+    return this.mutate(() => {
+      const key = entityKey(entity)
+      const values = { ...this.quotas.get(key)?.values }
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === null) delete values[k]
+        else values[k] = v
+      }
+      // A new map: readers holding the old one (and restore()) keep a consistent view.
+      const next = new Map(this.quotas)
+      if (Object.keys(values).length === 0) next.delete(key)
+      else next.set(key, { entity: { ...entity }, values })
+      this.quotas = next
+      return { result: undefined, change: { type: 'clientQuotasChanged', entity: { ...entity } } }
+    })
+  }
+
   async allocateProducerIds(count: number): Promise<ProducerIdBlock> {
     if (!Number.isSafeInteger(count) || count < 1) throw new KafkaError('INVALID_REQUEST', `Cannot allocate ${count} producer ids.`)
     const run = async (): Promise<ProducerIdBlock> => {
@@ -376,6 +403,7 @@ export class LocalMetadataStore implements MetadataStore {
       brokerConfigs: structuredClone(this.brokerOverrides),
       ...(this.nextProducerId > 0 ? { nextProducerId: this.nextProducerId } : {}),
       ...(this.aclMap.size > 0 ? { acls: [...this.aclMap.values()] } : {}),
+      ...(this.quotas.size > 0 ? { clientQuotas: Object.fromEntries([...this.quotas].map(([k, q]) => [k, { ...q.values }])) } : {}),
     }
   }
 
@@ -391,12 +419,13 @@ export class LocalMetadataStore implements MetadataStore {
     }
   }
 
-  private snapshot(): { topics: TopicInfo[]; broker: Record<string, Record<string, string>>; acls: Map<string, AclBinding> } {
-    return { topics: [...this.byName.values()], broker: structuredClone(this.brokerOverrides), acls: new Map(this.aclMap) }
+  private snapshot(): Snapshot {
+    return { topics: [...this.byName.values()], broker: structuredClone(this.brokerOverrides), acls: new Map(this.aclMap), quotas: this.quotas }
   }
 
-  private restore(s: { topics: TopicInfo[]; broker: Record<string, Record<string, string>>; acls: Map<string, AclBinding> }): void {
+  private restore(s: Snapshot): void {
     this.aclMap = s.acls
+    this.quotas = s.quotas
     this.byName.clear()
     this.byId.clear()
     this.byCollisionKey.clear()
@@ -485,7 +514,27 @@ function parseState(text: string, path: string): StoredState {
     throw new Error(`${path} has an invalid nextProducerId ${JSON.stringify(nextProducerId)}; restore the file from a backup`)
   }
   if (s.acls !== undefined && !Array.isArray(s.acls)) throw new Error(`${path} has invalid acls; restore the file from a backup`)
-  return { version: FORMAT_VERSION, clusterId: s.clusterId, topics, brokerConfigs: s.brokerConfigs ?? {}, nextProducerId, ...(s.acls ? { acls: s.acls } : {}) }
+  return { version: FORMAT_VERSION, clusterId: s.clusterId, topics, brokerConfigs: s.brokerConfigs ?? {}, nextProducerId, ...(s.acls ? { acls: s.acls } : {}), ...(s.clientQuotas ? { clientQuotas: s.clientQuotas } : {}) }
+}
+
+interface Snapshot {
+  topics: TopicInfo[]
+  broker: Record<string, Record<string, string>>
+  acls: Map<string, AclBinding>
+  quotas: Map<string, { entity: QuotaEntity; values: Record<string, number> }>
+}
+
+/** The stored client quotas, refusing a file whose entity keys or values this version cannot read. */
+function quotaMap(stored: Record<string, Record<string, number>>, path: string): Map<string, { entity: QuotaEntity; values: Record<string, number> }> {
+  const out = new Map<string, { entity: QuotaEntity; values: Record<string, number> }>()
+  for (const [key, values] of Object.entries(stored)) {
+    const entity = parseEntityKey(key)
+    if (!entity || typeof values !== 'object' || values === null || Object.values(values).some((v) => typeof v !== 'number')) {
+      throw new Error(`${path} holds a client quota this Samsa cannot read (${JSON.stringify(key)}); restore the file from a backup`)
+    }
+    out.set(entityKey(entity), { entity, values: { ...values } })
+  }
+  return out
 }
 
 /** A version 1 topic as version 2 stores it: what version 1 derived at load, now written down. */

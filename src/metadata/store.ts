@@ -15,6 +15,8 @@ import type { AclBinding } from '../security/authorizer/acl.js'
  * transaction of one key per ACL, and etcd bounds a transaction at 128 operations.
  */
 export const MAX_ACLS_PER_CHANGE = 128
+import type { QuotaEntity } from '../broker/quotas/entity.js'
+import type { QuotaTable } from '../broker/quotas/resolve.js'
 
 export interface NewTopic {
   name: string
@@ -56,6 +58,8 @@ export type MetadataChange =
   | { type: 'partitionsCreated'; topic: TopicInfo; from: number }
   | { type: 'topicConfigChanged'; topic: TopicInfo }
   | { type: 'brokerConfigChanged'; nodeId: number | null }
+  /** One entity's client quotas were set or removed. */
+  | { type: 'clientQuotasChanged'; entity: QuotaEntity }
   /** One partition's leader, leader epoch, ISR or replicas changed (alterPartition). */
   | { type: 'partitionChanged'; topic: TopicInfo; partition: PartitionInfo; previous: PartitionInfo }
   | { type: 'brokerRegistered'; broker: BrokerInfo }
@@ -106,6 +110,13 @@ export interface MetadataStore extends MetadataView {
    */
   brokerConfigs(nodeId: number | null): Readonly<Record<string, string>>
   setBrokerConfigs(nodeId: number | null, configs: Record<string, string>): Promise<void>
+  /** Client quotas (user / client-id entities) by their entityKey (broker/quotas/entity.ts). */
+  clientQuotas(): QuotaTable
+  /**
+   * Sets (a number) or removes (null) quota keys of one entity, as one change: an entity left
+   * with no key is removed. Keys and values are validated by the caller.
+   */
+  alterClientQuotas(entity: QuotaEntity, changes: Readonly<Record<string, number | null>>): Promise<void>
   /**
    * Reserves `count` producer ids no one else will ever get, durably: the block is recorded
    * before it is returned, so a restart (or another broker) continues after it. Kafka's

@@ -190,7 +190,7 @@ test('usage errors exit 2 with one line', async () => {
   assert.match(await fails(2, '--describe', '--alter', '--topic', 't'), /exactly one action/)
   assert.match(await fails(2, '--describe', '--topic', 't', '--add-config', 'a=1'), /--add-config can't be used with --describe/)
   assert.match(await fails(2, '--describe'), /At least one entity type must be specified/)
-  assert.match(await fails(2, '--describe', '--entity-type', 'users'), /users is not supported/)
+  assert.match(await fails(2, '--describe', '--entity-type', 'ips'), /ips is not supported/)
   assert.match(await fails(2, '--describe', '--entity-type', 'widgets'), /Invalid entity type widgets/)
   assert.match(await fails(2, '--describe', '--entity-type', 'topics', '--topic', 't'), /should not be used in conjunction/)
   assert.match(await fails(2, '--describe', '--topic', 't', '--broker', '0'), /Only one entity type/)

@@ -62,6 +62,9 @@ function recorder(store: EtcdMetadataStore): string[] {
       case 'brokerConfigChanged':
         seen.push(`${c.type}:${c.nodeId}`)
         break
+      case 'clientQuotasChanged':
+        seen.push(`${c.type}:${JSON.stringify(c.entity)}`)
+        break
       case 'controllerChanged':
         seen.push(`${c.type}:${c.previous}->${c.controllerId}`)
         break

@@ -3,6 +3,7 @@
  * test/metadata/local.test.ts and test/metadata/etcd.test.ts call runStoreContract. Each case
  * gets a fresh, empty store whose broker (node 7) is registered.
  */
+import { entityKey } from '../../src/broker/quotas/entity.js'
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { MetadataChange, MetadataStore } from '../../src/metadata/store.js'
@@ -112,6 +113,25 @@ export function runStoreContract(label: string, open: OpenStore, reopen: ReopenS
     assert.deepEqual(store.brokerConfigs(0), {})
     await store.setBrokerConfigs(7, {})
     assert.deepEqual(store.brokerConfigs(7), {})
+  })
+
+  contract('alterClientQuotas sets and removes keys of one entity, announces it, and keeps it across a reopen', async (store, reopen) => {
+    const seen: MetadataChange[] = []
+    store.subscribe((c) => seen.push(c))
+    const alice = { user: 'alice', 'client-id': null }
+    await store.alterClientQuotas(alice, { producer_byte_rate: 1000, request_percentage: 50 })
+    await store.alterClientQuotas({ 'client-id': 'a/b,c' }, { consumer_byte_rate: 7 })
+    await store.alterClientQuotas({ 'client-id': null, user: 'alice' }, { request_percentage: null })
+    assert.deepEqual(store.clientQuotas().get(entityKey(alice)), { entity: alice, values: { producer_byte_rate: 1000 } })
+    assert.equal(store.clientQuotas().size, 2)
+    assert.deepEqual(seen.filter((c) => c.type === 'clientQuotasChanged').length, 3)
+    const again = await reopen()
+    assert.deepEqual([...again.clientQuotas().values()].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))), [
+      { entity: { 'client-id': 'a/b,c' }, values: { consumer_byte_rate: 7 } },
+      { entity: alice, values: { producer_byte_rate: 1000 } },
+    ])
+    await again.alterClientQuotas(alice, { producer_byte_rate: null })
+    assert.equal(again.clientQuotas().has(entityKey(alice)), false)
   })
 
   contract('listeners get every change in order; failed changes are not announced; unsubscribe works', async (store) => {

@@ -177,7 +177,6 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     const p = plan(ctx, req)
     if (p.error !== undefined) return { throttleTimeMs: 0, errorCode: p.error, sessionId: 0, responses: [], nodeEndpoints: [] }
     const readCommitted = (req.isolationLevel ?? 0) === READ_COMMITTED
-    const maxBytes = ctx.apiVersion >= 3 ? (req.maxBytes ?? 0x7fffffff) : 0x7fffffff
     // A follower names itself in ReplicaState from v15, in ReplicaId before.
     const replicaId = ctx.apiVersion >= 15 ? (req.replicaState?.replicaId ?? -1) : (req.replicaId ?? -1)
     // Followers need CLUSTER_ACTION on the cluster, consumers READ on each topic (Kafka's handleFetchRequest).
@@ -191,6 +190,10 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     }
     // Per request, never stored in the session's partitions: a grant applies to the next fetch.
     const errorOf = (t: Target): number | undefined => t.error ?? (denied(t.topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : undefined)
+    // A consumer under a byte-rate quota gets no more than its quota window holds, as Kafka does:
+    // a larger response would be over quota however long it waited (quotas/throttle.ts).
+    const quotaBytes = replicaId < 0 ? (ctx.broker.quotas?.maxValueInWindow('consumer_byte_rate', ctx.principal.name, ctx.clientId ?? '') ?? Infinity) : Infinity
+    const maxBytes = Math.min(ctx.apiVersion >= 3 ? (req.maxBytes ?? 0x7fffffff) : 0x7fffffff, quotaBytes)
     const fetched = await ctx.broker.replicas.fetchMessages({
       replicaId,
       maxWaitMs: req.maxWaitMs,

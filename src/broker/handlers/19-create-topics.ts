@@ -12,6 +12,8 @@
  * - Manual assignments need numPartitions and replicationFactor -1 (INVALID_REQUEST), indexes
  *   0..n-1 once each, and replica lists of registered brokers (INVALID_REPLICA_ASSIGNMENT).
  * - validateOnly (v1+) runs every check and creates nothing.
+ * - controller_mutation_rate (quotas/mutations.ts): strict from v6 (THROTTLING_QUOTA_EXCEEDED once
+ *   over the rate, the topic not created), throttled only before; validateOnly is not charged.
  * - Bounds, checked before anything else (Kafka's controller): more than 10,000 partitions in
  *   the whole request (numPartitions, num.partitions for -1, or the number of assignments)
  *   answers every topic POLICY_VIOLATION "Excessively large number of partitions per request."
@@ -34,6 +36,7 @@
  * topic policy, no controller mutation quota (throttle time is 0). Authorization: CREATE on the cluster or
  * the topic, else TOPIC_AUTHORIZATION_FAILED.
  */
+import { MutationQuota } from '../quotas/mutations.js'
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
   CreateTopicsRequest,
@@ -78,8 +81,9 @@ function configsOf(t: CreateTopicsRequestCreatableTopic): Record<string, string>
   return Object.fromEntries(t.configs.map((c) => [c.name, c.value!]))
 }
 
-async function createOne(t: CreateTopicsRequestCreatableTopic, validateOnly: boolean, ctx: RequestContext): Promise<CreateTopicsResponseCreatableTopicResult> {
+async function createOne(t: CreateTopicsRequestCreatableTopic, validateOnly: boolean, ctx: RequestContext, quota: MutationQuota): Promise<CreateTopicsResponseCreatableTopicResult> {
   try {
+    quota.check()
     const assignments = assignmentsOf(t)
     const created = await createTopic(ctx.broker, {
       name: t.name,
@@ -89,6 +93,7 @@ async function createOne(t: CreateTopicsRequestCreatableTopic, validateOnly: boo
       ...(assignments ? { assignments } : {}),
       validateOnly,
     })
+    if (!validateOnly) quota.record(created.partitions)
     const configs = describeTopicConfigs(created.configs, ctx.broker.replicas.layers()).map((c) => ({
       name: c.name,
       value: c.isSensitive ? null : c.value,
@@ -137,6 +142,8 @@ export const createTopicsHandler: Handler<typeof ApiKey.CreateTopics> = {
       }
       return { throttleTimeMs: 0, topics }
     }
+    // KIP-599: strict from v6.
+    const quota = new MutationQuota(ctx, ctx.apiVersion >= 6)
     // One at a time: the store commits one change at a time anyway, and a failure part-way
     // then leaves the earlier topics created, as Kafka's per-topic results promise.
     for (const t of req.topics) {
@@ -144,8 +151,8 @@ export const createTopicsHandler: Handler<typeof ApiKey.CreateTopics> = {
       answered.add(t.name)
       if (counts.get(t.name)! > 1) topics.push(failed(t.name, new KafkaError('INVALID_REQUEST', 'Duplicate topic name.'), ctx))
       else if (!mayCreate(t.name)) topics.push(failed(t.name, new KafkaError('TOPIC_AUTHORIZATION_FAILED'), ctx))
-      else topics.push(await createOne(t, validateOnly, ctx))
+      else topics.push(await createOne(t, validateOnly, ctx, quota))
     }
-    return { throttleTimeMs: 0, topics }
+    return { throttleTimeMs: quota.throttleTimeMs, topics }
   },
 }

@@ -19,9 +19,13 @@
  *   UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID when named by id) and the new one is kept.
  *
  * Authorization: DELETE on the topic (TOPIC_AUTHORIZATION_FAILED).
- * Gaps: no controller mutation quota; results keep request order (Kafka shuffles
+ * controller_mutation_rate (quotas/mutations.ts): strict from v5 (THROTTLING_QUOTA_EXCEEDED once over
+ * the rate), throttled only before.
+ *
+ * Gaps: results keep request order (Kafka shuffles
  * them to hide which topics exist from unauthorised clients, which needs ACLs to matter).
  */
+import { MutationQuota } from '../quotas/mutations.js'
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
   DeleteTopicsRequest,
@@ -116,6 +120,8 @@ export const deleteTopicsHandler: Handler<typeof ApiKey.DeleteTopics> = {
     }
 
     const responses: Result[] = []
+    // KIP-599: strict from v5.
+    const quota = new MutationQuota(ctx, ctx.apiVersion >= 5)
     for (const r of resolve(entries, ctx)) {
       // DELETE on the topic, checked before existence so a refusal reveals nothing (Kafka's order).
       const name = r.topic?.name ?? r.entry.name
@@ -128,13 +134,15 @@ export const deleteTopicsHandler: Handler<typeof ApiKey.DeleteTopics> = {
         continue
       }
       try {
+        quota.check()
         await deleteTopic(ctx.broker, { name: r.topic.name, topicId: r.topic.topicId, byId: r.byId ?? false })
+        quota.record(r.topic.partitions.length)
         responses.push(shape(result(r.entry)))
       } catch (err) {
         if (!(err instanceof KafkaError)) ctx.broker.logger.error('deleting a topic failed', { topic: r.topic.name, error: (err as Error).message })
         responses.push(shape(result(r.entry, err instanceof KafkaError ? err : new KafkaError('UNKNOWN_SERVER_ERROR', (err as Error).message))))
       }
     }
-    return { throttleTimeMs: 0, responses }
+    return { throttleTimeMs: quota.throttleTimeMs, responses }
   },
 }

@@ -22,8 +22,10 @@
  *   it for the offsets topic, and ACLs keep clients away); Samsa refuses it even with ALTER on the topic.
  *
  * Authorization: ALTER on the topic (TOPIC_AUTHORIZATION_FAILED).
- * Gaps: no controller mutation quota (throttle time 0).
+ * controller_mutation_rate (quotas/mutations.ts): strict from v3 (THROTTLING_QUOTA_EXCEEDED once over
+ * the rate), throttled only before.
  */
+import { MutationQuota } from '../quotas/mutations.js'
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
   CreatePartitionsRequest,
@@ -52,6 +54,8 @@ export const createPartitionsHandler: Handler<typeof ApiKey.CreatePartitions> = 
     } catch (err) {
       refused = err
     }
+    // KIP-599: strict from v3.
+    const quota = new MutationQuota(ctx, ctx.apiVersion >= 3)
     for (const t of req.topics) {
       if (answered.has(t.name)) continue
       answered.add(t.name)
@@ -59,7 +63,10 @@ export const createPartitionsHandler: Handler<typeof ApiKey.CreatePartitions> = 
         if (!authorize(ctx, 'ALTER', 'TOPIC', t.name)) throw new KafkaError('TOPIC_AUTHORIZATION_FAILED')
         if (refused !== undefined) throw refused
         if (counts.get(t.name)! > 1) throw new KafkaError('INVALID_REQUEST', 'Duplicate topic name.')
+        quota.check()
+        const before = ctx.broker.metadata.topic(t.name)?.partitions.length ?? t.count
         await createPartitions(ctx.broker, { name: t.name, count: t.count, assignments: t.assignments === null ? null : t.assignments.map((a) => a.brokerIds), validateOnly: req.validateOnly })
+        if (!req.validateOnly) quota.record(t.count - before)
         results.push({ name: t.name, errorCode: ErrorCode.NONE, errorMessage: null })
       } catch (err) {
         if (!(err instanceof KafkaError)) ctx.broker.logger.error('creating partitions failed', { topic: t.name, error: (err as Error).message })
@@ -67,6 +74,6 @@ export const createPartitionsHandler: Handler<typeof ApiKey.CreatePartitions> = 
         results.push({ name: t.name, errorCode: e.code, errorMessage: e.message })
       }
     }
-    return { throttleTimeMs: 0, results }
+    return { throttleTimeMs: quota.throttleTimeMs, results }
   },
 }

@@ -36,6 +36,8 @@ import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.j
 import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassignments.js'
 import { listPartitionReassignmentsHandler } from './46-list-partition-reassignments.js'
 import { offsetDeleteHandler } from './47-offset-delete.js'
+import { describeClientQuotasHandler } from './48-describe-client-quotas.js'
+import { alterClientQuotasHandler } from './49-alter-client-quotas.js'
 import { describeClusterHandler } from './60-describe-cluster.js'
 import { describeProducersHandler } from './61-describe-producers.js'
 import { describeTransactionsHandler } from './65-describe-transactions.js'
@@ -85,6 +87,8 @@ export function defaultHandlers(): HandlerRegistry {
     .register(alterPartitionReassignmentsHandler)
     .register(listPartitionReassignmentsHandler)
     .register(offsetDeleteHandler)
+    .register(describeClientQuotasHandler)
+    .register(alterClientQuotasHandler)
     .register(describeClusterHandler)
     .register(describeProducersHandler)
     .register(describeTransactionsHandler)

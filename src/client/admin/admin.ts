@@ -10,6 +10,7 @@
  * themselves. The work is done in one file per concept (topics, configs, groups,
  * group-offsets, offsets, cluster-info); this class holds the client and the call plumbing.
  */
+import { alterClientQuotas, describeClientQuotas, type ClientQuotaAlteration, type ClientQuotaEntry, type ClientQuotaFilterComponent } from './client-quotas.js'
 import { Cluster } from '../base/cluster.js'
 import { ClientError } from '../base/errors.js'
 import type { TopicPartition } from '../base/types.js'
@@ -213,6 +214,16 @@ export class Admin {
 
   async describeLogDirs(brokerIds?: number[], o: CallOptions = {}): Promise<BrokerLogDirs[]> {
     return describeLogDirs(this.call('describeLogDirs', o), brokerIds)
+  }
+
+  /** Client quotas matching the filter (KIP-546); `strict` leaves out entities with other types. */
+  async describeClientQuotas(components: ClientQuotaFilterComponent[], o: CallOptions & { strict?: boolean } = {}): Promise<ClientQuotaEntry[]> {
+    return describeClientQuotas(this.call('describeClientQuotas', o), components, o.strict ?? false)
+  }
+
+  /** Sets or removes (null) client quota keys; `validateOnly` checks without changing. */
+  async alterClientQuotas(alterations: ClientQuotaAlteration[], o: CallOptions & { validateOnly?: boolean } = {}): Promise<void> {
+    return alterClientQuotas(this.call('alterClientQuotas', o), alterations, o.validateOnly ?? false)
   }
 
   /** Closes every connection; calls in flight fail, later ones get CLIENT_CLOSED. */
