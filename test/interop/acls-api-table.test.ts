@@ -35,6 +35,8 @@ const cases: Case[] = [
   { api: 'ListPartitionReassignments', grant: ['CLUSTER', 'kafka-cluster', 'DESCRIBE'], refusal: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, call: async (c) => (await c.request(ApiKey.ListPartitionReassignments, 0, { timeoutMs: 5000, topics: null })).errorCode },
   { api: 'DescribeLogDirs', grant: ['CLUSTER', 'kafka-cluster', 'DESCRIBE'], refusal: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, call: async (c) => (await c.request(ApiKey.DescribeLogDirs, 4, { topics: null })).errorCode ?? -1 },
   { api: 'DeleteGroups', grant: ['GROUP', 'gone', 'DELETE'], refusal: ErrorCode.GROUP_AUTHORIZATION_FAILED, call: async (c) => (await c.request(ApiKey.DeleteGroups, 2, { groupsNames: ['gone'] })).results[0]!.errorCode },
+  { api: 'DescribeClientQuotas', grant: ['CLUSTER', 'kafka-cluster', 'DESCRIBE_CONFIGS'], refusal: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, call: async (c) => (await c.request(ApiKey.DescribeClientQuotas, 1, { components: [], strict: false })).errorCode },
+  { api: 'AlterClientQuotas', grant: ['CLUSTER', 'kafka-cluster', 'ALTER_CONFIGS'], refusal: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, call: async (c) => (await c.request(ApiKey.AlterClientQuotas, 1, { entries: [{ entity: [{ entityType: 'client-id', entityName: 'slow' }], ops: [{ key: 'producer_byte_rate', value: 1048576, remove: false }] }], validateOnly: true })).entries[0]!.errorCode },
   { api: 'DescribeGroups', grant: ['GROUP', 'seen', 'DESCRIBE'], refusal: ErrorCode.GROUP_AUTHORIZATION_FAILED, call: async (c) => (await c.request(ApiKey.DescribeGroups, 5, { groups: ['seen'], includeAuthorizedOperations: false })).groups[0]!.errorCode },
 ]
 

@@ -10,13 +10,16 @@
  *   match type 0 without a name, ip with another type.
  *
  * Gaps: ip entities are never stored (connection_creation_rate is not served), so an ip filter
- * answers no entries. No ACLs (Kafka: DescribeConfigs on the cluster).
+ * answers no entries.
+ *
+ * Authorization: DESCRIBE_CONFIGS on the cluster, else CLUSTER_AUTHORIZATION_FAILED (Kafka's).
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { DescribeClientQuotasRequest, DescribeClientQuotasResponse, type DescribeClientQuotasRequestComponentData } from '../../protocol/generated/describe-client-quotas.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { CLIENT_ID, IP, USER, type QuotaEntity } from '../quotas/entity.js'
 import type { Handler } from '../handler.js'
+import { authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 
 const MATCH_EXACT = 0
 const MATCH_DEFAULT = 1
@@ -29,6 +32,9 @@ export const describeClientQuotasHandler: Handler<typeof ApiKey.DescribeClientQu
   request: DescribeClientQuotasRequest,
   response: DescribeClientQuotasResponse,
   handle(req, ctx) {
+    if (!authorizeCluster(ctx, 'DESCRIBE_CONFIGS')) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', entries: null }
+    }
     try {
       checkFilter(req.components)
     } catch (e) {

@@ -10,14 +10,16 @@
  *   producer_byte_rate / consumer_byte_rate / request_percentage / controller_mutation_rate, a key
  *   twice, a byte rate that is not a whole number, a value that is not positive.
  *
- * Gaps: ip entities (connection_creation_rate) are refused with INVALID_REQUEST. No ACLs
- * (Kafka: AlterConfigs on the cluster).
+ * Authorization: ALTER_CONFIGS on the cluster, else CLUSTER_AUTHORIZATION_FAILED on every entry (Kafka's).
+ *
+ * Gaps: ip entities (connection_creation_rate) are refused with INVALID_REQUEST.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { AlterClientQuotasRequest, AlterClientQuotasResponse, type AlterClientQuotasResponseEntryData } from '../../protocol/generated/alter-client-quotas.js'
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import { checkQuotaValue, entityFromWire, QUOTA_KEYS } from '../quotas/entity.js'
 import type { Handler } from '../handler.js'
+import { authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 
 export const alterClientQuotasHandler: Handler<typeof ApiKey.AlterClientQuotas> = {
   apiKey: ApiKey.AlterClientQuotas,
@@ -26,6 +28,13 @@ export const alterClientQuotasHandler: Handler<typeof ApiKey.AlterClientQuotas> 
   request: AlterClientQuotasRequest,
   response: AlterClientQuotasResponse,
   async handle(req, ctx) {
+    // Kafka's rule: ALTER_CONFIGS on the cluster, else every entry is refused.
+    if (!authorizeCluster(ctx, 'ALTER_CONFIGS')) {
+      return {
+        throttleTimeMs: 0,
+        entries: req.entries.map((e) => ({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', entity: e.entity.map((p) => ({ entityType: p.entityType, entityName: p.entityName })) })),
+      }
+    }
     const entries: AlterClientQuotasResponseEntryData[] = await Promise.all(
       req.entries.map(async (e) => {
         const entity = e.entity.map((p) => ({ entityType: p.entityType, entityName: p.entityName }))
