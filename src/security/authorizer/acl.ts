@@ -21,7 +21,7 @@ export type ResourceTypeName = keyof typeof ResourceType
 export const PatternType = { UNKNOWN: 0, ANY: 1, MATCH: 2, LITERAL: 3, PREFIXED: 4 } as const
 export type PatternTypeName = keyof typeof PatternType
 
-/** AclOperation codes (the same numbers as the authorized-operations bit positions). */
+/** AclOperation codes (also the bit positions of the authorized-operations fields, broker/authorized-operations.ts). */
 export const Operation = {
   UNKNOWN: 0,
   ANY: 1,

@@ -7,7 +7,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AclBinding, AclEntry, ResourcePattern } from '../../../src/security/authorizer/acl.js'
 import { checkSuperUsers, hostOfClientAddress, parseSuperUsers, StandardAuthorizer } from '../../../src/security/authorizer/standard-authorizer.js'
-import { SUPPORTED_OPERATIONS, AclOperation } from '../../../src/broker/authorized-operations.js'
+import { SUPPORTED_OPERATIONS } from '../../../src/broker/authorized-operations.js'
+import { Operation } from '../../../src/security/authorizer/acl.js'
 
 const IP = '10.0.0.1'
 
@@ -178,7 +179,7 @@ test('authorizeByResourceType: an ALLOW anywhere in the type, unless a DENY shad
 test('authorizedOperations filters the supported bit set through the ACLs', () => {
   const a = authz([acl({ name: 't' }, { operation: 'READ' })])
   const bits = a.authorizedOperations('User:alice', IP, 'TOPIC', 't', SUPPORTED_OPERATIONS.topic)
-  assert.equal(bits, (1 << AclOperation.READ) | (1 << AclOperation.DESCRIBE))
+  assert.equal(bits, (1 << Operation.READ) | (1 << Operation.DESCRIBE))
   assert.equal(a.authorizedOperations('User:bob', IP, 'TOPIC', 't', SUPPORTED_OPERATIONS.topic), 0)
 })
 
