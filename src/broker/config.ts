@@ -418,7 +418,7 @@ export function resolveListeners(cfg: BrokerConfig): { listeners: ResolvedListen
 }
 
 /** The SASL mechanisms Samsa can serve. */
-export const SUPPORTED_SASL_MECHANISMS = ['PLAIN'] as const
+export const SUPPORTED_SASL_MECHANISMS = ['PLAIN', 'OAUTHBEARER'] as const
 
 /** A SASL listener's enabled mechanisms (listener.name.<l>.sasl.enabled.mechanisms, else sasl.enabled.mechanisms). */
 export function saslMechanisms(cfg: BrokerConfig, listener: string): string[] {

@@ -7,8 +7,14 @@ import { saslMechanisms, type BrokerConfig, type ResolvedListener } from '../bro
 import { ConfigError } from '../broker/config.js'
 import { plainServer, plainUsersFromJaas } from './sasl/plain.js'
 import type { SaslListenerConfig } from './sasl/server-authenticator.js'
+import { oauthBearerServer, type OAuthBearerValidator } from './sasl/oauthbearer.js'
+import { unsecuredOptionsFromJaas, unsecuredValidator } from './sasl/oauthbearer-unsecured.js'
+import { parseJaasConfig } from './jaas.js'
+import { systemTime, type Time } from '../util/time.js'
 
-export function saslListenerConfig(cfg: BrokerConfig, l: ResolvedListener): SaslListenerConfig | undefined {
+export const OAUTHBEARER_LOGIN_MODULE = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule'
+
+export function saslListenerConfig(cfg: BrokerConfig, l: ResolvedListener, time: Time = systemTime): SaslListenerConfig | undefined {
   if (l.securityProtocol !== 'SASL_PLAINTEXT' && l.securityProtocol !== 'SASL_SSL') return undefined
   const mechanisms = saslMechanisms(cfg, l.name)
   let plainUsers: Map<string, string> | undefined
@@ -21,12 +27,26 @@ export function saslListenerConfig(cfg: BrokerConfig, l: ResolvedListener): Sasl
       throw new ConfigError(`invalid value for ${key}: ${(e as Error).message}`)
     }
   }
+  let oauth: OAuthBearerValidator | undefined
+  if (mechanisms.includes('OAUTHBEARER')) {
+    // Without a server callback handler Kafka validates unsecured tokens with the options of
+    // the listener's OAuthBearerLoginModule entry; the JWKS validator is not built yet.
+    const key = `listener.name.${l.name.toLowerCase()}.oauthbearer.sasl.jaas.config`
+    try {
+      const entry = parseJaasConfig(cfg.listenerRaw(l.name, 'sasl.jaas.config', 'OAUTHBEARER') ?? '', key)
+      if (entry.loginModule !== OAUTHBEARER_LOGIN_MODULE) throw new Error(`the OAUTHBEARER mechanism needs ${OAUTHBEARER_LOGIN_MODULE}, not ${entry.loginModule}`)
+      oauth = unsecuredValidator(time, unsecuredOptionsFromJaas(entry.options))
+    } catch (e) {
+      throw new ConfigError(`invalid value for ${key} (or sasl.jaas.config): ${(e as Error).message}`)
+    }
+  }
   return {
     listener: l.name,
     mechanisms,
     failedDelayMs: cfg.get('connection.failed.authentication.delay.ms'),
     newServer(mechanism) {
       if (mechanism === 'PLAIN') return plainServer(plainUsers!)
+      if (mechanism === 'OAUTHBEARER') return oauthBearerServer(oauth!)
       throw new Error(`mechanism ${mechanism} has no server`)
     },
   }
