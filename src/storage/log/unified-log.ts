@@ -371,7 +371,9 @@ export class UnifiedLog {
           firstOffset: first.baseOffset,
           lastOffset: last.lastOffset,
           segmentBytes: this.cfg.segmentBytes,
-          segmentMs: this.cfg.segmentMs,
+          // KIP-354: a compacted log's active segment is never cleaned, so it is rolled once its first
+          // record is max.compaction.lag.ms old, or that lag could not be kept.
+          segmentMs: this.cfg.compact ? Math.min(this.cfg.segmentMs, this.cfg.maxCompactionLagMs) : this.cfg.segmentMs,
         })
         if (rolled) {
           undo.push(rolled.undo)
