@@ -4,13 +4,13 @@
  * and ApiVersions responses always use header v0 so a client that does not yet know which
  * versions the broker speaks can always read the answer.
  */
-import { apiByKey, ApiKey } from './generated/api-keys.js'
+import { apiInfo, ApiKey } from './generated/api-keys.js'
 import { RequestHeader } from './generated/headers.js'
 import { Reader } from './primitives/reader.js'
 import { ProtocolError } from './primitives/protocol-error.js'
 
 export function isFlexible(apiKey: number, apiVersion: number): boolean {
-  const api = apiByKey(apiKey)
+  const api = apiInfo(apiKey)
   return api !== undefined && api.request.flexibleMin >= 0 && apiVersion >= api.request.flexibleMin
 }
 
@@ -42,7 +42,7 @@ export function decodeRequestHeader(frame: Buffer): DecodedRequestHeader {
   if (frame.length < 8) throw new ProtocolError(`request header needs 8 bytes, frame has ${frame.length}`)
   const apiKey = frame.readInt16BE(0)
   const apiVersion = frame.readInt16BE(2)
-  const api = apiByKey(apiKey)
+  const api = apiInfo(apiKey)
   const flexible = api !== undefined && api.request.flexibleMin >= 0 && apiVersion >= api.request.flexibleMin
   const hv = apiKey === ApiKey.ControlledShutdown && apiVersion === 0 ? 0 : flexible ? 2 : 1
   const r = new Reader(frame)

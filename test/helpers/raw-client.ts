@@ -4,7 +4,8 @@
  * never retries or negotiates, so tests see exactly what the broker does.
  */
 import { connect, type Socket } from 'node:net'
-import { apiByKey, type ApiKeyNumber, type RequestOf, type ResponseOf } from '../../src/protocol/generated/api-keys.js'
+import type { ApiKeyNumber, RequestOf, ResponseOf } from '../../src/protocol/generated/api-keys.js'
+import { apiByKey } from '../../src/protocol/generated/api-codecs.js'
 import { RequestHeader } from '../../src/protocol/generated/headers.js'
 import { requestHeaderVersion, responseHeaderVersion } from '../../src/protocol/header.js'
 import { Reader } from '../../src/protocol/primitives/reader.js'

@@ -3,7 +3,7 @@
  * docs/compatibility.md from the broker's handler registry and docs/configuration.md from
  * the broker config table. `npm run docs` writes them; test/docs checks they are current.
  */
-import { APIS } from '../../src/protocol/generated/api-keys.js'
+import { APIS } from '../../src/protocol/generated/api-codecs.js'
 import { defaultHandlers } from '../../src/broker/handlers/index.js'
 import { BROKER_CONFIG } from '../../src/broker/config.js'
 

@@ -13,7 +13,7 @@
  * the request's effects.
  */
 import { connect, type Socket } from 'node:net'
-import { ApiKey, apiByKey, type ApiKeyNumber, type ApiSpec, type RequestOf, type ResponseOf } from '../../protocol/generated/api-keys.js'
+import { ApiKey, apiInfo, loadApi, loadedApi, type ApiKeyNumber, type ApiSpec, type RequestOf, type ResponseOf } from '../../protocol/generated/api-keys.js'
 import { ApiVersionsRequest } from '../../protocol/generated/api-versions.js'
 import { RequestHeader } from '../../protocol/generated/headers.js'
 import { requestHeaderVersion, responseHeaderVersion } from '../../protocol/header.js'
@@ -74,6 +74,8 @@ export class BrokerConnection {
   private readonly waiting: Queued[] = []
   private nextCorrelationId = 1
   private failure: Error | undefined
+  /** Set while a request waits for its API's codecs to load (send). */
+  private loadChain: Promise<void> | undefined
   private versions = new Map<number, { min: number; max: number }>()
   private readonly closeListeners: Array<(e: Error) => void> = []
   readonly address: BrokerAddress
@@ -177,7 +179,7 @@ export class BrokerConnection {
    * [minOurs, maxOurs]. Throws UNSUPPORTED_VERSION when they do not overlap.
    */
   version(apiKey: number, maxOurs = Infinity, minOurs = 0): number {
-    const api = apiByKey(apiKey)
+    const api = apiInfo(apiKey)
     const theirs = this.versions.get(apiKey)
     if (!api || !theirs) throw new ClientError('UNSUPPORTED_VERSION', `${this.describe()} does not support ${api?.name ?? `API ${apiKey}`}`)
     const max = Math.min(theirs.max, api.request.maxVersion, maxOurs)
@@ -201,9 +203,39 @@ export class BrokerConnection {
     return this.send(apiKey, body, { ...options, version })
   }
 
+  /**
+   * Codecs load on an API's first use (api-keys.ts). While one loads, later requests wait
+   * behind it so that the socket still sees requests in call order: a producer's batches,
+   * a group's JoinGroup then SyncGroup.
+   */
   private send<K extends ApiKeyNumber>(apiKey: K, body: RequestOf<K>, options: RequestOptions & { version: number }): Promise<ResponseOf<K>> {
     if (this.failure) return Promise.reject(this.failure)
-    const api = apiByKey(apiKey)!
+    const api = loadedApi(apiKey)
+    if (api && this.loadChain === undefined) return this.encodeAndSend(api, apiKey, body, options)
+    let response!: Promise<ResponseOf<K>>
+    const step = (this.loadChain ?? Promise.resolve())
+      .then(() => loadApi(apiKey))
+      .then(
+        (spec) => {
+          try {
+            response = spec ? this.encodeAndSend(spec, apiKey, body, options) : Promise.reject(new ClientError('UNSUPPORTED_VERSION', `no codec for API ${apiKey}`))
+          } catch (e) {
+            response = Promise.reject(e)
+          }
+        },
+        (e: unknown) => {
+          response = Promise.reject(e)
+        },
+      )
+    this.loadChain = step
+    void step.then(() => {
+      if (this.loadChain === step) this.loadChain = undefined
+    })
+    return step.then(() => response)
+  }
+
+  private encodeAndSend<K extends ApiKeyNumber>(api: ApiSpec, apiKey: K, body: RequestOf<K>, options: RequestOptions & { version: number }): Promise<ResponseOf<K>> {
+    if (this.failure) return Promise.reject(this.failure)
     const { version } = options
     const correlationId = this.nextCorrelationId
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff

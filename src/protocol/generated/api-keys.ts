@@ -2,94 +2,94 @@
 /* eslint-disable */
 import type { Reader } from '../primitives/reader.js'
 import type { Writer } from '../primitives/writer.js'
-import { ProduceRequest, ProduceResponse } from './produce.js'
-import { FetchRequest, FetchResponse } from './fetch.js'
-import { ListOffsetsRequest, ListOffsetsResponse } from './list-offsets.js'
-import { MetadataRequest, MetadataResponse } from './metadata.js'
-import { LeaderAndIsrRequest, LeaderAndIsrResponse } from './leader-and-isr.js'
-import { StopReplicaRequest, StopReplicaResponse } from './stop-replica.js'
-import { UpdateMetadataRequest, UpdateMetadataResponse } from './update-metadata.js'
-import { ControlledShutdownRequest, ControlledShutdownResponse } from './controlled-shutdown.js'
-import { OffsetCommitRequest, OffsetCommitResponse } from './offset-commit.js'
-import { OffsetFetchRequest, OffsetFetchResponse } from './offset-fetch.js'
-import { FindCoordinatorRequest, FindCoordinatorResponse } from './find-coordinator.js'
-import { JoinGroupRequest, JoinGroupResponse } from './join-group.js'
-import { HeartbeatRequest, HeartbeatResponse } from './heartbeat.js'
-import { LeaveGroupRequest, LeaveGroupResponse } from './leave-group.js'
-import { SyncGroupRequest, SyncGroupResponse } from './sync-group.js'
-import { DescribeGroupsRequest, DescribeGroupsResponse } from './describe-groups.js'
-import { ListGroupsRequest, ListGroupsResponse } from './list-groups.js'
-import { SaslHandshakeRequest, SaslHandshakeResponse } from './sasl-handshake.js'
-import { ApiVersionsRequest, ApiVersionsResponse } from './api-versions.js'
-import { CreateTopicsRequest, CreateTopicsResponse } from './create-topics.js'
-import { DeleteTopicsRequest, DeleteTopicsResponse } from './delete-topics.js'
-import { DeleteRecordsRequest, DeleteRecordsResponse } from './delete-records.js'
-import { InitProducerIdRequest, InitProducerIdResponse } from './init-producer-id.js'
-import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './offset-for-leader-epoch.js'
-import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from './add-partitions-to-txn.js'
-import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from './add-offsets-to-txn.js'
-import { EndTxnRequest, EndTxnResponse } from './end-txn.js'
-import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from './write-txn-markers.js'
-import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from './txn-offset-commit.js'
-import { DescribeAclsRequest, DescribeAclsResponse } from './describe-acls.js'
-import { CreateAclsRequest, CreateAclsResponse } from './create-acls.js'
-import { DeleteAclsRequest, DeleteAclsResponse } from './delete-acls.js'
-import { DescribeConfigsRequest, DescribeConfigsResponse } from './describe-configs.js'
-import { AlterConfigsRequest, AlterConfigsResponse } from './alter-configs.js'
-import { AlterReplicaLogDirsRequest, AlterReplicaLogDirsResponse } from './alter-replica-log-dirs.js'
-import { DescribeLogDirsRequest, DescribeLogDirsResponse } from './describe-log-dirs.js'
-import { SaslAuthenticateRequest, SaslAuthenticateResponse } from './sasl-authenticate.js'
-import { CreatePartitionsRequest, CreatePartitionsResponse } from './create-partitions.js'
-import { CreateDelegationTokenRequest, CreateDelegationTokenResponse } from './create-delegation-token.js'
-import { RenewDelegationTokenRequest, RenewDelegationTokenResponse } from './renew-delegation-token.js'
-import { ExpireDelegationTokenRequest, ExpireDelegationTokenResponse } from './expire-delegation-token.js'
-import { DescribeDelegationTokenRequest, DescribeDelegationTokenResponse } from './describe-delegation-token.js'
-import { DeleteGroupsRequest, DeleteGroupsResponse } from './delete-groups.js'
-import { ElectLeadersRequest, ElectLeadersResponse } from './elect-leaders.js'
-import { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from './incremental-alter-configs.js'
-import { AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse } from './alter-partition-reassignments.js'
-import { ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse } from './list-partition-reassignments.js'
-import { OffsetDeleteRequest, OffsetDeleteResponse } from './offset-delete.js'
-import { DescribeClientQuotasRequest, DescribeClientQuotasResponse } from './describe-client-quotas.js'
-import { AlterClientQuotasRequest, AlterClientQuotasResponse } from './alter-client-quotas.js'
-import { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from './describe-user-scram-credentials.js'
-import { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from './alter-user-scram-credentials.js'
-import { VoteRequest, VoteResponse } from './vote.js'
-import { BeginQuorumEpochRequest, BeginQuorumEpochResponse } from './begin-quorum-epoch.js'
-import { EndQuorumEpochRequest, EndQuorumEpochResponse } from './end-quorum-epoch.js'
-import { DescribeQuorumRequest, DescribeQuorumResponse } from './describe-quorum.js'
-import { AlterPartitionRequest, AlterPartitionResponse } from './alter-partition.js'
-import { UpdateFeaturesRequest, UpdateFeaturesResponse } from './update-features.js'
-import { EnvelopeRequest, EnvelopeResponse } from './envelope.js'
-import { FetchSnapshotRequest, FetchSnapshotResponse } from './fetch-snapshot.js'
-import { DescribeClusterRequest, DescribeClusterResponse } from './describe-cluster.js'
-import { DescribeProducersRequest, DescribeProducersResponse } from './describe-producers.js'
-import { BrokerRegistrationRequest, BrokerRegistrationResponse } from './broker-registration.js'
-import { BrokerHeartbeatRequest, BrokerHeartbeatResponse } from './broker-heartbeat.js'
-import { UnregisterBrokerRequest, UnregisterBrokerResponse } from './unregister-broker.js'
-import { DescribeTransactionsRequest, DescribeTransactionsResponse } from './describe-transactions.js'
-import { ListTransactionsRequest, ListTransactionsResponse } from './list-transactions.js'
-import { AllocateProducerIdsRequest, AllocateProducerIdsResponse } from './allocate-producer-ids.js'
-import { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from './consumer-group-heartbeat.js'
-import { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from './consumer-group-describe.js'
-import { ControllerRegistrationRequest, ControllerRegistrationResponse } from './controller-registration.js'
-import { GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse } from './get-telemetry-subscriptions.js'
-import { PushTelemetryRequest, PushTelemetryResponse } from './push-telemetry.js'
-import { AssignReplicasToDirsRequest, AssignReplicasToDirsResponse } from './assign-replicas-to-dirs.js'
-import { ListClientMetricsResourcesRequest, ListClientMetricsResourcesResponse } from './list-client-metrics-resources.js'
-import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from './describe-topic-partitions.js'
-import { ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse } from './share-group-heartbeat.js'
-import { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from './share-group-describe.js'
-import { ShareFetchRequest, ShareFetchResponse } from './share-fetch.js'
-import { ShareAcknowledgeRequest, ShareAcknowledgeResponse } from './share-acknowledge.js'
-import { AddRaftVoterRequest, AddRaftVoterResponse } from './add-raft-voter.js'
-import { RemoveRaftVoterRequest, RemoveRaftVoterResponse } from './remove-raft-voter.js'
-import { UpdateRaftVoterRequest, UpdateRaftVoterResponse } from './update-raft-voter.js'
-import { InitializeShareGroupStateRequest, InitializeShareGroupStateResponse } from './initialize-share-group-state.js'
-import { ReadShareGroupStateRequest, ReadShareGroupStateResponse } from './read-share-group-state.js'
-import { WriteShareGroupStateRequest, WriteShareGroupStateResponse } from './write-share-group-state.js'
-import { DeleteShareGroupStateRequest, DeleteShareGroupStateResponse } from './delete-share-group-state.js'
-import { ReadShareGroupStateSummaryRequest, ReadShareGroupStateSummaryResponse } from './read-share-group-state-summary.js'
+import type { ProduceRequest, ProduceResponse } from './produce.js'
+import type { FetchRequest, FetchResponse } from './fetch.js'
+import type { ListOffsetsRequest, ListOffsetsResponse } from './list-offsets.js'
+import type { MetadataRequest, MetadataResponse } from './metadata.js'
+import type { LeaderAndIsrRequest, LeaderAndIsrResponse } from './leader-and-isr.js'
+import type { StopReplicaRequest, StopReplicaResponse } from './stop-replica.js'
+import type { UpdateMetadataRequest, UpdateMetadataResponse } from './update-metadata.js'
+import type { ControlledShutdownRequest, ControlledShutdownResponse } from './controlled-shutdown.js'
+import type { OffsetCommitRequest, OffsetCommitResponse } from './offset-commit.js'
+import type { OffsetFetchRequest, OffsetFetchResponse } from './offset-fetch.js'
+import type { FindCoordinatorRequest, FindCoordinatorResponse } from './find-coordinator.js'
+import type { JoinGroupRequest, JoinGroupResponse } from './join-group.js'
+import type { HeartbeatRequest, HeartbeatResponse } from './heartbeat.js'
+import type { LeaveGroupRequest, LeaveGroupResponse } from './leave-group.js'
+import type { SyncGroupRequest, SyncGroupResponse } from './sync-group.js'
+import type { DescribeGroupsRequest, DescribeGroupsResponse } from './describe-groups.js'
+import type { ListGroupsRequest, ListGroupsResponse } from './list-groups.js'
+import type { SaslHandshakeRequest, SaslHandshakeResponse } from './sasl-handshake.js'
+import type { ApiVersionsRequest, ApiVersionsResponse } from './api-versions.js'
+import type { CreateTopicsRequest, CreateTopicsResponse } from './create-topics.js'
+import type { DeleteTopicsRequest, DeleteTopicsResponse } from './delete-topics.js'
+import type { DeleteRecordsRequest, DeleteRecordsResponse } from './delete-records.js'
+import type { InitProducerIdRequest, InitProducerIdResponse } from './init-producer-id.js'
+import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './offset-for-leader-epoch.js'
+import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from './add-partitions-to-txn.js'
+import type { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from './add-offsets-to-txn.js'
+import type { EndTxnRequest, EndTxnResponse } from './end-txn.js'
+import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from './write-txn-markers.js'
+import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from './txn-offset-commit.js'
+import type { DescribeAclsRequest, DescribeAclsResponse } from './describe-acls.js'
+import type { CreateAclsRequest, CreateAclsResponse } from './create-acls.js'
+import type { DeleteAclsRequest, DeleteAclsResponse } from './delete-acls.js'
+import type { DescribeConfigsRequest, DescribeConfigsResponse } from './describe-configs.js'
+import type { AlterConfigsRequest, AlterConfigsResponse } from './alter-configs.js'
+import type { AlterReplicaLogDirsRequest, AlterReplicaLogDirsResponse } from './alter-replica-log-dirs.js'
+import type { DescribeLogDirsRequest, DescribeLogDirsResponse } from './describe-log-dirs.js'
+import type { SaslAuthenticateRequest, SaslAuthenticateResponse } from './sasl-authenticate.js'
+import type { CreatePartitionsRequest, CreatePartitionsResponse } from './create-partitions.js'
+import type { CreateDelegationTokenRequest, CreateDelegationTokenResponse } from './create-delegation-token.js'
+import type { RenewDelegationTokenRequest, RenewDelegationTokenResponse } from './renew-delegation-token.js'
+import type { ExpireDelegationTokenRequest, ExpireDelegationTokenResponse } from './expire-delegation-token.js'
+import type { DescribeDelegationTokenRequest, DescribeDelegationTokenResponse } from './describe-delegation-token.js'
+import type { DeleteGroupsRequest, DeleteGroupsResponse } from './delete-groups.js'
+import type { ElectLeadersRequest, ElectLeadersResponse } from './elect-leaders.js'
+import type { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from './incremental-alter-configs.js'
+import type { AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse } from './alter-partition-reassignments.js'
+import type { ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse } from './list-partition-reassignments.js'
+import type { OffsetDeleteRequest, OffsetDeleteResponse } from './offset-delete.js'
+import type { DescribeClientQuotasRequest, DescribeClientQuotasResponse } from './describe-client-quotas.js'
+import type { AlterClientQuotasRequest, AlterClientQuotasResponse } from './alter-client-quotas.js'
+import type { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from './describe-user-scram-credentials.js'
+import type { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from './alter-user-scram-credentials.js'
+import type { VoteRequest, VoteResponse } from './vote.js'
+import type { BeginQuorumEpochRequest, BeginQuorumEpochResponse } from './begin-quorum-epoch.js'
+import type { EndQuorumEpochRequest, EndQuorumEpochResponse } from './end-quorum-epoch.js'
+import type { DescribeQuorumRequest, DescribeQuorumResponse } from './describe-quorum.js'
+import type { AlterPartitionRequest, AlterPartitionResponse } from './alter-partition.js'
+import type { UpdateFeaturesRequest, UpdateFeaturesResponse } from './update-features.js'
+import type { EnvelopeRequest, EnvelopeResponse } from './envelope.js'
+import type { FetchSnapshotRequest, FetchSnapshotResponse } from './fetch-snapshot.js'
+import type { DescribeClusterRequest, DescribeClusterResponse } from './describe-cluster.js'
+import type { DescribeProducersRequest, DescribeProducersResponse } from './describe-producers.js'
+import type { BrokerRegistrationRequest, BrokerRegistrationResponse } from './broker-registration.js'
+import type { BrokerHeartbeatRequest, BrokerHeartbeatResponse } from './broker-heartbeat.js'
+import type { UnregisterBrokerRequest, UnregisterBrokerResponse } from './unregister-broker.js'
+import type { DescribeTransactionsRequest, DescribeTransactionsResponse } from './describe-transactions.js'
+import type { ListTransactionsRequest, ListTransactionsResponse } from './list-transactions.js'
+import type { AllocateProducerIdsRequest, AllocateProducerIdsResponse } from './allocate-producer-ids.js'
+import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from './consumer-group-heartbeat.js'
+import type { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from './consumer-group-describe.js'
+import type { ControllerRegistrationRequest, ControllerRegistrationResponse } from './controller-registration.js'
+import type { GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse } from './get-telemetry-subscriptions.js'
+import type { PushTelemetryRequest, PushTelemetryResponse } from './push-telemetry.js'
+import type { AssignReplicasToDirsRequest, AssignReplicasToDirsResponse } from './assign-replicas-to-dirs.js'
+import type { ListClientMetricsResourcesRequest, ListClientMetricsResourcesResponse } from './list-client-metrics-resources.js'
+import type { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from './describe-topic-partitions.js'
+import type { ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse } from './share-group-heartbeat.js'
+import type { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from './share-group-describe.js'
+import type { ShareFetchRequest, ShareFetchResponse } from './share-fetch.js'
+import type { ShareAcknowledgeRequest, ShareAcknowledgeResponse } from './share-acknowledge.js'
+import type { AddRaftVoterRequest, AddRaftVoterResponse } from './add-raft-voter.js'
+import type { RemoveRaftVoterRequest, RemoveRaftVoterResponse } from './remove-raft-voter.js'
+import type { UpdateRaftVoterRequest, UpdateRaftVoterResponse } from './update-raft-voter.js'
+import type { InitializeShareGroupStateRequest, InitializeShareGroupStateResponse } from './initialize-share-group-state.js'
+import type { ReadShareGroupStateRequest, ReadShareGroupStateResponse } from './read-share-group-state.js'
+import type { WriteShareGroupStateRequest, WriteShareGroupStateResponse } from './write-share-group-state.js'
+import type { DeleteShareGroupStateRequest, DeleteShareGroupStateResponse } from './delete-share-group-state.js'
+import type { ReadShareGroupStateSummaryRequest, ReadShareGroupStateSummaryResponse } from './read-share-group-state-summary.js'
 
 export const ApiKey = {
   Produce: 0,
@@ -281,118 +281,513 @@ export type ApiKeyNumber = keyof ApiTypes
 export type RequestOf<K extends ApiKeyNumber> = ApiTypes[K]['request']
 export type ResponseOf<K extends ApiKeyNumber> = ApiTypes[K]['response']
 
-export interface MessageCodec<T = any> {
+/** A message's name and versions, known without loading its codec. */
+export interface MessageInfo {
   readonly name: string
   readonly minVersion: number
   readonly maxVersion: number
+  /** First flexible version, or -1. */
   readonly flexibleMin: number
+}
+
+export interface MessageCodec<T = any> extends MessageInfo {
   write(w: Writer, value: T, version: number): void
   encode(value: T, version: number): Buffer
   read(r: Reader, version: number): T
   decode(buf: Buffer, version: number): T
 }
 
-export interface ApiSpec {
+export interface ApiInfo {
   readonly apiKey: number
   readonly name: ApiName
-  readonly request: MessageCodec
-  readonly response: MessageCodec
+  readonly request: MessageInfo
+  readonly response: MessageInfo
   /** Which Kafka listeners serve it: "broker", "controller", "zkBroker". */
   readonly listeners: readonly string[]
 }
 
-export const APIS: readonly ApiSpec[] = [
-  { apiKey: 0, name: 'Produce', request: ProduceRequest, response: ProduceResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 1, name: 'Fetch', request: FetchRequest, response: FetchResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 2, name: 'ListOffsets', request: ListOffsetsRequest, response: ListOffsetsResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 3, name: 'Metadata', request: MetadataRequest, response: MetadataResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 4, name: 'LeaderAndIsr', request: LeaderAndIsrRequest, response: LeaderAndIsrResponse, listeners: ["zkBroker"] },
-  { apiKey: 5, name: 'StopReplica', request: StopReplicaRequest, response: StopReplicaResponse, listeners: ["zkBroker"] },
-  { apiKey: 6, name: 'UpdateMetadata', request: UpdateMetadataRequest, response: UpdateMetadataResponse, listeners: ["zkBroker"] },
-  { apiKey: 7, name: 'ControlledShutdown', request: ControlledShutdownRequest, response: ControlledShutdownResponse, listeners: ["zkBroker","controller"] },
-  { apiKey: 8, name: 'OffsetCommit', request: OffsetCommitRequest, response: OffsetCommitResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 9, name: 'OffsetFetch', request: OffsetFetchRequest, response: OffsetFetchResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 10, name: 'FindCoordinator', request: FindCoordinatorRequest, response: FindCoordinatorResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 11, name: 'JoinGroup', request: JoinGroupRequest, response: JoinGroupResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 12, name: 'Heartbeat', request: HeartbeatRequest, response: HeartbeatResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 13, name: 'LeaveGroup', request: LeaveGroupRequest, response: LeaveGroupResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 14, name: 'SyncGroup', request: SyncGroupRequest, response: SyncGroupResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 15, name: 'DescribeGroups', request: DescribeGroupsRequest, response: DescribeGroupsResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 16, name: 'ListGroups', request: ListGroupsRequest, response: ListGroupsResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 17, name: 'SaslHandshake', request: SaslHandshakeRequest, response: SaslHandshakeResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 18, name: 'ApiVersions', request: ApiVersionsRequest, response: ApiVersionsResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 19, name: 'CreateTopics', request: CreateTopicsRequest, response: CreateTopicsResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 20, name: 'DeleteTopics', request: DeleteTopicsRequest, response: DeleteTopicsResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 21, name: 'DeleteRecords', request: DeleteRecordsRequest, response: DeleteRecordsResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 22, name: 'InitProducerId', request: InitProducerIdRequest, response: InitProducerIdResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 23, name: 'OffsetForLeaderEpoch', request: OffsetForLeaderEpochRequest, response: OffsetForLeaderEpochResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 24, name: 'AddPartitionsToTxn', request: AddPartitionsToTxnRequest, response: AddPartitionsToTxnResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 25, name: 'AddOffsetsToTxn', request: AddOffsetsToTxnRequest, response: AddOffsetsToTxnResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 26, name: 'EndTxn', request: EndTxnRequest, response: EndTxnResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 27, name: 'WriteTxnMarkers', request: WriteTxnMarkersRequest, response: WriteTxnMarkersResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 28, name: 'TxnOffsetCommit', request: TxnOffsetCommitRequest, response: TxnOffsetCommitResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 29, name: 'DescribeAcls', request: DescribeAclsRequest, response: DescribeAclsResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 30, name: 'CreateAcls', request: CreateAclsRequest, response: CreateAclsResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 31, name: 'DeleteAcls', request: DeleteAclsRequest, response: DeleteAclsResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 32, name: 'DescribeConfigs', request: DescribeConfigsRequest, response: DescribeConfigsResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 33, name: 'AlterConfigs', request: AlterConfigsRequest, response: AlterConfigsResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 34, name: 'AlterReplicaLogDirs', request: AlterReplicaLogDirsRequest, response: AlterReplicaLogDirsResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 35, name: 'DescribeLogDirs', request: DescribeLogDirsRequest, response: DescribeLogDirsResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 36, name: 'SaslAuthenticate', request: SaslAuthenticateRequest, response: SaslAuthenticateResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 37, name: 'CreatePartitions', request: CreatePartitionsRequest, response: CreatePartitionsResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 38, name: 'CreateDelegationToken', request: CreateDelegationTokenRequest, response: CreateDelegationTokenResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 39, name: 'RenewDelegationToken', request: RenewDelegationTokenRequest, response: RenewDelegationTokenResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 40, name: 'ExpireDelegationToken', request: ExpireDelegationTokenRequest, response: ExpireDelegationTokenResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 41, name: 'DescribeDelegationToken', request: DescribeDelegationTokenRequest, response: DescribeDelegationTokenResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 42, name: 'DeleteGroups', request: DeleteGroupsRequest, response: DeleteGroupsResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 43, name: 'ElectLeaders', request: ElectLeadersRequest, response: ElectLeadersResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 44, name: 'IncrementalAlterConfigs', request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 45, name: 'AlterPartitionReassignments', request: AlterPartitionReassignmentsRequest, response: AlterPartitionReassignmentsResponse, listeners: ["broker","controller","zkBroker"] },
-  { apiKey: 46, name: 'ListPartitionReassignments', request: ListPartitionReassignmentsRequest, response: ListPartitionReassignmentsResponse, listeners: ["broker","controller","zkBroker"] },
-  { apiKey: 47, name: 'OffsetDelete', request: OffsetDeleteRequest, response: OffsetDeleteResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 48, name: 'DescribeClientQuotas', request: DescribeClientQuotasRequest, response: DescribeClientQuotasResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 49, name: 'AlterClientQuotas', request: AlterClientQuotasRequest, response: AlterClientQuotasResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 50, name: 'DescribeUserScramCredentials', request: DescribeUserScramCredentialsRequest, response: DescribeUserScramCredentialsResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 51, name: 'AlterUserScramCredentials', request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 52, name: 'Vote', request: VoteRequest, response: VoteResponse, listeners: ["controller"] },
-  { apiKey: 53, name: 'BeginQuorumEpoch', request: BeginQuorumEpochRequest, response: BeginQuorumEpochResponse, listeners: ["controller"] },
-  { apiKey: 54, name: 'EndQuorumEpoch', request: EndQuorumEpochRequest, response: EndQuorumEpochResponse, listeners: ["controller"] },
-  { apiKey: 55, name: 'DescribeQuorum', request: DescribeQuorumRequest, response: DescribeQuorumResponse, listeners: ["broker","controller"] },
-  { apiKey: 56, name: 'AlterPartition', request: AlterPartitionRequest, response: AlterPartitionResponse, listeners: ["zkBroker","controller"] },
-  { apiKey: 57, name: 'UpdateFeatures', request: UpdateFeaturesRequest, response: UpdateFeaturesResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 58, name: 'Envelope', request: EnvelopeRequest, response: EnvelopeResponse, listeners: ["controller","zkBroker"] },
-  { apiKey: 59, name: 'FetchSnapshot', request: FetchSnapshotRequest, response: FetchSnapshotResponse, listeners: ["controller"] },
-  { apiKey: 60, name: 'DescribeCluster', request: DescribeClusterRequest, response: DescribeClusterResponse, listeners: ["zkBroker","broker","controller"] },
-  { apiKey: 61, name: 'DescribeProducers', request: DescribeProducersRequest, response: DescribeProducersResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 62, name: 'BrokerRegistration', request: BrokerRegistrationRequest, response: BrokerRegistrationResponse, listeners: ["controller"] },
-  { apiKey: 63, name: 'BrokerHeartbeat', request: BrokerHeartbeatRequest, response: BrokerHeartbeatResponse, listeners: ["controller"] },
-  { apiKey: 64, name: 'UnregisterBroker', request: UnregisterBrokerRequest, response: UnregisterBrokerResponse, listeners: ["broker","controller"] },
-  { apiKey: 65, name: 'DescribeTransactions', request: DescribeTransactionsRequest, response: DescribeTransactionsResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 66, name: 'ListTransactions', request: ListTransactionsRequest, response: ListTransactionsResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 67, name: 'AllocateProducerIds', request: AllocateProducerIdsRequest, response: AllocateProducerIdsResponse, listeners: ["zkBroker","controller"] },
-  { apiKey: 68, name: 'ConsumerGroupHeartbeat', request: ConsumerGroupHeartbeatRequest, response: ConsumerGroupHeartbeatResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 69, name: 'ConsumerGroupDescribe', request: ConsumerGroupDescribeRequest, response: ConsumerGroupDescribeResponse, listeners: ["zkBroker","broker"] },
-  { apiKey: 70, name: 'ControllerRegistration', request: ControllerRegistrationRequest, response: ControllerRegistrationResponse, listeners: ["controller"] },
-  { apiKey: 71, name: 'GetTelemetrySubscriptions', request: GetTelemetrySubscriptionsRequest, response: GetTelemetrySubscriptionsResponse, listeners: ["broker"] },
-  { apiKey: 72, name: 'PushTelemetry', request: PushTelemetryRequest, response: PushTelemetryResponse, listeners: ["broker"] },
-  { apiKey: 73, name: 'AssignReplicasToDirs', request: AssignReplicasToDirsRequest, response: AssignReplicasToDirsResponse, listeners: ["controller"] },
-  { apiKey: 74, name: 'ListClientMetricsResources', request: ListClientMetricsResourcesRequest, response: ListClientMetricsResourcesResponse, listeners: ["broker"] },
-  { apiKey: 75, name: 'DescribeTopicPartitions', request: DescribeTopicPartitionsRequest, response: DescribeTopicPartitionsResponse, listeners: ["broker"] },
-  { apiKey: 76, name: 'ShareGroupHeartbeat', request: ShareGroupHeartbeatRequest, response: ShareGroupHeartbeatResponse, listeners: ["broker"] },
-  { apiKey: 77, name: 'ShareGroupDescribe', request: ShareGroupDescribeRequest, response: ShareGroupDescribeResponse, listeners: ["broker"] },
-  { apiKey: 78, name: 'ShareFetch', request: ShareFetchRequest, response: ShareFetchResponse, listeners: ["broker"] },
-  { apiKey: 79, name: 'ShareAcknowledge', request: ShareAcknowledgeRequest, response: ShareAcknowledgeResponse, listeners: ["broker"] },
-  { apiKey: 80, name: 'AddRaftVoter', request: AddRaftVoterRequest, response: AddRaftVoterResponse, listeners: ["controller","broker"] },
-  { apiKey: 81, name: 'RemoveRaftVoter', request: RemoveRaftVoterRequest, response: RemoveRaftVoterResponse, listeners: ["controller","broker"] },
-  { apiKey: 82, name: 'UpdateRaftVoter', request: UpdateRaftVoterRequest, response: UpdateRaftVoterResponse, listeners: ["controller"] },
-  { apiKey: 83, name: 'InitializeShareGroupState', request: InitializeShareGroupStateRequest, response: InitializeShareGroupStateResponse, listeners: ["broker"] },
-  { apiKey: 84, name: 'ReadShareGroupState', request: ReadShareGroupStateRequest, response: ReadShareGroupStateResponse, listeners: ["broker"] },
-  { apiKey: 85, name: 'WriteShareGroupState', request: WriteShareGroupStateRequest, response: WriteShareGroupStateResponse, listeners: ["broker"] },
-  { apiKey: 86, name: 'DeleteShareGroupState', request: DeleteShareGroupStateRequest, response: DeleteShareGroupStateResponse, listeners: ["broker"] },
-  { apiKey: 87, name: 'ReadShareGroupStateSummary', request: ReadShareGroupStateSummaryRequest, response: ReadShareGroupStateSummaryResponse, listeners: ["broker"] },
+export interface ApiSpec extends ApiInfo {
+  readonly request: MessageCodec
+  readonly response: MessageCodec
+}
+
+export const API_INFO: readonly ApiInfo[] = [
+  { apiKey: 0, name: 'Produce', request: { name: 'ProduceRequest', minVersion: 0, maxVersion: 11, flexibleMin: 9 }, response: { name: 'ProduceResponse', minVersion: 0, maxVersion: 11, flexibleMin: 9 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 1, name: 'Fetch', request: { name: 'FetchRequest', minVersion: 0, maxVersion: 17, flexibleMin: 12 }, response: { name: 'FetchResponse', minVersion: 0, maxVersion: 17, flexibleMin: 12 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 2, name: 'ListOffsets', request: { name: 'ListOffsetsRequest', minVersion: 0, maxVersion: 10, flexibleMin: 6 }, response: { name: 'ListOffsetsResponse', minVersion: 0, maxVersion: 10, flexibleMin: 6 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 3, name: 'Metadata', request: { name: 'MetadataRequest', minVersion: 0, maxVersion: 12, flexibleMin: 9 }, response: { name: 'MetadataResponse', minVersion: 0, maxVersion: 12, flexibleMin: 9 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 4, name: 'LeaderAndIsr', request: { name: 'LeaderAndIsrRequest', minVersion: 0, maxVersion: 7, flexibleMin: 4 }, response: { name: 'LeaderAndIsrResponse', minVersion: 0, maxVersion: 7, flexibleMin: 4 }, listeners: ["zkBroker"] },
+  { apiKey: 5, name: 'StopReplica', request: { name: 'StopReplicaRequest', minVersion: 0, maxVersion: 4, flexibleMin: 2 }, response: { name: 'StopReplicaResponse', minVersion: 0, maxVersion: 4, flexibleMin: 2 }, listeners: ["zkBroker"] },
+  { apiKey: 6, name: 'UpdateMetadata', request: { name: 'UpdateMetadataRequest', minVersion: 0, maxVersion: 8, flexibleMin: 6 }, response: { name: 'UpdateMetadataResponse', minVersion: 0, maxVersion: 8, flexibleMin: 6 }, listeners: ["zkBroker"] },
+  { apiKey: 7, name: 'ControlledShutdown', request: { name: 'ControlledShutdownRequest', minVersion: 0, maxVersion: 3, flexibleMin: 3 }, response: { name: 'ControlledShutdownResponse', minVersion: 0, maxVersion: 3, flexibleMin: 3 }, listeners: ["zkBroker","controller"] },
+  { apiKey: 8, name: 'OffsetCommit', request: { name: 'OffsetCommitRequest', minVersion: 0, maxVersion: 9, flexibleMin: 8 }, response: { name: 'OffsetCommitResponse', minVersion: 0, maxVersion: 9, flexibleMin: 8 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 9, name: 'OffsetFetch', request: { name: 'OffsetFetchRequest', minVersion: 0, maxVersion: 9, flexibleMin: 6 }, response: { name: 'OffsetFetchResponse', minVersion: 0, maxVersion: 9, flexibleMin: 6 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 10, name: 'FindCoordinator', request: { name: 'FindCoordinatorRequest', minVersion: 0, maxVersion: 6, flexibleMin: 3 }, response: { name: 'FindCoordinatorResponse', minVersion: 0, maxVersion: 6, flexibleMin: 3 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 11, name: 'JoinGroup', request: { name: 'JoinGroupRequest', minVersion: 0, maxVersion: 9, flexibleMin: 6 }, response: { name: 'JoinGroupResponse', minVersion: 0, maxVersion: 9, flexibleMin: 6 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 12, name: 'Heartbeat', request: { name: 'HeartbeatRequest', minVersion: 0, maxVersion: 4, flexibleMin: 4 }, response: { name: 'HeartbeatResponse', minVersion: 0, maxVersion: 4, flexibleMin: 4 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 13, name: 'LeaveGroup', request: { name: 'LeaveGroupRequest', minVersion: 0, maxVersion: 5, flexibleMin: 4 }, response: { name: 'LeaveGroupResponse', minVersion: 0, maxVersion: 5, flexibleMin: 4 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 14, name: 'SyncGroup', request: { name: 'SyncGroupRequest', minVersion: 0, maxVersion: 5, flexibleMin: 4 }, response: { name: 'SyncGroupResponse', minVersion: 0, maxVersion: 5, flexibleMin: 4 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 15, name: 'DescribeGroups', request: { name: 'DescribeGroupsRequest', minVersion: 0, maxVersion: 5, flexibleMin: 5 }, response: { name: 'DescribeGroupsResponse', minVersion: 0, maxVersion: 5, flexibleMin: 5 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 16, name: 'ListGroups', request: { name: 'ListGroupsRequest', minVersion: 0, maxVersion: 5, flexibleMin: 3 }, response: { name: 'ListGroupsResponse', minVersion: 0, maxVersion: 5, flexibleMin: 3 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 17, name: 'SaslHandshake', request: { name: 'SaslHandshakeRequest', minVersion: 0, maxVersion: 1, flexibleMin: -1 }, response: { name: 'SaslHandshakeResponse', minVersion: 0, maxVersion: 1, flexibleMin: -1 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 18, name: 'ApiVersions', request: { name: 'ApiVersionsRequest', minVersion: 0, maxVersion: 4, flexibleMin: 3 }, response: { name: 'ApiVersionsResponse', minVersion: 0, maxVersion: 4, flexibleMin: 3 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 19, name: 'CreateTopics', request: { name: 'CreateTopicsRequest', minVersion: 0, maxVersion: 7, flexibleMin: 5 }, response: { name: 'CreateTopicsResponse', minVersion: 0, maxVersion: 7, flexibleMin: 5 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 20, name: 'DeleteTopics', request: { name: 'DeleteTopicsRequest', minVersion: 0, maxVersion: 6, flexibleMin: 4 }, response: { name: 'DeleteTopicsResponse', minVersion: 0, maxVersion: 6, flexibleMin: 4 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 21, name: 'DeleteRecords', request: { name: 'DeleteRecordsRequest', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, response: { name: 'DeleteRecordsResponse', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 22, name: 'InitProducerId', request: { name: 'InitProducerIdRequest', minVersion: 0, maxVersion: 5, flexibleMin: 2 }, response: { name: 'InitProducerIdResponse', minVersion: 0, maxVersion: 5, flexibleMin: 2 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 23, name: 'OffsetForLeaderEpoch', request: { name: 'OffsetForLeaderEpochRequest', minVersion: 0, maxVersion: 4, flexibleMin: 4 }, response: { name: 'OffsetForLeaderEpochResponse', minVersion: 0, maxVersion: 4, flexibleMin: 4 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 24, name: 'AddPartitionsToTxn', request: { name: 'AddPartitionsToTxnRequest', minVersion: 0, maxVersion: 5, flexibleMin: 3 }, response: { name: 'AddPartitionsToTxnResponse', minVersion: 0, maxVersion: 5, flexibleMin: 3 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 25, name: 'AddOffsetsToTxn', request: { name: 'AddOffsetsToTxnRequest', minVersion: 0, maxVersion: 4, flexibleMin: 3 }, response: { name: 'AddOffsetsToTxnResponse', minVersion: 0, maxVersion: 4, flexibleMin: 3 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 26, name: 'EndTxn', request: { name: 'EndTxnRequest', minVersion: 0, maxVersion: 5, flexibleMin: 3 }, response: { name: 'EndTxnResponse', minVersion: 0, maxVersion: 5, flexibleMin: 3 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 27, name: 'WriteTxnMarkers', request: { name: 'WriteTxnMarkersRequest', minVersion: 0, maxVersion: 1, flexibleMin: 1 }, response: { name: 'WriteTxnMarkersResponse', minVersion: 0, maxVersion: 1, flexibleMin: 1 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 28, name: 'TxnOffsetCommit', request: { name: 'TxnOffsetCommitRequest', minVersion: 0, maxVersion: 4, flexibleMin: 3 }, response: { name: 'TxnOffsetCommitResponse', minVersion: 0, maxVersion: 4, flexibleMin: 3 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 29, name: 'DescribeAcls', request: { name: 'DescribeAclsRequest', minVersion: 0, maxVersion: 3, flexibleMin: 2 }, response: { name: 'DescribeAclsResponse', minVersion: 0, maxVersion: 3, flexibleMin: 2 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 30, name: 'CreateAcls', request: { name: 'CreateAclsRequest', minVersion: 0, maxVersion: 3, flexibleMin: 2 }, response: { name: 'CreateAclsResponse', minVersion: 0, maxVersion: 3, flexibleMin: 2 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 31, name: 'DeleteAcls', request: { name: 'DeleteAclsRequest', minVersion: 0, maxVersion: 3, flexibleMin: 2 }, response: { name: 'DeleteAclsResponse', minVersion: 0, maxVersion: 3, flexibleMin: 2 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 32, name: 'DescribeConfigs', request: { name: 'DescribeConfigsRequest', minVersion: 0, maxVersion: 4, flexibleMin: 4 }, response: { name: 'DescribeConfigsResponse', minVersion: 0, maxVersion: 4, flexibleMin: 4 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 33, name: 'AlterConfigs', request: { name: 'AlterConfigsRequest', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, response: { name: 'AlterConfigsResponse', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 34, name: 'AlterReplicaLogDirs', request: { name: 'AlterReplicaLogDirsRequest', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, response: { name: 'AlterReplicaLogDirsResponse', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 35, name: 'DescribeLogDirs', request: { name: 'DescribeLogDirsRequest', minVersion: 0, maxVersion: 4, flexibleMin: 2 }, response: { name: 'DescribeLogDirsResponse', minVersion: 0, maxVersion: 4, flexibleMin: 2 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 36, name: 'SaslAuthenticate', request: { name: 'SaslAuthenticateRequest', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, response: { name: 'SaslAuthenticateResponse', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 37, name: 'CreatePartitions', request: { name: 'CreatePartitionsRequest', minVersion: 0, maxVersion: 3, flexibleMin: 2 }, response: { name: 'CreatePartitionsResponse', minVersion: 0, maxVersion: 3, flexibleMin: 2 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 38, name: 'CreateDelegationToken', request: { name: 'CreateDelegationTokenRequest', minVersion: 0, maxVersion: 3, flexibleMin: 2 }, response: { name: 'CreateDelegationTokenResponse', minVersion: 0, maxVersion: 3, flexibleMin: 2 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 39, name: 'RenewDelegationToken', request: { name: 'RenewDelegationTokenRequest', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, response: { name: 'RenewDelegationTokenResponse', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 40, name: 'ExpireDelegationToken', request: { name: 'ExpireDelegationTokenRequest', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, response: { name: 'ExpireDelegationTokenResponse', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 41, name: 'DescribeDelegationToken', request: { name: 'DescribeDelegationTokenRequest', minVersion: 0, maxVersion: 3, flexibleMin: 2 }, response: { name: 'DescribeDelegationTokenResponse', minVersion: 0, maxVersion: 3, flexibleMin: 2 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 42, name: 'DeleteGroups', request: { name: 'DeleteGroupsRequest', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, response: { name: 'DeleteGroupsResponse', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 43, name: 'ElectLeaders', request: { name: 'ElectLeadersRequest', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, response: { name: 'ElectLeadersResponse', minVersion: 0, maxVersion: 2, flexibleMin: 2 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 44, name: 'IncrementalAlterConfigs', request: { name: 'IncrementalAlterConfigsRequest', minVersion: 0, maxVersion: 1, flexibleMin: 1 }, response: { name: 'IncrementalAlterConfigsResponse', minVersion: 0, maxVersion: 1, flexibleMin: 1 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 45, name: 'AlterPartitionReassignments', request: { name: 'AlterPartitionReassignmentsRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'AlterPartitionReassignmentsResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker","controller","zkBroker"] },
+  { apiKey: 46, name: 'ListPartitionReassignments', request: { name: 'ListPartitionReassignmentsRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'ListPartitionReassignmentsResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker","controller","zkBroker"] },
+  { apiKey: 47, name: 'OffsetDelete', request: { name: 'OffsetDeleteRequest', minVersion: 0, maxVersion: 0, flexibleMin: -1 }, response: { name: 'OffsetDeleteResponse', minVersion: 0, maxVersion: 0, flexibleMin: -1 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 48, name: 'DescribeClientQuotas', request: { name: 'DescribeClientQuotasRequest', minVersion: 0, maxVersion: 1, flexibleMin: 1 }, response: { name: 'DescribeClientQuotasResponse', minVersion: 0, maxVersion: 1, flexibleMin: 1 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 49, name: 'AlterClientQuotas', request: { name: 'AlterClientQuotasRequest', minVersion: 0, maxVersion: 1, flexibleMin: 1 }, response: { name: 'AlterClientQuotasResponse', minVersion: 0, maxVersion: 1, flexibleMin: 1 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 50, name: 'DescribeUserScramCredentials', request: { name: 'DescribeUserScramCredentialsRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'DescribeUserScramCredentialsResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 51, name: 'AlterUserScramCredentials', request: { name: 'AlterUserScramCredentialsRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'AlterUserScramCredentialsResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 52, name: 'Vote', request: { name: 'VoteRequest', minVersion: 0, maxVersion: 1, flexibleMin: 0 }, response: { name: 'VoteResponse', minVersion: 0, maxVersion: 1, flexibleMin: 0 }, listeners: ["controller"] },
+  { apiKey: 53, name: 'BeginQuorumEpoch', request: { name: 'BeginQuorumEpochRequest', minVersion: 0, maxVersion: 1, flexibleMin: 1 }, response: { name: 'BeginQuorumEpochResponse', minVersion: 0, maxVersion: 1, flexibleMin: 1 }, listeners: ["controller"] },
+  { apiKey: 54, name: 'EndQuorumEpoch', request: { name: 'EndQuorumEpochRequest', minVersion: 0, maxVersion: 1, flexibleMin: 1 }, response: { name: 'EndQuorumEpochResponse', minVersion: 0, maxVersion: 1, flexibleMin: 1 }, listeners: ["controller"] },
+  { apiKey: 55, name: 'DescribeQuorum', request: { name: 'DescribeQuorumRequest', minVersion: 0, maxVersion: 2, flexibleMin: 0 }, response: { name: 'DescribeQuorumResponse', minVersion: 0, maxVersion: 2, flexibleMin: 0 }, listeners: ["broker","controller"] },
+  { apiKey: 56, name: 'AlterPartition', request: { name: 'AlterPartitionRequest', minVersion: 0, maxVersion: 3, flexibleMin: 0 }, response: { name: 'AlterPartitionResponse', minVersion: 0, maxVersion: 3, flexibleMin: 0 }, listeners: ["zkBroker","controller"] },
+  { apiKey: 57, name: 'UpdateFeatures', request: { name: 'UpdateFeaturesRequest', minVersion: 0, maxVersion: 2, flexibleMin: 0 }, response: { name: 'UpdateFeaturesResponse', minVersion: 0, maxVersion: 2, flexibleMin: 0 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 58, name: 'Envelope', request: { name: 'EnvelopeRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'EnvelopeResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["controller","zkBroker"] },
+  { apiKey: 59, name: 'FetchSnapshot', request: { name: 'FetchSnapshotRequest', minVersion: 0, maxVersion: 1, flexibleMin: 0 }, response: { name: 'FetchSnapshotResponse', minVersion: 0, maxVersion: 1, flexibleMin: 0 }, listeners: ["controller"] },
+  { apiKey: 60, name: 'DescribeCluster', request: { name: 'DescribeClusterRequest', minVersion: 0, maxVersion: 1, flexibleMin: 0 }, response: { name: 'DescribeClusterResponse', minVersion: 0, maxVersion: 1, flexibleMin: 0 }, listeners: ["zkBroker","broker","controller"] },
+  { apiKey: 61, name: 'DescribeProducers', request: { name: 'DescribeProducersRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'DescribeProducersResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 62, name: 'BrokerRegistration', request: { name: 'BrokerRegistrationRequest', minVersion: 0, maxVersion: 4, flexibleMin: 0 }, response: { name: 'BrokerRegistrationResponse', minVersion: 0, maxVersion: 4, flexibleMin: 0 }, listeners: ["controller"] },
+  { apiKey: 63, name: 'BrokerHeartbeat', request: { name: 'BrokerHeartbeatRequest', minVersion: 0, maxVersion: 1, flexibleMin: 0 }, response: { name: 'BrokerHeartbeatResponse', minVersion: 0, maxVersion: 1, flexibleMin: 0 }, listeners: ["controller"] },
+  { apiKey: 64, name: 'UnregisterBroker', request: { name: 'UnregisterBrokerRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'UnregisterBrokerResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker","controller"] },
+  { apiKey: 65, name: 'DescribeTransactions', request: { name: 'DescribeTransactionsRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'DescribeTransactionsResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 66, name: 'ListTransactions', request: { name: 'ListTransactionsRequest', minVersion: 0, maxVersion: 1, flexibleMin: 0 }, response: { name: 'ListTransactionsResponse', minVersion: 0, maxVersion: 1, flexibleMin: 0 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 67, name: 'AllocateProducerIds', request: { name: 'AllocateProducerIdsRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'AllocateProducerIdsResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["zkBroker","controller"] },
+  { apiKey: 68, name: 'ConsumerGroupHeartbeat', request: { name: 'ConsumerGroupHeartbeatRequest', minVersion: 0, maxVersion: 1, flexibleMin: 0 }, response: { name: 'ConsumerGroupHeartbeatResponse', minVersion: 0, maxVersion: 1, flexibleMin: 0 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 69, name: 'ConsumerGroupDescribe', request: { name: 'ConsumerGroupDescribeRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'ConsumerGroupDescribeResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["zkBroker","broker"] },
+  { apiKey: 70, name: 'ControllerRegistration', request: { name: 'ControllerRegistrationRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'ControllerRegistrationResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["controller"] },
+  { apiKey: 71, name: 'GetTelemetrySubscriptions', request: { name: 'GetTelemetrySubscriptionsRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'GetTelemetrySubscriptionsResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
+  { apiKey: 72, name: 'PushTelemetry', request: { name: 'PushTelemetryRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'PushTelemetryResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
+  { apiKey: 73, name: 'AssignReplicasToDirs', request: { name: 'AssignReplicasToDirsRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'AssignReplicasToDirsResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["controller"] },
+  { apiKey: 74, name: 'ListClientMetricsResources', request: { name: 'ListClientMetricsResourcesRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'ListClientMetricsResourcesResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
+  { apiKey: 75, name: 'DescribeTopicPartitions', request: { name: 'DescribeTopicPartitionsRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'DescribeTopicPartitionsResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
+  { apiKey: 76, name: 'ShareGroupHeartbeat', request: { name: 'ShareGroupHeartbeatRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'ShareGroupHeartbeatResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
+  { apiKey: 77, name: 'ShareGroupDescribe', request: { name: 'ShareGroupDescribeRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'ShareGroupDescribeResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
+  { apiKey: 78, name: 'ShareFetch', request: { name: 'ShareFetchRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'ShareFetchResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
+  { apiKey: 79, name: 'ShareAcknowledge', request: { name: 'ShareAcknowledgeRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'ShareAcknowledgeResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
+  { apiKey: 80, name: 'AddRaftVoter', request: { name: 'AddRaftVoterRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'AddRaftVoterResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["controller","broker"] },
+  { apiKey: 81, name: 'RemoveRaftVoter', request: { name: 'RemoveRaftVoterRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'RemoveRaftVoterResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["controller","broker"] },
+  { apiKey: 82, name: 'UpdateRaftVoter', request: { name: 'UpdateRaftVoterRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'UpdateRaftVoterResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["controller"] },
+  { apiKey: 83, name: 'InitializeShareGroupState', request: { name: 'InitializeShareGroupStateRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'InitializeShareGroupStateResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
+  { apiKey: 84, name: 'ReadShareGroupState', request: { name: 'ReadShareGroupStateRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'ReadShareGroupStateResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
+  { apiKey: 85, name: 'WriteShareGroupState', request: { name: 'WriteShareGroupStateRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'WriteShareGroupStateResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
+  { apiKey: 86, name: 'DeleteShareGroupState', request: { name: 'DeleteShareGroupStateRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'DeleteShareGroupStateResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
+  { apiKey: 87, name: 'ReadShareGroupStateSummary', request: { name: 'ReadShareGroupStateSummaryRequest', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, response: { name: 'ReadShareGroupStateSummaryResponse', minVersion: 0, maxVersion: 0, flexibleMin: 0 }, listeners: ["broker"] },
 ]
 
-const byKey = new Map<number, ApiSpec>(APIS.map((a) => [a.apiKey, a]))
-export function apiByKey(key: number): ApiSpec | undefined {
-  return byKey.get(key)
+const infoByKey = new Map<number, ApiInfo>(API_INFO.map((a) => [a.apiKey, a]))
+export function apiInfo(key: number): ApiInfo | undefined {
+  return infoByKey.get(key)
+}
+
+const loaders: Record<number, () => Promise<ApiSpec>> = {
+  0: async () => {
+    const m = await import('./produce.js')
+    return { ...apiInfo(0)!, request: m.ProduceRequest, response: m.ProduceResponse }
+  },
+  1: async () => {
+    const m = await import('./fetch.js')
+    return { ...apiInfo(1)!, request: m.FetchRequest, response: m.FetchResponse }
+  },
+  2: async () => {
+    const m = await import('./list-offsets.js')
+    return { ...apiInfo(2)!, request: m.ListOffsetsRequest, response: m.ListOffsetsResponse }
+  },
+  3: async () => {
+    const m = await import('./metadata.js')
+    return { ...apiInfo(3)!, request: m.MetadataRequest, response: m.MetadataResponse }
+  },
+  4: async () => {
+    const m = await import('./leader-and-isr.js')
+    return { ...apiInfo(4)!, request: m.LeaderAndIsrRequest, response: m.LeaderAndIsrResponse }
+  },
+  5: async () => {
+    const m = await import('./stop-replica.js')
+    return { ...apiInfo(5)!, request: m.StopReplicaRequest, response: m.StopReplicaResponse }
+  },
+  6: async () => {
+    const m = await import('./update-metadata.js')
+    return { ...apiInfo(6)!, request: m.UpdateMetadataRequest, response: m.UpdateMetadataResponse }
+  },
+  7: async () => {
+    const m = await import('./controlled-shutdown.js')
+    return { ...apiInfo(7)!, request: m.ControlledShutdownRequest, response: m.ControlledShutdownResponse }
+  },
+  8: async () => {
+    const m = await import('./offset-commit.js')
+    return { ...apiInfo(8)!, request: m.OffsetCommitRequest, response: m.OffsetCommitResponse }
+  },
+  9: async () => {
+    const m = await import('./offset-fetch.js')
+    return { ...apiInfo(9)!, request: m.OffsetFetchRequest, response: m.OffsetFetchResponse }
+  },
+  10: async () => {
+    const m = await import('./find-coordinator.js')
+    return { ...apiInfo(10)!, request: m.FindCoordinatorRequest, response: m.FindCoordinatorResponse }
+  },
+  11: async () => {
+    const m = await import('./join-group.js')
+    return { ...apiInfo(11)!, request: m.JoinGroupRequest, response: m.JoinGroupResponse }
+  },
+  12: async () => {
+    const m = await import('./heartbeat.js')
+    return { ...apiInfo(12)!, request: m.HeartbeatRequest, response: m.HeartbeatResponse }
+  },
+  13: async () => {
+    const m = await import('./leave-group.js')
+    return { ...apiInfo(13)!, request: m.LeaveGroupRequest, response: m.LeaveGroupResponse }
+  },
+  14: async () => {
+    const m = await import('./sync-group.js')
+    return { ...apiInfo(14)!, request: m.SyncGroupRequest, response: m.SyncGroupResponse }
+  },
+  15: async () => {
+    const m = await import('./describe-groups.js')
+    return { ...apiInfo(15)!, request: m.DescribeGroupsRequest, response: m.DescribeGroupsResponse }
+  },
+  16: async () => {
+    const m = await import('./list-groups.js')
+    return { ...apiInfo(16)!, request: m.ListGroupsRequest, response: m.ListGroupsResponse }
+  },
+  17: async () => {
+    const m = await import('./sasl-handshake.js')
+    return { ...apiInfo(17)!, request: m.SaslHandshakeRequest, response: m.SaslHandshakeResponse }
+  },
+  18: async () => {
+    const m = await import('./api-versions.js')
+    return { ...apiInfo(18)!, request: m.ApiVersionsRequest, response: m.ApiVersionsResponse }
+  },
+  19: async () => {
+    const m = await import('./create-topics.js')
+    return { ...apiInfo(19)!, request: m.CreateTopicsRequest, response: m.CreateTopicsResponse }
+  },
+  20: async () => {
+    const m = await import('./delete-topics.js')
+    return { ...apiInfo(20)!, request: m.DeleteTopicsRequest, response: m.DeleteTopicsResponse }
+  },
+  21: async () => {
+    const m = await import('./delete-records.js')
+    return { ...apiInfo(21)!, request: m.DeleteRecordsRequest, response: m.DeleteRecordsResponse }
+  },
+  22: async () => {
+    const m = await import('./init-producer-id.js')
+    return { ...apiInfo(22)!, request: m.InitProducerIdRequest, response: m.InitProducerIdResponse }
+  },
+  23: async () => {
+    const m = await import('./offset-for-leader-epoch.js')
+    return { ...apiInfo(23)!, request: m.OffsetForLeaderEpochRequest, response: m.OffsetForLeaderEpochResponse }
+  },
+  24: async () => {
+    const m = await import('./add-partitions-to-txn.js')
+    return { ...apiInfo(24)!, request: m.AddPartitionsToTxnRequest, response: m.AddPartitionsToTxnResponse }
+  },
+  25: async () => {
+    const m = await import('./add-offsets-to-txn.js')
+    return { ...apiInfo(25)!, request: m.AddOffsetsToTxnRequest, response: m.AddOffsetsToTxnResponse }
+  },
+  26: async () => {
+    const m = await import('./end-txn.js')
+    return { ...apiInfo(26)!, request: m.EndTxnRequest, response: m.EndTxnResponse }
+  },
+  27: async () => {
+    const m = await import('./write-txn-markers.js')
+    return { ...apiInfo(27)!, request: m.WriteTxnMarkersRequest, response: m.WriteTxnMarkersResponse }
+  },
+  28: async () => {
+    const m = await import('./txn-offset-commit.js')
+    return { ...apiInfo(28)!, request: m.TxnOffsetCommitRequest, response: m.TxnOffsetCommitResponse }
+  },
+  29: async () => {
+    const m = await import('./describe-acls.js')
+    return { ...apiInfo(29)!, request: m.DescribeAclsRequest, response: m.DescribeAclsResponse }
+  },
+  30: async () => {
+    const m = await import('./create-acls.js')
+    return { ...apiInfo(30)!, request: m.CreateAclsRequest, response: m.CreateAclsResponse }
+  },
+  31: async () => {
+    const m = await import('./delete-acls.js')
+    return { ...apiInfo(31)!, request: m.DeleteAclsRequest, response: m.DeleteAclsResponse }
+  },
+  32: async () => {
+    const m = await import('./describe-configs.js')
+    return { ...apiInfo(32)!, request: m.DescribeConfigsRequest, response: m.DescribeConfigsResponse }
+  },
+  33: async () => {
+    const m = await import('./alter-configs.js')
+    return { ...apiInfo(33)!, request: m.AlterConfigsRequest, response: m.AlterConfigsResponse }
+  },
+  34: async () => {
+    const m = await import('./alter-replica-log-dirs.js')
+    return { ...apiInfo(34)!, request: m.AlterReplicaLogDirsRequest, response: m.AlterReplicaLogDirsResponse }
+  },
+  35: async () => {
+    const m = await import('./describe-log-dirs.js')
+    return { ...apiInfo(35)!, request: m.DescribeLogDirsRequest, response: m.DescribeLogDirsResponse }
+  },
+  36: async () => {
+    const m = await import('./sasl-authenticate.js')
+    return { ...apiInfo(36)!, request: m.SaslAuthenticateRequest, response: m.SaslAuthenticateResponse }
+  },
+  37: async () => {
+    const m = await import('./create-partitions.js')
+    return { ...apiInfo(37)!, request: m.CreatePartitionsRequest, response: m.CreatePartitionsResponse }
+  },
+  38: async () => {
+    const m = await import('./create-delegation-token.js')
+    return { ...apiInfo(38)!, request: m.CreateDelegationTokenRequest, response: m.CreateDelegationTokenResponse }
+  },
+  39: async () => {
+    const m = await import('./renew-delegation-token.js')
+    return { ...apiInfo(39)!, request: m.RenewDelegationTokenRequest, response: m.RenewDelegationTokenResponse }
+  },
+  40: async () => {
+    const m = await import('./expire-delegation-token.js')
+    return { ...apiInfo(40)!, request: m.ExpireDelegationTokenRequest, response: m.ExpireDelegationTokenResponse }
+  },
+  41: async () => {
+    const m = await import('./describe-delegation-token.js')
+    return { ...apiInfo(41)!, request: m.DescribeDelegationTokenRequest, response: m.DescribeDelegationTokenResponse }
+  },
+  42: async () => {
+    const m = await import('./delete-groups.js')
+    return { ...apiInfo(42)!, request: m.DeleteGroupsRequest, response: m.DeleteGroupsResponse }
+  },
+  43: async () => {
+    const m = await import('./elect-leaders.js')
+    return { ...apiInfo(43)!, request: m.ElectLeadersRequest, response: m.ElectLeadersResponse }
+  },
+  44: async () => {
+    const m = await import('./incremental-alter-configs.js')
+    return { ...apiInfo(44)!, request: m.IncrementalAlterConfigsRequest, response: m.IncrementalAlterConfigsResponse }
+  },
+  45: async () => {
+    const m = await import('./alter-partition-reassignments.js')
+    return { ...apiInfo(45)!, request: m.AlterPartitionReassignmentsRequest, response: m.AlterPartitionReassignmentsResponse }
+  },
+  46: async () => {
+    const m = await import('./list-partition-reassignments.js')
+    return { ...apiInfo(46)!, request: m.ListPartitionReassignmentsRequest, response: m.ListPartitionReassignmentsResponse }
+  },
+  47: async () => {
+    const m = await import('./offset-delete.js')
+    return { ...apiInfo(47)!, request: m.OffsetDeleteRequest, response: m.OffsetDeleteResponse }
+  },
+  48: async () => {
+    const m = await import('./describe-client-quotas.js')
+    return { ...apiInfo(48)!, request: m.DescribeClientQuotasRequest, response: m.DescribeClientQuotasResponse }
+  },
+  49: async () => {
+    const m = await import('./alter-client-quotas.js')
+    return { ...apiInfo(49)!, request: m.AlterClientQuotasRequest, response: m.AlterClientQuotasResponse }
+  },
+  50: async () => {
+    const m = await import('./describe-user-scram-credentials.js')
+    return { ...apiInfo(50)!, request: m.DescribeUserScramCredentialsRequest, response: m.DescribeUserScramCredentialsResponse }
+  },
+  51: async () => {
+    const m = await import('./alter-user-scram-credentials.js')
+    return { ...apiInfo(51)!, request: m.AlterUserScramCredentialsRequest, response: m.AlterUserScramCredentialsResponse }
+  },
+  52: async () => {
+    const m = await import('./vote.js')
+    return { ...apiInfo(52)!, request: m.VoteRequest, response: m.VoteResponse }
+  },
+  53: async () => {
+    const m = await import('./begin-quorum-epoch.js')
+    return { ...apiInfo(53)!, request: m.BeginQuorumEpochRequest, response: m.BeginQuorumEpochResponse }
+  },
+  54: async () => {
+    const m = await import('./end-quorum-epoch.js')
+    return { ...apiInfo(54)!, request: m.EndQuorumEpochRequest, response: m.EndQuorumEpochResponse }
+  },
+  55: async () => {
+    const m = await import('./describe-quorum.js')
+    return { ...apiInfo(55)!, request: m.DescribeQuorumRequest, response: m.DescribeQuorumResponse }
+  },
+  56: async () => {
+    const m = await import('./alter-partition.js')
+    return { ...apiInfo(56)!, request: m.AlterPartitionRequest, response: m.AlterPartitionResponse }
+  },
+  57: async () => {
+    const m = await import('./update-features.js')
+    return { ...apiInfo(57)!, request: m.UpdateFeaturesRequest, response: m.UpdateFeaturesResponse }
+  },
+  58: async () => {
+    const m = await import('./envelope.js')
+    return { ...apiInfo(58)!, request: m.EnvelopeRequest, response: m.EnvelopeResponse }
+  },
+  59: async () => {
+    const m = await import('./fetch-snapshot.js')
+    return { ...apiInfo(59)!, request: m.FetchSnapshotRequest, response: m.FetchSnapshotResponse }
+  },
+  60: async () => {
+    const m = await import('./describe-cluster.js')
+    return { ...apiInfo(60)!, request: m.DescribeClusterRequest, response: m.DescribeClusterResponse }
+  },
+  61: async () => {
+    const m = await import('./describe-producers.js')
+    return { ...apiInfo(61)!, request: m.DescribeProducersRequest, response: m.DescribeProducersResponse }
+  },
+  62: async () => {
+    const m = await import('./broker-registration.js')
+    return { ...apiInfo(62)!, request: m.BrokerRegistrationRequest, response: m.BrokerRegistrationResponse }
+  },
+  63: async () => {
+    const m = await import('./broker-heartbeat.js')
+    return { ...apiInfo(63)!, request: m.BrokerHeartbeatRequest, response: m.BrokerHeartbeatResponse }
+  },
+  64: async () => {
+    const m = await import('./unregister-broker.js')
+    return { ...apiInfo(64)!, request: m.UnregisterBrokerRequest, response: m.UnregisterBrokerResponse }
+  },
+  65: async () => {
+    const m = await import('./describe-transactions.js')
+    return { ...apiInfo(65)!, request: m.DescribeTransactionsRequest, response: m.DescribeTransactionsResponse }
+  },
+  66: async () => {
+    const m = await import('./list-transactions.js')
+    return { ...apiInfo(66)!, request: m.ListTransactionsRequest, response: m.ListTransactionsResponse }
+  },
+  67: async () => {
+    const m = await import('./allocate-producer-ids.js')
+    return { ...apiInfo(67)!, request: m.AllocateProducerIdsRequest, response: m.AllocateProducerIdsResponse }
+  },
+  68: async () => {
+    const m = await import('./consumer-group-heartbeat.js')
+    return { ...apiInfo(68)!, request: m.ConsumerGroupHeartbeatRequest, response: m.ConsumerGroupHeartbeatResponse }
+  },
+  69: async () => {
+    const m = await import('./consumer-group-describe.js')
+    return { ...apiInfo(69)!, request: m.ConsumerGroupDescribeRequest, response: m.ConsumerGroupDescribeResponse }
+  },
+  70: async () => {
+    const m = await import('./controller-registration.js')
+    return { ...apiInfo(70)!, request: m.ControllerRegistrationRequest, response: m.ControllerRegistrationResponse }
+  },
+  71: async () => {
+    const m = await import('./get-telemetry-subscriptions.js')
+    return { ...apiInfo(71)!, request: m.GetTelemetrySubscriptionsRequest, response: m.GetTelemetrySubscriptionsResponse }
+  },
+  72: async () => {
+    const m = await import('./push-telemetry.js')
+    return { ...apiInfo(72)!, request: m.PushTelemetryRequest, response: m.PushTelemetryResponse }
+  },
+  73: async () => {
+    const m = await import('./assign-replicas-to-dirs.js')
+    return { ...apiInfo(73)!, request: m.AssignReplicasToDirsRequest, response: m.AssignReplicasToDirsResponse }
+  },
+  74: async () => {
+    const m = await import('./list-client-metrics-resources.js')
+    return { ...apiInfo(74)!, request: m.ListClientMetricsResourcesRequest, response: m.ListClientMetricsResourcesResponse }
+  },
+  75: async () => {
+    const m = await import('./describe-topic-partitions.js')
+    return { ...apiInfo(75)!, request: m.DescribeTopicPartitionsRequest, response: m.DescribeTopicPartitionsResponse }
+  },
+  76: async () => {
+    const m = await import('./share-group-heartbeat.js')
+    return { ...apiInfo(76)!, request: m.ShareGroupHeartbeatRequest, response: m.ShareGroupHeartbeatResponse }
+  },
+  77: async () => {
+    const m = await import('./share-group-describe.js')
+    return { ...apiInfo(77)!, request: m.ShareGroupDescribeRequest, response: m.ShareGroupDescribeResponse }
+  },
+  78: async () => {
+    const m = await import('./share-fetch.js')
+    return { ...apiInfo(78)!, request: m.ShareFetchRequest, response: m.ShareFetchResponse }
+  },
+  79: async () => {
+    const m = await import('./share-acknowledge.js')
+    return { ...apiInfo(79)!, request: m.ShareAcknowledgeRequest, response: m.ShareAcknowledgeResponse }
+  },
+  80: async () => {
+    const m = await import('./add-raft-voter.js')
+    return { ...apiInfo(80)!, request: m.AddRaftVoterRequest, response: m.AddRaftVoterResponse }
+  },
+  81: async () => {
+    const m = await import('./remove-raft-voter.js')
+    return { ...apiInfo(81)!, request: m.RemoveRaftVoterRequest, response: m.RemoveRaftVoterResponse }
+  },
+  82: async () => {
+    const m = await import('./update-raft-voter.js')
+    return { ...apiInfo(82)!, request: m.UpdateRaftVoterRequest, response: m.UpdateRaftVoterResponse }
+  },
+  83: async () => {
+    const m = await import('./initialize-share-group-state.js')
+    return { ...apiInfo(83)!, request: m.InitializeShareGroupStateRequest, response: m.InitializeShareGroupStateResponse }
+  },
+  84: async () => {
+    const m = await import('./read-share-group-state.js')
+    return { ...apiInfo(84)!, request: m.ReadShareGroupStateRequest, response: m.ReadShareGroupStateResponse }
+  },
+  85: async () => {
+    const m = await import('./write-share-group-state.js')
+    return { ...apiInfo(85)!, request: m.WriteShareGroupStateRequest, response: m.WriteShareGroupStateResponse }
+  },
+  86: async () => {
+    const m = await import('./delete-share-group-state.js')
+    return { ...apiInfo(86)!, request: m.DeleteShareGroupStateRequest, response: m.DeleteShareGroupStateResponse }
+  },
+  87: async () => {
+    const m = await import('./read-share-group-state-summary.js')
+    return { ...apiInfo(87)!, request: m.ReadShareGroupStateSummaryRequest, response: m.ReadShareGroupStateSummaryResponse }
+  },
+}
+const loaded = new Map<number, ApiSpec>()
+const loading = new Map<number, Promise<ApiSpec | undefined>>()
+
+/** The API's codecs if they are loaded already (by loadApi or by importing api-codecs.js). */
+export function loadedApi(key: number): ApiSpec | undefined {
+  return loaded.get(key)
+}
+
+/** Loads the API's codecs (once); undefined for a key Samsa has no spec for. */
+export function loadApi(key: number): Promise<ApiSpec | undefined> {
+  const done = loaded.get(key)
+  if (done) return Promise.resolve(done)
+  let p = loading.get(key)
+  if (!p) {
+    const load = Object.hasOwn(loaders, key) ? loaders[key]! : undefined
+    p = load
+      ? load().then((spec) => {
+          loaded.set(key, spec)
+          return spec
+        })
+      : Promise.resolve(undefined)
+    loading.set(key, p)
+  }
+  return p
+}
+
+/** Marks codecs loaded that a module imported statically (api-codecs.ts). */
+export function registerLoadedApis(specs: readonly ApiSpec[]): void {
+  for (const s of specs) loaded.set(s.apiKey, s)
 }

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { APIS, ApiKey, type ApiKeyNumber, type RequestOf, type ResponseOf } from '../../../src/protocol/generated/api-keys.js'
+import { ApiKey, type ApiKeyNumber, type RequestOf, type ResponseOf } from '../../../src/protocol/generated/api-keys.js'
+import { APIS } from '../../../src/protocol/generated/api-codecs.js'
 import type { BrokerConnection } from '../../../src/client/base/connection.js'
 import type { Handler } from '../../../src/broker/handler.js'
 import type { RawClient } from '../../helpers/raw-client.js'

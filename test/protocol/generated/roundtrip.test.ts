@@ -12,7 +12,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { ENTRIES, MESSAGES, MISSING, NO_SPECS, isFlexible, messageArbitrary, versionsOf, type Entry } from '../fixtures/codec-model.js'
-import { APIS } from '../../../src/protocol/generated/api-keys.js'
+import { APIS } from '../../../src/protocol/generated/api-codecs.js'
 import { FetchRequest, defaultFetchRequest } from '../../../src/protocol/generated/fetch.js'
 
 const RUNS = Number(process.env.SAMSA_ROUNDTRIP_RUNS ?? 15)
