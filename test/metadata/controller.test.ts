@@ -229,10 +229,21 @@ test('on etcd: the controller broker dies, another takes over and moves the dead
   const prefix = uniquePrefix()
   const stores: EtcdMetadataStore[] = []
   const controllers: Controller[] = []
+  // Session losses of the live brokers, for the failure message: a loaded machine once let
+  // a live broker's lease lapse.
+  const sessions: string[] = []
   for (const id of [1, 2, 3]) {
-    // A 3 s lease: with 1 s a loaded machine let a live broker's lease lapse too. The dead
-    // broker's goes at once anyway (close revokes it).
-    const s = await EtcdMetadataStore.open({ endpoints: [etcd.endpoint], prefix, self: () => broker(id), leaseTtlSeconds: 3, requestTimeoutMs: 2000 })
+    // A 10 s lease: with 1 s, and once in 28 runs with 3 s, a loaded machine let a live
+    // broker's lease lapse too. The length costs nothing here: the dead broker's lease goes at
+    // once (close revokes it).
+    const s = await EtcdMetadataStore.open({
+      endpoints: [etcd.endpoint],
+      prefix,
+      self: () => broker(id),
+      leaseTtlSeconds: 10,
+      requestTimeoutMs: 2000,
+      onSession: (e) => sessions.push(`broker ${id} at ${Date.now() % 100_000}: ${JSON.stringify(e)}`),
+    })
     t.after(() => s.close())
     await s.registerBroker(broker(id))
     const c = new Controller({ store: s, nodeId: id, logger: logger([]) })
@@ -255,7 +266,7 @@ test('on etcd: the controller broker dies, another takes over and moves the dead
     await new Promise((r) => setTimeout(r, 10))
   }
   assert.ok(controllers[1]!.isActive || controllers[2]!.isActive)
-  assert.deepEqual(s3!.topic('t')!.partitions.map((p) => [p.leader, p.leaderEpoch, p.isr]), [[2, 1, [2, 3]], [2, 0, [2, 3]], [3, 0, [3, 2]]])
+  assert.deepEqual(s3!.topic('t')!.partitions.map((p) => [p.leader, p.leaderEpoch, p.isr]), [[2, 1, [2, 3]], [2, 0, [2, 3]], [3, 0, [3, 2]]], `sessions: ${sessions.join('; ')}`)
   assert.deepEqual(s2!.topic('t'), s3!.topic('t'))
 })
 
