@@ -22,14 +22,21 @@
  * Kafka's order is a hash set's; here resources come in the order of the flags (--list: sorted)
  * and entries sorted, so output is stable.
  *
+ * Unlike Kafka's tool, which sends one CreateAcls per resource (a failure part-way keeps the
+ * earlier resources' ACLs), --add sends every resource's ACLs in one request and --remove every
+ * confirmed filter in one DeleteAcls, so a failure leaves nothing half done; a failure that is the
+ * same for every ACL is said once.
+ *
  * Left out: --bootstrap-controller (Samsa has no separate controllers).
  */
 import { createInterface, type Interface } from 'node:readline'
 import { Command } from 'commander'
 import type { Admin } from '../client/admin/admin.js'
+import { AdminError } from '../client/admin/common.js'
+import { KafkaError } from '../client/base/errors.js'
 import { CLUSTER_NAME, Operation, type AclBinding, type AclBindingFilter, type AclEntry, type OperationName, type ResourceTypeName } from '../security/authorizer/acl.js'
 import { commandConfigOptions } from './command-config.js'
-import { bootstrapOption, collect, print, usage, withAdmin } from './common.js'
+import { bootstrapOption, CliError, collect, exitCodeOf, print, usage, withAdmin } from './common.js'
 import { hinted, type Hints } from './error-hints.js'
 
 const HINTS: Hints = {
@@ -165,6 +172,7 @@ export function resourceFilters(f: AclsFlags, required: boolean): ResourceFilter
   const patternType = parsePatternType(f.resourcePatternType ?? 'literal')
   const out = new Map<string, ResourceFilter>()
   const add = (resourceType: Kind, name: string) => {
+    if (name === '') throw usage(`A ${resourceType.toLowerCase().replace('_', ' ')} name must not be empty; give a name, or '*' for every one`)
     const r: ResourceFilter = { resourceType, name, patternType }
     out.set(filterKey(r), r)
   }
@@ -185,6 +193,7 @@ function entries(f: AclsFlags, ops: Op[]): AclEntry[] {
   const side = (principals: string[] | undefined, hosts: string[] | undefined, permission: 'ALLOW' | 'DENY', flag: string) => {
     if (!principals?.length) return
     const hs = hosts?.length ? hosts.map((h) => h.trim()) : ['*']
+    if (hs.includes('')) throw usage(`${permission === 'ALLOW' ? '--allow-host' : '--deny-host'} must not be empty; give an IP address, or '*' for every host`)
     for (const raw of principals) {
       const principal = parsePrincipal(raw, flag)
       for (const operation of ops) for (const host of hs) out.set(entryKey({ principal, host, operation, permission }), { principal, host, operation, permission })
@@ -253,19 +262,30 @@ export function planAdd(f: AclsFlags): Plan {
   return plan
 }
 
+/**
+ * At most this many ACLs go in one CreateAcls: a Samsa broker stores one request's ACLs in one
+ * metadata change and refuses a larger one (the etcd transaction bound, docs/security.md).
+ */
+const ACLS_PER_REQUEST = 128
+
 async function addAcls(admin: Admin, plan: Plan): Promise<void> {
+  // Kafka's tool sends one CreateAcls per resource, so a refusal part-way leaves the earlier
+  // resources' ACLs behind; here every resource's go in one request (the broker stores a
+  // request's ACLs together or not at all), in steps only past ACLS_PER_REQUEST.
+  const fresh: AclBinding[] = []
   for (const { resource, entries: es } of plan) {
     const pattern: AclBinding['pattern'] = { resourceType: resource.resourceType, name: resource.name, patternType: resource.patternType as 'LITERAL' | 'PREFIXED' }
     const existing = new Set((await admin.describeAcls(patternFilter(resource))).map((b) => entryKey(b.entry)))
-    const fresh: AclBinding[] = []
+    const adding: AclBinding[] = []
     for (const entry of es) {
       if (existing.has(entryKey(entry))) await print(`Acl (pattern=${describePattern(pattern)}, entry=${describeEntry(entry)}) already exists.\n`)
-      else fresh.push({ pattern, entry })
+      else adding.push({ pattern, entry })
     }
-    if (fresh.length === 0) continue
-    await print(`Adding ACLs for resource \`${describePattern(pattern)}\`: \n ${fresh.map((b) => `\t${describeEntry(b.entry)}`).join('\n')}\n\n`)
-    await admin.createAcls(fresh)
+    if (adding.length === 0) continue
+    await print(`Adding ACLs for resource \`${describePattern(pattern)}\`: \n ${adding.map((b) => `\t${describeEntry(b.entry)}`).join('\n')}\n\n`)
+    fresh.push(...adding)
   }
+  for (let i = 0; i < fresh.length; i += ACLS_PER_REQUEST) await admin.createAcls(fresh.slice(i, i + ACLS_PER_REQUEST))
 }
 
 /** y/n answers from stdin, one line per question; end of input answers no. */
@@ -289,19 +309,22 @@ class Confirm {
 }
 
 async function removeAcls(admin: Admin, plan: Plan, force: boolean): Promise<void> {
+  // Every answer first, then one DeleteAcls for all that were confirmed (the broker removes them in one change).
+  const filters: AclBindingFilter[] = []
   const confirm = new Confirm()
   try {
     for (const { resource, entries: es } of plan) {
       if (es.length === 0) {
-        if (force || (await confirm.ask(`Are you sure you want to delete all ACLs for resource filter \`${describePattern(resource)}\`? (y/n)`))) await admin.deleteAcls([patternFilter(resource)])
+        if (force || (await confirm.ask(`Are you sure you want to delete all ACLs for resource filter \`${describePattern(resource)}\`? (y/n)`))) filters.push(patternFilter(resource))
         continue
       }
       const question = `Are you sure you want to remove ACLs: \n ${es.map((e) => `\t${describeEntry(e)}`).join('\n')}\n from resource filter \`${describePattern(resource)}\`? (y/n)`
-      if (force || (await confirm.ask(question))) await admin.deleteAcls(es.map((e) => patternFilter(resource, e)))
+      if (force || (await confirm.ask(question))) filters.push(...es.map((e) => patternFilter(resource, e)))
     }
   } finally {
     confirm.close()
   }
+  if (filters.length > 0) await admin.deleteAcls(filters)
 }
 
 async function listAcls(admin: Admin, f: AclsFlags): Promise<void> {
@@ -329,6 +352,27 @@ async function listAcls(admin: Admin, f: AclsFlags): Promise<void> {
   }
 }
 
+/**
+ * One ACL request's failures, said once with the fix: a refused or failed CreateAcls fails every
+ * ACL in it the same way, and six copies of one storage error help nobody. Undefined when the
+ * errors differ per ACL (then each is listed).
+ */
+function collapsed(e: unknown): CliError | undefined {
+  if (!(e instanceof AdminError)) return undefined
+  const texts = new Map<string, string[]>()
+  for (const f of e.failures) {
+    const prefix = `${f.resource}: `
+    const text = f.error.message.startsWith(prefix) ? f.error.message.slice(prefix.length) : f.error.message
+    texts.set(text, [...(texts.get(text) ?? []), f.resource])
+  }
+  if (texts.size !== 1) return undefined
+  const [[text, resources]] = [...texts] as [[string, string[]]]
+  const what = resources.length === 1 ? resources[0] : `${resources.length} of ${e.failures.length + e.results.length} ACLs`
+  const names = new Set(e.failures.map((f) => (f.error instanceof KafkaError ? f.error.errorName : '')))
+  const fixes = [...names].map((n) => HINTS[n]).filter((h): h is string => h !== undefined)
+  return new CliError([`${e.operation}: ${what} failed: ${text.replace(/[.;\s]+$/, '')}`, ...fixes].join('; '), exitCodeOf(e))
+}
+
 async function run(f: AclsFlags): Promise<void> {
   const action = checkFlags(f)
   // Everything is parsed and planned before connecting: a bad flag fails with exit 2 even with no broker.
@@ -348,7 +392,7 @@ async function run(f: AclsFlags): Promise<void> {
         else if (action === 'remove') await removeAcls(admin, plan!, f.force === true)
         else await listAcls(admin, f)
       } catch (e) {
-        throw hinted(e, HINTS)
+        throw collapsed(e) ?? hinted(e, HINTS)
       }
     },
     commandConfigOptions(f.commandConfig),

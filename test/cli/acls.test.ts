@@ -137,6 +137,22 @@ test('usage errors exit 2 with one line, before connecting; a broker without an 
   assert.match(d.stderr, /^samsa acls: ACLs: SECURITY_DISABLED \(54\): No Authorizer is configured .*; set authorizer\.class\.name=org\.apache\.kafka\.metadata\.authorizer\.StandardAuthorizer on the broker \(docs\/security\.md\)\n$/)
 })
 
+test('a failed add leaves no ACL (exit 1, one line); a client that is not allowed to manage ACLs is told what to do', async (t) => {
+  await clear()
+  b.broker.faults.failNext('metadata.write')
+  const r = await acls('--add', '--allow-principal', 'User:alice', '--producer', '--topic', 'orders', '--topic', 'payments')
+  assert.equal(r.code, 1, r.stderr)
+  assert.match(r.stderr, /^samsa acls: createAcls: 6 of 6 ACLs failed: KAFKA_STORAGE_ERROR \(56\): cannot write \S+: EIO: injected fault at metadata\.write; nothing was changed: [^\n]* retry\n$/)
+  assert.match(r.stdout, /^Adding ACLs for resource `ResourcePattern\(resourceType=TOPIC, name=orders/)
+  assert.deepEqual(stored(), [], 'every resource went in the one refused request')
+
+  const locked = await startBroker({ logger: createLogger({ level: 'error' }), config: { 'authorizer.class.name': 'samsa' } })
+  t.after(() => locked.close())
+  const d = await runCli(['acls', '--bootstrap-server', locked.bootstrap, '--add', '--allow-principal', 'User:alice', '--topic', 't'], { timeoutMs: 30_000 })
+  assert.equal(d.code, 1, d.stderr)
+  assert.match(d.stderr, /^samsa acls: ACLs: CLUSTER_AUTHORIZATION_FAILED \(31\): .*; managing ACLs needs ALTER \(listing: DESCRIBE\) on the cluster: connect as a super user \(super\.users\) or one granted it\n$/)
+})
+
 test('flag checks as Kafka’s AclCommand (in-process)', () => {
   const bad = (f: Parameters<typeof checkFlags>[0], re: RegExp, fn: (f: Parameters<typeof checkFlags>[0]) => unknown = checkFlags) =>
     assert.throws(() => fn(f), (e: unknown) => e instanceof CliError && e.exitCode === 2 && re.test(e.message), JSON.stringify(f))
@@ -159,6 +175,8 @@ test('flag checks as Kafka’s AclCommand (in-process)', () => {
   bad({ add: true, allowPrincipal: ['User:a'], operation: ['Fly'], topic: ['t'] }, /Unknown operation name 'Fly'; valid operations are All, Read, Write/, planAdd)
   bad({ add: true, allowPrincipal: ['User:a'], topic: ['t'], resourcePatternType: 'glob' }, /Unknown resource-pattern-type: glob/, planAdd)
   bad({ add: true, allowPrincipal: ['User:a'] }, /at least one resource/, planAdd)
+  bad({ add: true, allowPrincipal: ['User:a'], topic: [' '] }, /A topic name must not be empty; give a name, or '\*' for every one/, planAdd)
+  bad({ add: true, allowPrincipal: ['User:a'], allowHost: [''], topic: ['t'] }, /--allow-host must not be empty/, planAdd)
   bad({ add: true, allowPrincipal: ['User:a'], operation: ['Write'], group: ['g'] }, /ResourceType GROUP only supports operations Read, Describe, Delete, DescribeConfigs, AlterConfigs, All/, planAdd)
 
   // Kafka's defaults: host *, operation All, LITERAL; the cluster is a resource of LITERAL filters only.
