@@ -47,6 +47,12 @@ async function clear(): Promise<void> {
   await b.broker.metadata.deleteAcls(b.broker.metadata.acls())
 }
 
+/** An ALLOW from any host, seeded straight into the store (what --add was already shown to make). */
+const allow = (resourceType: AclBinding['pattern']['resourceType'], name: string, principal: string, operation: AclBinding['entry']['operation']): AclBinding => ({
+  pattern: { resourceType, name, patternType: 'LITERAL' },
+  entry: { principal, host: '*', operation, permission: 'ALLOW' },
+})
+
 const pattern = (type: string, name: string, p = 'LITERAL') => `ResourcePattern(resourceType=${type}, name=${name}, patternType=${p})`
 const entry = (principal: string, op: string, permission = 'ALLOW', host = '*') => `\t(principal=${principal}, host=${host}, operation=${op}, permissionType=${permission})`
 
@@ -103,7 +109,7 @@ test('--list: every ACL by resource; --topic lists LITERAL by default, match the
 
 test('--remove --force: one entry, or every ACL of a resource; without --force and a terminal it refuses (exit 2) and removes nothing', async () => {
   await clear()
-  await ok('--add', '--allow-principal', 'User:alice', '--producer', '--topic', 'orders', '--topic', 'payments')
+  await b.broker.metadata.createAcls(['orders', 'payments'].flatMap((name) => (['WRITE', 'DESCRIBE', 'CREATE'] as const).map((operation) => allow('TOPIC', name, 'User:alice', operation))))
   const refused = await acls('--remove', '--topic', 'orders')
   assert.equal(refused.code, 2, refused.stderr)
   assert.equal(refused.stderr, 'samsa acls: --remove asks to confirm each removal (y/n), but stdin is not a terminal; add --force to remove without asking\n')
@@ -117,7 +123,7 @@ test('--remove --force: one entry, or every ACL of a resource; without --force a
 test('--remove on a terminal asks y/n per resource and removes only what was confirmed', async (t) => {
   if (!hasCommand('script', ['-V'])) return t.skip('util-linux script (a pseudo-terminal) is not installed')
   await clear()
-  await ok('--add', '--allow-principal', 'User:bob', '--operation', 'Read', '--topic', 'kept', '--topic', 'gone')
+  await b.broker.metadata.createAcls([allow('TOPIC', 'kept', 'User:bob', 'READ'), allow('TOPIC', 'gone', 'User:bob', 'READ')])
   const cmd = [process.execPath, SAMSA_CLI, 'acls', '--bootstrap-server', b.bootstrap, '--remove', '--topic', 'kept', '--topic', 'gone'].map((a) => `'${a}'`).join(' ')
   const r = await runTool('script', ['-qec', cmd, '/dev/null'], { input: 'n\ny\n', timeoutMs: 30_000 })
   assert.equal(r.code, 0, r.stdout + r.stderr)
