@@ -65,7 +65,7 @@ export const txnOffsetCommitHandler: Handler<typeof ApiKey.TxnOffsetCommit> = {
     // Partitions of unreadable topics keep TOPIC_AUTHORIZATION_FAILED whatever happens to the rest.
     const all = (code: number) => ({ throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: unreadable.has(t.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : code })) })) })
     const readable = req.topics.filter((t) => !unreadable.has(t.name))
-    if (readable.length === 0) return all(ErrorCode.NONE)
+    if (readable.length === 0) return all(ErrorCode.NONE) // every partition: TOPIC_AUTHORIZATION_FAILED, nothing to commit
     try {
       const refused = await verifyOffsetsPartition(ctx, req)
       if (refused !== ErrorCode.NONE) return all(refused)
