@@ -22,6 +22,7 @@ const TOOLS: Record<string, () => Promise<Command>> = {
   topics: async () => (await import('./topics.js')).topicsCommand(),
   configs: async () => (await import('./configs.js')).configsCommand(),
   'client-quotas': async () => (await import('./configs-quotas.js')).clientQuotasCommand(),
+  acls: async () => (await import('./acls.js')).aclsCommand(),
   'console-producer': async () => (await import('./console-producer.js')).consoleProducerCommand(),
   'console-consumer': async () => (await import('./console-consumer.js')).consoleConsumerCommand(),
   'consumer-groups': async () => (await import('./consumer-groups.js')).consumerGroupsCommand(),

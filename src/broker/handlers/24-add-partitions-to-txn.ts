@@ -17,8 +17,10 @@
  * - verifyOnly is what partition leaders send before a transaction's first write to a partition
  *   (broker/txn-verification.ts, transaction.partition.verification.enable).
  *
- * Authorization: WRITE on the transactional id, then on each topic.
- * Gaps: verify-only batches (v4, sent by brokers) do not require CLUSTER_ACTION.
+ * Authorization: v4+ comes only from brokers and needs CLUSTER_ACTION on the cluster, as Kafka
+ * (authorizeClusterOperation): without it the whole request is answered CLUSTER_AUTHORIZATION_FAILED
+ * at the top level with no results, verify-only or not. Then, every version: WRITE on the
+ * transactional id, then on each topic.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import {
@@ -28,7 +30,7 @@ import {
   type AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult,
 } from '../../protocol/generated/add-partitions-to-txn.js'
 import { ErrorCode } from '../../protocol/errors.js'
-import { authorize } from '../../security/authorizer/broker-authorizer.js'
+import { authorize, authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 import type { Handler, RequestContext } from '../handler.js'
 import { coordinatorCode, fencedCode } from './txn-common.js'
 
@@ -69,6 +71,7 @@ export const addPartitionsToTxnHandler: Handler<typeof ApiKey.AddPartitionsToTxn
   response: AddPartitionsToTxnResponse,
   async handle(req, ctx) {
     if (ctx.apiVersion >= 4) {
+      if (!authorizeCluster(ctx, 'CLUSTER_ACTION')) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, resultsByTransaction: [] }
       const resultsByTransaction = await Promise.all(
         (req.transactions ?? []).map(async (tx) => ({ transactionalId: tx.transactionalId, topicResults: await addOne(ctx, tx) })),
       )

@@ -15,8 +15,10 @@
  * fenced producer) on every partition, nothing written. A stale epoch is also refused by the
  * partition's producer state when it has seen a newer one.
  *
- * Authorization: WRITE on the transactional id and READ on the group, else every partition is
- * refused. Gap: READ on each topic is not checked (Kafka checks it).
+ * Authorization (Kafka's KafkaApis.handleTxnOffsetCommitRequest): WRITE on the transactional id,
+ * then READ on the group, else every partition is refused (TRANSACTIONAL_ID_ /
+ * GROUP_AUTHORIZATION_FAILED); then READ on each topic: the partitions of a topic without it are
+ * TOPIC_AUTHORIZATION_FAILED and not committed, the others are committed as usual.
  */
 import { ApiKey } from '../../protocol/generated/api-keys.js'
 import { TxnOffsetCommitRequest, TxnOffsetCommitResponse, type TxnOffsetCommitRequest as TxnOffsetCommitRequestBody } from '../../protocol/generated/txn-offset-commit.js'
@@ -56,9 +58,14 @@ export const txnOffsetCommitHandler: Handler<typeof ApiKey.TxnOffsetCommit> = {
   request: TxnOffsetCommitRequest,
   response: TxnOffsetCommitResponse,
   async handle(req, ctx) {
-    const all = (code: number) => ({ throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })) })
-    if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) return all(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
-    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return all(ErrorCode.GROUP_AUTHORIZATION_FAILED)
+    const everyone = (code: number) => ({ throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })) })
+    if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) return everyone(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return everyone(ErrorCode.GROUP_AUTHORIZATION_FAILED)
+    const unreadable = new Set(req.topics.filter((t) => !authorize(ctx, 'READ', 'TOPIC', t.name)).map((t) => t.name))
+    // Partitions of unreadable topics keep TOPIC_AUTHORIZATION_FAILED whatever happens to the rest.
+    const all = (code: number) => ({ throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: unreadable.has(t.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : code })) })) })
+    const readable = req.topics.filter((t) => !unreadable.has(t.name))
+    if (readable.length === 0) return all(ErrorCode.NONE) // every partition: TOPIC_AUTHORIZATION_FAILED, nothing to commit
     try {
       const refused = await verifyOffsetsPartition(ctx, req)
       if (refused !== ErrorCode.NONE) return all(refused)
@@ -70,7 +77,7 @@ export const txnOffsetCommitHandler: Handler<typeof ApiKey.TxnOffsetCommit> = {
           groupInstanceId: req.groupInstanceId ?? null,
           retentionTimeMs: -1,
           unknownGroupIsNotFound: false,
-          offsets: req.topics.flatMap((t) =>
+          offsets: readable.flatMap((t) =>
             t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata })),
           ),
         },
@@ -79,7 +86,10 @@ export const txnOffsetCommitHandler: Handler<typeof ApiKey.TxnOffsetCommit> = {
       const code = new Map(results.map((r) => [`${r.topic}\u0000${r.partition}`, r.errorCode]))
       return {
         throttleTimeMs: 0,
-        topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code.get(`${t.name}\u0000${p.partitionIndex}`) ?? 0 })) })),
+        topics: req.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: unreadable.has(t.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : (code.get(`${t.name}\u0000${p.partitionIndex}`) ?? 0) })),
+        })),
       }
     } catch (err) {
       return all(coordinatorCode(err))

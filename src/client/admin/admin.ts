@@ -1,6 +1,6 @@
 /**
  * The admin client: topics, configs, consumer groups and their offsets, partition offsets and
- * records, reassignments and leader elections, transactions, the cluster. Works against any Kafka broker: each request goes at the highest
+ * records, reassignments and leader elections, transactions, ACLs, the cluster. Works against any Kafka broker: each request goes at the highest
  * version both sides know, and a feature an old broker lacks fails with UNSUPPORTED_VERSION.
  *
  * Every method takes optional `{ timeoutMs, signal }` last; `timeoutMs` bounds the whole call,
@@ -10,6 +10,7 @@
  * themselves. The work is done in one file per concept (topics, configs, groups,
  * group-offsets, offsets, cluster-info); this class holds the client and the call plumbing.
  */
+import { createAcls, deleteAcls, describeAcls, type AclBinding, type AclBindingFilter } from './acls.js'
 import { alterClientQuotas, describeClientQuotas, type ClientQuotaAlteration, type ClientQuotaEntry, type ClientQuotaFilterComponent } from './client-quotas.js'
 import { Cluster } from '../base/cluster.js'
 import { ClientError } from '../base/errors.js'
@@ -224,6 +225,23 @@ export class Admin {
   /** Sets or removes (null) client quota keys; `validateOnly` checks without changing. */
   async alterClientQuotas(alterations: ClientQuotaAlteration[], o: CallOptions & { validateOnly?: boolean } = {}): Promise<void> {
     return alterClientQuotas(this.call('alterClientQuotas', o), alterations, o.validateOnly ?? false)
+  }
+
+  // ---- ACLs ------------------------------------------------------------------------------------
+
+  /** CreateAcls; each binding succeeds or fails on its own (an existing ACL succeeds). */
+  async createAcls(bindings: AclBinding[], o: CallOptions = {}): Promise<void> {
+    return createAcls(this.call('createAcls', o), bindings)
+  }
+
+  /** The ACLs a filter selects (MATCH: those that apply to the named resource; ANY: every pattern type with exactly that name). */
+  async describeAcls(filter: AclBindingFilter, o: CallOptions = {}): Promise<AclBinding[]> {
+    return describeAcls(this.call('describeAcls', o), filter)
+  }
+
+  /** Deletes the ACLs each filter matches; per filter, the ACLs it removed. */
+  async deleteAcls(filters: AclBindingFilter[], o: CallOptions = {}): Promise<AclBinding[][]> {
+    return deleteAcls(this.call('deleteAcls', o), filters)
   }
 
   /** Closes every connection; calls in flight fail, later ones get CLIENT_CLOSED. */

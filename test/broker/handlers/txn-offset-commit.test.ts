@@ -72,3 +72,31 @@ test('TxnOffsetCommit: generation, member, static instance and producer epoch ch
   const stable = await fetch(true)
   assert.deepEqual([stable.errorCode, stable.committedOffset], [ErrorCode.NONE, 5n])
 })
+
+test('TxnOffsetCommit with ACLs: a topic without READ is TOPIC_AUTHORIZATION_FAILED and not committed, the readable one is; the group and transactional id are checked first', async (t) => {
+  const tb = await embeddedBroker(t, { 'authorizer.class.name': 'samsa' })
+  await tb.b.broker.createTopic('in', 1)
+  await tb.b.broker.createTopic('secret', 1)
+  const allow = (resourceType: 'TOPIC' | 'GROUP' | 'TRANSACTIONAL_ID', name: string, operation: 'READ' | 'WRITE') => ({ pattern: { resourceType, name, patternType: 'LITERAL' as const }, entry: { principal: 'User:ANONYMOUS', host: '*', operation, permission: 'ALLOW' as const } })
+  await tb.b.broker.metadata.createAcls([allow('TRANSACTIONAL_ID', 'tx', 'WRITE'), allow('TOPIC', 'in', 'READ')])
+  const c = await tb.client()
+  assert.equal((await c.request(ApiKey.FindCoordinator, 3, { key: 'tx', keyType: 1 })).errorCode, ErrorCode.NONE)
+  const init = await c.request(ApiKey.InitProducerId, 4, { transactionalId: 'tx', transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 })
+  assert.equal(init.errorCode, ErrorCode.NONE)
+  const { producerId, producerEpoch } = init
+  const commit = async (topics: string[]) => {
+    const r = await c.request(ApiKey.TxnOffsetCommit, 3, {
+      transactionalId: 'tx', groupId: 'g', producerId, producerEpoch, generationId: -1, memberId: '', groupInstanceId: null,
+      topics: topics.map((name) => ({ name, partitions: [{ partitionIndex: 0, committedOffset: 7n, committedLeaderEpoch: -1, committedMetadata: '' }] })),
+    })
+    return Object.fromEntries(r.topics.map((x) => [x.name, x.partitions[0]!.errorCode]))
+  }
+  assert.deepEqual(await commit(['in', 'secret']), { in: ErrorCode.GROUP_AUTHORIZATION_FAILED, secret: ErrorCode.GROUP_AUTHORIZATION_FAILED }, 'READ on the group comes before the topics')
+  await tb.b.broker.metadata.createAcls([allow('GROUP', 'g', 'READ')])
+  assert.equal((await c.request(ApiKey.AddOffsetsToTxn, 3, { transactionalId: 'tx', producerId, producerEpoch, groupId: 'g' })).errorCode, ErrorCode.NONE)
+  assert.deepEqual(await commit(['secret']), { secret: ErrorCode.TOPIC_AUTHORIZATION_FAILED })
+  assert.deepEqual(await commit(['in', 'secret']), { in: ErrorCode.NONE, secret: ErrorCode.TOPIC_AUTHORIZATION_FAILED })
+  const pending = await tb.b.broker.context.groups.fetchOffsets('g', [{ topic: 'in', partitions: [0] }, { topic: 'secret', partitions: [0] }], { requireStable: true })
+  const codes = Object.fromEntries(pending.map((x) => [x.topic, x.partitions[0]!.errorCode]))
+  assert.deepEqual(codes, { in: ErrorCode.UNSTABLE_OFFSET_COMMIT, secret: ErrorCode.NONE }, 'only the readable topic has an offset waiting for the commit marker')
+})
