@@ -636,3 +636,20 @@ test('createAcls whose write fails adds no ACL, not even in memory, and announce
   await store.createAcls([binding])
   assert.equal(store.acls().length, 1)
 })
+
+test('SCRAM credentials are written salted (never the password), and a damaged one refuses the file', async (t) => {
+  const dir = await tempDir(t)
+  const store = await openStore(t, dir)
+  const { credentialFromPassword, scramMechanism } = await import('../../src/security/sasl/scram-credential.js')
+  await store.alterScramCredential('alice', 'SCRAM-SHA-512', credentialFromPassword(scramMechanism('SCRAM-SHA-512')!, 'alice-secret', 4096))
+  const text = await readFile(join(dir, METADATA_FILE), 'utf8')
+  assert.ok(!text.includes('alice-secret'))
+  const stored = JSON.parse(text).scramCredentials.alice['SCRAM-SHA-512']
+  assert.deepEqual(Object.keys(stored).sort(), ['iterations', 'salt', 'serverKey', 'storedKey'])
+  assert.equal(Buffer.from(stored.storedKey, 'base64').length, 64)
+  await store.close()
+  const damaged = JSON.parse(text)
+  damaged.scramCredentials.alice['SCRAM-SHA-512'].storedKey = 'AAAA'
+  await writeFile(join(dir, METADATA_FILE), JSON.stringify(damaged))
+  await assert.rejects(LocalMetadataStore.open({ dir, self: () => SELF }), /holds a SCRAM credential this Samsa cannot read \(user "alice", "SCRAM-SHA-512"\); restore the file from a backup/)
+})
