@@ -503,15 +503,20 @@ export class EtcdMetadataStore implements MetadataStore {
     )
   }
 
-  alterScramCredential(user: string, mechanism: ScramMechanismName, credential: ScramCredential | null): Promise<void> {
-    const key = this.layout.scramCredential(user, mechanism)
+  /** One transaction over the user's keys, each guarded by the revision it was decided on. */
+  alterScramCredentials(user: string, changes: ReadonlyMap<ScramMechanismName, ScramCredential | null>): Promise<void> {
     return this.serial(() =>
-      this.commit(`alter the ${mechanism} credential of user ${user}`, () => {
-        const raw = this.rawScram.get(key)
-        if (credential === null && !raw) throw new KafkaError('RESOURCE_NOT_FOUND', 'Attempt to delete a user credential that does not exist')
-        const guard = raw ? modIs(key, raw.modRevision) : absent(key)
-        const op = credential === null ? del(key) : put(key, encodeValue('a SCRAM credential', encodeScramCredential(credential)))
-        return { compare: [guard], success: [op], result: () => undefined, stale: this.changed(key) }
+      this.commit(`alter the SCRAM credentials of user ${user}`, () => {
+        const keys = [...changes].map(([mechanism, credential]) => ({ key: this.layout.scramCredential(user, mechanism), credential }))
+        const compare: ICompare[] = []
+        const success: IRequestOp[] = []
+        for (const { key, credential } of keys) {
+          const raw = this.rawScram.get(key)
+          if (credential === null && !raw) throw new KafkaError('RESOURCE_NOT_FOUND', 'Attempt to delete a user credential that does not exist')
+          compare.push(raw ? modIs(key, raw.modRevision) : absent(key))
+          success.push(credential === null ? del(key) : put(key, encodeValue('a SCRAM credential', encodeScramCredential(credential))))
+        }
+        return { compare, success, result: () => undefined, stale: this.changed(...keys.map((k) => k.key)) }
       }),
     )
   }

@@ -337,19 +337,21 @@ export class LocalMetadataStore implements MetadataStore {
     })
   }
 
-  alterScramCredential(user: string, mechanism: ScramMechanismName, credential: ScramCredential | null): Promise<void> {
+  alterScramCredentials(user: string, changes: ReadonlyMap<ScramMechanismName, ScramCredential | null>): Promise<void> {
     return this.mutate(() => {
       const mechs = new Map(this.scram.get(user))
-      if (credential === null) {
-        if (!mechs.delete(mechanism)) throw new KafkaError('RESOURCE_NOT_FOUND', 'Attempt to delete a user credential that does not exist')
-      } else {
-        mechs.set(mechanism, { ...credential })
+      for (const [mechanism, credential] of changes) {
+        if (credential === null) {
+          if (!mechs.delete(mechanism)) throw new KafkaError('RESOURCE_NOT_FOUND', 'Attempt to delete a user credential that does not exist')
+        } else {
+          mechs.set(mechanism, { ...credential })
+        }
       }
       const next = new Map(this.scram)
       if (mechs.size === 0) next.delete(user)
       else next.set(user, mechs)
       this.scram = next
-      return { result: undefined, change: { type: 'scramCredentialChanged', user, mechanism } }
+      return { result: undefined, changes: [...changes.keys()].map((mechanism) => ({ type: 'scramCredentialChanged' as const, user, mechanism })) }
     })
   }
 
@@ -389,7 +391,7 @@ export class LocalMetadataStore implements MetadataStore {
    * the file is written, and shows the new one only once it is durable, then notifies listeners:
    * memory never runs ahead of disk, and a change whose write fails (a full disk) was never seen.
    */
-  private mutate<T>(fn: () => { result: T; change: MetadataChange }, options: { persist: boolean } = { persist: true }): Promise<T> {
+  private mutate<T>(fn: () => { result: T; change: MetadataChange } | { result: T; changes: MetadataChange[] }, options: { persist: boolean } = { persist: true }): Promise<T> {
     const run = async (): Promise<T> => {
       const before = this.snapshot()
       const outcome = fn()
@@ -407,11 +409,13 @@ export class LocalMetadataStore implements MetadataStore {
         this.restore(after)
       }
       // The change is durable: a listener's failure must neither undo it nor starve the others.
-      for (const l of this.listeners) {
-        try {
-          l(outcome.change)
-        } catch (err) {
-          this.logger?.error('metadata change listener failed', { change: outcome.change.type, error: (err as Error).message })
+      for (const change of 'change' in outcome ? [outcome.change] : outcome.changes) {
+        for (const l of this.listeners) {
+          try {
+            l(change)
+          } catch (err) {
+            this.logger?.error('metadata change listener failed', { change: change.type, error: (err as Error).message })
+          }
         }
       }
       return outcome.result

@@ -144,11 +144,11 @@ export interface MetadataStore extends MetadataView {
   /** One user's credential for one mechanism, as the next login sees it. */
   scramCredential(user: string, mechanism: ScramMechanismName): ScramCredential | undefined
   /**
-   * Sets (a credential) or deletes (null) one user's credential for one mechanism, as one
-   * change; deleting one that does not exist is RESOURCE_NOT_FOUND. The caller validates
-   * names and iterations. A `scramCredentialChanged` event follows.
+   * Sets (a credential) or deletes (null) one user's credentials, all or none: deleting one
+   * that does not exist is RESOURCE_NOT_FOUND and changes nothing. The caller validates names
+   * and iterations. A `scramCredentialChanged` event follows for each mechanism.
    */
-  alterScramCredential(user: string, mechanism: ScramMechanismName, credential: ScramCredential | null): Promise<void>
+  alterScramCredentials(user: string, changes: ReadonlyMap<ScramMechanismName, ScramCredential | null>): Promise<void>
   /** Called after each durable change, in order. Returns an unsubscribe function. */
   subscribe(listener: (change: MetadataChange) => void): () => void
   close(): Promise<void>

@@ -7,7 +7,7 @@ import type { MetadataChange } from '../../src/metadata/store.js'
 import type { BrokerInfo } from '../../src/metadata/types.js'
 import { startBrokerProcess } from '../helpers/broker-process.js'
 import { EtcdServer, requireEtcd, uniquePrefix } from '../cluster/etcd-harness.js'
-import { kafkaError, runStoreContract, SELF_ID } from './store-contract.js'
+import { kafkaError, runStoreContract, scramChange, SELF_ID } from './store-contract.js'
 
 /** One etcd for the whole file (each test has its own prefix); cases that stop or freeze etcd start their own. */
 let shared: EtcdServer | undefined
@@ -170,7 +170,7 @@ test('a SCRAM credential set through one store is seen by another at once, and o
   const b = await openStore(t, etcd, { prefix, self: () => broker(2) })
   const { credentialFromPassword, scramMechanism } = await import('../../src/security/sasl/scram-credential.js')
   const c = credentialFromPassword(scramMechanism('SCRAM-SHA-256')!, 'alice-secret', 4096)
-  await a.alterScramCredential('alice', 'SCRAM-SHA-256', c)
+  await a.alterScramCredentials('alice', scramChange('SCRAM-SHA-256', c))
   await eventually('b to see the credential', () => b.scramCredential('alice', 'SCRAM-SHA-256') !== undefined)
   assert.deepEqual(b.scramCredential('alice', 'SCRAM-SHA-256'), c)
   const client = new Etcd3({ hosts: etcd.endpoint })
@@ -180,7 +180,7 @@ test('a SCRAM credential set through one store is seen by another at once, and o
   assert.ok(!Object.values(keys)[0]!.includes('alice-secret'))
   // A malformed value written by something else is ignored (logged), not a crash, and not a credential.
   await client.put(`${prefix}/scram-credentials/SCRAM-SHA-512/mallory`).value('{"salt":1}')
-  await b.alterScramCredential('alice', 'SCRAM-SHA-256', null)
+  await b.alterScramCredentials('alice', scramChange('SCRAM-SHA-256', null))
   await eventually('a to see the delete', () => a.scramCredential('alice', 'SCRAM-SHA-256') === undefined)
   assert.equal(a.scramCredential('mallory', 'SCRAM-SHA-512'), undefined)
   assert.equal(a.scramCredentials().size, 0)

@@ -10,7 +10,7 @@ import { LocalMetadataStore, METADATA_FILE } from '../../src/metadata/local.js'
 import type { MetadataChange } from '../../src/metadata/store.js'
 import type { BrokerInfo } from '../../src/metadata/types.js'
 import { KafkaError } from '../../src/protocol/errors.js'
-import { runStoreContract } from './store-contract.js'
+import { runStoreContract, scramChange } from './store-contract.js'
 import { FaultHooks } from '../../src/util/faults.js'
 
 const SELF: BrokerInfo = { nodeId: 7, host: 'h', port: 9092, rack: null }
@@ -641,7 +641,7 @@ test('SCRAM credentials are written salted (never the password), and a damaged o
   const dir = await tempDir(t)
   const store = await openStore(t, dir)
   const { credentialFromPassword, scramMechanism } = await import('../../src/security/sasl/scram-credential.js')
-  await store.alterScramCredential('alice', 'SCRAM-SHA-512', credentialFromPassword(scramMechanism('SCRAM-SHA-512')!, 'alice-secret', 4096))
+  await store.alterScramCredentials('alice', scramChange('SCRAM-SHA-512', credentialFromPassword(scramMechanism('SCRAM-SHA-512')!, 'alice-secret', 4096)))
   const text = await readFile(join(dir, METADATA_FILE), 'utf8')
   assert.ok(!text.includes('alice-secret'))
   const stored = JSON.parse(text).scramCredentials.alice['SCRAM-SHA-512']
