@@ -117,7 +117,7 @@ export const BROKER_CONFIG = {
   'log.cleaner.backoff.ms': { kind: 'long', default: '15000', doc: 'How often the cleaner looks for logs to clean.', check: atLeast(1) },
   'log.cleaner.delete.retention.ms': { kind: 'long', default: '86400000', doc: 'Default delete.retention.ms: how long tombstones stay in compacted topics.', check: atLeast(0) },
   'log.cleaner.min.compaction.lag.ms': { kind: 'long', default: '0', doc: 'Default min.compaction.lag.ms.', check: atLeast(0) },
-  'log.cleaner.max.compaction.lag.ms': { kind: 'long', default: '9223372036854775807', doc: 'Default max.compaction.lag.ms.', check: atLeast(1) },
+  'log.cleaner.max.compaction.lag.ms': { kind: 'long', default: '9223372036854775807', doc: 'Default max.compaction.lag.ms. On a compacted log it also caps segment.ms (KIP-354 forced roll).', check: atLeast(1) },
   'log.cleaner.min.cleanable.ratio': { kind: 'double', default: '0.5', doc: 'Default min.cleanable.dirty.ratio.', check: (v) => (v < 0 || v > 1 ? 'must be between 0 and 1' : undefined) },
   'log.segment.delete.delay.ms': { kind: 'long', default: '60000', doc: 'Default file.delete.delay.ms: how long deleted segments linger before removal.', check: atLeast(0) },
   'log.roll.jitter.hours': { kind: 'int', default: '0', doc: 'Default segment.jitter.ms, in hours.', check: atLeast(0) },
