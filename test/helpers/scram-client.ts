@@ -3,8 +3,11 @@ import { hash, hmac, saltedPassword, scramMechanism, type ScramMechanismName } f
 
 export interface ScramClientExchange {
   first: Buffer
-  /** The client-final message for the server-first message (with the proof computed from `password`). */
-  final(serverFirst: Buffer, password?: string): Buffer
+  /**
+   * The client-final message for the server-first message (with the proof computed from
+   * `password`); `noncePrefix` goes before the nonce it echoes (librdkafka < 2.6.1 puts its client nonce there).
+   */
+  final(serverFirst: Buffer, password?: string, noncePrefix?: string): Buffer
   /** The signature the server-final message must carry. */
   expectedServerFinal(): string
 }
@@ -16,10 +19,10 @@ export function scramClient(mechanism: ScramMechanismName, user: string, passwor
   let salted: Buffer = Buffer.alloc(0)
   return {
     first: Buffer.from(`n,,${bare}`),
-    final(serverFirst, pw = password) {
+    final(serverFirst, pw = password, noncePrefix = '') {
       const sf = serverFirst.toString()
       const attrs = new Map(sf.split(',').map((p) => [p.slice(0, 1), p.slice(2)] as const))
-      const withoutProof = `c=biws,r=${attrs.get('r')}`
+      const withoutProof = `c=biws,r=${noncePrefix}${attrs.get('r')}`
       authMessage = `${bare},${sf},${withoutProof}`
       salted = saltedPassword(m, pw, Buffer.from(attrs.get('s')!, 'base64'), Number(attrs.get('i')))
       const clientKey = hmac(m, salted, 'Client Key')

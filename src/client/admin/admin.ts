@@ -11,6 +11,7 @@
  * group-offsets, offsets, cluster-info); this class holds the client and the call plumbing.
  */
 import { alterClientQuotas, describeClientQuotas, type ClientQuotaAlteration, type ClientQuotaEntry, type ClientQuotaFilterComponent } from './client-quotas.js'
+import { alterUserScramCredentials, describeUserScramCredentials, type UserScramCredentialAlteration, type UserScramCredentialsDescription } from './scram-credentials.js'
 import { Cluster } from '../base/cluster.js'
 import { ClientError } from '../base/errors.js'
 import type { TopicPartition } from '../base/types.js'
@@ -224,6 +225,16 @@ export class Admin {
   /** Sets or removes (null) client quota keys; `validateOnly` checks without changing. */
   async alterClientQuotas(alterations: ClientQuotaAlteration[], o: CallOptions & { validateOnly?: boolean } = {}): Promise<void> {
     return alterClientQuotas(this.call('alterClientQuotas', o), alterations, o.validateOnly ?? false)
+  }
+
+  /** SCRAM credentials (mechanisms and iterations) of these users, or of every user with one (KIP-554). */
+  async describeUserScramCredentials(users?: string[], o: CallOptions = {}): Promise<UserScramCredentialsDescription[]> {
+    return describeUserScramCredentials(this.call('describeUserScramCredentials', o), users)
+  }
+
+  /** Sets (the password is salted here, never sent) or deletes users' SCRAM credentials. */
+  async alterUserScramCredentials(alterations: UserScramCredentialAlteration[], o: CallOptions = {}): Promise<void> {
+    return alterUserScramCredentials(this.call('alterUserScramCredentials', o), alterations)
   }
 
   /** Closes every connection; calls in flight fail, later ones get CLIENT_CLOSED. */

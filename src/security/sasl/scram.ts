@@ -14,6 +14,11 @@
  * exchange does not tell which users exist (RFC 5802 section 9). The proof is compared in
  * constant time.
  *
+ * librdkafka before 2.6.1 (kcat, confluent-kafka) sends its client nonce twice in the
+ * client-final message (client nonce + the whole server nonce); Kafka 3.8.1-3.9 accept that
+ * (their nonce check is `endsWith`), so Samsa accepts exactly that form besides the RFC's, and
+ * nothing else (Kafka 4 refuses it, and those clients with it).
+ *
  * `tokenauth=true` asks for a delegation-token login (Kafka's ScramExtensions); Samsa has no
  * delegation tokens, so it is refused with a message saying so.
  */
@@ -86,7 +91,7 @@ export function scramServer(mechanism: ScramMechanismName, credentials: ScramCre
         if (e instanceof ScramFormatError) refuse(`invalid SCRAM client-final message: ${e.message}`, user)
         throw e
       }
-      if (final.nonce !== nonce) refuse('Invalid client nonce in the final client message.', user)
+      if (final.nonce !== nonce && final.nonce !== first!.nonce + nonce) refuse('Invalid client nonce in the final client message.', user)
       if (!final.channelBinding.equals(Buffer.from(first!.gs2Header, 'utf8'))) refuse('the channel binding (c=) is not the gs2 header of the client-first message', user)
       const c = credential!
       const authMessage = `${first!.bare},${serverFirstText},${final.withoutProof}`

@@ -85,6 +85,18 @@ test('SCRAM: an unknown user gets a server-first message like a known one (stabl
   assert.match((await refusal(s3, c3.final((await s3.evaluate(c3.first)).response))).message, INVALID_256)
 })
 
+test("SCRAM: librdkafka's client-final nonce (its client nonce twice, before 2.6.1) is accepted, as Kafka 3.9 does; no other prefix", async () => {
+  const client = scramClient('SCRAM-SHA-512', 'alice', 'alice-secret')
+  const withPrefix = (prefix: string) => async () => {
+    const server = scramServer('SCRAM-SHA-512', users)
+    const first = await server.evaluate(client.first)
+    // The client signs what it sends, so the doubled nonce is in its AuthMessage too.
+    return server.evaluate(client.final(first.response, 'alice-secret', prefix))
+  }
+  assert.deepEqual((await withPrefix('clientnonce0123456789')()).principal, { type: 'User', name: 'alice' })
+  await assert.rejects(withPrefix('x'), (e: SaslAuthenticationError) => /Invalid client nonce/.test(e.detail!))
+})
+
 test('SCRAM: a changed nonce, a wrong channel binding or a short proof is refused', async () => {
   const client = scramClient('SCRAM-SHA-256', 'alice', 'alice-secret')
   for (const mangle of [
