@@ -1,7 +1,8 @@
 /**
  * Brokers with metadata.store=etcd sharing one prefix of a real etcd, driven by real clients
  * (kafkajs admin, kcat): they see each other, agree on a controller, see each other's topics,
- * and the controller moves leaderships off a broker that leaves.
+ * the controller moves leaderships off a broker that leaves, and a SCRAM credential made through
+ * one broker logs in on the other.
  */
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
