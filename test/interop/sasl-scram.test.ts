@@ -98,6 +98,7 @@ test('kafkajs SCRAM-SHA-256 and SCRAM-SHA-512 over TLS produce and read back; a 
   const defer = deferrer(t)
   const b = await scramBroker(t)
   const ca = [readFileSync(b.certs.caFile, 'utf8')]
+  // The two branches of `sasl` look alike: kafkajs types each mechanism's options apart.
   const kafka = (mechanism: 'scram-sha-256' | 'scram-sha-512', password: string) =>
     new Kafka({ clientId: 'samsa-scram', brokers: [`localhost:${b.port('SASL_SSL')}`], logLevel: logLevel.NOTHING, retry: { retries: 0 }, ssl: { ca }, sasl: mechanism === 'scram-sha-256' ? { mechanism, username: 'alice', password } : { mechanism, username: 'alice', password } })
   for (const mechanism of ['scram-sha-256', 'scram-sha-512'] as const) {
