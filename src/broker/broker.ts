@@ -256,7 +256,7 @@ export class Broker {
       this.sweeper.unref()
     }
     for (const l of listeners) {
-      const sasl = saslListenerConfig(this.config, l, this.time)
+      const sasl = saslListenerConfig(this.config, l, this.time ?? systemTime, this.context.metadata)
       const options: ConnectionOptions = { ...this.connectionOptions, listener: { name: l.name, ...(sasl ? { sasl } : {}) }, ...(this.time ? { time: this.time } : {}) }
       this.listenerOptions.set(l.name, options)
       const tls = this.tls.get(l.name)

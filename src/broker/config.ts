@@ -84,7 +84,7 @@ export const BROKER_CONFIG = {
   'samsa.request.read.timeout.ms': { kind: 'long', default: '60000', doc: 'Samsa only (Kafka has no such bound): a request whose first bytes arrived must arrive whole within this long while the broker is reading, or the connection is closed (slow senders holding memory); -1 never.', check: (v) => (v === -1 || v > 0 ? undefined : 'must be -1 or positive') },
   'listener.security.protocol.map': { kind: 'list', default: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL', doc: 'Security protocol of each listener name, NAME:PROTOCOL. All four are served (SSL and SASL_SSL need ssl.keystore.location).' },
   'inter.broker.listener.name': { kind: 'string', default: '', doc: 'The listener other brokers (replica fetchers) use; its address is the one registered as the broker\'s host and port. Defaults to the first listener. With metadata.store=etcd it must be a PLAINTEXT listener (replica fetchers do not authenticate yet).' },
-  'sasl.enabled.mechanisms': { kind: 'list', default: 'GSSAPI', doc: 'SASL mechanisms served on SASL listeners (listener.name.<listener>.sasl.enabled.mechanisms overrides it per listener). Samsa serves PLAIN; GSSAPI (Kerberos, Kafka\'s default) is not supported, so set this when a SASL listener exists.' },
+  'sasl.enabled.mechanisms': { kind: 'list', default: 'GSSAPI', doc: 'SASL mechanisms served on SASL listeners (listener.name.<listener>.sasl.enabled.mechanisms overrides it per listener). Samsa serves PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (users from AlterUserScramCredentials / samsa configs --entity-type users, kept in the metadata store) and OAUTHBEARER; GSSAPI (Kerberos, Kafka\'s default) is not supported, so set this when a SASL listener exists.' },
   'sasl.jaas.config': { kind: 'string', default: '', sensitive: true, doc: 'JAAS login module entry for SASL mechanisms, as Kafka\'s: for PLAIN, org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret"; (one user_<name>=<password> per user). listener.name.<listener>.<mechanism>.sasl.jaas.config overrides it (mechanism in lower case, e.g. listener.name.sasl_plaintext.plain.sasl.jaas.config).' },
   'ssl.keystore.type': { kind: 'string', default: 'PEM', doc: 'Format of the key store of TLS listeners: PEM only (Kafka\'s default JKS is Java-only; convert JKS or PKCS12 stores to PEM). listener.name.<listener>.ssl.* overrides every ssl.* key per listener.' },
   'ssl.keystore.location': { kind: 'string', default: '', doc: 'PEM file with the private key and its certificate chain of TLS listeners. Re-read when it changes (new connections use the new certificate).' },
@@ -418,7 +418,7 @@ export function resolveListeners(cfg: BrokerConfig): { listeners: ResolvedListen
 }
 
 /** The SASL mechanisms Samsa can serve. */
-export const SUPPORTED_SASL_MECHANISMS = ['PLAIN', 'OAUTHBEARER'] as const
+export const SUPPORTED_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const
 
 /** A SASL listener's enabled mechanisms (listener.name.<l>.sasl.enabled.mechanisms, else sasl.enabled.mechanisms). */
 export function saslMechanisms(cfg: BrokerConfig, listener: string): string[] {

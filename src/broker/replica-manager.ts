@@ -615,6 +615,7 @@ export class ReplicaManager {
       case 'brokerUnregistered':
       case 'controllerChanged':
       case 'aclsChanged':
+      case 'scramCredentialChanged':
         return Promise.resolve()
     }
   }

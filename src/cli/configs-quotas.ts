@@ -14,9 +14,12 @@ import type { ClientQuotaEntry, ClientQuotaFilterComponent } from '../client/adm
 import { commandConfigOptions } from './command-config.js'
 import { bootstrapOption, print, usage, withAdmin } from './common.js'
 import { hinted, type Hints } from './error-hints.js'
+import { alterScramCredentialConfigs, describeScramCredentialConfigs, parseScramConfig } from './configs-scram.js'
 
 const HINTS: Hints = {
   INVALID_REQUEST: 'the quota keys are producer_byte_rate, consumer_byte_rate (whole bytes/s), request_percentage and controller_mutation_rate (see docs/security.md)',
+  UNACCEPTABLE_CREDENTIAL: 'SCRAM iterations must be from 4096 to 16384, and the user name must not be empty',
+  RESOURCE_NOT_FOUND: 'that user has no credential for this mechanism (samsa configs --entity-type users --describe lists them)',
 }
 
 /** `clients` and `users` as kafka-configs.sh names them, to the entity types of the protocol. */
@@ -24,10 +27,9 @@ export const QUOTA_ENTITY_TYPES: Record<string, string> = { clients: 'client-id'
 
 /**
  * Keys of `--entity-type users` that are SCRAM credentials (`SCRAM-SHA-256=[iterations=8192,password=...]`),
- * not quotas: they go to AlterUserScramCredentials.
- * TODO(security-auth): the SASL helper plugs its handler in here; until then they are refused.
+ * not quotas: they go to AlterUserScramCredentials (configs-scram.ts; replaceable for tests).
  */
-export let scramCredentialHandler: ((admin: Admin, user: string, adds: Map<string, string>, deletes: string[]) => Promise<void>) | undefined
+export let scramCredentialHandler: ((admin: Admin, user: string | null, adds: Map<string, string>, deletes: string[]) => Promise<void>) | undefined = alterScramCredentialConfigs
 
 export function setScramCredentialHandler(h: typeof scramCredentialHandler): void {
   scramCredentialHandler = h
@@ -79,6 +81,8 @@ export async function runQuotaConfigs(
   if ((scramAdds.size > 0 || scramDeletes.length > 0) && (entityType !== 'users' || !scramCredentialHandler)) {
     throw usage(entityType === 'users' ? 'SCRAM credentials (SCRAM-SHA-256/512) are not supported by this Samsa yet' : 'SCRAM credentials can only be set on --entity-type users')
   }
+  if ((scramAdds.size > 0 || scramDeletes.length > 0) && name === null) throw usage('The use of --entity-default or --user-defaults is not allowed with User SCRAM Credentials')
+  for (const [k, v] of scramAdds) parseScramConfig(k, v)
   await withAdmin(
     bootstrap,
     async (admin) => {
@@ -88,6 +92,8 @@ export async function runQuotaConfigs(
           const entries = await admin.describeClientQuotas([component], { strict: name !== undefined })
           if (name !== undefined && entries.length === 0) await print(`Quota configs for ${entityLabel(type, name)} are \n`)
           for (const e of entries) await print(entryLine(e))
+          // As kafka-configs.sh: users' SCRAM credentials too, except for the default user.
+          if (entityType === 'users' && name !== null) await describeScramCredentialConfigs(admin, name)
           return
         }
         if (scramAdds.size > 0 || scramDeletes.length > 0) await scramCredentialHandler!(admin, name!, scramAdds, scramDeletes)

@@ -13,6 +13,11 @@
  *   <prefix>/broker-configs/<id>|default       dynamic broker config overrides
  *   <prefix>/acls/<id>                         one ACL binding (JSON); the id is a hash of the binding,
  *                                              so creating the same ACL twice finds the same key
+ *   <prefix>/client-quotas/<entity key>        one entity's client quotas
+ *   <prefix>/scram-credentials/<mechanism>/<user>  one user's SCRAM credential for one mechanism
+ *                                              (salt, StoredKey, ServerKey, iterations; the user
+ *                                              URI-encoded); every broker watches them, so a
+ *                                              change applies to the next login anywhere
  *
  * Why partitions are split from topics: a topic create must be one transaction, and etcd bounds
  * a transaction at 128 operations (--max-txn-ops) and 1.5 MiB (--max-request-bytes). So a topic
@@ -25,6 +30,7 @@ import { createHash } from 'node:crypto'
 import { KafkaError } from '../protocol/errors.js'
 import { bindingKey, type AclBinding } from '../security/authorizer/acl.js'
 import type { BrokerEndpoint, BrokerInfo } from './types.js'
+import { isScramMechanism, type ScramMechanismName } from '../security/sasl/scram-credential.js'
 
 /** A topic as its key stores it. Partition p starts with leader isr[p][0] (or -1), epochs 0. */
 export interface StoredTopic {
@@ -71,6 +77,7 @@ export type ParsedKey =
   | { kind: 'acl'; id: string }
   /** One entity's client quotas; `entityKey` as broker/quotas/entity.ts makes it. */
   | { kind: 'clientQuota'; entityKey: string }
+  | { kind: 'scram'; mechanism: ScramMechanismName; user: string }
 
 export class EtcdLayout {
   /** The prefix without a trailing slash. */
@@ -119,6 +126,10 @@ export class EtcdLayout {
     return `${this.prefix}/client-quotas/${encodeURIComponent(entityKey)}`
   }
 
+  scramCredential(user: string, mechanism: ScramMechanismName): string {
+    return `${this.prefix}/scram-credentials/${mechanism}/${encodeURIComponent(user)}`
+  }
+
   acl(binding: AclBinding): string {
     return `${this.prefix}/acls/${aclId(binding)}`
   }
@@ -136,6 +147,13 @@ export class EtcdLayout {
     if (parts.length === 3 && head === 'partitions' && a && isId(b)) return { kind: 'partition', topicId: a, partition: Number(b) }
     if (parts.length === 2 && head === 'broker-configs' && (a === 'default' || isId(a))) return { kind: 'brokerConfig', nodeId: a === 'default' ? null : Number(a) }
     if (parts.length === 2 && head === 'acls' && a && /^[0-9a-f]{32}$/.test(a)) return { kind: 'acl', id: a }
+    if (parts.length === 3 && head === 'scram-credentials' && a && isScramMechanism(a) && b) {
+      try {
+        return { kind: 'scram', mechanism: a, user: decodeURIComponent(b) }
+      } catch {
+        return undefined
+      }
+    }
     if (parts.length === 2 && head === 'client-quotas' && a) {
       try {
         return { kind: 'clientQuota', entityKey: decodeURIComponent(a) }

@@ -47,7 +47,8 @@ import {
 } from './etcd-layout.js'
 import { checkPartitionChange } from './partition-change.js'
 import { collisionKey, isInternalTopic } from './topic-name.js'
-import { MAX_ACLS_PER_CHANGE, type MetadataChange, type MetadataStore, type NewTopic, type PartitionChange, type ProducerIdBlock } from './store.js'
+import { MAX_ACLS_PER_CHANGE, type MetadataChange, type MetadataStore, type NewTopic, type PartitionChange, type ProducerIdBlock, type ScramTable } from './store.js'
+import { decodeScramCredential, encodeScramCredential, scramMechanism, type ScramCredential, type ScramMechanismName } from '../security/sasl/scram-credential.js'
 import type { AclBinding } from '../security/authorizer/acl.js'
 import type { BrokerInfo, PartitionInfo, TopicInfo } from './types.js'
 import type { Logger } from '../util/logger.js'
@@ -129,6 +130,9 @@ export class EtcdMetadataStore implements MetadataStore {
   private readonly rawBrokerConfigs = new Map<string, Cached<Record<string, string>>>()
   private readonly rawAcls = new Map<string, Cached<AclBinding>>()
   private readonly rawQuotas = new Map<string, Cached<Record<string, number>>>()
+  /** SCRAM credentials by etcd key, with the view by user (rebuilt, a new map, when one changes). */
+  private readonly rawScram = new Map<string, Cached<ScramCredential>>()
+  private scramView: ScramTable = new Map()
   /** The client quota view, rebuilt (a new map) when a quota changes. */
   private quotaView = new Map<string, { entity: QuotaEntity; values: Record<string, number> }>()
   // What the view serves, rebuilt from the raw cache as it changes (new objects on each change).
@@ -227,6 +231,12 @@ export class EtcdMetadataStore implements MetadataStore {
   }
   clientQuotas(): QuotaTable {
     return this.quotaView
+  }
+  scramCredentials(): ScramTable {
+    return this.scramView
+  }
+  scramCredential(user: string, mechanism: ScramMechanismName): ScramCredential | undefined {
+    return this.scramView.get(user)?.get(mechanism)
   }
   /** The lease of this store's session while it is alive (tests revoke it to simulate a lost broker). */
   get leaseId(): string | undefined {
@@ -493,6 +503,24 @@ export class EtcdMetadataStore implements MetadataStore {
     )
   }
 
+  /** One transaction over the user's keys, each guarded by the revision it was decided on. */
+  alterScramCredentials(user: string, changes: ReadonlyMap<ScramMechanismName, ScramCredential | null>): Promise<void> {
+    return this.serial(() =>
+      this.commit(`alter the SCRAM credentials of user ${user}`, () => {
+        const keys = [...changes].map(([mechanism, credential]) => ({ key: this.layout.scramCredential(user, mechanism), credential }))
+        const compare: ICompare[] = []
+        const success: IRequestOp[] = []
+        for (const { key, credential } of keys) {
+          const raw = this.rawScram.get(key)
+          if (credential === null && !raw) throw new KafkaError('RESOURCE_NOT_FOUND', 'Attempt to delete a user credential that does not exist')
+          compare.push(raw ? modIs(key, raw.modRevision) : absent(key))
+          success.push(credential === null ? del(key) : put(key, encodeValue('a SCRAM credential', encodeScramCredential(credential))))
+        }
+        return { compare, success, result: () => undefined, stale: this.changed(...keys.map((k) => k.key)) }
+      }),
+    )
+  }
+
   /**
    * A block of producer ids by compare-and-swap of the next free id (`<prefix>/producer-ids`),
    * read from etcd rather than the cache: every broker allocates from the one counter. A block
@@ -613,6 +641,8 @@ export class EtcdMetadataStore implements MetadataStore {
         return this.rawBrokerConfigs.get(configKey(k.nodeId))?.modRevision ?? 0
       case 'clientQuota':
         return this.rawQuotas.get(k.entityKey)?.modRevision ?? 0
+      case 'scram':
+        return this.rawScram.get(key)?.modRevision ?? 0
       case 'controller':
         return this.rawController?.modRevision ?? 0
       case 'acl':
@@ -724,6 +754,7 @@ export class EtcdMetadataStore implements MetadataStore {
     for (const k of this.rawBrokerConfigs.keys()) keys.push(this.layout.brokerConfig(k === '' ? null : Number(k)))
     keys.push(...this.rawAcls.keys())
     for (const k of this.rawQuotas.keys()) keys.push(this.layout.clientQuota(k))
+    keys.push(...this.rawScram.keys())
     return keys
   }
 
@@ -869,6 +900,23 @@ export class EtcdMetadataStore implements MetadataStore {
           if (entity) changes.push({ type: 'clientQuotasChanged', entity })
           break
         }
+        case 'scram': {
+          const v = put ? decodeScramCredential(scramMechanism(k.mechanism)!, parseJson(ev.kv.value)) : undefined
+          if (put && !v) this.malformed(keyText)
+          const had = this.rawScram.has(keyText)
+          if (v) this.rawScram.set(keyText, cached(ev.kv, v))
+          else this.rawScram.delete(keyText)
+          if (!v && !had) break
+          const view = new Map(this.scramView)
+          const mechs = new Map(view.get(k.user))
+          if (v) mechs.set(k.mechanism, v)
+          else mechs.delete(k.mechanism)
+          if (mechs.size === 0) view.delete(k.user)
+          else view.set(k.user, mechs)
+          this.scramView = view
+          changes.push({ type: 'scramCredentialChanged', user: k.user, mechanism: k.mechanism })
+          break
+        }
         case 'clusterId':
           break
       }
@@ -968,6 +1016,14 @@ function sameList(a: readonly number[], b: readonly number[]): boolean {
 
 function cached<T>(kv: IKeyValue, value: T): Cached<T> {
   return { modRevision: Number(kv.mod_revision), createRevision: Number(kv.create_revision), lease: kv.lease, value }
+}
+
+function parseJson(buf: Buffer): unknown {
+  try {
+    return JSON.parse(buf.toString('utf8'))
+  } catch {
+    return undefined
+  }
 }
 
 function checkAclCount(n: number): void {

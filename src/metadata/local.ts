@@ -21,7 +21,8 @@ import { removeIfExists, writeFileAtomic } from '../storage/io/files.js'
 import { META_PROPERTIES_FILE } from '../storage/log/file-names.js'
 import { checkPartitionChange } from './partition-change.js'
 import { collisionKey, isInternalTopic } from './topic-name.js'
-import { MAX_ACLS_PER_CHANGE, type MetadataChange, type MetadataStore, type NewTopic, type PartitionChange, type ProducerIdBlock } from './store.js'
+import { MAX_ACLS_PER_CHANGE, type MetadataChange, type MetadataStore, type NewTopic, type PartitionChange, type ProducerIdBlock, type ScramTable } from './store.js'
+import { decodeScramCredential, encodeScramCredential, scramMechanism, type ScramCredential, type ScramMechanismName, type StoredScramCredential } from '../security/sasl/scram-credential.js'
 import { bindingKey, type AclBinding } from '../security/authorizer/acl.js'
 import type { BrokerInfo, PartitionInfo, TopicInfo } from './types.js'
 import type { FaultHooks } from '../util/faults.js'
@@ -68,6 +69,8 @@ interface StoredState {
   acls?: AclBinding[]
   /** Client quotas by entityKey (absent: none). */
   clientQuotas?: Record<string, Record<string, number>>
+  /** SCRAM credentials by user, then mechanism (absent: none). */
+  scramCredentials?: Record<string, Record<string, StoredScramCredential>>
 }
 
 export interface LocalStoreOptions {
@@ -97,6 +100,8 @@ export class LocalMetadataStore implements MetadataStore {
   private quotas = new Map<string, { entity: QuotaEntity; values: Record<string, number> }>()
   private nextProducerId = 0
   private aclMap = new Map<string, AclBinding>()
+  /** Replaced, never changed in place: snapshots share it. */
+  private scram: ScramTable = new Map()
   /** Brokers registered besides this one (tests of leadership changes register others). */
   private readonly others = new Map<number, BrokerInfo>()
   private readonly listeners = new Set<(c: MetadataChange) => void>()
@@ -135,6 +140,7 @@ export class LocalMetadataStore implements MetadataStore {
       store.nextProducerId = state.nextProducerId ?? 0
       for (const b of state.acls ?? []) store.aclMap.set(bindingKey(b), b)
       store.quotas = quotaMap(state.clientQuotas ?? {}, path)
+      store.scram = scramTable(state.scramCredentials ?? {}, path)
     } else {
       await store.persist()
     }
@@ -164,6 +170,14 @@ export class LocalMetadataStore implements MetadataStore {
 
   clientQuotas(): QuotaTable {
     return this.quotas
+  }
+
+  scramCredentials(): ScramTable {
+    return this.scram
+  }
+
+  scramCredential(user: string, mechanism: ScramMechanismName): ScramCredential | undefined {
+    return this.scram.get(user)?.get(mechanism)
   }
 
   // ---- changes ---------------------------------------------------------------------------
@@ -323,6 +337,24 @@ export class LocalMetadataStore implements MetadataStore {
     })
   }
 
+  alterScramCredentials(user: string, changes: ReadonlyMap<ScramMechanismName, ScramCredential | null>): Promise<void> {
+    return this.mutate(() => {
+      const mechs = new Map(this.scram.get(user))
+      for (const [mechanism, credential] of changes) {
+        if (credential === null) {
+          if (!mechs.delete(mechanism)) throw new KafkaError('RESOURCE_NOT_FOUND', 'Attempt to delete a user credential that does not exist')
+        } else {
+          mechs.set(mechanism, { ...credential })
+        }
+      }
+      const next = new Map(this.scram)
+      if (mechs.size === 0) next.delete(user)
+      else next.set(user, mechs)
+      this.scram = next
+      return { result: undefined, changes: [...changes.keys()].map((mechanism) => ({ type: 'scramCredentialChanged' as const, user, mechanism })) }
+    })
+  }
+
   async allocateProducerIds(count: number): Promise<ProducerIdBlock> {
     if (!Number.isSafeInteger(count) || count < 1) throw new KafkaError('INVALID_REQUEST', `Cannot allocate ${count} producer ids.`)
     const run = async (): Promise<ProducerIdBlock> => {
@@ -359,7 +391,7 @@ export class LocalMetadataStore implements MetadataStore {
    * the file is written, and shows the new one only once it is durable, then notifies listeners:
    * memory never runs ahead of disk, and a change whose write fails (a full disk) was never seen.
    */
-  private mutate<T>(fn: () => { result: T; change: MetadataChange }, options: { persist: boolean } = { persist: true }): Promise<T> {
+  private mutate<T>(fn: () => { result: T; change: MetadataChange } | { result: T; changes: MetadataChange[] }, options: { persist: boolean } = { persist: true }): Promise<T> {
     const run = async (): Promise<T> => {
       const before = this.snapshot()
       const outcome = fn()
@@ -377,11 +409,13 @@ export class LocalMetadataStore implements MetadataStore {
         this.restore(after)
       }
       // The change is durable: a listener's failure must neither undo it nor starve the others.
-      for (const l of this.listeners) {
-        try {
-          l(outcome.change)
-        } catch (err) {
-          this.logger?.error('metadata change listener failed', { change: outcome.change.type, error: (err as Error).message })
+      for (const change of 'change' in outcome ? [outcome.change] : outcome.changes) {
+        for (const l of this.listeners) {
+          try {
+            l(change)
+          } catch (err) {
+            this.logger?.error('metadata change listener failed', { change: change.type, error: (err as Error).message })
+          }
         }
       }
       return outcome.result
@@ -404,6 +438,7 @@ export class LocalMetadataStore implements MetadataStore {
       ...(this.nextProducerId > 0 ? { nextProducerId: this.nextProducerId } : {}),
       ...(this.aclMap.size > 0 ? { acls: [...this.aclMap.values()] } : {}),
       ...(this.quotas.size > 0 ? { clientQuotas: Object.fromEntries([...this.quotas].map(([k, q]) => [k, { ...q.values }])) } : {}),
+      ...(this.scram.size > 0 ? { scramCredentials: Object.fromEntries([...this.scram].map(([u, ms]) => [u, Object.fromEntries([...ms].map(([m, c]) => [m, encodeScramCredential(c)]))])) } : {}),
     }
   }
 
@@ -420,12 +455,13 @@ export class LocalMetadataStore implements MetadataStore {
   }
 
   private snapshot(): Snapshot {
-    return { topics: [...this.byName.values()], broker: structuredClone(this.brokerOverrides), acls: new Map(this.aclMap), quotas: this.quotas }
+    return { topics: [...this.byName.values()], broker: structuredClone(this.brokerOverrides), acls: new Map(this.aclMap), quotas: this.quotas, scram: this.scram }
   }
 
   private restore(s: Snapshot): void {
     this.aclMap = s.acls
     this.quotas = s.quotas
+    this.scram = s.scram
     this.byName.clear()
     this.byId.clear()
     this.byCollisionKey.clear()
@@ -514,7 +550,7 @@ function parseState(text: string, path: string): StoredState {
     throw new Error(`${path} has an invalid nextProducerId ${JSON.stringify(nextProducerId)}; restore the file from a backup`)
   }
   if (s.acls !== undefined && !Array.isArray(s.acls)) throw new Error(`${path} has invalid acls; restore the file from a backup`)
-  return { version: FORMAT_VERSION, clusterId: s.clusterId, topics, brokerConfigs: s.brokerConfigs ?? {}, nextProducerId, ...(s.acls ? { acls: s.acls } : {}), ...(s.clientQuotas ? { clientQuotas: s.clientQuotas } : {}) }
+  return { version: FORMAT_VERSION, clusterId: s.clusterId, topics, brokerConfigs: s.brokerConfigs ?? {}, nextProducerId, ...(s.acls ? { acls: s.acls } : {}), ...(s.clientQuotas ? { clientQuotas: s.clientQuotas } : {}), ...(s.scramCredentials ? { scramCredentials: s.scramCredentials } : {}) }
 }
 
 interface Snapshot {
@@ -522,6 +558,24 @@ interface Snapshot {
   broker: Record<string, Record<string, string>>
   acls: Map<string, AclBinding>
   quotas: Map<string, { entity: QuotaEntity; values: Record<string, number> }>
+  scram: ScramTable
+}
+
+/** The stored SCRAM credentials, refusing a file holding one this version cannot use (a login would silently fail). */
+function scramTable(stored: Record<string, Record<string, StoredScramCredential>>, path: string): ScramTable {
+  const out = new Map<string, Map<ScramMechanismName, ScramCredential>>()
+  if (typeof stored !== 'object' || stored === null) throw new Error(`${path} has invalid scramCredentials; restore the file from a backup`)
+  for (const [user, mechs] of Object.entries(stored)) {
+    const m = new Map<ScramMechanismName, ScramCredential>()
+    for (const [name, value] of Object.entries(mechs ?? {})) {
+      const info = scramMechanism(name)
+      const c = info ? decodeScramCredential(info, value) : undefined
+      if (!info || !c) throw new Error(`${path} holds a SCRAM credential this Samsa cannot read (user ${JSON.stringify(user)}, ${JSON.stringify(name)}); restore the file from a backup`)
+      m.set(info.name, c)
+    }
+    if (m.size > 0) out.set(user, m)
+  }
+  return out
 }
 
 /** The stored client quotas, refusing a file whose entity keys or values this version cannot read. */

@@ -17,6 +17,10 @@ import type { AclBinding } from '../security/authorizer/acl.js'
 export const MAX_ACLS_PER_CHANGE = 128
 import type { QuotaEntity } from '../broker/quotas/entity.js'
 import type { QuotaTable } from '../broker/quotas/resolve.js'
+import type { ScramCredential, ScramMechanismName } from '../security/sasl/scram-credential.js'
+
+/** SCRAM credentials by user name, then mechanism. */
+export type ScramTable = ReadonlyMap<string, ReadonlyMap<ScramMechanismName, ScramCredential>>
 
 export interface NewTopic {
   name: string
@@ -68,6 +72,8 @@ export type MetadataChange =
   | { type: 'controllerChanged'; controllerId: number; previous: number }
   /** ACLs were added or removed (by any broker: every authorizer follows these). */
   | { type: 'aclsChanged'; added: AclBinding[]; removed: AclBinding[] }
+  /** One user's SCRAM credential for one mechanism was set or deleted. */
+  | { type: 'scramCredentialChanged'; user: string; mechanism: ScramMechanismName }
 
 /** Producer ids [firstProducerId, firstProducerId + count) reserved for one broker. */
 export interface ProducerIdBlock {
@@ -133,6 +139,16 @@ export interface MetadataStore extends MetadataView {
   createAcls(bindings: readonly AclBinding[]): Promise<void>
   /** Removes those of `bindings` that exist, all at once (at most MAX_ACLS_PER_CHANGE); resolves with the ones removed. */
   deleteAcls(bindings: readonly AclBinding[]): Promise<AclBinding[]>
+  /** Every SCRAM credential (salt, StoredKey, ServerKey, iterations: never a password). */
+  scramCredentials(): ScramTable
+  /** One user's credential for one mechanism, as the next login sees it. */
+  scramCredential(user: string, mechanism: ScramMechanismName): ScramCredential | undefined
+  /**
+   * Sets (a credential) or deletes (null) one user's credentials, all or none: deleting one
+   * that does not exist is RESOURCE_NOT_FOUND and changes nothing. The caller validates names
+   * and iterations. A `scramCredentialChanged` event follows for each mechanism.
+   */
+  alterScramCredentials(user: string, changes: ReadonlyMap<ScramMechanismName, ScramCredential | null>): Promise<void>
   /** Called after each durable change, in order. Returns an unsubscribe function. */
   subscribe(listener: (change: MetadataChange) => void): () => void
   close(): Promise<void>

@@ -1,6 +1,8 @@
 /**
  * What a listener's security protocol needs, built once at start-up from the broker config:
- * on SASL_PLAINTEXT (and later SASL_SSL) listeners, the enabled mechanisms and their users.
+ * on SASL_PLAINTEXT and SASL_SSL listeners, the enabled mechanisms and their users. SCRAM users
+ * are not in the config: they are looked up in `scram` (the metadata store) on each login;
+ * without it (the start-up check, before the store is open) a SCRAM login is refused.
  * Errors name the key to fix and never quote its value (it holds passwords).
  */
 import { saslMechanisms, type BrokerConfig, type ResolvedListener } from '../broker/config.js'
@@ -11,10 +13,12 @@ import { oauthBearerServer, type OAuthBearerValidator } from './sasl/oauthbearer
 import { unsecuredOptionsFromJaas, unsecuredValidator } from './sasl/oauthbearer-unsecured.js'
 import { parseJaasConfig } from './jaas.js'
 import { systemTime, type Time } from '../util/time.js'
+import { scramServer } from './sasl/scram.js'
+import { isScramMechanism, type ScramCredentialSource } from './sasl/scram-credential.js'
 
 export const OAUTHBEARER_LOGIN_MODULE = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule'
 
-export function saslListenerConfig(cfg: BrokerConfig, l: ResolvedListener, time: Time = systemTime): SaslListenerConfig | undefined {
+export function saslListenerConfig(cfg: BrokerConfig, l: ResolvedListener, time: Time = systemTime, scram: ScramCredentialSource = NO_SCRAM_USERS): SaslListenerConfig | undefined {
   if (l.securityProtocol !== 'SASL_PLAINTEXT' && l.securityProtocol !== 'SASL_SSL') return undefined
   const mechanisms = saslMechanisms(cfg, l.name)
   let plainUsers: Map<string, string> | undefined
@@ -47,7 +51,10 @@ export function saslListenerConfig(cfg: BrokerConfig, l: ResolvedListener, time:
     newServer(mechanism) {
       if (mechanism === 'PLAIN') return plainServer(plainUsers!)
       if (mechanism === 'OAUTHBEARER') return oauthBearerServer(oauth!)
+      if (isScramMechanism(mechanism)) return scramServer(mechanism, scram)
       throw new Error(`mechanism ${mechanism} has no server`)
     },
   }
 }
+
+const NO_SCRAM_USERS: ScramCredentialSource = { scramCredential: () => undefined }

@@ -53,7 +53,7 @@ test('quota errors: a bad key or value is refused by the broker with a hint; SCR
   assert.match(await cli(1, 'configs', '--alter', '--entity-type', 'clients', '--entity-name', 'x', '--add-config', 'producer_byte_rate=1.5'), /must be an integer/)
   assert.match(await cli(1, 'configs', '--alter', '--entity-type', 'clients', '--entity-name', 'x', '--add-config', 'nope=1'), /Invalid configuration key nope/)
   assert.match(await cli(2, 'configs', '--alter', '--entity-type', 'clients', '--entity-name', 'x', '--add-config', 'producer_byte_rate=fast'), /a quota is a number/)
-  assert.match(await cli(2, 'configs', '--alter', '--entity-type', 'users', '--entity-name', 'u', '--add-config', 'SCRAM-SHA-256=[iterations=8192,password=p]'), /SCRAM credentials/)
+  assert.match(await cli(2, 'configs', '--alter', '--entity-type', 'clients', '--entity-name', 'u', '--add-config', 'SCRAM-SHA-256=[iterations=8192,password=p]'), /SCRAM credentials can only be set on --entity-type users/)
   assert.match(await cli(2, 'configs', '--alter', '--entity-type', 'clients', '--add-config', 'producer_byte_rate=1'), /An entity name or --entity-default must be specified/)
   assert.match(await cli(2, 'client-quotas', '--describe', '--user', 'a', '--user-default'), /not both/)
   assert.deepEqual(await admin.describeClientQuotas([{ entityType: 'client-id', match: 'x' }]), [])

@@ -1,7 +1,8 @@
 /**
  * Brokers with metadata.store=etcd sharing one prefix of a real etcd, driven by real clients
  * (kafkajs admin, kcat): they see each other, agree on a controller, see each other's topics,
- * and the controller moves leaderships off a broker that leaves.
+ * the controller moves leaderships off a broker that leaves, and a SCRAM credential made through
+ * one broker logs in on the other.
  */
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
@@ -117,4 +118,34 @@ test('a second broker with the same broker.id is refused with DUPLICATE_BROKER_R
 test('metadata.store=etcd with etcd unreachable: start fails with a clear error naming the endpoint', async (t) => {
   if (!requireEtcd(t)) return
   await assert.rejects(startBroker({ config: { 'metadata.store': 'etcd', 'etcd.endpoints': 'http://127.0.0.1:1', 'broker.session.timeout.ms': '1000' } }), /cannot open the metadata in etcd at http:\/\/127\.0\.0\.1:1/)
+})
+
+test('a SCRAM credential set through one broker logs in on the other at once (kcat), and its deletion is refused there at once', async (t) => {
+  if (!requireEtcd(t)) return
+  if (!requireTool(t, 'kcat', () => hasCommand('kcat', ['-V']))) return
+  const etcd = await EtcdServer.start(t)
+  const prefix = uniquePrefix()
+  const sasl = { listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0', 'inter.broker.listener.name': 'PLAINTEXT', 'sasl.enabled.mechanisms': 'SCRAM-SHA-512', 'connection.failed.authentication.delay.ms': '0' }
+  const brokers: StartedBroker[] = []
+  for (const id of [1, 2]) {
+    const b = await startBroker({ config: clusterConfig(etcd, prefix, id, sasl) })
+    t.after(() => b.close())
+    brokers.push(b)
+  }
+  const [b1, b2] = brokers as [StartedBroker, StartedBroker]
+  const port = (b: StartedBroker, l: string) => b.broker.listeners.find((x) => x.name === l)!.port
+  const { Admin } = await import('../../src/client/admin/admin.js')
+  const admin = new Admin({ bootstrapServers: `127.0.0.1:${port(b1, 'PLAINTEXT')}` })
+  t.after(() => admin.close())
+  const login = () => runTool('kcat', ['-L', '-b', `127.0.0.1:${port(b2, 'SASL_PLAINTEXT')}`, '-m', '5', '-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=SCRAM-SHA-512', '-X', 'sasl.username=alice', '-X', 'sasl.password=alice-secret'], { timeoutMs: 20_000 })
+  await admin.alterUserScramCredentials([{ user: 'alice', mechanism: 'SCRAM-SHA-512', password: 'alice-secret', iterations: 8192 }])
+  // The admin call resolved once broker 1's cache had the change; broker 2 follows the same watch.
+  await eventually('broker 2 to see the credential', () => b2.broker.metadata.scramCredential('alice', 'SCRAM-SHA-512') !== undefined)
+  const ok = await login()
+  assert.equal(ok.code, 0, ok.stderr)
+  await admin.alterUserScramCredentials([{ user: 'alice', mechanism: 'SCRAM-SHA-512', delete: true }])
+  await eventually('broker 2 to see the deletion', () => b2.broker.metadata.scramCredential('alice', 'SCRAM-SHA-512') === undefined)
+  const refused = await login()
+  assert.notEqual(refused.code, 0)
+  assert.match(refused.stderr, /invalid credentials with SASL mechanism SCRAM-SHA-512/)
 })

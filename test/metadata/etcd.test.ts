@@ -7,7 +7,7 @@ import type { MetadataChange } from '../../src/metadata/store.js'
 import type { BrokerInfo } from '../../src/metadata/types.js'
 import { startBrokerProcess } from '../helpers/broker-process.js'
 import { EtcdServer, requireEtcd, uniquePrefix } from '../cluster/etcd-harness.js'
-import { kafkaError, runStoreContract, SELF_ID } from './store-contract.js'
+import { kafkaError, runStoreContract, scramChange, SELF_ID } from './store-contract.js'
 
 /** One etcd for the whole file (each test has its own prefix); cases that stop or freeze etcd start their own. */
 let shared: EtcdServer | undefined
@@ -73,6 +73,9 @@ function recorder(store: EtcdMetadataStore): string[] {
         break
       case 'aclsChanged':
         seen.push(`${c.type}:+${c.added.length}-${c.removed.length}`)
+        break
+      case 'scramCredentialChanged':
+        seen.push(`${c.type}:${c.user}:${c.mechanism}`)
         break
       default:
         seen.push(`${c.type}:${c.topic.name}:${c.topic.partitions.length}`)
@@ -157,6 +160,30 @@ test('two stores on one prefix see each other\'s changes, in the same order', as
   assert.equal(race.filter((r) => r.status === 'fulfilled').length, 1)
   const lost = race.find((r) => r.status === 'rejected') as PromiseRejectedResult
   assert.equal(lost.reason.errorName, 'INVALID_TOPIC_EXCEPTION')
+})
+
+test('a SCRAM credential set through one store is seen by another at once, and one etcd key per user and mechanism', async (t) => {
+  const etcd = await etcdFor(t)
+  if (!etcd) return
+  const prefix = uniquePrefix()
+  const a = await openStore(t, etcd, { prefix, self: () => broker(1) })
+  const b = await openStore(t, etcd, { prefix, self: () => broker(2) })
+  const { credentialFromPassword, scramMechanism } = await import('../../src/security/sasl/scram-credential.js')
+  const c = credentialFromPassword(scramMechanism('SCRAM-SHA-256')!, 'alice-secret', 4096)
+  await a.alterScramCredentials('alice', scramChange('SCRAM-SHA-256', c))
+  await eventually('b to see the credential', () => b.scramCredential('alice', 'SCRAM-SHA-256') !== undefined)
+  assert.deepEqual(b.scramCredential('alice', 'SCRAM-SHA-256'), c)
+  const client = new Etcd3({ hosts: etcd.endpoint })
+  t.after(() => client.close())
+  const keys = await client.getAll().prefix(`${prefix}/scram-credentials/`).strings()
+  assert.deepEqual(Object.keys(keys), [`${prefix}/scram-credentials/SCRAM-SHA-256/alice`])
+  assert.ok(!Object.values(keys)[0]!.includes('alice-secret'))
+  // A malformed value written by something else is ignored (logged), not a crash, and not a credential.
+  await client.put(`${prefix}/scram-credentials/SCRAM-SHA-512/mallory`).value('{"salt":1}')
+  await b.alterScramCredentials('alice', scramChange('SCRAM-SHA-256', null))
+  await eventually('a to see the delete', () => a.scramCredential('alice', 'SCRAM-SHA-256') === undefined)
+  assert.equal(a.scramCredential('mallory', 'SCRAM-SHA-512'), undefined)
+  assert.equal(a.scramCredentials().size, 0)
 })
 
 test('concurrent alterPartition from two stores: exactly one wins, the other gets INVALID_UPDATE_VERSION', async (t) => {

@@ -10,7 +10,7 @@ import { LocalMetadataStore, METADATA_FILE } from '../../src/metadata/local.js'
 import type { MetadataChange } from '../../src/metadata/store.js'
 import type { BrokerInfo } from '../../src/metadata/types.js'
 import { KafkaError } from '../../src/protocol/errors.js'
-import { runStoreContract } from './store-contract.js'
+import { runStoreContract, scramChange } from './store-contract.js'
 import { FaultHooks } from '../../src/util/faults.js'
 
 const SELF: BrokerInfo = { nodeId: 7, host: 'h', port: 9092, rack: null }
@@ -635,4 +635,21 @@ test('createAcls whose write fails adds no ACL, not even in memory, and announce
   assert.equal(events, 0)
   await store.createAcls([binding])
   assert.equal(store.acls().length, 1)
+})
+
+test('SCRAM credentials are written salted (never the password), and a damaged one refuses the file', async (t) => {
+  const dir = await tempDir(t)
+  const store = await openStore(t, dir)
+  const { credentialFromPassword, scramMechanism } = await import('../../src/security/sasl/scram-credential.js')
+  await store.alterScramCredentials('alice', scramChange('SCRAM-SHA-512', credentialFromPassword(scramMechanism('SCRAM-SHA-512')!, 'alice-secret', 4096)))
+  const text = await readFile(join(dir, METADATA_FILE), 'utf8')
+  assert.ok(!text.includes('alice-secret'))
+  const stored = JSON.parse(text).scramCredentials.alice['SCRAM-SHA-512']
+  assert.deepEqual(Object.keys(stored).sort(), ['iterations', 'salt', 'serverKey', 'storedKey'])
+  assert.equal(Buffer.from(stored.storedKey, 'base64').length, 64)
+  await store.close()
+  const damaged = JSON.parse(text)
+  damaged.scramCredentials.alice['SCRAM-SHA-512'].storedKey = 'AAAA'
+  await writeFile(join(dir, METADATA_FILE), JSON.stringify(damaged))
+  await assert.rejects(LocalMetadataStore.open({ dir, self: () => SELF }), /holds a SCRAM credential this Samsa cannot read \(user "alice", "SCRAM-SHA-512"\); restore the file from a backup/)
 })

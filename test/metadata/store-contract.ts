@@ -9,6 +9,12 @@ import assert from 'node:assert/strict'
 import type { MetadataChange, MetadataStore } from '../../src/metadata/store.js'
 import { KafkaError } from '../../src/protocol/errors.js'
 import type { AclBinding } from '../../src/security/authorizer/acl.js'
+import { credentialFromPassword, scramMechanism, type ScramCredential, type ScramMechanismName } from '../../src/security/sasl/scram-credential.js'
+
+/** One mechanism's change, as alterScramCredentials takes them. */
+export function scramChange(m: ScramMechanismName, c: ScramCredential | null): Map<ScramMechanismName, ScramCredential | null> {
+  return new Map([[m, c]])
+}
 
 export const SELF_ID = 7
 
@@ -132,6 +138,39 @@ export function runStoreContract(label: string, open: OpenStore, reopen: ReopenS
     ])
     await again.alterClientQuotas(alice, { producer_byte_rate: null })
     assert.equal(again.clientQuotas().has(entityKey(alice)), false)
+  })
+
+  contract('alterScramCredential stores salted credentials per user and mechanism, deletes them, and keeps them across a reopen', async (store, reopen) => {
+    const seen: MetadataChange[] = []
+    store.subscribe((c) => seen.push(c))
+    const c256 = credentialFromPassword(scramMechanism('SCRAM-SHA-256')!, 'alice-secret', 8192)
+    const c512 = credentialFromPassword(scramMechanism('SCRAM-SHA-512')!, 'alice-secret', 4096)
+    await store.alterScramCredentials('alice', scramChange('SCRAM-SHA-256', c256))
+    await store.alterScramCredentials('alice', scramChange('SCRAM-SHA-512', c512))
+    await store.alterScramCredentials('b/c,d=e f', scramChange('SCRAM-SHA-256', c256))
+    assert.deepEqual(store.scramCredential('alice', 'SCRAM-SHA-256'), c256)
+    assert.deepEqual(store.scramCredential('alice', 'SCRAM-SHA-512'), c512)
+    assert.equal(store.scramCredential('bob', 'SCRAM-SHA-256'), undefined)
+    assert.deepEqual([...store.scramCredentials().keys()].sort(), ['alice', 'b/c,d=e f'])
+    assert.deepEqual(seen.filter((c) => c.type === 'scramCredentialChanged').map((c) => c.type === 'scramCredentialChanged' && `${c.user}:${c.mechanism}`), ['alice:SCRAM-SHA-256', 'alice:SCRAM-SHA-512', 'b/c,d=e f:SCRAM-SHA-256'])
+    // Deleting what is not there changes nothing and says so.
+    await assert.rejects(store.alterScramCredentials('bob', scramChange('SCRAM-SHA-256', null)), kafkaError('RESOURCE_NOT_FOUND', 'does not exist'))
+    const again = await reopen()
+    assert.deepEqual(again.scramCredential('alice', 'SCRAM-SHA-256'), c256)
+    assert.deepEqual(again.scramCredential('b/c,d=e f', 'SCRAM-SHA-256'), c256)
+    await again.alterScramCredentials('alice', scramChange('SCRAM-SHA-256', null))
+    assert.equal(again.scramCredential('alice', 'SCRAM-SHA-256'), undefined)
+    assert.deepEqual(again.scramCredential('alice', 'SCRAM-SHA-512'), c512)
+    await again.alterScramCredentials('alice', scramChange('SCRAM-SHA-512', null))
+    assert.equal(again.scramCredentials().has('alice'), false)
+    // All or none: a delete of a missing one leaves the set beside it undone.
+    const both = new Map<ScramMechanismName, ScramCredential | null>([['SCRAM-SHA-512', c512], ['SCRAM-SHA-256', null]])
+    await assert.rejects(again.alterScramCredentials('carol', both), kafkaError('RESOURCE_NOT_FOUND'))
+    assert.equal(again.scramCredentials().has('carol'), false)
+    // An update replaces the credential (new salt, new iterations).
+    const newer = credentialFromPassword(scramMechanism('SCRAM-SHA-256')!, 'other', 4096)
+    await again.alterScramCredentials('b/c,d=e f', scramChange('SCRAM-SHA-256', newer))
+    assert.deepEqual(again.scramCredential('b/c,d=e f', 'SCRAM-SHA-256'), newer)
   })
 
   contract('listeners get every change in order; failed changes are not announced; unsubscribe works', async (store) => {

@@ -38,6 +38,8 @@ import { listPartitionReassignmentsHandler } from './46-list-partition-reassignm
 import { offsetDeleteHandler } from './47-offset-delete.js'
 import { describeClientQuotasHandler } from './48-describe-client-quotas.js'
 import { alterClientQuotasHandler } from './49-alter-client-quotas.js'
+import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js'
+import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js'
 import { describeClusterHandler } from './60-describe-cluster.js'
 import { describeProducersHandler } from './61-describe-producers.js'
 import { describeTransactionsHandler } from './65-describe-transactions.js'
@@ -89,6 +91,8 @@ export function defaultHandlers(): HandlerRegistry {
     .register(offsetDeleteHandler)
     .register(describeClientQuotasHandler)
     .register(alterClientQuotasHandler)
+    .register(describeUserScramCredentialsHandler)
+    .register(alterUserScramCredentialsHandler)
     .register(describeClusterHandler)
     .register(describeProducersHandler)
     .register(describeTransactionsHandler)

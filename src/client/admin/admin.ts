@@ -12,6 +12,7 @@
  */
 import { createAcls, deleteAcls, describeAcls, type AclBinding, type AclBindingFilter } from './acls.js'
 import { alterClientQuotas, describeClientQuotas, type ClientQuotaAlteration, type ClientQuotaEntry, type ClientQuotaFilterComponent } from './client-quotas.js'
+import { alterUserScramCredentials, describeUserScramCredentials, type UserScramCredentialAlteration, type UserScramCredentialsDescription } from './scram-credentials.js'
 import { Cluster } from '../base/cluster.js'
 import { ClientError } from '../base/errors.js'
 import type { TopicPartition } from '../base/types.js'
@@ -242,6 +243,16 @@ export class Admin {
   /** Deletes the ACLs each filter matches; per filter, the ACLs it removed. */
   async deleteAcls(filters: AclBindingFilter[], o: CallOptions = {}): Promise<AclBinding[][]> {
     return deleteAcls(this.call('deleteAcls', o), filters)
+  }
+
+  /** SCRAM credentials (mechanisms and iterations) of these users, or of every user with one (KIP-554). */
+  async describeUserScramCredentials(users?: string[], o: CallOptions = {}): Promise<UserScramCredentialsDescription[]> {
+    return describeUserScramCredentials(this.call('describeUserScramCredentials', o), users)
+  }
+
+  /** Sets (the password is salted here, never sent) or deletes users' SCRAM credentials. */
+  async alterUserScramCredentials(alterations: UserScramCredentialAlteration[], o: CallOptions = {}): Promise<void> {
+    return alterUserScramCredentials(this.call('alterUserScramCredentials', o), alterations)
   }
 
   /** Closes every connection; calls in flight fail, later ones get CLIENT_CLOSED. */

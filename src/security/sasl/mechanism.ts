@@ -16,13 +16,15 @@ export interface SaslServer {
 
 /**
  * The client is refused. `message` goes to the client (Kafka's wording, never a secret);
- * `user` (when known) goes to the broker's log.
+ * `user` (when known) and `detail` (why, when the client is told less, as Kafka's generic
+ * "invalid credentials" message) go to the broker's log.
  */
 export class SaslAuthenticationError extends Error {
   override name = 'SaslAuthenticationError'
   constructor(
     message: string,
     readonly user?: string,
+    readonly detail?: string,
   ) {
     super(message)
   }

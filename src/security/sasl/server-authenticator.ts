@@ -127,7 +127,7 @@ export class SaslServerAuthenticator {
         listener: this.cfg.listener,
         mechanism: server.mechanism,
         ...(e instanceof SaslAuthenticationError && e.user !== undefined ? { user: e.user } : {}),
-        error: e instanceof SaslAuthenticationError ? e.message : (e as Error).message,
+        error: e instanceof SaslAuthenticationError ? (e.detail ?? e.message) : (e as Error).message,
       })
       this.conn.closeAfterResponses()
       if (this.cfg.failedDelayMs > 0) await new Promise<void>((resolve) => this.time.setTimeout(resolve, this.cfg.failedDelayMs))
