@@ -11,12 +11,46 @@ import { plainServer, plainUsersFromJaas } from './sasl/plain.js'
 import type { SaslListenerConfig } from './sasl/server-authenticator.js'
 import { oauthBearerServer, type OAuthBearerValidator } from './sasl/oauthbearer.js'
 import { unsecuredOptionsFromJaas, unsecuredValidator } from './sasl/oauthbearer-unsecured.js'
+import { jwksValidator, type JwksValidatorOptions } from './sasl/oauthbearer-jwks.js'
 import { parseJaasConfig } from './jaas.js'
 import { systemTime, type Time } from '../util/time.js'
 import { scramServer } from './sasl/scram.js'
 import { isScramMechanism, type ScramCredentialSource } from './sasl/scram-credential.js'
 
 export const OAUTHBEARER_LOGIN_MODULE = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule'
+/** Kafka's JWKS validator, under its name since 3.4 and its earlier one. */
+const OAUTHBEARER_VALIDATOR_HANDLERS = ['org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler', 'org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerValidatorCallbackHandler']
+
+/** The JWKS validator's settings, each per listener (listener.name.<l>.oauthbearer.<key>) or broker-wide. */
+function jwksOptions(cfg: BrokerConfig, listener: string, prefix: string): JwksValidatorOptions {
+  const raw = (key: Parameters<BrokerConfig['listenerRaw']>[1]) => cfg.listenerRaw(listener, key, 'OAUTHBEARER')?.trim()
+  const num = (key: 'sasl.oauthbearer.jwks.endpoint.refresh.ms' | 'sasl.oauthbearer.jwks.endpoint.retry.backoff.ms' | 'sasl.oauthbearer.clock.skew.seconds'): number => {
+    const v = raw(key)
+    if (v === undefined) return cfg.get(key)
+    const n = Number(v)
+    if (v === '' || !Number.isSafeInteger(n) || n < 0) throw new ConfigError(`invalid value for ${prefix}${key}: ${JSON.stringify(v)} is not a non-negative integer`)
+    return n
+  }
+  const url = raw('sasl.oauthbearer.jwks.endpoint.url') ?? ''
+  if (url === '') throw new ConfigError(`${prefix}sasl.server.callback.handler.class is Kafka's JWKS validator but no JWKS is configured: set ${prefix}sasl.oauthbearer.jwks.endpoint.url (or sasl.oauthbearer.jwks.endpoint.url) to the identity provider's JWKS URL (https:, http: or file:)`)
+  try {
+    const u = new URL(url)
+    if (!['https:', 'http:', 'file:'].includes(u.protocol)) throw new Error(`scheme ${u.protocol}`)
+  } catch (e) {
+    throw new ConfigError(`invalid value for ${prefix}sasl.oauthbearer.jwks.endpoint.url: not an https:, http: or file: URL (${(e as Error).message})`)
+  }
+  const audience = raw('sasl.oauthbearer.expected.audience')
+  return {
+    url,
+    refreshMs: num('sasl.oauthbearer.jwks.endpoint.refresh.ms'),
+    minRefetchMs: num('sasl.oauthbearer.jwks.endpoint.retry.backoff.ms'),
+    clockSkewSeconds: num('sasl.oauthbearer.clock.skew.seconds'),
+    expectedAudience: audience === undefined ? cfg.get('sasl.oauthbearer.expected.audience') : audience.split(',').map((a) => a.trim()).filter((a) => a !== ''),
+    expectedIssuer: raw('sasl.oauthbearer.expected.issuer') ?? cfg.get('sasl.oauthbearer.expected.issuer'),
+    subClaimName: raw('sasl.oauthbearer.sub.claim.name') || cfg.get('sasl.oauthbearer.sub.claim.name'),
+    scopeClaimName: raw('sasl.oauthbearer.scope.claim.name') || cfg.get('sasl.oauthbearer.scope.claim.name'),
+  }
+}
 
 export function saslListenerConfig(cfg: BrokerConfig, l: ResolvedListener, time: Time = systemTime, scram: ScramCredentialSource = NO_SCRAM_USERS): SaslListenerConfig | undefined {
   if (l.securityProtocol !== 'SASL_PLAINTEXT' && l.securityProtocol !== 'SASL_SSL') return undefined
@@ -33,15 +67,24 @@ export function saslListenerConfig(cfg: BrokerConfig, l: ResolvedListener, time:
   }
   let oauth: OAuthBearerValidator | undefined
   if (mechanisms.includes('OAUTHBEARER')) {
-    // Without a server callback handler Kafka validates unsecured tokens with the options of
-    // the listener's OAuthBearerLoginModule entry; the JWKS validator is not built yet.
-    const key = `listener.name.${l.name.toLowerCase()}.oauthbearer.sasl.jaas.config`
-    try {
-      const entry = parseJaasConfig(cfg.listenerRaw(l.name, 'sasl.jaas.config', 'OAUTHBEARER') ?? '', key)
-      if (entry.loginModule !== OAUTHBEARER_LOGIN_MODULE) throw new Error(`the OAUTHBEARER mechanism needs ${OAUTHBEARER_LOGIN_MODULE}, not ${entry.loginModule}`)
-      oauth = unsecuredValidator(time, unsecuredOptionsFromJaas(entry.options))
-    } catch (e) {
-      throw new ConfigError(`invalid value for ${key} (or sasl.jaas.config): ${(e as Error).message}`)
+    const prefix = `listener.name.${l.name.toLowerCase()}.oauthbearer.`
+    const handler = cfg.listenerRaw(l.name, 'sasl.server.callback.handler.class', 'OAUTHBEARER')?.trim() ?? ''
+    if (handler !== '' && !OAUTHBEARER_VALIDATOR_HANDLERS.includes(handler)) {
+      throw new ConfigError(`invalid value for ${prefix}sasl.server.callback.handler.class: Samsa has no class ${handler}; use ${OAUTHBEARER_VALIDATOR_HANDLERS[0]} (signed tokens checked against a JWKS) or leave it unset (unsecured tokens, for tests)`)
+    }
+    if (handler !== '') {
+      oauth = jwksValidator(time, jwksOptions(cfg, l.name, prefix))
+    } else {
+      // Without a server callback handler Kafka validates unsecured tokens with the options of
+      // the listener's OAuthBearerLoginModule entry.
+      const key = `${prefix}sasl.jaas.config`
+      try {
+        const entry = parseJaasConfig(cfg.listenerRaw(l.name, 'sasl.jaas.config', 'OAUTHBEARER') ?? '', key)
+        if (entry.loginModule !== OAUTHBEARER_LOGIN_MODULE) throw new Error(`the OAUTHBEARER mechanism needs ${OAUTHBEARER_LOGIN_MODULE}, not ${entry.loginModule}`)
+        oauth = unsecuredValidator(time, unsecuredOptionsFromJaas(entry.options))
+      } catch (e) {
+        throw new ConfigError(`invalid value for ${key} (or sasl.jaas.config): ${(e as Error).message}`)
+      }
     }
   }
   return {

@@ -33,3 +33,19 @@ test('an unsecured OAUTHBEARER token authenticates; a refused one gets the inval
   assert.equal(fail.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED)
   assert.match(fail.errorMessage ?? '', /missing a required scope \(kafka\)/)
 })
+
+test('the JWKS validator needs a JWKS URL of a known scheme, and only Kafka\'s validator class is known', async (t) => {
+  const base = {
+    listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
+    'sasl.enabled.mechanisms': 'OAUTHBEARER',
+    'listener.name.sasl_plaintext.oauthbearer.sasl.server.callback.handler.class': 'org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler',
+  }
+  await assert.rejects(embeddedBroker(t, base), /no JWKS is configured: set listener\.name\.sasl_plaintext\.oauthbearer\.sasl\.oauthbearer\.jwks\.endpoint\.url/)
+  await assert.rejects(embeddedBroker(t, { ...base, 'sasl.oauthbearer.jwks.endpoint.url': 'ftp://idp/jwks' }), /not an https:, http: or file: URL/)
+  await assert.rejects(
+    embeddedBroker(t, { ...base, 'listener.name.sasl_plaintext.oauthbearer.sasl.server.callback.handler.class': 'com.example.MyHandler' }),
+    /Samsa has no class com\.example\.MyHandler/,
+  )
+  // The 3.1-3.3 package name of the same class is accepted.
+  await embeddedBroker(t, { ...base, 'listener.name.sasl_plaintext.oauthbearer.sasl.server.callback.handler.class': 'org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerValidatorCallbackHandler', 'sasl.oauthbearer.jwks.endpoint.url': 'file:///nonexistent/jwks.json' })
+})

@@ -12,6 +12,12 @@ export interface SaslServer {
   readonly mechanism: string
   /** One client message; throws SaslAuthenticationError when the client is refused. */
   evaluate(token: Buffer): SaslStep | Promise<SaslStep>
+  /**
+   * A refusal sent as a challenge the client has not answered yet (OAUTHBEARER's RFC 7628 error
+   * message): a client that sends a request instead (kafkajs) closes the connection without the
+   * reason ever being logged otherwise.
+   */
+  readonly pendingFailure?: string
 }
 
 /**

@@ -78,6 +78,9 @@ export function oauthBearerServer(validate: OAuthBearerValidator): SaslServer & 
     get token() {
       return token
     },
+    get pendingFailure() {
+      return state === 'failed' ? failure : undefined
+    },
     async evaluate(bytes: Buffer) {
       if (state === 'failed') {
         state = 'done'

@@ -67,7 +67,8 @@ export class SaslServerAuthenticator {
       case 'handshake':
         return apiKey === ApiKey.ApiVersions || apiKey === ApiKey.SaslHandshake ? undefined : `Unexpected Kafka request of type ${apiKey} during SASL handshake.`
       case 'authenticate':
-        return apiKey === ApiKey.SaslAuthenticate ? undefined : `Unexpected Kafka request of type ${apiKey} during SASL authentication.`
+        if (apiKey === ApiKey.SaslAuthenticate) return undefined
+        return `Unexpected Kafka request of type ${apiKey} during SASL authentication.${this.server?.pendingFailure ? ` (${this.server.pendingFailure})` : ''}`
       default:
         return 'authentication failed'
     }
