@@ -4,7 +4,9 @@
  * (forced through its hook), and kcat consumers — read_committed and read_uncommitted — see
  * exactly each key's latest committed value: the aborted records are gone from the log, not just
  * hidden. With delete.retention.ms=0, `samsa dump-log` shows the markers get a delete horizon on
- * the pass after their data went, and go on the next.
+ * the pass after their data went, and go on the next. `__transaction_state`, where every state
+ * change of the transactional id supersedes the last, is cleaned by the same cleaner, and a
+ * restart over both cleaned logs goes on: the id initializes again and commits.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -26,7 +28,8 @@ test('kafkajs transactions on a compacted topic, cleaned: kcat read_committed an
   const defer = deferrer(t)
   const logDir = mkdtempSync(join(tmpdir(), 'samsa-compacted-txn-'))
   defer(() => rmSync(logDir, { recursive: true, force: true }))
-  const b = await startBroker({ logger: quiet, logDirs: [logDir], config: { 'log.cleaner.backoff.ms': '3600000' } })
+  const CONFIG = { 'log.cleaner.backoff.ms': '3600000', 'transaction.state.log.num.partitions': '1' }
+  let b = await startBroker({ logger: quiet, logDirs: [logDir], config: CONFIG })
   defer(() => b.close())
   const topic = 'compacted-txn'
   await b.broker.createTopic(topic, 1, { 'cleanup.policy': 'compact', 'segment.bytes': '1024', 'min.cleanable.dirty.ratio': '0.01', 'delete.retention.ms': '0' })
@@ -100,4 +103,30 @@ test('kafkajs transactions on a compacted topic, cleaned: kcat read_committed an
   const final = [...latest].map(([k, v]) => `${k}=${v}`).sort()
   assert.deepEqual(await kcat('read_committed'), final)
   assert.deepEqual(await kcat('read_uncommitted'), final)
+
+  // __transaction_state: dozens of state records of one transactional id, one left per key.
+  const state = b.broker.replicas.logs.getLog({ topic: '__transaction_state', partition: 0 })!
+  await state.roll()
+  await state.flush()
+  const cleanedState = (await b.broker.replicas.logs.runCleaner()).find((c) => c.topic === '__transaction_state')?.result
+  assert.ok(cleanedState && cleanedState.recordsRemoved >= 40, JSON.stringify(cleanedState))
+  // The coordinator still knows the id: the producer goes on with a new transaction.
+  const more = await txp.transaction()
+  await more.send({ topic, messages: [{ key: 'k0', value: 'after', partition: 0 }] })
+  await more.commit()
+  await txp.disconnect()
+  await plain.disconnect()
+
+  // Restarted over the cleaned logs: the id's state and the topic's history load back.
+  await b.close()
+  b = await startBroker({ logger: quiet, logDirs: [logDir], config: CONFIG })
+  const again = new kafkajs.Kafka({ clientId: 'compacted-txn-2', brokers: [b.bootstrap], logLevel: kafkajs.logLevel.NOTHING })
+  const txp2 = again.producer({ transactionalId: 'compacted-txn-1', idempotent: true, maxInFlightRequests: 1 })
+  await txp2.connect()
+  defer(() => txp2.disconnect())
+  const last = await txp2.transaction()
+  await last.send({ topic, messages: [{ key: 'k1', value: 'restarted', partition: 0 }] })
+  await last.commit()
+  // The cleaned history, then what was written since (not cleaned yet).
+  assert.deepEqual(await kcat('read_committed'), [...final, 'k0=after', 'k1=restarted'].sort())
 })
