@@ -190,7 +190,8 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions): Promis
               if (seen.dropEntry) dropEntries.push(seen.dropEntry)
               if (seen.discardable && !log.isProducersLast(info)) {
                 if (!batch.hasDeleteHorizon) {
-                  out = await encodeBatch(withDeleteHorizon(batch, now + log.config.deleteRetentionMs))
+                  // A delete.retention.ms near Long.MAX_VALUE must not overflow the int64 field: past 2^53 ms is never anyway.
+                  out = await encodeBatch(withDeleteHorizon(batch, Math.min(now + log.config.deleteRetentionMs, Number.MAX_SAFE_INTEGER)))
                   changed = true
                   result.markersHorizoned++
                 } else if (Number(batch.baseTimestamp) <= now && !tail) {

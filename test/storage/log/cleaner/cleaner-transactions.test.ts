@@ -25,7 +25,7 @@ import { withTempDir } from '../../helpers/tmp.js'
 const RETENTION = 10_000
 const COORDINATOR = { leaderEpoch: 0, origin: { kind: 'coordinator' as const } }
 
-async function openLog(dir: string, clock: ManualClock, faults = new FaultHooks(), extra: { recoveryPoint?: number; hadCleanShutdown?: boolean } = {}): Promise<UnifiedLog> {
+async function openLog(dir: string, clock: ManualClock, faults = new FaultHooks(), extra: { recoveryPoint?: number; hadCleanShutdown?: boolean } = {}, deleteRetentionMs = RETENTION): Promise<UnifiedLog> {
   return UnifiedLog.open({
     dir,
     topic: 't',
@@ -34,7 +34,7 @@ async function openLog(dir: string, clock: ManualClock, faults = new FaultHooks(
     clock,
     faults,
     ...extra,
-    config: { segmentBytes: 900, fileDeleteDelayMs: 0, compact: true, deleteRetentionMs: RETENTION, minCleanableDirtyRatio: 0 },
+    config: { segmentBytes: 900, fileDeleteDelayMs: 0, compact: true, deleteRetentionMs, minCleanableDirtyRatio: 0 },
   })
 }
 
@@ -358,6 +358,32 @@ test("an aborted batch holding its producer's last sequence stays as an empty he
     assert.deepEqual([Number(first.baseOffset), first.records.length, first.producerId, first.isTransactional], [0, 0, 1n, true])
     assert.deepEqual(markerState(s), [[1, null]], 'the marker stays while its data batch does')
     assert.deepEqual(log.abortedTransactions(0, log.logEndOffset), [{ producerId: 1n, firstOffset: 0 }])
+    await log.close()
+  })
+})
+
+test('delete.retention.ms of Long.MAX_VALUE: a marker with no data left gets a horizon that never comes, and cleaning goes on', async () => {
+  await withTempDir(async (dir) => {
+    const clock = new ManualClock(1_000_000)
+    const log = await openLog(dir, clock, new FaultHooks(), {}, 9223372036854775807)
+    const w = new Writer(log, clock)
+    await w.txn(1, 'k1', 'a') // 0
+    await w.marker(1, false) // 1
+    await w.txn(1, 'k2', 'b') // 2: the producer's last batch
+    await w.marker(1, true) // 3
+    await log.roll()
+    await log.flush()
+    let r = await clean(log, clock, 0)
+    for (let i = 0; i < 2; i++) {
+      clock.advance(1_000_000_000)
+      await w.plain('k3', `c${i}`)
+      await log.roll()
+      await log.flush()
+      r = await clean(log, clock, r!.endOffset)
+      assert.ok(r, `pass ${i + 2} ran`)
+    }
+    const s = await readAll(log)
+    assert.deepEqual(markerState(s), [[1, Number.MAX_SAFE_INTEGER], [3, null]])
     await log.close()
   })
 })
