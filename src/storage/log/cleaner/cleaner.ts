@@ -137,15 +137,15 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions): Promis
   const mapTxns = new CleanedTransactionMetadata(log.abortedTxns(firstDirty, firstUncleanableOffset))
   for (const seg of dirty) {
     const keys: Array<[Buffer, number]> = []
-    await forEachBatch(seg, options, result, async (info, batch) => {
+    await forEachBatch(seg, options, result, async (info, bytes) => {
       if (info.isControl) {
-        const marker = readEndTxnMarker(batch)
+        const marker = readEndTxnMarker(await decode(bytes))
         if (marker) mapTxns.onMarkerRead(info, marker.commit)
         return
       }
-      // An aborted record supersedes nothing.
+      // An aborted record supersedes nothing (and its batch need not be decoded).
       if (mapTxns.onBatchRead(info)) return
-      for (const r of batch.records) {
+      for (const r of (await decode(bytes)).records) {
         const offset = info.baseOffset + r.offsetDelta
         if (r.key !== null && offset >= firstDirty) keys.push([r.key, offset])
       }
@@ -175,15 +175,16 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions): Promis
         const lastOfGroup = gi === group.length - 1
         // Tombstones go once their segment was cleaned before and is past delete.retention.ms.
         const dropTombstones = nextBase(usable, seg, firstUncleanableOffset) <= firstDirty && (await seg.largestTimestamp()) < horizon
-        const batches: Array<{ info: BatchInfo; batch: RecordBatch; bytes: Buffer }> = []
-        await forEachBatch(seg, options, result, async (info, batch, bytes) => {
-          batches.push({ info, batch, bytes })
+        const batches: Array<{ info: BatchInfo; bytes: Buffer }> = []
+        await forEachBatch(seg, options, result, async (info, bytes) => {
+          batches.push({ info, bytes })
         })
         for (let bi = 0; bi < batches.length; bi++) {
-          const { info, batch, bytes } = batches[bi]!
+          const { info, bytes } = batches[bi]!
           const tail = lastOfGroup && bi === batches.length - 1
           let out = bytes
           if (info.isControl) {
+            const batch = await decode(bytes)
             const marker = readEndTxnMarker(batch)
             if (marker) {
               const seen = txns.onMarkerRead(info, marker.commit)
@@ -203,7 +204,10 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions): Promis
             }
           } else {
             const aborted = txns.onBatchRead(info)
-            const kept = aborted
+            // An aborted batch is decoded only if its header must stay.
+            const batch = aborted ? undefined : await decode(bytes)
+            const count = batch?.records.length ?? info.recordCount
+            const kept = !batch
               ? []
               : batch.records.filter((r) => {
                   const offset = info.baseOffset + r.offsetDelta
@@ -212,13 +216,14 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions): Promis
                   if (latest > offset) return false
                   return !(r.value === null && dropTombstones)
                 })
-            result.recordsRead += batch.records.length
-            result.recordsRemoved += batch.records.length - kept.length
-            if (aborted) result.abortedRemoved += batch.records.length
-            if (kept.length !== batch.records.length) {
+            result.recordsRead += count
+            result.recordsRemoved += count - kept.length
+            if (aborted) result.abortedRemoved += count
+            if (kept.length !== count) {
               changed = true
               if (kept.length === 0 && !tail && !log.isProducersLast(info)) continue
-              out = await encodeBatch({ ...batch, records: kept }, batch.compression !== undefined ? { compression: batch.compression } : {})
+              const header = batch ?? (await decode(bytes))
+              out = await encodeBatch({ ...header, records: kept }, header.compression !== undefined ? { compression: header.compression } : {})
             }
           }
           await fh.write(out, 0, out.length, written)
@@ -301,12 +306,16 @@ function withDeleteHorizon(batch: RecordBatch, horizonMs: number): RecordBatch {
   return { ...batch, hasDeleteHorizon: true, baseTimestamp: BigInt(horizonMs), records: batch.records.map((r) => ({ ...r, timestampDelta: r.timestampDelta + shift })) }
 }
 
-/** Every batch of `seg` in order, decoded (slices: one batch per await). */
+function decode(bytes: Buffer): Promise<RecordBatch> {
+  return decodeBatch(bytes, { verifyCrc: false })
+}
+
+/** Every batch of `seg` in order, as read (slices: one batch per await). */
 async function forEachBatch(
   seg: Segment,
   options: CleanOptions,
   result: CleanResult,
-  onBatch: (info: BatchInfo, batch: RecordBatch, bytes: Buffer) => Promise<void>,
+  onBatch: (info: BatchInfo, bytes: Buffer) => Promise<void>,
 ): Promise<void> {
   const infos: BatchInfo[] = []
   await seg.scanBatches(seg.baseOffset, (b) => {
@@ -317,7 +326,6 @@ async function forEachBatch(
     if (bytes.length < info.size) throw new Error(`segment ${seg.log.path} shrank while it was cleaned`)
     result.bytesRead += bytes.length
     await options.throttle?.take(bytes.length)
-    const batch = await decodeBatch(bytes, { verifyCrc: false })
-    await onBatch(info, batch, bytes)
+    await onBatch(info, bytes)
   }
 }
