@@ -2,17 +2,21 @@
  * The log cleaner's throughput and what it costs producers, in one run: a compacted log of
  * `MiB` MiB (default 64) of 1 KiB records over 2,000 keys in 8 MiB segments is cleaned
  * (MB/s read by the cleaner), while a second log takes paced appends (one 1 KiB-record batch
- * every 2 ms); their p99 latency is measured idle first, then with the cleaner busy.
+ * every 2 ms); their p99 latency is measured idle first, then with the cleaner busy. With `txn`,
+ * every batch is its own transaction of one of 8 producers, every other one aborted (a marker
+ * after each), so the pass also removes aborted records through the .txnindex.
  *
- *   node dist/bench/storage/cleaner.js [MiB]
+ *   node dist/bench/storage/cleaner.js [MiB] [txn]
  */
 import { createBatch, encodeBatch } from '../../src/protocol/records/batch.js'
+import { createEndTxnBatch } from '../../src/protocol/records/control.js'
 import { cleanLog } from '../../src/storage/log/cleaner/cleaner.js'
 import { OffsetMap } from '../../src/storage/log/cleaner/offset-map.js'
 import { UnifiedLog } from '../../src/storage/log/unified-log.js'
 import { benchDir, buildBatch, mbPerSec, now, percentile, removeDir, silent } from './common.js'
 
 const mib = Number(process.argv[2] ?? 64)
+const txn = process.argv[3] === 'txn'
 const dir = await benchDir('cleaner')
 const config = { segmentBytes: 8 << 20, compact: true, minCleanableDirtyRatio: 0, fileDeleteDelayMs: 0 }
 const compacted = await UnifiedLog.open({ dir: `${dir}/compacted-0`, topic: 'compacted', partition: 0, logger: silent, config })
@@ -22,9 +26,15 @@ let key = 0
 const value = Buffer.alloc(1000, 'x')
 for (let written = 0; written < mib << 20; ) {
   const records = Array.from({ length: 32 }, (_, i) => ({ timestampDelta: 0, offsetDelta: i, key: Buffer.from(`key-${key++ % 2000}`), value, headers: [] }))
-  const batch = await encodeBatch(createBatch({ baseTimestamp: BigInt(Date.now()), records }))
+  const n = key / 32
+  const producer = txn ? { producerId: BigInt(n % 8), producerEpoch: 0, baseSequence: Math.floor(n / 8) * 32, isTransactional: true } : {}
+  const batch = await encodeBatch(createBatch({ baseTimestamp: BigInt(Date.now()), records, ...producer }))
   await compacted.appendAsLeader(batch, { leaderEpoch: 0 })
   written += batch.length
+  if (txn) {
+    const marker = createEndTxnBatch({ commit: n % 2 === 0, producerId: BigInt(n % 8), producerEpoch: 0, coordinatorEpoch: 0, timestamp: BigInt(Date.now()) })
+    await compacted.appendAsLeader(await encodeBatch(marker), { leaderEpoch: 0, origin: { kind: 'coordinator' } })
+  }
 }
 await compacted.roll()
 await compacted.flush()
@@ -53,7 +63,7 @@ const busy = await paced(0, cleaning)
 const result = (await cleaning)!
 const seconds = (now() - started) / 1000
 const logBytes = result.bytesRead / 2 // each segment is read twice: the offset map, then the rewrite
-console.log(`cleaned a ${(logBytes / 1048576).toFixed(1)} MiB log in ${seconds.toFixed(2)} s: ${mbPerSec(logBytes, seconds * 1000)} MiB/s of log (${mbPerSec(result.bytesRead, seconds * 1000)} MiB/s read), ${(result.bytesWritten / 1048576).toFixed(1)} MiB written, ${result.recordsRemoved} of ${result.recordsRead} records removed, ${result.segmentsBefore} -> ${result.segmentsAfter} segments`)
+console.log(`cleaned a ${(logBytes / 1048576).toFixed(1)} MiB log in ${seconds.toFixed(2)} s: ${mbPerSec(logBytes, seconds * 1000)} MiB/s of log (${mbPerSec(result.bytesRead, seconds * 1000)} MiB/s read), ${(result.bytesWritten / 1048576).toFixed(1)} MiB written, ${result.recordsRemoved} of ${result.recordsRead} records removed, ${result.segmentsBefore} -> ${result.segmentsAfter} segments${txn ? `, ${result.abortedRemoved} aborted records removed` : ''}`)
 console.log(`produce p99 idle ${percentile(idle, 99).toFixed(2)} ms (p50 ${percentile(idle, 50).toFixed(2)}, ${idle.length} appends)`)
 console.log(`produce p99 with the cleaner busy ${percentile(busy, 99).toFixed(2)} ms (p50 ${percentile(busy, 50).toFixed(2)}, ${busy.length} appends)`)
 await compacted.close()

@@ -103,13 +103,6 @@ export function internalTopic(broker: CoordinatorBroker, name: string): Internal
         const l = await log(partition)
         return { logStartOffset: l.logStartOffset, logEndOffset: l.logEndOffset }
       }),
-    roll: (partition) => attempt(async () => (await log(partition)).roll()),
-    flush: (partition) => attempt(async () => (await log(partition)).flush()),
-    deleteRecordsBefore: (partition, offset) => attempt(async () => (await log(partition)).deleteRecordsBefore(offset)),
-    config: (key) => {
-      const t = broker.metadata.topic(name)
-      return t ? broker.replicas.effectiveConfigs(t).get(key)?.value : undefined
-    },
   }
 }
 
@@ -126,9 +119,6 @@ export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorCo
     offsetMetadataMaxBytes: config.get('offset.metadata.max.bytes'),
     offsetsRetentionMinutes: config.get('offsets.retention.minutes'),
     offsetsRetentionCheckIntervalMs: config.get('offsets.retention.check.interval.ms'),
-    // The log cleaner compacts __consumer_offsets (records keep their offsets, as in Kafka); the
-    // coordinator's snapshotting compaction runs only when the cleaner is off.
-    ...(config.get('log.cleaner.enable') ? { compactionIntervalMs: 0 } : {}),
   }
 }
 

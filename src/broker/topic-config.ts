@@ -68,7 +68,7 @@ export const TOPIC_CONFIG: ReadonlyMap<string, TopicConfigDef> = new Map(
     def('compression.lz4.level', 'int', String(COMPRESSION_LEVELS.lz4.default), ['compression.lz4.level'], 'lz4 level (1-17): accepted, not applied (the lz4 library has one level).', isLevel('lz4')),
     def('compression.type', 'string', 'producer', ['compression.type'], 'Codec the broker stores batches in (uncompressed, gzip, snappy, lz4, zstd), recompressing those sent otherwise; producer stores them as sent.', oneOf(...COMPRESSION_TYPES)),
     def('compression.zstd.level', 'int', String(COMPRESSION_LEVELS.zstd.default), ['compression.zstd.level'], 'zstd level when the broker compresses (compression.type=zstd): -131072 to 22.', isLevel('zstd')),
-    def('delete.retention.ms', 'long', '86400000', ['log.cleaner.delete.retention.ms'], 'How long tombstones stay in compacted topics.', isLong(0)),
+    def('delete.retention.ms', 'long', '86400000', ['log.cleaner.delete.retention.ms'], 'How long tombstones, and transaction markers once their data is gone, stay in compacted topics.', isLong(0)),
     def('file.delete.delay.ms', 'long', '60000', ['log.segment.delete.delay.ms'], 'Delay before a deleted segment file is removed.', isLong(0)),
     def('flush.messages', 'long', LONG_MAX, ['log.flush.interval.messages'], 'fsync after this many messages.', isLong(1)),
     def('flush.ms', 'long', LONG_MAX, [{ name: 'log.flush.interval.ms', unset: '-1' }], 'fsync at least this often.', isLong(0)),

@@ -41,12 +41,4 @@ export interface InternalTopic {
   read(partition: number, range: { fromOffset: number; toOffset: number; maxBytes: number }): Promise<Buffer>
   /** Where the partition's log starts and ends (the next offset to be written). */
   offsets(partition: number): Promise<{ logStartOffset: number; logEndOffset: number }>
-  /** Starts a new segment, so what follows can outlive what came before. */
-  roll(partition: number): Promise<void>
-  /** Makes everything appended so far durable. */
-  flush(partition: number): Promise<void>
-  /** Drops the records before `offset`; resolves with the new log start offset. */
-  deleteRecordsBefore(partition: number, offset: number): Promise<number>
-  /** A topic config's effective value (e.g. "min.cleanable.dirty.ratio"); undefined when unknown. */
-  config(key: string): string | undefined
 }

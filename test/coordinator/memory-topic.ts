@@ -127,21 +127,6 @@ export class MemoryTopic implements InternalTopic {
     return { logStartOffset: part.logStartOffset, logEndOffset: part.logEndOffset }
   }
 
-  async roll(): Promise<void> {}
-
-  async flush(): Promise<void> {}
-
-  async deleteRecordsBefore(partition: number, offset: number): Promise<number> {
-    const part = this.part(partition)
-    part.batches = part.batches.filter((b) => b.last >= offset)
-    part.logStartOffset = Math.max(part.logStartOffset, offset)
-    return part.logStartOffset
-  }
-
-  config(): string | undefined {
-    return undefined
-  }
-
   /** Records written to a partition so far. */
   records(partition: number): number {
     return this.part(partition).logEndOffset - this.part(partition).logStartOffset

@@ -97,10 +97,6 @@ export interface GroupCoordinatorConfig {
   offsetsRetentionMinutes: number
   /** offsets.retention.check.interval.ms */
   offsetsRetentionCheckIntervalMs: number
-  /** How often loaded partitions are considered for compaction (Kafka's log.cleaner.backoff.ms); 0: never. Default 15 s. */
-  compactionIntervalMs?: number
-  /** A partition is compacted only when at least this many of its records are superseded. Default 1000. */
-  minCompactableRecords?: number
 }
 
 export interface GroupCoordinatorOptions {
@@ -155,10 +151,7 @@ export class GroupCoordinator {
       settings: offsetsTopicSettings(c),
       logger: opts.logger,
       time: this.time,
-      ...(c.compactionIntervalMs !== undefined ? { compactionIntervalMs: c.compactionIntervalMs } : {}),
-      ...(c.minCompactableRecords !== undefined ? { minCompactableRecords: c.minCompactableRecords } : {}),
     })
-    this.log.start(() => this.loadedPartitions())
   }
 
   // ---- leadership ------------------------------------------------------------------------
@@ -235,7 +228,6 @@ export class GroupCoordinator {
     }
     if (!current) return
     this.led.delete(partition)
-    this.log.forget(partition)
     this.logger.info('resigned as coordinator of a __consumer_offsets partition', { partition, leaderEpoch: leaderEpoch ?? null })
     await current.shard.close()
   }
@@ -244,10 +236,6 @@ export class GroupCoordinator {
   partitionStatus(partition: number): { status: PartitionStatus; epoch: number | undefined } {
     const p = this.led.get(partition)
     return { status: p?.status ?? 'not-led', epoch: p?.epoch ?? this.epochs.get(partition) }
-  }
-
-  private loadedPartitions(): number[] {
-    return [...this.led].filter(([, p]) => p.status === 'loaded').map(([n]) => n)
   }
 
   // ---- the topic -------------------------------------------------------------------------

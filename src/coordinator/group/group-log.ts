@@ -2,23 +2,17 @@
  * `__consumer_offsets`: where the group coordinator keeps committed offsets and group
  * metadata, reached only through the coordinator's own InternalTopic interface. Created on
  * first use (a broker nobody uses for groups never has it), appended one uncompressed batch per
- * write, replayed one partition at a time when this broker is elected its leader, and compacted
- * by a simple snapshotting cleaner (the general log cleaner does not exist yet).
+ * write, and replayed one partition at a time when this broker is elected its leader. It is
+ * compacted by the broker's log cleaner like any cleanup.policy=compact topic (records keep their
+ * offsets, gaps appear; log.cleaner.enable=false leaves it uncleaned, as in Kafka), and the replay
+ * reads over the gaps.
  *
  * Ordering: appends to one partition run one at a time, in call order, from the admission check
  * through the write (and fsync, when the flush policy asks for one). So the order in which
  * append() promises resolve is the order of the records in the log, and callers that update
  * memory when their append resolves keep memory and log in agreement. A partition's load runs
  * in the same queue: it sees every write admitted before it, and none lands while it reads.
- *
- * Compaction ("snapshot"): when most records of a partition are superseded, the live records
- * (the latest value of each key, and tombstones younger than delete.retention.ms) are appended
- * again after a segment roll, fsynced, and everything before them is deleted with
- * deleteRecordsBefore. Every record of the snapshot repeats a value that was already the latest
- * one, so a crash anywhere in between replays to the same state; the old records are dropped
- * only once the snapshot is durable. Unlike Kafka's cleaner, the live records move to new
- * offsets.
- */
+ * */
 import { ErrorCode, KafkaError } from '../../protocol/errors.js'
 import type { GroupMetadataValue } from '../../protocol/generated/coordinator/group/group-metadata.js'
 import type { OffsetCommitKey } from '../../protocol/generated/coordinator/group/offset-commit.js'
@@ -28,7 +22,7 @@ import { ControlRecordType, decodeControlKey } from '../../protocol/records/cont
 import { batchSlices } from '../../protocol/records/record-set.js'
 import { Mutex } from '../../storage/mutex.js'
 import type { Logger } from '../../util/logger.js'
-import { systemTime, type Time, type Timer } from '../../util/time.js'
+import { systemTime, type Time } from '../../util/time.js'
 import type { InternalTopic, InternalTopicSettings } from '../internal-topic.js'
 import { groupPartition } from './group-hash.js'
 import { decodeGroupRecord, type GroupLogEntry, type StoredOffset } from './group-records.js'
@@ -49,28 +43,14 @@ export interface GroupLogOptions {
   /** How the topic is created on first use (offsets.topic.* settings). */
   settings: InternalTopicSettings
   logger: Logger
-  /** Batch timestamps, tombstone ages and the compaction timer. */
+  /** Batch timestamps. */
   time?: Time
-  /** How often loaded partitions are considered for compaction; Kafka's log.cleaner.backoff.ms. 0: no timer. */
-  compactionIntervalMs?: number
-  /** A partition is compacted only when at least this many of its records are superseded. */
-  minCompactableRecords?: number
 }
 
 export interface LoadStats {
   records: number
   /** Records not applied: unknown record types, undecodable records, aborted or unfinished transactions. */
   skipped: number
-}
-
-export interface CompactionResult {
-  partition: number
-  /** Records before compaction (log start to log end). */
-  before: number
-  /** Records written again. */
-  kept: number
-  /** The new log start offset. */
-  logStartOffset: number
 }
 
 /**
@@ -87,8 +67,6 @@ export function offsetsTopicSettings(c: { offsetsTopicPartitions: number; offset
 
 /** Read size while scanning a partition; one batch larger than this is still read whole. */
 const SCAN_BYTES = 1 << 20
-/** Records per batch when a snapshot is written. */
-const SNAPSHOT_BATCH_RECORDS = 500
 
 interface ScannedRecord {
   key: Buffer
@@ -102,14 +80,8 @@ export class GroupLog {
   private readonly settings: InternalTopicSettings
   private readonly logger: Logger
   private readonly time: Time
-  private readonly compactionIntervalMs: number
-  private readonly minCompactableRecords: number
   private readonly queues = new Map<number, Mutex>()
-  /** Live record count per partition at the last load or compaction (a lower bound since). */
-  private readonly liveCounts = new Map<number, number>()
   private creation: Promise<number> | undefined
-  private timer: Timer | undefined
-  private compacting: Promise<unknown> | undefined
   private closed = false
 
   constructor(opts: GroupLogOptions) {
@@ -117,8 +89,6 @@ export class GroupLog {
     this.settings = opts.settings
     this.logger = opts.logger.child({ component: 'group-log' })
     this.time = opts.time ?? systemTime
-    this.compactionIntervalMs = opts.compactionIntervalMs ?? 15_000
-    this.minCompactableRecords = opts.minCompactableRecords ?? 1000
   }
 
   /** Partitions of `__consumer_offsets`: the existing topic's count, else offsets.topic.num.partitions. */
@@ -211,9 +181,8 @@ export class GroupLog {
     return this.queue(partition).run(async () => {
       const stats: LoadStats = { records: 0, skipped: 0 }
       const unknownTypes = new Map<number, number>()
-      const live = new Set<string>()
       const { logStartOffset, logEndOffset } = await this.topic.offsets(partition)
-      const { pending, aborted, open } = await this.scan(partition, logStartOffset, logEndOffset, false, (r) => {
+      const { pending, aborted, open } = await this.scan(partition, logStartOffset, logEndOffset, (r) => {
         stats.records++
         let decoded
         try {
@@ -223,9 +192,6 @@ export class GroupLog {
           this.logger.warn('skipping an undecodable __consumer_offsets record', { partition, offset: r.offset, error: (err as Error).message })
           return
         }
-        const k = r.key.toString('latin1')
-        if (r.value === null) live.delete(k)
-        else live.add(k)
         if (decoded.type === 'offset') onOffset(decoded.key, decoded.value, r.offset)
         else if (decoded.type === 'group') onGroup(decoded.groupId, decoded.value)
         else {
@@ -246,7 +212,6 @@ export class GroupLog {
         stats.skipped += pending
         this.logger.warn('transactional offset commits without a commit or abort marker were not applied', { partition, records: pending })
       }
-      this.liveCounts.set(partition, live.size)
       for (const [type, count] of unknownTypes) {
         this.logger.warn('skipped __consumer_offsets records of a type this broker does not know (e.g. KIP-848 or share groups)', { partition, recordType: type, records: count })
       }
@@ -254,18 +219,12 @@ export class GroupLog {
     })
   }
 
-  /** Forgets what was learnt about a partition this broker no longer leads. */
-  forget(partition: number): void {
-    this.liveCounts.delete(partition)
-  }
-
   /**
    * Visits the records of [from, to) in log order. Transactional records are held back until
    * their marker (visited at a commit, counted as skipped at an abort); `pending` counts those
-   * still waiting at `to`. A batch that does not decode throws when `strict`, else is skipped
-   * with a warning.
+   * still waiting at `to`. A batch that does not decode is skipped with a warning.
    */
-  private async scan(partition: number, from: number, to: number, strict: boolean, visit: (r: ScannedRecord) => void): Promise<{ next: number; pending: number; aborted: number; open: Map<bigint, ScannedRecord[]> }> {
+  private async scan(partition: number, from: number, to: number, visit: (r: ScannedRecord) => void): Promise<{ next: number; pending: number; aborted: number; open: Map<bigint, ScannedRecord[]> }> {
     const open = new Map<bigint, ScannedRecord[]>()
     let aborted = 0
     let pos = from
@@ -286,8 +245,6 @@ export class GroupLog {
         try {
           batch = await decodeBatch(slice.bytes, { verifyCrc: false })
         } catch (err) {
-          // Compaction must not drop what it cannot read; loading goes on without it.
-          if (strict) throw err
           this.logger.warn('skipping an undecodable __consumer_offsets batch', { partition, offset: base, error: (err as Error).message })
           pos = lastOffset + 1
           advanced = true
@@ -320,7 +277,7 @@ export class GroupLog {
       const offset = base + rec.offsetDelta
       if (offset < from || rec.key === null) continue
       // Copies: decoded records are views into the whole read chunk, which whatever keeps a
-      // record (compaction's map, a group's assignment bytes) would otherwise keep alive.
+      // record (a held transactional commit, a group's assignment bytes) would otherwise keep alive.
       const r: ScannedRecord = { key: Buffer.from(rec.key), value: rec.value && Buffer.from(rec.value), offset, timestamp: Number(batch.baseTimestamp) + rec.timestampDelta }
       if (batch.isTransactional) {
         const list = open.get(batch.producerId) ?? []
@@ -332,99 +289,9 @@ export class GroupLog {
     }
   }
 
-  // ---- compaction ------------------------------------------------------------------------
-
-  /**
-   * Starts the compaction timer over the partitions `loaded()` names (those this broker leads
-   * and has loaded). Each run is scheduled when the previous one ended, so runs never overlap.
-   */
-  start(loaded: () => Iterable<number>): void {
-    if (this.compactionIntervalMs <= 0 || this.timer || this.closed) return
-    const arm = () => {
-      this.timer = this.time.setTimeout(() => {
-        this.compacting = this.compactAll(loaded()).finally(() => {
-          this.compacting = undefined
-          if (!this.closed) arm()
-        })
-      }, this.compactionIntervalMs)
-    }
-    arm()
-  }
-
-  /** Considers each of `partitions`; compacts those with enough superseded records. */
-  async compactAll(partitions: Iterable<number>): Promise<CompactionResult[]> {
-    const done: CompactionResult[] = []
-    for (const p of [...partitions]) {
-      if (this.closed) break
-      try {
-        const r = await this.compact(p)
-        if (r) done.push(r)
-      } catch (err) {
-        this.logger.warn('compacting __consumer_offsets failed', { partition: p, error: (err as Error).message })
-      }
-    }
-    return done
-  }
-
-  /**
-   * Compacts one partition when at least min.cleanable.dirty.ratio of its records (and
-   * minCompactableRecords) are superseded, or always with `force`. Returns undefined when
-   * nothing was done.
-   */
-  async compact(partition: number, opts: { force?: boolean } = {}): Promise<CompactionResult | undefined> {
-    if (!this.exists() || this.closed) return undefined
-    const start = await this.topic.offsets(partition)
-    const before = start.logEndOffset - start.logStartOffset
-    if (!opts.force) {
-      const live = this.liveCounts.get(partition) ?? 0
-      const dirty = before - live
-      const ratio = Number(this.topic.config('min.cleanable.dirty.ratio') ?? '0.5')
-      if (before === 0 || dirty < this.minCompactableRecords || dirty / before < ratio) return undefined
-    }
-    // Most of the scan runs beside appends; only the tail written meanwhile is read under the
-    // partition's queue, which then keeps appends out until the snapshot is in place.
-    const latest = new Map<string, ScannedRecord>()
-    const keep = (r: ScannedRecord) => void latest.set(r.key.toString('latin1'), r)
-    const first = await this.scan(partition, start.logStartOffset, start.logEndOffset, true, keep)
-    return this.queue(partition).run(async () => {
-      const now = await this.topic.offsets(partition)
-      if (this.closed || now.logStartOffset !== start.logStartOffset) return undefined
-      const tail = await this.scan(partition, first.next, now.logEndOffset, true, keep)
-      if (first.pending > 0 || tail.pending > 0) {
-        // Can happen only with a log written by Kafka with an open transaction: such records
-        // cannot be rewritten outside their transaction.
-        this.logger.info('not compacting a __consumer_offsets partition with an open transaction', { partition })
-        return undefined
-      }
-      const deleteRetentionMs = Number(this.topic.config('delete.retention.ms') ?? '86400000')
-      const horizon = this.time.now() - deleteRetentionMs
-      const snapshot = [...latest.values()].filter((r) => r.value !== null || r.timestamp >= horizon).sort((a, b) => a.offset - b.offset)
-      const total = now.logEndOffset - now.logStartOffset
-      this.liveCounts.set(partition, snapshot.filter((r) => r.value !== null).length)
-      if (snapshot.length >= total) return undefined
-      try {
-        await this.topic.roll(partition)
-        const snapshotStart = (await this.topic.offsets(partition)).logEndOffset
-        for (let i = 0; i < snapshot.length; i += SNAPSHOT_BATCH_RECORDS) {
-          await this.topic.append(partition, encodeSnapshotBatch(snapshot.slice(i, i + SNAPSHOT_BATCH_RECORDS)))
-        }
-        // The old records go only once their replacement is on disk.
-        await this.topic.flush(partition)
-        const logStartOffset = await this.topic.deleteRecordsBefore(partition, snapshotStart)
-        this.logger.info('compacted __consumer_offsets partition', { partition, before: total, kept: snapshot.length })
-        return { partition, before: total, kept: snapshot.length, logStartOffset }
-      } catch (err) {
-        throw coordinatorError(err)
-      }
-    })
-  }
-
-  /** Stops compaction and waits for writes in flight. */
+  /** Waits for writes in flight; later ones are refused. */
   async close(): Promise<void> {
     this.closed = true
-    this.time.clearTimeout(this.timer)
-    this.timer = undefined
-    await this.compacting
     await Promise.all([...this.queues.values()].map((q) => q.run(async () => {})))
   }
 }
@@ -439,17 +306,6 @@ function encodeEntries(entries: readonly GroupLogEntry[], now: number, producer?
   const records = entries.map((e, i) => ({ timestampDelta: 0, offsetDelta: i, key: e.key, value: e.value, headers: [] }))
   const txn = producer ? { producerId: producer.producerId, producerEpoch: producer.producerEpoch, isTransactional: true } : {}
   return encodeBatchSync(createBatch({ baseTimestamp: BigInt(now), records, ...txn }))
-}
-
-/** A batch of copied records that keep their original timestamps (tombstone ages depend on them). */
-function encodeSnapshotBatch(records: readonly ScannedRecord[]): Buffer {
-  const base = Math.min(...records.map((r) => r.timestamp))
-  return encodeBatchSync(
-    createBatch({
-      baseTimestamp: BigInt(base),
-      records: records.map((r, i) => ({ timestampDelta: r.timestamp - base, offsetDelta: i, key: r.key, value: r.value, headers: [] })),
-    }),
-  )
 }
 
 /**

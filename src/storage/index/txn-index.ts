@@ -126,6 +126,21 @@ export class TxnIndex {
     }
   }
 
+  /**
+   * Removes these entries (the cleaner found no data of their transactions left), each file
+   * rewritten atomically; a file left without entries is deleted.
+   */
+  async remove(entries: readonly AbortedTxn[]): Promise<void> {
+    const gone = new Set(entries.map((e) => `${e.producerId}:${e.lastOffset}`))
+    for (const [base, list] of [...this.files]) {
+      const kept = list.filter((e) => !gone.has(`${e.producerId}:${e.lastOffset}`))
+      if (kept.length === list.length) continue
+      await this.rewrite(base, kept)
+      if (kept.length === 0) this.files.delete(base)
+      else this.files.set(base, kept)
+    }
+  }
+
   /** Deletes the files of segments that no longer exist. */
   async retainSegments(bases: readonly number[]): Promise<void> {
     const live = new Set(bases)

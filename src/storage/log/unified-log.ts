@@ -712,6 +712,19 @@ export class UnifiedLog {
         return { segments, firstUncleanableOffset: bound }
       },
       hasAbortedTxns: (base) => this.txnIndex.hasSegment(base),
+      abortedTxns: (from, upper) => this.txnIndex.collect(from, upper),
+      dropAbortedTxns: (entries) =>
+        this.lock.run(async () => {
+          this.ensureOpen()
+          await this.txnIndex.remove(entries)
+        }),
+      isProducersLast: (batch) => {
+        const entry = this.producers.lastEntry(batch.producerId)
+        if (entry === undefined) return false
+        const last = entry.batches.at(-1)
+        if (last !== undefined) return last.lastOffset === batch.lastOffset
+        return batch.isControl && batch.producerEpoch === entry.producerEpoch
+      },
       replaceSegments: (group, cleanedPath) =>
         this.lock.run(async () => {
           this.ensureOpen()

@@ -26,7 +26,6 @@ const CONFIG: GroupCoordinatorConfig = {
   offsetMetadataMaxBytes: 4096,
   offsetsRetentionMinutes: 10080,
   offsetsRetentionCheckIntervalMs: 600_000,
-  compactionIntervalMs: 0,
 }
 
 function coordinator(topic: MemoryTopic, time = new ManualTime(), over: Partial<GroupCoordinatorConfig> = {}): GroupCoordinator {

@@ -1,4 +1,4 @@
-/** GroupLog against a real embedded broker (through its InternalTopic): creation on first use, appends, loading, compaction. */
+/** GroupLog against a real embedded broker (through its InternalTopic): creation on first use, appends, loading, and loading over what the broker's log cleaner left. */
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
@@ -15,7 +15,6 @@ import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js'
 import { createBatch, encodeBatchSync } from '../../../src/protocol/records/batch.js'
 import { decodeBatches } from '../../../src/protocol/records/record-set.js'
 import { ControlRecordType, encodeControlKey, encodeEndTxnMarker } from '../../../src/protocol/records/control.js'
-import { ManualTime } from '../../../src/util/time.js'
 
 interface Started {
   b: StartedBroker
@@ -39,7 +38,6 @@ function logOf(broker: Broker, opts: Partial<GroupLogOptions> = {}): GroupLog {
     topic: internalTopic(broker.context, GROUP_METADATA_TOPIC),
     settings: offsetsTopicSettings(groupCoordinatorConfig(broker.config)),
     logger: broker.logger,
-    compactionIntervalMs: 0,
     ...opts,
   })
 }
@@ -210,76 +208,73 @@ test('a restarted broker replays what was written; a broker never used for group
   assert.ok(existsSync(join(dir, `${GROUP_METADATA_TOPIC}-0`)))
 })
 
-test('compaction keeps the latest value per key and young tombstones, and loads to the same state', async (t) => {
-  const s = await broker(t, { 'offsets.topic.num.partitions': '1', 'log.segment.delete.delay.ms': '0' })
-  const time = new ManualTime(1_000_000_000_000)
-  const day = 86_400_000
-  const log = groupLog(s, { time, minCompactableRecords: 50 })
-  await append(log, 'g', [groupMetadataRecord('g', { protocolType: 'consumer', generation: 1, protocol: 'range', leader: null, currentStateTimestamp: 1n, members: [] })])
-  await append(log, 'old', [offsetCommitRecord('old', 't', 0, offset(1))])
-  await append(log, 'old', [offsetCommitRecord('old', 't', 0, null)])
-  time.advance(2 * day) // the tombstone above is now older than delete.retention.ms (1 day)
-  for (let i = 0; i < 200; i++) await append(log, 'g', [offsetCommitRecord('g', 't', i % 4, offset(i, time.now()))])
-  await append(log, 'young', [offsetCommitRecord('young', 't', 0, offset(1))])
-  await append(log, 'young', [offsetCommitRecord('young', 't', 0, null)])
-  const before = await replay(s)
+/** Rolls __consumer_offsets-0 and runs the broker's log cleaner once; the partition's result. */
+async function clean(s: Started) {
   const { log: plog } = await s.b.broker.replicas.leaderLog(GROUP_METADATA_TOPIC, 0)
-  assert.equal(plog.logEndOffset, 205)
+  await plog.roll()
+  await plog.flush()
+  return (await s.b.broker.replicas.logs.runCleaner()).find((c) => c.topic === GROUP_METADATA_TOPIC)?.result
+}
 
-  const r = await log.compact(0)
-  assert.ok(r, 'compacted: 198 of 205 records are superseded')
-  assert.deepEqual(r, { partition: 0, before: 205, kept: 6, logStartOffset: 205 })
-  assert.equal(plog.logStartOffset, 205)
-  assert.equal(plog.logEndOffset, 211)
-  assert.deepEqual(plog.segmentBaseOffsets(), [205], 'the old segments are gone')
+const CLEANED = { 'offsets.topic.num.partitions': '1', 'log.segment.delete.delay.ms': '0', 'log.cleaner.backoff.ms': '3600000' }
+
+test("the broker's log cleaner compacts __consumer_offsets: each key's latest record stays at its offset, and a load replays to the same state", async (t) => {
+  const s = await broker(t, CLEANED)
+  const log = groupLog(s)
+  await append(log, 'g', [groupMetadataRecord('g', { protocolType: 'consumer', generation: 1, protocol: 'range', leader: null, currentStateTimestamp: 1n, members: [] })]) // 0
+  await append(log, 'old', [offsetCommitRecord('old', 't', 0, offset(1))]) // 1
+  await append(log, 'old', [offsetCommitRecord('old', 't', 0, null)]) // 2
+  for (let i = 0; i < 200; i++) await append(log, 'g', [offsetCommitRecord('g', 't', i % 4, offset(i))]) // 3..202
+  const before = await replay(s)
+  const r = await clean(s)
+  assert.equal(r?.recordsRemoved, 197, 'superseded commits and the commit the tombstone deletes')
   const after = await replay(s)
   assert.deepEqual(finalState(after), finalState(before))
-  const keys = after.map(([kind, key, v]) => `${kind}:${key}${v === null ? ' (tombstone)' : ''}`)
-  assert.deepEqual(keys, ['group:g', 'offset:g/t/0', 'offset:g/t/1', 'offset:g/t/2', 'offset:g/t/3', 'offset:young/t/0 (tombstone)'], 'in their original order')
-  // The copies keep their original timestamps, so a tombstone still ages from when it was written.
-  const [snapshot] = await decodeBatches(await plog.readRecords({ fromOffset: 205, maxBytes: 1 << 20 }))
-  const times = snapshot!.records.map((rec) => Number(snapshot!.baseTimestamp) + rec.timestampDelta)
-  assert.deepEqual(times, [1_000_000_000_000, ...Array(5).fill(1_000_000_000_000 + 2 * day)])
-
-  assert.equal(await log.compact(0), undefined, 'nothing superseded: nothing to do')
-  assert.deepEqual(await append(log, 'g', [offsetCommitRecord('g', 't', 0, offset(999, time.now()))]), { firstOffset: 211, lastOffset: 211 })
-  assert.equal((finalState(await replay(s)).get('offset:g/t/0') as StoredOffset).offset, 999n, 'appends go on after the snapshot')
+  // The tombstone stays on this first pass (delete.retention.ms); the kept records keep their offsets.
+  const keys = after.map(([kind, key, v, o]) => `${kind}:${key}${v === null ? ' (tombstone)' : ''}${o === undefined ? '' : `@${o}`}`)
+  assert.deepEqual(keys, ['group:g', 'offset:old/t/0 (tombstone)@2', 'offset:g/t/0@199', 'offset:g/t/1@200', 'offset:g/t/2@201', 'offset:g/t/3@202'])
+  const { log: plog } = await s.b.broker.replicas.leaderLog(GROUP_METADATA_TOPIC, 0)
+  assert.equal(plog.logStartOffset, 0)
+  assert.deepEqual(await append(log, 'g', [offsetCommitRecord('g', 't', 0, offset(999))]), { firstOffset: 203, lastOffset: 203 })
+  assert.equal((finalState(await replay(s)).get('offset:g/t/0') as StoredOffset).offset, 999n, 'appends go on after cleaning')
 })
 
-test('a compacted partition replays the same after a restart', async (t) => {
+test('a cleaned partition of __consumer_offsets replays the same after a restart', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'samsa-group-log-'))
-  const config = { 'offsets.topic.num.partitions': '1', 'log.segment.delete.delay.ms': '0' }
   let before: Replayed
   {
-    const b = await startBroker({ logDirs: [dir], config, logger: createLogger({ level: 'silent' }) })
-    const log = logOf(b.broker, { minCompactableRecords: 1 })
+    const b = await startBroker({ logDirs: [dir], config: CLEANED, logger: createLogger({ level: 'silent' }) })
+    const log = logOf(b.broker)
     for (let i = 0; i < 30; i++) await append(log, `g${i % 3}`, [offsetCommitRecord(`g${i % 3}`, 't', i % 2, offset(i))])
     before = await new Promise<Replayed>((resolve) => {
       const calls: Replayed = []
       void log.load(0, (k, v, o) => calls.push(['offset', `${k.group}/${k.topic}/${k.partition}`, v, o]), () => {}).then(() => resolve(calls))
     })
-    assert.ok(await log.compact(0))
+    const { log: plog } = await b.broker.replicas.leaderLog(GROUP_METADATA_TOPIC, 0)
+    await plog.roll()
+    await plog.flush()
+    const cleaned = await b.broker.replicas.logs.runCleaner()
+    assert.equal(cleaned.find((c) => c.topic === GROUP_METADATA_TOPIC)?.result.recordsRemoved, 24)
     await append(log, 'g0', [offsetCommitRecord('g0', 't', 0, offset(100))])
     await log.close()
     await b.close()
   }
-  const s = await broker(t, config, dir)
+  const s = await broker(t, CLEANED, dir)
   const after = await replay(s)
   const expected = finalState(before)
   expected.set('offset:g0/t/0', offset(100))
   assert.deepEqual(finalState(after), expected)
-  const { log: plog } = await s.b.broker.replicas.leaderLog(GROUP_METADATA_TOPIC, 0)
-  assert.equal(plog.logStartOffset, 30, 'the log start offset survived the restart')
+  assert.deepEqual(after.map(([, , , o]) => o), [24, 25, 26, 27, 28, 29, 30], 'at their original offsets')
 })
 
-test('compaction waits for enough superseded records; a forced one drops only expired tombstones', async (t) => {
-  const s = await broker(t, { 'offsets.topic.num.partitions': '1', 'log.segment.delete.delay.ms': '0' })
-  const log = groupLog(s, { minCompactableRecords: 100 })
+test('log.cleaner.enable=false: __consumer_offsets is not compacted at all, as in Kafka', async (t) => {
+  const s = await broker(t, { ...CLEANED, 'log.cleaner.enable': 'false' })
+  const log = groupLog(s)
   for (let i = 0; i < 60; i++) await append(log, 'g', [offsetCommitRecord('g', 't', i % 2, offset(i))])
-  assert.equal(await log.compact(0), undefined, '58 superseded records are fewer than minCompactableRecords')
-  assert.deepEqual(await log.compactAll([0]), [])
-  const r = await log.compact(0, { force: true })
-  assert.deepEqual(r && { before: r.before, kept: r.kept }, { before: 60, kept: 2 })
+  assert.equal(await clean(s), undefined)
+  const { log: plog } = await s.b.broker.replicas.leaderLog(GROUP_METADATA_TOPIC, 0)
+  assert.deepEqual([plog.logStartOffset, plog.logEndOffset], [0, 60])
+  assert.equal((await replay(s)).length, 60, 'every commit is still in the log')
 })
 
 test('write errors map as Kafka coordinators map them', async (t) => {

@@ -9,15 +9,23 @@
  *   delete.retention.ms older than now (its largest timestamp: Kafka's "last modified" rule
  *   before KIP-534), then removed;
  * - batches keep their base offset, last offset delta, producer id/epoch/base sequence and
- *   timestamps, and are re-encoded in their own codec; a batch left without records keeps its
- *   header when it has a producer id (its producer's state is rebuilt from the log) or when it
- *   ends its group (every segment then ends right before the next begins, which recovery and the
- *   swap's range rely on);
- * - control batches (transaction markers) are kept. TODO(transactions): Kafka removes aborted
- *   records (from the .txnindex) and drops markers delete.retention.ms after no data of their
- *   transaction remains (the two-pass rule); not done yet, so aborted records stay (read_committed
- *   consumers still skip them through the .txnindex, which is kept: segments with aborted
- *   transactions are never merged into an earlier one).
+ *   timestamps, and are re-encoded in their own codec;
+ * - transactions (Kafka's CleanedTransactionMetadata, txn-metadata.ts): the records of aborted
+ *   transactions (the .txnindex entries over the range) are removed and never enter the offset
+ *   map (an aborted write must not hide the committed value it would have replaced); a commit or
+ *   abort marker whose transaction has no data left gets a delete horizon, now +
+ *   delete.retention.ms, in its batch header (KIP-534: the delete-horizon attribute, the horizon
+ *   in the base timestamp), and a later pass past that horizon removes it. An abort's .txnindex
+ *   entry goes on the pass that finds no data of it, before the swap (no aborted data remains
+ *   either way, and the marker outlives the entry, so read_committed is right at every crash
+ *   point). Nothing at or above the last stable offset is cleanable (UnifiedLog.cleaner);
+ * - a batch left without records goes, unless it holds its producer's last sequence (or is the
+ *   marker of a producer with no data batch left), as Kafka's RETAIN_EMPTY keeps producer state
+ *   rebuildable from the log, or it ends its group (every segment then ends right before the
+ *   next begins, which recovery and the swap's range rely on); a marker that ends its group stays
+ *   until a later pass merges its segment with the next;
+ * - a segment with .txnindex entries starts its own group, so every entry stays in the file of
+ *   the segment holding its marker.
  * Output goes to `<base>.log.cleaned`, fsynced, then the log swaps it in (UnifiedLog.replaceSegments:
  * `.cleaned` -> `.swap` -> old segments `.deleted` -> `.log`); the loader finishes or discards swaps.
  *
@@ -26,12 +34,15 @@
  */
 import { open, rm } from 'node:fs/promises'
 import { decodeBatch, encodeBatch, type RecordBatch } from '../../../protocol/records/batch.js'
+import { readEndTxnMarker } from '../../../protocol/records/control.js'
+import type { AbortedTxn } from '../../index/txn-index.js'
 import type { BatchInfo } from '../batch-scanner.js'
 import { LOG_SUFFIX, segmentPath } from '../file-names.js'
 import type { Segment } from '../segment.js'
 import type { FaultHooks } from '../../../util/faults.js'
 import { OffsetMap } from './offset-map.js'
 import type { Throttle } from './throttle.js'
+import { CleanedTransactionMetadata } from './txn-metadata.js'
 
 export const CLEANED_SUFFIX = '.cleaned'
 export const SWAP_SUFFIX = '.swap'
@@ -48,6 +59,16 @@ export interface CleanableLog {
   readonly config: { segmentBytes: number; segmentIndexBytes: number; indexIntervalBytes: number; deleteRetentionMs: number; minCleanableDirtyRatio: number; maxCompactionLagMs: number }
   /** True if the segment starting at `base` has entries in the .txnindex. */
   hasAbortedTxns(base: number): boolean
+  /** The .txnindex entries overlapping [from, upper). */
+  abortedTxns(from: number, upper: number): AbortedTxn[]
+  /** Removes these .txnindex entries (their transactions have no data left), under the log's lock. */
+  dropAbortedTxns(entries: readonly AbortedTxn[]): Promise<void>
+  /**
+   * Whether the batch must stay, even emptied, for its producer's state (Kafka's RETAIN_EMPTY):
+   * it holds the active producer's last data offset, or it is the marker of an active producer
+   * with no data batch left and the producer's current epoch.
+   */
+  isProducersLast(batch: BatchInfo): boolean
   /** Swaps the fsynced `cleanedPath` in for `group` (under the log's lock); false if the group changed meanwhile. */
   replaceSegments(group: readonly Segment[], cleanedPath: string): Promise<boolean>
 }
@@ -71,6 +92,11 @@ export interface CleanResult {
   bytesWritten: number
   recordsRead: number
   recordsRemoved: number
+  /** Records of aborted transactions among recordsRemoved. */
+  abortedRemoved: number
+  /** Commit/abort markers given a delete horizon, and removed past it. */
+  markersHorizoned: number
+  markersRemoved: number
 }
 
 /** Kafka's LogToClean: the dirty ratio and whether max.compaction.lag.ms makes it due anyway. */
@@ -103,16 +129,23 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions): Promis
     const c = await cleanability(log, now, firstDirty)
     if (c.ratio < log.config.minCleanableDirtyRatio && !c.due) return undefined
   }
-  const result: CleanResult = { endOffset: firstDirty, segmentsBefore: 0, segmentsAfter: 0, bytesRead: 0, bytesWritten: 0, recordsRead: 0, recordsRemoved: 0 }
+  const result: CleanResult = { endOffset: firstDirty, segmentsBefore: 0, segmentsAfter: 0, bytesRead: 0, bytesWritten: 0, recordsRead: 0, recordsRemoved: 0, abortedRemoved: 0, markersHorizoned: 0, markersRemoved: 0 }
 
   // 1. The offset map over whole dirty segments, as many as it holds.
   map.clear()
   let mapEnd = firstDirty
+  const mapTxns = new CleanedTransactionMetadata(log.abortedTxns(firstDirty, firstUncleanableOffset))
   for (const seg of dirty) {
     const keys: Array<[Buffer, number]> = []
-    await forEachBatch(seg, options, result, async (info, batch) => {
-      if (info.isControl || batch === undefined) return
-      for (const r of batch.records) {
+    await forEachBatch(seg, options, result, async (info, bytes) => {
+      if (info.isControl) {
+        const marker = readEndTxnMarker(await decode(bytes))
+        if (marker) mapTxns.onMarkerRead(info, marker.commit)
+        return
+      }
+      // An aborted record supersedes nothing (and its batch need not be decoded).
+      if (mapTxns.onBatchRead(info)) return
+      for (const r of (await decode(bytes)).records) {
         const offset = info.baseOffset + r.offsetDelta
         if (r.key !== null && offset >= firstDirty) keys.push([r.key, offset])
       }
@@ -127,8 +160,11 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions): Promis
   // 2. Rewrite [log start, mapEnd) group by group.
   const toClean = usable.filter((s) => s.baseOffset < mapEnd)
   const horizon = now - log.config.deleteRetentionMs
+  // The whole range from the log start: every batch of a transaction whose marker it reaches is seen.
+  const txns = new CleanedTransactionMetadata(log.abortedTxns(log.logStartOffset, mapEnd))
   for (const group of groupSegmentsBySize(log, toClean)) {
     result.segmentsBefore += group.length
+    const dropEntries: AbortedTxn[] = []
     const cleanedPath = segmentPath(log.dir, group[0]!.baseOffset, LOG_SUFFIX) + CLEANED_SUFFIX
     const fh = await open(cleanedPath, 'w')
     let written = 0
@@ -139,28 +175,55 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions): Promis
         const lastOfGroup = gi === group.length - 1
         // Tombstones go once their segment was cleaned before and is past delete.retention.ms.
         const dropTombstones = nextBase(usable, seg, firstUncleanableOffset) <= firstDirty && (await seg.largestTimestamp()) < horizon
-        const batches: Array<{ info: BatchInfo; batch: RecordBatch | undefined; bytes: Buffer }> = []
-        await forEachBatch(seg, options, result, async (info, batch, bytes) => {
-          batches.push({ info, batch, bytes })
+        const batches: Array<{ info: BatchInfo; bytes: Buffer }> = []
+        await forEachBatch(seg, options, result, async (info, bytes) => {
+          batches.push({ info, bytes })
         })
         for (let bi = 0; bi < batches.length; bi++) {
-          const { info, batch, bytes } = batches[bi]!
+          const { info, bytes } = batches[bi]!
           const tail = lastOfGroup && bi === batches.length - 1
           let out = bytes
-          if (batch !== undefined && !info.isControl) {
-            const kept = batch.records.filter((r) => {
-              const offset = info.baseOffset + r.offsetDelta
-              if (r.key === null) return false // Kafka drops keyless records from compacted logs
-              const latest = map.get(r.key)
-              if (latest > offset) return false
-              return !(r.value === null && dropTombstones)
-            })
-            result.recordsRead += batch.records.length
-            result.recordsRemoved += batch.records.length - kept.length
-            if (kept.length !== batch.records.length) {
+          if (info.isControl) {
+            const batch = await decode(bytes)
+            const marker = readEndTxnMarker(batch)
+            if (marker) {
+              const seen = txns.onMarkerRead(info, marker.commit)
+              if (seen.dropEntry) dropEntries.push(seen.dropEntry)
+              if (seen.discardable && !log.isProducersLast(info)) {
+                if (!batch.hasDeleteHorizon) {
+                  // A delete.retention.ms near Long.MAX_VALUE must not overflow the int64 field: past 2^53 ms is never anyway.
+                  out = await encodeBatch(withDeleteHorizon(batch, Math.min(now + log.config.deleteRetentionMs, Number.MAX_SAFE_INTEGER)))
+                  changed = true
+                  result.markersHorizoned++
+                } else if (Number(batch.baseTimestamp) <= now && !tail) {
+                  changed = true
+                  result.markersRemoved++
+                  continue
+                }
+              }
+            }
+          } else {
+            const aborted = txns.onBatchRead(info)
+            // An aborted batch is decoded only if its header must stay.
+            const batch = aborted ? undefined : await decode(bytes)
+            const count = batch?.records.length ?? info.recordCount
+            const kept = !batch
+              ? []
+              : batch.records.filter((r) => {
+                  const offset = info.baseOffset + r.offsetDelta
+                  if (r.key === null) return false // Kafka drops keyless records from compacted logs
+                  const latest = map.get(r.key)
+                  if (latest > offset) return false
+                  return !(r.value === null && dropTombstones)
+                })
+            result.recordsRead += count
+            result.recordsRemoved += count - kept.length
+            if (aborted) result.abortedRemoved += count
+            if (kept.length !== count) {
               changed = true
-              if (kept.length === 0 && info.producerId < 0n && !tail) continue
-              out = await encodeBatch({ ...batch, records: kept }, batch.compression !== undefined ? { compression: batch.compression } : {})
+              if (kept.length === 0 && !tail && !log.isProducersLast(info)) continue
+              const header = batch ?? (await decode(bytes))
+              out = await encodeBatch({ ...header, records: kept }, header.compression !== undefined ? { compression: header.compression } : {})
             }
           }
           await fh.write(out, 0, out.length, written)
@@ -172,6 +235,7 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions): Promis
         await fh.close()
         await rm(cleanedPath, { force: true })
         result.segmentsAfter += group.length
+        if (dropEntries.length > 0) await log.dropAbortedTxns(dropEntries)
         continue
       }
       log.faults.check('cleaner.write', cleanedPath)
@@ -183,6 +247,8 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions): Promis
       throw err
     }
     result.bytesWritten += written
+    // Before the swap: these transactions have no data in the old segments either.
+    if (dropEntries.length > 0) await log.dropAbortedTxns(dropEntries)
     if (await log.replaceSegments(group, cleanedPath)) result.segmentsAfter += 1
     else {
       await rm(cleanedPath, { force: true })
@@ -231,12 +297,25 @@ export function groupSegmentsBySize(log: CleanableLog, segments: readonly Segmen
   return groups
 }
 
-/** Every batch of `seg` in order, decoded unless it is a control batch (slices: one batch per await). */
+/**
+ * The marker batch with KIP-534's delete horizon: the attribute set and the horizon as its base
+ * timestamp, the records' deltas moved so their timestamps stay what they were.
+ */
+function withDeleteHorizon(batch: RecordBatch, horizonMs: number): RecordBatch {
+  const shift = Number(batch.baseTimestamp) - horizonMs
+  return { ...batch, hasDeleteHorizon: true, baseTimestamp: BigInt(horizonMs), records: batch.records.map((r) => ({ ...r, timestampDelta: r.timestampDelta + shift })) }
+}
+
+function decode(bytes: Buffer): Promise<RecordBatch> {
+  return decodeBatch(bytes, { verifyCrc: false })
+}
+
+/** Every batch of `seg` in order, as read (slices: one batch per await). */
 async function forEachBatch(
   seg: Segment,
   options: CleanOptions,
   result: CleanResult,
-  onBatch: (info: BatchInfo, batch: RecordBatch | undefined, bytes: Buffer) => Promise<void>,
+  onBatch: (info: BatchInfo, bytes: Buffer) => Promise<void>,
 ): Promise<void> {
   const infos: BatchInfo[] = []
   await seg.scanBatches(seg.baseOffset, (b) => {
@@ -247,7 +326,6 @@ async function forEachBatch(
     if (bytes.length < info.size) throw new Error(`segment ${seg.log.path} shrank while it was cleaned`)
     result.bytesRead += bytes.length
     await options.throttle?.take(bytes.length)
-    const batch = info.isControl ? undefined : await decodeBatch(bytes, { verifyCrc: false })
-    await onBatch(info, batch, bytes)
+    await onBatch(info, bytes)
   }
 }

@@ -239,7 +239,7 @@ test('OffsetMap: latest offset per key, bounded by its memory', () => {
   assert.equal(m.room, 9)
 })
 
-test('cleaned batches keep their codec, producer id, epoch, base sequence and offset span; an emptied idempotent batch keeps its header', async () => {
+test("cleaned batches keep their codec, producer id, epoch, base sequence and offset span; an emptied batch keeps its header only when it holds its producer's last sequence", async () => {
   await withTempDir(async (dir) => {
     const clock = new ManualClock(1_000_000)
     const log = await openLog(dir, clock)
@@ -247,7 +247,9 @@ test('cleaned batches keep their codec, producer id, epoch, base sequence and of
     const idem = (seq: number, records: ReturnType<typeof rec>[]) => encodeBatch(createBatch({ baseTimestamp: BigInt(clock.now()), records, producerId: 9n, producerEpoch: 2, baseSequence: seq }), { compression: CompressionCodec.Gzip })
     await log.appendAsLeader(await idem(0, [rec('a', '1', 0), rec('b', '1', 1), rec('a', '2', 2)]), { leaderEpoch: 0 }) // offsets 0-2
     await log.appendAsLeader(await idem(3, [rec('b', '2', 0)]), { leaderEpoch: 0 }) // 3
-    await log.appendAsLeader(await idem(4, [rec('a', '3', 0)]), { leaderEpoch: 0 }) // 4: a's latest
+    await log.appendAsLeader(await idem(4, [rec('a', '3', 0)]), { leaderEpoch: 0 }) // 4: the producer's last
+    const plain = await encodeBatch(createBatch({ baseTimestamp: BigInt(clock.now()), records: [rec('a', '4', 0)] }))
+    await log.appendAsLeader(plain, { leaderEpoch: 0 }) // 5: a's latest
     log.updateHighWatermark(log.logEndOffset)
     await log.roll()
     await log.flush()
@@ -261,9 +263,10 @@ test('cleaned batches keep their codec, producer id, epoch, base sequence and of
     }
     const shape = batches.map((b) => [Number(b.baseOffset), b.lastOffsetDelta, b.compression, b.producerId, b.producerEpoch, b.baseSequence, b.records.map((r) => `${r.key}=${r.value}`)])
     assert.deepEqual(shape, [
-      [0, 2, CompressionCodec.Gzip, 9n, 2, 0, []], // a=1, b=1, a=2 all superseded: the header stays (idempotent)
+      // 0-2 (a=1, b=1, a=2) all superseded and not the producer's last: gone (Kafka's DELETE_EMPTY).
       [3, 0, CompressionCodec.Gzip, 9n, 2, 3, ['b=2']],
-      [4, 0, CompressionCodec.Gzip, 9n, 2, 4, ['a=3']],
+      [4, 0, CompressionCodec.Gzip, 9n, 2, 4, []], // superseded, but its producer's last sequence: the header stays
+      [5, 0, CompressionCodec.None, -1n, -1, -1, ['a=4']],
     ])
     await log.close()
     // Producer state rebuilt from the cleaned log (no snapshot): a retry of the last batch is still a duplicate.
