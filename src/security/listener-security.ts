@@ -87,10 +87,19 @@ export function saslListenerConfig(cfg: BrokerConfig, l: ResolvedListener, time:
       }
     }
   }
+  // connections.max.reauth.ms, per mechanism as Kafka reads it (checked here, at start-up).
+  const maxReauth = new Map<string, number>()
+  for (const m of mechanisms) {
+    const raw = cfg.listenerRaw(l.name, 'connections.max.reauth.ms', m)?.trim()
+    const n = raw === undefined ? cfg.get('connections.max.reauth.ms') : Number(raw)
+    if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`invalid value for listener.name.${l.name.toLowerCase()}.${m.toLowerCase()}.connections.max.reauth.ms: ${JSON.stringify(raw)} is not a non-negative integer`)
+    maxReauth.set(m, n)
+  }
   return {
     listener: l.name,
     mechanisms,
     failedDelayMs: cfg.get('connection.failed.authentication.delay.ms'),
+    maxReauthMs: (mechanism) => maxReauth.get(mechanism) ?? 0,
     newServer(mechanism) {
       if (mechanism === 'PLAIN') return plainServer(plainUsers!)
       if (mechanism === 'OAUTHBEARER') return oauthBearerServer(oauth!)

@@ -6,6 +6,8 @@ export interface SaslStep {
   response: Buffer
   /** Set once the exchange succeeded. */
   principal?: KafkaPrincipal
+  /** When the credential stops being valid (an OAUTHBEARER token's exp), ms since the epoch: bounds the session (KIP-368). */
+  credentialExpiresAtMs?: number
 }
 
 export interface SaslServer {

@@ -109,7 +109,7 @@ export function oauthBearerServer(validate: OAuthBearerValidator): SaslServer & 
         )
       }
       const principal: KafkaPrincipal = { type: 'User', name: token.principalName }
-      return { response: Buffer.alloc(0), principal }
+      return { response: Buffer.alloc(0), principal, credentialExpiresAtMs: token.lifetimeMs }
     },
   }
 }
