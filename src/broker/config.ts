@@ -83,7 +83,9 @@ export const BROKER_CONFIG = {
   'connections.max.idle.ms': { kind: 'long', default: '600000', doc: 'A connection with no request being handled and no bytes read or written for this long is closed (one that stopped reading its responses counts as idle); -1 never.', check: (v) => (v === -1 || v > 0 ? undefined : 'must be -1 or positive') },
   'samsa.request.read.timeout.ms': { kind: 'long', default: '60000', doc: 'Samsa only (Kafka has no such bound): a request whose first bytes arrived must arrive whole within this long while the broker is reading, or the connection is closed (slow senders holding memory); -1 never.', check: (v) => (v === -1 || v > 0 ? undefined : 'must be -1 or positive') },
   'listener.security.protocol.map': { kind: 'list', default: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL', doc: 'Security protocol of each listener name, NAME:PROTOCOL. All four are served (SSL and SASL_SSL need ssl.keystore.location).' },
-  'inter.broker.listener.name': { kind: 'string', default: '', doc: 'The listener other brokers (replica fetchers) use; its address is the one registered as the broker\'s host and port. Defaults to the first listener. With metadata.store=etcd it must be a PLAINTEXT listener (replica fetchers do not authenticate yet).' },
+  'inter.broker.listener.name': { kind: 'string', default: '', doc: 'The listener other brokers (replica fetchers) use; its address is the one registered as the broker\'s host and port. Defaults to the first listener. Brokers connect to each other with its security protocol: TLS with its truststore and keystore, SASL with sasl.mechanism.inter.broker.protocol and the username/password of its login module.' },
+  'sasl.mechanism.inter.broker.protocol': { kind: 'string', default: 'PLAIN', doc: 'SASL mechanism brokers authenticate to each other with on a SASL inter-broker listener: PLAIN (Samsa\'s default; Kafka\'s is GSSAPI, which Samsa does not serve), SCRAM-SHA-256 or SCRAM-SHA-512. The credentials are the username and password options of the listener\'s login module for that mechanism.' },
+  'ssl.endpoint.identification.algorithm': { kind: 'string', default: 'https', doc: 'Between brokers on a TLS inter-broker listener: https checks that the peer\'s certificate names its registered host; empty skips that check (the chain is still verified).' },
   'sasl.enabled.mechanisms': { kind: 'list', default: 'GSSAPI', doc: 'SASL mechanisms served on SASL listeners (listener.name.<listener>.sasl.enabled.mechanisms overrides it per listener). Samsa serves PLAIN; GSSAPI (Kerberos, Kafka\'s default) is not supported, so set this when a SASL listener exists.' },
   'sasl.jaas.config': { kind: 'string', default: '', sensitive: true, doc: 'JAAS login module entry for SASL mechanisms, as Kafka\'s: for PLAIN, org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret"; (one user_<name>=<password> per user). listener.name.<listener>.<mechanism>.sasl.jaas.config overrides it (mechanism in lower case, e.g. listener.name.sasl_plaintext.plain.sasl.jaas.config).' },
   'ssl.keystore.type': { kind: 'string', default: 'PEM', doc: 'Format of the key store of TLS listeners: PEM only (Kafka\'s default JKS is Java-only; convert JKS or PKCS12 stores to PEM). listener.name.<listener>.ssl.* overrides every ssl.* key per listener.' },
@@ -497,10 +499,6 @@ export function parseConnectionOverrides(value: string): Map<string, number> {
 export function checkBrokerConfig(cfg: BrokerConfig): void {
   const { listeners } = resolveListeners(cfg)
   checkSaslListeners(cfg, listeners)
-  const inter = interBrokerListener(cfg, listeners)
-  if (cfg.get('metadata.store') === 'etcd' && inter.securityProtocol !== 'PLAINTEXT') {
-    throw new ConfigError(`inter.broker.listener.name ${inter.name} uses ${inter.securityProtocol}; replica fetchers cannot authenticate yet: name a PLAINTEXT listener in inter.broker.listener.name`)
-  }
   if (cfg.get('metadata.store') === 'etcd' && cfg.get('etcd.endpoints').length === 0) {
     throw new ConfigError('metadata.store=etcd needs etcd.endpoints: set it to the etcd client URLs, e.g. http://127.0.0.1:2379')
   }
