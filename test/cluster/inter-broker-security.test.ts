@@ -5,7 +5,8 @@
  * broker's own keystore and truststore and authenticate with the listener's login module
  * credentials. With acks=all every in-sync follower has each record; killing the leader elects a
  * follower that has them all, producing goes on, and the killed broker comes back, fetches (a
- * new connection, authenticated again) and rejoins the ISR.
+ * new connection, authenticated again) and rejoins the ISR. A transaction over three
+ * partitions then commits: its markers go from the coordinator to the leaders over INTERNAL.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -80,5 +81,25 @@ test('SASL_SSL inter-broker listener with mutual TLS: replicas fetch, a killed l
     const [x] = await admin.describeTopics(['ib'])
     return x!.partitions[0]!.isr.includes(victim)
   }, 60_000)
+
+  // Transaction markers travel from the coordinator to each partition's leader over INTERNAL too.
+  await admin.createTopics([{ topic: 'ib-txn', numPartitions: 3, replicationFactor: 3 }])
+  const tp = new Producer({ bootstrapServers: c.bootstrap(), logger: quiet, transactionalId: 'ib-tx', requestTimeoutMs: 15_000 })
+  try {
+    await tp.beginTransaction()
+    await tp.sendBatch([0, 1, 2].map((partition) => ({ topic: 'ib-txn', partition, value: `t${partition}` })))
+    await tp.commitTransaction()
+  } finally {
+    await tp.close()
+  }
+  const rc = new Consumer({ bootstrapServers: c.bootstrap(), logger: quiet, autoOffsetReset: 'earliest', isolationLevel: 'read_committed' })
+  try {
+    rc.assign([0, 1, 2].map((partition) => ({ topic: 'ib-txn', partition })))
+    const got: string[] = []
+    for (const end = Date.now() + 30_000; got.length < 3 && Date.now() < end; ) for (const r of await rc.poll({ timeoutMs: 500 })) got.push(r.value!.toString())
+    assert.deepEqual(got.sort(), ['t0', 't1', 't2'], 'the commit markers reached every leader')
+  } finally {
+    await rc.close()
+  }
   for (const id of [0, 1, 2]) assert.doesNotMatch(c.running(id)?.stderr() ?? '', /authentication failed|TLS handshake failed|broker-secret/)
 })
