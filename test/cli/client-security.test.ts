@@ -15,6 +15,8 @@ import { runCli, startBrokerProcess, type BrokerProcess } from '../helpers/broke
 import { makeCerts, type TestCerts } from '../helpers/certs.js'
 import { securityOptions, unsecuredTokenProvider } from '../../src/cli/client-security.js'
 import { CliError } from '../../src/cli/common.js'
+import { startBroker } from '../../src/index.js'
+import { createLogger } from '../../src/util/logger.js'
 
 let b: BrokerProcess
 let certs: TestCerts
@@ -150,4 +152,27 @@ test('OAUTHBEARER with OAuthBearerLoginModule makes Kafka\'s unsecured token fro
   assert.deepEqual(JSON.parse(Buffer.from(payload!, 'base64url').toString()), { iat: 1_700_000_000, exp: 1_700_000_060, sub: 'alice', scope: ['kafka', 'admin'] })
   assert.equal(sig, '')
   assert.throws(() => unsecuredTokenProvider(new Map()), usageError(/unsecuredLoginStringClaim_sub/))
+})
+
+test('OAUTHBEARER from the tools: the unsecured token the login options make is accepted by the broker, and refused without the required scope', async (t) => {
+  const broker = await startBroker({
+    logger: createLogger({ level: 'silent' }),
+    config: {
+      listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
+      'sasl.enabled.mechanisms': 'OAUTHBEARER',
+      'listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config': 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredValidatorRequiredScope="kafka";',
+      'connection.failed.authentication.delay.ms': '10',
+    },
+  })
+  t.after(() => broker.close())
+  const file = (scope: string) => {
+    const f = join(dir, `oauth-${scope}.properties`)
+    writeFileSync(f, `security.protocol=SASL_PLAINTEXT\nsasl.mechanism=OAUTHBEARER\nsasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="alice" unsecuredLoginListClaim_scope=",${scope}";\n`)
+    return f
+  }
+  const bs = `${broker.host}:${broker.port}`
+  await ok(['topics', '--bootstrap-server', bs, '--create', '--topic', 'oauth-cli', '--partitions', '1', '--replication-factor', '1', '--command-config', file('kafka')])
+  const r = await runCli(['topics', '--bootstrap-server', bs, '--list', '--command-config', file('other')], { timeoutMs: 30_000 })
+  assert.equal(r.code, 1)
+  assert.match(r.stderr, /SASL OAUTHBEARER authentication failed: .*missing a required scope \(kafka\)/)
 })
