@@ -29,8 +29,9 @@ export {
   type ConsumerGroupMetadata,
   type Assignor,
 } from './client/consumer/index.js'
-export { ClientError, ConnectionError, RequestTimeoutError, isRetriable } from './client/base/errors.js'
+export { AuthenticationError, ClientError, ConnectionError, RequestTimeoutError, isRetriable } from './client/base/errors.js'
 export type { BaseOptions } from './client/base/options.js'
+export type { SaslOptions, SaslPasswordOptions, SaslOAuthBearerOptions, OAuthBearerProvider, OAuthBearerTokenValue } from './client/base/sasl/index.js'
 export type { TopicPartition, Headers, HeaderValue } from './client/base/types.js'
 
 export interface StartBrokerOptions {

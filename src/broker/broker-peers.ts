@@ -3,10 +3,11 @@
  * transaction verification): one connection per broker, opened on first use at the address
  * metadata registers, reopened when it closed or the broker's address changed, dropped by the
  * caller after a failed request. The replica fetchers keep their own connections (one per fetch
- * loop, with their own timeouts).
+ * loop, with their own timeouts). Both connect with the inter-broker listener's security.
  */
 import { BrokerConnection } from '../client/base/connection.js'
 import type { MetadataView } from '../metadata/types.js'
+import { PLAINTEXT_INTER_BROKER, type InterBrokerSecurity } from './inter-broker-security.js'
 
 /** A receiving leader waits up to 30 s for its in-sync replicas (WriteTxnMarkers); a request may take that long. */
 const REQUEST_TIMEOUT_MS = 40_000
@@ -25,6 +26,7 @@ export class BrokerPeers {
   constructor(
     private readonly metadata: Pick<MetadataView, 'brokers'>,
     private readonly clientId: string,
+    private readonly security: InterBrokerSecurity = PLAINTEXT_INTER_BROKER,
   ) {}
 
   get signal(): AbortSignal {
@@ -44,7 +46,10 @@ export class BrokerPeers {
   }
 
   private open(nodeId: number, host: string, port: number): Promise<BrokerConnection> {
-    const conn = BrokerConnection.open({ host, port, nodeId, clientId: this.clientId, connectTimeoutMs: CONNECT_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, maxInFlight: 5 }, this.abort.signal)
+    const conn = BrokerConnection.open(
+      { host, port, nodeId, clientId: this.clientId, connectTimeoutMs: CONNECT_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, maxInFlight: 5, ...this.security() },
+      this.abort.signal,
+    )
     const peer: Peer = { host, port, conn }
     this.peers.set(nodeId, peer)
     conn.catch(() => {

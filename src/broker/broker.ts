@@ -19,6 +19,7 @@ import { createBrokerAuthorizer } from '../security/authorizer/broker-authorizer
 import type { BrokerInfo, TopicInfo } from '../metadata/types.js'
 import { FaultHooks } from '../util/faults.js'
 import { BrokerPeers } from './broker-peers.js'
+import { interBrokerSecurity } from './inter-broker-security.js'
 import { TxnVerifier } from './txn-verification.js'
 import { systemClock, type Clock } from '../storage/clock.js'
 import { systemTime, type Time } from '../util/time.js'
@@ -179,6 +180,8 @@ export class Broker {
       if (l.securityProtocol === 'SSL' || l.securityProtocol === 'SASL_SSL') this.tls.set(l.name, listenerTls(this.config, l.name))
       saslListenerConfig(this.config, l)
     }
+    // Brokers reach each other through the inter-broker listener, with its TLS and SASL.
+    const interBroker = interBrokerSecurity(this.config)
     const logDirs = this.config.get('log.dirs')
     if (logDirs.length === 0) throw new Error('log.dirs is empty: set log.dirs (or log.dir) to where the broker keeps its data')
     for (const dir of logDirs) await ensureLogDir(dir, this.faults)
@@ -187,14 +190,14 @@ export class Broker {
       : await openMetadataStore({ config: this.config, self: () => this.self(), logger: this.logger, faults: this.faults })
     let replicas: ReplicaManager
     try {
-      replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId, faults: this.faults, ...(this.time ? { time: this.time } : {}) })
+      replicas = await ReplicaManager.open({ config: this.config, store, logger: this.logger, nodeId: this.nodeId, faults: this.faults, interBroker, ...(this.time ? { time: this.time } : {}) })
     } catch (err) {
       await store.close()
       throw err
     }
     const producerIds = new ProducerIdManager(store)
     const groups = createGroupCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger })
-    const peers = new BrokerPeers(store, `samsa-broker-${this.nodeId}`)
+    const peers = new BrokerPeers(store, `samsa-broker-${this.nodeId}`, interBroker)
     this.peers = peers
     const txns = createTxnCoordinator({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger, producerIds, groups, faults: this.faults, peers }, this.time)
     const txnVerifier = new TxnVerifier({ nodeId: this.nodeId, config: this.config, metadata: store, replicas, logger: this.logger, txns }, peers)

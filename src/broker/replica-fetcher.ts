@@ -18,6 +18,7 @@
  * there, above the leader's log end truncates again; connection failures back off
  * `replica.fetch.backoff.ms` and reconnect.
  */
+import type { InterBrokerSecurity } from './inter-broker-security.js'
 import { ApiKey } from '../protocol/generated/api-keys.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD } from '../protocol/records/batch-header.js'
@@ -43,6 +44,8 @@ export interface FetcherConfig {
   backoffMs: number
   socketTimeoutMs: number
   fetchersPerLeader: number
+  /** TLS and SASL of the inter-broker listener; plaintext when absent. */
+  security?: InterBrokerSecurity
 }
 
 /** A partition this broker follows, as the replica manager hands it over. */
@@ -203,6 +206,7 @@ class ReplicaFetcher {
         connectTimeoutMs: this.config.socketTimeoutMs,
         requestTimeoutMs: this.config.socketTimeoutMs,
         maxInFlight: 1,
+        ...this.config.security?.(),
       },
       this.abort.signal,
     )

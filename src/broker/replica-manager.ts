@@ -15,6 +15,7 @@
  * Coordinators learn which partitions of their internal topics this broker leads through
  * onLeadershipChange.
  */
+import type { InterBrokerSecurity } from './inter-broker-security.js'
 import { KafkaError } from '../protocol/errors.js'
 import { LogManager, type LogConfig, type OffsetAndTimestamp, type UnifiedLog } from '../storage/index.js'
 import type { FaultHooks } from '../util/faults.js'
@@ -42,6 +43,8 @@ export interface ReplicaManagerOptions {
   faults?: FaultHooks
   /** Time for delayed operations (acks=-1 timeouts) and follower fetch state; default the system's. */
   time?: Time
+  /** How replica fetchers connect to leaders (the inter-broker listener's TLS and SASL). */
+  interBroker?: InterBrokerSecurity
 }
 
 /**
@@ -127,6 +130,7 @@ export class ReplicaManager {
         backoffMs: c.get('replica.fetch.backoff.ms'),
         socketTimeoutMs: c.get('replica.socket.timeout.ms'),
         fetchersPerLeader: c.get('num.replica.fetchers'),
+        ...(opts.interBroker ? { security: opts.interBroker } : {}),
       },
       opts.store,
       opts.logger,

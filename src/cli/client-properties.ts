@@ -1,13 +1,14 @@
 /**
  * Kafka client properties (`linger.ms=5`, from `--producer-property`, `--consumer-property`,
  * `--producer-props`, `--command-config` and friends) turned into the Samsa client's camelCase
- * options. Properties the Samsa client has no use for (serializers, security settings it does
- * not speak yet) warn, as Kafka's clients warn about configs "supplied but isn't a known
+ * options, security properties (security.protocol, ssl.*, sasl.*) included through
+ * client-security.ts. Properties the Samsa client has no use for (serializers) warn, as Kafka's clients warn about configs "supplied but isn't a known
  * config", and are otherwise ignored; a bad value is a usage error naming the property.
  */
 import type { AdminOptions } from '../client/admin/options.js'
 import type { ConsumerOptions } from '../client/consumer/options.js'
 import type { ProducerOptions } from '../client/producer/options.js'
+import { isSecurityProperty, securityOptions } from './client-security.js'
 import { INT32_MAX, parseNumericFlag, SAFE_MAX, usage } from './common.js'
 
 type Kind = 'int' | 'bool' | 'string' | 'list' | 'acks'
@@ -78,7 +79,7 @@ const ASSIGNOR_CLASSES: Record<string, string> = {
 }
 
 /** Properties a Kafka user commonly sets that mean nothing to this client: accepted silently. */
-const IGNORED = new Set(['key.serializer', 'value.serializer', 'key.deserializer', 'value.deserializer', 'security.protocol'])
+const IGNORED = new Set(['key.serializer', 'value.serializer', 'key.deserializer', 'value.deserializer'])
 
 function convert(prop: string, m: Mapping, raw: string): unknown {
   const v = raw.trim()
@@ -113,11 +114,11 @@ function convert(prop: string, m: Mapping, raw: string): unknown {
 }
 
 function toOptions(props: Map<string, string>, table: Record<string, Mapping>, warn: (m: string) => void): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
+  const out: Record<string, unknown> = { ...securityOptions(props, warn) }
   for (const [k, v] of props) {
     const m = table[k]
     if (m) out[m.option] = convert(k, m, v)
-    else if (!IGNORED.has(k)) warn(`the property '${k}' was supplied but isn't a known config; ignored`)
+    else if (!IGNORED.has(k) && !isSecurityProperty(k)) warn(`the property '${k}' was supplied but isn't a known config; ignored`)
   }
   return out
 }

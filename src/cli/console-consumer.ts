@@ -26,6 +26,8 @@ import { ClientError, KafkaError } from '../client/base/errors.js'
 import { Consumer } from '../client/consumer/consumer.js'
 import type { ConsumerRecord, TopicPartition } from '../client/consumer/types.js'
 import { consumerOptions } from './client-properties.js'
+import { securityOf } from './client-security.js'
+import type { BaseOptions } from '../client/base/options.js'
 import { CliError, INT64_MAX, collect, describeError, intArg, keyValues, openAdmin, parseLongFlag, readPropertiesFile, toolLogger, usage } from './common.js'
 import { createFormatter, JsonFormatter, OutputChunk, type MessageFormatter } from './message-format.js'
 import { Progress } from './progress.js'
@@ -177,8 +179,8 @@ function firstOffsets(records: ConsumerRecord[]): Map<string, { tp: TopicPartiti
   return out
 }
 
-async function checkPartition(bootstrap: string, tp: TopicPartition): Promise<void> {
-  const admin = await openAdmin(bootstrap)
+async function checkPartition(bootstrap: string, tp: TopicPartition, security: Pick<BaseOptions, 'ssl' | 'sasl'>): Promise<void> {
+  const admin = await openAdmin(bootstrap, security)
   try {
     let count: number
     try {
@@ -200,8 +202,8 @@ async function consume(o: ConsumerFlags, cmd: Command): Promise<void> {
   const options = { ...consumerOptions(props), bootstrapServers: o.bootstrapServer, logger: toolLogger() }
 
   // Fail in seconds on a wrong address (or a partition that is not there) instead of waiting.
-  if (start.kind === 'assign') await checkPartition(o.bootstrapServer, start.tp)
-  else await (await openAdmin(o.bootstrapServer)).close()
+  if (start.kind === 'assign') await checkPartition(o.bootstrapServer, start.tp, securityOf(options))
+  else await (await openAdmin(o.bootstrapServer, securityOf(options))).close()
   const consumer = new Consumer(options)
 
   const ac = new AbortController()

@@ -25,6 +25,7 @@ import { Command } from 'commander'
 import { Producer } from '../client/producer/producer.js'
 import type { RecordMetadata } from '../client/producer/types.js'
 import { producerOptions } from './client-properties.js'
+import { securityOf } from './client-security.js'
 import { CliError, SAFE_MAX, collect, describeError, intArg, keyValues, openAdmin, readPropertiesFile, toolLogger, usage } from './common.js'
 import { LineParser, LineSplitter, lineReaderConfig } from './line-reader.js'
 import { Progress } from './progress.js'
@@ -205,7 +206,7 @@ async function produce(o: ProducerFlags, cmd: Command): Promise<void> {
   const options = { ...producerOptions(props), bootstrapServers: bootstrap, logger: toolLogger() }
 
   // Fail in seconds on a wrong address rather than after max.block.ms on the first record.
-  await (await openAdmin(bootstrap)).close()
+  await (await openAdmin(bootstrap, securityOf(options))).close()
   const producer = new Producer(options)
 
   let stopReason: Stop | null = null

@@ -28,6 +28,7 @@ import { Consumer } from '../client/consumer/consumer.js'
 import type { TopicPartition } from '../client/base/types.js'
 import type { ConsumerOptions } from '../client/consumer/options.js'
 import { consumerOptions } from './client-properties.js'
+import { securityOf } from './client-security.js'
 import { CliError, intArg, openAdmin, print, readPropertiesFile, SAFE_MAX, toolLogger, usage } from './common.js'
 import { metricsTable, METRICS_NOTE } from './metrics-table.js'
 import { fixed } from './producer-stats.js'
@@ -154,7 +155,7 @@ function plan(f: Flags): Plan {
 
 async function run(f: Flags): Promise<void> {
   const p = plan(f)
-  const admin = await openAdmin(p.bootstrap)
+  const admin = await openAdmin(p.bootstrap, securityOf(p.options))
   try {
     if (p.topic !== null) await requireTopicOrAutoCreate(admin, p.topic, p.bootstrap)
   } finally {

@@ -40,6 +40,7 @@ import { setImmediate as immediate, setTimeout as sleep } from 'node:timers/prom
 import { Command } from 'commander'
 import { Producer } from '../client/producer/producer.js'
 import { producerOptions } from './client-properties.js'
+import { securityOf } from './client-security.js'
 import { CliError, describeError, intArg, keyValues, numberArg, openAdmin, print, readPropertiesFile, SAFE_MAX, toolLogger, usage } from './common.js'
 import { metricsTable, METRICS_NOTE } from './metrics-table.js'
 import { ProducerStats } from './producer-stats.js'
@@ -210,7 +211,7 @@ async function run(f: Flags): Promise<void> {
   const options = { ...producerOptions(p.props), bootstrapServers: p.bootstrap, logger: toolLogger() }
   // A wrong address fails in seconds with one line, and a missing topic that will not be
   // created fails before any record is sent.
-  const admin = await openAdmin(p.bootstrap)
+  const admin = await openAdmin(p.bootstrap, securityOf(options))
   try {
     await requireTopicOrAutoCreate(admin, p.topic, p.bootstrap)
   } finally {

@@ -1,6 +1,7 @@
 /**
  * Certificates made at test time with `openssl`: a CA, a server certificate for localhost and
- * 127.0.0.1, and client certificates, all signed by the CA, in a fresh temp dir.
+ * 127.0.0.1 (usable as a client certificate too, as brokers present it to each other), and
+ * client certificates, all signed by the CA, in a fresh temp dir.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -42,7 +43,7 @@ export function makeCerts(): TestCerts {
   const dir = mkdtempSync(join(tmpdir(), 'samsa-certs-'))
   keyPair(dir, 'ca', '/CN=Samsa Test CA', undefined)
   const ca = { cert: 'ca.crt', key: 'ca.key.pem' }
-  const serverExt = 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'
+  const serverExt = 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n'
   const server = (file: string, cn: string) => {
     const name = `server-${cn.replace(/\W/g, '')}`
     keyPair(dir, name, `/CN=${cn}`, ca, serverExt)

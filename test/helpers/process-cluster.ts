@@ -65,7 +65,8 @@ export async function processCluster(t: TestContext, size: number, overrides: Re
     'group.initial.rebalance.delay.ms': '0',
     'replica.fetch.backoff.ms': '100',
     ...overrides,
-    ...(ports.has(id) ? { listeners: `PLAINTEXT://127.0.0.1:${ports.get(id)}` } : {}),
+    // A restart keeps the first listener's port (the one clients bootstrap from); others pick new ones.
+    ...(ports.has(id) ? { listeners: (overrides.listeners ?? 'PLAINTEXT://127.0.0.1:0').replace(/:0(?=,|$)/, `:${ports.get(id)}`) } : {}),
   })
 
   const cluster: ProcessCluster = {

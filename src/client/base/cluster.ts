@@ -14,7 +14,7 @@ import type { MetadataResponse } from '../../protocol/generated/metadata.js'
 import { ZERO_UUID } from '../../protocol/primitives/uuid.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { BrokerConnection, type RequestOptions } from './connection.js'
-import { ClientError, bootstrapAddress, ConnectionError, KafkaError, abortReason, errorFor, isRetriable } from './errors.js'
+import { AuthenticationError, ClientError, bootstrapAddress, ConnectionError, KafkaError, abortReason, errorFor, isRetriable } from './errors.js'
 import { backoffMs, type ResolvedBaseOptions } from './options.js'
 
 export interface BrokerInfo {
@@ -115,6 +115,8 @@ export class Cluster {
       connectTimeoutMs: this.opts.connectTimeoutMs,
       requestTimeoutMs: this.opts.requestTimeoutMs,
       maxInFlight: this.opts.maxInFlightRequestsPerConnection,
+      ...(this.opts.ssl ? { tls: this.opts.ssl } : {}),
+      ...(this.opts.sasl ? { sasl: this.opts.sasl } : {}),
     })
     this.connections.set(key, p)
     p.then(
@@ -152,6 +154,8 @@ export class Cluster {
         return await this.connectTo(b, channel)
       } catch (e) {
         if (e instanceof ClientError && e.code === 'CLIENT_CLOSED') throw e
+        // Wrong credentials or an untrusted certificate: every broker will say the same.
+        if (e instanceof AuthenticationError) throw e
         failures.push((e as Error).message)
       }
     }

@@ -11,8 +11,17 @@
  * is dead for good (the cluster opens a new one). Kafka's clients also drop the connection on a
  * timeout: a late response could otherwise be matched to nothing while the broker still holds
  * the request's effects.
+ *
+ * Security: with `tls` the socket is TLS from the first byte; with `sasl` the connection runs
+ * SaslHandshake and SaslAuthenticate right after ApiVersions, before `open` resolves, so no
+ * other request ever goes out unauthenticated (after a v0 handshake, for brokers without
+ * SaslAuthenticate, the tokens go raw, framed by size). A refusal is an AuthenticationError
+ * with the broker's message. When SaslAuthenticate v1+ gives a session lifetime (KIP-368) the
+ * connection re-authenticates at 85-95% of it, as Kafka's clients do: new requests are held,
+ * the ones in flight are answered, the exchange runs again, then the held ones go out.
  */
 import { connect, type Socket } from 'node:net'
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { ApiKey, apiInfo, loadApi, loadedApi, type ApiKeyNumber, type ApiSpec, type RequestOf, type ResponseOf } from '../../protocol/generated/api-keys.js'
 import { ApiVersionsRequest } from '../../protocol/generated/api-versions.js'
 import { RequestHeader } from '../../protocol/generated/headers.js'
@@ -20,8 +29,10 @@ import { requestHeaderVersion, responseHeaderVersion } from '../../protocol/head
 import { Reader } from '../../protocol/primitives/reader.js'
 import { Writer } from '../../protocol/primitives/writer.js'
 import { ErrorCode } from '../../protocol/errors.js'
-import { ClientError, ConnectionError, KafkaError, RequestTimeoutError, abortReason, type BrokerAddress } from './errors.js'
+import { systemTime, type Time, type Timer } from '../../util/time.js'
+import { AuthenticationError, ClientError, ConnectionError, KafkaError, RequestTimeoutError, abortReason, type BrokerAddress } from './errors.js'
 import { FrameReceiver } from './frame-receiver.js'
+import { SaslClientError, type SaslClient } from './sasl/mechanism.js'
 
 export interface ConnectionOptions {
   host: string
@@ -40,6 +51,12 @@ export interface ConnectionOptions {
   /** Sent in ApiVersions v3+ (KIP-511). */
   softwareName?: string
   softwareVersion?: string
+  /** TLS (tls.connect options); plaintext when undefined. */
+  tls?: TlsConnectionOptions
+  /** A fresh SASL client for each (re-)authentication; no SASL when undefined. */
+  sasl?: () => SaslClient
+  /** The clock re-authentication is scheduled on (tests drive it). */
+  time?: Time
 }
 
 export interface RequestOptions {
@@ -82,6 +99,14 @@ export class BrokerConnection {
   private readonly maxInFlight: number
   /** Requests written and awaiting responses (`pending` also holds queued ones). */
   private writtenInFlight = 0
+  /** Where a raw SASL token's answer goes (after a v0 handshake), instead of a response. */
+  private rawWaiter: { resolve(frame: Buffer): void; reject(e: Error): void } | undefined
+  /** KIP-368: new requests wait (in `waiting`) while this is set; re-authentication runs once none is in flight. */
+  private reauthDue = false
+  private reauthRunning = false
+  private reauthTimer: Timer | undefined
+  /** How many times the connection authenticated (1 after open with SASL); for tests and logs. */
+  authentications = 0
 
   private constructor(
     socket: Socket,
@@ -92,7 +117,11 @@ export class BrokerConnection {
     this.address = { nodeId: opts.nodeId, host: opts.host, port: opts.port }
     this.maxInFlight = opts.maxInFlight ?? 5
     socket.setNoDelay(true)
-    socket.on('error', (e) => this.fail(new ConnectionError(this.address, e.message, { cause: e })))
+    socket.on('error', (e) => {
+      // TLS 1.3 servers refuse a missing client certificate after the client's handshake is done.
+      const tlsAlert = opts.tls && ((e as NodeJS.ErrnoException).code ?? '').startsWith('ERR_SSL_')
+      this.fail(tlsAlert ? tlsFailure(this.address, e) : new ConnectionError(this.address, e.message, { cause: e }))
+    })
     socket.on('close', () => this.fail(new ConnectionError(this.address, 'connection closed by the broker')))
     frames.attach({
       onFrame: (frame) => {
@@ -106,13 +135,17 @@ export class BrokerConnection {
     if (socket.destroyed) this.fail(new ConnectionError(this.address, 'connection closed by the broker'))
   }
 
-  /** Connects and negotiates API versions. */
+  /** Connects (TLS if configured), negotiates API versions, and authenticates (SASL if configured). */
   static async open(opts: ConnectionOptions, signal?: AbortSignal): Promise<BrokerConnection> {
     const address = { nodeId: opts.nodeId, host: opts.host, port: opts.port }
     const frames = new FrameReceiver(opts.maxResponseSize ?? DEFAULT_MAX_RESPONSE)
     const socket = await new Promise<Socket>((resolve, reject) => {
       // Reads go where the frame receiver says: large responses straight into their own buffer.
-      const s = connect({ host: opts.host, port: opts.port, onread: { buffer: () => frames.nextBuffer(), callback: (n: number) => frames.onRead(n) } })
+      const onread = { buffer: () => frames.nextBuffer(), callback: (n: number) => frames.onRead(n) }
+      const s = opts.tls
+        ? // Node's tls.connect takes onread like net.connect (its types leave it out).
+          tlsConnect({ ...opts.tls, host: opts.host, port: opts.port, onread, ...(opts.tls.servername === undefined && isIp(opts.host) ? {} : { servername: opts.tls.servername ?? opts.host }) } as TlsConnectionOptions)
+        : connect({ host: opts.host, port: opts.port, onread })
       const done = (e?: Error) => {
         clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
@@ -122,16 +155,17 @@ export class BrokerConnection {
           reject(e)
         } else resolve(s)
       }
-      const onError = (e: Error) => done(new ConnectionError(address, `cannot connect: ${e.message}`, { cause: e }))
+      const onError = (e: Error) => done(opts.tls ? tlsFailure(address, e) : new ConnectionError(address, `cannot connect: ${e.message}`, { cause: e }))
       const onAbort = () => done(abortReason(signal!))
       const timer = setTimeout(() => done(new ConnectionError(address, `no connection within ${opts.connectTimeoutMs} ms`)), opts.connectTimeoutMs)
       s.once('error', onError)
-      s.once('connect', () => done())
+      s.once(opts.tls ? 'secureConnect' : 'connect', () => done())
       signal?.addEventListener('abort', onAbort, { once: true })
     })
     const conn = new BrokerConnection(socket, frames, opts)
     try {
       await conn.negotiate()
+      if (opts.sasl) conn.scheduleReauth(await conn.authenticate())
     } catch (e) {
       conn.close()
       throw e
@@ -153,6 +187,107 @@ export class BrokerConnection {
     }
     if (resp.errorCode !== 0) throw new KafkaError(resp.errorCode, `${this.describe()}: ApiVersions failed`)
     for (const k of resp.apiKeys) this.versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion })
+  }
+
+  /**
+   * One SASL exchange (Kafka's SaslClientAuthenticator): SaslHandshake v1 then SaslAuthenticate
+   * requests, or a v0 handshake and raw tokens when the broker has no SaslAuthenticate.
+   * Resolves with the session lifetime the broker gave (0 = none).
+   */
+  private async authenticate(): Promise<number> {
+    const client = this.opts.sasl!()
+    const mech = client.mechanism
+    const fail = (code: string, why: string, cause?: unknown) => new AuthenticationError(this.address, code, `SASL ${mech} authentication failed: ${why}`, { cause })
+    if (!this.versions.has(ApiKey.SaslHandshake)) {
+      throw fail('ILLEGAL_SASL_STATE', 'the broker does not offer SaslHandshake; is this a SASL listener (security.protocol SASL_PLAINTEXT / SASL_SSL)?')
+    }
+    const hsVersion = this.version(ApiKey.SaslHandshake, 1)
+    const useAuthenticate = hsVersion >= 1 && this.versions.has(ApiKey.SaslAuthenticate)
+    const hs = await this.send(ApiKey.SaslHandshake, { mechanism: mech }, { version: useAuthenticate ? hsVersion : 0, internal: true })
+    if (hs.errorCode === ErrorCode.UNSUPPORTED_SASL_MECHANISM) {
+      throw new AuthenticationError(
+        this.address,
+        'UNSUPPORTED_SASL_MECHANISM',
+        `the broker's listener does not enable SASL ${mech} (it offers ${hs.mechanisms.join(', ') || 'none'}); use one of those, or add ${mech} to sasl.enabled.mechanisms on the broker`,
+      )
+    }
+    if (hs.errorCode !== 0) throw fail(new KafkaError(hs.errorCode).errorName, `SaslHandshake answered ${new KafkaError(hs.errorCode).errorName}`)
+    let message: Buffer | null
+    try {
+      message = await client.initial()
+    } catch (e) {
+      throw fail('SASL_AUTHENTICATION_FAILED', (e as Error).message, e)
+    }
+    let lifetimeMs = 0
+    while (message !== null) {
+      let reply: Buffer
+      if (useAuthenticate) {
+        const r = await this.send(ApiKey.SaslAuthenticate, { authBytes: message }, { version: this.version(ApiKey.SaslAuthenticate, 2), internal: true })
+        if (r.errorCode !== 0) {
+          const name = new KafkaError(r.errorCode).errorName
+          throw fail(name, r.errorMessage ?? name)
+        }
+        reply = r.authBytes
+        lifetimeMs = Number(r.sessionLifetimeMs ?? 0n)
+      } else {
+        try {
+          reply = await this.sendRaw(message)
+        } catch (e) {
+          // Kafka's brokers just close a v0 connection whose credentials they refuse.
+          throw fail('SASL_AUTHENTICATION_FAILED', `the broker closed the connection (wrong credentials?): ${(e as Error).message}`, e)
+        }
+      }
+      try {
+        message = client.challenge(reply)
+      } catch (e) {
+        if (!(e instanceof SaslClientError)) throw e
+        throw fail('SASL_AUTHENTICATION_FAILED', e.message, e)
+      }
+    }
+    this.authentications++
+    return lifetimeMs
+  }
+
+  /** A raw SASL token, size-framed, and the broker's size-framed answer (v0 handshake). */
+  private sendRaw(token: Buffer): Promise<Buffer> {
+    if (this.failure) return Promise.reject(this.failure)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(new ConnectionError(this.address, `no answer to a SASL token within ${this.opts.requestTimeoutMs} ms`)), this.opts.requestTimeoutMs)
+      this.rawWaiter = {
+        resolve: (f) => (clearTimeout(timer), resolve(f)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      }
+      const size = Buffer.alloc(4)
+      size.writeInt32BE(token.length)
+      this.socket.write(Buffer.concat([size, token]))
+    })
+  }
+
+  /** KIP-368: re-authenticate at 85-95% of the session lifetime (Kafka's client's window). */
+  private scheduleReauth(lifetimeMs: number): void {
+    if (!(lifetimeMs > 0) || this.failure) return
+    const time = this.opts.time ?? systemTime
+    const at = Math.floor(lifetimeMs * (0.85 + Math.random() * 0.1))
+    this.reauthTimer = time.setTimeout(() => {
+      this.reauthTimer = undefined
+      this.reauthDue = true
+      this.maybeReauth()
+    }, at)
+  }
+
+  /** Starts the due re-authentication once nothing is in flight; requests meanwhile wait. */
+  private maybeReauth(): void {
+    if (!this.reauthDue || this.reauthRunning || this.failure || this.writtenInFlight > 0) return
+    this.reauthRunning = true
+    this.authenticate().then(
+      (lifetimeMs) => {
+        this.reauthRunning = false
+        this.reauthDue = false
+        this.scheduleReauth(lifetimeMs)
+        this.drainWaiting()
+      },
+      (e: Error) => this.fail(e),
+    )
   }
 
   describe(): string {
@@ -208,7 +343,7 @@ export class BrokerConnection {
    * behind it so that the socket still sees requests in call order: a producer's batches,
    * a group's JoinGroup then SyncGroup.
    */
-  private send<K extends ApiKeyNumber>(apiKey: K, body: RequestOf<K>, options: RequestOptions & { version: number }): Promise<ResponseOf<K>> {
+  private send<K extends ApiKeyNumber>(apiKey: K, body: RequestOf<K>, options: RequestOptions & { version: number; internal?: boolean }): Promise<ResponseOf<K>> {
     if (this.failure) return Promise.reject(this.failure)
     const api = loadedApi(apiKey)
     if (api && this.loadChain === undefined) return this.encodeAndSend(api, apiKey, body, options)
@@ -234,7 +369,7 @@ export class BrokerConnection {
     return step.then(() => response)
   }
 
-  private encodeAndSend<K extends ApiKeyNumber>(api: ApiSpec, apiKey: K, body: RequestOf<K>, options: RequestOptions & { version: number }): Promise<ResponseOf<K>> {
+  private encodeAndSend<K extends ApiKeyNumber>(api: ApiSpec, apiKey: K, body: RequestOf<K>, options: RequestOptions & { version: number; internal?: boolean }): Promise<ResponseOf<K>> {
     if (this.failure) return Promise.reject(this.failure)
     const { version } = options
     const correlationId = this.nextCorrelationId
@@ -281,13 +416,18 @@ export class BrokerConnection {
         p.resolve = settle(resolve)
         p.reject = settle(reject)
       }
-      this.enqueue({ chunks, correlationId, pending: p })
+      this.enqueue({ chunks, correlationId, pending: p }, options.internal)
     })
   }
 
-  private enqueue(q: Queued): void {
+  /** `internal`: the connection's own SASL requests, which pass requests held for re-authentication. */
+  private enqueue(q: Queued, internal = false): void {
     if (q.pending) this.pending.set(q.correlationId, q.pending)
-    if (this.waiting.length > 0 || this.writtenInFlight >= this.maxInFlight) {
+    if (internal) {
+      this.write(q)
+      return
+    }
+    if (this.reauthDue || this.waiting.length > 0 || this.writtenInFlight >= this.maxInFlight) {
       this.waiting.push(q)
       return
     }
@@ -306,10 +446,20 @@ export class BrokerConnection {
   }
 
   private drainWaiting(): void {
+    if (this.reauthDue) {
+      this.maybeReauth()
+      return
+    }
     while (this.waiting.length > 0 && this.writtenInFlight < this.maxInFlight) this.write(this.waiting.shift()!)
   }
 
   private onFrame(frame: Buffer): void {
+    if (this.rawWaiter) {
+      const w = this.rawWaiter
+      this.rawWaiter = undefined
+      w.resolve(frame)
+      return
+    }
     if (frame.length < 4) {
       this.fail(new ConnectionError(this.address, `response frame of ${frame.length} bytes has no header`))
       return
@@ -352,6 +502,11 @@ export class BrokerConnection {
     if (this.failure) return
     this.failure = e
     this.socket.destroy()
+    ;(this.opts.time ?? systemTime).clearTimeout(this.reauthTimer)
+    if (this.rawWaiter) {
+      this.rawWaiter.reject(e)
+      this.rawWaiter = undefined
+    }
     for (const p of this.pending.values()) {
       clearTimeout(p.timer)
       p.reject(e)
@@ -364,4 +519,30 @@ export class BrokerConnection {
   close(): void {
     this.fail(new ConnectionError(this.address, 'connection closed by the client'))
   }
+}
+
+function isIp(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':')
+}
+
+/**
+ * A TLS connection that failed before the handshake completed. Certificate problems and TLS
+ * alerts are AuthenticationErrors (retrying cannot fix them, as Kafka's SslAuthenticationException);
+ * a refused or reset TCP connection stays a retriable ConnectionError.
+ */
+function tlsFailure(address: BrokerAddress, e: Error): Error {
+  const code = (e as NodeJS.ErrnoException).code ?? ''
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+    return new AuthenticationError(address, 'SSL_AUTHENTICATION_FAILED', `TLS handshake failed (${code}): the listener does not speak TLS; use ssl only with SSL / SASL_SSL listeners`, { cause: e })
+  }
+  if (!code.startsWith('ERR_SSL_') && /CERT|SIGNATURE|ISSUER|ALTNAME/.test(code)) {
+    return new AuthenticationError(address, 'SSL_AUTHENTICATION_FAILED', `TLS handshake failed: the broker's certificate is not trusted (${code}: ${e.message}); give the CA that signed it as ssl.ca (ssl.truststore.location)`, { cause: e })
+  }
+  if (code.startsWith('ERR_SSL_')) {
+    return new AuthenticationError(address, 'SSL_AUTHENTICATION_FAILED', `the broker refused the TLS handshake (${code}); if it requires a client certificate, give ssl.cert and ssl.key (ssl.keystore.location)`, { cause: e })
+  }
+  if (code === 'ECONNRESET' && /before secure TLS connection/.test(e.message)) {
+    return new ConnectionError(address, 'cannot connect: the broker closed the connection during the TLS handshake; is this a TLS listener (SSL / SASL_SSL)?', { cause: e })
+  }
+  return new ConnectionError(address, `cannot connect: ${e.message}`, { cause: e })
 }

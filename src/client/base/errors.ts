@@ -7,6 +7,8 @@
  * - `ConnectionError`: a broker could not be reached or dropped the connection; the message
  *   names the broker (id and address) and the reason.
  * - `RequestTimeoutError`: no response within `requestTimeoutMs`.
+ * - `AuthenticationError`: TLS or SASL authentication failed (a refused password or token, an
+ *   untrusted broker certificate); never retriable, the message has the broker's reason.
  * - `ClientError`: misuse or a state the client refuses (closed client, bad option, record too
  *   large for the buffer), with `code` such as 'INVALID_OPTION'.
  */
@@ -67,6 +69,24 @@ export class ConnectionError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`${describeBroker(broker)}: ${reason}`, options)
+  }
+}
+
+/**
+ * TLS or SASL authentication failed: retrying with the same credentials cannot help, so the
+ * clients give up at once (Kafka's AuthenticationException is not retriable either).
+ */
+export class AuthenticationError extends Error {
+  override name = 'AuthenticationError'
+  readonly retriable = false
+  constructor(
+    readonly broker: BrokerAddress,
+    /** Kafka's error name: SASL_AUTHENTICATION_FAILED, UNSUPPORTED_SASL_MECHANISM, ILLEGAL_SASL_STATE, SSL_AUTHENTICATION_FAILED. */
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${describeBroker(broker)}: ${message}`, options)
   }
 }
 

@@ -2,8 +2,10 @@
  * Options every client shares. Each maps onto the Kafka client property named beside it and
  * takes Kafka's default.
  */
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { createLogger, type Logger } from '../../util/logger.js'
 import { ClientError } from './errors.js'
+import { saslClientFactory, type SaslClient, type SaslOptions } from './sasl/index.js'
 
 export interface BaseOptions {
   /** bootstrap.servers: "host:port" entries (or one comma-separated string). Required. */
@@ -24,6 +26,13 @@ export interface BaseOptions {
   maxInFlightRequestsPerConnection?: number
   /** Structured logger; default: JSON lines on stderr at SAMSA_LOG_LEVEL (warn). */
   logger?: Logger
+  /**
+   * TLS (security.protocol SSL / SASL_SSL): `true` for the system's CAs, or Node's
+   * tls.connect options (ca, cert, key, passphrase, rejectUnauthorized, servername...).
+   */
+  ssl?: boolean | TlsConnectionOptions
+  /** SASL (security.protocol SASL_PLAINTEXT / SASL_SSL), kafkajs's shape. */
+  sasl?: SaslOptions
 }
 
 export interface ResolvedBaseOptions {
@@ -36,6 +45,10 @@ export interface ResolvedBaseOptions {
   metadataMaxAgeMs: number
   maxInFlightRequestsPerConnection: number
   logger: Logger
+  /** TLS options for every connection; undefined for plaintext. */
+  ssl: TlsConnectionOptions | undefined
+  /** A fresh SASL client per connection; undefined without SASL. */
+  sasl: (() => SaslClient) | undefined
 }
 
 export function parseHostPort(s: string): { host: string; port: number } {
@@ -74,7 +87,16 @@ export function resolveBaseOptions(o: BaseOptions): ResolvedBaseOptions {
     metadataMaxAgeMs: intOption('metadataMaxAgeMs', o.metadataMaxAgeMs, 300_000),
     maxInFlightRequestsPerConnection: intOption('maxInFlightRequestsPerConnection', o.maxInFlightRequestsPerConnection, 5, 1),
     logger: o.logger ?? createLogger({ base: { client: o.clientId ?? 'samsa' } }),
+    ssl: sslOption(o.ssl),
+    sasl: saslClientFactory(o.sasl),
   }
+}
+
+function sslOption(v: BaseOptions['ssl']): TlsConnectionOptions | undefined {
+  if (v === undefined || v === false) return undefined
+  if (v === true) return {}
+  if (typeof v !== 'object' || v === null) throw new ClientError('INVALID_OPTION', `option ssl must be true or tls.connect options ({ ca, cert, key, ... }), got ${JSON.stringify(v)}`)
+  return v
 }
 
 /** Exponential backoff with ±20% jitter (KIP-580), attempt counted from 0. */
