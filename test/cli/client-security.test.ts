@@ -176,3 +176,20 @@ test('OAUTHBEARER from the tools: the unsecured token the login options make is 
   assert.equal(r.code, 1)
   assert.match(r.stderr, /SASL OAUTHBEARER authentication failed: .*missing a required scope \(kafka\)/)
 })
+
+test('SCRAM from the tools: a user added with samsa configs logs in with ScramLoginModule properties', async (t) => {
+  const broker = await startBroker({
+    logger: createLogger({ level: 'silent' }),
+    config: {
+      listeners: 'SASL_PLAINTEXT://127.0.0.1:0,PLAINTEXT://127.0.0.1:0',
+      'listener.name.sasl_plaintext.sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+      'connection.failed.authentication.delay.ms': '10',
+    },
+  })
+  t.after(() => broker.close())
+  const port = (l: string) => broker.broker.listeners.find((x) => x.name === l)!.port
+  await ok(['configs', '--bootstrap-server', `127.0.0.1:${port('PLAINTEXT')}`, '--alter', '--entity-type', 'users', '--entity-name', 'carol', '--add-config', 'SCRAM-SHA-512=[password=carol-secret]'])
+  const f = join(dir, 'scram.properties')
+  writeFileSync(f, 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="carol" password="carol-secret";\n')
+  await ok(['topics', '--bootstrap-server', `127.0.0.1:${port('SASL_PLAINTEXT')}`, '--create', '--topic', 'scram-cli', '--partitions', '1', '--replication-factor', '1', '--command-config', f])
+})

@@ -13,6 +13,7 @@ import { Producer } from '../../../src/client/producer/index.js'
 import { AuthenticationError } from '../../../src/client/base/errors.js'
 import type { BaseOptions } from '../../../src/client/base/options.js'
 import { createLogger } from '../../../src/util/logger.js'
+import { startBroker } from '../../../src/index.js'
 import { makeCerts, type TestCerts } from '../../helpers/certs.js'
 import { embeddedBroker, type TestBroker } from '../../broker/helpers.js'
 import { closeAtEnd, consumerFor } from '../consumer/helpers.js'
@@ -106,4 +107,64 @@ test('OAUTHBEARER with an unsecured token from oauthBearerProvider; a token with
   await p.send({ topic: 'oauth', value: 'x' })
   const bad = admin(t, { bootstrapServers, sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: unsecuredToken('bob', 'other') }) } })
   await assert.rejects(bad.listTopics({ timeoutMs: 20_000 }), (x: unknown) => x instanceof AuthenticationError && /SASL OAUTHBEARER authentication failed: .*missing a required scope \(kafka\)/.test(x.message))
+})
+
+test('SCRAM-SHA-256 and SCRAM-SHA-512 against the broker: credentials set through the admin client, a wrong password refused', async (t) => {
+  const certs = makeCerts()
+  t.after(() => certs.cleanup())
+  const tb = await embeddedBroker(t, {
+    listeners: 'SASL_SSL://127.0.0.1:0,PLAINTEXT://127.0.0.1:0',
+    'ssl.keystore.location': certs.serverKeystore,
+    'listener.name.sasl_ssl.sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512',
+    'connection.failed.authentication.delay.ms': '10',
+  })
+  const port = (l: string) => tb.b.broker.listeners.find((x) => x.name === l)!.port
+  await admin(t, { bootstrapServers: `127.0.0.1:${port('PLAINTEXT')}` }).alterUserScramCredentials([
+    { user: 'alice', mechanism: 'SCRAM-SHA-256', password: 'alice-256', iterations: 8192 },
+    { user: 'alice', mechanism: 'SCRAM-SHA-512', password: 'alice-512' },
+  ])
+  const bootstrapServers = `localhost:${port('SASL_SSL')}`
+  const ssl = { ca: readFileSync(certs.caFile) }
+  for (const [mechanism, password] of [['scram-sha-256', 'alice-256'], ['scram-sha-512', 'alice-512']] as const) {
+    const a = admin(t, { bootstrapServers, ssl, sasl: { mechanism, username: 'alice', password } })
+    await a.createTopics([{ topic: `scram-${mechanism}`, numPartitions: 1, replicationFactor: 1 }])
+    const p = new Producer({ bootstrapServers, logger: quiet, ssl, sasl: { mechanism, username: 'alice', password } })
+    closeAtEnd(t, () => p.close())
+    await p.send({ topic: `scram-${mechanism}`, value: mechanism })
+    const wrong = admin(t, { bootstrapServers, ssl, sasl: { mechanism, username: 'alice', password: 'nope' } })
+    const e = await wrong.listTopics({ timeoutMs: 20_000 }).then(() => assert.fail(`${mechanism}: a wrong password was accepted`), (x: unknown) => x)
+    assert.ok(e instanceof AuthenticationError, String(e))
+    assert.match(e.message, /invalid credentials with SASL mechanism SCRAM-SHA-(256|512)/)
+  }
+})
+
+test('KIP-368 end to end: with connections.max.reauth.ms the client re-authenticates on its connection and keeps producing', async (t) => {
+  const lines: string[] = []
+  const b = await startBroker({
+    logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }),
+    config: {
+      listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
+      'sasl.enabled.mechanisms': 'PLAIN',
+      'listener.name.sasl_plaintext.plain.sasl.jaas.config': PLAIN_JAAS,
+      'connections.max.reauth.ms': '1500',
+    },
+  })
+  t.after(() => b.close())
+  const bootstrapServers = `127.0.0.1:${b.port}`
+  const sasl = { mechanism: 'plain' as const, username: 'alice', password: 'alice-secret' }
+  await admin(t, { bootstrapServers, sasl }).createTopics([{ topic: 'reauth', numPartitions: 1, replicationFactor: 1 }])
+  const p = new Producer({ bootstrapServers, logger: quiet, sasl })
+  closeAtEnd(t, () => p.close())
+  // Over about three session lifetimes, one record every 100 ms (real time: the client's and
+  // the broker's clocks are the system's here; ManualTime covers both sides in their own tests).
+  let sent = 0
+  for (const end = Date.now() + 4_000; Date.now() < end; sent++) {
+    await p.send({ topic: 'reauth', value: 'x' })
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  const msgs = lines.map((l) => (JSON.parse(l) as { msg: string }).msg)
+  const reauths = msgs.filter((m) => m === 're-authenticated').length
+  const expired = msgs.filter((m) => /SASL session expired/.test(m)).length
+  t.diagnostic(`${sent} records, ${reauths} re-authentications, ${expired} sessions that expired first`)
+  assert.ok(reauths >= 2, `the broker saw ${reauths} re-authentications`)
 })
