@@ -84,11 +84,13 @@ test('a producer limited to 1 MB/s by client id is held there and throttled; ano
     const r = await run('/usr/bin/python3', ['-c', PRODUCE, b.bootstrap, clientId, String(WARMUP_S), String(MEASURE_S), String(maxRate)], { timeout: 90_000 })
     return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Result
   }
-  const [limited, free] = await Promise.all([produce('limited', 0), produce('free', 8 * QUOTA)])
+  const PACE = 8 * QUOTA
+  const [limited, free] = await Promise.all([produce('limited', 0), produce('free', PACE)])
   t.diagnostic(`limited ${(limited.rate / QUOTA).toFixed(2)} MB/s (${limited.total} B delivered in all, errors ${JSON.stringify(limited.errors)}, ${limited.throttles} throttles, max ${limited.max_throttle} ms); free ${(free.rate / QUOTA).toFixed(2)} MB/s`)
   assert.ok(Math.abs(limited.rate - QUOTA) <= 0.2 * QUOTA, `limited producer at ${limited.rate} B/s, quota ${QUOTA}`)
   assert.ok(limited.throttles > 0, 'librdkafka reported throttle times')
   assert.equal(free.throttles, 0)
   assert.deepEqual(limited.errors, [])
-  assert.ok(free.rate > 2 * QUOTA, `the unlimited producer is far above the quota: ${free.rate} B/s`)
+  // Not slowed: the unlimited producer runs at (most of) the pace it set itself, far above the quota.
+  assert.ok(free.rate >= 0.5 * PACE, `the unlimited producer reached ${free.rate} B/s of the ${PACE} B/s it was paced to`)
 })
