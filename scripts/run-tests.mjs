@@ -12,7 +12,7 @@
 //
 // Short files run several to a process ("batches"): the suite is CPU-bound on two cores, and a
 // process that loads the broker costs about half a second of CPU before its first test (16
-// short files: 10.8 CPU-s one per process, 3.8 batched). Only files recorded under 3 s whose
+// short files: 10.8 CPU-s one per process, 3.8 batched). Only files recorded under 5 s whose
 // compiled code has no top-level hooks (they would wrap the other files' tests too) and touches
 // no process-wide state are batched. A failing batch is run again one file per process, so a
 // failure is reported by file; one that passes alone is still reported, as a batching problem.
@@ -28,8 +28,8 @@ const args = process.argv.slice(2)
 const record = args.includes('--record')
 const filters = args.filter((a) => a !== '--record')
 const batching = !record && process.env.SAMSA_TEST_BATCH !== '0'
-const batchMaxMs = 3_000
-const batchBudgetMs = 12_000
+const batchMaxMs = 5_000
+const batchBudgetMs = 20_000
 const batchMaxFiles = 16
 // Three files at a time on two cores: many tests wait on broker processes and clients, so a
 // third file uses time the first two spend waiting (measured: 7m05s with 2, 5m34s with 3).
@@ -62,8 +62,9 @@ try {
 const unknownMs = Math.max(60_000, ...Object.values(known))
 const estimate = (f) => known[f] ?? unknownMs
 // Process-wide state a batched file must not touch: hooks at the top level (they would apply to
-// every file in the process), environment writes, process listeners, the working directory.
-const SHARED_STATE = /^(?:before|after|beforeEach|afterEach)\(|process\.env(?:\.\w+|\[[^\]]+\])\s*=[^=]|process\.on\(|process\.once\(|process\.chdir|process\.exitCode|globalThis\./m
+// every file in the process), environment writes, process listeners, the working directory,
+// module loader hooks (register: they see every file's imports), mocked timers.
+const SHARED_STATE = /^(?:before|after|beforeEach|afterEach)\(|process\.env(?:\.\w+|\[[^\]]+\])\s*=[^=]|process\.on\(|process\.once\(|process\.chdir|process\.exitCode|globalThis\.|\bregister\(|mock\.timers/m
 function batchable(f) {
   if (!batching || !(f in known) || known[f] >= batchMaxMs) return false
   try {
@@ -108,7 +109,9 @@ function spawnTests(files) {
     const args =
       files.length === 1
         ? ['--test-reporter=tap', files[0]]
-        : ['--test-reporter=tap', '--input-type=module', '-e', files.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)})`).join('\n')]
+        : // Static imports: with awaited dynamic ones, node:test could finish a file's tests while
+          // the entry's top-level await was still pending, and the process exited with 13.
+          ['--test-reporter=tap', '--input-type=module', '-e', files.map((f) => `import ${JSON.stringify(pathToFileURL(f).href)}`).join('\n')]
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
