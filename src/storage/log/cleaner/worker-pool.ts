@@ -1,6 +1,6 @@
 /**
  * The cleaner's worker threads (log.cleaner.threads of them): started when a pass first needs
- * one, unref'd (an idle cleaner never keeps the process up), terminated by close() when the
+ * one, unref'd while idle (an idle cleaner never keeps the process up), terminated by close() when the
  * broker stops. A pass holds one worker from its offset map to its last group (the map lives
  * there); a worker that dies fails the pass it was running and is replaced by the next pass.
  *
@@ -39,6 +39,7 @@ class PooledWorker {
       const p = this.pending
       if (!p || p.id !== reply.id) return
       this.pending = undefined
+      this.worker.unref()
       if (reply.ok) p.resolve(reply.value)
       else p.reject(new Error(reply.message))
     })
@@ -59,6 +60,8 @@ class PooledWorker {
     const id = ++this.nextId
     return new Promise<T>((resolve, reject) => {
       this.pending = { id, resolve: resolve as (v: unknown) => void, reject }
+      // Referenced while it works, like any I/O in flight: a caller awaiting only this still sees it end (or die).
+      this.worker.ref()
       this.worker.postMessage({ ...msg, id })
     })
   }
