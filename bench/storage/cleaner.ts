@@ -65,8 +65,11 @@ async function paced(ms: number, until?: Promise<unknown>): Promise<number[]> {
 
 const pool = new CleanerPool({ threads: 1, ioMaxBytesPerSecond: Number.POSITIVE_INFINITY })
 const where = inproc ? { map: new OffsetMap(16 << 20) } : { worker: { pool, mapBytes: 16 << 20 } }
+// The event loop's own delay, idle and while the pass runs: what the pass blocks, apart from CPU the machine lacks.
+const idleLoop = monitorEventLoopDelay({ resolution: 1 })
+idleLoop.enable()
 const idle = await paced(5000)
-// The event loop's own delay while the pass runs: what the pass blocks, apart from CPU the machine lacks.
+idleLoop.disable()
 const loop = monitorEventLoopDelay({ resolution: 1 })
 loop.enable()
 const started = now()
@@ -80,7 +83,8 @@ console.log(inproc ? 'in process (the event loop):' : `in a worker thread (${res
 console.log(`cleaned a ${(logBytes / 1048576).toFixed(1)} MiB log in ${seconds.toFixed(2)} s: ${mbPerSec(logBytes, seconds * 1000)} MiB/s of log (${mbPerSec(result.bytesRead, seconds * 1000)} MiB/s read), ${(result.bytesWritten / 1048576).toFixed(1)} MiB written, ${result.recordsRemoved} of ${result.recordsRead} records removed, ${result.segmentsBefore} -> ${result.segmentsAfter} segments${txn ? `, ${result.abortedRemoved} aborted records removed` : ''}`)
 console.log(`produce p99 idle ${percentile(idle, 99).toFixed(2)} ms (p50 ${percentile(idle, 50).toFixed(2)}, ${idle.length} appends)`)
 console.log(`produce p99 with the cleaner busy ${percentile(busy, 99).toFixed(2)} ms (p50 ${percentile(busy, 50).toFixed(2)}, ${busy.length} appends)`)
-console.log(`event loop delay while cleaning: p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms, max ${(loop.max / 1e6).toFixed(2)} ms`)
+const ms = (ns: number): string => (ns / 1e6).toFixed(2)
+console.log(`event loop delay p99 idle ${ms(idleLoop.percentile(99))} ms (max ${ms(idleLoop.max)}), while cleaning ${ms(loop.percentile(99))} ms (max ${ms(loop.max)})`)
 await pool.close()
 await compacted.close()
 await hot.close()

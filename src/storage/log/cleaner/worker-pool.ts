@@ -82,7 +82,7 @@ export interface CleanerPoolOptions {
 export class CleanerPool {
   private readonly idle: PooledWorker[] = []
   private readonly all = new Set<PooledWorker>()
-  private readonly waiting: Array<(w: PooledWorker) => void> = []
+  private readonly waiting: Array<{ resolve: (w: PooledWorker) => void; reject: (e: Error) => void }> = []
   private closed = false
   /** Workers started so far (a replaced one counts again): tests see a dead worker replaced. */
   started = 0
@@ -118,6 +118,8 @@ export class CleanerPool {
   /** Stops every worker; a pass running fails (it leaves no trace: its log keeps its segments). */
   async close(): Promise<void> {
     this.closed = true
+    // A pass waiting for a worker fails too: the broker's stop waits for the passes to end.
+    for (const w of this.waiting.splice(0)) w.reject(new Error('the cleaner is stopping'))
     const workers = [...this.all]
     this.all.clear()
     this.idle.length = 0
@@ -128,13 +130,13 @@ export class CleanerPool {
     const w = this.idle.pop()
     if (w) return Promise.resolve(w)
     if (this.all.size < this.threads) return Promise.resolve(this.start())
-    return new Promise((resolve) => this.waiting.push(resolve))
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }))
   }
 
   private give(w: PooledWorker): void {
     if (this.closed || w.dead) return
     const next = this.waiting.shift()
-    if (next) next(w)
+    if (next) next.resolve(w)
     else this.idle.push(w)
   }
 
@@ -147,7 +149,7 @@ export class CleanerPool {
       this.options.onWorkerDeath?.(why)
       // A pass waiting for a worker gets a new one in the dead one's place.
       const next = this.waiting.shift()
-      if (next) next(this.start())
+      if (next && !this.closed) next.resolve(this.start())
     })
     this.all.add(w)
     this.started++

@@ -18,6 +18,7 @@ import { UnifiedLog } from '../../../../src/storage/log/unified-log.js'
 import { cleanLog } from '../../../../src/storage/log/cleaner/cleaner.js'
 import { LogCleaner, type LogCleanerOptions } from '../../../../src/storage/log/cleaner/log-cleaner.js'
 import { OffsetMap } from '../../../../src/storage/log/cleaner/offset-map.js'
+import { CleanerPool } from '../../../../src/storage/log/cleaner/worker-pool.js'
 import { FaultHooks } from '../../../../src/util/faults.js'
 import { withTempDir } from '../../helpers/tmp.js'
 
@@ -195,4 +196,19 @@ test('log.cleaner.io.max.bytes.per.second holds inside the worker', async () => 
     })
     await log.close()
   })
+})
+
+test('CleanerPool: log.cleaner.threads passes at once on as many workers; a pass waiting for one fails when the pool closes', async () => {
+  const pool = new CleanerPool({ threads: 2, ioMaxBytesPerSecond: Number.POSITIVE_INFINITY })
+  const empty = { segments: [], firstDirty: 0, aborted: [], mapBytes: 1024, name: 't-0' }
+  const a = await pool.acquire()
+  const b = await pool.acquire()
+  const [ra, rb] = await Promise.all([a.buildMap(empty), b.buildMap(empty)])
+  assert.notEqual(ra.threadId, rb.threadId)
+  assert.ok(ra.threadId !== threadId && rb.threadId !== threadId)
+  assert.equal(pool.started, 2)
+  const third = assert.rejects(pool.acquire(), /stopping/) // both workers are held: it waits
+  await pool.close()
+  await third
+  await assert.rejects(pool.acquire(), /stopping/)
 })
