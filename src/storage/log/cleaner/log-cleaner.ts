@@ -71,6 +71,11 @@ export class LogCleaner {
     return this.pool.started
   }
 
+  /** Workers alive now (0 after stop). */
+  get workersRunning(): number {
+    return this.pool.running
+  }
+
   /** Terminates the workers: a pass running fails without a trace (its log keeps its segments). */
   async stop(): Promise<void> {
     this.stopping = true

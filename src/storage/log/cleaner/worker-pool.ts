@@ -89,6 +89,11 @@ export class CleanerPool {
 
   constructor(private readonly options: CleanerPoolOptions) {}
 
+  /** Workers alive now (0 once closed). */
+  get running(): number {
+    return this.all.size
+  }
+
   get threads(): number {
     return Math.max(1, this.options.threads)
   }
