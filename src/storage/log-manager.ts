@@ -345,6 +345,8 @@ export class LogManager {
     if (this.closed) return
     this.closed = true
     for (const t of this.timers) clearInterval(t)
+    // A cleaning pass in progress fails at once (no trace) rather than holding the stop up.
+    await this.cleaner?.stop()
     while (this.running.size > 0) await new Promise((r) => setTimeout(r, 5))
     await Promise.allSettled([...this.creating.values()])
     await mapConcurrent(this.allLogs(), this.options.loadConcurrency ?? 32, (log) => log.close({ flush: true }))

@@ -2,6 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { access, readdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { threadId } from 'node:worker_threads'
+import { createBatch, encodeBatch } from '../../src/protocol/records/batch.js'
 import { ManualClock } from '../../src/storage/clock.js'
 import { isStorageError } from '../../src/storage/errors.js'
 import { LogManager, type LogManagerOptions } from '../../src/storage/log-manager.js'
@@ -174,5 +176,27 @@ test('a partition found in two log dirs stops the start-up with KAFKA_STORAGE_ER
     const inA = (await readdir(dirs[0]!)).find((n) => n.startsWith('orders-'))!
     await cp(join(dirs[0]!, inA), join(dirs[1]!, inA), { recursive: true })
     await assert.rejects(LogManager.open(options(dirs)), (err: unknown) => isStorageError(err) && err.code === 'KAFKA_STORAGE_ERROR' && err.message.includes(`${inA} exists in more than one log dir`))
+  })
+})
+
+test('the log cleaner cleans in a worker thread, which the log manager stops on close', async () => {
+  await withTempDir(async (root) => {
+    const clock = new ManualClock(1_700_000_000_000)
+    const cleaner = { threads: 1, dedupeBufferBytes: 1 << 20, ioMaxBytesPerSecond: Number.POSITIVE_INFINITY, backoffMs: 1000 }
+    const lm = await LogManager.open(options([join(root, 'd')], { clock, cleaner, defaultConfig: { segmentBytes: 300, compact: true, minCleanableDirtyRatio: 0, fileDeleteDelayMs: 0 } }))
+    const log = await lm.getOrCreateLog({ topic: 'c', partition: 0 })
+    for (let i = 0; i < 20; i++) {
+      const records = [{ timestampDelta: 0, offsetDelta: 0, key: Buffer.from(`k${i % 2}`), value: Buffer.alloc(40, i), headers: [] }]
+      await log.appendAsLeader(await encodeBatch(createBatch({ baseTimestamp: BigInt(clock.now()), records })), { leaderEpoch: 0 })
+    }
+    await log.roll()
+    log.updateHighWatermark(log.logEndOffset)
+    await log.flush()
+    const [done] = await lm.runCleaner()
+    assert.ok(done && done.result.recordsRemoved > 0)
+    assert.notEqual(done.result.threadId, threadId)
+    assert.equal(lm.cleaner!.workersRunning, 1)
+    await lm.close()
+    assert.equal(lm.cleaner!.workersRunning, 0)
   })
 })

@@ -718,13 +718,8 @@ export class UnifiedLog {
           this.ensureOpen()
           await this.txnIndex.remove(entries)
         }),
-      isProducersLast: (batch) => {
-        const entry = this.producers.lastEntry(batch.producerId)
-        if (entry === undefined) return false
-        const last = entry.batches.at(-1)
-        if (last !== undefined) return last.lastOffset === batch.lastOffset
-        return batch.isControl && batch.producerEpoch === entry.producerEpoch
-      },
+      producersLast: () =>
+        [...this.producers.activeProducers().values()].map((e) => ({ producerId: e.producerId, lastOffset: e.batches.at(-1)?.lastOffset ?? -1, producerEpoch: e.producerEpoch })),
       replaceSegments: (group, cleanedPath) =>
         this.lock.run(async () => {
           this.ensureOpen()

@@ -29,20 +29,24 @@
  * Output goes to `<base>.log.cleaned`, fsynced, then the log swaps it in (UnifiedLog.replaceSegments:
  * `.cleaned` -> `.swap` -> old segments `.deleted` -> `.log`); the loader finishes or discards swaps.
  *
- * It runs on the event loop in slices: batches are read and written one at a time with awaits
- * between them, the codecs run on libuv's pool, and an I/O budget (Throttle) paces the bytes.
+ * The work is split by weight (issue 19): the heavy half (reading the dirty segments into the
+ * offset map; reading, filtering, re-encoding and writing each group's `.cleaned` file, within
+ * the I/O budget) runs in a worker thread (pass-work.ts, worker-pool.ts), passed file paths,
+ * offsets and the .txnindex entries, never batches. This thread keeps what touches the log's
+ * state: which segments are cleanable (the high watermark, the LSO, the recovery point), the
+ * groups, the producer-state snapshot, the fault hook and fsync of each `.cleaned` file, the
+ * .txnindex updates and the swap under the log's lock. A failure in the worker (or its death)
+ * fails the pass before the group's swap: the log keeps its old segments.
  */
 import { open, rm } from 'node:fs/promises'
-import { decodeBatch, encodeBatch, type RecordBatch } from '../../../protocol/records/batch.js'
-import { readEndTxnMarker } from '../../../protocol/records/control.js'
 import type { AbortedTxn } from '../../index/txn-index.js'
-import type { BatchInfo } from '../batch-scanner.js'
 import { LOG_SUFFIX, segmentPath } from '../file-names.js'
 import type { Segment } from '../segment.js'
 import type { FaultHooks } from '../../../util/faults.js'
-import { OffsetMap } from './offset-map.js'
+import type { OffsetMap } from './offset-map.js'
+import { addStats, PassWork, type GroupReply, type GroupRequest, type InjectedFailure, type MapReply, type MapRequest, type ProducerLast, type RewriteRequest, type SegmentRef } from './pass-work.js'
 import type { Throttle } from './throttle.js'
-import { CleanedTransactionMetadata } from './txn-metadata.js'
+import type { CleanerPool, PassRunner } from './worker-pool.js'
 
 export const CLEANED_SUFFIX = '.cleaned'
 export const SWAP_SUFFIX = '.swap'
@@ -64,11 +68,11 @@ export interface CleanableLog {
   /** Removes these .txnindex entries (their transactions have no data left), under the log's lock. */
   dropAbortedTxns(entries: readonly AbortedTxn[]): Promise<void>
   /**
-   * Whether the batch must stay, even emptied, for its producer's state (Kafka's RETAIN_EMPTY):
-   * it holds the active producer's last data offset, or it is the marker of an active producer
-   * with no data batch left and the producer's current epoch.
+   * Each active producer's last data batch (or none) and epoch, for Kafka's RETAIN_EMPTY: a batch
+   * that holds its producer's last data offset, or the marker of a producer with no data batch
+   * left and its current epoch, stays even emptied.
    */
-  isProducersLast(batch: BatchInfo): boolean
+  producersLast(): ProducerLast[]
   /** Swaps the fsynced `cleanedPath` in for `group` (under the log's lock); false if the group changed meanwhile. */
   replaceSegments(group: readonly Segment[], cleanedPath: string): Promise<boolean>
 }
@@ -77,7 +81,10 @@ export interface CleanOptions {
   now: number
   /** Where the last clean ended (cleaner-offset-checkpoint); below the log start: the log start. */
   firstDirtyOffset: number
-  map: OffsetMap
+  /** In process: the offset map (tests); with `worker`, the worker holds one of `mapBytes`. */
+  map?: OffsetMap
+  worker?: { pool: CleanerPool; mapBytes: number }
+  /** The I/O budget in process (a worker enforces its share of the pool's). */
   throttle?: Throttle
   /** Clean even below min.cleanable.dirty.ratio (tests, and a max.compaction.lag.ms that is due). */
   force?: boolean
@@ -97,6 +104,8 @@ export interface CleanResult {
   /** Commit/abort markers given a delete horizon, and removed past it. */
   markersHorizoned: number
   markersRemoved: number
+  /** The thread that read and wrote (0: the main thread). */
+  threadId: number
 }
 
 /** Kafka's LogToClean: the dirty ratio and whether max.compaction.lag.ms makes it due anyway. */
@@ -119,7 +128,7 @@ export async function cleanability(log: CleanableLog, now: number, firstDirtyOff
 }
 
 export async function cleanLog(log: CleanableLog, options: CleanOptions): Promise<CleanResult | undefined> {
-  const { now, map } = options
+  const { now } = options
   const firstDirty = Math.max(options.firstDirtyOffset, log.logStartOffset)
   const { segments, firstUncleanableOffset } = await log.cleanableSegments(now)
   const usable = segments.filter((s) => s.baseOffset < firstUncleanableOffset)
@@ -129,133 +138,119 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions): Promis
     const c = await cleanability(log, now, firstDirty)
     if (c.ratio < log.config.minCleanableDirtyRatio && !c.due) return undefined
   }
-  const result: CleanResult = { endOffset: firstDirty, segmentsBefore: 0, segmentsAfter: 0, bytesRead: 0, bytesWritten: 0, recordsRead: 0, recordsRemoved: 0, abortedRemoved: 0, markersHorizoned: 0, markersRemoved: 0 }
+  const ref = (s: Segment): SegmentRef => ({ path: s.log.path, baseOffset: s.baseOffset, size: s.size, nextBase: nextBase(usable, s, firstUncleanableOffset) })
+  const runner = options.worker ? await options.worker.pool.acquire() : new InProcessRunner(options.throttle, options.map)
+  try {
+    // 1. The offset map over whole dirty segments, as many as it holds (in the runner).
+    const mapBytes = options.worker?.mapBytes ?? 0
+    const built = await runner.buildMap({ segments: dirty.map(ref), firstDirty, aborted: log.abortedTxns(firstDirty, firstUncleanableOffset), mapBytes, name: log.name })
+    const mapEnd = built.mapEnd
+    const stats = built.stats
+    const result: CleanResult = { endOffset: mapEnd, segmentsBefore: 0, segmentsAfter: 0, bytesRead: 0, bytesWritten: 0, recordsRead: 0, recordsRemoved: 0, abortedRemoved: 0, markersHorizoned: 0, markersRemoved: 0, threadId: built.threadId }
 
-  // 1. The offset map over whole dirty segments, as many as it holds.
-  map.clear()
-  let mapEnd = firstDirty
-  const mapTxns = new CleanedTransactionMetadata(log.abortedTxns(firstDirty, firstUncleanableOffset))
-  for (const seg of dirty) {
-    const keys: Array<[Buffer, number]> = []
-    await forEachBatch(seg, options, result, async (info, bytes) => {
-      if (info.isControl) {
-        const marker = readEndTxnMarker(await decode(bytes))
-        if (marker) mapTxns.onMarkerRead(info, marker.commit)
-        return
-      }
-      // An aborted record supersedes nothing (and its batch need not be decoded).
-      if (mapTxns.onBatchRead(info)) return
-      for (const r of (await decode(bytes)).records) {
-        const offset = info.baseOffset + r.offsetDelta
-        if (r.key !== null && offset >= firstDirty) keys.push([r.key, offset])
-      }
-    })
-    if (keys.length > map.room && map.size > 0) break // the next pass goes on from here
-    if (keys.length > map.room) throw new RangeError(`${log.name}: segment ${seg.baseOffset} has more keys (${keys.length}) than log.cleaner.dedupe.buffer.size holds (${map.room}); raise it`)
-    for (const [k, o] of keys) map.put(k, o)
-    mapEnd = nextBase(usable, seg, firstUncleanableOffset)
-  }
-  result.endOffset = mapEnd
-
-  // 2. Rewrite [log start, mapEnd) group by group.
-  const toClean = usable.filter((s) => s.baseOffset < mapEnd)
-  const horizon = now - log.config.deleteRetentionMs
-  // The whole range from the log start: every batch of a transaction whose marker it reaches is seen.
-  const txns = new CleanedTransactionMetadata(log.abortedTxns(log.logStartOffset, mapEnd))
-  for (const group of groupSegmentsBySize(log, toClean)) {
-    result.segmentsBefore += group.length
-    const dropEntries: AbortedTxn[] = []
-    const cleanedPath = segmentPath(log.dir, group[0]!.baseOffset, LOG_SUFFIX) + CLEANED_SUFFIX
-    const fh = await open(cleanedPath, 'w')
-    let written = 0
-    let changed = group.length > 1
-    try {
-      for (let gi = 0; gi < group.length; gi++) {
-        const seg = group[gi]!
-        const lastOfGroup = gi === group.length - 1
+    // 2. Rewrite [log start, mapEnd) group by group: the runner writes each .cleaned file, this thread swaps it in.
+    const toClean = usable.filter((s) => s.baseOffset < mapEnd)
+    const horizon = now - log.config.deleteRetentionMs
+    await runner.beginRewrite({ aborted: log.abortedTxns(log.logStartOffset, mapEnd), producers: log.producersLast(), now, deleteRetentionMs: log.config.deleteRetentionMs })
+    for (const group of groupSegmentsBySize(log, toClean)) {
+      result.segmentsBefore += group.length
+      const cleanedPath = segmentPath(log.dir, group[0]!.baseOffset, LOG_SUFFIX) + CLEANED_SUFFIX
+      const refs: GroupRequest['segments'] = []
+      for (const seg of group) {
         // Tombstones go once their segment was cleaned before and is past delete.retention.ms.
         const dropTombstones = nextBase(usable, seg, firstUncleanableOffset) <= firstDirty && (await seg.largestTimestamp()) < horizon
-        const batches: Array<{ info: BatchInfo; bytes: Buffer }> = []
-        await forEachBatch(seg, options, result, async (info, bytes) => {
-          batches.push({ info, bytes })
-        })
-        for (let bi = 0; bi < batches.length; bi++) {
-          const { info, bytes } = batches[bi]!
-          const tail = lastOfGroup && bi === batches.length - 1
-          let out = bytes
-          if (info.isControl) {
-            const batch = await decode(bytes)
-            const marker = readEndTxnMarker(batch)
-            if (marker) {
-              const seen = txns.onMarkerRead(info, marker.commit)
-              if (seen.dropEntry) dropEntries.push(seen.dropEntry)
-              if (seen.discardable && !log.isProducersLast(info)) {
-                if (!batch.hasDeleteHorizon) {
-                  // A delete.retention.ms near Long.MAX_VALUE must not overflow the int64 field: past 2^53 ms is never anyway.
-                  out = await encodeBatch(withDeleteHorizon(batch, Math.min(now + log.config.deleteRetentionMs, Number.MAX_SAFE_INTEGER)))
-                  changed = true
-                  result.markersHorizoned++
-                } else if (Number(batch.baseTimestamp) <= now && !tail) {
-                  changed = true
-                  result.markersRemoved++
-                  continue
-                }
-              }
-            }
-          } else {
-            const aborted = txns.onBatchRead(info)
-            // An aborted batch is decoded only if its header must stay.
-            const batch = aborted ? undefined : await decode(bytes)
-            const count = batch?.records.length ?? info.recordCount
-            const kept = !batch
-              ? []
-              : batch.records.filter((r) => {
-                  const offset = info.baseOffset + r.offsetDelta
-                  if (r.key === null) return false // Kafka drops keyless records from compacted logs
-                  const latest = map.get(r.key)
-                  if (latest > offset) return false
-                  return !(r.value === null && dropTombstones)
-                })
-            result.recordsRead += count
-            result.recordsRemoved += count - kept.length
-            if (aborted) result.abortedRemoved += count
-            if (kept.length !== count) {
-              changed = true
-              if (kept.length === 0 && !tail && !log.isProducersLast(info)) continue
-              const header = batch ?? (await decode(bytes))
-              out = await encodeBatch({ ...header, records: kept }, header.compression !== undefined ? { compression: header.compression } : {})
-            }
-          }
-          await fh.write(out, 0, out.length, written)
-          written += out.length
-          await options.throttle?.take(out.length)
-        }
+        refs.push({ ...ref(seg), dropTombstones })
       }
-      if (!changed) {
-        await fh.close()
+      const fail = injectedFailure(log, cleanedPath)
+      let reply: GroupReply
+      try {
+        reply = await runner.cleanGroup({ segments: refs, cleanedPath, ...(fail ? { fail } : {}) })
+      } catch (err) {
+        // A worker that died wrote part of the file and could not remove it.
         await rm(cleanedPath, { force: true })
+        throw err
+      }
+      addStats(stats, reply.stats)
+      if (!reply.changed) {
         result.segmentsAfter += group.length
-        if (dropEntries.length > 0) await log.dropAbortedTxns(dropEntries)
+        if (reply.dropEntries.length > 0) await log.dropAbortedTxns(reply.dropEntries)
         continue
       }
-      log.faults.check('cleaner.write', cleanedPath)
-      await fh.sync()
-      await fh.close()
-    } catch (err) {
-      await fh.close().catch(() => {})
-      await rm(cleanedPath, { force: true })
-      throw err
+      try {
+        log.faults.check('cleaner.write', cleanedPath)
+        const fh = await open(cleanedPath, 'r+')
+        try {
+          await fh.sync()
+        } finally {
+          await fh.close()
+        }
+      } catch (err) {
+        await rm(cleanedPath, { force: true })
+        throw err
+      }
+      result.bytesWritten += reply.bytesWritten
+      // Before the swap: these transactions have no data in the old segments either.
+      if (reply.dropEntries.length > 0) await log.dropAbortedTxns(reply.dropEntries)
+      if (await log.replaceSegments(group, cleanedPath)) result.segmentsAfter += 1
+      else {
+        await rm(cleanedPath, { force: true })
+        result.segmentsAfter += group.length
+      }
     }
-    result.bytesWritten += written
-    // Before the swap: these transactions have no data in the old segments either.
-    if (dropEntries.length > 0) await log.dropAbortedTxns(dropEntries)
-    if (await log.replaceSegments(group, cleanedPath)) result.segmentsAfter += 1
-    else {
-      await rm(cleanedPath, { force: true })
-      result.segmentsAfter += group.length
-    }
+    Object.assign(result, stats)
+    return result
+  } finally {
+    runner.release()
   }
-  return result
+}
+
+/**
+ * The in-process runner: the same steps on this thread, for the tests of the cleaning rules
+ * (they drive cleanLog with an injected clock and fault hooks, many passes per test, where a
+ * worker per test file would only add start-up time) and for a caller without a pool.
+ */
+class InProcessRunner implements PassRunner {
+  private readonly work: PassWork
+
+  constructor(
+    throttle: Throttle | undefined,
+    private readonly map: OffsetMap | undefined,
+  ) {
+    this.work = new PassWork(throttle)
+  }
+
+  buildMap(req: MapRequest): Promise<MapReply> {
+    if (!this.map) throw new Error('cleanLog: an offset map or a worker pool is needed')
+    return this.work.buildMap(req, this.map)
+  }
+
+  async beginRewrite(req: RewriteRequest): Promise<void> {
+    this.work.beginRewrite(req)
+  }
+
+  cleanGroup(req: GroupRequest): Promise<GroupReply> {
+    return this.work.cleanGroup(req)
+  }
+
+  release(): void {}
+}
+
+/**
+ * Test hooks into the runner: `cleaner.worker` armed makes it fail with that error half way
+ * through writing the group; `cleaner.worker.exit` makes the worker thread exit there.
+ */
+function injectedFailure(log: CleanableLog, cleanedPath: string): InjectedFailure | undefined {
+  try {
+    log.faults.check('cleaner.worker.exit', cleanedPath)
+  } catch {
+    return { kind: 'exit' }
+  }
+  try {
+    log.faults.check('cleaner.worker', cleanedPath)
+  } catch (err) {
+    return { kind: 'throw', message: (err as Error).message }
+  }
+  return undefined
 }
 
 /** Where the segment after `seg` begins (the first uncleanable offset after the last one). */
@@ -295,37 +290,4 @@ export function groupSegmentsBySize(log: CleanableLog, segments: readonly Segmen
     groups.push(group)
   }
   return groups
-}
-
-/**
- * The marker batch with KIP-534's delete horizon: the attribute set and the horizon as its base
- * timestamp, the records' deltas moved so their timestamps stay what they were.
- */
-function withDeleteHorizon(batch: RecordBatch, horizonMs: number): RecordBatch {
-  const shift = Number(batch.baseTimestamp) - horizonMs
-  return { ...batch, hasDeleteHorizon: true, baseTimestamp: BigInt(horizonMs), records: batch.records.map((r) => ({ ...r, timestampDelta: r.timestampDelta + shift })) }
-}
-
-function decode(bytes: Buffer): Promise<RecordBatch> {
-  return decodeBatch(bytes, { verifyCrc: false })
-}
-
-/** Every batch of `seg` in order, as read (slices: one batch per await). */
-async function forEachBatch(
-  seg: Segment,
-  options: CleanOptions,
-  result: CleanResult,
-  onBatch: (info: BatchInfo, bytes: Buffer) => Promise<void>,
-): Promise<void> {
-  const infos: BatchInfo[] = []
-  await seg.scanBatches(seg.baseOffset, (b) => {
-    infos.push({ ...b })
-  })
-  for (const info of infos) {
-    const bytes = await seg.readBytes(info.position, info.size)
-    if (bytes.length < info.size) throw new Error(`segment ${seg.log.path} shrank while it was cleaned`)
-    result.bytesRead += bytes.length
-    await options.throttle?.take(bytes.length)
-    await onBatch(info, bytes)
-  }
 }

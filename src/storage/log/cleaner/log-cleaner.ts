@@ -7,16 +7,15 @@
  * within one log.cleaner.io.max.bytes.per.second budget. Where each log's last clean ended is kept
  * in `cleaner-offset-checkpoint` per log dir (Kafka's file and format).
  *
- * The "threads" are concurrent async passes on the event loop (cleaner.ts works in slices), not
- * worker threads yet: see docs/operations.md.
+ * Each pass runs its heavy half in one of log.cleaner.threads worker threads (worker-pool.ts);
+ * the choosing, the swaps and the checkpoint stay here. stop() terminates the workers.
  */
 import { join } from 'node:path'
 import type { StorageLogger } from '../../logger.js'
 import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint } from '../../checkpoint/offset-checkpoint.js'
 import type { UnifiedLog } from '../unified-log.js'
 import { cleanability, cleanLog, type CleanResult } from './cleaner.js'
-import { OffsetMap } from './offset-map.js'
-import { Throttle } from './throttle.js'
+import { CleanerPool } from './worker-pool.js'
 
 export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint'
 
@@ -36,7 +35,8 @@ export interface CleanedLog {
 }
 
 export class LogCleaner {
-  private readonly throttle: Throttle
+  private readonly pool: CleanerPool
+  private stopping = false
   /** First dirty offset per log dir, by `topic-partition` (loaded lazily from the checkpoint). */
   private readonly checkpoints = new Map<string, Map<string, number>>()
   /** Totals since start, for the bench and operations. */
@@ -50,8 +50,9 @@ export class LogCleaner {
     private readonly logger: StorageLogger,
   ) {
     // Kafka's default budget is Double.MAX_VALUE: no limit.
-    this.throttle = new Throttle(options.ioMaxBytesPerSecond >= 1e300 ? Number.POSITIVE_INFINITY : options.ioMaxBytesPerSecond)
+    const ioMaxBytesPerSecond = options.ioMaxBytesPerSecond >= 1e300 ? Number.POSITIVE_INFINITY : options.ioMaxBytesPerSecond
     this.threads = Math.max(1, options.threads)
+    this.pool = new CleanerPool({ threads: this.threads, ioMaxBytesPerSecond, onWorkerDeath: (why) => this.logger.warn(`log cleaner: ${why}; a new worker takes its place`) })
     this.mapBytes = Math.floor(options.dedupeBufferBytes / this.threads)
   }
 
@@ -60,9 +61,25 @@ export class LogCleaner {
    * bytes cannot hold that many keys (a record takes at least 8 bytes), so a broker whose
    * compacted logs are small (tests, a quiet __consumer_offsets) does not hold 128 MiB for them.
    */
-  private offsetMap(dirtyBytes: number): OffsetMap {
+  private offsetMapBytes(dirtyBytes: number): number {
     const needed = Math.ceil(dirtyBytes / 8 / 0.9 + 1) * 24
-    return new OffsetMap(Math.max(24, Math.min(this.mapBytes, needed)))
+    return Math.max(24, Math.min(this.mapBytes, needed))
+  }
+
+  /** Workers started so far (tests: a dead one is replaced). */
+  get workersStarted(): number {
+    return this.pool.started
+  }
+
+  /** Workers alive now (0 after stop). */
+  get workersRunning(): number {
+    return this.pool.running
+  }
+
+  /** Terminates the workers: a pass running fails without a trace (its log keeps its segments). */
+  async stop(): Promise<void> {
+    this.stopping = true
+    await this.pool.close()
   }
 
   /** One round over `logs` (with their log dir paths); returns what was cleaned. */
@@ -77,7 +94,7 @@ export class LogCleaner {
       const c = await cleanability(log.cleaner(), now, firstDirty)
       if (c.dirtyBytes > 0 && (c.ratio >= log.config.minCleanableDirtyRatio || c.due)) candidates.push({ log, dir, firstDirty, ratio: c.ratio, dirtyBytes: c.dirtyBytes })
     }
-    if (candidates.length === 0) return []
+    if (candidates.length === 0 || this.stopping) return []
     candidates.sort((a, b) => b.ratio - a.ratio)
     const done: CleanedLog[] = []
     const queue = candidates.slice()
@@ -86,7 +103,7 @@ export class LogCleaner {
         for (let next = queue.shift(); next; next = queue.shift()) {
           const { log, dir, firstDirty, dirtyBytes } = next
           try {
-            const result = await cleanLog(log.cleaner(), { now, firstDirtyOffset: firstDirty, map: this.offsetMap(dirtyBytes), throttle: this.throttle, force: true })
+            const result = await cleanLog(log.cleaner(), { now, firstDirtyOffset: firstDirty, worker: { pool: this.pool, mapBytes: this.offsetMapBytes(dirtyBytes) }, force: true })
             if (!result) continue
             ;(await this.checkpointOf(dir)).set(partitionKey(log.topic, log.partition), result.endOffset)
             this.totals.passes++
@@ -96,7 +113,7 @@ export class LogCleaner {
             done.push({ topic: log.topic, partition: log.partition, result })
             this.logger.info(`cleaned ${log.topic}-${log.partition} up to ${result.endOffset}: ${result.segmentsBefore} -> ${result.segmentsAfter} segments, ${result.recordsRemoved} of ${result.recordsRead} records removed`)
           } catch (err) {
-            if (log.isClosed) continue
+            if (log.isClosed || this.stopping) continue
             this.logger.warn(`cleaning ${log.topic}-${log.partition} failed: ${(err as Error).message}`)
           }
         }
