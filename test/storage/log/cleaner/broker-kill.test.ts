@@ -6,11 +6,12 @@
  * with the cleaner on starts on the same dir and is SIGKILLed during its pass, and a third
  * start recovers the dir. Half the rounds die at a named step of the swap (SAMSA_FAULT_KILL: the
  * process kills itself at the n-th check of a fault point, src/util/faults.ts), half at a random
- * moment of a throttled pass (for points the hooks do not name). After each kill, kcat reads the
+ * moment of a pass throttled to last about a second (for points the hooks do not name). After each kill, kcat reads the
  * partition from offset 0 to its end, and for every segment group the cleaner would form from the
  * before state (its groupSegmentsBySize rule over the files' sizes) the records read equal either
  * the before state or the after state (the model: a record stays iff it is its key's latest below
- * the active segment; tombstones stay, delete.retention.ms being long); every key's latest value
+ * the active segment; tombstones stay, delete.retention.ms being long), its files either its old
+ * segments or the one cleaned segment, in agreement with its records; every key's latest value
  * is at its original offset, and `samsa dump-log` of the partition's files reports no problem and
  * the same offsets. 5 kills by default; SAMSA_CLEANER_KILLS=1 runs 20.
  */
@@ -37,16 +38,25 @@ interface Rec {
   value: string | null
 }
 
-const brokerOverrides = (cleaner: boolean, throttled: boolean): Record<string, string> => ({
+/** A random kill lands in a pass of about this long: the I/O budget is set from the log's size. */
+const RANDOM_PASS_MS = 1000
+
+const brokerOverrides = (cleaner: boolean, ioBytesPerSecond: number | undefined): Record<string, string> => ({
   'log.cleaner.enable': String(cleaner),
   'log.cleaner.backoff.ms': '100',
   'log.level': 'info',
-  ...(throttled ? { 'log.cleaner.io.max.bytes.per.second': '20000' } : {}),
+  ...(ioBytesPerSecond ? { 'log.cleaner.io.max.bytes.per.second': String(ioBytesPerSecond) } : {}),
 })
 
 /** The partition from offset 0 to its end, through kcat (a real client). */
 async function readPartition(bootstrap: string): Promise<Map<number, Rec>> {
-  const r = await runTool('kcat', ['-C', '-b', bootstrap, '-t', TOPIC, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%o %k %S %s\n'], { timeoutMs: 30_000 })
+  const read = () => runTool('kcat', ['-C', '-b', bootstrap, '-t', TOPIC, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%o %k %S %s\n'], { timeoutMs: 30_000 })
+  let r = await read()
+  // Right after a start the partition may not have its leader yet; any other error fails at once.
+  for (let i = 0; i < 10 && r.code !== 0 && /not available|unknown topic/i.test(r.stderr); i++) {
+    await new Promise((res) => setTimeout(res, 200))
+    r = await read()
+  }
   assert.equal(r.code, 0, `kcat read from offset 0: ${r.stderr}`)
   const out = new Map<number, Rec>()
   for (const line of r.stdout.split('\n')) {
@@ -102,8 +112,8 @@ test(`kill -9 a broker process during cleaning, ${KILLS} times: the log stays va
   const logDir = mkdtempSync(join(tmpdir(), 'samsa-cleaner-kill-'))
   defer(() => rmSync(logDir, { recursive: true, force: true }))
   const partitionDir = join(logDir, `${TOPIC}-0`)
-  const start = async (cleaner: boolean, env: NodeJS.ProcessEnv = {}, throttled = false): Promise<BrokerProcess> => {
-    const b = await startBrokerProcess({ logDir, overrides: brokerOverrides(cleaner, throttled), env, startTimeoutMs: 20_000 })
+  const start = async (cleaner: boolean, env: NodeJS.ProcessEnv = {}, ioBytesPerSecond?: number): Promise<BrokerProcess> => {
+    const b = await startBrokerProcess({ logDir, overrides: brokerOverrides(cleaner, ioBytesPerSecond), env, startTimeoutMs: 20_000 })
     defer(() => b.stop('SIGKILL'))
     return b
   }
@@ -144,7 +154,9 @@ test(`kill -9 a broker process during cleaning, ${KILLS} times: the log stays va
     const atHook = round % 2 === 0
     const point = POINTS[(round / 2) % POINTS.length]!
     const nth = point === 'cleaner.delete' ? 1 : 1 + Math.floor(Math.random() * Math.min(changing, 3))
-    const cleaning = await start(true, atHook ? { SAMSA_FAULT_KILL: `${point}:${nth}` } : {}, !atHook)
+    // A pass reads the log about twice (the offset map, then every group) and writes the cleaned part.
+    const logBytes = segs.reduce((sum, f) => sum + f.size, 0)
+    const cleaning = await start(true, atHook ? { SAMSA_FAULT_KILL: `${point}:${nth}` } : {}, atHook ? undefined : Math.ceil((3 * logBytes * 1000) / RANDOM_PASS_MS))
     let how: string
     if (atHook) {
       // Dies by itself at the point; a point the pass never reaches (cleaner.delete with no
@@ -159,35 +171,50 @@ test(`kill -9 a broker process during cleaning, ${KILLS} times: the log stays va
         how = `${point} not reached, after the pass`
       }
     } else {
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1500)))
-      how = `random, ${/cleaned ck-0 up to/.test(cleaning.stderr()) ? 'after' : 'during or before'} the pass`
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * RANDOM_PASS_MS * 1.2)))
+      how = 'random'
     }
     await cleaning.stop('SIGKILL')
+    // What the kill left on disk, before recovery: which step it interrupted.
+    const left = await readdir(partitionDir)
+    // (`.deleted` files are those of earlier swaps too, left for file.delete.delay.ms.)
+    const leftover = ['.cleaned', '.swap'].filter((sfx) => left.some((f) => f.endsWith(sfx))).join('+')
+    if (how === 'random') how = `random (${/cleaned ck-0 up to/.test(cleaning.stderr()) ? 'after the pass' : leftover ? `left ${leftover}` : 'nothing in flight'})`
 
     // 3. Recovery: a valid log from offset 0 to the end, each group before or after.
     b = await start(false)
     const got = await readPartition(b.bootstrap)
     assert.equal(Math.max(...got.keys()), end - 1, `round ${round} (${how}): the log end survives`)
     const states: string[] = []
+    const bases = (await segmentFiles(partitionDir)).map((f) => f.baseOffset)
     for (const g of groups) {
+      // The files too: the group's old segments, or the one cleaned segment at its base.
+      const files = bases.filter((o) => o >= g[0] && o < g[1])
+      const oldFiles = segs.map((f) => f.baseOffset).filter((o) => o >= g[0] && o < g[1])
+      const swapped = files.length === 1 && files[0] === g[0] && oldFiles.length > 1 ? true : String(files) === String(oldFiles) ? oldFiles.length > 1 ? false : undefined : 'neither'
+      assert.notEqual(swapped, 'neither', `round ${round}: the segments of group [${g[0]}, ${g[1]}) are ${files}, neither the old ${oldFiles} nor one at ${g[0]}`)
       const seen = inRange(got, g)
       const was = inRange(before, g) === seen ? 'before' : inRange(after, g) === seen ? 'after' : undefined
       assert.ok(was, `round ${round} (${how}): group [${g[0]}, ${g[1]}) is neither the before nor the after state:\n${seen}\n--- before:\n${inRange(before, g)}\n--- after:\n${inRange(after, g)}`)
-      if (inRange(before, g) !== inRange(after, g)) states.push(was)
+      if (inRange(before, g) !== inRange(after, g)) {
+        // A multi-segment group's records and files agree: cleaned records only in the one cleaned file.
+        if (swapped !== undefined) assert.equal(swapped, was === 'after', `round ${round} (${how}): group [${g[0]}, ${g[1]}) has ${was} records in ${files.length} file(s)`)
+        states.push(was!)
+      } else if (swapped !== undefined) states.push(swapped ? 'after' : 'before')
     }
     assert.equal(inRange(got, [cleanEnd, end]), inRange(before, [cleanEnd, end]), `round ${round}: the active segment is untouched`)
     const latest = new Map<string, number>()
     for (const [o, r] of before) latest.set(r.key, o)
     for (const [key, o] of latest) assert.deepEqual(got.get(o), before.get(o), `round ${round} (${how}): the latest of ${key} at ${o}`)
 
-    const files = (await readdir(partitionDir)).filter((f) => /^\d{20}\.(log|index|timeindex)$/.test(f)).map((f) => join(partitionDir, f))
-    const dumped = await runCli(['dump-log', '--files', files.join(','), '--deep-iteration'], { timeoutMs: 60_000 })
+    const segmentFilePaths = (await readdir(partitionDir)).filter((f) => /^\d{20}\.(log|index|timeindex)$/.test(f)).map((f) => join(partitionDir, f))
+    const dumped = await runCli(['dump-log', '--files', segmentFilePaths.join(','), '--deep-iteration'], { timeoutMs: 60_000 })
     assert.equal(dumped.code, 0, `round ${round}: dump-log: ${dumped.stderr}`)
     assert.doesNotMatch(dumped.stderr, /Mismatches|out of order|not found|cannot|corrupt/i, `round ${round}: dump-log findings`)
     const dumpedOffsets = [...dumped.stdout.matchAll(/\| offset: (\d+)/g)].map((m) => Number(m[1]))
     assert.deepEqual(dumpedOffsets, [...got.keys()].sort((a, b) => a - b), `round ${round}: dump-log shows the records kcat read`)
 
-    const summary = states.every((s) => s === 'before') ? 'all before' : states.every((s) => s === 'after') ? 'all after' : `mixed (${states.filter((s) => s === 'after').length}/${states.length} after)`
+    const summary = states.every((s) => s === 'before') ? 'all before' : states.every((s) => s === 'after') ? 'all after' : `mixed (${states.filter((s) => s === 'after').length}/${states.length} groups after)`
     outcomes.push(`${how}: ${summary}`)
     state = got
   }
