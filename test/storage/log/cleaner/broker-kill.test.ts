@@ -202,6 +202,15 @@ test(`kill -9 a broker process during cleaning, ${KILLS} times: the log stays va
         states.push(was!)
       } else if (swapped !== undefined) states.push(swapped ? 'after' : 'before')
     }
+    // The groups the pass swaps (its changed ones, and merges), in offset order: the swaps go in that
+    // order, so some first ones are after and the rest before; at a named step, exactly as many as
+    // the kill point implies (a swap with its `.swap` in place is finished by the recovery).
+    const swappedFirst = states.indexOf('before') < 0 ? states.length : states.indexOf('before')
+    assert.ok(states.slice(swappedFirst).every((st) => st === 'before'), `round ${round} (${how}): groups swapped out of order: ${states}`)
+    if (how.startsWith('cleaner.') && point !== 'cleaner.delete') {
+      const expected = point === 'cleaner.write' || point === 'cleaner.swap' ? nth - 1 : nth
+      assert.equal(swappedFirst, expected, `round ${round} (${how}): swapped groups ${states}`)
+    }
     assert.equal(inRange(got, [cleanEnd, end]), inRange(before, [cleanEnd, end]), `round ${round}: the active segment is untouched`)
     const latest = new Map<string, number>()
     for (const [o, r] of before) latest.set(r.key, o)
