@@ -171,7 +171,7 @@ test(`kill -9 a broker process during cleaning, ${KILLS} times: the log stays va
         how = `${point} not reached, after the pass`
       }
     } else {
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * RANDOM_PASS_MS * 1.2)))
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * RANDOM_PASS_MS * 0.8)))
       how = 'random'
     }
     await cleaning.stop('SIGKILL')
