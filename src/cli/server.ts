@@ -80,6 +80,9 @@ async function start(file: string | undefined, overrideFlags: string[]): Promise
     // Loaded here, not at the top: every other tool starts without the broker's modules.
     const { Broker } = await import('../broker/broker.js')
     broker = new Broker({ config, logger })
+    // Crash tests (test/storage/log/cleaner/broker-kill.test.ts): kill -9 at a named fault point.
+    const { armProcessKills } = await import('../util/faults.js')
+    armProcessKills(broker.faults, process.env.SAMSA_FAULT_KILL)
     await broker.start()
   } catch (e) {
     // Settings that only make sense together (listeners and their protocols) are checked here.

@@ -70,3 +70,32 @@ export function errnoError(code: string, message = code): NodeJS.ErrnoException 
   err.code = code
   return err
 }
+
+/**
+ * SAMSA_FAULT_KILL=point[:n][,point[:n]...] (read by `samsa server start` only): the process
+ * SIGKILLs itself at the n-th check (default 1) of `point`, in the middle of the step, so a test
+ * can kill -9 a broker process at a named moment (between two renames of the cleaner's swap)
+ * instead of by timing luck. It writes `SAMSA_FAULT_KILL <point> <n> <detail>` on stderr first
+ * (synchronous on a pipe or file). Throws on a malformed value.
+ */
+export function armProcessKills(faults: FaultHooks, spec: string | undefined, kill: () => void = () => process.kill(process.pid, 'SIGKILL')): void {
+  if (spec === undefined || spec.trim() === '') return
+  for (const part of spec.split(',')) {
+    const m = /^\s*([\w.-]+)(?::(\d+))?\s*$/.exec(part)
+    if (!m || Number(m[2] ?? 1) < 1) throw new Error(`invalid SAMSA_FAULT_KILL entry ${JSON.stringify(part)}: expected point[:n] with n >= 1, e.g. cleaner.rename:2`)
+    const point = m[1]!
+    const n = Number(m[2] ?? 1)
+    let count = 0
+    // An observer, not a fault: the predicate never matches, so every check before the n-th passes.
+    faults.failNext(point, {
+      times: Number.POSITIVE_INFINITY,
+      when: (detail) => {
+        if (++count === n) {
+          process.stderr.write(`SAMSA_FAULT_KILL ${point} ${n} ${detail}\n`)
+          kill()
+        }
+        return false
+      },
+    })
+  }
+}

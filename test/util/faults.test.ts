@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { FaultHooks, errnoError } from '../../src/util/faults.js'
+import { FaultHooks, armProcessKills, errnoError } from '../../src/util/faults.js'
 
 test('an armed point fails the next check only, then disarms', () => {
   const f = new FaultHooks()
@@ -31,4 +31,28 @@ test('record lists the points an operation passes', () => {
   f.check('a')
   f.check('b')
   assert.deepEqual(f.seen, ['a', 'b'])
+})
+
+test('SAMSA_FAULT_KILL kills at the n-th check of each named point, and checks pass otherwise', () => {
+  const f = new FaultHooks()
+  const kills: string[] = []
+  const stderr = process.stderr.write
+  process.stderr.write = (() => true) as typeof process.stderr.write
+  try {
+    armProcessKills(f, 'cleaner.rename:2, cleaner.swap', () => kills.push(String(kills.length)))
+    f.check('cleaner.rename', 'a')
+    assert.deepEqual(kills, [])
+    f.check('cleaner.swap', 'b')
+    assert.equal(kills.length, 1)
+    f.check('cleaner.rename', 'c')
+    assert.equal(kills.length, 2)
+    f.check('cleaner.rename', 'd')
+    f.check('cleaner.swap', 'e')
+    assert.equal(kills.length, 2, 'each point kills once')
+  } finally {
+    process.stderr.write = stderr
+  }
+  armProcessKills(f, undefined)
+  armProcessKills(f, '')
+  for (const bad of ['cleaner.rename:0', 'cleaner rename', 'x:y', ',']) assert.throws(() => armProcessKills(new FaultHooks(), bad), /invalid SAMSA_FAULT_KILL entry/)
 })

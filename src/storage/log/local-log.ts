@@ -277,7 +277,11 @@ export class LocalLog {
     this.ctx.faults.check('cleaner.swap', swapPath)
     await rename(cleanedPath, swapPath)
     this.ctx.faults.check('cleaner.replace', swapPath)
-    await this.deleteSegments(group, fileDeleteDelayMs)
+    for (let i = 0; i < group.length; i++) {
+      // Between two segments of a group: some old segments `.deleted`, the others still `.log`.
+      if (i > 0) this.ctx.faults.check('cleaner.delete', swapPath)
+      await this.deleteSegments([group[i]!], fileDeleteDelayMs)
+    }
     this.ctx.faults.check('cleaner.rename', swapPath)
     await rename(swapPath, cleanedPath.slice(0, -'.cleaned'.length))
     const { size } = await stat(cleanedPath.slice(0, -'.cleaned'.length))

@@ -726,6 +726,8 @@ export class UnifiedLog {
           const seg = await this.local.replaceSegments(group, cleanedPath, this.cfg.fileDeleteDelayMs)
           if (seg === undefined) return false
           await this.txnIndex.retainSegments(this.local.segmentBaseOffsets())
+          // Swapped in, the cleaner checkpoint not yet written: a crash here re-cleans from the old one.
+          this.ctx.faults.check('cleaner.swapped', seg.log.path)
           return true
         }),
     }
