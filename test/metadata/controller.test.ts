@@ -229,13 +229,12 @@ test('on etcd: the controller broker dies, another takes over and moves the dead
   const prefix = uniquePrefix()
   const stores: EtcdMetadataStore[] = []
   const controllers: Controller[] = []
-  // Session losses of the live brokers, for the failure message: a loaded machine once let
-  // a live broker's lease lapse.
+  // Session losses, for the failure message. A rare failure drops the live broker 3 from the
+  // ISRs while, by this list, its session held: not diagnosed yet (see the issue 14 note).
   const sessions: string[] = []
   for (const id of [1, 2, 3]) {
-    // A 10 s lease: with 1 s, and once in 28 runs with 3 s, a loaded machine let a live
-    // broker's lease lapse too. The length costs nothing here: the dead broker's lease goes at
-    // once (close revokes it).
+    // A 10 s lease: with 1 s a loaded machine let a live broker's lease lapse. The length costs
+    // nothing here: the dead broker's lease goes at once (close revokes it).
     const s = await EtcdMetadataStore.open({
       endpoints: [etcd.endpoint],
       prefix,
