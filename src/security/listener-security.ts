@@ -5,7 +5,7 @@
  * without it (the start-up check, before the store is open) a SCRAM login is refused.
  * Errors name the key to fix and never quote its value (it holds passwords).
  */
-import { saslMechanisms, type BrokerConfig, type ResolvedListener } from '../broker/config.js'
+import { parseBrokerConfigValue, saslMechanisms, type BrokerConfig, type BrokerConfigKey, type BrokerConfigValue, type ResolvedListener } from '../broker/config.js'
 import { ConfigError } from '../broker/config.js'
 import { plainServer, plainUsersFromJaas } from './sasl/plain.js'
 import type { SaslListenerConfig } from './sasl/server-authenticator.js'
@@ -21,17 +21,24 @@ export const OAUTHBEARER_LOGIN_MODULE = 'org.apache.kafka.common.security.oauthb
 /** Kafka's JWKS validator, under its name since 3.4 and its earlier one. */
 const OAUTHBEARER_VALIDATOR_HANDLERS = ['org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler', 'org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerValidatorCallbackHandler']
 
+/**
+ * A listener's value of `key` for `mechanism` (listener.name.<l>.<mechanism>.<key>, then
+ * listener.name.<l>.<key>, then the broker-wide key), parsed and checked as the config table says.
+ */
+function listenerValue<K extends BrokerConfigKey>(cfg: BrokerConfig, listener: string, key: K, mechanism: string): BrokerConfigValue<K> {
+  const raw = cfg.listenerRaw(listener, key, mechanism)
+  if (raw === undefined) return cfg.get(key)
+  try {
+    return parseBrokerConfigValue(key, raw)
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message} (listener.name.${listener.toLowerCase()}.${mechanism.toLowerCase()}.${key}, or ${key})`)
+  }
+}
+
 /** The JWKS validator's settings, each per listener (listener.name.<l>.oauthbearer.<key>) or broker-wide. */
 function jwksOptions(cfg: BrokerConfig, listener: string, prefix: string): JwksValidatorOptions {
-  const raw = (key: Parameters<BrokerConfig['listenerRaw']>[1]) => cfg.listenerRaw(listener, key, 'OAUTHBEARER')?.trim()
-  const num = (key: 'sasl.oauthbearer.jwks.endpoint.refresh.ms' | 'sasl.oauthbearer.jwks.endpoint.retry.backoff.ms' | 'sasl.oauthbearer.clock.skew.seconds'): number => {
-    const v = raw(key)
-    if (v === undefined) return cfg.get(key)
-    const n = Number(v)
-    if (v === '' || !Number.isSafeInteger(n) || n < 0) throw new ConfigError(`invalid value for ${prefix}${key}: ${JSON.stringify(v)} is not a non-negative integer`)
-    return n
-  }
-  const url = raw('sasl.oauthbearer.jwks.endpoint.url') ?? ''
+  const value = <K extends BrokerConfigKey>(key: K) => listenerValue(cfg, listener, key, 'OAUTHBEARER')
+  const url = value('sasl.oauthbearer.jwks.endpoint.url')
   if (url === '') throw new ConfigError(`${prefix}sasl.server.callback.handler.class is Kafka's JWKS validator but no JWKS is configured: set ${prefix}sasl.oauthbearer.jwks.endpoint.url (or sasl.oauthbearer.jwks.endpoint.url) to the identity provider's JWKS URL (https:, http: or file:)`)
   try {
     const u = new URL(url)
@@ -39,16 +46,16 @@ function jwksOptions(cfg: BrokerConfig, listener: string, prefix: string): JwksV
   } catch (e) {
     throw new ConfigError(`invalid value for ${prefix}sasl.oauthbearer.jwks.endpoint.url: not an https:, http: or file: URL (${(e as Error).message})`)
   }
-  const audience = raw('sasl.oauthbearer.expected.audience')
   return {
     url,
-    refreshMs: num('sasl.oauthbearer.jwks.endpoint.refresh.ms'),
-    minRefetchMs: num('sasl.oauthbearer.jwks.endpoint.retry.backoff.ms'),
-    clockSkewSeconds: num('sasl.oauthbearer.clock.skew.seconds'),
-    expectedAudience: audience === undefined ? cfg.get('sasl.oauthbearer.expected.audience') : audience.split(',').map((a) => a.trim()).filter((a) => a !== ''),
-    expectedIssuer: raw('sasl.oauthbearer.expected.issuer') ?? cfg.get('sasl.oauthbearer.expected.issuer'),
-    subClaimName: raw('sasl.oauthbearer.sub.claim.name') || cfg.get('sasl.oauthbearer.sub.claim.name'),
-    scopeClaimName: raw('sasl.oauthbearer.scope.claim.name') || cfg.get('sasl.oauthbearer.scope.claim.name'),
+    refreshMs: value('sasl.oauthbearer.jwks.endpoint.refresh.ms'),
+    minRefetchMs: value('sasl.oauthbearer.jwks.endpoint.retry.backoff.ms'),
+    clockSkewSeconds: value('sasl.oauthbearer.clock.skew.seconds'),
+    expectedAudience: value('sasl.oauthbearer.expected.audience'),
+    expectedIssuer: value('sasl.oauthbearer.expected.issuer'),
+    // An empty claim name means the default, as Kafka reads it.
+    subClaimName: value('sasl.oauthbearer.sub.claim.name') || cfg.get('sasl.oauthbearer.sub.claim.name'),
+    scopeClaimName: value('sasl.oauthbearer.scope.claim.name') || cfg.get('sasl.oauthbearer.scope.claim.name'),
   }
 }
 
@@ -88,13 +95,7 @@ export function saslListenerConfig(cfg: BrokerConfig, l: ResolvedListener, time:
     }
   }
   // connections.max.reauth.ms, per mechanism as Kafka reads it (checked here, at start-up).
-  const maxReauth = new Map<string, number>()
-  for (const m of mechanisms) {
-    const raw = cfg.listenerRaw(l.name, 'connections.max.reauth.ms', m)?.trim()
-    const n = raw === undefined ? cfg.get('connections.max.reauth.ms') : Number(raw)
-    if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`invalid value for listener.name.${l.name.toLowerCase()}.${m.toLowerCase()}.connections.max.reauth.ms: ${JSON.stringify(raw)} is not a non-negative integer`)
-    maxReauth.set(m, n)
-  }
+  const maxReauth = new Map(mechanisms.map((m) => [m, listenerValue(cfg, l.name, 'connections.max.reauth.ms', m)]))
   return {
     listener: l.name,
     mechanisms,
