@@ -101,8 +101,21 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   })
 }
 const started = Date.now()
+let lastChildCpu = childCpu() ?? 0
 
 /** Runs one file, or several in one process; resolves with the outcome (not yet reported). */
+/** CPU seconds of this process's reaped children (and theirs), from /proc; null off Linux. */
+function childCpu() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // Fields 16 and 17 (cutime, cstime) in clock ticks, counted from field 3 after the name.
+    return (Number(f[13]) + Number(f[14])) / 100
+  } catch {
+    return null
+  }
+}
+
 function spawnTests(files) {
   return new Promise((resolve) => {
     const t0 = Date.now()
@@ -132,6 +145,11 @@ function spawnTests(files) {
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       running.delete(child.pid)
+      // Children's CPU grows only as each is reaped, so the step at this close is this file's
+      // (and the brokers it waited for); another file closing in the same tick blurs it rarely.
+      const cpuNow = childCpu()
+      const cpu = cpuNow === null ? null : cpuNow - lastChildCpu
+      lastChildCpu = cpuNow ?? 0
       // The test's own brokers and clients run in the file's process group: none outlives it.
       try {
         process.kill(-child.pid, 'SIGKILL')
@@ -142,6 +160,7 @@ function spawnTests(files) {
         file: files.length === 1 ? files[0] : `${files.length} short files`,
         files,
         ms: Date.now() - t0,
+        cpu,
         ok: code === 0 && !timedOut,
         timedOut,
         code,
@@ -224,7 +243,13 @@ console.log(
   `\n# files ${results.reduce((n, r) => n + r.files.length, 0)}, failed ${failed.length}; tests ${sum('tests')}, pass ${sum('pass')}, fail ${sum('fail')}, skipped ${sum('skipped')}; ${((Date.now() - started) / 1000).toFixed(1)} s`,
 )
 console.log('# slowest: ' + results.filter((r) => r.files.length === 1).sort((a, b) => b.ms - a.ms).slice(0, 8).map((r) => `${r.file.replace(/^dist\/test\//, '')} ${(r.ms / 1000).toFixed(0)} s`).join(', '))
+if (results.some((r) => r.cpu !== null)) {
+  const cpuTotal = results.reduce((n, r) => n + (r.cpu ?? 0), 0)
+  console.log(`# cpu: ${cpuTotal.toFixed(0)} s in test processes; most: ` + results.filter((r) => r.cpu !== null).sort((a, b) => b.cpu - a.cpu).slice(0, 12).map((r) => `${r.file.replace(/^dist\/test\//, '')} ${r.cpu.toFixed(1)}`).join(', '))
+}
 for (const r of failed) console.log(`# failed: ${r.file}`)
+// Every unit's wall and CPU time, for finding where the suite's time goes.
+if (process.env.SAMSA_TEST_TIMES) writeFileSync(process.env.SAMSA_TEST_TIMES, JSON.stringify(results.map((r) => ({ file: r.file, files: r.files, ms: r.ms, cpu: r.cpu })), null, 1) + '\n')
 
 if (record) {
   const merged = { ...known }
