@@ -36,12 +36,18 @@ const TOOLS: Record<string, () => Promise<Command>> = {
   transactions: async () => (await import('./transactions.js')).transactionsCommand(),
 }
 
-/** The version in package.json (dist/src/cli/samsa.js sits three folders below it). */
+/** The version in the nearest package.json above this file (tsc's dist/src/cli or the bundle's dist/bin). */
 function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
-  } catch {
-    return 'unknown'
+  for (let dir = new URL('./', import.meta.url); ; ) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version: string }
+      if (pkg.name === 'samsa') return pkg.version
+    } catch {
+      // None here: look one folder up.
+    }
+    const up = new URL('../', dir)
+    if (up.href === dir.href) return 'unknown'
+    dir = up
   }
 }
 

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 
-const require = createRequire(import.meta.url)
+// Not named `require`: the bundle (scripts/bundle.mjs) declares that name in every chunk.
+const requireHere = createRequire(import.meta.url)
 
 /**
  * A CommonJS package loaded on first use rather than at import. The compression codecs are
@@ -9,5 +10,5 @@ const require = createRequire(import.meta.url)
  */
 export function lazyRequire<T>(id: string): () => T {
   let mod: T | undefined
-  return () => (mod ??= require(id) as T)
+  return () => (mod ??= requireHere(id) as T)
 }

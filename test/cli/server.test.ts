@@ -206,8 +206,8 @@ test('server stop skips and removes stale pid files: a killed broker, a pid now 
 test('server stop stops a broker started as npm start does (a relative path to the CLI)', async (t) => {
   const pids = tempDir(t)
   const logs = tempDir(t)
-  // npm start runs `node dist/src/cli/samsa.js server start` from the package root.
-  const root = join(dirname(SAMSA_CLI), '..', '..', '..')
+  // npm start runs `node dist/bin/samsa.js server start` from the package root.
+  const root = join(dirname(SAMSA_CLI), '..', '..')
   const proc = spawn(process.execPath, [relative(root, SAMSA_CLI), 'server', 'start', '--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', `log.dirs=${logs}`], {
     cwd: root,
     env: { ...process.env, SAMSA_PID_DIR: pids },

@@ -15,7 +15,10 @@ const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version
 test('npm install builds (prepare), npm start runs the built broker without re-running tsc, with the shipped quick-start config', () => {
   assert.equal(pkg.scripts.prepare, 'npm run build')
   assert.equal(pkg.scripts.prestart, undefined, 'no build before every start')
-  assert.match(pkg.scripts.start!, /^node dist\/src\/cli\/samsa\.js server start config\/server\.properties$/)
+  assert.match(pkg.scripts.start!, /^node dist\/bin\/samsa\.js server start config\/server\.properties$/)
+  // The bundle (scripts/bundle.mjs) is built with tsc's output and is what users and the CLI tests run.
+  assert.match(pkg.scripts.build!, /^tsc -p tsconfig\.json && node scripts\/bundle\.mjs$/)
+  assert.equal((pkg as unknown as { bin: Record<string, string> }).bin.samsa, 'dist/bin/samsa.js')
   assert.ok(pkg.files.includes('config'))
   const cfg = loadBrokerConfig({ file: `${root}config/server.properties` })
   assert.equal(cfg.get('group.initial.rebalance.delay.ms'), 0)

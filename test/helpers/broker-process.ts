@@ -10,8 +10,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runTool, type ToolResult } from './tools.js'
 
-/** dist/src/cli/samsa.js, relative to this file compiled to dist/test/helpers/. */
-export const SAMSA_CLI = fileURLToPath(new URL('../../src/cli/samsa.js', import.meta.url))
+/**
+ * dist/bin/samsa.js, relative to this file compiled to dist/test/helpers/: the bundled command,
+ * as package.json's bin and `npm start` run it (scripts/bundle.mjs builds it from tsc's output).
+ */
+export const SAMSA_CLI = fileURLToPath(new URL('../../bin/samsa.js', import.meta.url))
 
 const LISTENING = /^samsa broker (-?\d+) listening on (\S+?):\/\/([^\s,]+):(\d+).*\(advertised ([^\s,)]+):(\d+)/m
 
