@@ -7,9 +7,9 @@
  *
  * Written atomically (temp file, fsync, rename) so a crash leaves the old or the new file.
  */
-import { readFile } from 'node:fs/promises'
 import { StorageError, isNotFound } from '../errors.js'
 import { writeFileAtomic } from '../io/files.js'
+import { readWholeFile } from '../io/read-whole-file.js'
 
 export interface CheckpointFormat<T> {
   version: number
@@ -22,7 +22,7 @@ export interface CheckpointFormat<T> {
 export async function readCheckpointFile<T>(path: string, format: CheckpointFormat<T>): Promise<T[] | undefined> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = (await readWholeFile(path)).toString('utf8')
   } catch (err) {
     if (isNotFound(err)) return undefined
     throw err

@@ -9,9 +9,10 @@
  * indexes. An index may be unloaded from memory when it is clean and loaded again on demand.
  */
 import { constants } from 'node:fs'
-import { open, readFile } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { isNotFound } from '../errors.js'
 import { writeAt } from '../io/files.js'
+import { readWholeFile } from '../io/read-whole-file.js'
 
 export interface IndexOptions {
   path: string
@@ -90,7 +91,7 @@ export abstract class FixedIndex {
   async load(): Promise<boolean> {
     let data: Buffer
     try {
-      data = await readFile(this.path)
+      data = await readWholeFile(this.path)
     } catch (err) {
       if (!isNotFound(err)) throw err
       this.startEmpty({ fileLength: -1 })

@@ -16,10 +16,11 @@
  * marker whose entry never reached the disk, and Kafka rebuilds the index of recovered segments
  * the same way.
  */
-import { appendFile, readdir, readFile, truncate } from 'node:fs/promises'
+import { appendFile, readdir, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseSegmentFileName, segmentPath } from '../log/file-names.js'
 import { readInt64, removeIfExists, writeFileAtomic, writeInt64 } from '../io/files.js'
+import { readWholeFile } from '../io/read-whole-file.js'
 
 export const TXN_INDEX_SUFFIX = '.txnindex'
 const ENTRY_SIZE = 34
@@ -64,7 +65,7 @@ export class TxnIndex {
     for (const name of await readdir(dir)) {
       const base = parseSegmentFileName(name, TXN_INDEX_SUFFIX)
       if (base === undefined) continue
-      const bytes = await readFile(join(dir, name))
+      const bytes = await readWholeFile(join(dir, name))
       const entries = decode(bytes)
       const kept = entries.filter((e) => e.lastOffset < logEndOffset)
       if (kept.length !== entries.length || bytes.length !== entries.length * ENTRY_SIZE) await index.rewrite(base, kept)

@@ -143,7 +143,14 @@ async function loadFiles(options: LoadLogOptions, names: string[]): Promise<Omit
   }
   await segments.last!.ensureIndexes()
   recoveryPoint = options.hadCleanShutdown ? logEndOffset : Math.min(recoveryPoint, logEndOffset)
-  leaderEpochs.truncateFromEnd(logEndOffset)
+  // Epochs starting at or past the log end come from an append that did not land (its epoch
+  // is written first) and go, as in Kafka. After a clean shutdown with nothing cut off, the file
+  // is what the log held in memory, where an epoch starting exactly at the log end is a leader
+  // that had not appended yet (assignEpochStartOffset): kept. Dropping it made every restart
+  // write each partition's checkpoint twice (here, then when the leader assigned it again):
+  // 20,000 fsynced writes at 10,000 partitions.
+  const unchanged = options.hadCleanShutdown && recovery.truncatedBytes === 0 && recovery.deletedSegments === 0
+  leaderEpochs.truncateFromEnd(unchanged ? logEndOffset + 1 : logEndOffset)
   leaderEpochs.truncateFromStart(logStartOffset)
   await leaderEpochs.flush()
   logStartOffset = Math.min(logStartOffset, logEndOffset)

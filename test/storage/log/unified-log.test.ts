@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isBatchCrcValid } from '../../../src/protocol/records/batch-header.js'
 import { isStorageError } from '../../../src/storage/errors.js'
@@ -409,6 +409,32 @@ test('.txnindex after an unclean shutdown: aborts past the recovery point whose 
 
     log = await open({ ...cfg, hadCleanShutdown: false, recoveryPoint: 0 })
     assert.equal(log.abortedTransactions(0, 9).length, 2, 'a second recovery adds nothing twice')
+    await log.close()
+  })
+})
+
+test('an epoch that starts at the log end (a leader that has not appended yet) survives a clean restart without rewriting the checkpoint; an unclean one drops it', async () => {
+  await withLogEnv(async ({ dir, open }) => {
+    const checkpoint = join(dir, 'leader-epoch-checkpoint')
+    let log = await open()
+    await appendAll(log, [{ records: 2 }], 0)
+    await log.assignEpochStartOffset(3, 2)
+    assert.deepEqual(log.leaderEpochs(), [{ epoch: 0, startOffset: 0 }, { epoch: 3, startOffset: 2 }])
+    await log.close()
+    const written = await readFile(checkpoint, 'utf8')
+    const before = (await stat(checkpoint)).mtimeMs
+
+    log = await open({ hadCleanShutdown: true, recoveryPoint: 2 })
+    assert.deepEqual(log.leaderEpochs(), [{ epoch: 0, startOffset: 0 }, { epoch: 3, startOffset: 2 }])
+    // The leader assigning its epoch again at the same offset is no change either.
+    await log.assignEpochStartOffset(3, 2)
+    await log.close()
+    assert.equal(await readFile(checkpoint, 'utf8'), written)
+    assert.equal((await stat(checkpoint)).mtimeMs, before, 'not rewritten')
+
+    // Unclean: the epoch may be an append that never landed; Kafka's rule drops it.
+    log = await open({ hadCleanShutdown: false, recoveryPoint: 0 })
+    assert.deepEqual(log.leaderEpochs(), [{ epoch: 0, startOffset: 0 }])
     await log.close()
   })
 })
