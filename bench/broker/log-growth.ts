@@ -1,0 +1,110 @@
+/**
+ * Does the broker's CPU per MiB stay flat as its log grows? (issue 20: after 20 GB written it
+ * must be within 10% of what it was after the first 100 MB; an earlier note saw it go from about
+ * 4 to about 9 ms per MiB after ~7 GB in one log dir.)
+ *
+ * One broker process (`samsa server start`, default segment size, no retention limit), one
+ * topic of SAMSA_BENCH_PARTITIONS partitions (6), and kcat producing the same file of 1 KiB
+ * records (SAMSA_BENCH_PASS_MIB per pass, 100) again and again with acks=1 until
+ * SAMSA_BENCH_TOTAL_GIB (20) is written. Each pass reports the broker's CPU time over it
+ * (utime + stime from /proc/<pid>/stat) per MiB; the table shows the first passes, every
+ * tenth, and the last ones, and the ratio of the last five passes to the first five.
+ *
+ *   npm run build && node dist/bench/broker/log-growth.js
+ *
+ * The log goes to SAMSA_BENCH_DIR (default the OS temp dir) and is deleted at the end; it needs
+ * SAMSA_BENCH_TOTAL_GIB of free disk. Linux only (/proc).
+ */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createWriteStream, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Admin } from '../../src/client/admin/admin.js'
+import { createLogger } from '../../src/util/logger.js'
+import { startBrokerProcess } from '../../test/helpers/broker-process.js'
+import { fmt, progress } from '../progress.js'
+
+const MiB = 1024 * 1024
+const SIZE = 1024
+const PARTITIONS = Number(process.env['SAMSA_BENCH_PARTITIONS'] ?? 6)
+const PASS_MIB = Number(process.env['SAMSA_BENCH_PASS_MIB'] ?? 100)
+const TOTAL_GIB = Number(process.env['SAMSA_BENCH_TOTAL_GIB'] ?? 20)
+const KCAT = process.env['KCAT'] ?? 'kcat'
+const RECORDS = Math.floor((PASS_MIB * MiB) / SIZE)
+
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(f[11]) + Number(f[12])) * 10
+}
+
+async function writeRecordFile(path: string): Promise<void> {
+  const out = createWriteStream(path)
+  const line = Buffer.alloc(SIZE + 1, 0x61)
+  line[SIZE] = 0x0a
+  for (let i = 0; i < RECORDS; i++) {
+    line.write(String(i).padStart(10, '0'), 0, 'latin1')
+    if (!out.write(Buffer.from(line))) await once(out, 'drain')
+  }
+  out.end()
+  await once(out, 'finish')
+}
+
+function kcat(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(KCAT, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    let err = ''
+    p.stderr.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-4000)))
+    p.once('error', reject)
+    p.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${KCAT} exited ${code}: ${err}`))))
+  })
+}
+
+interface Pass {
+  n: number
+  writtenGiB: number
+  msPerMiB: number
+  mibPerSec: number
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(process.env['SAMSA_BENCH_DIR'] ?? tmpdir(), 'samsa-log-growth-'))
+  const broker = await startBrokerProcess({ logDir: join(dir, 'log'), overrides: { 'auto.create.topics.enable': 'false' } })
+  const passes: Pass[] = []
+  try {
+    const file = join(dir, 'records.txt')
+    await writeRecordFile(file)
+    const admin = new Admin({ bootstrapServers: broker.bootstrap, logger: createLogger({ level: 'silent' }) })
+    await admin.createTopics([{ topic: 'growth', numPartitions: PARTITIONS, replicationFactor: 1 }])
+    await admin.close()
+    const pid = broker.proc.pid!
+    const total = Math.ceil((TOTAL_GIB * 1024) / PASS_MIB)
+    console.log(`${total} passes of ${fmt(RECORDS)} x ${SIZE} B records (${PASS_MIB} MiB) from kcat, acks=1, ${PARTITIONS} partitions: ${TOTAL_GIB} GiB in all`)
+    const bar = progress()
+    for (let n = 1; n <= total; n++) {
+      const c0 = cpuMs(pid)
+      const t0 = performance.now()
+      await kcat(['-P', '-b', broker.bootstrap, '-t', 'growth', '-l', file, '-q', '-X', 'acks=1', '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=2000000', '-X', 'queue.buffering.max.kbytes=2097151'])
+      const secs = (performance.now() - t0) / 1000
+      const p = { n, writtenGiB: (n * PASS_MIB) / 1024, msPerMiB: (cpuMs(pid) - c0) / PASS_MIB, mibPerSec: PASS_MIB / secs }
+      passes.push(p)
+      bar.update(`pass ${n}/${total}: ${p.writtenGiB.toFixed(1)} GiB written, ${p.msPerMiB.toFixed(2)} broker CPU-ms per MiB, ${p.mibPerSec.toFixed(0)} MiB/s`)
+    }
+    bar.done()
+  } finally {
+    await broker.stop('SIGTERM')
+    await rm(dir, { recursive: true, force: true })
+  }
+  console.log(`${'pass'.padStart(5)} ${'GiB written'.padStart(11)} ${'CPU-ms/MiB'.padStart(10)} ${'MiB/s'.padStart(7)}`)
+  for (const p of passes) {
+    if (p.n <= 5 || p.n % 10 === 0 || p.n > passes.length - 5) console.log(`${String(p.n).padStart(5)} ${p.writtenGiB.toFixed(1).padStart(11)} ${p.msPerMiB.toFixed(2).padStart(10)} ${p.mibPerSec.toFixed(0).padStart(7)}`)
+  }
+  const mean = (xs: Pass[]) => xs.reduce((s, p) => s + p.msPerMiB, 0) / xs.length
+  const first = mean(passes.slice(0, 5))
+  const last = mean(passes.slice(-5))
+  console.log(`broker CPU per MiB: first five passes ${first.toFixed(2)} ms, last five ${last.toFixed(2)} ms; last / first ${(last / first).toFixed(2)}`)
+}
+
+await main()
