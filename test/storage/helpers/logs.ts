@@ -1,3 +1,4 @@
+import { decodeBatch, type RecordBatch } from '../../../src/protocol/records/batch.js'
 import { ManualClock } from '../../../src/storage/clock.js'
 import type { LogConfig } from '../../../src/storage/config.js'
 import { FileCache } from '../../../src/storage/io/file-cache.js'
@@ -36,4 +37,27 @@ export async function appendAll(log: UnifiedLog, specs: BatchSpec[], leaderEpoch
   const out = []
   for (const spec of specs) out.push(await log.appendAsLeader(buildBatch(spec), { leaderEpoch }))
   return out
+}
+
+/**
+ * Every batch of the log from offset 0 to its end, decoded, in order: each read goes on after
+ * the last batch of the previous one (so a batch the cleaner kept whole is seen once).
+ */
+export async function* logBatches(log: UnifiedLog): AsyncGenerator<RecordBatch> {
+  let from = 0
+  while (from < log.logEndOffset) {
+    const buf = await log.readRecords({ fromOffset: from, maxBytes: 1 << 20 })
+    if (buf.length === 0) return
+    let pos = 0
+    while (pos + 12 <= buf.length) {
+      const size = 12 + buf.readInt32BE(pos + 8)
+      if (pos + size > buf.length) break
+      const b = await decodeBatch(buf.subarray(pos, pos + size))
+      pos += size
+      const next = Number(b.baseOffset) + b.lastOffsetDelta + 1
+      if (next <= from) continue
+      yield b
+      from = next
+    }
+  }
 }

@@ -10,7 +10,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { createBatch, decodeBatch, encodeBatch } from '../../../../src/protocol/records/batch.js'
+import { createBatch, encodeBatch } from '../../../../src/protocol/records/batch.js'
+import { logBatches } from '../../helpers/logs.js'
 import { silentLogger } from '../../../../src/storage/logger.js'
 import { UnifiedLog } from '../../../../src/storage/log/unified-log.js'
 import { withTempDir } from '../../helpers/tmp.js'
@@ -21,20 +22,7 @@ const open = (dir: string) => UnifiedLog.open({ dir, topic: 't', partition: 0, l
 
 async function readAll(log: UnifiedLog): Promise<Map<number, string>> {
   const out = new Map<number, string>()
-  let from = 0
-  while (from < log.logEndOffset) {
-    const buf = await log.readRecords({ fromOffset: from, maxBytes: 1 << 20 })
-    if (buf.length === 0) break
-    let pos = 0
-    while (pos + 12 <= buf.length) {
-      const size = 12 + buf.readInt32BE(pos + 8)
-      if (pos + size > buf.length) break
-      const b = await decodeBatch(buf.subarray(pos, pos + size))
-      for (const r of b.records) out.set(Number(b.baseOffset) + r.offsetDelta, `${r.key!.toString()}=${r.value!.toString()}`)
-      from = Number(b.baseOffset) + b.lastOffsetDelta + 1
-      pos += size
-    }
-  }
+  for await (const b of logBatches(log)) for (const r of b.records) out.set(Number(b.baseOffset) + r.offsetDelta, `${r.key!.toString()}=${r.value!.toString()}`)
   return out
 }
 

@@ -12,7 +12,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { createBatch, decodeBatch, encodeBatch, type RecordBatch } from '../../../../src/protocol/records/batch.js'
+import { createBatch, encodeBatch, type RecordBatch } from '../../../../src/protocol/records/batch.js'
+import { logBatches } from '../../helpers/logs.js'
 import { createEndTxnBatch, readEndTxnMarker } from '../../../../src/protocol/records/control.js'
 import { ManualClock } from '../../../../src/storage/clock.js'
 import { silentLogger } from '../../../../src/storage/logger.js'
@@ -85,25 +86,13 @@ interface Seen {
 /** Every batch of the log from offset 0: its records (read_uncommitted) and its markers. */
 async function readAll(log: UnifiedLog): Promise<Seen> {
   const seen: Seen = { records: new Map(), markers: new Map(), batches: [] }
-  let from = 0
-  while (from < log.logEndOffset) {
-    const buf = await log.readRecords({ fromOffset: from, maxBytes: 1 << 20 })
-    if (buf.length === 0) break
-    let pos = 0
-    while (pos + 12 <= buf.length) {
-      const size = 12 + buf.readInt32BE(pos + 8)
-      if (pos + size > buf.length) break
-      const b = await decodeBatch(buf.subarray(pos, pos + size))
-      pos += size
-      const base = Number(b.baseOffset)
-      if (base + b.lastOffsetDelta < from) continue
-      seen.batches.push(b)
-      if (b.isControl) {
-        const m = readEndTxnMarker(b)!
-        seen.markers.set(base, { pid: Number(b.producerId), commit: m.commit, horizon: b.hasDeleteHorizon ? Number(b.baseTimestamp) : undefined })
-      } else for (const r of b.records) seen.records.set(base + r.offsetDelta, { key: r.key!.toString(), value: r.value === null ? null : r.value.toString() })
-      from = base + b.lastOffsetDelta + 1
-    }
+  for await (const b of logBatches(log)) {
+    const base = Number(b.baseOffset)
+    seen.batches.push(b)
+    if (b.isControl) {
+      const m = readEndTxnMarker(b)!
+      seen.markers.set(base, { pid: Number(b.producerId), commit: m.commit, horizon: b.hasDeleteHorizon ? Number(b.baseTimestamp) : undefined })
+    } else for (const r of b.records) seen.records.set(base + r.offsetDelta, { key: r.key!.toString(), value: r.value === null ? null : r.value.toString() })
   }
   return seen
 }

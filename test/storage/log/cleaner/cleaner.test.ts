@@ -11,6 +11,7 @@ import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { createBatch, decodeBatch, encodeBatch } from '../../../../src/protocol/records/batch.js'
+import { logBatches } from '../../helpers/logs.js'
 import { CompressionCodec } from '../../../../src/protocol/records/batch-header.js'
 import { ManualClock } from '../../../../src/storage/clock.js'
 import { silentLogger } from '../../../../src/storage/logger.js'
@@ -59,24 +60,13 @@ async function append(log: UnifiedLog, ops: Op[], clock: ManualClock, seq: { n: 
 /** Every record from offset 0, with batch checks: offsets increase, batches intact. */
 async function readAll(log: UnifiedLog): Promise<Map<number, { key: string; value: string | null }>> {
   const out = new Map<number, { key: string; value: string | null }>()
-  let from = 0
   let last = -1
-  while (from < log.logEndOffset) {
-    const buf = await log.readRecords({ fromOffset: from, maxBytes: 1 << 20 })
-    if (buf.length === 0) break
-    let pos = 0
-    while (pos + 12 <= buf.length) {
-      const size = 12 + buf.readInt32BE(pos + 8)
-      if (pos + size > buf.length) break
-      const b = await decodeBatch(buf.subarray(pos, pos + size))
-      for (const r of b.records) {
-        const o = Number(b.baseOffset) + r.offsetDelta
-        assert.ok(o > last, `offset ${o} after ${last}`)
-        last = o
-        if (o >= from) out.set(o, { key: r.key!.toString(), value: r.value === null ? null : r.value.toString() })
-      }
-      from = Number(b.baseOffset) + b.lastOffsetDelta + 1
-      pos += size
+  for await (const b of logBatches(log)) {
+    for (const r of b.records) {
+      const o = Number(b.baseOffset) + r.offsetDelta
+      assert.ok(o > last, `offset ${o} after ${last}`)
+      last = o
+      out.set(o, { key: r.key!.toString(), value: r.value === null ? null : r.value.toString() })
     }
   }
   return out
