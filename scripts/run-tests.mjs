@@ -200,7 +200,7 @@ async function runUnit(unit) {
     const why = r.timedOut ? `timed out after ${fileTimeoutMs / 1000} s` : r.signal ? `killed by ${r.signal}` : `${r.fail} failed`
     const batch = { ...r, file: `batch of ${unit.files.join(', ')}`, files: [], tests: 0, pass: 0, fail: 0, skipped: 0 }
     results.push(batch)
-    console.log(`\nnot ok ${batch.file} (${why} together, every file passed alone: one leaks state into the others)\n${r.out.replace(/^/gm, '    ')}`)
+    console.log(`\nnot ok ${batch.file} (${why} together, every file passed alone: a flaky test, or one leaks state into the others)\n${r.out.replace(/^/gm, '    ')}`)
   }
 }
 

@@ -134,11 +134,16 @@ test('two stores on one prefix see each other\'s changes, in the same order', as
   const seenB = recorder(b)
   await a.registerBroker(broker(1))
   await b.registerBroker(broker(2))
+  // A new partition's ISR is the replicas the creating store has seen registered.
+  await eventually('both stores to see both brokers', () => a.brokers().length === 2 && b.brokers().length === 2)
   const ops = [
     a.createTopic({ name: 'from-a', assignments: [[1, 2], [2, 1]], configs: {} }),
     b.createTopic({ name: 'from-b', assignments: [[2, 1]], configs: { 'retention.ms': '5' } }),
   ]
   await Promise.all(ops)
+  // Each store knows the other's topic once its watch brings it (a broker only changes what it
+  // has seen): under load, `a` was asked to alter from-b before it had.
+  await eventually('both stores to see both topics', () => [a, b].every((s) => s.topic('from-a') !== undefined && s.topic('from-b') !== undefined))
   await a.alterPartition({ topic: 'from-b', partition: 0, partitionEpoch: 0, isr: [2] })
   await b.createPartitions('from-a', 3, [[1]])
   await a.setTopicConfigs('from-b', {})
@@ -194,6 +199,7 @@ test('concurrent alterPartition from two stores: exactly one wins, the other get
   const b = await openStore(t, etcd, { prefix, self: () => broker(2) })
   await a.registerBroker(broker(1))
   await b.registerBroker(broker(2))
+  await eventually('both stores to see both brokers', () => a.brokers().length === 2 && b.brokers().length === 2)
   await a.createTopic({ name: 'race', assignments: Array.from({ length: 20 }, () => [1, 2]), configs: {} })
   await eventually('b sees the topic', () => b.topic('race') !== undefined)
   const outcomes = await Promise.allSettled(
