@@ -8,12 +8,13 @@
  *
  *   npm run build && node dist/bench/latency/ladder.js [--driver samsa|librdkafka|both] \
  *     [--bootstrap-server host:port] [--broker-pid pid] [--sizes 100,1024] [--rates 1,5,25,50,100] \
- *     [--warmup-seconds 5] [--test-seconds 15] [--output file.json] [--trace file] [--all-steps]
+ *     [--warmup-seconds 5] [--test-seconds 15] [--output file.json] [--trace file] [--all-steps] [--skip-max]
  *
  * Per size and driver the maximum sustainable rate is found first (OMB's rate controller); a
  * fixed step more than 20% above it is not run (its row says so): it could only measure a
  * queue growing for the length of the run. --all-steps runs them anyway (the maximum found on a
- * machine shared with other work can be far below what a quieter moment allows). Without --bootstrap-server it starts a Samsa broker
+ * machine shared with other work can be far below what a quieter moment allows). --skip-max
+ * runs only the fixed steps, all of them (for before/after comparisons of a few steps). Without --bootstrap-server it starts a Samsa broker
  * process and measures its CPU per MiB and RSS. One summary table at the end, every result
  * in the JSON file (default latency-ladder-<time>.json).
  */
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
       output: { type: 'string' },
       trace: { type: 'string' },
       'all-steps': { type: 'boolean' },
+      'skip-max': { type: 'boolean' },
     },
   })
   const drivers = driversOf(values.driver ?? 'both')
@@ -83,10 +85,10 @@ async function main(): Promise<void> {
           for (const line of r.trace ?? []) console.log(line)
           return r
         }
-        const max = await run(step(`ladder-${size}b-max`, 0))
+        const max = values['skip-max'] ? undefined : await run(step(`ladder-${size}b-max`, 0))
         for (const mibps of rates) {
           const rate = Math.round((mibps * MiB) / size)
-          if (!values['all-steps'] && rate > max.publishRate * 1.2) {
+          if (max && !values['all-steps'] && rate > max.publishRate * 1.2) {
             skipped.push(`${size} B ${driver} ${mibps} MiB/s (${fmt(rate)} msg/s): above the maximum sustainable ${fmt(max.publishRate)} msg/s`)
             continue
           }

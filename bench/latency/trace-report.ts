@@ -13,14 +13,26 @@
 import { readFileSync } from 'node:fs'
 import { build } from 'hdr-histogram-js'
 
-/** [from, to, what the interval is]: each a hop name as the call sites write it. */
-export const SEGMENTS: Array<[string, string, string]> = [
+type Hops = Record<string, number>
+
+/** Whether the fetch that returned a record was waiting in purgatory when the record was appended. */
+const fetchWaited = (r: Hops): boolean | undefined =>
+  r['broker.read.1'] === undefined || r['broker.appended'] === undefined ? undefined : r['broker.read.1'] <= r['broker.appended']
+
+/**
+ * [from, to, what the interval is, which records it is measured over (default all)]: each a
+ * hop name as the call sites write it.
+ */
+export const SEGMENTS: Array<[string, string, string, ((r: Hops) => boolean | undefined)?]> = [
   ['producer.enqueue', 'producer.drained', 'producer: batch open until the sender takes it (linger, sender wake-up)'],
   ['producer.drained', 'producer.written', 'producer: request built and queued on the connection'],
   ['producer.written', 'broker.read.0', 'network, broker socket read and decode'],
   ['broker.read.0', 'broker.appended', 'broker: produce handler until the append is done'],
   ['broker.appended', 'producer.acked', 'broker response and producer: append to acknowledgement'],
   ['broker.appended', 'broker.fetchReturned', 'broker: append until a fetch returns it (purgatory wake-up, or the next fetch)'],
+  ['broker.appended', 'broker.fetchReturned', '  of which with a fetch waiting: purgatory wake-up and read', fetchWaited],
+  ['broker.appended', 'broker.read.1', '  of which with none waiting: until the next fetch arrives', (r) => fetchWaited(r) === false],
+  ['broker.read.1', 'broker.fetchReturned', '    and that fetch read until it returns', (r) => fetchWaited(r) === false],
   ['broker.fetchReturned', 'broker.responseWritten', 'broker: fetch response encoded and written to the socket'],
   ['broker.responseWritten', 'consumer.received', 'network, consumer read and decode of the response'],
   ['consumer.received', 'consumer.delivered', 'consumer: buffered until handed to the application'],
@@ -55,13 +67,13 @@ export function joinTrace(text: string, topicFilter?: string): Map<string, Recor
 
 export function traceTable(records: Map<string, Record<string, number>>): string[] {
   const rows: string[][] = []
-  for (const [from, to, what] of SEGMENTS) {
+  for (const [from, to, what, only] of SEGMENTS) {
     const h = build({ useWebAssembly: false, numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, autoResize: true })
     let negative = 0
     for (const r of records.values()) {
       const a = r[from]
       const b = r[to]
-      if (a === undefined || b === undefined) continue
+      if (a === undefined || b === undefined || (only && !only(r))) continue
       if (b < a) negative++
       h.recordValue(Math.max(1, b - a))
     }

@@ -122,12 +122,34 @@ export class Sender {
     }, Math.max(0, at - Date.now()))
   }
 
+  /**
+   * Sends what is ready. One pass builds at most one request per broker, from the head batch
+   * of each ready partition; passes repeat while some broker still has room for another
+   * request and batches are left ready (a partition's second full batch, what did not fit in
+   * maxRequestSize), so those go now, up to maxInFlightRequestsPerConnection, instead of
+   * waiting for a response to come back (Java's Sender likewise polls again at once while
+   * data is ready). Each pass takes at least one batch out of the queues, so this ends.
+   */
   private drain(): void {
     if (this.stopped) return
     const now = Date.now()
+    const canSend = this.idempotenceReady()
+    let nextAt = Infinity
+    for (;;) {
+      const pass = this.drainOnce(now, canSend)
+      nextAt = Math.min(nextAt, pass.nextAt)
+      if (!pass.sent) break
+    }
+    // metadata.max.age.ms: refreshed in the background, batches keep flowing meanwhile.
+    if (this.metadataWanted || this.cluster.isStale) this.refreshMetadata()
+    this.schedule(nextAt)
+  }
+
+  /** One pass of `drain`: whether it sent a request, and when something not ready now becomes ready. */
+  private drainOnce(now: number, canSend: boolean): { sent: boolean; nextAt: number } {
     const perNode = new Map<number, ProducerBatch[]>()
     let nextAt = Infinity
-    const canSend = this.idempotenceReady()
+    let sent = false
     for (const q of this.acc.queues.values()) {
       if (q.batches.length === 0) continue
       this.expire(q.batches, now)
@@ -151,20 +173,19 @@ export class Sender {
         nextAt = Math.min(nextAt, now + this.opts.retryBackoffMs)
         continue
       }
+      // A broker without room for another request: its responses wake us.
+      if ((this.inFlight.get(leader) ?? 0) >= this.opts.maxInFlightRequestsPerConnection) continue
       let list = perNode.get(leader)
       if (!list) perNode.set(leader, (list = []))
       list.push(q.batches[0]!)
     }
     for (const [node, candidates] of perNode) {
-      if ((this.inFlight.get(node) ?? 0) >= this.opts.maxInFlightRequestsPerConnection) continue
       const batches: ProducerBatch[] = []
       let bytes = 0
       for (const b of candidates) {
-        // The first batch always goes, even alone over the limit (the broker judges it).
-        if (batches.length > 0 && bytes + b.sizeInBytes > this.opts.maxRequestSize) {
-          nextAt = now
-          continue
-        }
+        // The first batch always goes, even alone over the limit (the broker judges it); the
+        // rest wait for the next pass.
+        if (batches.length > 0 && bytes + b.sizeInBytes > this.opts.maxRequestSize) continue
         bytes += b.sizeInBytes
         b.closed = true
         trace?.mark(b, 'producer.drained')
@@ -179,10 +200,9 @@ export class Sender {
       }
       this.inFlight.set(node, (this.inFlight.get(node) ?? 0) + 1)
       this.send(node, batches)
+      sent = true
     }
-    // metadata.max.age.ms: refreshed in the background, batches keep flowing meanwhile.
-    if (this.metadataWanted || this.cluster.isStale) this.refreshMetadata()
-    this.schedule(nextAt)
+    return { sent, nextAt }
   }
 
   /**

@@ -16,6 +16,8 @@ export interface CachedFile {
 
 interface Entry {
   handle: Promise<FileHandle>
+  /** The handle once opened (useOpenSync needs it without awaiting). */
+  open?: FileHandle
   users: number
   /** Set when evicted or forgotten while in use: close when the last user finishes. */
   retired: boolean
@@ -45,7 +47,12 @@ export class FileCache {
       this.entries.delete(file)
       this.entries.set(file, entry)
     } else {
-      entry = { handle: this.openHandle(file), users: 0, retired: false }
+      const e: Entry = { handle: this.openHandle(file), users: 0, retired: false }
+      e.handle.then(
+        (fh) => (e.open = fh),
+        () => {},
+      )
+      entry = e
       this.entries.set(file, entry)
     }
     // Count this use before evicting, so the handle being opened is not the one closed.
@@ -61,6 +68,26 @@ export class FileCache {
     }
     try {
       return await fn(fh)
+    } finally {
+      entry.users--
+      if (entry.retired && entry.users === 0) this.closeEntry(entry)
+      else if (entry.users === 0) this.evictIdle()
+    }
+  }
+
+  /**
+   * Runs `fn` at once with the descriptor of `file` when its handle is already open; undefined
+   * (without running it) while the handle is not open yet or is being closed, and the caller
+   * goes the asynchronous way.
+   */
+  useOpenSync<T>(file: CachedFile, fn: (fd: number) => T): { value: T } | undefined {
+    const entry = this.entries.get(file)
+    if (!entry || entry.retired || !entry.open) return undefined
+    this.entries.delete(file)
+    this.entries.set(file, entry)
+    entry.users++
+    try {
+      return { value: fn(entry.open.fd) }
     } finally {
       entry.users--
       if (entry.retired && entry.users === 0) this.closeEntry(entry)

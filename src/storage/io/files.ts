@@ -1,4 +1,5 @@
 /** Small file-system helpers shared by storage: positioned full reads/writes, atomic replace. */
+import { readSync } from 'node:fs'
 import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { isNotFound } from '../errors.js'
@@ -11,6 +12,18 @@ export async function readAt(fh: FileHandle, position: number, length: number, i
     const { bytesRead } = await fh.read(buf, done, length - done, position + done)
     if (bytesRead === 0) break
     done += bytesRead
+  }
+  return done === buf.length ? buf : buf.subarray(0, done)
+}
+
+/** readAt on a descriptor, synchronously: only for bytes in the page cache (just written). */
+export function readAtSync(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length)
+  let done = 0
+  while (done < length) {
+    const n = readSync(fd, buf, done, length - done, position + done)
+    if (n === 0) break
+    done += n
   }
   return done === buf.length ? buf : buf.subarray(0, done)
 }

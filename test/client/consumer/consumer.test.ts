@@ -1,7 +1,7 @@
 /**
  * The consumer against a real Samsa broker: record round trip, manual assignment with seek and
  * pause/resume, offset reset policies, commits and resuming from them, poll / batches limits,
- * read_committed on plain data.
+ * read_committed on plain data, fetches pipelined ahead of the application.
  */
 import { test } from 'node:test'
 import { spawn } from 'node:child_process'
@@ -10,6 +10,7 @@ import assert from 'node:assert/strict'
 import { ClientError, KafkaError } from '../../../src/client/base/errors.js'
 import type { ConsumerRecord } from '../../../src/client/consumer/index.js'
 import { consumerFor, produce, spread, testBroker, until, take } from './helpers.js'
+import { fetchHandler } from '../../../src/broker/handlers/01-fetch.js'
 
 test('consumer: keys, values, null values, headers (repeated, null), timestamps and offsets round-trip through a group', async (t) => {
   const b = await testBroker(t)
@@ -260,4 +261,30 @@ test('consumer: a poll waiting for records keeps the process alive while the bro
     child.kill('SIGKILL')
     await exited
   }
+})
+
+test('consumer: the next fetch goes out as soon as a response is in, while its records still wait for the application (Java fetches again only once the buffer is used up)', async (t) => {
+  const b = await testBroker(t)
+  await b.broker.createTopic('pipe', 1)
+  await produce(b.bootstrap, 'pipe', spread(10, 1))
+  // The broker notes each Fetch's offset for the partition as it arrives.
+  const asked: bigint[] = []
+  b.broker.context.handlers.register({
+    ...fetchHandler,
+    handle: (req, ctx) => {
+      for (const topic of req.topics) for (const p of topic.partitions) asked.push(p.fetchOffset)
+      return fetchHandler.handle(req, ctx)
+    },
+  })
+  const c = consumerFor(t, b.bootstrap, { autoOffsetReset: 'earliest', maxPollRecords: 1 })
+  const tp = { topic: 'pipe', partition: 0 }
+  c.assign([tp])
+  const first = await c.poll({ timeoutMs: 5000 })
+  assert.deepEqual(first.map((r) => r.offset), [0n])
+  // The application holds on to the other nine; the fetcher asks for what follows them anyway.
+  await until(() => asked.includes(10n), 'a Fetch from offset 10')
+  assert.equal(await c.position(tp), 1n, 'the application has taken one record')
+  const rest: ConsumerRecord[] = []
+  while (rest.length < 9) rest.push(...(await c.poll({ timeoutMs: 5000 })))
+  assert.deepEqual(rest.map((r) => r.offset), Array.from({ length: 9 }, (_, i) => BigInt(i + 1)))
 })

@@ -59,9 +59,9 @@ const turn = async (n = 5) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r))
 }
 
-function setup(batchSize = 1024) {
-  const opts = resolveProducerOptions({ bootstrapServers: 'fake:9092', batchSize, lingerMs: 0, retries: 0, logger: createLogger({ level: 'error' }) })
-  const acc = new RecordAccumulator({ batchSize, bufferMemory: 1 << 20, lingerMs: 0, reuseBuffers: true })
+function setup(batchSize = 1024, lingerMs = 0) {
+  const opts = resolveProducerOptions({ bootstrapServers: 'fake:9092', batchSize, lingerMs, retries: 0, logger: createLogger({ level: 'error' }) })
+  const acc = new RecordAccumulator({ batchSize, bufferMemory: 1 << 20, lingerMs, reuseBuffers: true })
   const { cluster, requests } = fakeCluster()
   const sender = new Sender(cluster, acc, opts)
   const q = acc.queue('t', 0)
@@ -137,8 +137,13 @@ test('sender: pipelines batches no larger than one the partition accepted; a spl
   requests[2]!.answer(0, 100n)
   requests[3]!.answer(0, 200n)
   await turn()
-  assert.equal(requests.length, 5)
-  assert.ok(requests[4]!.values[0] === requests[1]!.values[0])
+  // Those two were as large as the refused one and landed: the parts, smaller, pipeline.
+  assert.ok(requests.length >= 6, `${requests.length - 4} part(s) sent`)
+  assert.deepEqual(
+    requests.slice(4).flatMap((r) => r.values),
+    requests[1]!.values,
+    'the parts carry the refused batch’s records, in order',
+  )
 })
 
 test('sender: one record over the limit fails with MESSAGE_TOO_LARGE naming the limit, with the broker’s words', async (t) => {
@@ -157,4 +162,66 @@ test('sender: one record over the limit fails with MESSAGE_TOO_LARGE naming the 
     return true
   })
   assert.equal(acc.bytesInUse, 0)
+})
+
+test('sender: full batches queued behind each other in one partition go at once, one request each up to maxInFlight, without waiting for a response', async (t) => {
+  // A linger nothing waits out: only being full makes these batches ready.
+  const { sender, requests, append, q } = setup(1024, 60_000)
+  t.after(() => sender.stop())
+  append(9)
+  await turn()
+  assert.equal(requests.length, 0, 'a batch not full waits for its linger')
+  // Fill it and three more (the first accepted batch makes later ones of its size no probes).
+  append(1)
+  await turn()
+  assert.equal(requests.length, 1, 'the full batch goes')
+  requests[0]!.answer(0, 0n)
+  await turn()
+  const before = requests.length
+  append(3 * 10)
+  await turn()
+  const full = requests.length - before
+  assert.equal(full, 3, `each full batch in its own request at once (${full} sent, queue ${q.batches.map((b) => b.count).join(',')})`)
+  assert.ok(q.batches.length <= 1 && q.batches.every((b) => !b.closed), 'only the batch being filled is left')
+  const sent = requests.slice(before).flatMap((r) => r.values)
+  assert.deepEqual(sent, [...sent].sort(), 'in order')
+})
+
+test('sender: at most maxInFlightRequestsPerConnection requests per broker; the rest go as responses come back', async (t) => {
+  const { sender, requests, append, q } = setup(1024, 60_000)
+  t.after(() => sender.stop())
+  append(10)
+  await turn()
+  requests[0]!.answer(0, 0n)
+  await turn()
+  append(8 * 10)
+  await turn()
+  assert.equal(requests.length, 1 + 5, 'five in flight (the default maximum)')
+  requests[1]!.answer(0, 10n)
+  await turn()
+  assert.equal(requests.length, 1 + 6, 'one more once one came back')
+  assert.ok(q.batches.length >= 2)
+})
+
+test('sender: a batch behind one just sent gets its linger timer (it is not left for the response to find)', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 })
+  const { sender, requests, append, q } = setup(1024, 50)
+  t.after(() => sender.stop())
+  // A first batch sent by its linger (no timer is left set) and accepted.
+  append(9)
+  await turn()
+  t.mock.timers.tick(50)
+  await turn()
+  assert.equal(requests.length, 1)
+  requests[0]!.answer(0, 0n)
+  await turn()
+  // One full batch and the start of the next, in one turn: the drain takes the full one.
+  append(13)
+  await turn()
+  assert.equal(requests.length, 2)
+  assert.equal(q.batches.length, 1)
+  t.mock.timers.tick(50)
+  await turn()
+  assert.equal(requests.length, 3, 'the second batch went after its linger, the first still unanswered')
+  assert.equal(q.batches.length, 0)
 })

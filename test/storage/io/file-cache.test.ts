@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { FileCache } from '../../../src/storage/io/file-cache.js'
-import { readAt } from '../../../src/storage/io/files.js'
+import { readAt, readAtSync } from '../../../src/storage/io/files.js'
 import { withTempDir } from '../helpers/tmp.js'
 
 test('keeps at most maxOpenFiles idle handles, least recently used closed first', async () => {
@@ -57,5 +57,22 @@ test('a renamed file keeps its open handle; a forgotten one is reopened by its n
     f.path += '.deleted'
     assert.equal((await cache.use(f, (fh) => readAt(fh, 0, 5))).toString(), 'hello')
     await cache.closeAll()
+  })
+})
+
+test('useOpenSync runs at once on a handle already open, and not at all on one not opened yet or forgotten', async () => {
+  await withTempDir(async (dir) => {
+    const cache = new FileCache({ maxOpenFiles: 4 })
+    const f = { path: join(dir, 'f') }
+    await writeFile(f.path, 'hello')
+    assert.equal(cache.useOpenSync(f, () => 'ran'), undefined, 'never opened: the caller reads the asynchronous way')
+    const opening = cache.use(f, (fh) => readAt(fh, 0, 5))
+    assert.equal(cache.useOpenSync(f, () => 'ran'), undefined, 'still opening')
+    assert.equal((await opening).toString(), 'hello')
+    assert.deepEqual(cache.useOpenSync(f, (fd) => readAtSync(fd, 1, 3).toString()), { value: 'ell' })
+    cache.forget(f)
+    assert.equal(cache.useOpenSync(f, () => 'ran'), undefined, 'forgotten (closing)')
+    await cache.closeAll()
+    assert.equal(cache.openCount, 0)
   })
 })

@@ -438,3 +438,44 @@ test('an epoch that starts at the log end (a leader that has not appended yet) s
     await log.close()
   })
 })
+
+/** What `p` resolved to after the microtasks queued now have run, or 'pending': a read through libuv's thread pool needs a turn of the event loop. */
+async function settledAtOnce<T>(p: Promise<T>): Promise<T | 'pending'> {
+  let out: T | 'pending' = 'pending'
+  void p.then((v) => (out = v))
+  for (let i = 0; i < 10; i++) await Promise.resolve()
+  return out
+}
+
+test('readRange: a small range at the end of the active segment is read at once (no thread pool); a large one, or one in an older segment, the asynchronous way; all give the same bytes', async () => {
+  await withLogEnv(async ({ open }) => {
+    const log = await open({ config: { segmentBytes: 200_000 } })
+    await appendAll(log, Array.from({ length: 6 }, () => ({ records: 2, valueSize: 20_000 })))
+    assert.ok(log.segmentCount >= 2, `segments: ${log.segmentCount}`)
+    await appendAll(log, [{ records: 1, valueSize: 100 }, { records: 1, valueSize: 70 * 1024 }, { records: 1, valueSize: 100 }])
+    const leo = log.logEndOffset
+    const whole = parseBatches(await log.readRecords({ fromOffset: 0, maxBytes: 1 << 30 }))
+    const bytesOf = async (fromOffset: number, maxBytes: number) => {
+      const r = await log.read({ fromOffset, maxBytes, minOneBatch: true })
+      assert.equal(r.ranges.length, 1)
+      return { range: r.ranges[0]!, expected: whole.filter((b) => b.baseOffset >= r.ranges[0]!.firstOffset)[0]! }
+    }
+    // The last batch, small, at the tail: resolved before any I/O could complete.
+    const tail = await bytesOf(leo - 1, 1)
+    const hot = await settledAtOnce(log.readRange(tail.range))
+    assert.notEqual(hot, 'pending', 'the tail read did not wait for the thread pool')
+    assert.equal(parseBatches(hot as Buffer)[0]!.baseOffset, leo - 1)
+    assert.equal((hot as Buffer).length, tail.range.length)
+    // The 70 KiB batch before it: too large to copy on the event loop.
+    const large = await bytesOf(leo - 2, 1)
+    const p = log.readRange(large.range)
+    assert.equal(await settledAtOnce(p), 'pending')
+    assert.equal(parseBatches(await p)[0]!.baseOffset, leo - 2)
+    // The first segment is not the active one.
+    const old = await bytesOf(0, 1)
+    const q = log.readRange(old.range)
+    assert.equal(await settledAtOnce(q), 'pending')
+    assert.equal(parseBatches(await q)[0]!.baseOffset, 0)
+    await log.close()
+  })
+})
