@@ -128,6 +128,16 @@ export class Broker {
     return this.connections.size
   }
 
+  /**
+   * Request body bytes the open connections copied from one read buffer into another; large
+   * requests on plain listeners are read in place and add little (tests check that).
+   */
+  get requestBytesCopied(): number {
+    let n = 0
+    for (const c of this.connections) n += c.copiedRequestBytes
+    return n
+  }
+
   /** What handlers see; available once start() has opened the store and the logs. */
   get context(): BrokerContext {
     if (!this.ctx) throw new Error('broker not started')
@@ -264,7 +274,7 @@ export class Broker {
       this.listenerOptions.set(l.name, options)
       const tls = this.tls.get(l.name)
       // allowHalfOpen: a client may send its requests and end its side; it still gets every answer.
-      const server = tls ? this.tlsServer(l.name, l.securityProtocol === 'SSL', tls, options) : createServer({ allowHalfOpen: true }, (socket) => this.accept(socket, options))
+      const server = tls ? this.tlsServer(l.name, l.securityProtocol === 'SSL', tls, options) : createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket, options))
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen({ port: l.port, host: l.host || undefined }, () => {

@@ -36,6 +36,20 @@ import { trace } from '../util/trace.js'
 import { SaslServerAuthenticator, type SaslListenerConfig } from '../security/sasl/server-authenticator.js'
 import { systemTime, type Time, type Timer } from '../util/time.js'
 import { applyQuotas, type RequestUse } from './quotas/throttle.js'
+import { readIntoUserBuffers } from './socket-reads.js'
+
+/**
+ * Where plain-TCP reads go while no large frame is being read in place. One for every
+ * connection: a read's bytes are copied out before the next read anywhere, and Node reads one
+ * socket at a time on this thread.
+ */
+const READ_SCRATCH = Buffer.allocUnsafe(64 * 1024)
+/**
+ * A frame that still misses this many bytes is read straight into its own body buffer
+ * (FrameReader.directTarget); smaller ones arrive through READ_SCRATCH and are copied.
+ */
+const IN_PLACE_MIN_BYTES = 16 * 1024
+const NO_BYTES = Buffer.alloc(0)
 
 /**
  * Handlers running at once per connection. Beyond this, frames wait unparsed: a client that
@@ -104,6 +118,8 @@ export class Connection {
   private readonly sasl: SaslServerAuthenticator | undefined
   /** Answer what is queued, read nothing more, then close (a refused authentication). */
   private ending = false
+  /** The buffer the socket reads into next (user-buffer reads). */
+  private readTarget: Buffer = READ_SCRATCH
 
   constructor(
     private readonly socket: Socket,
@@ -124,7 +140,10 @@ export class Connection {
         }, broker.logger, opts.time ?? systemTime)
       : undefined
     socket.setNoDelay(true)
-    socket.on('data', (chunk) => this.onData(chunk))
+    const userBuffers = readIntoUserBuffers(socket, { next: () => this.nextReadBuffer(), callback: (n, buffer) => this.onUserRead(n, buffer) })
+    if (!userBuffers) socket.on('data', (chunk) => this.onData(chunk))
+    // Plain listeners accept sockets paused (pauseOnConnect) so reads can be set up first.
+    socket.resume()
     socket.on('drain', () => {
       this.lastActivity = this.opts.clock.now()
       this.maybeResume()
@@ -140,6 +159,11 @@ export class Connection {
       this.aborter.abort()
       this.onClose(this)
     })
+  }
+
+  /** Request body bytes copied between read buffers so far (see READ_SCRATCH, IN_PLACE_MIN_BYTES). */
+  get copiedRequestBytes(): number {
+    return this.frames.copiedBytes
   }
 
   close(): void {
@@ -240,6 +264,38 @@ export class Connection {
     if (this.frames.buffered > 0) this.frameStartedAt ??= this.opts.clock.now()
     else this.frameStartedAt = undefined
     this.maybeFinish()
+  }
+
+  /**
+   * Where the next socket read goes (user-buffer reads): the rest of a large frame whose size is
+   * known and whose memory is reserved, in place; anything else to the shared scratch buffer.
+   */
+  private nextReadBuffer(): Buffer {
+    if (!this.closed && (this.frames.readingInPlace || this.reserved > 0)) {
+      const target = this.frames.directTarget(IN_PLACE_MIN_BYTES)
+      if (target) {
+        this.readTarget = target
+        return target
+      }
+    }
+    this.readTarget = READ_SCRATCH
+    return READ_SCRATCH
+  }
+
+  private onUserRead(n: number, buffer: Buffer): void {
+    if (this.closed) return
+    if (buffer === READ_SCRATCH && !this.frames.readingInPlace) {
+      // Copied out: the next read, on any connection, overwrites the scratch buffer.
+      this.onData(Buffer.from(buffer.subarray(0, n)))
+    } else if (buffer === this.readTarget && this.frames.readingInPlace) {
+      this.frames.directWrote(n)
+      this.lastActivity = this.opts.clock.now()
+      this.onData(NO_BYTES)
+    } else {
+      // Cannot happen (reads go where nextReadBuffer said); refuse rather than misplace bytes.
+      this.broker.logger.error('closing connection: a socket read landed outside the buffer it was given', { client: this.remote, bytes: n })
+      this.close()
+    }
   }
 
   private waitForMemory(): void {

@@ -25,6 +25,9 @@ import type { FetchResponse } from '../../src/protocol/generated/fetch.js'
 import type { Handler } from '../../src/broker/handler.js'
 import { decodeResponse, encodeRequest, encodeRequestPayload, frame, RawClient } from '../helpers/raw-client.js'
 import { deferred, embeddedBroker, produceValues, until, type TestBroker } from './helpers.js'
+import { createBatch, encodeBatchSync } from '../../src/protocol/records/batch.js'
+import type { ProduceResponse } from '../../src/protocol/generated/produce.js'
+import { fetchAll } from '../helpers/wire.js'
 
 function apiVersionsBody(version: number): ApiVersionsRequest {
   return version >= 3 ? { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1.0' } : {}
@@ -92,6 +95,30 @@ test('requests split across many small writes are reassembled', async (t) => {
   assert.equal(decodeResponse(await c.nextFrame(), ApiKey.ApiVersions, 3).correlationId, 101)
   assert.equal(decodeResponse(await c.nextFrame(), ApiKey.Metadata, 12).correlationId, 102)
   assert.equal(decodeResponse(await c.nextFrame(), ApiKey.Metadata, 1).correlationId, 103)
+})
+
+test('a large Produce request is read in place (its body is not copied between read buffers) and arrives intact, with a request pipelined behind it', async (t) => {
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('in-place', 1)
+  const c = await tb.client()
+  const values = Array.from({ length: 1000 }, (_, i) => Buffer.alloc(1000, i % 256))
+  const batch = encodeBatchSync(createBatch({ baseTimestamp: BigInt(Date.now()), records: values.map((value, i) => ({ timestampDelta: 0, offsetDelta: i, key: null, value, headers: [] })) }))
+  const produce = encodeRequest(ApiKey.Produce, 9, 7, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'in-place', partitionData: [{ index: 0, records: batch }] }] })
+  const bytes = Buffer.concat([produce, encodeRequest(ApiKey.ApiVersions, 3, 8, apiVersionsBody(3))])
+  // In pieces, so the broker reads the frame in many reads (and once with the next frame's bytes).
+  for (let at = 0; at < bytes.length; at += 100_000) {
+    await c.write(bytes.subarray(at, at + 100_000))
+    await new Promise((r) => setImmediate(r))
+  }
+  const p = decodeResponse(await c.nextFrame(), ApiKey.Produce, 9)
+  assert.equal(p.correlationId, 7)
+  assert.equal((p.body as ProduceResponse).responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NONE)
+  assert.equal(decodeResponse(await c.nextFrame(), ApiKey.ApiVersions, 3).correlationId, 8)
+  const copied = tb.b.broker.requestBytesCopied
+  assert.ok(copied < 128 * 1024, `copied ${copied} bytes of a ${produce.length}-byte request (a copy of the whole frame is the old path)`)
+  const back = await fetchAll(c, 'in-place', 0)
+  assert.equal(back.records.length, values.length)
+  back.records.forEach((r, i) => assert.ok(r.value!.equals(values[i]!), `record ${i}`))
 })
 
 test('ApiVersions v0-4 list exactly the registered handlers, including Metadata 0-12 and ApiVersions 0-4', async (t) => {
