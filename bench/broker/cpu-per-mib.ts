@@ -57,6 +57,8 @@ interface Sample {
   records: number
   mib: number
   cpuMs: number
+  /** Of cpuMs, the part in the kernel (stime): socket and file copies, page cache. */
+  sysMs: number
   wallMs: number
 }
 
@@ -82,11 +84,16 @@ function cliOf(dir: string): string {
   throw new Error(`no build in ${dir}: expected dist/src/cli/samsa.js there (run npm run build in it)`)
 }
 
-/** utime + stime of `pid`, in ms (USER_HZ = 100). */
-function cpuMs(pid: number): number {
+/** utime and stime of `pid`, in ms (USER_HZ = 100). */
+function cpuTimes(pid: number): { user: number; sys: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) * 10
+  return { user: Number(f[11]) * 10, sys: Number(f[12]) * 10 }
+}
+
+function cpuMs(pid: number): number {
+  const t = cpuTimes(pid)
+  return t.user + t.sys
 }
 
 /** `records` lines of `size` bytes each (plus the newline kcat splits on), each with a distinct prefix. */
@@ -142,10 +149,11 @@ const fetchArgs = (bootstrap: string, topic: string) => [
 ]
 
 /** Runs one kcat pass against `b`, sampling the broker's CPU around it, with a progress line. */
-async function measure(b: Build, what: string, args: string[], expectOutput?: number): Promise<{ cpuMs: number; wallMs: number }> {
+async function measure(b: Build, what: string, args: string[], expectOutput?: number): Promise<{ cpuMs: number; sysMs: number; wallMs: number }> {
   const pid = b.broker!.proc.pid!
   const bar = progress()
-  const cpu0 = cpuMs(pid)
+  const start = cpuTimes(pid)
+  const cpu0 = start.user + start.sys
   const t0 = performance.now()
   let read = 0
   const timer = setInterval(() => {
@@ -158,7 +166,8 @@ async function measure(b: Build, what: string, args: string[], expectOutput?: nu
     clearInterval(timer)
     bar.done()
   }
-  const result = { cpuMs: cpuMs(pid) - cpu0, wallMs: performance.now() - t0 }
+  const end = cpuTimes(pid)
+  const result = { cpuMs: end.user + end.sys - cpu0, sysMs: end.sys - start.sys, wallMs: performance.now() - t0 }
   if (expectOutput !== undefined && read !== expectOutput) throw new Error(`${what}: read ${read} records, expected ${expectOutput}`)
   return result
 }
@@ -176,7 +185,8 @@ async function runCase(b: Build, round: number, size: number, records: number, f
   const f = await measure(b, `${what} fetch`, fetchArgs(b.broker!.bootstrap, topic), records)
   samples.push({ build: b.label, round, size, op: 'fetch', records, mib, ...f })
   console.log(
-    `${what}: produce ${(p.cpuMs / mib).toFixed(2)} ms/MiB (${fmt(records / (p.wallMs / 1000))} records/s), fetch ${(f.cpuMs / mib).toFixed(2)} ms/MiB (${fmt(records / (f.wallMs / 1000))} records/s)`,
+    `${what}: produce ${(p.cpuMs / mib).toFixed(2)} ms/MiB (${(p.sysMs / mib).toFixed(2)} in the kernel; ${fmt(records / (p.wallMs / 1000))} records/s), ` +
+      `fetch ${(f.cpuMs / mib).toFixed(2)} ms/MiB (${(f.sysMs / mib).toFixed(2)} in the kernel; ${fmt(records / (f.wallMs / 1000))} records/s)`,
   )
 }
 
@@ -190,7 +200,7 @@ function median(xs: number[]): number {
 
 function printTable(samples: Sample[], builds: Build[]): void {
   const head = ['case']
-  for (const b of builds) head.push(`${b.label} ms/MiB`, `${b.label} records/s`)
+  for (const b of builds) head.push(`${b.label} ms/MiB`, 'kernel', `${b.label} records/s`)
   if (builds.length === 2) head.push('ratio')
   const rows: string[][] = []
   for (const size of SIZES) {
@@ -202,7 +212,11 @@ function printTable(samples: Sample[], builds: Build[]): void {
         const cpu = mine.map((s) => s.cpuMs / s.mib)
         const m = median(cpu)
         perMib.push(m)
-        row.push(`${m.toFixed(2)} (${Math.min(...cpu).toFixed(2)}-${Math.max(...cpu).toFixed(2)})`, fmt(median(mine.map((s) => s.records / (s.wallMs / 1000)))))
+        row.push(
+          `${m.toFixed(2)} (${Math.min(...cpu).toFixed(2)}-${Math.max(...cpu).toFixed(2)})`,
+          median(mine.map((s) => s.sysMs / s.mib)).toFixed(2),
+          fmt(median(mine.map((s) => s.records / (s.wallMs / 1000)))),
+        )
       }
       if (builds.length === 2) row.push((perMib[0]! / perMib[1]!).toFixed(2))
       rows.push(row)
@@ -212,7 +226,7 @@ function printTable(samples: Sample[], builds: Build[]): void {
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
   console.log(line(head))
   for (const r of rows) console.log(line(r))
-  console.log(`Broker CPU (utime+stime) per MiB of record values, median of ${ROUNDS} rounds (min-max); ${PARTITIONS} partitions, acks=1, kcat.`)
+  console.log(`Broker CPU (utime+stime) per MiB of record values, median of ${ROUNDS} rounds (min-max), and its kernel part (stime); ${PARTITIONS} partitions, acks=1, kcat.`)
   if (builds.length === 2) console.log('ratio = current / baseline (below 1: current costs less).')
 }
 

@@ -38,6 +38,7 @@ import {
 } from './config.js'
 import { saslListenerConfig } from '../security/listener-security.js'
 import type { KafkaPrincipal } from '../security/principal.js'
+import { BodyPool } from './body-pool.js'
 import { Connection, type ConnectionOptions } from './connection.js'
 import { clientIp, ConnectionQuotas } from './connection-quotas.js'
 import { RequestMemory } from './request-memory.js'
@@ -67,6 +68,9 @@ export interface BrokerOptions {
   metadataStore?: (self: () => BrokerInfo) => Promise<MetadataStore>
 }
 
+/** Idle Produce body buffers the broker keeps for reuse: a few requests of a megabyte per connection of a busy producer. */
+const BODY_POOL_IDLE_BYTES = 16 * 1024 * 1024
+
 /** How often connections are checked against their time limits, at most. */
 const MAX_SWEEP_MS = 1000
 
@@ -93,6 +97,8 @@ export class Broker {
   private readonly openStore: ((self: () => BrokerInfo) => Promise<MetadataStore>) | undefined
   /** Broker-wide budget of request bytes read and not yet answered (queued.max.request.bytes). */
   readonly requestMemory: RequestMemory
+  /** Produce request bodies, reused (connection.ts); at most BODY_POOL_IDLE_BYTES idle. */
+  readonly bodyPool = new BodyPool(BODY_POOL_IDLE_BYTES)
   private quotas: ConnectionQuotas | undefined
   private connectionOptions: ConnectionOptions | undefined
   /** Per listener name: its connections' options (the listener and its SASL set-up). */
@@ -259,6 +265,7 @@ export class Broker {
       maxRequestSize: this.config.get('socket.request.max.bytes'),
       maxInFlight: this.config.get('queued.max.requests'),
       memory: this.requestMemory,
+      bodies: this.bodyPool,
       clock: this.clock,
       idleMs: this.config.get('connections.max.idle.ms'),
       readTimeoutMs: this.config.get('samsa.request.read.timeout.ms'),

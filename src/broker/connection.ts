@@ -37,6 +37,7 @@ import { SaslServerAuthenticator, type SaslListenerConfig } from '../security/sa
 import { systemTime, type Time, type Timer } from '../util/time.js'
 import { applyQuotas, type RequestUse } from './quotas/throttle.js'
 import { readIntoUserBuffers } from './socket-reads.js'
+import type { BodyPool } from './body-pool.js'
 
 /**
  * Where plain-TCP reads go while no large frame is being read in place. One for every
@@ -70,6 +71,8 @@ export interface ConnectionOptions {
   maxRequestSize: number
   maxInFlight: number
   memory: RequestMemory
+  /** Reused buffers for Produce bodies read in place; without it each gets a new buffer. */
+  bodies?: BodyPool
   clock: Clock
   /** connections.max.idle.ms; <= 0 never. */
   idleMs: number
@@ -120,6 +123,8 @@ export class Connection {
   private ending = false
   /** The buffer the socket reads into next (user-buffer reads). */
   private readTarget: Buffer = READ_SCRATCH
+  /** The body of the frame being read in place, when it came from the body pool. */
+  private pooledBody: Buffer | undefined
 
   constructor(
     private readonly socket: Socket,
@@ -272,7 +277,7 @@ export class Connection {
    */
   private nextReadBuffer(): Buffer {
     if (!this.closed && (this.frames.readingInPlace || this.reserved > 0)) {
-      const target = this.frames.directTarget(IN_PLACE_MIN_BYTES)
+      const target = this.frames.directTarget(IN_PLACE_MIN_BYTES, this.allocBody)
       if (target) {
         this.readTarget = target
         return target
@@ -282,11 +287,21 @@ export class Connection {
     return READ_SCRATCH
   }
 
+  /** A Produce body comes from the broker's pool (given back in onFrame once answered); others are new. */
+  private readonly allocBody = (size: number, apiKey: number): Buffer => {
+    const pool = this.opts.bodies
+    if (!pool || apiKey !== ApiKey.Produce || this.sasl?.rawTokens) return Buffer.allocUnsafe(size)
+    this.pooledBody = pool.take(size)
+    return this.pooledBody
+  }
+
   private onUserRead(n: number, buffer: Buffer): void {
     if (this.closed) return
     if (buffer === READ_SCRATCH && !this.frames.readingInPlace) {
       // Copied out: the next read, on any connection, overwrites the scratch buffer.
-      this.onData(Buffer.from(buffer.subarray(0, n)))
+      const chunk = Buffer.allocUnsafe(n)
+      buffer.copy(chunk, 0, 0, n)
+      this.onData(chunk)
     } else if (buffer === this.readTarget && this.frames.readingInPlace) {
       this.frames.directWrote(n)
       this.lastActivity = this.opts.clock.now()
@@ -339,6 +354,10 @@ export class Connection {
 
   private onFrame(frame: Buffer): void {
     const frameUs = trace?.now()
+    // A pooled body is given back only once a Produce handler has answered (below); on any
+    // other path it is left to the garbage collector.
+    const pooled = frame === this.pooledBody
+    if (pooled) this.pooledBody = undefined
     if (this.sasl?.rawTokens) {
       this.onRawSaslToken(frame)
       return
@@ -423,6 +442,7 @@ export class Connection {
           release?.()
           this.complete(slot, header, handler.response, resp, header.apiVersion, use)
           trace?.release(ctx, 'broker.responseWritten')
+          if (pooled && header.apiKey === ApiKey.Produce) this.opts.bodies!.give(frame)
         },
         (e) => {
           this.running--

@@ -45,13 +45,18 @@ export class FrameReader {
    * body buffer: the unfilled rest of it. Only for a frame whose size is valid and which still
    * misses at least `minMissing` bytes (smaller ones are cheaper to copy than to read apart);
    * undefined otherwise, and the caller reads into a buffer of its own and push()es it.
+   * `alloc` makes the body buffer (exactly `size` bytes), told the body's first int16 if here.
    */
-  directTarget(minMissing: number): Buffer | undefined {
+  directTarget(minMissing: number, alloc: (size: number, firstInt16: number) => Buffer = (size) => Buffer.allocUnsafe(size)): Buffer | undefined {
     if (!this.direct) {
       if (this.total < 4) return undefined
       const size = this.peekSize()
       if (size < 0 || size > this.maxSize || 4 + size - this.total < Math.max(1, minMissing)) return undefined
-      const body = Buffer.allocUnsafe(size)
+      // The body's first two bytes (a request's API key), -1 while they have not arrived.
+      const first = this.chunks[0]!
+      const firstInt16 = first.length >= 6 ? first.readInt16BE(4) : -1
+      const body = alloc(size, firstInt16)
+      if (body.length !== size) throw new Error(`FrameReader: a body buffer of ${body.length} bytes for a frame of ${size}`)
       // Everything buffered belongs to this frame (it misses bytes): its body part moves over.
       const here = this.total - 4
       let skip = 4

@@ -121,6 +121,29 @@ test('a large Produce request is read in place (its body is not copied between r
   back.records.forEach((r, i) => assert.ok(r.value!.equals(values[i]!), `record ${i}`))
 })
 
+test('Produce bodies read in place are reused once answered, and each request arrives intact; other large requests do not take pooled buffers', async (t) => {
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('reuse', 1)
+  const c = await tb.client()
+  const pool = tb.b.broker.bodyPool
+  const before = { allocated: pool.allocated, reused: pool.reused }
+  const sent: Buffer[][] = []
+  for (let n = 0; n < 4; n++) {
+    const values = Array.from({ length: 500 }, (_, i) => Buffer.alloc(1000, (n * 31 + i) % 256))
+    sent.push(values)
+    const batch = encodeBatchSync(createBatch({ baseTimestamp: BigInt(Date.now()), records: values.map((value, i) => ({ timestampDelta: 0, offsetDelta: i, key: null, value, headers: [] })) }))
+    const resp = await c.request(ApiKey.Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'reuse', partitionData: [{ index: 0, records: batch }] }] })
+    assert.equal(resp.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NONE)
+  }
+  assert.deepEqual({ allocated: pool.allocated - before.allocated, reused: pool.reused - before.reused }, { allocated: 1, reused: 3 }, 'one buffer served the four requests in turn')
+  // A Metadata request of 200 KiB (topic names) is read in place too, into a buffer of its own.
+  const md = await c.request(ApiKey.Metadata, 12, { topics: Array.from({ length: 2000 }, (_, i) => ({ name: `t-${String(i).padStart(96, '0')}` })), allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+  assert.equal(md.topics.length, 2000)
+  assert.equal(pool.allocated - before.allocated, 1)
+  const back = await fetchAll(c, 'reuse', 0)
+  assert.deepEqual(back.records.map((r) => r.value!), sent.flat())
+})
+
 test('ApiVersions v0-4 list exactly the registered handlers, including Metadata 0-12 and ApiVersions 0-4', async (t) => {
   const tb = await embeddedBroker(t)
   const c = await tb.client()
