@@ -38,7 +38,7 @@ import {
 } from './config.js'
 import { saslListenerConfig } from '../security/listener-security.js'
 import type { KafkaPrincipal } from '../security/principal.js'
-import { BodyPool } from './body-pool.js'
+import { BufferPool } from './buffer-pool.js'
 import { Connection, type ConnectionOptions } from './connection.js'
 import { clientIp, ConnectionQuotas } from './connection-quotas.js'
 import { RequestMemory } from './request-memory.js'
@@ -68,8 +68,8 @@ export interface BrokerOptions {
   metadataStore?: (self: () => BrokerInfo) => Promise<MetadataStore>
 }
 
-/** Idle Produce body buffers the broker keeps for reuse: a few requests of a megabyte per connection of a busy producer. */
-const BODY_POOL_IDLE_BYTES = 16 * 1024 * 1024
+/** Idle buffers the broker keeps for reuse (Produce bodies, fetched records): about one full fetch response of a consumer of 6 partitions, or a few produce requests of a megabyte. */
+const BUFFER_POOL_IDLE_BYTES = 32 * 1024 * 1024
 
 /** How often connections are checked against their time limits, at most. */
 const MAX_SWEEP_MS = 1000
@@ -97,8 +97,8 @@ export class Broker {
   private readonly openStore: ((self: () => BrokerInfo) => Promise<MetadataStore>) | undefined
   /** Broker-wide budget of request bytes read and not yet answered (queued.max.request.bytes). */
   readonly requestMemory: RequestMemory
-  /** Produce request bodies, reused (connection.ts); at most BODY_POOL_IDLE_BYTES idle. */
-  readonly bodyPool = new BodyPool(BODY_POOL_IDLE_BYTES)
+  /** Produce request bodies and fetched records, reused (connection.ts); at most BUFFER_POOL_IDLE_BYTES idle. */
+  readonly bufferPool = new BufferPool(BUFFER_POOL_IDLE_BYTES)
   private quotas: ConnectionQuotas | undefined
   private connectionOptions: ConnectionOptions | undefined
   /** Per listener name: its connections' options (the listener and its SASL set-up). */
@@ -265,7 +265,7 @@ export class Broker {
       maxRequestSize: this.config.get('socket.request.max.bytes'),
       maxInFlight: this.config.get('queued.max.requests'),
       memory: this.requestMemory,
-      bodies: this.bodyPool,
+      buffers: this.bufferPool,
       clock: this.clock,
       idleMs: this.config.get('connections.max.idle.ms'),
       readTimeoutMs: this.config.get('samsa.request.read.timeout.ms'),

@@ -37,7 +37,7 @@ import { SaslServerAuthenticator, type SaslListenerConfig } from '../security/sa
 import { systemTime, type Time, type Timer } from '../util/time.js'
 import { applyQuotas, type RequestUse } from './quotas/throttle.js'
 import { readIntoUserBuffers } from './socket-reads.js'
-import type { BodyPool } from './body-pool.js'
+import type { BufferPool } from './buffer-pool.js'
 
 /**
  * Where plain-TCP reads go while no large frame is being read in place. One for every
@@ -45,6 +45,11 @@ import type { BodyPool } from './body-pool.js'
  * socket at a time on this thread.
  */
 const READ_SCRATCH = Buffer.allocUnsafe(64 * 1024)
+/**
+ * The first read after a frame read in place: the next frame is likely large too, and what
+ * arrives before its size is known is copied twice (out of the scratch, then into its body).
+ */
+const READ_SCRATCH_HEAD = READ_SCRATCH.subarray(0, 4096)
 /**
  * A frame that still misses this many bytes is read straight into its own body buffer
  * (FrameReader.directTarget); smaller ones arrive through READ_SCRATCH and are copied.
@@ -65,14 +70,19 @@ interface Slot {
   done: boolean
   /** Bytes of RequestMemory this request holds until its answer is ready. */
   reserved: number
+  /** Pooled buffers the response carries, given back once the socket has written it. */
+  lent?: Buffer[]
 }
+
+/** Fetched records smaller than this get a buffer of their own (Node's small-buffer pool serves them cheaply). */
+const POOLED_READ_MIN_BYTES = 64 * 1024
 
 export interface ConnectionOptions {
   maxRequestSize: number
   maxInFlight: number
   memory: RequestMemory
-  /** Reused buffers for Produce bodies read in place; without it each gets a new buffer. */
-  bodies?: BodyPool
+  /** Reused buffers for Produce bodies read in place and for fetched records; without it each gets a new buffer. */
+  buffers?: BufferPool
   clock: Clock
   /** connections.max.idle.ms; <= 0 never. */
   idleMs: number
@@ -123,6 +133,8 @@ export class Connection {
   private ending = false
   /** The buffer the socket reads into next (user-buffer reads). */
   private readTarget: Buffer = READ_SCRATCH
+  /** The last read went into a frame read in place (the next read is a short one, READ_SCRATCH_HEAD). */
+  private afterInPlace = false
   /** The body of the frame being read in place, when it came from the body pool. */
   private pooledBody: Buffer | undefined
 
@@ -283,13 +295,13 @@ export class Connection {
         return target
       }
     }
-    this.readTarget = READ_SCRATCH
-    return READ_SCRATCH
+    this.readTarget = this.afterInPlace ? READ_SCRATCH_HEAD : READ_SCRATCH
+    return this.readTarget
   }
 
   /** A Produce body comes from the broker's pool (given back in onFrame once answered); others are new. */
   private readonly allocBody = (size: number, apiKey: number): Buffer => {
-    const pool = this.opts.bodies
+    const pool = this.opts.buffers
     if (!pool || apiKey !== ApiKey.Produce || this.sasl?.rawTokens) return Buffer.allocUnsafe(size)
     this.pooledBody = pool.take(size)
     return this.pooledBody
@@ -297,13 +309,15 @@ export class Connection {
 
   private onUserRead(n: number, buffer: Buffer): void {
     if (this.closed) return
-    if (buffer === READ_SCRATCH && !this.frames.readingInPlace) {
+    if ((buffer === READ_SCRATCH || buffer === READ_SCRATCH_HEAD) && buffer === this.readTarget && !this.frames.readingInPlace) {
+      this.afterInPlace = false
       // Copied out: the next read, on any connection, overwrites the scratch buffer.
       const chunk = Buffer.allocUnsafe(n)
       buffer.copy(chunk, 0, 0, n)
       this.onData(chunk)
     } else if (buffer === this.readTarget && this.frames.readingInPlace) {
       this.frames.directWrote(n)
+      this.afterInPlace = true
       this.lastActivity = this.opts.clock.now()
       this.onData(NO_BYTES)
     } else {
@@ -410,6 +424,18 @@ export class Connection {
       this.appendTail = mine
       appendTurn = { wait: () => before, done: release! }
     }
+    let responseBuffer: ((size: number) => Buffer) | undefined
+    if (header.apiKey === ApiKey.Fetch && this.opts.buffers) {
+      const pool = this.opts.buffers
+      const lent: Buffer[] = []
+      slot.lent = lent
+      responseBuffer = (size: number) => {
+        if (size < POOLED_READ_MIN_BYTES) return Buffer.allocUnsafe(size)
+        const b = pool.take(size)
+        lent.push(b)
+        return b
+      }
+    }
     const ctx: RequestContext = {
       apiKey: header.apiKey,
       apiVersion: header.apiVersion,
@@ -422,6 +448,7 @@ export class Connection {
       broker: this.broker,
       signal: this.signal,
       ...(appendTurn ? { appendTurn } : {}),
+      ...(responseBuffer ? { responseBuffer } : {}),
     }
     if (trace) trace.mark(ctx, `broker.read.${header.apiKey}`, frameUs)
     let result: ReturnType<Handler['handle']>
@@ -442,7 +469,7 @@ export class Connection {
           release?.()
           this.complete(slot, header, handler.response, resp, header.apiVersion, use)
           trace?.release(ctx, 'broker.responseWritten')
-          if (pooled && header.apiKey === ApiKey.Produce) this.opts.bodies!.give(frame)
+          if (pooled && header.apiKey === ApiKey.Produce) this.opts.buffers!.give(frame)
         },
         (e) => {
           this.running--
@@ -581,7 +608,16 @@ export class Connection {
       if (slot.chunks) {
         if (!wrote) this.socket.cork()
         wrote = true
-        for (const c of slot.chunks) this.socket.write(c)
+        const last = slot.chunks.length - 1
+        const lent = slot.lent
+        slot.chunks.forEach((c, i) => {
+          if (i === last && lent && lent.length > 0) {
+            // Written (or failed and dropped by the socket): nothing refers to them any more.
+            this.socket.write(c, (err) => {
+              if (!err) for (const b of lent) this.opts.buffers!.give(b)
+            })
+          } else this.socket.write(c)
+        })
       }
     }
     if (wrote) {

@@ -116,16 +116,22 @@ test('a large Produce request is read in place (its body is not copied between r
   assert.equal(decodeResponse(await c.nextFrame(), ApiKey.ApiVersions, 3).correlationId, 8)
   const copied = tb.b.broker.requestBytesCopied
   assert.ok(copied < 128 * 1024, `copied ${copied} bytes of a ${produce.length}-byte request (a copy of the whole frame is the old path)`)
+  // Two more back to back: after a frame read in place the next read is a short one, so only
+  // a few KiB of the second one's start are copied (a full 64 KiB read copies that twice).
+  await c.write(Buffer.concat([encodeRequest(ApiKey.Produce, 9, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'in-place', partitionData: [{ index: 0, records: batch }] }] }), encodeRequest(ApiKey.Produce, 9, 10, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'in-place', partitionData: [{ index: 0, records: batch }] }] })]))
+  for (const id of [9, 10]) assert.equal(decodeResponse(await c.nextFrame(), ApiKey.Produce, 9).correlationId, id)
+  const more = tb.b.broker.requestBytesCopied - copied
+  assert.ok(more < 100 * 1024, `copied ${more} bytes of two requests back to back`)
   const back = await fetchAll(c, 'in-place', 0)
-  assert.equal(back.records.length, values.length)
-  back.records.forEach((r, i) => assert.ok(r.value!.equals(values[i]!), `record ${i}`))
+  assert.equal(back.records.length, 3 * values.length)
+  back.records.forEach((r, i) => assert.ok(r.value!.equals(values[i % values.length]!), `record ${i}`))
 })
 
 test('Produce bodies read in place are reused once answered, and each request arrives intact; other large requests do not take pooled buffers', async (t) => {
   const tb = await embeddedBroker(t)
   await tb.b.broker.createTopic('reuse', 1)
   const c = await tb.client()
-  const pool = tb.b.broker.bodyPool
+  const pool = tb.b.broker.bufferPool
   const before = { allocated: pool.allocated, reused: pool.reused }
   const sent: Buffer[][] = []
   for (let n = 0; n < 4; n++) {
@@ -142,6 +148,23 @@ test('Produce bodies read in place are reused once answered, and each request ar
   assert.equal(pool.allocated - before.allocated, 1)
   const back = await fetchAll(c, 'reuse', 0)
   assert.deepEqual(back.records.map((r) => r.value!), sent.flat())
+})
+
+test('fetched records are read into pooled buffers that are reused once the response is written', async (t) => {
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('fetch-reuse', 1)
+  const c = await tb.client()
+  const pool = tb.b.broker.bufferPool
+  const values = Array.from({ length: 300 }, (_, i) => Buffer.alloc(1000, i % 256))
+  const before = { allocated: pool.allocated, reused: pool.reused }
+  await produceValues(c, 'fetch-reuse', 0, values)
+  // The produce body (about 300 KB) went back to the pool; each fetch of the same batch reads into it.
+  for (let n = 0; n < 3; n++) {
+    const back = await fetchAll(c, 'fetch-reuse', 0)
+    assert.deepEqual(back.records.map((r) => r.value!), values, `fetch ${n}`)
+  }
+  assert.equal(pool.allocated - before.allocated, 1, 'one buffer for the produce and every fetch')
+  assert.ok(pool.reused - before.reused >= 3, `reused ${pool.reused - before.reused} times`)
 })
 
 test('ApiVersions v0-4 list exactly the registered handlers, including Metadata 0-12 and ApiVersions 0-4', async (t) => {

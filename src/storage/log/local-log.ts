@@ -221,9 +221,9 @@ export class LocalLog {
     })
   }
 
-  /** The bytes of a range from read(); shorter (or empty) if the segment was truncated or deleted since. */
-  readRange(range: FileRange): Promise<Buffer> {
-    return readRange(this.files, range.file, range.position, range.length)
+  /** The bytes of a range from read(), into `into` if given; shorter (or empty) if the segment was truncated or deleted since. */
+  readRange(range: FileRange, into?: Buffer): Promise<Buffer> {
+    return readRange(this.files, range.file, range.position, range.length, into)
   }
 
   // ---- truncation and deletion (under the log's lock) ------------------------------------

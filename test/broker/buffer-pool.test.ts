@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BodyPool, sizeClass } from '../../src/broker/body-pool.js'
+import { BufferPool, sizeClass } from '../../src/broker/buffer-pool.js'
 
 test('size classes round up to an eighth of the next power of two, at least 4 KiB', () => {
   assert.equal(sizeClass(1), 4096)
@@ -16,7 +16,7 @@ test('size classes round up to an eighth of the next power of two, at least 4 Ki
 })
 
 test('a body given back is handed out again for a request of a similar size; each only once', () => {
-  const pool = new BodyPool(1 << 20)
+  const pool = new BufferPool(1 << 20)
   const a = pool.take(100_000)
   assert.equal(a.length, 100_000)
   pool.give(a)
@@ -31,10 +31,21 @@ test('a body given back is handed out again for a request of a similar size; eac
 })
 
 test('buffers it did not lend are ignored, and idle buffers stay within the bound', () => {
-  const pool = new BodyPool(300_000)
+  const pool = new BufferPool(300_000)
   pool.give(Buffer.allocUnsafeSlow(131_072))
   assert.equal(pool.idleBytes, 0)
   const bodies = [pool.take(131_072), pool.take(131_072), pool.take(131_072)]
   for (const b of bodies) pool.give(b)
   assert.equal(pool.idleBytes, 262_144, 'the third did not fit the bound')
+})
+
+test('past the bound, idle buffers of other sizes make room for the one given back', () => {
+  const pool = new BufferPool(4 << 20)
+  const small = [pool.take(1 << 20), pool.take(1 << 20), pool.take(1 << 20), pool.take(1 << 20)]
+  for (const b of small) pool.give(b)
+  assert.equal(pool.idleBytes, 4 << 20)
+  const big = pool.take(3 << 20)
+  pool.give(big)
+  assert.equal(pool.idleBytes, (3 << 20) + (1 << 20), 'three 1 MiB buffers went, the 3 MiB one stayed')
+  assert.equal(pool.take(3 << 20).buffer, big.buffer)
 })
