@@ -133,6 +133,8 @@ export class Connection {
   private ending = false
   /** The buffer the socket reads into next (user-buffer reads). */
   private readTarget: Buffer = READ_SCRATCH
+  /** Where the socket reads next is asked again (user-buffer reads; undefined on 'data' reads). */
+  private readonly retarget: (() => void) | undefined
   /** The last read went into a frame read in place (the next read is a short one, READ_SCRATCH_HEAD). */
   private afterInPlace = false
   /** The body of the frame being read in place, when it came from the body pool. */
@@ -157,8 +159,8 @@ export class Connection {
         }, broker.logger, opts.time ?? systemTime)
       : undefined
     socket.setNoDelay(true)
-    const userBuffers = readIntoUserBuffers(socket, { next: () => this.nextReadBuffer(), callback: (n, buffer) => this.onUserRead(n, buffer) })
-    if (!userBuffers) socket.on('data', (chunk) => this.onData(chunk))
+    this.retarget = readIntoUserBuffers(socket, { next: () => this.nextReadBuffer(), callback: (n, buffer) => this.onUserRead(n, buffer) })
+    if (!this.retarget) socket.on('data', (chunk) => this.onData(chunk))
     // Plain listeners accept sockets paused (pauseOnConnect) so reads can be set up first.
     socket.resume()
     socket.on('drain', () => {
@@ -364,6 +366,8 @@ export class Connection {
     this.socket.resume()
     // Frames that arrived before the pause are still buffered.
     this.onData(Buffer.alloc(0))
+    // A frame that got its memory just now is read in place from the next read on.
+    if (this.retarget && !this.closed && !this.frames.readingInPlace && this.reserved > 0) this.retarget()
   }
 
   private onFrame(frame: Buffer): void {

@@ -30,18 +30,20 @@ function field(socket: Socket, name: string): symbol | undefined {
 }
 
 /**
- * Switches a paused, accepted plain-TCP socket to user-buffer reads; false (socket untouched)
- * when this Node does not allow it. The caller resumes the socket either way.
+ * Switches a paused, accepted plain-TCP socket to user-buffer reads. Returns a function that
+ * asks next() again for where the next read goes (between reads: after a pause, when what
+ * the next read should fill has changed), or undefined (socket untouched) when this Node does
+ * not allow it. The caller resumes the socket either way.
  */
-export function readIntoUserBuffers(socket: Socket, reads: UserBufferReads): boolean {
-  if (Object.getPrototypeOf(socket) !== Socket.prototype) return false
+export function readIntoUserBuffers(socket: Socket, reads: UserBufferReads): (() => void) | undefined {
+  if (Object.getPrototypeOf(socket) !== Socket.prototype) return undefined
   const kBuffer = field(socket, 'kBuffer')
   const kBufferGen = field(socket, 'kBufferGen')
   const kBufferCb = field(socket, 'kBufferCb')
   const s = socket as unknown as Record<symbol, unknown> & { _handle?: { useUserBuffer?: (b: Uint8Array) => void; reading?: boolean } }
   const handle = s._handle
-  if (!kBuffer || !kBufferGen || !kBufferCb || s[kBuffer] !== null || s[kBufferGen] !== null || s[kBufferCb] !== null) return false
-  if (!handle || typeof handle.useUserBuffer !== 'function' || handle.reading) return false
+  if (!kBuffer || !kBufferGen || !kBufferCb || s[kBuffer] !== null || s[kBufferGen] !== null || s[kBufferCb] !== null) return undefined
+  if (!handle || typeof handle.useUserBuffer !== 'function' || handle.reading) return undefined
   const first = reads.next()
   s[kBuffer] = first
   s[kBufferGen] = () => reads.next()
@@ -49,5 +51,11 @@ export function readIntoUserBuffers(socket: Socket, reads: UserBufferReads): boo
     reads.callback(n, buffer)
   }
   handle.useUserBuffer(first)
-  return true
+  return () => {
+    const h = s._handle
+    if (!h || typeof h.useUserBuffer !== 'function') return
+    const next = reads.next()
+    s[kBuffer] = next
+    h.useUserBuffer(next)
+  }
 }

@@ -127,6 +127,22 @@ test('a large Produce request is read in place (its body is not copied between r
   back.records.forEach((r, i) => assert.ok(r.value!.equals(values[i % values.length]!), `record ${i}`))
 })
 
+test('a frame whose start arrived while reading was paused (queued.max.requests) is read in place once reading resumes', async (t) => {
+  const tb = await embeddedBroker(t, { 'queued.max.requests': '1' })
+  await tb.b.broker.createTopic('paused', 1)
+  const c = await tb.client()
+  const batchOf = (n: number) => encodeBatchSync(createBatch({ baseTimestamp: BigInt(Date.now()), records: Array.from({ length: n }, (_, i) => ({ timestampDelta: 0, offsetDelta: i, key: null, value: Buffer.alloc(1000, i % 256), headers: [] })) }))
+  const produce = (id: number, records: Buffer) => encodeRequest(ApiKey.Produce, 9, id, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'paused', partitionData: [{ index: 0, records }] }] })
+  // The small request and the start of the large one arrive in one read; reading then pauses
+  // (one request at a time) before the large one's memory is reserved, and resumes once the
+  // small one is answered: from then on the large one is read into its body.
+  await c.write(Buffer.concat([produce(1, batchOf(1)), produce(2, batchOf(1000))]))
+  for (const id of [1, 2]) assert.equal(decodeResponse(await c.nextFrame(), ApiKey.Produce, 9).correlationId, id)
+  const copied = tb.b.broker.requestBytesCopied
+  assert.ok(copied < 96 * 1024, `copied ${copied} bytes (a read of 64 KiB into the scratch buffer after the pause is copied again)`)
+  assert.equal((await fetchAll(c, 'paused', 0)).records.length, 1001)
+})
+
 test('Produce bodies read in place are reused once answered, and each request arrives intact; other large requests do not take pooled buffers', async (t) => {
   const tb = await embeddedBroker(t)
   await tb.b.broker.createTopic('reuse', 1)
