@@ -48,6 +48,8 @@ export interface StartBrokerProcessOptions {
   env?: NodeJS.ProcessEnv
   /** Arguments for node itself, before the script (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
   nodeArgs?: string[]
+  /** The CLI script to run instead of this build's (benchmarks run another checkout's build beside this one). */
+  cli?: string
   /** How long to wait for the "listening" line. */
   startTimeoutMs?: number
   /**
@@ -64,7 +66,7 @@ export async function startBrokerProcess(opts: StartBrokerProcessOptions = {}): 
     'log.dirs': logDir,
     ...opts.overrides,
   }
-  const args = [...(opts.nodeArgs ?? []), SAMSA_CLI, 'server', 'start', ...(opts.args ?? [])]
+  const args = [...(opts.nodeArgs ?? []), opts.cli ?? SAMSA_CLI, 'server', 'start', ...(opts.args ?? [])]
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`)
   const proc = spawn(process.execPath, args, {
     env: { ...process.env, ...opts.env },
