@@ -40,13 +40,28 @@ export interface ToolResult {
  * Runs a program to completion with `input` on stdin; never rejects on a non-zero exit (tests
  * assert on the code). Rejects when it outlives timeoutMs (after killing it) or cannot start.
  */
-export function runTool(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ToolResult> {
+/**
+ * Runs a program to its end and gives its exit and output. `until`: kill it as soon as its
+ * stdout or stderr matches, for a client that retries a refused login until its own timeout
+ * once the refusal is already shown (kcat's -m seconds each; kcat finishes its metadata wait
+ * before it acts on SIGTERM).
+ */
+export function runTool(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv; until?: RegExp } = {}): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     const proc = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
-    proc.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
-    proc.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+    const seen = () => {
+      if (opts.until && (opts.until.test(stderr) || opts.until.test(stdout))) proc.kill('SIGKILL')
+    }
+    proc.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s
+      seen()
+    })
+    proc.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s
+      seen()
+    })
     const timeoutMs = opts.timeoutMs ?? 30_000
     const timer = setTimeout(() => {
       proc.kill('SIGKILL')
