@@ -8,7 +8,8 @@
  * records (SAMSA_BENCH_PASS_MIB per pass, 100) again and again with acks=1 until
  * SAMSA_BENCH_TOTAL_GIB (20) is written. Each pass reports the broker's CPU time over it
  * (utime + stime from /proc/<pid>/stat) per MiB; the table shows the first passes, every
- * tenth, and the last ones, and the ratio of the last five passes to the first five.
+ * tenth, and the last ones; then the medians of the first and last ten passes, whole and split
+ * into user and kernel time, and their ratios.
  *
  *   npm run build && node dist/bench/broker/log-growth.js
  *
@@ -34,10 +35,11 @@ const TOTAL_GIB = Number(process.env['SAMSA_BENCH_TOTAL_GIB'] ?? 20)
 const KCAT = process.env['KCAT'] ?? 'kcat'
 const RECORDS = Math.floor((PASS_MIB * MiB) / SIZE)
 
-function cpuMs(pid: number): number {
+/** utime and stime of a process, in ms. */
+function cpuMs(pid: number): { user: number; kernel: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) * 10
+  return { user: Number(f[11]) * 10, kernel: Number(f[12]) * 10 }
 }
 
 async function writeRecordFile(path: string): Promise<void> {
@@ -66,6 +68,8 @@ interface Pass {
   n: number
   writtenGiB: number
   msPerMiB: number
+  /** The kernel's part of msPerMiB (system time: the write(2) calls, page allocation and reclaim). */
+  kernelMsPerMiB: number
   mibPerSec: number
 }
 
@@ -88,7 +92,8 @@ async function main(): Promise<void> {
       const t0 = performance.now()
       await kcat(['-P', '-b', broker.bootstrap, '-t', 'growth', '-l', file, '-q', '-X', 'acks=1', '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=2000000', '-X', 'queue.buffering.max.kbytes=2097151'])
       const secs = (performance.now() - t0) / 1000
-      const p = { n, writtenGiB: (n * PASS_MIB) / 1024, msPerMiB: (cpuMs(pid) - c0) / PASS_MIB, mibPerSec: PASS_MIB / secs }
+      const c1 = cpuMs(pid)
+      const p = { n, writtenGiB: (n * PASS_MIB) / 1024, msPerMiB: (c1.user + c1.kernel - c0.user - c0.kernel) / PASS_MIB, kernelMsPerMiB: (c1.kernel - c0.kernel) / PASS_MIB, mibPerSec: PASS_MIB / secs }
       passes.push(p)
       bar.update(`pass ${n}/${total}: ${p.writtenGiB.toFixed(1)} GiB written, ${p.msPerMiB.toFixed(2)} broker CPU-ms per MiB, ${p.mibPerSec.toFixed(0)} MiB/s`)
     }
@@ -97,14 +102,22 @@ async function main(): Promise<void> {
     await broker.stop('SIGTERM')
     await rm(dir, { recursive: true, force: true })
   }
-  console.log(`${'pass'.padStart(5)} ${'GiB written'.padStart(11)} ${'CPU-ms/MiB'.padStart(10)} ${'MiB/s'.padStart(7)}`)
+  console.log(`${'pass'.padStart(5)} ${'GiB written'.padStart(11)} ${'CPU-ms/MiB'.padStart(10)} ${'kernel'.padStart(7)} ${'MiB/s'.padStart(7)}`)
   for (const p of passes) {
-    if (p.n <= 5 || p.n % 10 === 0 || p.n > passes.length - 5) console.log(`${String(p.n).padStart(5)} ${p.writtenGiB.toFixed(1).padStart(11)} ${p.msPerMiB.toFixed(2).padStart(10)} ${p.mibPerSec.toFixed(0).padStart(7)}`)
+    if (p.n <= 5 || p.n % 10 === 0 || p.n > passes.length - 5) console.log(`${String(p.n).padStart(5)} ${p.writtenGiB.toFixed(1).padStart(11)} ${p.msPerMiB.toFixed(2).padStart(10)} ${p.kernelMsPerMiB.toFixed(2).padStart(7)} ${p.mibPerSec.toFixed(0).padStart(7)}`)
   }
-  const mean = (xs: Pass[]) => xs.reduce((s, p) => s + p.msPerMiB, 0) / xs.length
-  const first = mean(passes.slice(0, 5))
-  const last = mean(passes.slice(-5))
-  console.log(`broker CPU per MiB: first five passes ${first.toFixed(2)} ms, last five ${last.toFixed(2)} ms; last / first ${(last / first).toFixed(2)}`)
+  // Medians of ten passes: one pass's figure moves with the machine's other work.
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+  const k = Math.min(10, passes.length)
+  const [head, tail] = [passes.slice(0, k), passes.slice(-k)]
+  const row = (what: string, f: (p: Pass) => number) => {
+    const a = median(head.map(f))
+    const b = median(tail.map(f))
+    console.log(`${what}: first ${k} passes ${a.toFixed(2)} ms per MiB, last ${k} ${b.toFixed(2)}; last / first ${(b / a).toFixed(2)}`)
+  }
+  row('broker CPU', (p) => p.msPerMiB)
+  row('  of it in user space', (p) => p.msPerMiB - p.kernelMsPerMiB)
+  row('  of it in the kernel', (p) => p.kernelMsPerMiB)
 }
 
 await main()
