@@ -23,18 +23,17 @@
  * broker processes, space separated, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`; profiles are
  * written when the brokers stop), KCAT (default kcat). Linux only (/proc).
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SAMSA_CLI, startBrokerProcess, type BrokerProcess } from '../../test/helpers/broker-process.js'
 import { RawClient } from '../../test/helpers/raw-client.js'
 import { createTopic, LATEST, listOffset } from '../../test/helpers/wire.js'
+import { KCAT, KCAT_CONSUME_FLAGS, KCAT_PRODUCE_FLAGS, runKcat, writeRecordFile } from '../kcat.js'
+import { cpuTimes } from '../proc.js'
 import { fmt, progress } from '../progress.js'
 
-const KCAT = process.env['KCAT'] ?? 'kcat'
 const SIZES = (process.env['SAMSA_BENCH_SIZES'] ?? '100,1024,16384').split(',').map(Number)
 const MIB_PER_RUN = Number(process.env['SAMSA_BENCH_MIB'] ?? 128)
 const ROUNDS = Number(process.env['SAMSA_BENCH_ROUNDS'] ?? 3)
@@ -84,48 +83,9 @@ function cliOf(dir: string): string {
   throw new Error(`no build in ${dir}: expected dist/src/cli/samsa.js there (run npm run build in it)`)
 }
 
-/** utime and stime of `pid`, in ms (USER_HZ = 100). */
-function cpuTimes(pid: number): { user: number; sys: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { user: Number(f[11]) * 10, sys: Number(f[12]) * 10 }
-}
 
-function cpuMs(pid: number): number {
-  const t = cpuTimes(pid)
-  return t.user + t.sys
-}
 
-/** `records` lines of `size` bytes each (plus the newline kcat splits on), each with a distinct prefix. */
-async function writeRecordFile(path: string, records: number, size: number): Promise<void> {
-  const out = createWriteStream(path)
-  const perChunk = Math.max(1, Math.floor((4 * MiB) / (size + 1)))
-  const line = Buffer.alloc(size + 1, 0x61)
-  line[size] = 0x0a
-  for (let written = 0; written < records; ) {
-    const n = Math.min(perChunk, records - written)
-    const chunk = Buffer.allocUnsafe(n * (size + 1))
-    for (let i = 0; i < n; i++) {
-      line.copy(chunk, i * (size + 1))
-      chunk.write(String(written + i).padStart(10, '0'), i * (size + 1), 'latin1')
-    }
-    written += n
-    if (!out.write(chunk)) await once(out, 'drain')
-  }
-  out.end()
-  await once(out, 'finish')
-}
 
-function runKcat(args: string[], onStdout?: (chunk: Buffer) => void): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const proc = spawn(KCAT, args, { stdio: ['ignore', onStdout ? 'pipe' : 'ignore', 'pipe'] })
-    let err = ''
-    proc.stderr!.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-4000)))
-    if (onStdout) proc.stdout!.on('data', onStdout)
-    proc.once('error', reject)
-    proc.once('close', (code) => (code === 0 ? resolvePromise() : reject(new Error(`${KCAT} ${args.join(' ')} exited ${code}: ${err}`))))
-  })
-}
 
 async function logEnd(c: RawClient, topic: string): Promise<number> {
   let total = 0
@@ -133,20 +93,9 @@ async function logEnd(c: RawClient, topic: string): Promise<number> {
   return total
 }
 
-const produceArgs = (bootstrap: string, topic: string, file: string) => [
-  '-P', '-b', bootstrap, '-t', topic, '-l', file, '-q',
-  '-X', 'acks=1',
-  '-X', 'linger.ms=5',
-  '-X', 'batch.num.messages=10000',
-  '-X', 'queue.buffering.max.messages=2000000',
-  '-X', 'queue.buffering.max.kbytes=2097151',
-]
+const produceArgs = (bootstrap: string, topic: string, file: string) => ['-P', '-b', bootstrap, '-t', topic, '-l', file, '-q', ...KCAT_PRODUCE_FLAGS]
 
-const fetchArgs = (bootstrap: string, topic: string) => [
-  '-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '.',
-  '-X', 'fetch.message.max.bytes=4194304',
-  '-X', 'queued.max.messages.kbytes=262144',
-]
+const fetchArgs = (bootstrap: string, topic: string) => ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '.', ...KCAT_CONSUME_FLAGS]
 
 /** Runs one kcat pass against `b`, sampling the broker's CPU around it, with a progress line. */
 async function measure(b: Build, what: string, args: string[], expectOutput?: number): Promise<{ cpuMs: number; sysMs: number; wallMs: number }> {
@@ -158,7 +107,8 @@ async function measure(b: Build, what: string, args: string[], expectOutput?: nu
   let read = 0
   const timer = setInterval(() => {
     const s = (performance.now() - t0) / 1000
-    bar.update(`${what}: ${s.toFixed(1)} s, broker CPU ${fmt(cpuMs(pid) - cpu0)} ms${expectOutput ? `, ${fmt(read)} / ${fmt(expectOutput)} records read` : ''}`)
+    const now = cpuTimes(pid)
+    bar.update(`${what}: ${s.toFixed(1)} s, broker CPU ${fmt(now.user + now.sys - cpu0)} ms${expectOutput ? `, ${fmt(read)} / ${fmt(expectOutput)} records read` : ''}`)
   }, 500)
   try {
     await runKcat(args, expectOutput === undefined ? undefined : (chunk) => (read += chunk.length))

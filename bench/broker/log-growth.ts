@@ -16,15 +16,14 @@
  * The log goes to SAMSA_BENCH_DIR (default the OS temp dir) and is deleted at the end; it needs
  * SAMSA_BENCH_TOTAL_GIB of free disk. Linux only (/proc).
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createWriteStream, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Admin } from '../../src/client/admin/admin.js'
 import { createLogger } from '../../src/util/logger.js'
 import { startBrokerProcess } from '../../test/helpers/broker-process.js'
+import { KCAT_PRODUCE_FLAGS, runKcat, writeRecordFile } from '../kcat.js'
+import { cpuTimes } from '../proc.js'
 import { fmt, progress } from '../progress.js'
 
 const MiB = 1024 * 1024
@@ -32,37 +31,10 @@ const SIZE = 1024
 const PARTITIONS = Number(process.env['SAMSA_BENCH_PARTITIONS'] ?? 6)
 const PASS_MIB = Number(process.env['SAMSA_BENCH_PASS_MIB'] ?? 100)
 const TOTAL_GIB = Number(process.env['SAMSA_BENCH_TOTAL_GIB'] ?? 20)
-const KCAT = process.env['KCAT'] ?? 'kcat'
 const RECORDS = Math.floor((PASS_MIB * MiB) / SIZE)
 
-/** utime and stime of a process, in ms. */
-function cpuMs(pid: number): { user: number; kernel: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { user: Number(f[11]) * 10, kernel: Number(f[12]) * 10 }
-}
 
-async function writeRecordFile(path: string): Promise<void> {
-  const out = createWriteStream(path)
-  const line = Buffer.alloc(SIZE + 1, 0x61)
-  line[SIZE] = 0x0a
-  for (let i = 0; i < RECORDS; i++) {
-    line.write(String(i).padStart(10, '0'), 0, 'latin1')
-    if (!out.write(Buffer.from(line))) await once(out, 'drain')
-  }
-  out.end()
-  await once(out, 'finish')
-}
 
-function kcat(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(KCAT, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-    let err = ''
-    p.stderr.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-4000)))
-    p.once('error', reject)
-    p.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${KCAT} exited ${code}: ${err}`))))
-  })
-}
 
 interface Pass {
   n: number
@@ -79,7 +51,7 @@ async function main(): Promise<void> {
   const passes: Pass[] = []
   try {
     const file = join(dir, 'records.txt')
-    await writeRecordFile(file)
+    await writeRecordFile(file, RECORDS, SIZE)
     const admin = new Admin({ bootstrapServers: broker.bootstrap, logger: createLogger({ level: 'silent' }) })
     await admin.createTopics([{ topic: 'growth', numPartitions: PARTITIONS, replicationFactor: 1 }])
     await admin.close()
@@ -88,12 +60,12 @@ async function main(): Promise<void> {
     console.log(`${total} passes of ${fmt(RECORDS)} x ${SIZE} B records (${PASS_MIB} MiB) from kcat, acks=1, ${PARTITIONS} partitions: ${TOTAL_GIB} GiB in all`)
     const bar = progress()
     for (let n = 1; n <= total; n++) {
-      const c0 = cpuMs(pid)
+      const c0 = cpuTimes(pid)
       const t0 = performance.now()
-      await kcat(['-P', '-b', broker.bootstrap, '-t', 'growth', '-l', file, '-q', '-X', 'acks=1', '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=2000000', '-X', 'queue.buffering.max.kbytes=2097151'])
+      await runKcat(['-P', '-b', broker.bootstrap, '-t', 'growth', '-l', file, '-q', ...KCAT_PRODUCE_FLAGS])
       const secs = (performance.now() - t0) / 1000
-      const c1 = cpuMs(pid)
-      const p = { n, writtenGiB: (n * PASS_MIB) / 1024, msPerMiB: (c1.user + c1.kernel - c0.user - c0.kernel) / PASS_MIB, kernelMsPerMiB: (c1.kernel - c0.kernel) / PASS_MIB, mibPerSec: PASS_MIB / secs }
+      const c1 = cpuTimes(pid)
+      const p = { n, writtenGiB: (n * PASS_MIB) / 1024, msPerMiB: (c1.user + c1.sys - c0.user - c0.sys) / PASS_MIB, kernelMsPerMiB: (c1.sys - c0.sys) / PASS_MIB, mibPerSec: PASS_MIB / secs }
       passes.push(p)
       bar.update(`pass ${n}/${total}: ${p.writtenGiB.toFixed(1)} GiB written, ${p.msPerMiB.toFixed(2)} broker CPU-ms per MiB, ${p.mibPerSec.toFixed(0)} MiB/s`)
     }

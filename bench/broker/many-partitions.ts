@@ -20,7 +20,6 @@
  * when it stops).
  * Linux only (/proc).
  */
-import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -28,6 +27,7 @@ import { Admin } from '../../src/client/admin/admin.js'
 import { Producer } from '../../src/client/producer/producer.js'
 import { createLogger } from '../../src/util/logger.js'
 import { startBrokerProcess, type BrokerProcess } from '../../test/helpers/broker-process.js'
+import { cpuMs, memory } from '../proc.js'
 import { fmt, progress } from '../progress.js'
 
 const TOPICS = Number(process.env['SAMSA_BENCH_TOPICS'] ?? 1000)
@@ -35,22 +35,11 @@ const PER_TOPIC = Number(process.env['SAMSA_BENCH_PARTITIONS_PER_TOPIC'] ?? 10)
 const SECONDS = Number(process.env['SAMSA_BENCH_SECONDS'] ?? 15)
 const SIZE = Number(process.env['SAMSA_BENCH_RECORD_SIZE'] ?? 1024)
 const MiB = 1024 * 1024
-const CLK_TCK = 100
 /** Records in flight at once: enough to fill batches to many partitions, bounded so memory stays small. */
 const WINDOW = 20_000
 const silent = createLogger({ level: 'silent' })
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) / 1024 : NaN
-}
 
-/** utime + stime of a process, in ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK
-}
 
 async function start(logDir: string): Promise<{ broker: BrokerProcess; ms: number }> {
   const t0 = Date.now()
@@ -80,7 +69,7 @@ async function produce(bootstrap: string, pid: number, label: string, targets: A
   let inFlight = 0
   let next = 0
   let wake: (() => void) | undefined
-  const cpu0 = cpuMs(pid)
+  const cpu0 = cpuMs(pid)!
   const t0 = Date.now()
   const end = t0 + SECONDS * 1000
   try {
@@ -115,7 +104,7 @@ async function produce(bootstrap: string, pid: number, label: string, targets: A
   }
   const seconds = (Date.now() - t0) / 1000
   if (failed > 0) console.log(`  ${label}: ${fmt(failed)} records failed`)
-  return { label, partitions: targets.length, records: acked, seconds, brokerCpuMs: cpuMs(pid) - cpu0 }
+  return { label, partitions: targets.length, records: acked, seconds, brokerCpuMs: cpuMs(pid)! - cpu0 }
 }
 
 async function main(): Promise<void> {
@@ -126,7 +115,7 @@ async function main(): Promise<void> {
   let { broker } = await start(logDir)
   try {
     const pid = broker.proc.pid!
-    const rssEmpty = rssMiB(pid)
+    const rssEmpty = memory(pid)!.rss / MiB
     const admin = new Admin({ bootstrapServers: broker.bootstrap, logger: silent, requestTimeoutMs: 120_000 })
     const p = progress()
     const tCreate = Date.now()
@@ -139,21 +128,21 @@ async function main(): Promise<void> {
     await admin.createTopics([{ topic: 'few', numPartitions: 10, replicationFactor: 1 }])
     p.done()
     const createMs = Date.now() - tCreate
-    const rssCreated = rssMiB(pid)
+    const rssCreated = memory(pid)!.rss / MiB
     await admin.close()
 
     const few = await produce(broker.bootstrap, pid, '10 partitions', Array.from({ length: 10 }, (_, partition) => ({ topic: 'few', partition })))
     const everyTarget: Array<{ topic: string; partition: number }> = []
     for (let partition = 0; partition < PER_TOPIC; partition++) for (const topic of names) everyTarget.push({ topic, partition })
     const all = await produce(broker.bootstrap, pid, `${fmt(total)} partitions`, everyTarget)
-    const rssLoaded = rssMiB(pid)
+    const rssLoaded = memory(pid)!.rss / MiB
 
     const tStop = Date.now()
     await broker.stop('SIGTERM', 120_000)
     const stopMs = Date.now() - tStop
     const restarted = await start(logDir)
     broker = restarted.broker
-    const rssRestarted = rssMiB(broker.proc.pid!)
+    const rssRestarted = memory(broker.proc.pid!)!.rss / MiB
 
     const rate = (ph: Phase) => ph.records / ph.seconds
     const mib = (ph: Phase) => (ph.records * SIZE) / MiB

@@ -20,18 +20,15 @@
  * (default 1,000,000), SAMSA_BENCH_PARTITIONS (default 6, as in 2014), SAMSA_BENCH_DIR (where
  * the log and record files go; default the OS temp dir), KCAT (default kcat).
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startBrokerProcess, type BrokerProcess } from '../../test/helpers/broker-process.js'
 import { RawClient } from '../../test/helpers/raw-client.js'
 import { LATEST, listOffset, topicMetadata } from '../../test/helpers/wire.js'
+import { KCAT, KCAT_CONSUME_FLAGS, KCAT_PRODUCE_FLAGS, runKcat, writeRecordFile } from '../kcat.js'
 import { fmt, progress } from '../progress.js'
 
-const KCAT = process.env['KCAT'] ?? 'kcat'
 const PARTITIONS = Number(process.env['SAMSA_BENCH_PARTITIONS'] ?? 6)
 const MiB = 1024 * 1024
 
@@ -57,26 +54,6 @@ interface Row {
 }
 
 
-/** `records` lines of `size` bytes each (plus the newline kcat splits on). */
-async function writeRecordFile(path: string, records: number, size: number): Promise<void> {
-  const out = createWriteStream(path)
-  const perChunk = Math.max(1, Math.floor((4 * MiB) / (size + 1)))
-  const line = Buffer.alloc(size + 1, 0x61)
-  line[size] = 0x0a
-  for (let written = 0; written < records; ) {
-    const n = Math.min(perChunk, records - written)
-    const chunk = Buffer.allocUnsafe(n * (size + 1))
-    for (let i = 0; i < n; i++) {
-      line.copy(chunk, i * (size + 1))
-      // A varying prefix, so records are not all identical.
-      chunk.write(String(written + i).padStart(10, '0'), i * (size + 1), 'latin1')
-    }
-    written += n
-    if (!out.write(chunk)) await once(out, 'drain')
-  }
-  out.end()
-  await once(out, 'finish')
-}
 
 async function logEnd(c: RawClient, topic: string): Promise<number> {
   let total = 0
@@ -93,16 +70,6 @@ async function createTopic(c: RawClient, topic: string): Promise<void> {
   throw new Error(`topic ${topic} was not created`)
 }
 
-function runKcat(args: string[], onStdout?: (chunk: Buffer) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(KCAT, args, { stdio: ['ignore', onStdout ? 'pipe' : 'ignore', 'pipe'] })
-    let err = ''
-    proc.stderr!.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-4000)))
-    if (onStdout) proc.stdout!.on('data', onStdout)
-    proc.once('error', reject)
-    proc.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${KCAT} ${args.join(' ')} exited ${code}: ${err}`))))
-  })
-}
 
 async function produce(b: BrokerProcess, c: RawClient, topic: string, file: string, records: number, label: string): Promise<number> {
   const bar = progress()
@@ -118,14 +85,7 @@ async function produce(b: BrokerProcess, c: RawClient, topic: string, file: stri
     }
   })()
   try {
-    await runKcat([
-      '-P', '-b', b.bootstrap, '-t', topic, '-l', file, '-q',
-      '-X', 'acks=1',
-      '-X', 'linger.ms=5',
-      '-X', 'batch.num.messages=10000',
-      '-X', 'queue.buffering.max.messages=2000000',
-      '-X', 'queue.buffering.max.kbytes=2097151',
-    ])
+    await runKcat(['-P', '-b', b.bootstrap, '-t', topic, '-l', file, '-q', ...KCAT_PRODUCE_FLAGS])
   } finally {
     polling = false
     await poller
@@ -150,7 +110,7 @@ async function consume(b: BrokerProcess, topic: string, records: number, label: 
     // One byte of output per record, counted here. The time runs from starting kcat to the
     // last record's arrival: -e then costs one more empty fetch to see the end, not counted.
     await runKcat(
-      ['-C', '-b', b.bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '.', '-X', 'fetch.message.max.bytes=4194304', '-X', 'queued.max.messages.kbytes=262144'],
+      ['-C', '-b', b.bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '.', ...KCAT_CONSUME_FLAGS],
       (chunk) => {
         read += chunk.length
         if (read >= records && lastAt === 0) lastAt = performance.now()

@@ -18,9 +18,6 @@
  * N defaults to the machine's core count (os.availableParallelism()). Everything shares this
  * machine, the load generator too: on 2 cores kcat takes a share the brokers then lack.
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createWriteStream, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,6 +26,8 @@ import { Admin } from '../../src/client/admin/admin.js'
 import { createLogger } from '../../src/util/logger.js'
 import { EtcdServer, uniquePrefix } from '../../test/cluster/etcd-harness.js'
 import { startBrokerProcess, type BrokerProcess } from '../../test/helpers/broker-process.js'
+import { KCAT_CONSUME_FLAGS, KCAT_PRODUCE_FLAGS, runKcat, writeRecordFile } from '../kcat.js'
+import { cpuMs, reapedChildrenCpuMs } from '../proc.js'
 import { fmt, progress } from '../progress.js'
 
 const MiB = 1024 * 1024
@@ -36,55 +35,12 @@ const SIZE = 1024
 const RECORDS = Number(process.env['SAMSA_BENCH_RECORDS'] ?? 600_000)
 const PARTITIONS = Number(process.env['SAMSA_BENCH_PARTITIONS'] ?? 12)
 const PRODUCERS = Number(process.env['SAMSA_BENCH_PRODUCERS'] ?? 2)
-const KCAT = process.env['KCAT'] ?? 'kcat'
 const { values: flags } = parseArgs({ options: { brokers: { type: 'string' } } })
 const N = Number(flags.brokers ?? availableParallelism())
 
-const TICK_MS = 10 // USER_HZ is 100 on Linux
 
-/** CPU ms (user + system) of a live process. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) * TICK_MS
-}
 
-/** CPU ms of the children this process has reaped (kcat, once it exits). */
-function reapedChildrenMs(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[13]) + Number(f[14])) * TICK_MS
-}
 
-async function writeRecordFile(path: string, records: number): Promise<void> {
-  const out = createWriteStream(path)
-  const line = Buffer.alloc(SIZE + 1, 0x61)
-  line[SIZE] = 0x0a
-  const perChunk = Math.floor((4 * MiB) / (SIZE + 1))
-  for (let written = 0; written < records; ) {
-    const n = Math.min(perChunk, records - written)
-    const chunk = Buffer.allocUnsafe(n * (SIZE + 1))
-    for (let i = 0; i < n; i++) {
-      line.copy(chunk, i * (SIZE + 1))
-      chunk.write(String(written + i).padStart(10, '0'), i * (SIZE + 1), 'latin1')
-    }
-    written += n
-    if (!out.write(chunk)) await once(out, 'drain')
-  }
-  out.end()
-  await once(out, 'finish')
-}
-
-function kcat(args: string[], onStdout?: (chunk: Buffer) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(KCAT, args, { stdio: ['ignore', onStdout ? 'pipe' : 'ignore', 'pipe'] })
-    let err = ''
-    p.stderr!.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-4000)))
-    if (onStdout) p.stdout!.on('data', onStdout)
-    p.once('error', reject)
-    p.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${KCAT} ${args.join(' ')} exited ${code}: ${err}`))))
-  })
-}
 
 interface Phase {
   mibPerSec: number
@@ -112,7 +68,7 @@ async function measure(name: string, brokers: BrokerProcess[], files: string[]):
     await admin.close()
   }
   const pids = brokers.map((b) => b.proc.pid!)
-  const brokerCpu = () => pids.reduce((n, p) => n + cpuMs(p), 0)
+  const brokerCpu = () => pids.reduce((n, p) => n + cpuMs(p)!, 0)
   const mib = (RECORDS * SIZE) / MiB
 
   const bar = progress()
@@ -120,7 +76,7 @@ async function measure(name: string, brokers: BrokerProcess[], files: string[]):
     const started = performance.now()
     const timer = setInterval(() => bar.update(`${name}: ${label}, ${((performance.now() - started) / 1000).toFixed(0)} s`), 500)
     const b0 = brokerCpu()
-    const c0 = reapedChildrenMs()
+    const c0 = reapedChildrenCpuMs()
     try {
       await run()
     } finally {
@@ -128,14 +84,14 @@ async function measure(name: string, brokers: BrokerProcess[], files: string[]):
     }
     const wallMs = performance.now() - started
     const b = brokerCpu() - b0
-    return { mibPerSec: mib / (wallMs / 1000), brokerCores: b / wallMs, brokerMsPerMiB: b / mib, clientCores: (reapedChildrenMs() - c0) / wallMs }
+    return { mibPerSec: mib / (wallMs / 1000), brokerCores: b / wallMs, brokerMsPerMiB: b / mib, clientCores: (reapedChildrenCpuMs() - c0) / wallMs }
   }
   const produce = await phase('producing', async () => {
-    await Promise.all(files.map((f) => kcat(['-P', '-b', bootstrap, '-t', 'cores', '-l', f, '-q', '-X', 'acks=1', '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=2000000', '-X', 'queue.buffering.max.kbytes=2097151'])))
+    await Promise.all(files.map((f) => runKcat(['-P', '-b', bootstrap, '-t', 'cores', '-l', f, '-q', ...KCAT_PRODUCE_FLAGS])))
   })
   let read = 0
   const consume = await phase('consuming', () =>
-    kcat(['-C', '-b', bootstrap, '-t', 'cores', '-o', 'beginning', '-e', '-q', '-f', '.', '-X', 'fetch.message.max.bytes=4194304', '-X', 'queued.max.messages.kbytes=262144'], (chunk) => (read += chunk.length)),
+    runKcat(['-C', '-b', bootstrap, '-t', 'cores', '-o', 'beginning', '-e', '-q', '-f', '.', ...KCAT_CONSUME_FLAGS], (chunk) => (read += chunk.length)),
   )
   bar.done()
   if (read !== RECORDS) throw new Error(`${name}: read back ${read} records, expected ${RECORDS}`)
@@ -147,7 +103,7 @@ async function main(): Promise<void> {
   const results: Result[] = []
   try {
     const files = Array.from({ length: PRODUCERS }, (_, i) => join(dir, `records-${i}.txt`))
-    for (const f of files) await writeRecordFile(f, Math.floor(RECORDS / PRODUCERS))
+    for (const f of files) await writeRecordFile(f, Math.floor(RECORDS / PRODUCERS), SIZE)
     if (RECORDS % PRODUCERS !== 0) throw new Error('SAMSA_BENCH_RECORDS must be a multiple of SAMSA_BENCH_PRODUCERS')
     console.log(`${fmt(RECORDS)} records of ${SIZE} B from ${PRODUCERS} kcat producers (acks=1), ${PARTITIONS} partitions, replication factor 1; ${availableParallelism()} cores here`)
 

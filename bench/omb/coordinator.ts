@@ -21,7 +21,7 @@ import { loadavg } from 'node:os'
 import { fmt } from '../progress.js'
 import { DriverProcess, type DriverName } from './driver-process.js'
 import { LatencyHistogram, type LatencySummary } from './histogram.js'
-import { cpuMs, machineCpuMs, memory } from './proc.js'
+import { cpuMs, machineCpuMs, memory } from '../proc.js'
 import type { StatsLine } from './protocol.js'
 import type { Workload } from './workload.js'
 

@@ -4,16 +4,32 @@ import { readFileSync } from 'node:fs'
 /** Clock ticks (USER_HZ, 100 on Linux) to ms. */
 const TICK_MS = 10
 
-/** utime + stime of `pid` in ms (every thread). */
+/** Fields of /proc/<pid>/stat after the parenthesised command name (the 3rd field first). */
+function statFields(pid: number | 'self'): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
+/** utime and stime of a live process in ms (every thread); throws when it cannot be read. */
+export function cpuTimes(pid: number): { user: number; sys: number } {
+  const f = statFields(pid)
+  return { user: Number(f[11]) * TICK_MS, sys: Number(f[12]) * TICK_MS }
+}
+
+/** utime + stime of `pid` in ms, undefined when it cannot be read (the process is gone). */
 export function cpuMs(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(f[11]) + Number(f[12])) * TICK_MS
+    const t = cpuTimes(pid)
+    return t.user + t.sys
   } catch {
     return undefined
   }
+}
+
+/** CPU ms of the children this process has reaped (cutime + cstime: a tool, once it exits). */
+export function reapedChildrenCpuMs(): number {
+  const f = statFields('self')
+  return (Number(f[13]) + Number(f[14])) * TICK_MS
 }
 
 /** Resident set size now and its peak (VmRSS, VmHWM), in bytes. */
