@@ -10,6 +10,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js'
 import { hasCommand, hasPythonModule, requireTool, runTool } from '../helpers/tools.js'
 import { runPythonJson } from '../helpers/python.js'
+import { CONFLUENT_KAFKA_SASL, KAFKA_PYTHON_SASL } from '../helpers/sasl-python.js'
 import { deferrer } from '../helpers/groups.js'
 
 const JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret" user_bob="bob-secret";'
@@ -66,33 +67,12 @@ test('kafkajs SASL PLAIN produces and consumes; a wrong password fails to connec
   await assert.rejects(bad.connect(), /SASL PLAIN authentication failed: Authentication failed: Invalid username or password/)
 })
 
-const PY = `
-import json, sys
-from kafka import KafkaProducer, KafkaConsumer
-from kafka.errors import KafkaError
-cfg = json.load(sys.stdin)
-common = dict(bootstrap_servers=sys.argv[1], security_protocol='SASL_PLAINTEXT', sasl_mechanism='PLAIN', sasl_plain_username='alice', request_timeout_ms=10000)
-if cfg['api_version']: common['api_version'] = tuple(cfg['api_version'])
-p = KafkaProducer(sasl_plain_password='alice-secret', **common)
-p.send(cfg['topic'], b'py').get(timeout=20)
-p.close()
-c = KafkaConsumer(cfg['topic'], sasl_plain_password='alice-secret', auto_offset_reset='earliest', consumer_timeout_ms=5000, **common)
-got = [m.value.decode() for m in c]
-c.close()
-refused = None
-try:
-    bad = KafkaProducer(sasl_plain_password='wrong', max_block_ms=3000, **common)
-    bad.send(cfg['topic'], b'never').get(timeout=5)
-except Exception as e:
-    refused = type(e).__name__ + ': ' + str(e)
-print(json.dumps({'got': got, 'refused': refused}))
-`
 
 for (const [label, apiVersion] of [['SaslHandshake v1 + SaslAuthenticate', null], ['SaslHandshake v0 + raw tokens (api_version 0.10.1)', [0, 10, 1]]] as const) {
   test(`kafka-python SASL PLAIN with ${label}`, async (t) => {
     if (!requireTool(t, 'python3-kafka', () => hasPythonModule('kafka'))) return
     const b = await saslBroker(t)
-    const r = await runPythonJson<{ got: string[]; refused: string | null }>(PY, b.bootstrap, { topic: 'sasl-py', api_version: apiVersion })
+    const r = await runPythonJson<{ got: string[]; refused: string | null }>(KAFKA_PYTHON_SASL, b.bootstrap, { mechanism: 'PLAIN', topic: 'sasl-py', api_version: apiVersion })
     assert.deepEqual(r.got, ['py'])
     assert.ok(r.refused !== null, 'a wrong password is refused')
     await b.waitForStderr(/"msg":"authentication failed".*"user":"alice".*Invalid username or password/)
@@ -100,36 +80,11 @@ for (const [label, apiVersion] of [['SaslHandshake v1 + SaslAuthenticate', null]
   })
 }
 
-const CK = `
-import json, sys
-from confluent_kafka import Producer, Consumer
-from confluent_kafka.admin import AdminClient
-common = {'bootstrap.servers': sys.argv[1], 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': 'PLAIN', 'sasl.username': 'alice'}
-p = Producer({**common, 'sasl.password': 'alice-secret'})
-p.produce('sasl-ck', b'ck')
-left = p.flush(20)
-c = Consumer({**common, 'sasl.password': 'alice-secret', 'group.id': 'g', 'auto.offset.reset': 'earliest'})
-c.subscribe(['sasl-ck'])
-got = []
-for _ in range(40):
-    m = c.poll(0.5)
-    if m is not None and m.error() is None:
-        got.append(m.value().decode())
-        break
-c.close()
-errors = []
-a = AdminClient({**common, 'sasl.password': 'wrong', 'error_cb': lambda e: errors.append(str(e))})
-try:
-    a.list_topics(timeout=3)
-except Exception as e:
-    errors.append(str(e))
-print(json.dumps({'left': left, 'got': got, 'errors': errors}))
-`
 
 test('confluent-kafka SASL PLAIN produces and consumes in a group; a wrong password is refused', async (t) => {
   if (!requireTool(t, 'confluent-kafka', () => hasPythonModule('confluent_kafka'))) return
   const b = await saslBroker(t)
-  const r = await runPythonJson<{ left: number; got: string[]; errors: string[] }>(CK, b.bootstrap, {})
+  const r = await runPythonJson<{ left: number; got: string[]; errors: string[] }>(CONFLUENT_KAFKA_SASL, b.bootstrap, { mechanism: 'PLAIN', topic: 'sasl-ck' })
   assert.equal(r.left, 0)
   assert.deepEqual(r.got, ['ck'])
   assert.ok(r.errors.length > 0, 'a wrong password is refused')

@@ -13,6 +13,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { makeCerts, type TestCerts } from '../helpers/certs.js'
 import { hasCommand, hasPythonModule, requireTool, runTool } from '../helpers/tools.js'
 import { runPythonJson } from '../helpers/python.js'
+import { CONFLUENT_KAFKA_SASL, KAFKA_PYTHON_SASL } from '../helpers/sasl-python.js'
 import { deferrer } from '../helpers/groups.js'
 import { runCli } from '../helpers/broker-process.js'
 import { embeddedBroker, type TestBroker } from '../broker/helpers.js'
@@ -116,67 +117,23 @@ test('kafkajs SCRAM-SHA-256 and SCRAM-SHA-512 over TLS produce and read back; a 
   }
 })
 
-const PY = `
-import json, sys
-from kafka import KafkaProducer, KafkaConsumer
-cfg = json.load(sys.stdin)
-common = dict(bootstrap_servers=sys.argv[1], security_protocol='SASL_PLAINTEXT', sasl_mechanism=cfg['mechanism'], sasl_plain_username='alice', request_timeout_ms=10000)
-p = KafkaProducer(sasl_plain_password='alice-secret', **common)
-p.send(cfg['topic'], b'py').get(timeout=20)
-p.close()
-c = KafkaConsumer(cfg['topic'], sasl_plain_password='alice-secret', auto_offset_reset='earliest', consumer_timeout_ms=5000, **common)
-got = [m.value.decode() for m in c]
-c.close()
-refused = None
-try:
-    bad = KafkaProducer(sasl_plain_password='wrong', max_block_ms=3000, **common)
-    bad.send(cfg['topic'], b'never').get(timeout=5)
-except Exception as e:
-    refused = type(e).__name__ + ': ' + str(e)
-print(json.dumps({'got': got, 'refused': refused}))
-`
 
 test('kafka-python SCRAM-SHA-256 and SCRAM-SHA-512 produce and consume; a wrong password is refused', async (t) => {
   if (!requireTool(t, 'python3-kafka', () => hasPythonModule('kafka'))) return
   const b = await scramBroker(t)
   for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
-    const r = await runPythonJson<{ got: string[]; refused: string | null }>(PY, `127.0.0.1:${b.port('SASL_PLAINTEXT')}`, { topic: `scram-py-${mechanism}`, mechanism })
+    const r = await runPythonJson<{ got: string[]; refused: string | null }>(KAFKA_PYTHON_SASL, `127.0.0.1:${b.port('SASL_PLAINTEXT')}`, { topic: `scram-py-${mechanism}`, mechanism })
     assert.deepEqual(r.got, ['py'])
     assert.ok(r.refused !== null, 'a wrong password is refused')
   }
   assert.equal(b.logs().filter((l) => l.msg === 'authentication failed' && l['user'] === 'alice').length >= 2, true)
 })
 
-const CK = `
-import json, sys
-from confluent_kafka import Producer, Consumer
-from confluent_kafka.admin import AdminClient
-common = {'bootstrap.servers': sys.argv[1], 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': 'SCRAM-SHA-512', 'sasl.username': 'alice'}
-p = Producer({**common, 'sasl.password': 'alice-secret'})
-p.produce('scram-ck', b'ck')
-left = p.flush(20)
-c = Consumer({**common, 'sasl.password': 'alice-secret', 'group.id': 'g', 'auto.offset.reset': 'earliest'})
-c.subscribe(['scram-ck'])
-got = []
-for _ in range(40):
-    m = c.poll(0.5)
-    if m is not None and m.error() is None:
-        got.append(m.value().decode())
-        break
-c.close()
-errors = []
-a = AdminClient({**common, 'sasl.password': 'wrong', 'error_cb': lambda e: errors.append(str(e))})
-try:
-    a.list_topics(timeout=3)
-except Exception as e:
-    errors.append(str(e))
-print(json.dumps({'left': left, 'got': got, 'errors': errors}))
-`
 
 test('confluent-kafka SCRAM-SHA-512 produces and consumes in a group; a wrong password is refused', async (t) => {
   if (!requireTool(t, 'confluent-kafka', () => hasPythonModule('confluent_kafka'))) return
   const b = await scramBroker(t)
-  const r = await runPythonJson<{ left: number; got: string[]; errors: string[] }>(CK, `127.0.0.1:${b.port('SASL_PLAINTEXT')}`, {})
+  const r = await runPythonJson<{ left: number; got: string[]; errors: string[] }>(CONFLUENT_KAFKA_SASL, `127.0.0.1:${b.port('SASL_PLAINTEXT')}`, { mechanism: 'SCRAM-SHA-512', topic: 'scram-ck' })
   assert.equal(r.left, 0)
   assert.deepEqual(r.got, ['ck'])
   assert.ok(r.errors.length > 0, 'a wrong password is refused')
