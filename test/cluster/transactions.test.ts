@@ -69,18 +69,28 @@ async function threeBrokers(t: TestContext, extra: Record<string, string> = {}):
   return brokers
 }
 
-/** Every record of the topic through Samsa's consumer, as "partition:value", sorted; waits until `count` arrived. */
-async function readAll(bootstrap: string, isolationLevel: 'read_committed' | 'read_uncommitted', count: number, timeoutMs = 15_000): Promise<string[]> {
+/**
+ * Every record of the topic through Samsa's consumer, as "partition:value", sorted; waits until
+ * `count` arrived. Each delivery's offset goes to `seen` ("partition@offset:value"), for the
+ * message of a failed comparison: a value twice at one offset is the consumer's, at two the log's.
+ */
+async function readAll(bootstrap: string, isolationLevel: 'read_committed' | 'read_uncommitted', count: number, seen: string[] = [], timeoutMs = 15_000): Promise<string[]> {
   const c = new Consumer({ bootstrapServers: bootstrap, isolationLevel, logger: quiet })
   try {
     c.assign([0, 1, 2].map((partition) => ({ topic: TOPIC, partition })))
     c.seekToBeginning()
     const out: string[] = []
+    const take = (records: Awaited<ReturnType<Consumer['poll']>>) => {
+      for (const r of records) {
+        out.push(`${r.partition}:${r.value!.toString()}`)
+        seen.push(`${r.partition}@${r.offset}:${r.value!.toString()}`)
+      }
+    }
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
-      for (const r of await c.poll({ timeoutMs: 300 })) out.push(`${r.partition}:${r.value!.toString()}`)
+      take(await c.poll({ timeoutMs: 300 }))
       if (out.length >= count) {
-        for (const r of await c.poll({ timeoutMs: 300 })) out.push(`${r.partition}:${r.value!.toString()}`)
+        take(await c.poll({ timeoutMs: 300 }))
         break
       }
     }
@@ -116,8 +126,10 @@ test('kafkajs transactions over partitions led by three brokers: commits and abo
     }
   }
   t.diagnostic(`6 transactions over 3 leaders (3 commits, 3 aborts) in ${Date.now() - began} ms`)
-  assert.deepEqual(await readAll(bootstrap, 'read_committed', committed.length), committed.sort())
-  assert.deepEqual(await readAll(bootstrap, 'read_uncommitted', all.length), all.sort())
+  const seen: string[] = []
+  assert.deepEqual(await readAll(bootstrap, 'read_committed', committed.length, seen), committed.sort(), `delivered: ${seen.join(' ')}`)
+  seen.length = 0
+  assert.deepEqual(await readAll(bootstrap, 'read_uncommitted', all.length, seen), all.sort(), `delivered: ${seen.join(' ')}`)
   // The admin APIs find the id at its coordinator, wherever that is.
   const admin = new Admin({ bootstrapServers: bootstrap, logger: quiet })
   defer(() => admin.close())
