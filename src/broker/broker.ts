@@ -38,6 +38,7 @@ import {
 } from './config.js'
 import { saslListenerConfig } from '../security/listener-security.js'
 import type { KafkaPrincipal } from '../security/principal.js'
+import { BufferPool } from './buffer-pool.js'
 import { Connection, type ConnectionOptions } from './connection.js'
 import { clientIp, ConnectionQuotas } from './connection-quotas.js'
 import { RequestMemory } from './request-memory.js'
@@ -67,6 +68,9 @@ export interface BrokerOptions {
   metadataStore?: (self: () => BrokerInfo) => Promise<MetadataStore>
 }
 
+/** Idle buffers the broker keeps for reuse (Produce bodies, fetched records): about one full fetch response of a consumer of 6 partitions, or a few produce requests of a megabyte. */
+const BUFFER_POOL_IDLE_BYTES = 32 * 1024 * 1024
+
 /** How often connections are checked against their time limits, at most. */
 const MAX_SWEEP_MS = 1000
 
@@ -93,6 +97,8 @@ export class Broker {
   private readonly openStore: ((self: () => BrokerInfo) => Promise<MetadataStore>) | undefined
   /** Broker-wide budget of request bytes read and not yet answered (queued.max.request.bytes). */
   readonly requestMemory: RequestMemory
+  /** Produce request bodies and fetched records, reused (connection.ts); at most BUFFER_POOL_IDLE_BYTES idle. */
+  readonly bufferPool = new BufferPool(BUFFER_POOL_IDLE_BYTES)
   private quotas: ConnectionQuotas | undefined
   private connectionOptions: ConnectionOptions | undefined
   /** Per listener name: its connections' options (the listener and its SASL set-up). */
@@ -126,6 +132,16 @@ export class Broker {
   /** Open client connections. */
   get connectionCount(): number {
     return this.connections.size
+  }
+
+  /**
+   * Request body bytes the open connections copied from one read buffer into another; large
+   * requests on plain listeners are read in place and add little (tests check that).
+   */
+  get requestBytesCopied(): number {
+    let n = 0
+    for (const c of this.connections) n += c.copiedRequestBytes
+    return n
   }
 
   /** What handlers see; available once start() has opened the store and the logs. */
@@ -249,6 +265,7 @@ export class Broker {
       maxRequestSize: this.config.get('socket.request.max.bytes'),
       maxInFlight: this.config.get('queued.max.requests'),
       memory: this.requestMemory,
+      buffers: this.bufferPool,
       clock: this.clock,
       idleMs: this.config.get('connections.max.idle.ms'),
       readTimeoutMs: this.config.get('samsa.request.read.timeout.ms'),
@@ -264,7 +281,7 @@ export class Broker {
       this.listenerOptions.set(l.name, options)
       const tls = this.tls.get(l.name)
       // allowHalfOpen: a client may send its requests and end its side; it still gets every answer.
-      const server = tls ? this.tlsServer(l.name, l.securityProtocol === 'SSL', tls, options) : createServer({ allowHalfOpen: true }, (socket) => this.accept(socket, options))
+      const server = tls ? this.tlsServer(l.name, l.securityProtocol === 'SSL', tls, options) : createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket, options))
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen({ port: l.port, host: l.host || undefined }, () => {

@@ -36,6 +36,26 @@ import { trace } from '../util/trace.js'
 import { SaslServerAuthenticator, type SaslListenerConfig } from '../security/sasl/server-authenticator.js'
 import { systemTime, type Time, type Timer } from '../util/time.js'
 import { applyQuotas, type RequestUse } from './quotas/throttle.js'
+import { readIntoUserBuffers } from './socket-reads.js'
+import type { BufferPool } from './buffer-pool.js'
+
+/**
+ * Where plain-TCP reads go while no large frame is being read in place. One for every
+ * connection: a read's bytes are copied out before the next read anywhere, and Node reads one
+ * socket at a time on this thread.
+ */
+const READ_SCRATCH = Buffer.allocUnsafe(64 * 1024)
+/**
+ * The first read after a frame read in place: the next frame is likely large too, and what
+ * arrives before its size is known is copied twice (out of the scratch, then into its body).
+ */
+const READ_SCRATCH_HEAD = READ_SCRATCH.subarray(0, 4096)
+/**
+ * A frame that still misses this many bytes is read straight into its own body buffer
+ * (FrameReader.directTarget); smaller ones arrive through READ_SCRATCH and are copied.
+ */
+const IN_PLACE_MIN_BYTES = 16 * 1024
+const NO_BYTES = Buffer.alloc(0)
 
 /**
  * Handlers running at once per connection. Beyond this, frames wait unparsed: a client that
@@ -50,12 +70,19 @@ interface Slot {
   done: boolean
   /** Bytes of RequestMemory this request holds until its answer is ready. */
   reserved: number
+  /** Pooled buffers the response carries, given back once the socket has written it. */
+  lent?: Buffer[]
 }
+
+/** Fetched records smaller than this get a buffer of their own (Node's small-buffer pool serves them cheaply). */
+const POOLED_READ_MIN_BYTES = 64 * 1024
 
 export interface ConnectionOptions {
   maxRequestSize: number
   maxInFlight: number
   memory: RequestMemory
+  /** Reused buffers for Produce bodies read in place and for fetched records; without it each gets a new buffer. */
+  buffers?: BufferPool
   clock: Clock
   /** connections.max.idle.ms; <= 0 never. */
   idleMs: number
@@ -104,6 +131,14 @@ export class Connection {
   private readonly sasl: SaslServerAuthenticator | undefined
   /** Answer what is queued, read nothing more, then close (a refused authentication). */
   private ending = false
+  /** The buffer the socket reads into next (user-buffer reads). */
+  private readTarget: Buffer = READ_SCRATCH
+  /** Where the socket reads next is asked again (user-buffer reads; undefined on 'data' reads). */
+  private readonly retarget: (() => void) | undefined
+  /** The last read went into a frame read in place (the next read is a short one, READ_SCRATCH_HEAD). */
+  private afterInPlace = false
+  /** The body of the frame being read in place, when it came from the body pool. */
+  private pooledBody: Buffer | undefined
 
   constructor(
     private readonly socket: Socket,
@@ -124,7 +159,10 @@ export class Connection {
         }, broker.logger, opts.time ?? systemTime)
       : undefined
     socket.setNoDelay(true)
-    socket.on('data', (chunk) => this.onData(chunk))
+    this.retarget = readIntoUserBuffers(socket, { next: () => this.nextReadBuffer(), callback: (n, buffer) => this.onUserRead(n, buffer) })
+    if (!this.retarget) socket.on('data', (chunk) => this.onData(chunk))
+    // Plain listeners accept sockets paused (pauseOnConnect) so reads can be set up first.
+    socket.resume()
     socket.on('drain', () => {
       this.lastActivity = this.opts.clock.now()
       this.maybeResume()
@@ -140,6 +178,11 @@ export class Connection {
       this.aborter.abort()
       this.onClose(this)
     })
+  }
+
+  /** Request body bytes copied between read buffers so far (see READ_SCRATCH, IN_PLACE_MIN_BYTES). */
+  get copiedRequestBytes(): number {
+    return this.frames.copiedBytes
   }
 
   close(): void {
@@ -242,6 +285,50 @@ export class Connection {
     this.maybeFinish()
   }
 
+  /**
+   * Where the next socket read goes (user-buffer reads): the rest of a large frame whose size is
+   * known and whose memory is reserved, in place; anything else to the shared scratch buffer.
+   */
+  private nextReadBuffer(): Buffer {
+    if (!this.closed && (this.frames.readingInPlace || this.reserved > 0)) {
+      const target = this.frames.directTarget(IN_PLACE_MIN_BYTES, this.allocBody)
+      if (target) {
+        this.readTarget = target
+        return target
+      }
+    }
+    this.readTarget = this.afterInPlace ? READ_SCRATCH_HEAD : READ_SCRATCH
+    return this.readTarget
+  }
+
+  /** A Produce body comes from the broker's pool (given back in onFrame once answered); others are new. */
+  private readonly allocBody = (size: number, apiKey: number): Buffer => {
+    const pool = this.opts.buffers
+    if (!pool || apiKey !== ApiKey.Produce || this.sasl?.rawTokens) return Buffer.allocUnsafe(size)
+    this.pooledBody = pool.take(size)
+    return this.pooledBody
+  }
+
+  private onUserRead(n: number, buffer: Buffer): void {
+    if (this.closed) return
+    if ((buffer === READ_SCRATCH || buffer === READ_SCRATCH_HEAD) && buffer === this.readTarget && !this.frames.readingInPlace) {
+      this.afterInPlace = false
+      // Copied out: the next read, on any connection, overwrites the scratch buffer.
+      const chunk = Buffer.allocUnsafe(n)
+      buffer.copy(chunk, 0, 0, n)
+      this.onData(chunk)
+    } else if (buffer === this.readTarget && this.frames.readingInPlace) {
+      this.frames.directWrote(n)
+      this.afterInPlace = true
+      this.lastActivity = this.opts.clock.now()
+      this.onData(NO_BYTES)
+    } else {
+      // Cannot happen (reads go where nextReadBuffer said); refuse rather than misplace bytes.
+      this.broker.logger.error('closing connection: a socket read landed outside the buffer it was given', { client: this.remote, bytes: n })
+      this.close()
+    }
+  }
+
   private waitForMemory(): void {
     this.waitingForMemory = true
     this.pause()
@@ -279,10 +366,16 @@ export class Connection {
     this.socket.resume()
     // Frames that arrived before the pause are still buffered.
     this.onData(Buffer.alloc(0))
+    // A frame that got its memory just now is read in place from the next read on.
+    if (this.retarget && !this.closed && !this.frames.readingInPlace && this.reserved > 0) this.retarget()
   }
 
   private onFrame(frame: Buffer): void {
     const frameUs = trace?.now()
+    // A pooled body is given back only once a Produce handler has answered (below); on any
+    // other path it is left to the garbage collector.
+    const pooled = frame === this.pooledBody
+    if (pooled) this.pooledBody = undefined
     if (this.sasl?.rawTokens) {
       this.onRawSaslToken(frame)
       return
@@ -335,6 +428,18 @@ export class Connection {
       this.appendTail = mine
       appendTurn = { wait: () => before, done: release! }
     }
+    let responseBuffer: ((size: number) => Buffer) | undefined
+    if (header.apiKey === ApiKey.Fetch && this.opts.buffers) {
+      const pool = this.opts.buffers
+      const lent: Buffer[] = []
+      slot.lent = lent
+      responseBuffer = (size: number) => {
+        if (size < POOLED_READ_MIN_BYTES) return Buffer.allocUnsafe(size)
+        const b = pool.take(size)
+        lent.push(b)
+        return b
+      }
+    }
     const ctx: RequestContext = {
       apiKey: header.apiKey,
       apiVersion: header.apiVersion,
@@ -347,6 +452,7 @@ export class Connection {
       broker: this.broker,
       signal: this.signal,
       ...(appendTurn ? { appendTurn } : {}),
+      ...(responseBuffer ? { responseBuffer } : {}),
     }
     if (trace) trace.mark(ctx, `broker.read.${header.apiKey}`, frameUs)
     let result: ReturnType<Handler['handle']>
@@ -367,6 +473,7 @@ export class Connection {
           release?.()
           this.complete(slot, header, handler.response, resp, header.apiVersion, use)
           trace?.release(ctx, 'broker.responseWritten')
+          if (pooled && header.apiKey === ApiKey.Produce) this.opts.buffers!.give(frame)
         },
         (e) => {
           this.running--
@@ -505,7 +612,16 @@ export class Connection {
       if (slot.chunks) {
         if (!wrote) this.socket.cork()
         wrote = true
-        for (const c of slot.chunks) this.socket.write(c)
+        const last = slot.chunks.length - 1
+        const lent = slot.lent
+        slot.chunks.forEach((c, i) => {
+          if (i === last && lent && lent.length > 0) {
+            // Written (or failed and dropped by the socket): nothing refers to them any more.
+            this.socket.write(c, (err) => {
+              if (!err) for (const b of lent) this.opts.buffers!.give(b)
+            })
+          } else this.socket.write(c)
+        })
       }
     }
     if (wrote) {

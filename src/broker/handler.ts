@@ -59,6 +59,12 @@ export interface RequestContext {
   readonly signal: AbortSignal
   /** Produce: this request's turn in its connection's order of appends (replica-append.ts AppendTurn). */
   readonly appendTurn?: AppendTurn
+  /**
+   * Fetch: buffers for the records read, of exactly the size asked, reused once the response
+   * carrying them is written (broker/buffer-pool.ts). Only for bytes that go into the response
+   * and nowhere else.
+   */
+  readonly responseBuffer?: (size: number) => Buffer
 }
 
 /** Returned by a handler when the protocol sends no response (Produce with acks=0). */

@@ -62,6 +62,8 @@ export interface FetchParams {
    * the first batch found is returned whole (KIP-74).
    */
   hardMaxBytes?: boolean
+  /** Makes the buffers records are read into (a pool's, reused after the response is written); new ones by default. */
+  buffer?: (size: number) => Buffer
   /** Aborted when the connection closes or the broker shuts down: the long poll ends at once. */
   signal: AbortSignal
 }
@@ -124,7 +126,7 @@ export async function fetchMessages(rm: ReplicaManager, params: FetchParams): Pr
       highWatermark: r.highWatermark,
       lastStableOffset: r.lastStableOffset,
       logStartOffset: r.logStartOffset,
-      records: await recordsOf(r),
+      records: await recordsOf(r, params.buffer),
       preferredReadReplica: r.target.preferred ?? -1,
       ...(r.abortedTransactions ? { abortedTransactions: r.abortedTransactions } : {}),
     })),
@@ -198,9 +200,11 @@ async function readAll(targets: Target[], maxBytes: number, follower: boolean, h
   return { reads, bytes, errors }
 }
 
-async function recordsOf(read: Read): Promise<Buffer> {
+async function recordsOf(read: Read, buffer: ((size: number) => Buffer) | undefined): Promise<Buffer> {
   const log = read.target.log
   if (!log || read.ranges.length === 0) return EMPTY
-  const parts = await Promise.all(read.ranges.map((r) => log.readRange(r)))
+  // Ranges spanning segments are joined into a new buffer: only a single range reads into `buffer`'s.
+  const into = read.ranges.length === 1 ? buffer : undefined
+  const parts = await Promise.all(read.ranges.map((r) => log.readRange(r, into?.(r.length))))
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
 }

@@ -25,6 +25,9 @@ import type { FetchResponse } from '../../src/protocol/generated/fetch.js'
 import type { Handler } from '../../src/broker/handler.js'
 import { decodeResponse, encodeRequest, encodeRequestPayload, frame, RawClient } from '../helpers/raw-client.js'
 import { deferred, embeddedBroker, produceValues, until, type TestBroker } from './helpers.js'
+import { createBatch, encodeBatchSync } from '../../src/protocol/records/batch.js'
+import type { ProduceResponse } from '../../src/protocol/generated/produce.js'
+import { fetchAll } from '../helpers/wire.js'
 
 function apiVersionsBody(version: number): ApiVersionsRequest {
   return version >= 3 ? { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1.0' } : {}
@@ -92,6 +95,92 @@ test('requests split across many small writes are reassembled', async (t) => {
   assert.equal(decodeResponse(await c.nextFrame(), ApiKey.ApiVersions, 3).correlationId, 101)
   assert.equal(decodeResponse(await c.nextFrame(), ApiKey.Metadata, 12).correlationId, 102)
   assert.equal(decodeResponse(await c.nextFrame(), ApiKey.Metadata, 1).correlationId, 103)
+})
+
+test('a large Produce request is read in place (its body is not copied between read buffers) and arrives intact, with a request pipelined behind it', async (t) => {
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('in-place', 1)
+  const c = await tb.client()
+  const values = Array.from({ length: 1000 }, (_, i) => Buffer.alloc(1000, i % 256))
+  const batch = encodeBatchSync(createBatch({ baseTimestamp: BigInt(Date.now()), records: values.map((value, i) => ({ timestampDelta: 0, offsetDelta: i, key: null, value, headers: [] })) }))
+  const produce = encodeRequest(ApiKey.Produce, 9, 7, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'in-place', partitionData: [{ index: 0, records: batch }] }] })
+  const bytes = Buffer.concat([produce, encodeRequest(ApiKey.ApiVersions, 3, 8, apiVersionsBody(3))])
+  // In pieces, so the broker reads the frame in many reads (and once with the next frame's bytes).
+  for (let at = 0; at < bytes.length; at += 100_000) {
+    await c.write(bytes.subarray(at, at + 100_000))
+    await new Promise((r) => setImmediate(r))
+  }
+  const p = decodeResponse(await c.nextFrame(), ApiKey.Produce, 9)
+  assert.equal(p.correlationId, 7)
+  assert.equal((p.body as ProduceResponse).responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NONE)
+  assert.equal(decodeResponse(await c.nextFrame(), ApiKey.ApiVersions, 3).correlationId, 8)
+  const copied = tb.b.broker.requestBytesCopied
+  assert.ok(copied < 128 * 1024, `copied ${copied} bytes of a ${produce.length}-byte request (a copy of the whole frame is the old path)`)
+  // Two more back to back: after a frame read in place the next read is a short one, so only
+  // a few KiB of the second one's start are copied (a full 64 KiB read copies that twice).
+  await c.write(Buffer.concat([encodeRequest(ApiKey.Produce, 9, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'in-place', partitionData: [{ index: 0, records: batch }] }] }), encodeRequest(ApiKey.Produce, 9, 10, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'in-place', partitionData: [{ index: 0, records: batch }] }] })]))
+  for (const id of [9, 10]) assert.equal(decodeResponse(await c.nextFrame(), ApiKey.Produce, 9).correlationId, id)
+  const more = tb.b.broker.requestBytesCopied - copied
+  assert.ok(more < 100 * 1024, `copied ${more} bytes of two requests back to back`)
+  const back = await fetchAll(c, 'in-place', 0)
+  assert.equal(back.records.length, 3 * values.length)
+  back.records.forEach((r, i) => assert.ok(r.value!.equals(values[i % values.length]!), `record ${i}`))
+})
+
+test('a frame whose start arrived while reading was paused (queued.max.requests) is read in place once reading resumes', async (t) => {
+  const tb = await embeddedBroker(t, { 'queued.max.requests': '1' })
+  await tb.b.broker.createTopic('paused', 1)
+  const c = await tb.client()
+  const batchOf = (n: number) => encodeBatchSync(createBatch({ baseTimestamp: BigInt(Date.now()), records: Array.from({ length: n }, (_, i) => ({ timestampDelta: 0, offsetDelta: i, key: null, value: Buffer.alloc(1000, i % 256), headers: [] })) }))
+  const produce = (id: number, records: Buffer) => encodeRequest(ApiKey.Produce, 9, id, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'paused', partitionData: [{ index: 0, records }] }] })
+  // The small request and the start of the large one arrive in one read; reading then pauses
+  // (one request at a time) before the large one's memory is reserved, and resumes once the
+  // small one is answered: from then on the large one is read into its body.
+  await c.write(Buffer.concat([produce(1, batchOf(1)), produce(2, batchOf(1000))]))
+  for (const id of [1, 2]) assert.equal(decodeResponse(await c.nextFrame(), ApiKey.Produce, 9).correlationId, id)
+  const copied = tb.b.broker.requestBytesCopied
+  assert.ok(copied < 96 * 1024, `copied ${copied} bytes (a read of 64 KiB into the scratch buffer after the pause is copied again)`)
+  assert.equal((await fetchAll(c, 'paused', 0)).records.length, 1001)
+})
+
+test('Produce bodies read in place are reused once answered, and each request arrives intact; other large requests do not take pooled buffers', async (t) => {
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('reuse', 1)
+  const c = await tb.client()
+  const pool = tb.b.broker.bufferPool
+  const before = { allocated: pool.allocated, reused: pool.reused }
+  const sent: Buffer[][] = []
+  for (let n = 0; n < 4; n++) {
+    const values = Array.from({ length: 500 }, (_, i) => Buffer.alloc(1000, (n * 31 + i) % 256))
+    sent.push(values)
+    const batch = encodeBatchSync(createBatch({ baseTimestamp: BigInt(Date.now()), records: values.map((value, i) => ({ timestampDelta: 0, offsetDelta: i, key: null, value, headers: [] })) }))
+    const resp = await c.request(ApiKey.Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'reuse', partitionData: [{ index: 0, records: batch }] }] })
+    assert.equal(resp.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NONE)
+  }
+  assert.deepEqual({ allocated: pool.allocated - before.allocated, reused: pool.reused - before.reused }, { allocated: 1, reused: 3 }, 'one buffer served the four requests in turn')
+  // A Metadata request of 200 KiB (topic names) is read in place too, into a buffer of its own.
+  const md = await c.request(ApiKey.Metadata, 12, { topics: Array.from({ length: 2000 }, (_, i) => ({ name: `t-${String(i).padStart(96, '0')}` })), allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+  assert.equal(md.topics.length, 2000)
+  assert.equal(pool.allocated - before.allocated, 1)
+  const back = await fetchAll(c, 'reuse', 0)
+  assert.deepEqual(back.records.map((r) => r.value!), sent.flat())
+})
+
+test('fetched records are read into pooled buffers that are reused once the response is written', async (t) => {
+  const tb = await embeddedBroker(t)
+  await tb.b.broker.createTopic('fetch-reuse', 1)
+  const c = await tb.client()
+  const pool = tb.b.broker.bufferPool
+  const values = Array.from({ length: 300 }, (_, i) => Buffer.alloc(1000, i % 256))
+  const before = { allocated: pool.allocated, reused: pool.reused }
+  await produceValues(c, 'fetch-reuse', 0, values)
+  // The produce body (about 300 KB) went back to the pool; each fetch of the same batch reads into it.
+  for (let n = 0; n < 3; n++) {
+    const back = await fetchAll(c, 'fetch-reuse', 0)
+    assert.deepEqual(back.records.map((r) => r.value!), values, `fetch ${n}`)
+  }
+  assert.equal(pool.allocated - before.allocated, 1, 'one buffer for the produce and every fetch')
+  assert.ok(pool.reused - before.reused >= 3, `reused ${pool.reused - before.reused} times`)
 })
 
 test('ApiVersions v0-4 list exactly the registered handlers, including Metadata 0-12 and ApiVersions 0-4', async (t) => {

@@ -47,3 +47,50 @@ test('an invalid size is reported before the body arrives', () => {
   r.push(head)
   assert.deepEqual(r.next(), { tooLarge: 5000 })
 })
+
+test('a large frame is read in place: the bytes already here move into its body, the rest is read into what is left of it', () => {
+  const body = Buffer.alloc(100_000)
+  for (let i = 0; i < body.length; i++) body[i] = i % 251
+  const next = frame(Buffer.from('after'))
+  const stream = Buffer.concat([frame(body), next])
+  const r = new FrameReader(1 << 20)
+  r.push(stream.subarray(0, 3))
+  assert.equal(r.directTarget(1000), undefined, 'no size yet')
+  r.push(stream.subarray(3, 5000))
+  assert.equal(r.directTarget(200_000), undefined, 'misses fewer bytes than asked for')
+  let target = r.directTarget(1000)!
+  assert.ok(r.readingInPlace)
+  assert.equal(target.length, 100_000 - 4996)
+  assert.equal(r.buffered, 5000)
+  assert.equal(r.nextSize(), 100_000)
+  assert.throws(() => r.push(Buffer.alloc(1)), /in place/)
+  let at = 5000
+  for (const n of [1, 30_000, 60_000]) {
+    stream.copy(target, 0, at, at + n)
+    r.directWrote(n)
+    at += n
+    assert.equal(r.next(), undefined)
+    target = r.directTarget(1000)!
+  }
+  const rest = 4 + body.length - at
+  assert.equal(target.length, rest, 'the target ends where the frame does')
+  stream.copy(target, 0, at, at + rest)
+  assert.throws(() => r.directWrote(rest + 1), /do not fit/)
+  r.directWrote(rest)
+  const got = r.next() as { frame: Buffer }
+  assert.ok(got.frame.equals(body))
+  assert.equal(r.copiedBytes, 4996, 'only the part that arrived before the frame was read in place was copied')
+  assert.equal(r.readingInPlace, false)
+  r.push(next)
+  assert.equal((r.next() as { frame: Buffer }).frame.toString(), 'after')
+  assert.equal(r.buffered, 0)
+})
+
+test('a frame body arriving in chunks is copied once, and counted', () => {
+  const body = Buffer.alloc(50_000, 7)
+  const f = frame(body)
+  const r = new FrameReader(1 << 20)
+  for (let at = 0; at < f.length; at += 16_384) r.push(f.subarray(at, at + 16_384))
+  assert.ok((r.next() as { frame: Buffer }).frame.equals(body))
+  assert.equal(r.copiedBytes, 50_000)
+})

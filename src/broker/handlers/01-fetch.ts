@@ -211,6 +211,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
       // KIP-392: a consumer's rack (v11+), and such consumers may be sent to, and read from, followers.
       ...(replicaId < 0 && ctx.apiVersion >= 11 ? { clientRack: req.rackId ?? '', followerReadsAllowed: true } : {}),
       ...(ctx.apiVersion <= 2 ? { hardMaxBytes: true } : {}),
+      ...(ctx.responseBuffer ? { buffer: ctx.responseBuffer } : {}),
       signal: ctx.signal,
     })
     const toMagic = downConversionMagic(ctx.apiVersion)

@@ -230,16 +230,17 @@ export class LocalLog {
   }
 
   /**
-   * The bytes of a range from read(); shorter (or empty) if the segment was truncated or
-   * deleted since. A small range within the last HOT_TAIL_BYTES of the active segment (what a
-   * consumer keeping up asks for) is read at once, synchronously (readRangeSync): those pages
-   * were just written. Larger or older ranges go through the thread pool, so a consumer
-   * catching up never blocks the event loop on the disk, and the copying of large reads stays
-   * off the main thread.
+   * The bytes of a range from read(), into `into` if given; shorter (or empty) if the segment
+   * was truncated or deleted since. A small range within the last HOT_TAIL_BYTES of the active
+   * segment (what a consumer keeping up asks for) is read at once, synchronously
+   * (readRangeSync): those pages were just written. Larger or older ranges go through the
+   * thread pool, so a consumer catching up never blocks the event loop on the disk, and the
+   * copying of large reads stays off the main thread. Pooled buffers (`into`) are for large
+   * fetches, which take the pool's way.
    */
-  readRange(range: FileRange): Promise<Buffer> {
+  readRange(range: FileRange, into?: Buffer): Promise<Buffer> {
     const active = this.segments.last
-    if (active && range.file === active.log && range.length <= HOT_READ_MAX_BYTES && range.position + range.length >= active.size - HOT_TAIL_BYTES) {
+    if (!into && active && range.file === active.log && range.length <= HOT_READ_MAX_BYTES && range.position + range.length >= active.size - HOT_TAIL_BYTES) {
       try {
         const hot = readRangeSync(this.files, range.file, range.position, range.length)
         if (hot) return Promise.resolve(hot)
@@ -247,7 +248,7 @@ export class LocalLog {
         return Promise.reject(err)
       }
     }
-    return readRange(this.files, range.file, range.position, range.length)
+    return readRange(this.files, range.file, range.position, range.length, into)
   }
 
   // ---- truncation and deletion (under the log's lock) ------------------------------------

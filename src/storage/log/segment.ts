@@ -747,10 +747,11 @@ export class Segment implements IndexHolder {
 }
 
 /** Reads a range of a segment file through the descriptor pool; empty if the file is gone. */
-export async function readRange(files: FileCache, file: SegmentFile, position: number, length: number): Promise<Buffer> {
+export async function readRange(files: FileCache, file: SegmentFile, position: number, length: number, into?: Buffer): Promise<Buffer> {
   if (length <= 0) return Buffer.alloc(0)
+  if (into && into.length < length) throw new Error(`readRange: a buffer of ${into.length} bytes for ${length}`)
   try {
-    return await files.use(file, (fh) => readAt(fh, position, length))
+    return await files.use(file, (fh) => readAt(fh, position, length, into?.subarray(0, length)))
   } catch (err) {
     if (isNotFound(err)) return Buffer.alloc(0)
     throw err

@@ -518,9 +518,12 @@ export class UnifiedLog {
     return { ranges, bytes, logStartOffset: this.startOffset, logEndOffset: this.logEndOffset, highWatermark: this.hw }
   }
 
-  /** The bytes of a range from read(); shorter (or empty) if the segment was truncated or deleted since. */
-  readRange(range: FileRange): Promise<Buffer> {
-    return this.local.readRange(range)
+  /**
+   * The bytes of a range from read(); shorter (or empty) if the segment was truncated or deleted
+   * since. `into` (at least range.length bytes) is read into instead of a new buffer.
+   */
+  readRange(range: FileRange, into?: Buffer): Promise<Buffer> {
+    return this.local.readRange(range, into)
   }
 
   /** read() followed by reading every range into one buffer. */
