@@ -98,7 +98,7 @@ export class Broker {
   /** Broker-wide budget of request bytes read and not yet answered (queued.max.request.bytes). */
   readonly requestMemory: RequestMemory
   /** Produce request bodies and fetched records, reused (connection.ts); at most BUFFER_POOL_IDLE_BYTES idle. */
-  readonly bufferPool = new BufferPool(BUFFER_POOL_IDLE_BYTES)
+  readonly bufferPool = new BufferPool(BUFFER_POOL_IDLE_BYTES, { poison: process.env.SAMSA_DEBUG_POISON_POOL === '1' })
   private quotas: ConnectionQuotas | undefined
   private connectionOptions: ConnectionOptions | undefined
   /** Per listener name: its connections' options (the listener and its SASL set-up). */

@@ -27,7 +27,17 @@ export class BufferPool {
   /** Bodies handed out from an idle buffer. */
   reused = 0
 
-  constructor(readonly maxIdleBytes: number) {}
+  /**
+   * Debugging aid: every buffer given back is overwritten at once (0xdb), so anything still
+   * reading it (a log write, the socket sending a response) sends or stores those bytes, and
+   * CRCs catch it at once instead of only when a reuse happens to race. Off by default; on for
+   * a broker started with SAMSA_DEBUG_POISON_POOL=1, and in the pool's stress test.
+   */
+  poison: boolean
+
+  constructor(readonly maxIdleBytes: number, options: { poison?: boolean } = {}) {
+    this.poison = options.poison ?? false
+  }
 
   /** A buffer of exactly `size` bytes, for give() once its request is answered. */
   take(size: number): Buffer {
@@ -53,6 +63,7 @@ export class BufferPool {
    */
   give(body: Buffer): void {
     if (!this.lent.delete(body.buffer)) return
+    if (this.poison) new Uint8Array(body.buffer).fill(0xdb)
     const cls = body.buffer.byteLength
     if (body.byteOffset !== 0 || cls !== sizeClass(cls) || cls > this.maxIdleBytes) return
     for (const [size, list] of this.free) {
