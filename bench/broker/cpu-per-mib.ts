@@ -8,7 +8,7 @@
  *   npm run build && node dist/bench/broker/cpu-per-mib.js [--baseline DIR] [--json FILE]
  *
  * `--baseline DIR` runs a second build beside this one in the same run: DIR is another
- * checkout (or its dist/), whose dist/src/cli/samsa.js is started as a second broker process.
+ * checkout (or its dist/), whose dist/bin/samsa.js (or dist/src/cli/samsa.js) is started as a second broker process.
  * The two are measured in alternating order round by round (A B, B A, ...) so load from other
  * work on the machine falls on both alike, and the table shows each one's median and the ratio
  * current / baseline. CPU per MiB is a fair figure on a shared machine; records/s is not.
@@ -77,9 +77,9 @@ function parseArgs(argv: string[]): { baseline?: string; json?: string } {
   return out
 }
 
-/** The CLI of the build in DIR: a checkout (DIR/dist/src/cli/samsa.js) or its dist (DIR/src/cli/samsa.js). */
+/** The CLI of the build in DIR: a checkout's bundle (DIR/dist/bin/samsa.js, what `npm start` runs), else tsc's output in a checkout or its dist. */
 function cliOf(dir: string): string {
-  for (const p of [join(dir, 'dist/src/cli/samsa.js'), join(dir, 'src/cli/samsa.js')]) if (existsSync(p)) return resolve(p)
+  for (const p of [join(dir, 'dist/bin/samsa.js'), join(dir, 'dist/src/cli/samsa.js'), join(dir, 'src/cli/samsa.js')]) if (existsSync(p)) return resolve(p)
   throw new Error(`no build in ${dir}: expected dist/src/cli/samsa.js there (run npm run build in it)`)
 }
 
