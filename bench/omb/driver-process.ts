@@ -31,7 +31,9 @@ export class DriverProcess {
     config: WorkerConfig,
     private readonly onStats: (s: StatsLine) => void,
   ) {
-    const [cmd, args] = driver === 'samsa' ? [process.execPath, [SAMSA_WORKER]] : [PYTHON, ['-u', RDKAFKA_DRIVER]]
+    // SAMSA_BENCH_WORKER_NODE_ARGS: node arguments for Samsa's driver processes (e.g. --cpu-prof --cpu-prof-dir=DIR).
+    const nodeArgs = (process.env['SAMSA_BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')
+    const [cmd, args] = driver === 'samsa' ? [process.execPath, [...nodeArgs, SAMSA_WORKER]] : [PYTHON, ['-u', RDKAFKA_DRIVER]]
     this.proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SAMSA_LOG_LEVEL: process.env['SAMSA_LOG_LEVEL'] ?? 'warn' } })
     this.proc.stdin!.on('error', () => undefined)
     this.proc.stderr!.setEncoding('utf8').on('data', (s: string) => {

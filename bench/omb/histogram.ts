@@ -26,20 +26,63 @@ export function bucketOf(us: number): number {
   return Math.floor(v / unit) * unit
 }
 
-/** Counts per bucket, as a worker keeps them between two stats lines. */
+const LINEAR = 1 << LINEAR_BITS
+const HALF = LINEAR >>> 1
+/** Values below 2^31 us (35 minutes) are counted in an array: 2048 linear slots, then 1024 per power of two. */
+const FAST_LIMIT = 2 ** 31
+const SLOTS = LINEAR + (31 - LINEAR_BITS) * HALF
+
+/**
+ * Counts per bucket, as a worker keeps them between two stats lines. A worker records three
+ * or four values per message (100,000 and more a second), on the same two cores as the client
+ * and broker it measures, so recording is an array increment: with a Map and Math.log2 it was
+ * a sixth of the Samsa driver's CPU at 50 MiB/s (profile), CPU taken from what it measured.
+ */
 export class Buckets {
-  private counts = new Map<number, number>()
+  private readonly fast = new Uint32Array(SLOTS)
+  private any = false
+  private slow = new Map<number, number>()
 
   record(us: number): void {
+    this.any = true
+    if (!(us > 0)) {
+      this.fast[0]!++
+      return
+    }
+    if (us < FAST_LIMIT) {
+      const v = us | 0
+      if (v < LINEAR) {
+        this.fast[v]!++
+        return
+      }
+      // 32 - clz32(v) significant bits, of which the top 11 are kept: bucketOf's arithmetic.
+      const shift = 21 - Math.clz32(v)
+      this.fast[LINEAR + (shift - 1) * HALF + ((v >>> shift) - HALF)]!++
+      return
+    }
     const b = bucketOf(us)
-    this.counts.set(b, (this.counts.get(b) ?? 0) + 1)
+    this.slow.set(b, (this.slow.get(b) ?? 0) + 1)
   }
 
   /** The counts so far as a JSON-ready object, and a fresh start. */
   take(): Record<string, number> {
     const out: Record<string, number> = {}
-    for (const [b, n] of this.counts) out[b] = n
-    this.counts = new Map()
+    if (!this.any) return out
+    const f = this.fast
+    for (let i = 0; i < SLOTS; i++) {
+      const n = f[i]!
+      if (n === 0) continue
+      if (i < LINEAR) out[i] = n
+      else {
+        const j = i - LINEAR
+        const shift = ((j / HALF) | 0) + 1
+        out[((j % HALF) + HALF) * 2 ** shift] = n
+      }
+    }
+    for (const [b, n] of this.slow) out[b] = n
+    f.fill(0)
+    this.slow = new Map()
+    this.any = false
     return out
   }
 }

@@ -33,6 +33,17 @@ test('the librdkafka driver buckets exactly as the Node side does', (t) => {
   assert.deepEqual(JSON.parse(r.stdout), samples.map(bucketOf))
 })
 
+test('Buckets counts every value in the bucket bucketOf gives it', () => {
+  const b = new Buckets()
+  const want: Record<string, number> = {}
+  for (const v of [...samples, -5, 0.4, 2047.9, 4096.5]) {
+    b.record(v)
+    want[bucketOf(v)] = (want[bucketOf(v)] ?? 0) + 1
+  }
+  assert.deepEqual(b.take(), want)
+  assert.deepEqual(b.take(), {})
+})
+
 test('percentiles from buckets sent as JSON', () => {
   const b = new Buckets()
   for (let us = 1; us <= 10_000; us++) b.record(us * 100)
