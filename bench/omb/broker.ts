@@ -20,6 +20,8 @@ export async function target(bootstrap: string | undefined, brokerPid: number | 
     // A lone group member is not held 3 s; OMB's consumers join before the producers start anyway.
     overrides: { 'group.initial.rebalance.delay.ms': '0' },
     env: { SAMSA_LOG_LEVEL: 'warn' },
+    // SAMSA_BENCH_BROKER_NODE_ARGS, as the broker benchmarks take it (e.g. --cpu-prof --cpu-prof-dir=DIR).
+    nodeArgs: (process.env['SAMSA_BENCH_BROKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
     startTimeoutMs: 30_000,
   })
   return {

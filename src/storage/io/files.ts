@@ -17,8 +17,8 @@ export async function readAt(fh: FileHandle, position: number, length: number, i
 }
 
 /** readAt on a descriptor, synchronously: only for bytes in the page cache (just written). */
-export function readAtSync(fd: number, position: number, length: number): Buffer {
-  const buf = Buffer.allocUnsafe(length)
+export function readAtSync(fd: number, position: number, length: number, into?: Buffer): Buffer {
+  const buf = into ?? Buffer.allocUnsafe(length)
   let done = 0
   while (done < length) {
     const n = readSync(fd, buf, done, length - done, position + done)

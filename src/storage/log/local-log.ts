@@ -235,14 +235,14 @@ export class LocalLog {
    * segment (what a consumer keeping up asks for) is read at once, synchronously
    * (readRangeSync): those pages were just written. Larger or older ranges go through the
    * thread pool, so a consumer catching up never blocks the event loop on the disk, and the
-   * copying of large reads stays off the main thread. Pooled buffers (`into`) are for large
-   * fetches, which take the pool's way.
+   * copying of large reads stays off the main thread. Either way into `into` when given (the
+   * broker gives every Fetch a buffer: a pooled one for large reads).
    */
   readRange(range: FileRange, into?: Buffer): Promise<Buffer> {
     const active = this.segments.last
-    if (!into && active && range.file === active.log && range.length <= HOT_READ_MAX_BYTES && range.position + range.length >= active.size - HOT_TAIL_BYTES) {
+    if (active && range.file === active.log && range.length <= HOT_READ_MAX_BYTES && range.position + range.length >= active.size - HOT_TAIL_BYTES) {
       try {
-        const hot = readRangeSync(this.files, range.file, range.position, range.length)
+        const hot = readRangeSync(this.files, range.file, range.position, range.length, into)
         if (hot) return Promise.resolve(hot)
       } catch (err) {
         return Promise.reject(err)

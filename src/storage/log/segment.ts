@@ -765,9 +765,10 @@ export async function readRange(files: FileCache, file: SegmentFile, position: n
  * the appends' writes there and then for a turn of the loop (measured at 5 MiB/s: 0.27 ms
  * median, 7 ms p99, the largest part of a tail consumer's fetch on the broker).
  */
-export function readRangeSync(files: FileCache, file: SegmentFile, position: number, length: number): Buffer | undefined {
+export function readRangeSync(files: FileCache, file: SegmentFile, position: number, length: number, into?: Buffer): Buffer | undefined {
   if (length <= 0) return Buffer.alloc(0)
-  return files.useOpenSync(file, (fd) => readAtSync(fd, position, length))?.value
+  if (into && into.length < length) throw new Error(`readRangeSync: a buffer of ${into.length} bytes for ${length}`)
+  return files.useOpenSync(file, (fd) => readAtSync(fd, position, length, into?.subarray(0, length)))?.value
 }
 
 function findFirst(list: readonly BatchInfo[], pred: (b: BatchInfo) => boolean): BatchInfo | undefined {

@@ -466,6 +466,12 @@ test('readRange: a small range at the end of the active segment is read at once 
     assert.notEqual(hot, 'pending', 'the tail read did not wait for the thread pool')
     assert.equal(parseBatches(hot as Buffer)[0]!.baseOffset, leo - 1)
     assert.equal((hot as Buffer).length, tail.range.length)
+    // The same with a buffer to read into (every broker Fetch gives one): read at once, into it.
+    const into = Buffer.alloc(tail.range.length + 10)
+    const hotInto = await settledAtOnce(log.readRange(tail.range, into))
+    assert.notEqual(hotInto, 'pending', 'the tail read into a given buffer did not wait for the thread pool')
+    assert.equal((hotInto as Buffer).buffer, into.buffer)
+    assert.ok((hotInto as Buffer).equals(hot as Buffer))
     // The 70 KiB batch before it: too large to copy on the event loop.
     const large = await bytesOf(leo - 2, 1)
     const p = log.readRange(large.range)
