@@ -214,6 +214,7 @@ export class Producer {
     }
     const from = i
     const deadline = Date.now() + this.options.maxBlockMs
+    for (let k = from; k < records.length; k++) this.lookUpEarly(records[k]!.topic, deadline)
     return this.inLine(() => this.appendRest(records, from, slots, each, deadline))
   }
 
@@ -264,7 +265,27 @@ export class Producer {
    */
   private sendSlow(record: ProducerRecord): Promise<RecordMetadata> {
     const deadline = Date.now() + this.options.maxBlockMs
+    this.lookUpEarly(record.topic, deadline)
     return this.inLine(() => this.appendSlow(record, deadline)).then((a) => a.done)
+  }
+
+  /** Topics looked up ahead of their turn to append (lookUpEarly), at most one lookup each. */
+  private readonly earlyLookups = new Set<string>()
+
+  /**
+   * Starts the metadata lookup of a topic not known yet, now rather than when the send's turn
+   * in line comes. Sends append in call order, so without this a burst of sends to many new
+   * topics (a producer starting on 1,000 topics) made one Metadata request after another, each
+   * for every topic tracked so far; started together, the lookups share one or two requests
+   * (Cluster.refresh). Errors are the in-line append's to report: it looks the topic up again.
+   */
+  private lookUpEarly(topic: string, deadline: number): void {
+    if (this.cluster.topics.has(topic) || this.earlyLookups.has(topic)) return
+    this.earlyLookups.add(topic)
+    this.cluster.topic(topic, { deadline, allowAutoCreate: true }).then(
+      () => this.earlyLookups.delete(topic),
+      () => this.earlyLookups.delete(topic),
+    )
   }
 
   private async appendSlow(record: ProducerRecord, deadline: number): Promise<{ done: Promise<RecordMetadata> }> {

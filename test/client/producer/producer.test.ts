@@ -276,3 +276,22 @@ test('producer: a sendBatch waiting for its topic is not overtaken by a later se
   const third = await p.sendBatch([{ topic: 'late', value: 'third' }])
   assert.deepEqual([(await first)[0]!.offset, second.offset, third[0]!.offset], [0n, 1n, 2n])
 })
+
+test('producer: a burst of sends to many topics it does not know yet shares its metadata lookups, and every record lands in call order', async (t) => {
+  const b = await startBroker({ config: { 'auto.create.topics.enable': 'false' } })
+  t.after(() => b.close())
+  const TOPICS = 40
+  const names = Array.from({ length: TOPICS }, (_, i) => `burst-${i}`)
+  for (const n of names) await b.broker.createTopic(n, 2)
+  // Count the Metadata requests the broker answers.
+  const handlers = b.broker.context.handlers
+  const metadata = handlers.get(ApiKey.Metadata)!
+  let metadataRequests = 0
+  handlers.register({ ...metadata, handle: (req, ctx) => (metadataRequests++, metadata.handle(req, ctx)) } as typeof metadata)
+  const p = new Producer({ bootstrapServers: b.bootstrap, lingerMs: 5 })
+  t.after(() => p.close())
+  const sent = await Promise.all(names.flatMap((topic) => [0, 1].map((i) => p.send({ topic, partition: 0, value: `${topic}-${i}` }))))
+  // Sends look their topic up as they wait in line: one after another, that was a request per topic.
+  assert.ok(metadataRequests <= 4, `${metadataRequests} Metadata requests for ${TOPICS} new topics`)
+  for (let k = 0; k < TOPICS; k++) assert.ok(sent[2 * k]!.offset < sent[2 * k + 1]!.offset, `${names[k]}: the first send is first`)
+})
