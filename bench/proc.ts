@@ -52,3 +52,8 @@ export function machineCpuMs(): number | undefined {
     return undefined
   }
 }
+
+/** Node arguments from an environment variable, space separated (SAMSA_BENCH_BROKER_NODE_ARGS and the like); [] when unset. */
+export function nodeArgsFrom(name: string): string[] {
+  return (process.env[name] ?? '').split(' ').filter((a) => a !== '')
+}

@@ -31,14 +31,14 @@ import { SAMSA_CLI, startBrokerProcess, type BrokerProcess } from '../../test/he
 import { RawClient } from '../../test/helpers/raw-client.js'
 import { createTopic, LATEST, listOffset } from '../../test/helpers/wire.js'
 import { KCAT, KCAT_CONSUME_FLAGS, KCAT_PRODUCE_FLAGS, runKcat, writeRecordFile } from '../kcat.js'
-import { cpuTimes } from '../proc.js'
+import { cpuTimes, nodeArgsFrom } from '../proc.js'
 import { fmt, progress } from '../progress.js'
 
 const SIZES = (process.env['SAMSA_BENCH_SIZES'] ?? '100,1024,16384').split(',').map(Number)
 const MIB_PER_RUN = Number(process.env['SAMSA_BENCH_MIB'] ?? 128)
 const ROUNDS = Number(process.env['SAMSA_BENCH_ROUNDS'] ?? 3)
 const PARTITIONS = Number(process.env['SAMSA_BENCH_PARTITIONS'] ?? 6)
-const NODE_ARGS = (process.env['SAMSA_BENCH_BROKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')
+const NODE_ARGS = nodeArgsFrom('SAMSA_BENCH_BROKER_NODE_ARGS')
 const MiB = 1024 * 1024
 
 interface Build {

@@ -28,7 +28,7 @@ import { Admin } from '../../src/client/admin/admin.js'
 import { Producer } from '../../src/client/producer/producer.js'
 import { createLogger } from '../../src/util/logger.js'
 import { startBrokerProcess, type BrokerProcess } from '../../test/helpers/broker-process.js'
-import { cpuMs, memory } from '../proc.js'
+import { cpuMs, memory, nodeArgsFrom } from '../proc.js'
 import { fmt, progress } from '../progress.js'
 
 const TOPICS = Number(process.env['SAMSA_BENCH_TOPICS'] ?? 1000)
@@ -48,7 +48,7 @@ async function start(logDir: string): Promise<{ broker: BrokerProcess; ms: numbe
     logDir,
     overrides: { 'num.partitions': '1', 'auto.create.topics.enable': 'false', 'log.segment.bytes': String(16 * MiB) },
     startTimeoutMs: 120_000,
-    nodeArgs: (process.env['SAMSA_BENCH_BROKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
+    nodeArgs: nodeArgsFrom('SAMSA_BENCH_BROKER_NODE_ARGS'),
   })
   return { broker, ms: Date.now() - t0 }
 }

@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { nodeArgsFrom } from '../proc.js'
 
 export interface Target {
   bootstrap: string
@@ -21,7 +22,7 @@ export async function target(bootstrap: string | undefined, brokerPid: number | 
     overrides: { 'group.initial.rebalance.delay.ms': '0' },
     env: { SAMSA_LOG_LEVEL: 'warn' },
     // SAMSA_BENCH_BROKER_NODE_ARGS, as the broker benchmarks take it (e.g. --cpu-prof --cpu-prof-dir=DIR).
-    nodeArgs: (process.env['SAMSA_BENCH_BROKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
+    nodeArgs: nodeArgsFrom('SAMSA_BENCH_BROKER_NODE_ARGS'),
     startTimeoutMs: 30_000,
   })
   return {

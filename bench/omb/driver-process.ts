@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { Command, Report, StatsLine, WorkerConfig } from './protocol.js'
+import { nodeArgsFrom } from '../proc.js'
 
 export const DRIVERS = ['samsa', 'librdkafka'] as const
 export type DriverName = (typeof DRIVERS)[number]
@@ -32,7 +33,7 @@ export class DriverProcess {
     private readonly onStats: (s: StatsLine) => void,
   ) {
     // SAMSA_BENCH_WORKER_NODE_ARGS: node arguments for Samsa's driver processes (e.g. --cpu-prof --cpu-prof-dir=DIR).
-    const nodeArgs = (process.env['SAMSA_BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')
+    const nodeArgs = nodeArgsFrom('SAMSA_BENCH_WORKER_NODE_ARGS')
     const [cmd, args] = driver === 'samsa' ? [process.execPath, [...nodeArgs, SAMSA_WORKER]] : [PYTHON, ['-u', RDKAFKA_DRIVER]]
     this.proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SAMSA_LOG_LEVEL: process.env['SAMSA_LOG_LEVEL'] ?? 'warn' } })
     this.proc.stdin!.on('error', () => undefined)

@@ -13,7 +13,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { requireEtcd } from './etcd-harness.js'
 import { processCluster, trace } from '../helpers/process-cluster.js'
-import { attemptsOf, readBack, startAckedProducer, waitForAckedVisible } from '../helpers/acked-producer.js'
+import { attemptsOf, readBackAcked, startAckedProducer } from '../helpers/acked-producer.js'
 import { anomalyCount, checkHistory, describeReport } from '../helpers/history-checker.js'
 import { hasCommand, hasPythonModule, requireTool } from '../helpers/tools.js'
 import { Consumer } from '../../src/client/consumer/consumer.js'
@@ -68,8 +68,7 @@ test('a rolling restart of all three brokers under idempotent acks=all load: eve
   const failed = run.deliveries.filter((d) => d.e !== null)
   assert.deepEqual(failed.slice(0, 5), [], `every record acknowledged (${failed.length} failed)`)
   const attempts = attemptsOf(run, count, PARTITIONS)
-  await waitForAckedVisible(admin, 'rolling', attempts)
-  const report = checkHistory(attempts, await readBack(c.bootstrap(), 'rolling'))
+  const report = checkHistory(attempts, await readBackAcked(c.bootstrap(), admin, 'rolling', attempts))
   t.diagnostic(describeReport(report))
   assert.equal(anomalyCount(report), 0, describeReport(report))
   assert.equal(report.acked, count)

@@ -113,16 +113,16 @@ export function attemptsOf(run: ProducerRun, count: number, partitions: number):
 }
 
 /**
- * Waits until every partition's high watermark is past its last acknowledged record, for at
- * most `timeoutMs`; returns what was still short (empty when nothing was). A leader elected
- * just before holds its high watermark where it was until every follower in its ISR has
- * fetched from it (Kafka's rule too), and a read to the high watermark in that window stops
- * short of records that are there and acknowledged. A record really lost never becomes
- * visible: the wait ends and the checker reports it.
+ * Waits until every partition's high watermark is past its last acknowledged record (of those
+ * acknowledged at a known offset), for at most `timeoutMs`; returns what was still short (empty
+ * when nothing was). A leader elected just before holds its high watermark where it was until
+ * every follower in its ISR has fetched from it (Kafka's rule too), and a read to the high
+ * watermark in that window stops short of records that are there and acknowledged. A record
+ * really lost never becomes visible: the wait ends and the checker reports it.
  */
-export async function waitForAckedVisible(admin: Admin, topic: string, attempts: readonly Attempt[], timeoutMs = 30_000): Promise<string[]> {
+async function waitForAckedVisible(admin: Admin, topic: string, attempts: readonly Attempt[], timeoutMs = 30_000): Promise<string[]> {
   const needed = new Map<number, number>()
-  for (const a of attempts) if (a.status === 'acked') needed.set(a.partition, Math.max(needed.get(a.partition) ?? -1, a.offset! + 1))
+  for (const a of attempts) if (a.status === 'acked' && a.offset !== undefined) needed.set(a.partition, Math.max(needed.get(a.partition) ?? -1, a.offset + 1))
   const deadline = Date.now() + timeoutMs
   let short: string[] = []
   for (;;) {
@@ -137,7 +137,17 @@ export async function waitForAckedVisible(admin: Admin, topic: string, attempts:
   }
 }
 
-/** Every record of `topic` from the beginning to the high watermark, with kcat (after a failover: waitForAckedVisible first). */
+/**
+ * readBack after a run with failovers: first waits (waitForAckedVisible) for every acknowledged
+ * record to be below the high watermark, telling `note` what was still above it after 30 s.
+ */
+export async function readBackAcked(bootstrap: string, admin: Admin, topic: string, attempts: readonly Attempt[], note: (line: string) => void = () => {}): Promise<ReadRecord[]> {
+  const short = await waitForAckedVisible(admin, topic, attempts)
+  if (short.length > 0) note(`acknowledged records still above the high watermark after 30 s: ${short.join('; ')}`)
+  return readBack(bootstrap, topic)
+}
+
+/** Every record of `topic` from the beginning to the high watermark, with kcat (after a failover: readBackAcked). */
 export async function readBack(bootstrap: string, topic: string): Promise<ReadRecord[]> {
   const r = await runTool('kcat', ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-J', '-q', '-X', 'fetch.wait.max.ms=100'], { timeoutMs: 60_000 })
   if (r.code !== 0) throw new Error(`kcat read-back failed: ${r.stderr}`)
