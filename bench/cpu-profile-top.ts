@@ -3,12 +3,13 @@
  * e.g. a broker started with SAMSA_BENCH_BROKER_NODE_ARGS) by self time and by inclusive time,
  * as a share of the busy (non-idle) samples.
  *
- *   node dist/bench/cpu-profile-top.js FILE.cpuprofile [N] [--under NAME] [--after NAME]
+ *   node dist/bench/cpu-profile-top.js FILE.cpuprofile [N] [--under NAME] [--after NAME] [--window A,B]
  *
  * `--under NAME` counts only samples with a frame whose "function file:line" contains NAME
  * (one path through the program); `--after NAME` only samples after the last one with such a
  * frame (a later phase of a run, e.g. `--after appendAsLeader` for the fetches that follow the
- * produces). The profile samples wall time on the main thread: a thread preempted in a system
+ * produces); `--window A,B` only samples from A to B seconds after the profile's start (one phase
+ * of a benchmark whose phases run the same functions; the busy total shows the window's size). The profile samples wall time on the main thread: a thread preempted in a system
  * call is counted there, so on a loaded machine native frames such as `writeBuffer` look
  * heavier than the CPU they cost (work on the libuv thread pool is not in the profile at all).
  */
@@ -30,13 +31,19 @@ function main(argv: string[]): void {
   const positional: string[] = []
   let under: string | undefined
   let after: string | undefined
+  let window: [number, number] | undefined
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--under') under = argv[++i]
     else if (argv[i] === '--after') after = argv[++i]
+    else if (argv[i] === '--window') {
+      const w = (argv[++i] ?? '').split(',').map(Number)
+      if (w.length !== 2 || !w.every((x) => x >= 0) || w[0]! >= w[1]!) throw new Error(`--window wants A,B: seconds from the profile's start, A < B; got ${argv[i]}`)
+      window = [w[0]! * 1e6, w[1]! * 1e6]
+    }
     else positional.push(argv[i]!)
   }
   const [file, n] = positional
-  if (!file) throw new Error('usage: cpu-profile-top.js FILE.cpuprofile [N] [--under NAME] [--after NAME]')
+  if (!file) throw new Error('usage: cpu-profile-top.js FILE.cpuprofile [N] [--under NAME] [--after NAME] [--window A,B]')
   const top = Number(n ?? 30)
   const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile
   const nodes = new Map(prof.nodes.map((x) => [x.id, x]))
@@ -53,8 +60,13 @@ function main(argv: string[]): void {
   const self = new Map<string, number>()
   const inclusive = new Map<string, number>()
   let busy = 0
+  // Sample i was taken at the sum of timeDeltas[0..i] (microseconds since the profile started).
+  let at = 0
+  for (let i = 0; i < from; i++) at += prof.timeDeltas[i] ?? 0
   for (let i = from; i < prof.samples.length; i++) {
     const id = prof.samples[i]!
+    at += prof.timeDeltas[i] ?? 0
+    if (window && (at < window[0] || at > window[1])) continue
     if (nodes.get(id)!.callFrame.functionName === '(idle)') continue
     const frames = stack(id)
     if (under !== undefined && !frames.some((s) => s.includes(under!))) continue
@@ -67,7 +79,7 @@ function main(argv: string[]): void {
     console.log(title)
     for (const [k, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * t) / busy).toFixed(1).padStart(5)}%  ${k}`)
   }
-  console.log(`busy ${(busy / 1000).toFixed(0)} ms of main-thread samples`)
+  console.log(`busy ${(busy / 1000).toFixed(0)} ms of main-thread samples; the profile spans ${(at / 1e6).toFixed(1)} s`)
   print('--- self time', self)
   print('--- inclusive time', inclusive)
 }

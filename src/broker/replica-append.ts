@@ -130,7 +130,8 @@ async function appendOne(rm: ReplicaManager, req: AppendRequest, e: AppendEntry)
       }
     }
     const leaderEpoch = partition.leaderEpoch
-    const log = await rm.logOf(partition, topic)
+    const maybeLog = rm.logOf(partition, topic)
+    const log = maybeLog instanceof Promise ? await maybeLog : maybeLog
     const r = await log.appendAsLeader(e.records, { leaderEpoch, origin: req.origin })
     partition.maybeIncrementHighWatermark()
     return {

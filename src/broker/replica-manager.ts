@@ -30,6 +30,7 @@ import { locateRecords } from './record-locator.js'
 import { appendRecords, type AppendOutcome, type AppendRequest } from './replica-append.js'
 import { fetchMessages, type FetchParams, type FetchedPartition } from './replica-fetch.js'
 import { ReplicaFetcherManager } from './replica-fetcher.js'
+import { PartitionTable } from './partition-table.js'
 import { brokerLayers, effectiveTopicConfigs, logConfigOf, type ConfigLayer, type EffectiveValue } from './topic-config.js'
 
 export interface ReplicaManagerOptions {
@@ -91,7 +92,7 @@ export class ReplicaManager {
   readonly logger: Logger
   private readonly store: MetadataStore
   private readonly config: BrokerConfig
-  private readonly partitions = new Map<string, Partition>()
+  private readonly partitions = new PartitionTable<Partition>()
   private readonly leadershipListeners = new Set<(c: LeadershipChange) => void>()
   private readonly pending = new Set<Promise<unknown>>()
   /** The tail of each topic name's queue of changes (see topicChange). */
@@ -211,14 +212,14 @@ export class ReplicaManager {
     const t = this.store.topic(topic)
     const info = t?.partitions[partition]
     if (!t || !info) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host ${topic}-${partition}.`)
-    const p = this.partitions.get(key(topic, partition))
+    const p = this.partitions.get(topic, partition)
     if (!p) throw new KafkaError('NOT_LEADER_OR_FOLLOWER', `Broker ${this.nodeId} is not a replica of ${topic}-${partition}.`)
     return { partition: p, topic: t }
   }
 
   /** The partition object, if this broker hosts it (tests and coordinators look at roles). */
   getPartition(topic: string, partition: number): Partition | undefined {
-    return this.partitions.get(key(topic, partition))
+    return this.partitions.get(topic, partition)
   }
 
   /**
@@ -232,12 +233,14 @@ export class ReplicaManager {
   }
 
   /** The partition's log, opened or created (and attached) if it is not yet. */
-  async logOf(p: Partition, topic: TopicInfo): Promise<UnifiedLog> {
+  logOf(p: Partition, topic: TopicInfo): UnifiedLog | Promise<UnifiedLog> {
     const existing = p.log
+    // Open already (the usual case): answered at once, so the produce path need not yield.
     if (existing && !existing.isClosed) return existing
-    const log = await this.logs.getOrCreateLog({ topic: topic.name, partition: p.partition, topicId: topic.topicId, config: this.logConfig(topic) })
-    p.attachLog(log)
-    return log
+    return this.logs.getOrCreateLog({ topic: topic.name, partition: p.partition, topicId: topic.topicId, config: this.logConfig(topic) }).then((log) => {
+      p.attachLog(log)
+      return log
+    })
   }
 
   /** Tells `listener` of every change of this broker's role in a partition; returns an unsubscribe function. */
@@ -545,7 +548,7 @@ export class ReplicaManager {
     await mapConcurrent(mine, 32, async (p) => {
       if (this.store.topic(topic.name)?.topicId !== topic.topicId) return
       const log = await this.logs.getOrCreateLog({ topic: topic.name, partition: p.partition, topicId: topic.topicId, config })
-      this.partitions.get(key(topic.name, p.partition))?.attachLog(log)
+      this.partitions.get(topic.name, p.partition)?.attachLog(log)
     })
   }
 
@@ -630,15 +633,14 @@ export class ReplicaManager {
 
   /** Kafka's makeLeader / makeFollower for one partition, from its state in metadata. */
   private applyPartition(topic: TopicInfo, info: PartitionInfo): void {
-    const k = key(topic.name, info.partition)
     if (!info.replicas.includes(this.nodeId)) {
       this.removePartition(topic.name, info.partition)
       return
     }
-    let p = this.partitions.get(k)
+    let p = this.partitions.get(topic.name, info.partition)
     if (!p) {
       p = new Partition({ topic: topic.name, partition: info.partition, nodeId: this.nodeId })
-      this.partitions.set(k, p)
+      this.partitions.set(topic.name, info.partition, p)
       const log = this.logs.getLog({ topic: topic.name, partition: info.partition })
       if (log && !log.isClosed && (log.topicId === undefined || log.topicId === topic.topicId)) p.attachLog(log)
     }
@@ -673,10 +675,9 @@ export class ReplicaManager {
   }
 
   private removePartition(topic: string, partition: number): void {
-    const k = key(topic, partition)
-    const p = this.partitions.get(k)
+    const p = this.partitions.get(topic, partition)
     if (!p) return
-    this.partitions.delete(k)
+    this.partitions.delete(topic, partition)
     this.fetchers.remove(p)
     p.stop()
     this.announce({ topic, partition, role: 'none', leaderEpoch: p.leaderEpoch })
@@ -732,10 +733,6 @@ export const RACK_AWARE_SELECTOR = 'org.apache.kafka.common.replica.RackAwareRep
 
 function isRackAware(selector: string): boolean {
   return selector === RACK_AWARE_SELECTOR || selector === 'RackAwareReplicaSelector'
-}
-
-function key(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
 }
 
 function layersOf(config: BrokerConfig, store: MetadataStore, nodeId: number): ConfigLayer[] {

@@ -38,13 +38,16 @@ export function readAtSync(fd: number, position: number, length: number, into?: 
  */
 export const SYNC_WRITE_MAX_BYTES = 64 * 1024
 
+/** Writes all of `data` at `position` on the event loop's thread: for at most SYNC_WRITE_MAX_BYTES. */
+export function writeAllSync(fd: number, data: Uint8Array, position: number): void {
+  let done = 0
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done, position + done)
+}
+
 /** Writes all of `data` at `position` (a short write is retried, as write(2) allows). */
 export async function writeAt(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  if (data.length <= SYNC_WRITE_MAX_BYTES) return writeAllSync(fh.fd, data, position)
   let done = 0
-  if (data.length <= SYNC_WRITE_MAX_BYTES) {
-    while (done < data.length) done += writeSync(fh.fd, data, done, data.length - done, position + done)
-    return
-  }
   while (done < data.length) {
     const { bytesWritten } = await fh.write(data, done, data.length - done, position + done)
     done += bytesWritten

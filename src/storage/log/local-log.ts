@@ -15,12 +15,11 @@ import { randomBytes } from 'node:crypto'
 import { StorageError, storageErrorOf } from '../errors.js'
 import type { FileCache } from '../io/file-cache.js'
 import type { StorageLogger } from '../logger.js'
-import type { BatchInfo } from './batch-scanner.js'
 import { DELETE_DIR_SUFFIX } from './file-names.js'
 import { Repairs, type Undo } from './append-undo.js'
 import { readRanges } from './log-reader.js'
 import { SegmentDeleter } from './segment-deleter.js'
-import { Segment, readRange, readRangeSync, type InactiveMark, type SegmentContext, type SegmentState } from './segment.js'
+import { Segment, readRange, readRangeSync, type AppendInput, type InactiveMark, type SegmentContext, type SegmentMark, type SegmentState } from './segment.js'
 import type { Segments } from './segments.js'
 import type { FileRange } from './types.js'
 
@@ -109,6 +108,10 @@ export class LocalLog {
   get firstSegment(): Segment {
     return this.segments.first!
   }
+  /** The segment appends go to: the newest. */
+  get activeSegment(): Segment {
+    return this.segments.last!
+  }
   segmentBaseOffsets(): number[] {
     return this.segments.all().map((s) => s.baseOffset)
   }
@@ -119,9 +122,9 @@ export class LocalLog {
   // ---- appends (under the log's lock) ----------------------------------------------------
 
   /** Rolls first if the active segment cannot take `messagesSize` more bytes of these offsets and timestamps. */
-  async maybeRoll(args: { messagesSize: number; maxTimestamp: number; firstOffset: number; lastOffset: number; segmentBytes: number; segmentMs: number }): Promise<Rolled | undefined> {
+  maybeRoll(args: { messagesSize: number; maxTimestamp: number; firstOffset: number; lastOffset: number; segmentBytes: number; segmentMs: number }): Rolled | undefined | Promise<Rolled | undefined> {
     const active = this.segments.last!
-    const roll = await active.shouldRoll({
+    const roll = active.shouldRoll({
       now: this.ctx.clock.now(),
       messagesSize: args.messagesSize,
       maxTimestampInMessages: args.maxTimestamp,
@@ -129,6 +132,8 @@ export class LocalLog {
       segmentBytes: args.segmentBytes,
       segmentMs: args.segmentMs,
     })
+    // Without a roll (nearly every append) this answers at once.
+    if (roll instanceof Promise) return roll.then((r) => (r ? this.rollAt(Math.max(args.firstOffset, this.endOffset)) : undefined))
     return roll ? this.rollAt(Math.max(args.firstOffset, this.endOffset)) : undefined
   }
 
@@ -180,9 +185,14 @@ export class LocalLog {
    * Writes whole batches (offsets assigned) at the end of the active segment and indexes them.
    * The log end offset does not move until `advanceEnd`; the undo returned takes the write back.
    */
-  async append(input: { records: Buffer; batches: readonly BatchInfo[]; lastOffset: number; maxTimestamp: number }): Promise<Undo> {
+  append(input: AppendInput): Undo | Promise<Undo> {
     const active = this.segments.last!
-    const mark = await active.append(input)
+    const mark = active.append(input)
+    // A small append is written synchronously (Segment.append) and so answers at once.
+    return mark instanceof Promise ? mark.then((m) => this.undoAppend(active, m)) : this.undoAppend(active, mark)
+  }
+
+  private undoAppend(active: Segment, mark: SegmentMark): Undo {
     return async () => {
       try {
         await active.rollbackTo(mark)

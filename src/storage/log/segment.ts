@@ -19,7 +19,7 @@ import type { IndexCache, IndexHolder } from '../index/index-cache.js'
 import { OffsetIndex } from '../index/offset-index.js'
 import { TimeIndex, type TimestampOffset } from '../index/time-index.js'
 import type { CachedFile, FileCache } from '../io/file-cache.js'
-import { readAt, readAtSync, writeAt } from '../io/files.js'
+import { SYNC_WRITE_MAX_BYTES, readAt, readAtSync, writeAllSync, writeAt } from '../io/files.js'
 import type { StorageLogger } from '../logger.js'
 import type { FaultHooks } from '../../util/faults.js'
 import { RollbackError } from './append-undo.js'
@@ -58,6 +58,14 @@ export interface SegmentMark {
   /** The tail list and its length: appends push to it and trimming replaces it, so both restore it. */
   readonly recent: BatchInfo[]
   readonly recentLength: number
+}
+
+/** Whole batches, offsets assigned; `batches` positions are relative to `records`. */
+export interface AppendInput {
+  records: Buffer
+  batches: readonly BatchInfo[]
+  lastOffset: number
+  maxTimestamp: number
 }
 
 export interface SegmentState {
@@ -209,18 +217,39 @@ export class Segment implements IndexHolder {
    * Returns the state before, for `rollbackTo`. On failure the segment is rolled back before
    * the error is rethrown; if even that fails, the error is a RollbackError.
    */
-  async append(input: { records: Buffer; batches: readonly BatchInfo[]; lastOffset: number; maxTimestamp: number }): Promise<SegmentMark> {
+  append(input: AppendInput): SegmentMark | Promise<SegmentMark> {
     if (!this.offsetIndex.canAppendOffset(input.lastOffset)) {
-      throw new StorageError('KAFKA_STORAGE_ERROR', `offset ${input.lastOffset} does not fit segment ${this.baseOffset}`)
+      return Promise.reject(new StorageError('KAFKA_STORAGE_ERROR', `offset ${input.lastOffset} does not fit segment ${this.baseOffset}`))
     }
+    // The common case, synchronously: indexes in memory, the file open, a write small enough
+    // for the event loop's thread (SYNC_WRITE_MAX_BYTES). A small append to one of 10,000
+    // partitions is mostly this bookkeeping, and each await it skips was a promise and a turn.
+    if (!this.indexesLoaded || input.records.length > SYNC_WRITE_MAX_BYTES || this.ctx.faults.isArmed('segment.write')) return this.appendAsync(input)
+    const mark = this.mark()
+    const start = this.bytes
+    try {
+      const wrote = this.ctx.files.useOpenSync(this.log, (fd) => {
+        this.ctx.faults.check('segment.write', this.log.path)
+        writeAllSync(fd, input.records, start)
+        return true
+      })
+      if (wrote === undefined) return this.appendAsync(input)
+      this.indexAppended(input, start)
+    } catch (err) {
+      return this.rollbackOrFail(mark, err).then(() => Promise.reject(err))
+    }
+    this.bytes = start + input.records.length
+    this.unflushed = true
+    return mark
+  }
+
+  private async appendAsync(input: AppendInput): Promise<SegmentMark> {
     await this.ensureIndexes()
     const mark = this.mark()
     const start = this.bytes
     try {
       await this.ctx.files.use(this.log, (fh) => this.write(fh, input.records, start))
-      if (start === 0) this.rollingBasedTimestamp = input.maxTimestamp
-      for (const b of input.batches) this.indexBatch({ ...b, position: start + b.position }, this.ctx.faults)
-      if (this.recent.length > 2 * RECENT_BATCHES) this.recent = this.recent.slice(-RECENT_BATCHES)
+      this.indexAppended(input, start)
     } catch (err) {
       await this.rollbackOrFail(mark, err)
       throw err
@@ -228,6 +257,16 @@ export class Segment implements IndexHolder {
     this.bytes = start + input.records.length
     this.unflushed = true
     return mark
+  }
+
+  private indexAppended(input: AppendInput, start: number): void {
+    if (start === 0) this.rollingBasedTimestamp = input.maxTimestamp
+    for (const b of input.batches) this.indexBatch(b, start + b.position, this.ctx.faults)
+    if (this.recent.length > 2 * RECENT_BATCHES) this.recent = this.recent.slice(-RECENT_BATCHES)
+  }
+
+  private get indexesLoaded(): boolean {
+    return this.offsetIndex.loaded && this.timeIndex.loaded
   }
 
   /**
@@ -263,7 +302,7 @@ export class Segment implements IndexHolder {
       bytes: this.bytes,
       offsetEntries: this.offsetIndex.entries,
       timeEntries: this.timeIndex.entries,
-      maxTs: this.maxTs ? { ...this.maxTs } : undefined,
+      maxTs: this.maxTs ? { timestamp: this.maxTs.timestamp, offset: this.maxTs.offset } : undefined,
       bytesSinceLastIndexEntry: this.bytesSinceLastIndexEntry,
       rollingBasedTimestamp: this.rollingBasedTimestamp,
       recent: this.recent,
@@ -310,7 +349,8 @@ export class Segment implements IndexHolder {
     }
   }
 
-  private indexBatch(b: BatchInfo, faults?: FaultHooks): void {
+  /** Indexes batch `b`, which starts at `position` in the file. */
+  private indexBatch(b: BatchInfo, position: number, faults?: FaultHooks): void {
     const maxTs = this.maxTs ?? (this.maxTs = { ...NO_TIMESTAMP })
     if (b.maxTimestamp > maxTs.timestamp) {
       maxTs.timestamp = b.maxTimestamp
@@ -319,17 +359,17 @@ export class Segment implements IndexHolder {
     // A full index only gets sparser: the next append rolls the segment (shouldRoll).
     if (this.bytesSinceLastIndexEntry > this.ctx.config().indexIntervalBytes && !this.offsetIndex.isFull() && !this.timeIndex.isFull()) {
       faults?.check('index.offset.append', this.offsetIndex.path)
-      this.offsetIndex.append(b.lastOffset, b.position)
+      this.offsetIndex.append(b.lastOffset, position)
       faults?.check('index.time.append', this.timeIndex.path)
       this.timeIndex.maybeAppend(maxTs.timestamp, maxTs.offset)
       this.bytesSinceLastIndexEntry = 0
     }
     this.bytesSinceLastIndexEntry += b.size
-    if (this.isActive) this.remember(b)
+    if (this.isActive) this.remember(b, position)
   }
 
-  private remember(b: BatchInfo): void {
-    const { position, size, baseOffset, lastOffset, maxTimestamp, partitionLeaderEpoch, recordCount } = b
+  private remember(b: BatchInfo, position: number): void {
+    const { size, baseOffset, lastOffset, maxTimestamp, partitionLeaderEpoch, recordCount } = b
     const { producerId, producerEpoch, baseSequence, isTransactional, isControl } = b
     this.recent.push({
       position, size, baseOffset, lastOffset, maxTimestamp, partitionLeaderEpoch, recordCount,
@@ -461,12 +501,15 @@ export class Segment implements IndexHolder {
   }
 
   /** Kafka's roll rule for the active segment, given what is about to be appended. */
-  async shouldRoll(check: RollCheck): Promise<boolean> {
-    await this.ensureIndexes()
+  shouldRoll(check: RollCheck): boolean | Promise<boolean> {
+    if (!this.indexesLoaded) return this.ensureIndexes().then(() => this.shouldRoll(check))
     if (this.bytes > check.segmentBytes - check.messagesSize) return true
     if (this.offsetIndex.isFull() || this.timeIndex.isFull()) return true
     if (!this.offsetIndex.canAppendOffset(check.maxOffsetInMessages)) return true
-    return this.bytes > 0 && (await this.timeWaitedForRoll(check.now, check.maxTimestampInMessages)) > check.segmentMs
+    if (this.bytes === 0) return false
+    // Known once the segment has had an append in this process: no read needed.
+    if (this.rollingBasedTimestamp !== undefined) return this.waitedForRoll(check.now, check.maxTimestampInMessages) > check.segmentMs
+    return this.timeWaitedForRoll(check.now, check.maxTimestampInMessages).then((waited) => waited > check.segmentMs)
   }
 
   /**
@@ -478,7 +521,12 @@ export class Segment implements IndexHolder {
       const first = this.bytes > 0 ? await this.translateOffset(this.baseOffset) : undefined
       this.rollingBasedTimestamp = first ? first.maxTimestamp : -1
     }
-    return this.rollingBasedTimestamp >= 0 ? messageTimestamp - this.rollingBasedTimestamp : now - this.created
+    return this.waitedForRoll(now, messageTimestamp)
+  }
+
+  private waitedForRoll(now: number, messageTimestamp: number): number {
+    const based = this.rollingBasedTimestamp ?? -1
+    return based >= 0 ? messageTimestamp - based : now - this.created
   }
 
   // ---- indexes ---------------------------------------------------------------------------
@@ -556,7 +604,7 @@ export class Segment implements IndexHolder {
         break
       }
       if (valid === 0) this.rollingBasedTimestamp = b.maxTimestamp
-      this.indexBatch(b)
+      this.indexBatch(b, b.position)
       if (this.recent.length > 2 * RECENT_BATCHES) this.recent = this.recent.slice(-RECENT_BATCHES)
       options.onBatch?.(b)
       valid = b.position + b.size

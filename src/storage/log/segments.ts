@@ -17,7 +17,7 @@ export class Segments {
   }
 
   get last(): Segment | undefined {
-    return this.list.at(-1)
+    return this.list[this.list.length - 1]
   }
 
   /** A snapshot: later adds and removes do not change the returned array. */

@@ -39,7 +39,7 @@ import { offsetForTimestamp, offsetOfMaxTimestamp } from './offset-lookup.js'
 import { planRetention, retentionCandidates, type RetentionReason } from './retention.js'
 import type { SegmentContext, SegmentState } from './segment.js'
 import type { AppendResult, FileRange, LogEvent, LogListener, LogReadResult, OffsetAndTimestamp, OffsetQuery, ReadOptions, RecordLocator } from './types.js'
-import { assignOffsets, validateProducerRecords, validateRecordBatches, type ProducerChecks } from './validator.js'
+import { assignOffsets, validateProducerRecordsNow, validateRecordBatches, type ProducerChecks, type ValidatedProducerRecords } from './validator.js'
 import { TxnIndex } from '../index/txn-index.js'
 import { markerOf } from '../producer-state/marker.js'
 import type { CompletedTxn, ProducerOrigin } from '../producer-state/producer-append.js'
@@ -302,10 +302,14 @@ export class UnifiedLog {
   async appendAsLeader(records: Buffer, options: { leaderEpoch: number; origin?: AppendOrigin }): Promise<AppendResult> {
     this.ensureOpen()
     const origin = options.origin ?? CLIENT
-    const validated =
-      origin.kind === 'client'
-        ? await validateProducerRecords(records, { config: this.cfg, checks: origin.checks, partition: this.name, now: this.clock.now() })
-        : { records, batches: validateRecordBatches(records, { verifyCrc: false, fromClient: false }).batches, corrections: [] }
+    let validated: ValidatedProducerRecords
+    if (origin.kind === 'client') {
+      // Awaited only when a batch had to be decoded: most answer at once.
+      const v = validateProducerRecordsNow(records, { config: this.cfg, checks: origin.checks, partition: this.name, now: this.clock.now() })
+      validated = v instanceof Promise ? await v : v
+    } else {
+      validated = { records, batches: validateRecordBatches(records, { verifyCrc: false, fromClient: false }).batches, corrections: [] }
+    }
     const result = await this.appendWith(validated.records, origin.kind === 'client' ? 'client' : 'coordinator', () => {
       const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? this.clock.now() : -1
       assignOffsets(validated.records, validated.batches, { firstOffset: this.logEndOffset, leaderEpoch: options.leaderEpoch, logAppendTime })
@@ -337,8 +341,11 @@ export class UnifiedLog {
   }
 
   private async appendWith(records: Buffer, producerOrigin: ProducerOrigin, prepare: () => { batches: BatchInfo[]; logAppendTime: number }): Promise<AppendResult> {
-    return this.lock.run(async () => {
-      await this.ensureWritable()
+    return this.lock.runNow(async () => {
+      // Each step below that needs no I/O wait answers at once, and is awaited only if it did
+      // not: a small append with nothing to roll, repair or index runs without yielding.
+      this.ensureOpen()
+      if (this.local.repairs.pending > 0) await this.local.repairs.run()
       if (records.length > this.cfg.segmentBytes) {
         throw new StorageError('RECORD_LIST_TOO_LARGE', `${records.length} bytes exceed segment.bytes ${this.cfg.segmentBytes}`)
       }
@@ -349,7 +356,7 @@ export class UnifiedLog {
       const producers = this.prepareProducers(records, batches, producerOrigin)
       if (producers.kind === 'duplicate') return this.duplicateAppend(producers)
       const first = batches[0]!
-      const last = batches.at(-1)!
+      const last = batches[batches.length - 1]!
       let maxTimestamp = -1
       let offsetOfMaxTimestamp = -1
       let recordCount = 0
@@ -365,7 +372,7 @@ export class UnifiedLog {
       const undo: Undo[] = []
       let rolledAt: number | undefined
       try {
-        const rolled = await this.local.maybeRoll({
+        const maybeRolled = this.local.maybeRoll({
           messagesSize: records.length,
           maxTimestamp,
           firstOffset: first.baseOffset,
@@ -375,6 +382,7 @@ export class UnifiedLog {
           // record is max.compaction.lag.ms old, or that lag could not be kept.
           segmentMs: this.cfg.compact ? Math.min(this.cfg.segmentMs, this.cfg.maxCompactionLagMs) : this.cfg.segmentMs,
         })
+        const rolled = maybeRolled instanceof Promise ? await maybeRolled : maybeRolled
         if (rolled) {
           undo.push(rolled.undo)
           rolledAt = rolled.baseOffset
@@ -382,9 +390,10 @@ export class UnifiedLog {
           // this append fails: the log below rolledAt does not change.
           this.local.inBackground(this.producers.takeSnapshot())
         }
-        await this.assignEpochs(batches, undo)
-        undo.push(await this.local.append({ records, batches, lastOffset: last.lastOffset, maxTimestamp }))
-        await this.indexAborts(producers, undo)
+        if (this.startsEpoch(batches)) await this.assignEpochs(batches, undo)
+        const appended = this.local.append({ records, batches, lastOffset: last.lastOffset, maxTimestamp })
+        undo.push(appended instanceof Promise ? await appended : appended)
+        if (producers.kind === 'append' && producers.completed.some((t) => t.isAborted)) await this.indexAborts(producers, undo)
         // Inside the lock and before the end offset moves: a failed fsync can still be undone,
         // and no reader has seen bytes that may not be durable.
         if (fsync) await this.local.flushUpTo(end)
@@ -417,7 +426,7 @@ export class UnifiedLog {
   /** Records the transactions this append's abort markers end (Kafka's TransactionIndex). */
   private async indexAborts(producers: PreparedProducers, undo: Undo[]): Promise<void> {
     if (producers.kind !== 'append') return
-    const segmentBase = this.local.segmentBaseOffsets().at(-1)!
+    const segmentBase = this.local.activeSegment.baseOffset
     for (const t of producers.completed) {
       if (!t.isAborted) continue
       undo.push(await this.txnIndex.append(segmentBase, { producerId: t.producerId, firstOffset: t.firstOffset, lastOffset: t.lastOffset, lastStableOffset: this.lastStableOffset }))
@@ -453,9 +462,15 @@ export class UnifiedLog {
   }
 
   /** Records new leader epochs (before the data, as Kafka does); undone with the append. */
-  private async assignEpochs(batches: readonly BatchInfo[], undo: Undo[]): Promise<void> {
+  /** True if a batch carries a leader epoch newer than the log's latest (assignEpochs has work). */
+  private startsEpoch(batches: readonly BatchInfo[]): boolean {
     const latest = this.epochs.latestEpoch ?? -1
-    if (!batches.some((b) => b.partitionLeaderEpoch > latest)) return
+    for (const b of batches) if (b.partitionLeaderEpoch > latest) return true
+    return false
+  }
+
+  private async assignEpochs(batches: readonly BatchInfo[], undo: Undo[]): Promise<void> {
+    if (!this.startsEpoch(batches)) return
     const before = this.epochs.entries()
     for (const b of batches) this.epochs.assign(b.partitionLeaderEpoch, b.baseOffset)
     // If rewriting the file fails here, an entry for an epoch starting at the log end offset

@@ -180,24 +180,13 @@ export interface CheckedBatch {
  * rewritten only when something changed.
  */
 export async function checkProducerBatch(records: Buffer, batch: BatchInfo, options: ProducerBatchOptions): Promise<CheckedBatch> {
-  const pos = batch.position
   const corrections: string[] = []
-  const createTime = options.timestampType === 'CreateTime'
-  const attributes = records.readInt16BE(pos + ATTRIBUTES_OFFSET)
-  const flaggedLogAppendTime = createTime && (attributes & ATTR_TIMESTAMP_TYPE) !== 0
-  const baseTimestamp = readInt64(records, pos + BASE_TIMESTAMP_OFFSET)
-  const maxTimestamp = readInt64(records, pos + MAX_TIMESTAMP_OFFSET)
-  const count = records.readInt32BE(pos + RECORD_COUNT_OFFSET)
-  const doubtfulMax = createTime && (maxTimestamp < 0 || maxTimestamp < baseTimestamp || (count === 1 && maxTimestamp !== baseTimestamp))
-  const recompress = options.target !== undefined && options.target.codec !== (attributes & ATTR_COMPRESSION_MASK)
-  if (!doubtfulMax && !options.compacted && !recompress) {
-    if (flaggedLogAppendTime) {
-      clearLogAppendTime(records, pos, corrections)
-      records.writeUInt32BE(computeBatchCrc(records, pos), pos + CRC_OFFSET)
-    }
+  if (!mustDecode(records, batch, options)) {
+    fixPlainBatch(records, batch, options, corrections)
     return { records, batch, corrections }
   }
-
+  const attributes = records.readInt16BE(batch.position + ATTRIBUTES_OFFSET)
+  const recompress = options.target !== undefined && options.target.codec !== (attributes & ATTR_COMPRESSION_MASK)
   // A compressed batch may expand to maxDecodedBytes; decoding them one at a time (per process)
   // bounds what a request of many such batches holds to about one of them (600 partitions of
   // 7 MiB bombs took a broker's peak RSS up 613 MiB concurrently, 104 MiB one at a time:
@@ -208,6 +197,28 @@ export async function checkProducerBatch(records: Buffer, batch: BatchInfo, opti
   // zstd topic must not decode them all at once either.
   if ((attributes & ATTR_COMPRESSION_MASK) !== 0 || recompress) return decoding.run(() => checkDecoded(records, batch, options, corrections))
   return checkDecoded(records, batch, options, corrections)
+}
+
+/** True if checkProducerBatch needs the batch's records (decoded): see its list. */
+function mustDecode(records: Buffer, batch: BatchInfo, options: ProducerBatchOptions): boolean {
+  if (options.compacted) return true
+  const pos = batch.position
+  const attributes = records.readInt16BE(pos + ATTRIBUTES_OFFSET)
+  if (options.target !== undefined && options.target.codec !== (attributes & ATTR_COMPRESSION_MASK)) return true
+  if (options.timestampType !== 'CreateTime') return false
+  const baseTimestamp = readInt64(records, pos + BASE_TIMESTAMP_OFFSET)
+  const maxTimestamp = readInt64(records, pos + MAX_TIMESTAMP_OFFSET)
+  const count = records.readInt32BE(pos + RECORD_COUNT_OFFSET)
+  return maxTimestamp < 0 || maxTimestamp < baseTimestamp || (count === 1 && maxTimestamp !== baseTimestamp)
+}
+
+/** What checkProducerBatch corrects in a batch it need not decode: a producer's LogAppendTime flag under CreateTime. */
+function fixPlainBatch(records: Buffer, batch: BatchInfo, options: ProducerBatchOptions, corrections: string[]): void {
+  const pos = batch.position
+  if (options.timestampType === 'CreateTime' && (records.readInt16BE(pos + ATTRIBUTES_OFFSET) & ATTR_TIMESTAMP_TYPE) !== 0) {
+    clearLogAppendTime(records, pos, corrections)
+    records.writeUInt32BE(computeBatchCrc(records, pos), pos + CRC_OFFSET)
+  }
 }
 
 /** Compressed batches are decoded for the producer checks one at a time. */
@@ -344,13 +355,31 @@ const ZSTD = 4
  * on the batch's first and max timestamps). Returns what to store — `records` itself, or
  * corrected bytes — with its batches; throws StorageError with the code Produce answers.
  */
-export async function validateProducerRecords(
-  records: Buffer,
-  options: { config: Readonly<LogConfig>; checks: ProducerChecks; partition: string; now: number },
-): Promise<{ records: Buffer; batches: BatchInfo[]; corrections: string[] }> {
+export async function validateProducerRecords(records: Buffer, options: ProducerRecordsOptions): Promise<ValidatedProducerRecords> {
+  return validateProducerRecordsNow(records, options)
+}
+
+export interface ProducerRecordsOptions {
+  config: Readonly<LogConfig>
+  checks: ProducerChecks
+  partition: string
+  now: number
+}
+
+export interface ValidatedProducerRecords {
+  records: Buffer
+  batches: BatchInfo[]
+  corrections: string[]
+}
+
+/**
+ * validateProducerRecords, answering synchronously unless a batch must be decoded or a legacy
+ * message set converted (the append path awaits only then); throws synchronously on what it
+ * refuses without decoding.
+ */
+export function validateProducerRecordsNow(records: Buffer, options: ProducerRecordsOptions): ValidatedProducerRecords | Promise<ValidatedProducerRecords> {
   const { config, checks } = options
   if (records.length === 0) throw new StorageError('INVALID_RECORD', 'Produce request carries no record batch')
-  const corrections: string[] = []
   if (checks.legacyMessages) {
     const shape = legacyShape(records)
     if (shape.legacy) {
@@ -361,11 +390,18 @@ export async function validateProducerRecords(
           ...(checks.maxDecodedBytes !== undefined ? { maxDecodedBytes: checks.maxDecodedBytes } : {}),
         })
       // Decompressing wrappers takes the same turn as decoding compressed v2 batches (see checkProducerBatch).
-      const converted = shape.compressed ? await decoding.run(async () => convert()) : convert()
-      records = converted.records
-      corrections.push(...converted.corrections)
+      if (!shape.compressed) {
+        const converted = convert()
+        return validateV2(converted.records, options, [...converted.corrections])
+      }
+      return decoding.run(async () => convert()).then((converted) => validateV2(converted.records, options, [...converted.corrections]))
     }
   }
+  return validateV2(records, options, [])
+}
+
+function validateV2(records: Buffer, options: ProducerRecordsOptions, corrections: string[]): ValidatedProducerRecords | Promise<ValidatedProducerRecords> {
+  const { config, checks } = options
   const { batches } = validateRecordBatches(records, { verifyCrc: true, maxBatchBytes: config.maxMessageBytes, fromClient: true })
   if (checks.singleBatch && batches.length !== 1) {
     throw new StorageError('INVALID_RECORD', `Produce requests with version 3+ must hold exactly one record batch per partition, got ${batches.length}`)
@@ -376,17 +412,31 @@ export async function validateProducerRecords(
     if (codec === ZSTD && !checks.allowZstd) throw new StorageError('UNSUPPORTED_COMPRESSION_TYPE', 'zstd needs Produce v7 or later')
   }
   const target = targetCodec(config)
+  const batchOptions: ProducerBatchOptions = {
+    partition: options.partition,
+    timestampType: config.messageTimestampType,
+    compacted: config.compact,
+    ...(checks.maxDecodedBytes !== undefined ? { maxDecodedBytes: checks.maxDecodedBytes } : {}),
+    ...(target !== undefined ? { target } : {}),
+  }
+  let decode = false
+  for (const b of batches) if (mustDecode(records, b, batchOptions)) decode = true
+  if (decode) return checkDecodingBatches(records, batches, options, batchOptions, corrections)
+  // No batch needs its records: checked and corrected in place, as checkProducerBatch would.
+  for (const b of batches) {
+    fixPlainBatch(records, b, batchOptions, corrections)
+    checkCreateTimeBounds(config, records, b, options.now)
+  }
+  return { records, batches, corrections }
+}
+
+async function checkDecodingBatches(records: Buffer, batches: BatchInfo[], options: ProducerRecordsOptions, batchOptions: ProducerBatchOptions, corrections: string[]): Promise<ValidatedProducerRecords> {
+  const { config } = options
   const parts: Buffer[] = []
   const stored: BatchInfo[] = []
   let rebuilt = false
   for (const b of batches) {
-    const checked = await checkProducerBatch(records, b, {
-      partition: options.partition,
-      timestampType: config.messageTimestampType,
-      compacted: config.compact,
-      ...(checks.maxDecodedBytes !== undefined ? { maxDecodedBytes: checks.maxDecodedBytes } : {}),
-      ...(target !== undefined ? { target } : {}),
-    })
+    const checked = await checkProducerBatch(records, b, batchOptions)
     const own = checked.records === records ? records.subarray(b.position, b.position + b.size) : checked.records.subarray(checked.batch.position, checked.batch.position + checked.batch.size)
     rebuilt ||= checked.records !== records
     // Kafka re-checks the size of what it rebuilt: recompressing (to uncompressed above all) can grow a batch.
@@ -396,10 +446,7 @@ export async function validateProducerRecords(
     corrections.push(...checked.corrections)
     parts.push(own)
     stored.push(checked.batch)
-    const pos = checked.batch.position
-    if (config.messageTimestampType === 'CreateTime' && (checked.records.readInt16BE(pos + ATTRIBUTES_OFFSET) & ATTR_TIMESTAMP_TYPE) === 0) {
-      checkTimestampBounds(config, readInt64(checked.records, pos + BASE_TIMESTAMP_OFFSET), checked.batch.maxTimestamp, options.now)
-    }
+    checkCreateTimeBounds(config, checked.records, checked.batch, options.now)
   }
   if (!rebuilt) return { records, batches, corrections }
   // Positions are relative to the buffer that is stored.
@@ -410,6 +457,14 @@ export async function validateProducerRecords(
     at += b.size
   }
   return { records: out, batches: stored, corrections }
+}
+
+/** message.timestamp.before/after.max.ms for a batch stored under CreateTime with CreateTime records. */
+function checkCreateTimeBounds(config: Readonly<LogConfig>, records: Buffer, batch: BatchInfo, now: number): void {
+  const pos = batch.position
+  if (config.messageTimestampType === 'CreateTime' && (records.readInt16BE(pos + ATTRIBUTES_OFFSET) & ATTR_TIMESTAMP_TYPE) === 0) {
+    checkTimestampBounds(config, readInt64(records, pos + BASE_TIMESTAMP_OFFSET), batch.maxTimestamp, now)
+  }
 }
 
 /** INVALID_TIMESTAMP when a CreateTime timestamp is further from now than the topic allows. */

@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { readFile, stat, truncate, writeFile } from 'node:fs/promises'
+import { SYNC_WRITE_MAX_BYTES } from '../../../src/storage/io/files.js'
 import { createBatch, encodeBatchSync } from '../../../src/protocol/records/batch.js'
 import { batchInfoAt, type BatchInfo } from '../../../src/storage/log/batch-scanner.js'
 import { Segment, type SegmentContext } from '../../../src/storage/log/segment.js'
@@ -65,6 +67,28 @@ test('append writes batches byte for byte and read returns their range', async (
     const second = await seg.read({ startOffset: 3, maxBytes: 1 << 20, maxPosition: seg.size, minOneBatch: true })
     assert.equal(second!.position, b1.length)
     assert.equal(await seg.read({ startOffset: 5, maxBytes: 100, maxPosition: seg.size, minOneBatch: true }), undefined)
+  })
+})
+
+test('a small append to an open segment is written before append returns; a large one goes through the thread pool', async () => {
+  await withEnv({}, async (dir, ctx) => {
+    const seg = await newSegment(dir, ctx)
+    // The first append opens the file (asynchronously); later small ones need no wait.
+    const next = await appendBatches(seg, 0, [{ records: 1 }])
+    const small = buildBatch({ records: 2, baseOffset: next })
+    const info = batchInfoAt(small, 0, 0)
+    const sizeBefore = seg.size
+    const mark = seg.append({ records: small, batches: [info], lastOffset: info.lastOffset, maxTimestamp: info.maxTimestamp })
+    assert.ok(!(mark instanceof Promise), 'a small append answers at once')
+    assert.equal(mark.bytes, sizeBefore)
+    assert.deepEqual(readFileSync(seg.log.path).subarray(sizeBefore), small)
+    assert.equal(seg.size, sizeBefore + small.length)
+    const large = buildBatch({ records: 1, baseOffset: info.lastOffset + 1, valueSize: SYNC_WRITE_MAX_BYTES })
+    const largeInfo = batchInfoAt(large, 0, 0)
+    const pending = seg.append({ records: large, batches: [largeInfo], lastOffset: largeInfo.lastOffset, maxTimestamp: largeInfo.maxTimestamp })
+    assert.ok(pending instanceof Promise, 'a write over SYNC_WRITE_MAX_BYTES is not made on the event loop')
+    await pending
+    assert.equal(seg.size, sizeBefore + small.length + large.length)
   })
 })
 
