@@ -8,9 +8,10 @@
  * `--under NAME` counts only samples with a frame whose "function file:line" contains NAME
  * (one path through the program); `--after NAME` only samples after the last one with such a
  * frame (a later phase of a run, e.g. `--after appendAsLeader` for the fetches that follow the
- * produces); `--window A,B` only samples from A to B seconds after the profile's start (one phase
- * of a benchmark whose phases run the same functions; the busy total shows the window's size). The profile samples wall time on the main thread: a thread preempted in a system
- * call is counted there, so on a loaded machine native frames such as `writeBuffer` look
+ * produces); `--window A,B` only samples from A to B seconds after the profile's start (one
+ * phase of a benchmark whose phases run the same functions; the first line gives the span).
+ * The profile samples wall time on the main thread: a thread preempted in a system call is
+ * counted there, so on a loaded machine native frames such as `writeBuffer` look
  * heavier than the CPU they cost (work on the libuv thread pool is not in the profile at all).
  */
 import { readFileSync } from 'node:fs'

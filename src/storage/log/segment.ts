@@ -234,12 +234,10 @@ export class Segment implements IndexHolder {
         return true
       })
       if (wrote === undefined) return this.appendAsync(input)
-      this.indexAppended(input, start)
+      this.appended(input, start)
     } catch (err) {
       return this.rollbackOrFail(mark, err).then(() => Promise.reject(err))
     }
-    this.bytes = start + input.records.length
-    this.unflushed = true
     return mark
   }
 
@@ -249,20 +247,21 @@ export class Segment implements IndexHolder {
     const start = this.bytes
     try {
       await this.ctx.files.use(this.log, (fh) => this.write(fh, input.records, start))
-      this.indexAppended(input, start)
+      this.appended(input, start)
     } catch (err) {
       await this.rollbackOrFail(mark, err)
       throw err
     }
-    this.bytes = start + input.records.length
-    this.unflushed = true
     return mark
   }
 
-  private indexAppended(input: AppendInput, start: number): void {
+  /** Indexes the batches just written at `start`, then counts their bytes; an index fault throws before the size moves. */
+  private appended(input: AppendInput, start: number): void {
     if (start === 0) this.rollingBasedTimestamp = input.maxTimestamp
     for (const b of input.batches) this.indexBatch(b, start + b.position, this.ctx.faults)
     if (this.recent.length > 2 * RECENT_BATCHES) this.recent = this.recent.slice(-RECENT_BATCHES)
+    this.bytes = start + input.records.length
+    this.unflushed = true
   }
 
   private get indexesLoaded(): boolean {

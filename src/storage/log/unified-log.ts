@@ -344,8 +344,8 @@ export class UnifiedLog {
     return this.lock.runNow(async () => {
       // Each step below that needs no I/O wait answers at once, and is awaited only if it did
       // not: a small append with nothing to roll, repair or index runs without yielding.
-      this.ensureOpen()
-      if (this.local.repairs.pending > 0) await this.local.repairs.run()
+      const repairing = this.ensureWritable()
+      if (repairing) await repairing
       if (records.length > this.cfg.segmentBytes) {
         throw new StorageError('RECORD_LIST_TOO_LARGE', `${records.length} bytes exceed segment.bytes ${this.cfg.segmentBytes}`)
       }
@@ -393,7 +393,7 @@ export class UnifiedLog {
         if (this.startsEpoch(batches)) await this.assignEpochs(batches, undo)
         const appended = this.local.append({ records, batches, lastOffset: last.lastOffset, maxTimestamp })
         undo.push(appended instanceof Promise ? await appended : appended)
-        if (producers.kind === 'append' && producers.completed.some((t) => t.isAborted)) await this.indexAborts(producers, undo)
+        if (producers.completed.some((t) => t.isAborted)) await this.indexAborts(producers.completed, undo)
         // Inside the lock and before the end offset moves: a failed fsync can still be undone,
         // and no reader has seen bytes that may not be durable.
         if (fsync) await this.local.flushUpTo(end)
@@ -424,10 +424,9 @@ export class UnifiedLog {
   }
 
   /** Records the transactions this append's abort markers end (Kafka's TransactionIndex). */
-  private async indexAborts(producers: PreparedProducers, undo: Undo[]): Promise<void> {
-    if (producers.kind !== 'append') return
+  private async indexAborts(completed: readonly CompletedTxn[], undo: Undo[]): Promise<void> {
     const segmentBase = this.local.activeSegment.baseOffset
-    for (const t of producers.completed) {
+    for (const t of completed) {
       if (!t.isAborted) continue
       undo.push(await this.txnIndex.append(segmentBase, { producerId: t.producerId, firstOffset: t.firstOffset, lastOffset: t.lastOffset, lastStableOffset: this.lastStableOffset }))
     }
@@ -461,7 +460,6 @@ export class UnifiedLog {
     }
   }
 
-  /** Records new leader epochs (before the data, as Kafka does); undone with the append. */
   /** True if a batch carries a leader epoch newer than the log's latest (assignEpochs has work). */
   private startsEpoch(batches: readonly BatchInfo[]): boolean {
     const latest = this.epochs.latestEpoch ?? -1
@@ -469,8 +467,8 @@ export class UnifiedLog {
     return false
   }
 
+  /** Records new leader epochs (before the data, as Kafka does); undone with the append. Only when startsEpoch. */
   private async assignEpochs(batches: readonly BatchInfo[], undo: Undo[]): Promise<void> {
-    if (!this.startsEpoch(batches)) return
     const before = this.epochs.entries()
     for (const b of batches) this.epochs.assign(b.partitionLeaderEpoch, b.baseOffset)
     // If rewriting the file fails here, an entry for an epoch starting at the log end offset
@@ -484,10 +482,13 @@ export class UnifiedLog {
     await this.epochs.flush()
   }
 
-  /** Runs the repairs a failed undo left; throws KAFKA_STORAGE_ERROR while one still fails. */
-  private async ensureWritable(): Promise<void> {
+  /**
+   * Runs the repairs a failed undo left; throws KAFKA_STORAGE_ERROR while one still fails.
+   * Without any (the usual case) there is nothing to wait for, and nothing is returned.
+   */
+  private ensureWritable(): Promise<void> | undefined {
     this.ensureOpen()
-    await this.local.repairs.run()
+    return this.local.repairs.pending > 0 ? this.local.repairs.run() : undefined
   }
 
   private emptyAppend(): AppendResult {

@@ -419,9 +419,7 @@ function validateV2(records: Buffer, options: ProducerRecordsOptions, correction
     ...(checks.maxDecodedBytes !== undefined ? { maxDecodedBytes: checks.maxDecodedBytes } : {}),
     ...(target !== undefined ? { target } : {}),
   }
-  let decode = false
-  for (const b of batches) if (mustDecode(records, b, batchOptions)) decode = true
-  if (decode) return checkDecodingBatches(records, batches, options, batchOptions, corrections)
+  if (batches.some((b) => mustDecode(records, b, batchOptions))) return checkDecodingBatches(records, batches, options, batchOptions, corrections)
   // No batch needs its records: checked and corrected in place, as checkProducerBatch would.
   for (const b of batches) {
     fixPlainBatch(records, b, batchOptions, corrections)
