@@ -1,5 +1,5 @@
 /** The domain types a broker exchanges with a partition log. Offsets and timestamps are numbers (exact below 2^53). */
-import type { SegmentFile } from './segment.js'
+import type { SegmentFile } from './segment-file.js'
 
 export interface AppendResult {
   /** Offset of the first record appended; -1 when `records` held no batch. */
