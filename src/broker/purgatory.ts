@@ -3,18 +3,21 @@
  * high watermark passes what it wrote. A Fetch that has fewer than `min_bytes` to return waits up to
  * `max_wait_ms`; a `LogWatch` wakes it as soon as one of its partitions moves (high watermark,
  * truncation, log start), when the client goes away or the broker shuts down. The watch is
- * armed before the first read, so an append that lands between the read and the wait is not
- * missed.
+ * armed before any read that does I/O, and otherwise right after a read that found too little
+ * (nothing can run in between), so an append that lands between the read and the wait is not
+ * missed (replica-fetch.ts).
  */
 import { ErrorCode } from '../protocol/errors.js'
-import type { UnifiedLog } from '../storage/index.js'
+import type { LogListener, UnifiedLog } from '../storage/index.js'
 import type { Time } from '../util/time.js'
 import type { Partition } from './partition.js'
 
 export class LogWatch {
   private changed = false
   private wake: (() => void) | undefined
-  private readonly unsubscribe: Array<() => void> = []
+  private logs: UnifiedLog[] = []
+  /** One listener for every log watched (a consumer's fetch sets one up per long poll). */
+  private readonly listener: LogListener
 
   /**
    * Consumers read up to the high watermark, so an append alone gives them nothing new;
@@ -22,12 +25,13 @@ export class LogWatch {
    */
   constructor(logs: Iterable<UnifiedLog>, options: { wakeOnAppend?: boolean } = {}) {
     const onAppend = options.wakeOnAppend ?? false
-    for (const log of new Set(logs)) {
-      this.unsubscribe.push(
-        log.subscribe((e) => {
-          if (e.type !== 'append' || onAppend) this.notify()
-        }),
-      )
+    this.listener = (e) => {
+      if (e.type !== 'append' || onAppend) this.notify()
+    }
+    for (const log of logs) {
+      if (this.logs.includes(log)) continue
+      this.logs.push(log)
+      log.subscribe(this.listener)
     }
   }
 
@@ -62,8 +66,8 @@ export class LogWatch {
   }
 
   close(): void {
-    for (const u of this.unsubscribe) u()
-    this.unsubscribe.length = 0
+    for (const log of this.logs) log.unsubscribe(this.listener)
+    this.logs = []
     this.wake?.()
   }
 }

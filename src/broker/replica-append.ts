@@ -17,6 +17,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js'
 import { isStorageError, type AppendOrigin, type RecordError } from '../storage/index.js'
 import { errorCodeOf } from './error-codes.js'
 import { awaitHighWatermark } from './purgatory.js'
+import { trace } from '../util/trace.js'
 import type { Partition } from './partition.js'
 import type { ReplicaManager } from './replica-manager.js'
 
@@ -52,6 +53,12 @@ export interface AppendRequest {
   signal?: AbortSignal
   /** The connection's order of appends (Produce); without it the request appends at once. */
   turn?: AppendTurn
+  /**
+   * Trace mode (util/trace.ts): the request's marks hang on this object. Each partition's
+   * append is traced the moment it is in the log, before the high watermark moves: moving it
+   * wakes waiting fetches, which may return before this request is answered.
+   */
+  traceOn?: object
 }
 
 export interface AppendOutcome {
@@ -133,6 +140,7 @@ async function appendOne(rm: ReplicaManager, req: AppendRequest, e: AppendEntry)
     const maybeLog = rm.logOf(partition, topic)
     const log = maybeLog instanceof Promise ? await maybeLog : maybeLog
     const r = await log.appendAsLeader(e.records, { leaderEpoch, origin: req.origin })
+    if (req.traceOn) trace?.emit(req.traceOn, 'broker.appended', e.topic, e.partition, BigInt(r.firstOffset), BigInt(r.lastOffset))
     partition.maybeIncrementHighWatermark()
     return {
       outcome: {

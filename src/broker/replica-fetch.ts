@@ -103,46 +103,93 @@ interface Read {
 export async function fetchMessages(rm: ReplicaManager, params: FetchParams): Promise<FetchedPartition[]> {
   const follower = params.replicaId >= 0
   const readCommitted = !follower && params.isolation === 'read_committed'
-  const targets = await Promise.all(params.partitions.map((req) => resolve(rm, params, req)))
-  const watch = new LogWatch(
-    targets.flatMap((t) => (t.log && t.preferred === undefined ? [t.log] : [])),
-    { wakeOnAppend: follower },
-  )
-  let result: Awaited<ReturnType<typeof readAll>>
+  const resolved = resolveAll(rm, params)
+  const targets = resolved instanceof Promise ? await resolved : resolved
+  const opts: ReadAllOptions = { maxBytes: params.maxBytes, follower, hardMaxBytes: params.hardMaxBytes === true, readCommitted }
+  const deadline = Date.now() + Math.max(0, params.maxWaitMs)
+  const enough = (r: ReadAll) => r.errors || r.bytes >= params.minBytes || targets.length === 0
+  // A consumer keeping up reads synchronously (readAll), and then nothing can have changed
+  // between its read and the watch starting: the watch is only set up when the read took I/O
+  // (before awaiting it, so no change slips by meanwhile) or has to wait for more.
+  let watch: LogWatch | undefined
+  let result: ReadAll
   try {
-    const deadline = Date.now() + Math.max(0, params.maxWaitMs)
-    result = await readAll(targets, params.maxBytes, follower, params.hardMaxBytes === true, readCommitted)
-    while (!result.errors && result.bytes < params.minBytes && targets.length > 0) {
+    const first = readAll(targets, opts)
+    if (first instanceof Promise) {
+      watch = watchOf(targets, follower)
+      result = await first
+    } else result = first
+    while (!enough(result)) {
+      watch ??= watchOf(targets, follower)
       const left = deadline - Date.now()
       if (left <= 0 || !(await watch.wait(left, params.signal))) break
-      result = await readAll(targets, params.maxBytes, follower, params.hardMaxBytes === true, readCommitted)
+      const again = readAll(targets, opts)
+      result = again instanceof Promise ? await again : again
     }
   } finally {
-    watch.close()
+    watch?.close()
   }
-  return Promise.all(
-    result.reads.map(async (r) => ({
+  const out: FetchedPartition[] = []
+  let pending: Array<Promise<unknown>> | undefined
+  for (const r of result.reads) {
+    const records = recordsOf(r, params.buffer)
+    const fetched: FetchedPartition = {
       errorCode: r.errorCode,
       highWatermark: r.highWatermark,
       lastStableOffset: r.lastStableOffset,
       logStartOffset: r.logStartOffset,
-      records: await recordsOf(r, params.buffer),
+      records: records instanceof Promise ? EMPTY : records,
       preferredReadReplica: r.target.preferred ?? -1,
       ...(r.abortedTransactions ? { abortedTransactions: r.abortedTransactions } : {}),
-    })),
-  )
+    }
+    if (records instanceof Promise) (pending ??= []).push(records.then((b) => (fetched.records = b)))
+    out.push(fetched)
+  }
+  if (pending) await Promise.all(pending)
+  return out
+}
+
+function watchOf(targets: Target[], follower: boolean): LogWatch {
+  const logs: UnifiedLog[] = []
+  for (const t of targets) if (t.log && t.preferred === undefined) logs.push(t.log)
+  return new LogWatch(logs, { wakeOnAppend: follower })
+}
+
+/** Every partition's target, at once when every log is open already. */
+function resolveAll(rm: ReplicaManager, params: FetchParams): Target[] | Promise<Target[]> {
+  const targets: Array<Target | Promise<Target>> = []
+  let waits = false
+  for (const req of params.partitions) {
+    const t = resolve(rm, params, req)
+    if (t instanceof Promise) waits = true
+    targets.push(t)
+  }
+  return waits ? Promise.all(targets) : (targets as Target[])
 }
 
 /** Finds the partition and its log, with the leader and epoch checks; a follower's fetch is recorded. */
-async function resolve(rm: ReplicaManager, params: FetchParams, req: FetchPartitionRequest): Promise<Target> {
+function resolve(rm: ReplicaManager, params: FetchParams, req: FetchPartitionRequest): Target | Promise<Target> {
   if (req.error !== undefined) return { req, error: req.error }
   try {
     const { partition, topic } = rm.hostedPartition(req.topic, req.partition)
     const fromFollower = params.replicaId >= 0
     if (!fromFollower && params.followerReadsAllowed && partition.role === 'follower') partition.checkLeaderEpoch(req.currentLeaderEpoch)
     else partition.checkLeader(req.currentLeaderEpoch)
-    const log = await rm.logOf(partition, topic)
-    if (fromFollower) {
+    const log = rm.logOf(partition, topic)
+    return log instanceof Promise
+      ? log.then(
+          (l) => withLog(rm, params, req, partition, l),
+          (err: unknown) => ({ req, error: errorCodeOf(err) }),
+        )
+      : withLog(rm, params, req, partition, log)
+  } catch (err) {
+    return { req, error: errorCodeOf(err) }
+  }
+}
+
+function withLog(rm: ReplicaManager, params: FetchParams, req: FetchPartitionRequest, partition: Partition, log: UnifiedLog): Target {
+  try {
+    if (params.replicaId >= 0) {
       partition.updateFollowerFetchState(params.replicaId, req.fetchOffset, rm.time.now())
       rm.maybeExpandIsr(partition, params.replicaId)
     } else if (partition.role === 'follower') {
@@ -157,54 +204,100 @@ async function resolve(rm: ReplicaManager, params: FetchParams, req: FetchPartit
   }
 }
 
-/** What each partition can return now (byte ranges, not bytes), within the budgets. */
-async function readAll(targets: Target[], maxBytes: number, follower: boolean, hardMaxBytes: boolean, readCommitted: boolean): Promise<{ reads: Read[]; bytes: number; errors: boolean }> {
-  let budget = maxBytes
-  let bytes = 0
-  let errors = false
-  const reads: Read[] = []
-  // Sequential on purpose: each partition's budget depends on what the earlier ones took.
-  for (const target of targets) {
-    const log = target.log
-    if (!log || target.error !== undefined) {
-      errors = true
-      reads.push({ target, errorCode: target.error ?? ErrorCode.UNKNOWN_SERVER_ERROR, ranges: [], bytes: 0, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 })
-      continue
-    }
-    const fetchOffset = target.req.fetchOffset
-    if (target.preferred !== undefined) {
-      reads.push({ target, errorCode: ErrorCode.NONE, ranges: [], bytes: 0, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset, logStartOffset: log.logStartOffset })
-      continue
-    }
-    try {
-      const limit = Math.min(target.req.maxBytes, budget)
-      const lastStableOffset = log.lastStableOffset
-      const upper = follower ? log.logEndOffset : readCommitted ? lastStableOffset : log.highWatermark
-      const r =
-        limit > 0 || bytes === 0
-          ? await log.read({ fromOffset: fetchOffset, maxBytes: Math.max(limit, 0), maxOffset: upper, minOneBatch: bytes === 0 && !hardMaxBytes })
-          : { ranges: [], bytes: 0, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset }
-      if (r.bytes === 0 && (fetchOffset < r.logStartOffset || fetchOffset > r.logEndOffset)) {
-        throw new KafkaError('OFFSET_OUT_OF_RANGE')
-      }
-      budget -= r.bytes
-      bytes += r.bytes
-      const read: Read = { target, errorCode: ErrorCode.NONE, ranges: r.ranges, bytes: r.bytes, highWatermark: r.highWatermark, lastStableOffset, logStartOffset: r.logStartOffset }
-      if (readCommitted && r.bytes > 0) read.abortedTransactions = log.abortedTransactions(fetchOffset, upper)
-      reads.push(read)
-    } catch (err) {
-      errors = true
-      reads.push({ target, errorCode: errorCodeOf(err), ranges: [], bytes: 0, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset, logStartOffset: log.logStartOffset })
-    }
-  }
-  return { reads, bytes, errors }
+interface ReadAllOptions {
+  maxBytes: number
+  follower: boolean
+  hardMaxBytes: boolean
+  readCommitted: boolean
 }
 
-async function recordsOf(read: Read, buffer: ((size: number) => Buffer) | undefined): Promise<Buffer> {
+interface ReadAll {
+  reads: Read[]
+  bytes: number
+  errors: boolean
+}
+
+/**
+ * What each partition can return now (byte ranges, not bytes), within the budgets. Partitions
+ * are read one after another on purpose: each one's budget depends on what the earlier ones
+ * took. Synchronous while each log answers at once (UnifiedLog.read); the first that needs I/O
+ * continues asynchronously from there.
+ */
+function readAll(targets: Target[], opts: ReadAllOptions): ReadAll | Promise<ReadAll> {
+  const acc: ReadAll = { reads: [], bytes: 0, errors: false }
+  for (let i = 0; i < targets.length; i++) {
+    const wait = readOne(acc, targets[i]!, opts)
+    if (wait) return finishReads(acc, targets, i, wait, opts)
+  }
+  return acc
+}
+
+async function finishReads(acc: ReadAll, targets: Target[], at: number, wait: Promise<void>, opts: ReadAllOptions): Promise<ReadAll> {
+  await wait
+  for (let i = at + 1; i < targets.length; i++) await readOne(acc, targets[i]!, opts)
+  return acc
+}
+
+/** Reads one partition into `acc`; a promise when its log has to do I/O first. */
+function readOne(acc: ReadAll, target: Target, opts: ReadAllOptions): Promise<void> | undefined {
+  const log = target.log
+  if (!log || target.error !== undefined) {
+    acc.errors = true
+    acc.reads.push({ target, errorCode: target.error ?? ErrorCode.UNKNOWN_SERVER_ERROR, ranges: [], bytes: 0, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 })
+    return undefined
+  }
+  if (target.preferred !== undefined) {
+    acc.reads.push({ target, errorCode: ErrorCode.NONE, ranges: [], bytes: 0, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset, logStartOffset: log.logStartOffset })
+    return undefined
+  }
+  const limit = Math.min(target.req.maxBytes, opts.maxBytes - acc.bytes)
+  const lastStableOffset = log.lastStableOffset
+  const upper = opts.follower ? log.logEndOffset : opts.readCommitted ? lastStableOffset : log.highWatermark
+  try {
+    const r =
+      limit > 0 || acc.bytes === 0
+        ? log.read({ fromOffset: target.req.fetchOffset, maxBytes: Math.max(limit, 0), maxOffset: upper, minOneBatch: acc.bytes === 0 && !opts.hardMaxBytes })
+        : { ranges: [], bytes: 0, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset }
+    if (r instanceof Promise) {
+      return r.then(
+        (done) => {
+          try {
+            took(acc, target, opts, done, lastStableOffset, upper)
+          } catch (err) {
+            failed(acc, target, err)
+          }
+        },
+        (err: unknown) => failed(acc, target, err),
+      )
+    }
+    took(acc, target, opts, r, lastStableOffset, upper)
+  } catch (err) {
+    failed(acc, target, err)
+  }
+  return undefined
+}
+
+function took(acc: ReadAll, target: Target, opts: ReadAllOptions, r: ReadRanges, lastStableOffset: number, upper: number): void {
+  const fetchOffset = target.req.fetchOffset
+  if (r.bytes === 0 && (fetchOffset < r.logStartOffset || fetchOffset > r.logEndOffset)) throw new KafkaError('OFFSET_OUT_OF_RANGE')
+  acc.bytes += r.bytes
+  const read: Read = { target, errorCode: ErrorCode.NONE, ranges: r.ranges, bytes: r.bytes, highWatermark: r.highWatermark, lastStableOffset, logStartOffset: r.logStartOffset }
+  if (opts.readCommitted && r.bytes > 0) read.abortedTransactions = target.log!.abortedTransactions(fetchOffset, upper)
+  acc.reads.push(read)
+}
+
+function failed(acc: ReadAll, target: Target, err: unknown): void {
+  const log = target.log!
+  acc.errors = true
+  acc.reads.push({ target, errorCode: errorCodeOf(err), ranges: [], bytes: 0, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset, logStartOffset: log.logStartOffset })
+}
+
+type ReadRanges = Pick<Awaited<ReturnType<UnifiedLog['read']>>, 'ranges' | 'bytes' | 'logStartOffset' | 'highWatermark' | 'logEndOffset'>
+
+function recordsOf(read: Read, buffer: ((size: number) => Buffer) | undefined): Buffer | Promise<Buffer> {
   const log = read.target.log
   if (!log || read.ranges.length === 0) return EMPTY
   // Ranges spanning segments are joined into a new buffer: only a single range reads into `buffer`'s.
-  const into = read.ranges.length === 1 ? buffer : undefined
-  const parts = await Promise.all(read.ranges.map((r) => log.readRange(r, into?.(r.length))))
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+  if (read.ranges.length === 1) return log.readRange(read.ranges[0]!, buffer?.(read.ranges[0]!.length))
+  return Promise.all(read.ranges.map((r) => log.readRange(r))).then((parts) => Buffer.concat(parts))
 }

@@ -104,7 +104,6 @@ function answer(ctx: RequestContext, o: AppendOutcome): ProduceResponsePartition
   if (o.errorCode !== ErrorCode.NONE) {
     return { ...partitionError(o.partition, o.errorCode, o.errorMessage), recordErrors: o.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })) }
   }
-  trace?.emit(ctx, 'broker.appended', o.topic, o.partition, BigInt(o.baseOffset), BigInt(o.lastOffset))
   return {
     index: o.partition,
     errorCode: ErrorCode.NONE,
@@ -214,6 +213,7 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
         internalTopicsAllowed: false,
         signal: ctx.signal,
         ...(ctx.appendTurn ? { turn: ctx.appendTurn } : {}),
+        ...(trace ? { traceOn: ctx } : {}),
       })
       let i = 0
       let j = 0

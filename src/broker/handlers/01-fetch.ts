@@ -54,7 +54,7 @@ import { FINAL_EPOCH, INITIAL_EPOCH, partitionKey, type FetchSession, type Sessi
 import type { Handler, RequestContext } from '../handler.js'
 import { errorCodeOf } from '../error-codes.js'
 import { downConversionMagic, downConvert } from '../down-conversion.js'
-import type { FetchedPartition } from '../replica-fetch.js'
+import type { FetchedPartition, FetchPartitionRequest } from '../replica-fetch.js'
 import { batchesSpan, trace } from '../../util/trace.js'
 import { authorize, authorizeCluster } from '../../security/authorizer/broker-authorizer.js'
 
@@ -167,6 +167,21 @@ function plan(ctx: RequestContext, req: FetchRequest): Plan {
   return { targets: [...session.partitions.values()] as Target[], session, incremental: true }
 }
 
+/**
+ * What fetchMessages reads: copies of the targets, so that neither a refusal of this request
+ * only (authorization) nor the next request of the session changes what a long poll reads.
+ */
+function fetchPartitions(targets: Target[], errorOf: (t: Target) => number | undefined): FetchPartitionRequest[] {
+  const out: FetchPartitionRequest[] = []
+  for (const t of targets) {
+    const req: FetchPartitionRequest = { topic: t.topic, partition: t.partition, fetchOffset: t.fetchOffset, maxBytes: t.maxBytes, currentLeaderEpoch: t.currentLeaderEpoch }
+    const error = errorOf(t)
+    if (error !== undefined) req.error = error
+    out.push(req)
+  }
+  return out
+}
+
 export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
   minVersion: 0,
@@ -200,14 +215,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
       minBytes: req.minBytes,
       maxBytes,
       isolation: readCommitted ? 'read_committed' : 'read_uncommitted',
-      partitions: p.targets.map((t) => ({
-        topic: t.topic,
-        partition: t.partition,
-        fetchOffset: t.fetchOffset,
-        maxBytes: t.maxBytes,
-        currentLeaderEpoch: t.currentLeaderEpoch,
-        ...(errorOf(t) !== undefined ? { error: errorOf(t)! } : {}),
-      })),
+      partitions: fetchPartitions(p.targets, errorOf),
       // KIP-392: a consumer's rack (v11+), and such consumers may be sent to, and read from, followers.
       ...(replicaId < 0 && ctx.apiVersion >= 11 ? { clientRack: req.rackId ?? '', followerReadsAllowed: true } : {}),
       ...(ctx.apiVersion <= 2 ? { hardMaxBytes: true } : {}),

@@ -227,7 +227,7 @@ export class LocalLog {
   // ---- reads -----------------------------------------------------------------------------
 
   /** Byte ranges holding batches from `fromOffset` up to (not including) `upperOffset`, within `maxBytes`. */
-  async read(options: { fromOffset: number; upperOffset: number; maxBytes: number; minOneBatch: boolean }): Promise<FileRange[]> {
+  read(options: { fromOffset: number; upperOffset: number; maxBytes: number; minOneBatch: boolean }): FileRange[] | Promise<FileRange[]> {
     const logEnd = this.endOffset
     return readRanges({
       segments: this.segments,
@@ -244,17 +244,17 @@ export class LocalLog {
    * The bytes of a range from read(), into `into` if given; shorter (or empty) if the segment
    * was truncated or deleted since. A small range within the last HOT_TAIL_BYTES of the active
    * segment (what a consumer keeping up asks for) is read at once, synchronously
-   * (readRangeSync): those pages were just written. Larger or older ranges go through the
+   * (readRangeSync), and returned as it is, not in a promise: those pages were just written. Larger or older ranges go through the
    * thread pool, so a consumer catching up never blocks the event loop on the disk, and the
    * copying of large reads stays off the main thread. Either way into `into` when given (the
    * broker gives every Fetch a buffer: a pooled one for large reads).
    */
-  readRange(range: FileRange, into?: Buffer): Promise<Buffer> {
+  readRange(range: FileRange, into?: Buffer): Buffer | Promise<Buffer> {
     const active = this.segments.last
     if (active && range.file === active.log && range.length <= HOT_READ_MAX_BYTES && range.position + range.length >= active.size - HOT_TAIL_BYTES) {
       try {
         const hot = readRangeSync(this.files, range.file, range.position, range.length, into)
-        if (hot) return Promise.resolve(hot)
+        if (hot) return hot
       } catch (err) {
         return Promise.reject(err)
       }

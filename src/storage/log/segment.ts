@@ -382,18 +382,23 @@ export class Segment implements IndexHolder {
    */
   async read(options: { startOffset: number; maxBytes: number; maxPosition: number; minOneBatch: boolean }): Promise<SegmentRead | undefined> {
     const first = await this.translateOffset(options.startOffset)
-    if (!first) return undefined
-    const allowed = options.minOneBatch ? Math.max(options.maxBytes, first.size) : options.maxBytes
-    const length = Math.max(0, Math.min(options.maxPosition - first.position, allowed))
-    return { first, position: first.position, length }
+    return first && rangeFrom(first, options)
   }
 
-  /** The first batch whose last offset is >= offset, or undefined if the segment has none. */
-  async translateOffset(offset: number, startingPosition = 0): Promise<BatchInfo | undefined> {
+  /**
+   * The first batch whose last offset is >= offset, or undefined if the segment has none.
+   * Answered at once from the batches the active segment remembers (a consumer keeping up reads
+   * there on every fetch); otherwise through the offset index and the file.
+   */
+  translateOffset(offset: number, startingPosition = 0): BatchInfo | undefined | Promise<BatchInfo | undefined> {
     const recent = this.recent
     if (recent.length > 0 && offset >= recent[0]!.baseOffset && startingPosition <= recent[0]!.position) {
-      return findFirst(recent, (b) => b.lastOffset >= offset)
+      return firstEndingAtOrAfter(recent, offset)
     }
+    return this.translateOffsetFromIndex(offset, startingPosition)
+  }
+
+  private async translateOffsetFromIndex(offset: number, startingPosition: number): Promise<BatchInfo | undefined> {
     await this.ensureIndexes()
     const from = Math.max(this.offsetIndex.lookup(offset).position, startingPosition)
     const scanner = this.scanner({ from, end: this.bytes, chunkSize: LOOKUP_CHUNK })
@@ -789,13 +794,24 @@ export class Segment implements IndexHolder {
   }
 }
 
-function findFirst(list: readonly BatchInfo[], pred: (b: BatchInfo) => boolean): BatchInfo | undefined {
+/** The first batch of `list` (in offset order) whose last offset is >= offset. */
+function firstEndingAtOrAfter(list: readonly BatchInfo[], offset: number): BatchInfo | undefined {
   let lo = 0
   let hi = list.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (pred(list[mid]!)) hi = mid
+    if (list[mid]!.lastOffset >= offset) hi = mid
     else lo = mid + 1
   }
   return list[lo]
+}
+
+/**
+ * The byte range to serve from `first` on: at most `maxBytes` (at least that first batch when
+ * `minOneBatch`), never past `maxPosition`.
+ */
+export function rangeFrom(first: BatchInfo, options: { maxBytes: number; maxPosition: number; minOneBatch: boolean }): SegmentRead {
+  const allowed = options.minOneBatch ? Math.max(options.maxBytes, first.size) : options.maxBytes
+  const length = Math.max(0, Math.min(options.maxPosition - first.position, allowed))
+  return { first, position: first.position, length }
 }

@@ -277,6 +277,11 @@ export class UnifiedLog {
     return () => this.listeners.delete(listener)
   }
 
+  /** Stops telling `listener` (as the function subscribe returned does). */
+  unsubscribe(listener: LogListener): void {
+    this.listeners.delete(listener)
+  }
+
   /** Moves the high watermark, kept within [log start offset, log end offset]. */
   updateHighWatermark(offset: number): number {
     const hw = clamp(offset, this.startOffset, this.logEndOffset)
@@ -522,15 +527,27 @@ export class UnifiedLog {
    * Finds the bytes to serve for a fetch. Throws OFFSET_OUT_OF_RANGE outside
    * [log start offset, log end offset]. Returns no ranges at the end of the log.
    */
-  async read(options: ReadOptions): Promise<LogReadResult> {
-    this.ensureOpen()
+  read(options: ReadOptions): LogReadResult | Promise<LogReadResult> {
+    // Failures are rejections, never throws: callers may chain on the result.
+    if (this.closed) return Promise.reject(this.closedError())
     const { fromOffset } = options
     const logEnd = this.logEndOffset
     if (fromOffset < this.startOffset || fromOffset > logEnd) {
-      throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${fromOffset} is outside [${this.startOffset}, ${logEnd}] of ${this.name}`)
+      return Promise.reject(new StorageError('OFFSET_OUT_OF_RANGE', `offset ${fromOffset} is outside [${this.startOffset}, ${logEnd}] of ${this.name}`))
     }
-    const ranges = await this.local.read({ fromOffset, upperOffset: options.maxOffset ?? logEnd, maxBytes: options.maxBytes, minOneBatch: options.minOneBatch ?? true })
-    const bytes = ranges.reduce((sum, r) => sum + r.length, 0)
+    let ranges: FileRange[] | Promise<FileRange[]>
+    try {
+      ranges = this.local.read({ fromOffset, upperOffset: options.maxOffset ?? logEnd, maxBytes: options.maxBytes, minOneBatch: options.minOneBatch ?? true })
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    // Synchronous for a read among the active segment's newest batches (Segment.translateOffset).
+    return ranges instanceof Promise ? ranges.then((r) => this.readResult(r)) : this.readResult(ranges)
+  }
+
+  private readResult(ranges: FileRange[]): LogReadResult {
+    let bytes = 0
+    for (const r of ranges) bytes += r.length
     return { ranges, bytes, logStartOffset: this.startOffset, logEndOffset: this.logEndOffset, highWatermark: this.hw }
   }
 
@@ -538,7 +555,7 @@ export class UnifiedLog {
    * The bytes of a range from read(); shorter (or empty) if the segment was truncated or deleted
    * since. `into` (at least range.length bytes) is read into instead of a new buffer.
    */
-  readRange(range: FileRange, into?: Buffer): Promise<Buffer> {
+  readRange(range: FileRange, into?: Buffer): Buffer | Promise<Buffer> {
     return this.local.readRange(range, into)
   }
 
@@ -824,7 +841,11 @@ export class UnifiedLog {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new StorageError('LOG_CLOSED', `log ${this.name} is closed`)
+    if (this.closed) throw this.closedError()
+  }
+
+  private closedError(): StorageError {
+    return new StorageError('LOG_CLOSED', `log ${this.name} is closed`)
   }
 
   private emit(event: LogEvent): void {

@@ -59,7 +59,7 @@ test('read serves whole batches from the one holding the offset, bounded by maxO
     assert.equal(cut.bytes, 1)
     const end = await log.read({ fromOffset: 50, maxBytes: 100 })
     assert.deepEqual(end.ranges, [])
-    await assert.rejects(log.read({ fromOffset: 51, maxBytes: 100 }), (e) => isStorageError(e, 'OFFSET_OUT_OF_RANGE'))
+    await assert.rejects(async () => log.read({ fromOffset: 51, maxBytes: 100 }), (e) => isStorageError(e, 'OFFSET_OUT_OF_RANGE'))
     await log.close()
   })
 })
@@ -150,7 +150,7 @@ test('deleteRecordsBefore moves the log start offset up to the high watermark an
     assert.equal(await log.deleteRecordsBefore(25), 25)
     assert.ok(log.segmentCount < segs)
     assert.ok(log.segmentBaseOffsets()[0]! <= 25)
-    await assert.rejects(log.read({ fromOffset: 24, maxBytes: 100 }), (e) => isStorageError(e, 'OFFSET_OUT_OF_RANGE'))
+    await assert.rejects(async () => log.read({ fromOffset: 24, maxBytes: 100 }), (e) => isStorageError(e, 'OFFSET_OUT_OF_RANGE'))
     const first = parseBatches(await log.readRecords({ fromOffset: 25, maxBytes: 1 << 20 }))[0]!
     assert.equal(first.baseOffset, 24) // the batch holding 25 comes whole
     assert.deepEqual(await log.fetchOffset({ kind: 'earliest' }), { offset: 25, timestamp: -1, leaderEpoch: 0 })
@@ -288,7 +288,7 @@ test('a read racing an append never sees bytes past the log end offset it starte
     const pending = log.appendAsLeader(buildBatch({ records: 1, valueSize: 1000 }), { leaderEpoch: 0 })
     const reads = []
     for (let i = 0; i < 20; i++) {
-      reads.push(log.read({ fromOffset: 0, maxBytes: 1 << 20 }).then((r) => ({ bytes: r.bytes, leo: r.logEndOffset })))
+      reads.push(Promise.resolve(log.read({ fromOffset: 0, maxBytes: 1 << 20 })).then((r) => ({ bytes: r.bytes, leo: r.logEndOffset })))
       await new Promise((resolve) => setImmediate(resolve))
     }
     await pending
@@ -440,12 +440,45 @@ test('an epoch that starts at the log end (a leader that has not appended yet) s
 })
 
 /** What `p` resolved to after the microtasks queued now have run, or 'pending': a read through libuv's thread pool needs a turn of the event loop. */
-async function settledAtOnce<T>(p: Promise<T>): Promise<T | 'pending'> {
+async function settledAtOnce<T>(p: T | Promise<T>): Promise<T | 'pending'> {
   let out: T | 'pending' = 'pending'
-  void p.then((v) => (out = v))
+  void Promise.resolve(p).then((v) => (out = v))
   for (let i = 0; i < 10; i++) await Promise.resolve()
   return out
 }
+
+test('read: offsets among the active segment\'s newest batches are found at once (no promise); older ones through the index, asynchronously, with the same answer', async () => {
+  await withLogEnv(async ({ open }) => {
+    const log = await open({ config: { segmentBytes: 200_000 } })
+    await appendAll(log, Array.from({ length: 6 }, () => ({ records: 2, valueSize: 20_000 })))
+    assert.ok(log.segmentCount >= 2, `segments: ${log.segmentCount}`)
+    await appendAll(log, Array.from({ length: 5 }, () => ({ records: 3, valueSize: 100 })))
+    const leo = log.logEndOffset
+    // A consumer keeping up: from the middle of the newest batch, and at the log end.
+    const tail = log.read({ fromOffset: leo - 2, maxBytes: 1 << 20 })
+    assert.ok(!(tail instanceof Promise), 'a read of the newest batches answered without a promise')
+    assert.equal(tail.ranges.length, 1)
+    assert.equal(tail.ranges[0]!.firstOffset, leo - 3)
+    const atEnd = log.read({ fromOffset: leo, maxBytes: 1 << 20 })
+    assert.ok(!(atEnd instanceof Promise))
+    assert.deepEqual(atEnd.ranges, [])
+    // The first segment: through its index and file.
+    const old = log.read({ fromOffset: 1, maxBytes: 1 })
+    assert.ok(old instanceof Promise, 'a read of an older segment goes through the index')
+    const r = await old
+    assert.equal(r.ranges[0]!.firstOffset, 0)
+    // Both ways give the bytes readRecords gives.
+    const whole = parseBatches(await log.readRecords({ fromOffset: 0, maxBytes: 1 << 30 }))
+    const tailBytes = log.readRange(tail.ranges[0]!)
+    assert.ok(Buffer.isBuffer(tailBytes))
+    assert.deepEqual(parseBatches(tailBytes).map((b) => b.baseOffset), whole.filter((b) => b.baseOffset >= leo - 3).map((b) => b.baseOffset))
+    // Failures stay rejections, so callers may chain on any answer.
+    await log.close()
+    const closed = log.read({ fromOffset: 0, maxBytes: 1 })
+    assert.ok(closed instanceof Promise)
+    await assert.rejects(closed, (e) => isStorageError(e, 'LOG_CLOSED'))
+  })
+})
 
 test('readRange: a small range at the end of the active segment is read at once (no thread pool); a large one, or one in an older segment, the asynchronous way; all give the same bytes', async () => {
   await withLogEnv(async ({ open }) => {
@@ -462,14 +495,14 @@ test('readRange: a small range at the end of the active segment is read at once 
     }
     // The last batch, small, at the tail: resolved before any I/O could complete.
     const tail = await bytesOf(leo - 1, 1)
-    const hot = await settledAtOnce(log.readRange(tail.range))
-    assert.notEqual(hot, 'pending', 'the tail read did not wait for the thread pool')
+    const hot = log.readRange(tail.range)
+    assert.ok(Buffer.isBuffer(hot), 'the tail read is answered at once, not in a promise')
     assert.equal(parseBatches(hot as Buffer)[0]!.baseOffset, leo - 1)
     assert.equal((hot as Buffer).length, tail.range.length)
     // The same with a buffer to read into (every broker Fetch gives one): read at once, into it.
     const into = Buffer.alloc(tail.range.length + 10)
-    const hotInto = await settledAtOnce(log.readRange(tail.range, into))
-    assert.notEqual(hotInto, 'pending', 'the tail read into a given buffer did not wait for the thread pool')
+    const hotInto = log.readRange(tail.range, into)
+    assert.ok(Buffer.isBuffer(hotInto), 'the tail read into a given buffer is answered at once')
     assert.equal((hotInto as Buffer).buffer, into.buffer)
     assert.ok((hotInto as Buffer).equals(hot as Buffer))
     // The 70 KiB batch before it: too large to copy on the event loop.
