@@ -9,6 +9,8 @@ import type { TaggedField } from './reader.js'
 
 /** Payloads at least this large are referenced instead of copied. */
 const ZERO_COPY_MIN = 1024
+const MIN_INT64 = -(2n ** 63n)
+const MAX_INT64 = 2n ** 63n - 1n
 
 export class Writer {
   private buf: Buffer
@@ -17,6 +19,8 @@ export class Writer {
   private chunkStart = 0
   private readonly chunks: Buffer[] = []
   private chunked = 0
+  /** Over `buf`, made at the first int64 written into it (and again after `buf` grows). */
+  private view: DataView | undefined
 
   constructor(initialSize = 256) {
     this.buf = Buffer.allocUnsafe(initialSize)
@@ -34,6 +38,7 @@ export class Writer {
     this.buf.copy(next, 0, this.chunkStart, this.pos)
     // Bytes before chunkStart already live in `chunks` as views of the old buffer.
     this.buf = next
+    this.view = undefined
     this.chunkStart = 0
     this.pos = live
   }
@@ -64,8 +69,11 @@ export class Writer {
     this.pos += 4
   }
   writeInt64(v: bigint): void {
+    if (v < MIN_INT64 || v > MAX_INT64) throw new ProtocolError(`${v} is outside the range of an int64`)
     this.ensure(8)
-    this.buf.writeBigInt64BE(v, this.pos)
+    // Buffer.writeBigInt64BE makes three bigints per value on the way (7x slower).
+    this.view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
+    this.view.setBigInt64(this.pos, v)
     this.pos += 8
   }
   writeFloat64(v: number): void {

@@ -31,6 +31,30 @@ describe('Writer: fixed-width values', () => {
     )
   })
 
+  it('int64: both ends of the range and values between, across growth of the buffer (a view over the old buffer must not be written); outside the range is refused', () => {
+    const values = [-(1n << 63n), (1n << 63n) - 1n, 0n, -1n, 1n, 9007199254740993n, -9007199254740993n]
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), { maxLength: 40 }), fc.integer({ min: 1, max: 64 }), (more, initial) => {
+        const all = [...values, ...more]
+        const w = new Writer(initial)
+        for (const v of all) {
+          w.writeInt8(7) // keeps int64s off 8-byte alignment
+          w.writeInt64(v)
+        }
+        const r = new Reader(w.toBuffer())
+        for (const v of all) {
+          assert.equal(r.readInt8(), 7)
+          assert.equal(r.readInt64(), v)
+        }
+        assert.equal(r.remaining, 0)
+      }),
+    )
+    for (const v of [1n << 63n, -(1n << 63n) - 1n]) assert.throws(() => new Writer().writeInt64(v), ProtocolError)
+    // A reader over a slice of a larger buffer reads from the slice's start.
+    const whole = Buffer.concat([Buffer.alloc(5, 0xee), b('8000000000000001')])
+    assert.equal(new Reader(whole.subarray(5)).readInt64(), -(1n << 63n) + 1n)
+  })
+
   it('grows from a tiny initial buffer', () => {
     const w = new Writer(1)
     for (let i = 0; i < 1000; i++) w.writeInt32(i)
