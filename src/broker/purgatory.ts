@@ -28,11 +28,12 @@ export class LogWatch {
     this.listener = (e) => {
       if (e.type !== 'append' || onAppend) this.notify()
     }
-    for (const log of logs) {
-      if (this.logs.includes(log)) continue
-      this.logs.push(log)
-      log.subscribe(this.listener)
-    }
+    // A log listed twice is watched once; a Set only for long lists (a follower's fetch of
+    // thousands of partitions), where a scan per log would cost more than it.
+    const list = [...logs]
+    const unique = list.length > 16 ? [...new Set(list)] : list.filter((log, i) => list.indexOf(log) === i)
+    for (const log of unique) log.subscribe(this.listener)
+    this.logs = unique
   }
 
   private notify(): void {
