@@ -244,10 +244,11 @@ export class LocalLog {
    * The bytes of a range from read(), into `into` if given; shorter (or empty) if the segment
    * was truncated or deleted since. A small range within the last HOT_TAIL_BYTES of the active
    * segment (what a consumer keeping up asks for) is read at once, synchronously
-   * (readRangeSync), and returned as it is, not in a promise: those pages were just written. Larger or older ranges go through the
-   * thread pool, so a consumer catching up never blocks the event loop on the disk, and the
-   * copying of large reads stays off the main thread. Either way into `into` when given (the
-   * broker gives every Fetch a buffer: a pooled one for large reads).
+   * (readRangeSync), and returned as it is, not in a promise: those pages were just written.
+   * Larger or older ranges go through the thread pool, so a consumer catching up never blocks
+   * the event loop on the disk, and the copying of large reads stays off the main thread.
+   * Either way into `into` when given (the broker gives every Fetch a buffer: a pooled one for
+   * large reads).
    */
   readRange(range: FileRange, into?: Buffer): Buffer | Promise<Buffer> {
     const active = this.segments.last
