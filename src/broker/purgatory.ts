@@ -15,7 +15,7 @@ import type { Partition } from './partition.js'
 export class LogWatch {
   private changed = false
   private wake: (() => void) | undefined
-  private logs: UnifiedLog[] = []
+  private readonly logs = new Set<UnifiedLog>()
   /** One listener for every log watched (a consumer's fetch sets one up per long poll). */
   private readonly listener: LogListener
 
@@ -28,12 +28,12 @@ export class LogWatch {
     this.listener = (e) => {
       if (e.type !== 'append' || onAppend) this.notify()
     }
-    // A log listed twice is watched once; a Set only for long lists (a follower's fetch of
-    // thousands of partitions), where a scan per log would cost more than it.
-    const list = [...logs]
-    const unique = list.length > 16 ? [...new Set(list)] : list.filter((log, i) => list.indexOf(log) === i)
-    for (const log of unique) log.subscribe(this.listener)
-    this.logs = unique
+    // A log listed twice is watched once.
+    for (const log of logs) {
+      if (this.logs.has(log)) continue
+      this.logs.add(log)
+      log.subscribe(this.listener)
+    }
   }
 
   private notify(): void {
@@ -68,7 +68,7 @@ export class LogWatch {
 
   close(): void {
     for (const log of this.logs) log.unsubscribe(this.listener)
-    this.logs = []
+    this.logs.clear()
     this.wake?.()
   }
 }

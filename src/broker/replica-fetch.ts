@@ -22,7 +22,7 @@
  *   followers); an error on any partition answers at once.
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js'
-import type { FileRange, UnifiedLog } from '../storage/index.js'
+import type { FileRange, LogReadResult, UnifiedLog } from '../storage/index.js'
 import { errorCodeOf } from './error-codes.js'
 import type { Partition } from './partition.js'
 import { LogWatch } from './purgatory.js'
@@ -258,18 +258,7 @@ function readOne(acc: ReadAll, target: Target, opts: ReadAllOptions): Promise<vo
       limit > 0 || acc.bytes === 0
         ? log.read({ fromOffset: target.req.fetchOffset, maxBytes: Math.max(limit, 0), maxOffset: upper, minOneBatch: acc.bytes === 0 && !opts.hardMaxBytes })
         : { ranges: [], bytes: 0, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset }
-    if (r instanceof Promise) {
-      return r.then(
-        (done) => {
-          try {
-            took(acc, target, opts, done, lastStableOffset, upper)
-          } catch (err) {
-            failed(acc, target, err)
-          }
-        },
-        (err: unknown) => failed(acc, target, err),
-      )
-    }
+    if (r instanceof Promise) return r.then((done) => took(acc, target, opts, done, lastStableOffset, upper)).catch((err: unknown) => failed(acc, target, err))
     took(acc, target, opts, r, lastStableOffset, upper)
   } catch (err) {
     failed(acc, target, err)
@@ -277,7 +266,7 @@ function readOne(acc: ReadAll, target: Target, opts: ReadAllOptions): Promise<vo
   return undefined
 }
 
-function took(acc: ReadAll, target: Target, opts: ReadAllOptions, r: ReadRanges, lastStableOffset: number, upper: number): void {
+function took(acc: ReadAll, target: Target, opts: ReadAllOptions, r: LogReadResult, lastStableOffset: number, upper: number): void {
   const fetchOffset = target.req.fetchOffset
   if (r.bytes === 0 && (fetchOffset < r.logStartOffset || fetchOffset > r.logEndOffset)) throw new KafkaError('OFFSET_OUT_OF_RANGE')
   acc.bytes += r.bytes
@@ -291,8 +280,6 @@ function failed(acc: ReadAll, target: Target, err: unknown): void {
   acc.errors = true
   acc.reads.push({ target, errorCode: errorCodeOf(err), ranges: [], bytes: 0, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset, logStartOffset: log.logStartOffset })
 }
-
-type ReadRanges = Pick<Awaited<ReturnType<UnifiedLog['read']>>, 'ranges' | 'bytes' | 'logStartOffset' | 'highWatermark' | 'logEndOffset'>
 
 function recordsOf(read: Read, buffer: ((size: number) => Buffer) | undefined): Buffer | Promise<Buffer> {
   const log = read.target.log

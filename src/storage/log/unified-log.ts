@@ -274,7 +274,7 @@ export class UnifiedLog {
   /** Listens for appends, high watermark moves and truncation (fetch long-polls wait on these). */
   subscribe(listener: LogListener): () => void {
     this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
+    return () => this.unsubscribe(listener)
   }
 
   /** Stops telling `listener` (as the function subscribe returned does). */

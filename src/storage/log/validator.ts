@@ -392,9 +392,9 @@ export function validateProducerRecordsNow(records: Buffer, options: ProducerRec
       // Decompressing wrappers takes the same turn as decoding compressed v2 batches (see checkProducerBatch).
       if (!shape.compressed) {
         const converted = convert()
-        return validateV2(converted.records, options, [...converted.corrections])
+        return validateV2(converted.records, options, converted.corrections)
       }
-      return decoding.run(async () => convert()).then((converted) => validateV2(converted.records, options, [...converted.corrections]))
+      return decoding.run(async () => convert()).then((converted) => validateV2(converted.records, options, converted.corrections))
     }
   }
   return validateV2(records, options, [])
