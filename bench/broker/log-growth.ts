@@ -4,7 +4,8 @@
  * 4 to about 9 ms per MiB after ~7 GB in one log dir.)
  *
  * One broker process (`samsa server start`, default segment size, no retention limit), one
- * topic of SAMSA_BENCH_PARTITIONS partitions (6), and kcat producing the same file of 1 KiB
+ * topic of SAMSA_BENCH_PARTITIONS partitions (6), and librdkafka (bench/librdkafka/produce.c,
+ * or kcat with SAMSA_BENCH_PRODUCER=kcat: see bench/librdkafka.ts) producing 1 KiB
  * records (SAMSA_BENCH_PASS_MIB per pass, 100) again and again with acks=1 until
  * SAMSA_BENCH_TOTAL_GIB (20) is written. Each pass reports the broker's CPU time over it
  * (utime + stime from /proc/<pid>/stat) per MiB; the table shows the first passes, every
@@ -15,14 +16,26 @@
  *
  * The log goes to SAMSA_BENCH_DIR (default the OS temp dir) and is deleted at the end; it needs
  * SAMSA_BENCH_TOTAL_GIB of free disk. Linux only (/proc).
+ *
+ * A warm-up pass to another topic comes first and is not counted: the first passes otherwise
+ * measure the JIT compiling the produce path, not the log.
+ *
+ * SAMSA_BENCH_FILL_GIB (default 0): write a file of that many GiB into the same directory
+ * first, and keep it until the end, so the page cache is full before the log grows, as on a
+ * broker that has run for a while. On this project's VMs, a write into page-cache memory the
+ * machine has not used for a while costs about ten times the kernel time of one that reuses a
+ * page (bench/README.md, "The page cache's state"), and that cost shows as log growth: without
+ * the fill, the kernel's part jumps once the page cache outgrows the memory used recently.
  */
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Admin } from '../../src/client/admin/admin.js'
 import { createLogger } from '../../src/util/logger.js'
 import { startBrokerProcess } from '../../test/helpers/broker-process.js'
-import { KCAT_PRODUCE_FLAGS, runKcat, writeRecordFile } from '../kcat.js'
+import { writeRecordFile } from '../kcat.js'
+import { benchProducer, produceRecords, producerName } from '../librdkafka.js'
 import { cpuTimes } from '../proc.js'
 import { fmt, progress } from '../progress.js'
 
@@ -32,9 +45,24 @@ const PARTITIONS = Number(process.env['SAMSA_BENCH_PARTITIONS'] ?? 6)
 const PASS_MIB = Number(process.env['SAMSA_BENCH_PASS_MIB'] ?? 100)
 const TOTAL_GIB = Number(process.env['SAMSA_BENCH_TOTAL_GIB'] ?? 20)
 const RECORDS = Math.floor((PASS_MIB * MiB) / SIZE)
+const FILL_GIB = Number(process.env['SAMSA_BENCH_FILL_GIB'] ?? 0)
 
-
-
+/** Writes `gib` GiB of zeros to `path`, with a progress line. */
+function fill(path: string, gib: number): void {
+  const chunk = Buffer.alloc(16 * MiB)
+  const chunks = Math.ceil((gib * 1024 * MiB) / chunk.length)
+  const bar = progress()
+  const fd = openSync(path, 'w')
+  try {
+    for (let i = 0; i < chunks; i++) {
+      writeSync(fd, chunk)
+      if (i % 16 === 0) bar.update(`filling the page cache: ${((i * chunk.length) / 1024 / MiB).toFixed(1)} of ${gib} GiB`)
+    }
+  } finally {
+    closeSync(fd)
+    bar.done()
+  }
+}
 
 interface Pass {
   n: number
@@ -47,22 +75,28 @@ interface Pass {
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(process.env['SAMSA_BENCH_DIR'] ?? tmpdir(), 'samsa-log-growth-'))
-  const broker = await startBrokerProcess({ logDir: join(dir, 'log'), overrides: { 'auto.create.topics.enable': 'false' } })
   const passes: Pass[] = []
+  if (FILL_GIB > 0) fill(join(dir, 'page-cache-fill'), FILL_GIB)
+  const broker = await startBrokerProcess({ logDir: join(dir, 'log'), overrides: { 'auto.create.topics.enable': 'false' } })
   try {
     const file = join(dir, 'records.txt')
-    await writeRecordFile(file, RECORDS, SIZE)
+    const producer = benchProducer()
+    if (producer === 'kcat') await writeRecordFile(file, RECORDS, SIZE)
     const admin = new Admin({ bootstrapServers: broker.bootstrap, logger: createLogger({ level: 'silent' }) })
-    await admin.createTopics([{ topic: 'growth', numPartitions: PARTITIONS, replicationFactor: 1 }])
+    await admin.createTopics([
+      { topic: 'growth', numPartitions: PARTITIONS, replicationFactor: 1 },
+      { topic: 'warm-up', numPartitions: PARTITIONS, replicationFactor: 1 },
+    ])
     await admin.close()
+    await produceRecords(producer, broker.bootstrap, 'warm-up', RECORDS, SIZE, file)
     const pid = broker.proc.pid!
     const total = Math.ceil((TOTAL_GIB * 1024) / PASS_MIB)
-    console.log(`${total} passes of ${fmt(RECORDS)} x ${SIZE} B records (${PASS_MIB} MiB) from kcat, acks=1, ${PARTITIONS} partitions: ${TOTAL_GIB} GiB in all`)
+    console.log(`${total} passes of ${fmt(RECORDS)} x ${SIZE} B records (${PASS_MIB} MiB) from ${producerName(producer)}, acks=1, ${PARTITIONS} partitions: ${TOTAL_GIB} GiB in all`)
     const bar = progress()
     for (let n = 1; n <= total; n++) {
       const c0 = cpuTimes(pid)
       const t0 = performance.now()
-      await runKcat(['-P', '-b', broker.bootstrap, '-t', 'growth', '-l', file, '-q', ...KCAT_PRODUCE_FLAGS])
+      await produceRecords(producer, broker.bootstrap, 'growth', RECORDS, SIZE, file)
       const secs = (performance.now() - t0) / 1000
       const c1 = cpuTimes(pid)
       const p = { n, writtenGiB: (n * PASS_MIB) / 1024, msPerMiB: (c1.user + c1.sys - c0.user - c0.sys) / PASS_MIB, kernelMsPerMiB: (c1.sys - c0.sys) / PASS_MIB, mibPerSec: PASS_MIB / secs }
