@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { Command } from 'commander'
 import { CliError, intArg, openAdmin, print, usage } from './common.js'
 import { alive, isSameProcess, startTicks } from './process-identity.js'
+import { SERVER_NODE_ARGS } from './server.js'
 
 const CLI_ENTRY = fileURLToPath(new URL('./samsa.js', import.meta.url))
 const STATE_FILE = 'cluster.json'
@@ -97,7 +98,7 @@ async function start(opts: { brokers: number; dir: string; basePort: number }): 
       const bdir = join(dir, `broker-${id}`)
       mkdirSync(bdir, { recursive: true })
       writeFileSync(join(bdir, 'server.properties'), brokerProperties({ id, port, dir: bdir, clientUrl, prefix, brokers: opts.brokers }))
-      const p = launch(process.execPath, [CLI_ENTRY, 'server', 'start', join(bdir, 'server.properties')], join(bdir, 'broker.log'), { SAMSA_PID_DIR: join(dir, 'pids') })
+      const p = launch(process.execPath, [...SERVER_NODE_ARGS, CLI_ENTRY, 'server', 'start', join(bdir, 'server.properties')], join(bdir, 'broker.log'), { SAMSA_PID_DIR: join(dir, 'pids') })
       state.brokers.push({ ...p, nodeId: id, port })
       writeState(dir, state)
     }

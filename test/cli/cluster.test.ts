@@ -15,6 +15,7 @@ import { runCli } from '../helpers/broker-process.js'
 import { runTool } from '../helpers/tools.js'
 import { requireEtcd } from '../cluster/etcd-harness.js'
 import { alive } from '../../src/cli/process-identity.js'
+import { SERVER_NODE_ARGS } from '../../src/cli/server.js'
 
 /** A base port with `n` free ports above it (tests run in parallel; pick away from 9092). */
 async function freeRange(n: number): Promise<number> {
@@ -54,6 +55,11 @@ test('cluster start runs etcd and three brokers, a replicated topic works across
   for (let i = 0; i < 3; i++) assert.match(started.stdout, new RegExp(`broker ${i} at 127\\.0\\.0\\.1:${base + i} `))
   assert.match(started.stdout, new RegExp(`bootstrap servers: 127.0.0.1:${base},127.0.0.1:${base + 1},127.0.0.1:${base + 2}`))
   const state = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as State
+  // Each broker runs with the broker's node arguments, as npm start gives them.
+  for (const b of state.brokers) {
+    const argv = readFileSync(`/proc/${b.pid}/cmdline`, 'utf8').split('\0')
+    for (const a of SERVER_NODE_ARGS) assert.ok(argv.includes(a), `broker ${b.nodeId} runs with ${a}: ${argv.join(' ')}`)
+  }
 
   const md = await runTool('kcat', ['-L', '-J', '-b', `127.0.0.1:${base}`], { timeoutMs: 20_000 })
   assert.equal(md.code, 0, md.stderr)

@@ -10,6 +10,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { spawn, spawnSync } from 'node:child_process'
+import { SERVER_NODE_ARGS } from '../../src/cli/server.js'
 import { SAMSA_CLI, runCli, startBrokerProcess } from '../helpers/broker-process.js'
 
 function tempDir(t: TestContext): string {
@@ -208,7 +209,7 @@ test('server stop stops a broker started as npm start does (a relative path to t
   const logs = tempDir(t)
   // npm start runs `node dist/bin/samsa.js server start` from the package root.
   const root = join(dirname(SAMSA_CLI), '..', '..')
-  const proc = spawn(process.execPath, [relative(root, SAMSA_CLI), 'server', 'start', '--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', `log.dirs=${logs}`], {
+  const proc = spawn(process.execPath, [...SERVER_NODE_ARGS, relative(root, SAMSA_CLI), 'server', 'start', '--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', `log.dirs=${logs}`], {
     cwd: root,
     env: { ...process.env, SAMSA_PID_DIR: pids },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { loadBrokerConfig } from '../../src/broker/config.js'
 import { startBroker } from '../../src/index.js'
 import { createLogger } from '../../src/util/logger.js'
+import { SERVER_NODE_ARGS } from '../../src/cli/server.js'
 import { runCli } from '../helpers/broker-process.js'
 import { satisfiesNodeRange } from '../helpers/node-range.js'
 
@@ -15,7 +16,8 @@ const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version
 test('npm install builds (prepare), npm start runs the built broker without re-running tsc, with the shipped quick-start config', () => {
   assert.equal(pkg.scripts.prepare, 'npm run build')
   assert.equal(pkg.scripts.prestart, undefined, 'no build before every start')
-  assert.match(pkg.scripts.start!, /^node dist\/bin\/samsa\.js server start config\/server\.properties$/)
+  // The broker's node arguments are the ones the cluster tool and the tests' brokers start with.
+  assert.equal(pkg.scripts.start, `node ${SERVER_NODE_ARGS.join(' ')} dist/bin/samsa.js server start config/server.properties`)
   // The bundle (scripts/bundle.mjs) is built with tsc's output and is what users and the CLI tests run.
   assert.match(pkg.scripts.build!, /^tsc -p tsconfig\.json && node scripts\/bundle\.mjs$/)
   assert.equal((pkg as unknown as { bin: Record<string, string> }).bin.samsa, 'dist/bin/samsa.js')

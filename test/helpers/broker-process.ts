@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { SERVER_NODE_ARGS } from '../../src/cli/server.js'
 import { runTool, type ToolResult } from './tools.js'
 
 /**
@@ -66,7 +67,8 @@ export async function startBrokerProcess(opts: StartBrokerProcessOptions = {}): 
     'log.dirs': logDir,
     ...opts.overrides,
   }
-  const args = [...(opts.nodeArgs ?? []), opts.cli ?? SAMSA_CLI, 'server', 'start', ...(opts.args ?? [])]
+  // The broker's own node arguments first, as `npm start` passes them; nodeArgs come after and can undo them.
+  const args = [...SERVER_NODE_ARGS, ...(opts.nodeArgs ?? []), opts.cli ?? SAMSA_CLI, 'server', 'start', ...(opts.args ?? [])]
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`)
   const proc = spawn(process.execPath, args, {
     env: { ...process.env, ...opts.env },
