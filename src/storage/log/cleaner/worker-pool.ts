@@ -13,6 +13,31 @@ import type { GroupReply, GroupRequest, MapReply, MapRequest, RewriteRequest } f
 
 const WORKER_FILE = new URL('./cleaner-worker.js', import.meta.url)
 
+/**
+ * The node options a worker starts with: the parent's, less --input-type (a worker loads a
+ * file; the flag refuses that) and less V8's flags, which a Worker refuses
+ * (ERR_WORKER_INVALID_EXEC_ARGV) and which are the whole process's anyway. Node has no list of
+ * which of process.execArgv are V8's, so the first refusal names them and later workers start
+ * without them. A broker started with --single-threaded-gc (npm start) or
+ * --max-semi-space-size otherwise had a cleaner whose every pass failed to get a worker.
+ */
+let workerExecArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
+
+function startWorker(init: WorkerInit): Worker {
+  try {
+    return new Worker(WORKER_FILE, { workerData: init, execArgv: workerExecArgv })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e
+    // "Initiated Worker with invalid execArgv flags: --a, --b=1"
+    const listed = (e as Error).message.split(': ').slice(1).join(': ')
+    const refused = new Set(listed.split(',').map((f) => f.trim()))
+    const kept = workerExecArgv.filter((a) => !refused.has(a))
+    // A message in another shape names nothing we passed: start with no options at all rather than fail every pass.
+    workerExecArgv = kept.length < workerExecArgv.length ? kept : []
+    return new Worker(WORKER_FILE, { workerData: init, execArgv: workerExecArgv })
+  }
+}
+
 /** The heavy steps of one pass, wherever they run (a worker, or in process for tests). */
 export interface PassRunner {
   buildMap(req: MapRequest): Promise<MapReply>
@@ -29,17 +54,17 @@ class PooledWorker {
   private nextId = 0
   private pending: { id: number; resolve: (v: unknown) => void; reject: (e: Error) => void } | undefined
   dead = false
+  private terminating = false
 
   constructor(init: WorkerInit, onDeath: (w: PooledWorker, why: string) => void) {
-    // The parent's flags, less --input-type (a worker loads a file; the flag refuses that).
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
-    this.worker = new Worker(WORKER_FILE, { workerData: init, execArgv })
+    this.worker = startWorker(init)
     this.worker.unref()
     this.worker.on('message', (reply: WorkerReply) => {
       const p = this.pending
       if (!p || p.id !== reply.id) return
       this.pending = undefined
-      this.worker.unref()
+      // A reply that comes in while terminate() waits must not let go of the worker it holds.
+      if (!this.terminating) this.worker.unref()
       if (reply.ok) p.resolve(reply.value)
       else p.reject(new Error(reply.message))
     })
@@ -67,6 +92,10 @@ class PooledWorker {
   }
 
   terminate(): Promise<number> {
+    // Held until it has exited: an unref'd worker let a process with nothing else left exit
+    // before close() settled (exit code 13 under a top-level await).
+    this.terminating = true
+    this.worker.ref()
     return this.worker.terminate()
   }
 }
