@@ -23,15 +23,21 @@ import { alive, isSameProcess, startTicks } from './process-identity.js'
 
 /**
  * Node arguments a broker process starts with: `npm start`, `samsa cluster start` and the
- * tests' broker processes pass them. `--single-threaded-gc` keeps each collection on the
- * broker's own thread. On a machine whose cores are busy (a broker beside its clients on two
- * cores), a collection that hands work to helper threads waits for threads that are not
- * running: with the flag, the end-to-end p99 at 50 MiB/s fell from 21-23 ms to 8-10 ms, at no
- * measurable CPU cost at full speed (docs/operations.md). It cannot be set from inside the
- * process, nor in NODE_OPTIONS, so it goes on the command line; `--no-single-threaded-gc`
- * after it undoes it.
+ * tests' broker processes pass them (docs/operations.md, "Latency and the garbage collector").
+ * - `--single-threaded-gc`: each collection stays on the broker's own thread. On a machine
+ *   whose cores are busy (a broker beside its clients on two cores) a collection that hands work
+ *   to helper threads waits for threads that are not running: the end-to-end p99 at 50 MiB/s
+ *   fell from 21-23 ms to 8-10 ms, at no measurable CPU cost at full speed.
+ * - `--incremental-marking-soft-trigger=90`: full collections start at 90% of V8's limit. By
+ *   default they start once the room left is no more than the young generation's size, and
+ *   with a small old generation and a grown young one that is true again right after each
+ *   collection: at 50 MiB/s the broker ran a full collection every 200-400 ms (44-53 in 15 s,
+ *   pauses up to 13 ms); with the flag, 3.
+ * Neither can go in NODE_OPTIONS, and `--single-threaded-gc` cannot be set from inside the
+ * process, so they go on the command line; `--no-single-threaded-gc` or
+ * `--incremental-marking-soft-trigger=0` after them undoes them.
  */
-export const SERVER_NODE_ARGS: readonly string[] = ['--single-threaded-gc']
+export const SERVER_NODE_ARGS: readonly string[] = ['--single-threaded-gc', '--incremental-marking-soft-trigger=90']
 
 /** This file's compiled path: it names the install. */
 const CLI_ENTRY = fileURLToPath(new URL('./samsa.js', import.meta.url))
