@@ -44,7 +44,9 @@ export function rdkafkaProducer(): string | Error {
       }
       built = { path }
     } catch (e) {
-      const why = e instanceof Error && 'stderr' in e ? String((e as { stderr: unknown }).stderr).trim().split('\n').slice(-3).join(' ') : String(e)
+      // The compiler's last lines when it ran (a missing header, say); else why it did not (no cc).
+      const stderr = String((e as { stderr?: unknown }).stderr ?? '').trim()
+      const why = stderr ? stderr.split('\n').slice(-3).join(' ') : (e as Error).message
       built = { error: `cannot build the librdkafka producer (needs a C compiler and librdkafka-dev): ${why}` }
     }
   }
