@@ -25,7 +25,8 @@
  * Environment: SAMSA_BENCH_SIZES (record sizes in bytes, default 100,1024,16384),
  * SAMSA_BENCH_MIB (MiB of record values per produce run, default 128), SAMSA_BENCH_ROUNDS
  * (default 3), SAMSA_BENCH_PARTITIONS (default 6), SAMSA_BENCH_PRODUCER (rdkafka or kcat,
- * default rdkafka), SAMSA_BENCH_DIR (where the logs and record
+ * default rdkafka), SAMSA_BENCH_FILL_GIB (GiB written to a file first, so the page cache is
+ * full as on a broker that has run a while: bench/page-cache.ts; default 0), SAMSA_BENCH_DIR (where the logs and record
  * files go; default the OS temp dir), SAMSA_BENCH_BROKER_NODE_ARGS (node arguments for the
  * broker processes, space separated, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`; profiles are
  * written when the brokers stop), KCAT (default kcat). Linux only (/proc).
@@ -39,6 +40,7 @@ import { RawClient } from '../../test/helpers/raw-client.js'
 import { createTopic, LATEST, listOffset } from '../../test/helpers/wire.js'
 import { KCAT, KCAT_CONSUME_FLAGS, runKcat, writeRecordFile } from '../kcat.js'
 import { benchProducer, produceRecords, producerName } from '../librdkafka.js'
+import { fillPageCache } from '../page-cache.js'
 import { cpuTimes, nodeArgsFrom } from '../proc.js'
 import { fmt, progress } from '../progress.js'
 
@@ -199,6 +201,7 @@ async function main(): Promise<void> {
   if (opts.baseline !== undefined) builds.push({ label: 'baseline', cli: cliOf(opts.baseline) })
   const dir = await mkdtemp(join(process.env['SAMSA_BENCH_DIR'] ?? tmpdir(), 'samsa-bench-cpu-'))
   try {
+    fillPageCache(join(dir, 'page-cache-fill'))
     for (const b of builds) {
       b.broker = await startBrokerProcess({
         cli: b.cli,

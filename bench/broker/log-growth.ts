@@ -27,7 +27,6 @@
  * page (bench/README.md, "The page cache's state"), and that cost shows as log growth: without
  * the fill, the kernel's part jumps once the page cache outgrows the memory used recently.
  */
-import { closeSync, openSync, writeSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -36,6 +35,7 @@ import { createLogger } from '../../src/util/logger.js'
 import { startBrokerProcess } from '../../test/helpers/broker-process.js'
 import { writeRecordFile } from '../kcat.js'
 import { benchProducer, produceRecords, producerName } from '../librdkafka.js'
+import { fillPageCache } from '../page-cache.js'
 import { cpuTimes } from '../proc.js'
 import { fmt, progress } from '../progress.js'
 
@@ -45,25 +45,6 @@ const PARTITIONS = Number(process.env['SAMSA_BENCH_PARTITIONS'] ?? 6)
 const PASS_MIB = Number(process.env['SAMSA_BENCH_PASS_MIB'] ?? 100)
 const TOTAL_GIB = Number(process.env['SAMSA_BENCH_TOTAL_GIB'] ?? 20)
 const RECORDS = Math.floor((PASS_MIB * MiB) / SIZE)
-const FILL_GIB = Number(process.env['SAMSA_BENCH_FILL_GIB'] ?? 0)
-
-/** Writes `gib` GiB of zeros to `path`, with a progress line. */
-function fill(path: string, gib: number): void {
-  const chunk = Buffer.alloc(16 * MiB)
-  const chunks = Math.ceil((gib * 1024 * MiB) / chunk.length)
-  const bar = progress()
-  const fd = openSync(path, 'w')
-  try {
-    for (let i = 0; i < chunks; i++) {
-      writeSync(fd, chunk)
-      if (i % 16 === 0) bar.update(`filling the page cache: ${((i * chunk.length) / 1024 / MiB).toFixed(1)} of ${gib} GiB`)
-    }
-  } finally {
-    closeSync(fd)
-    bar.done()
-  }
-}
-
 interface Pass {
   n: number
   writtenGiB: number
@@ -76,7 +57,7 @@ interface Pass {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(process.env['SAMSA_BENCH_DIR'] ?? tmpdir(), 'samsa-log-growth-'))
   const passes: Pass[] = []
-  if (FILL_GIB > 0) fill(join(dir, 'page-cache-fill'), FILL_GIB)
+  fillPageCache(join(dir, 'page-cache-fill'))
   const broker = await startBrokerProcess({ logDir: join(dir, 'log'), overrides: { 'auto.create.topics.enable': 'false' } })
   try {
     const file = join(dir, 'records.txt')
