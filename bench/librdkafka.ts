@@ -53,7 +53,7 @@ export function rdkafkaProducer(): string | Error {
   return 'path' in built ? built.path : new Error(built.error)
 }
 
-export interface RdkafkaProduceResult {
+interface RdkafkaProduceResult {
   delivered: number
   failed: number
   /** From the first produce call to the last delivery report. */
@@ -65,7 +65,7 @@ export interface RdkafkaProduceResult {
  * Produces `count` records of `size` bytes to `topic` (librdkafka's default partitioner: no
  * keys), with `props` as librdkafka properties; rejects when a record failed or the program did.
  */
-export function rdkafkaProduce(bootstrap: string, topic: string, count: number, size: number, props: Record<string, string>): Promise<RdkafkaProduceResult> {
+function rdkafkaProduce(bootstrap: string, topic: string, count: number, size: number, props: Record<string, string>): Promise<RdkafkaProduceResult> {
   const bin = rdkafkaProducer()
   if (bin instanceof Error) return Promise.reject(bin)
   const args = [bootstrap, topic, String(count), String(size), ...Object.entries(props).map(([k, v]) => `${k}=${v}`)]
@@ -90,7 +90,7 @@ export function rdkafkaProduce(bootstrap: string, topic: string, count: number, 
 }
 
 /** The produce settings of kcat's runs (KCAT_PRODUCE_FLAGS), plus records handed over 10,000 a call. */
-export const RDKAFKA_PRODUCE_PROPS: Record<string, string> = {
+const RDKAFKA_PRODUCE_PROPS: Record<string, string> = {
   acks: '1',
   'linger.ms': '5',
   'batch.num.messages': '10000',

@@ -13,11 +13,12 @@ import { progress } from './progress.js'
 
 const MiB = 1024 * 1024
 
-export const FILL_GIB = Number(process.env['SAMSA_BENCH_FILL_GIB'] ?? 0)
+const FILL_GIB = Number(process.env['SAMSA_BENCH_FILL_GIB'] ?? 0)
 if (!(FILL_GIB >= 0)) throw new Error(`SAMSA_BENCH_FILL_GIB must be a number of GiB, got ${process.env['SAMSA_BENCH_FILL_GIB']}`)
 
 /** Writes FILL_GIB GiB of zeros to `path` (nothing when it is 0), with a progress line; the caller deletes the file with its directory. */
-export function fillPageCache(path: string, gib = FILL_GIB): void {
+export function fillPageCache(path: string): void {
+  const gib = FILL_GIB
   if (gib <= 0) return
   const chunk = Buffer.alloc(16 * MiB)
   const chunks = Math.ceil((gib * 1024 * MiB) / chunk.length)

@@ -32,7 +32,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Admin } from '../../src/client/admin/admin.js'
 import { createLogger } from '../../src/util/logger.js'
-import { startBrokerProcess } from '../../test/helpers/broker-process.js'
+import { startBrokerProcess, type BrokerProcess } from '../../test/helpers/broker-process.js'
 import { writeRecordFile } from '../kcat.js'
 import { benchProducer, produceRecords, producerName } from '../librdkafka.js'
 import { fillPageCache } from '../page-cache.js'
@@ -45,6 +45,7 @@ const PARTITIONS = Number(process.env['SAMSA_BENCH_PARTITIONS'] ?? 6)
 const PASS_MIB = Number(process.env['SAMSA_BENCH_PASS_MIB'] ?? 100)
 const TOTAL_GIB = Number(process.env['SAMSA_BENCH_TOTAL_GIB'] ?? 20)
 const RECORDS = Math.floor((PASS_MIB * MiB) / SIZE)
+
 interface Pass {
   n: number
   writtenGiB: number
@@ -57,9 +58,11 @@ interface Pass {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(process.env['SAMSA_BENCH_DIR'] ?? tmpdir(), 'samsa-log-growth-'))
   const passes: Pass[] = []
-  fillPageCache(join(dir, 'page-cache-fill'))
-  const broker = await startBrokerProcess({ logDir: join(dir, 'log'), overrides: { 'auto.create.topics.enable': 'false' } })
+  let broker: BrokerProcess | undefined
   try {
+    // Inside the try: a fill stopped by a full disk must not leave its file behind.
+    fillPageCache(join(dir, 'page-cache-fill'))
+    broker = await startBrokerProcess({ logDir: join(dir, 'log'), overrides: { 'auto.create.topics.enable': 'false' } })
     const file = join(dir, 'records.txt')
     const producer = benchProducer()
     if (producer === 'kcat') await writeRecordFile(file, RECORDS, SIZE)
@@ -86,7 +89,7 @@ async function main(): Promise<void> {
     }
     bar.done()
   } finally {
-    await broker.stop('SIGTERM')
+    await broker?.stop('SIGTERM')
     await rm(dir, { recursive: true, force: true })
   }
   console.log(`${'pass'.padStart(5)} ${'GiB written'.padStart(11)} ${'CPU-ms/MiB'.padStart(10)} ${'kernel'.padStart(7)} ${'MiB/s'.padStart(7)}`)
